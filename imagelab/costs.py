@@ -1,0 +1,163 @@
+"""Token and dollar figures: what a spec would cost before it is sent, and what a run did cost.
+
+``estimate(spec)`` reads the catalog's token tables; where the table has no exact figure for
+the model, quality and size, the estimate says it is approximate. ``actual(usage, model)``
+prices the ``usage`` object the API returned, which is the truth.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import catalog, model_info, parse_size, shape_of
+
+__all__ = ["Estimate", "Cost", "estimate", "actual", "text_tokens", "output_tokens_per_image",
+           "input_image_tokens", "usage_to_dict", "format_dollars"]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    text_tokens: int
+    image_input_tokens: int
+    output_tokens: int
+    dollars: float
+    approximate: bool
+    notes: tuple[str, ...] = ()
+
+    @property
+    def input_tokens(self) -> int:
+        return self.text_tokens + self.image_input_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What a finished run used, from the response's ``usage``."""
+
+    text_tokens: int
+    image_input_tokens: int
+    output_tokens: int
+    dollars: float
+
+    @property
+    def input_tokens(self) -> int:
+        return self.text_tokens + self.image_input_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def __add__(self, other: "Cost") -> "Cost":
+        return Cost(self.text_tokens + other.text_tokens, self.image_input_tokens + other.image_input_tokens,
+                    self.output_tokens + other.output_tokens, self.dollars + other.dollars)
+
+
+ZERO_COST = Cost(0, 0, 0, 0.0)
+
+
+def format_dollars(amount: float) -> str:
+    if amount == 0:
+        return "$0.00"
+    if amount < 0.01:
+        return f"${amount:.4f}"
+    return f"${amount:,.3f}" if amount < 1 else f"${amount:,.2f}"
+
+
+def text_tokens(prompt: str) -> int:
+    """About four characters a token, as OpenAI's tokenizer averages for English."""
+    return math.ceil(len(prompt) / 4) if prompt else 0
+
+
+def output_tokens_per_image(model: str, quality: str, size: str) -> tuple[int, bool]:
+    """Output image tokens for one image and whether the figure is exact."""
+    cat = catalog()
+    table = cat.output_table(model) if model in cat.models else None
+    if not table:
+        return 0, False
+    exact = True
+    if quality not in table["shapes"]:
+        quality = cat.raw["auto_quality_estimated_as"]
+        exact = False
+    dims = parse_size(size)
+    if dims is None:  # "auto": the model chooses; square is the usual pick
+        dims, exact = (1024, 1024), False
+    w, h = dims
+    shape = shape_of(w, h)
+    tokens = table["shapes"][quality][shape]
+    exact = exact and shape in table["exact"].get(quality, [])
+    standard = {(1024, 1024), (1536, 1024), (1024, 1536)}
+    if (w, h) not in standard:
+        base_area = 1024 * 1024 if shape == "square" else 1536 * 1024
+        tokens = round(tokens * (w * h) / base_area)
+        exact = False
+    info = model_info(model)
+    if info is not None and info.note and "approximate" in info.note:
+        exact = False
+    return tokens, exact
+
+
+def input_image_tokens(width: int, height: int, high_fidelity: bool = False) -> int:
+    """Tokens for one input image: shortest side scaled to 512 px, then 512 px tiles."""
+    rules = catalog().input_tokens
+    scale = rules["tile"] / min(width, height)
+    w, h = width * scale, height * scale
+    tiles = math.ceil(w / rules["tile"]) * math.ceil(h / rules["tile"])
+    tokens = rules["base"] + rules["per_tile"] * tiles
+    if high_fidelity:
+        tokens += rules["high_fidelity_extra"][shape_of(width, height)]
+    return tokens
+
+
+def _price(model: str, text: int, image_in: int, out: int) -> float | None:
+    if model not in catalog().models:
+        return None
+    prices = catalog().prices(model)
+    if not prices:
+        return None
+    return (text * prices["text_in"] + image_in * prices["image_in"] + out * prices["image_out"]) / 1_000_000
+
+
+def estimate(spec: Any, input_sizes: list[tuple[int, int]] | None = None, high_fidelity: bool = False) -> Estimate:
+    """What ``spec`` would use and cost. ``input_sizes`` are the (w, h) of any input images."""
+    notes: list[str] = []
+    t = text_tokens(getattr(spec, "prompt", ""))
+    per_image, exact = output_tokens_per_image(spec.model, spec.quality, spec.size)
+    partials = spec.partial_images if spec.stream else 0
+    out = (per_image + partials * catalog().limits["partial_image_tokens"]) * max(spec.n, 0)
+    img_in = sum(input_image_tokens(w, h, high_fidelity) for w, h in (input_sizes or []))
+    if input_sizes:
+        exact = False
+        notes.append("input image tokens follow the gpt-image-1 vision formula")
+    if not exact:
+        notes.append("no exact token figure is published for this model, quality and size")
+    dollars = _price(spec.model, t, img_in, out)
+    if dollars is None:
+        notes.append("no price is known for this model")
+        dollars, exact = 0.0, False
+    return Estimate(t, img_in, out, dollars, approximate=not exact, notes=tuple(notes))
+
+
+def usage_to_dict(usage: Any) -> dict[str, Any] | None:
+    """The response's ``usage`` (SDK object or dict) as a plain dict."""
+    if usage is None:
+        return None
+    if hasattr(usage, "model_dump"):
+        return usage.model_dump()
+    return dict(usage)
+
+
+def actual(usage: Any, model: str) -> Cost:
+    """Price the ``usage`` the API returned."""
+    u = usage_to_dict(usage) or {}
+    details = u.get("input_tokens_details") or {}
+    input_tokens = int(u.get("input_tokens") or 0)
+    image_in = int(details.get("image_tokens") or 0)
+    text = int(details.get("text_tokens") or max(input_tokens - image_in, 0))
+    out = int(u.get("output_tokens") or 0)
+    dollars = _price(model, text, image_in, out) or 0.0
+    return Cost(text, image_in, out, dollars)

@@ -1,0 +1,219 @@
+"""Request specs: plain dataclasses for what a page would send, checked against the catalog.
+
+A spec never talks to the network. ``problems()`` lists every reason the request would be
+refused, each one sentence naming the option and what to choose instead; ``to_sdk_kwargs()``
+gives the keyword arguments for the ``openai`` SDK call.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from .catalog import ModelInfo, catalog, model_info, parse_size
+
+__all__ = ["Problem", "OutputOptions", "GenerateSpec", "size_problem", "nearest_custom_size"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a request would be refused: the option and a sentence about it."""
+
+    param: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _choices(values: tuple[str, ...] | list[str]) -> str:
+    vals = list(values)
+    if len(vals) <= 1:
+        return "".join(vals)
+    return ", ".join(vals[:-1]) + " or " + vals[-1]
+
+
+def nearest_custom_size(width: int, height: int) -> str:
+    """The closest size that satisfies the custom-size rules, for the suggestion in a message."""
+    rules = catalog().limits["custom_size"]
+    m = rules["multiple"]
+    w = max(m, round(width / m) * m)
+    h = max(m, round(height / m) * m)
+    long_max, short_max = rules["max_long_edge"], rules["max_short_edge"]
+    scale = min(1.0, long_max / max(w, h), short_max / min(w, h), math.sqrt(rules["max_pixels"] / (w * h)))
+    up = max(1.0, math.sqrt(rules["min_pixels"] / (w * h)))
+    scale = scale if scale < 1.0 else up
+    if scale > 1.0:
+        w, h = math.ceil(w * scale / m) * m, math.ceil(h * scale / m) * m
+    else:
+        w, h = int(w * scale) // m * m, int(h * scale) // m * m
+    ratio = rules["max_ratio"]
+    if max(w, h) / min(w, h) > ratio:
+        if w > h:
+            w = int(h * ratio) // m * m
+        else:
+            h = int(w * ratio) // m * m
+    while w * h < rules["min_pixels"]:  # the ratio fix can shrink below the minimum again
+        w, h = w + m, h + m
+    return f"{w}x{h}"
+
+
+def size_problem(size: str, info: ModelInfo) -> str | None:
+    """A sentence saying what is wrong with ``size`` for this model, or None if it is fine."""
+    if size in info.sizes:
+        return None
+    standard = _choices(info.sizes)
+    dims = parse_size(size)
+    if not info.custom_sizes:
+        return f"The size {size} is not available for {info.name}; choose {standard}."
+    if dims is None:
+        return f"The size '{size}' is not a width x height like 1536x864; write it as WIDTHxHEIGHT or choose {standard}."
+    w, h = dims
+    rules = catalog().limits["custom_size"]
+    m = rules["multiple"]
+    hint = nearest_custom_size(w, h)
+    if w % m or h % m:
+        return f"Width and height must both be multiples of {m} ({w}x{h} is not); try {hint}."
+    if max(w, h) / min(w, h) > rules["max_ratio"]:
+        return f"The size {w}x{h} is narrower than 1:3 or wider than 3:1; try {hint}."
+    if max(w, h) > rules["max_long_edge"] or min(w, h) > rules["max_short_edge"]:
+        return f"The size {w}x{h} is larger than the maximum 3840x2160; try {hint}."
+    if w * h > rules["max_pixels"]:
+        return f"The size {w}x{h} has more than {rules['max_pixels']:,} pixels; try {hint}."
+    if w * h < rules["min_pixels"]:
+        return f"The size {w}x{h} has fewer than {rules['min_pixels']:,} pixels; try {hint}."
+    return None
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """The output options every image request shares (generate, edit, and the Responses tool)."""
+
+    model: str = field(default_factory=lambda: catalog().default_model)
+    n: int = 1
+    size: str = "auto"
+    quality: str = "auto"
+    background: str = "auto"
+    output_format: str = "png"
+    output_compression: int = 100
+    moderation: str = "auto"
+    partial_images: int = 0
+    complexity: str | None = None
+    frame_count: int | None = None
+    frame_duration_ms: int | None = None
+
+    @property
+    def info(self) -> ModelInfo | None:
+        return model_info(self.model)
+
+    @property
+    def stream(self) -> bool:
+        """Stream whenever partial images are asked for; GIF and SVG cannot stream."""
+        return self.partial_images > 0 and self.output_format not in ("gif", "svg")
+
+    @property
+    def compressible(self) -> bool:
+        return self.output_format in ("jpeg", "webp")
+
+    def with_changes(self, **changes: Any):
+        return replace(self, **changes)
+
+    def option_problems(self) -> list[Problem]:
+        info = self.info
+        limits = catalog().limits
+        out: list[Problem] = []
+        if info is None:
+            return [Problem("model", f"The model '{self.model}' is not in ImageLab's catalog; choose one from the list.")]
+        if info.retired:
+            return [Problem("model", info.retirement_sentence())]
+        lo, hi = limits["n"]
+        if not lo <= self.n <= hi:
+            out.append(Problem("n", f"Ask for between {lo} and {hi} images; {self.n} is out of range."))
+        msg = size_problem(self.size, info)
+        if msg:
+            out.append(Problem("size", msg))
+        if self.quality not in info.qualities:
+            out.append(Problem("quality", f"The quality '{self.quality}' is not available for {info.name}; choose {_choices(info.qualities)}."))
+        if self.output_format not in info.all_formats:
+            out.append(Problem("output_format", f"The format '{self.output_format}' is not available for {info.name}; choose {_choices(info.all_formats)}."))
+        if self.background not in info.backgrounds:
+            if self.background == "transparent":
+                out.append(Problem("background", f"{info.name} cannot make transparent backgrounds; choose an opaque or automatic background, or a 2.5 model."))
+            else:
+                out.append(Problem("background", f"The background '{self.background}' is not available for {info.name}; choose {_choices(info.backgrounds)}."))
+        elif self.background == "transparent" and self.output_format not in ("png", "webp"):
+            out.append(Problem("background", f"A transparent background needs PNG or WebP; switch the format from {self.output_format.upper()} to PNG or WebP, or choose an opaque background."))
+        if not 0 <= self.output_compression <= 100:
+            out.append(Problem("output_compression", f"Compression runs from 0 to 100; {self.output_compression} is out of range."))
+        elif self.output_compression != 100 and not self.compressible:
+            out.append(Problem("output_compression", f"Compression applies only to JPEG and WebP; set the format to JPEG or WebP, or leave compression at 100."))
+        plo, phi = limits["partial_images"]
+        if not plo <= self.partial_images <= phi:
+            out.append(Problem("partial_images", f"Ask for between {plo} and {phi} partial images; {self.partial_images} is out of range."))
+        if info.moderation and self.moderation not in info.moderation:
+            out.append(Problem("moderation", f"Moderation must be {_choices(info.moderation)}."))
+        if self.complexity not in (None, "low", "medium", "high"):
+            out.append(Problem("complexity", "Complexity must be low, medium or high."))
+        if self.output_format in ("gif", "svg"):
+            fmt = self.output_format.upper()
+            if self.partial_images:
+                out.append(Problem("partial_images", f"{fmt} output cannot stream partial images; set partial images to 0."))
+        if self.output_format == "svg" and self.n != 1:
+            out.append(Problem("n", "SVG output makes one image at a time; set the number of images to 1."))
+        if self.output_format == "gif":
+            flo, fhi = limits["gif_frames"]
+            if self.frame_count is not None and not flo <= self.frame_count <= fhi:
+                out.append(Problem("frame_count", f"A GIF has between {flo} and {fhi} frames; {self.frame_count} is out of range."))
+            if self.frame_duration_ms is not None and self.frame_duration_ms <= 0:
+                out.append(Problem("frame_duration_ms", "The frame duration must be a positive number of milliseconds."))
+        elif self.frame_count is not None or self.frame_duration_ms is not None:
+            out.append(Problem("frame_count", "Frame count and frame duration apply only to GIF output; choose the GIF format or clear them."))
+        return out
+
+    def option_kwargs(self) -> dict[str, Any]:
+        """The options as SDK keyword arguments, leaving out what the API would default anyway."""
+        kw: dict[str, Any] = {"model": self.model, "n": self.n, "size": self.size, "quality": self.quality,
+                              "output_format": self.output_format}
+        if self.background != "auto":
+            kw["background"] = self.background
+        if self.compressible and self.output_compression != 100:
+            kw["output_compression"] = self.output_compression
+        if self.moderation != "auto":
+            kw["moderation"] = self.moderation
+        if self.complexity:
+            kw["complexity"] = self.complexity
+        if self.output_format == "gif":
+            if self.frame_count is not None:
+                kw["frame_count"] = self.frame_count
+            if self.frame_duration_ms is not None:
+                kw["frame_duration_ms"] = self.frame_duration_ms
+        if self.stream:
+            kw["stream"] = True
+            kw["partial_images"] = self.partial_images
+        return kw
+
+
+@dataclass(frozen=True)
+class GenerateSpec(OutputOptions):
+    """Text to image: ``images.generate``."""
+
+    prompt: str = ""
+
+    page = "generate"
+
+    def problems(self) -> list[Problem]:
+        out = []
+        limit = catalog().limits["prompt_chars"]
+        if not self.prompt.strip():
+            out.append(Problem("prompt", "Write a prompt: it is empty."))
+        elif len(self.prompt) > limit:
+            out.append(Problem("prompt", f"The prompt is {len(self.prompt):,} characters long; shorten it to {limit:,} or fewer."))
+        return out + self.option_problems()
+
+    def to_sdk_kwargs(self) -> dict[str, Any]:
+        return {"prompt": self.prompt, **self.option_kwargs()}
+
+    def to_record(self) -> dict[str, Any]:
+        """Everything needed to run this again, as plain JSON-able data."""
+        return asdict(self)

@@ -1,0 +1,105 @@
+import pytest
+
+from imagelab.specs import GenerateSpec, nearest_custom_size
+
+
+def params(spec):
+    return [p.param for p in spec.problems()]
+
+
+def test_a_plain_request_is_valid_and_becomes_sdk_kwargs():
+    spec = GenerateSpec(prompt="a red fox", model="gpt-image-1.5", size="1024x1024", quality="low", n=2)
+    assert spec.problems() == []
+    kw = spec.to_sdk_kwargs()
+    assert kw == {"prompt": "a red fox", "model": "gpt-image-1.5", "n": 2, "size": "1024x1024",
+                  "quality": "low", "output_format": "png"}
+    assert "stream" not in kw and "response_format" not in kw
+
+
+def test_prompt_rules():
+    assert GenerateSpec(prompt="  ").problems()[0].message == "Write a prompt: it is empty."
+    long = GenerateSpec(prompt="x" * 32001).problems()
+    assert long[0].param == "prompt" and "32,001" in long[0].message and "32,000" in long[0].message
+    assert GenerateSpec(prompt="x" * 32000).problems() == []
+
+
+@pytest.mark.parametrize("n", [0, 11, -1])
+def test_n_out_of_range(n):
+    assert params(GenerateSpec(prompt="x", n=n)) == ["n"]
+
+
+def test_standard_sizes_only_for_older_models():
+    probs = GenerateSpec(prompt="x", model="gpt-image-1.5", size="1536x864").problems()
+    assert probs[0].param == "size" and "1024x1024" in probs[0].message
+
+
+@pytest.mark.parametrize("size,words", [
+    ("1250x836", "multiples of 16"),
+    ("3840x1024", "3:1"),
+    ("4096x2160", "3840x2160"),
+    ("640x640", "fewer than"),
+    ("big", "WIDTHxHEIGHT"),
+])
+def test_custom_size_rules(size, words):
+    probs = GenerateSpec(prompt="x", model="gpt-image-2", size=size).problems()
+    assert len(probs) == 1 and probs[0].param == "size" and words in probs[0].message
+
+
+def test_custom_size_suggestion_is_itself_valid():
+    for w, h in [(1250, 836), (4000, 1000), (300, 300), (5000, 5000)]:
+        hint = nearest_custom_size(w, h)
+        assert GenerateSpec(prompt="x", model="gpt-image-2", size=hint).problems() == [], hint
+
+
+def test_custom_size_accepted():
+    assert GenerateSpec(prompt="x", model="gpt-image-2", size="1536x864").problems() == []
+    assert GenerateSpec(prompt="x", model="gpt-image-2", size="2160x3840").problems() == []
+
+
+def test_transparent_needs_png_or_webp():
+    probs = GenerateSpec(prompt="x", model="gpt-image-2.5-sunburst", background="transparent",
+                         output_format="jpeg").problems()
+    assert [p.param for p in probs] == ["background"]
+    assert "PNG or WebP" in probs[0].message
+    assert GenerateSpec(prompt="x", model="gpt-image-2.5-sunburst", background="transparent",
+                        output_format="webp").problems() == []
+
+
+def test_transparent_not_offered_where_the_model_lacks_it():
+    probs = GenerateSpec(prompt="x", model="gpt-image-2", background="transparent").problems()
+    assert probs[0].param == "background" and "gpt-image-2" in probs[0].message
+
+
+def test_compression_only_for_jpeg_and_webp():
+    assert params(GenerateSpec(prompt="x", output_compression=50)) == ["output_compression"]
+    spec = GenerateSpec(prompt="x", output_format="jpeg", output_compression=50)
+    assert spec.problems() == [] and spec.to_sdk_kwargs()["output_compression"] == 50
+    assert params(GenerateSpec(prompt="x", output_format="webp", output_compression=101)) == ["output_compression"]
+
+
+def test_partial_images_turn_on_streaming():
+    spec = GenerateSpec(prompt="x", partial_images=2)
+    kw = spec.to_sdk_kwargs()
+    assert kw["stream"] is True and kw["partial_images"] == 2
+    assert params(GenerateSpec(prompt="x", partial_images=4)) == ["partial_images"]
+
+
+def test_gif_and_svg_limits():
+    m = "gpt-image-2.5-flare"
+    assert params(GenerateSpec(prompt="x", model=m, output_format="gif", partial_images=1)) == ["partial_images"]
+    assert params(GenerateSpec(prompt="x", model=m, output_format="svg", n=2)) == ["n"]
+    assert params(GenerateSpec(prompt="x", model=m, output_format="gif", frame_count=17)) == ["frame_count"]
+    assert params(GenerateSpec(prompt="x", model=m, output_format="png", frame_count=4)) == ["frame_count"]
+    assert params(GenerateSpec(prompt="x", model="gpt-image-2", output_format="gif")) == ["output_format"]
+    ok = GenerateSpec(prompt="x", model=m, output_format="gif", frame_count=4)
+    assert ok.problems() == [] and ok.to_sdk_kwargs()["frame_count"] == 4
+
+
+def test_retired_and_unknown_models():
+    assert "gpt-image-2.5-sunburst" in GenerateSpec(prompt="x", model="gpt-image-1").problems()[0].message
+    assert params(GenerateSpec(prompt="x", model="nope")) == ["model"]
+
+
+def test_quality_per_model():
+    assert params(GenerateSpec(prompt="x", model="gpt-image-2", quality="max")) == ["quality"]
+    assert GenerateSpec(prompt="x", model="gpt-image-2.5-sunburst", quality="max").problems() == []
