@@ -1,0 +1,274 @@
+"""History: a SQLite database (WAL) of runs and images, and image bytes in content-addressed files.
+
+Layout under the data directory::
+
+    history.sqlite3           runs, images, image_parents
+    images/ab/abcdef….png     bytes named by their SHA-256, written atomically
+
+Every write commits before the caller shows anything, so nothing shown is unsaved. Each call
+opens its own connection, which keeps the store safe to use from several threads and sessions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import platformdirs
+
+__all__ = ["Store", "RunRecord", "ImageRecord", "default_data_dir", "content_hash"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    page TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    params TEXT NOT NULL,
+    status TEXT NOT NULL,
+    request_id TEXT,
+    error TEXT,
+    estimate TEXT,
+    usage TEXT,
+    est_dollars REAL,
+    actual_dollars REAL,
+    backend TEXT,
+    started_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE TABLE IF NOT EXISTS images (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    idx INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    format TEXT NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    bytes INTEGER NOT NULL,
+    revised_prompt TEXT,
+    starred INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS image_parents (
+    image_id INTEGER NOT NULL REFERENCES images(id),
+    parent_hash TEXT NOT NULL,
+    role TEXT NOT NULL DEFAULT 'input'
+);
+CREATE INDEX IF NOT EXISTS images_created ON images(created_at DESC);
+CREATE INDEX IF NOT EXISTS images_hash ON images(hash);
+CREATE INDEX IF NOT EXISTS images_run ON images(run_id);
+"""
+
+_EXT = {"png": "png", "jpeg": "jpg", "webp": "webp", "gif": "gif", "svg": "svg"}
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("IMAGELAB_DATA_DIR")
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("imagelab", appauthor=False))
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: int
+    run_id: int
+    index: int
+    hash: str
+    format: str
+    width: int | None
+    height: int | None
+    bytes: int
+    created_at: float
+    prompt: str = ""
+    model: str = ""
+    page: str = ""
+    revised_prompt: str | None = None
+    starred: bool = False
+    actual_dollars: float | None = None
+
+    @property
+    def filename(self) -> str:
+        return f"imagelab-{self.hash[:12]}.{_EXT.get(self.format, self.format)}"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    page: str
+    model: str
+    prompt: str
+    params: dict[str, Any]
+    status: str
+    request_id: str | None
+    error: str | None
+    estimate: dict[str, Any] | None
+    usage: dict[str, Any] | None
+    est_dollars: float | None
+    actual_dollars: float | None
+    started_at: float
+    finished_at: float | None
+
+
+class Store:
+    """The history of one data directory."""
+
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(data_dir) if data_dir else default_data_dir()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.images_dir = self.root / "images"
+        self.images_dir.mkdir(exist_ok=True)
+        self.db_path = self.root / "history.sqlite3"
+        with self._db() as db:
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.row_factory = sqlite3.Row
+            yield db
+        finally:
+            db.close()
+
+    # --- files ------------------------------------------------------------------------------
+
+    def path_for(self, digest: str, fmt: str) -> Path:
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError("not a content hash")
+        return self.images_dir / digest[:2] / f"{digest}.{_EXT.get(fmt, 'bin')}"
+
+    def write_bytes(self, data: bytes, fmt: str) -> str:
+        """Store bytes under their hash, atomically; return the hash."""
+        digest = content_hash(data)
+        path = self.path_for(digest, fmt)
+        if path.exists():
+            return digest
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return digest
+
+    def read_bytes(self, digest: str, fmt: str | None = None) -> bytes:
+        if fmt is None:
+            fmt = self.image_by_hash(digest).format
+        return self.path_for(digest, fmt).read_bytes()
+
+    # --- runs -------------------------------------------------------------------------------
+
+    def start_run(self, page: str, model: str, prompt: str, params: dict[str, Any],
+                  estimate: dict[str, Any] | None = None, backend: str | None = None) -> int:
+        with self._db() as db:
+            cur = db.execute(
+                "INSERT INTO runs(page, model, prompt, params, status, estimate, est_dollars, backend, started_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (page, model, prompt, json.dumps(params), "running", json.dumps(estimate) if estimate else None,
+                 (estimate or {}).get("dollars"), backend, time.time()))
+            return int(cur.lastrowid)
+
+    def add_image(self, run_id: int, index: int, data: bytes, fmt: str, width: int | None, height: int | None,
+                  revised_prompt: str | None = None, parents: list[str] | None = None) -> ImageRecord:
+        """Save one result: the file first, then its row, so a row never points at nothing."""
+        digest = self.write_bytes(data, fmt)
+        now = time.time()
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            cur = db.execute(
+                "INSERT INTO images(run_id, idx, hash, format, width, height, bytes, revised_prompt, created_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (run_id, index, digest, fmt, width, height, len(data), revised_prompt, now))
+            image_id = int(cur.lastrowid)
+            for parent in parents or []:
+                db.execute("INSERT INTO image_parents(image_id, parent_hash) VALUES (?,?)", (image_id, parent))
+            db.execute("COMMIT")
+        return ImageRecord(image_id, run_id, index, digest, fmt, width, height, len(data), now,
+                           revised_prompt=revised_prompt)
+
+    def finish_run(self, run_id: int, status: str, *, usage: dict[str, Any] | None = None,
+                   actual_dollars: float | None = None, request_id: str | None = None, error: str | None = None) -> None:
+        with self._db() as db:
+            db.execute("UPDATE runs SET status=?, usage=?, actual_dollars=?, request_id=?, error=?, finished_at=?"
+                       " WHERE id=?",
+                       (status, json.dumps(usage) if usage else None, actual_dollars, request_id, error,
+                        time.time(), run_id))
+
+    def run(self, run_id: int) -> RunRecord:
+        with self._db() as db:
+            row = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        if row is None:
+            raise KeyError(run_id)
+        return _run_record(row)
+
+    def runs(self, limit: int = 50) -> list[RunRecord]:
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [_run_record(r) for r in rows]
+
+    # --- images -----------------------------------------------------------------------------
+
+    _IMAGE_SELECT = ("SELECT images.*, runs.prompt AS prompt, runs.model AS model, runs.page AS page,"
+                     " runs.actual_dollars AS actual_dollars FROM images JOIN runs ON runs.id = images.run_id")
+
+    def recent_images(self, limit: int = 48, offset: int = 0) -> list[ImageRecord]:
+        with self._db() as db:
+            rows = db.execute(self._IMAGE_SELECT + " ORDER BY images.created_at DESC, images.id DESC LIMIT ? OFFSET ?",
+                              (limit, offset)).fetchall()
+        return [_image_record(r) for r in rows]
+
+    def images_of_run(self, run_id: int) -> list[ImageRecord]:
+        with self._db() as db:
+            rows = db.execute(self._IMAGE_SELECT + " WHERE run_id=? ORDER BY idx", (run_id,)).fetchall()
+        return [_image_record(r) for r in rows]
+
+    def image_by_hash(self, digest: str) -> ImageRecord:
+        with self._db() as db:
+            row = db.execute(self._IMAGE_SELECT + " WHERE hash=? ORDER BY images.id DESC LIMIT 1", (digest,)).fetchone()
+        if row is None:
+            raise KeyError(digest)
+        return _image_record(row)
+
+    def count_images(self) -> int:
+        with self._db() as db:
+            return int(db.execute("SELECT COUNT(*) FROM images").fetchone()[0])
+
+    def parents_of(self, image_id: int) -> list[str]:
+        with self._db() as db:
+            return [r[0] for r in db.execute("SELECT parent_hash FROM image_parents WHERE image_id=?", (image_id,))]
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+def _run_record(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(row["id"], row["page"], row["model"], row["prompt"], _loads(row["params"]) or {}, row["status"],
+                     row["request_id"], row["error"], _loads(row["estimate"]), _loads(row["usage"]),
+                     row["est_dollars"], row["actual_dollars"], row["started_at"], row["finished_at"])
+
+
+def _image_record(row: sqlite3.Row) -> ImageRecord:
+    return ImageRecord(row["id"], row["run_id"], row["idx"], row["hash"], row["format"], row["width"], row["height"],
+                       row["bytes"], row["created_at"], prompt=row["prompt"], model=row["model"], page=row["page"],
+                       revised_prompt=row["revised_prompt"], starred=bool(row["starred"]),
+                       actual_dollars=row["actual_dollars"])
