@@ -1,0 +1,80 @@
+"""The offline backend: an OpenAI-compatible local server with synthetic pictures.
+
+    from imagelab.offline import start_server
+    srv = start_server()            # 127.0.0.1, a free port, uvicorn in a daemon thread
+    client = openai.OpenAI(api_key="sk-offline", base_url=srv.base_url)
+    ...
+    srv.stop()
+
+See ``imagelab.offline.server`` for endpoints, moderation triggers and fault injection.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .server import FAULT_ENV, FAULT_HEADER, Faults, create_app, parse_faults
+
+__all__ = ["OfflineServer", "start_server", "create_app", "parse_faults", "Faults", "FAULT_HEADER", "FAULT_ENV"]
+
+
+def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+@dataclass
+class OfflineServer:
+    host: str
+    port: int
+    _server: object = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._server.should_exit = True  # type: ignore[attr-defined]
+        self._thread.join(timeout)
+
+
+def start_server(host: str = "127.0.0.1", port: int = 0, *, faults: str | Faults | None = None,
+                 timeout: float = 10.0) -> OfflineServer:
+    """Run the offline server in a daemon thread; return once it accepts connections."""
+    import uvicorn
+
+    sock = bind_socket(host, port)
+    actual_port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(faults=faults), log_level="warning", lifespan="off", access_log=False,
+                            timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
+                              name=f"imagelab-offline-{actual_port}")
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the offline server failed to start")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise TimeoutError("the offline server did not start in time")
+        time.sleep(0.01)
+    return OfflineServer(host=host, port=actual_port, _server=server, _thread=thread)
