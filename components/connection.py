@@ -1,0 +1,70 @@
+"""Where requests go: OpenAI with a key, a custom base URL, or the built-in offline backend."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from imagelab.client import Connection
+from imagelab.offline import OfflineServer, start_server
+from imagelab.store import Store, default_data_dir
+
+from . import state
+
+OPENAI = "OpenAI"
+OFFLINE = "Offline backend (synthetic images)"
+CUSTOM = "Custom base URL"
+
+
+@st.cache_resource(show_spinner="Starting the offline backend…")
+def offline_backend() -> OfflineServer:
+    """One offline server per process, on a free loopback port. It holds no user data or key."""
+    return start_server(host="127.0.0.1", port=0)
+
+
+@st.cache_resource
+def _store(path: str) -> Store:
+    return Store(path)
+
+
+def get_store() -> Store:
+    """The history store for IMAGELAB_DATA_DIR; thread-safe, shared by all sessions."""
+    return _store(str(default_data_dir()))
+
+
+def _secret(name: str) -> str | None:
+    try:
+        value = st.secrets.get(name)
+    except Exception:  # no secrets file is the usual case
+        return None
+    return str(value) if value else None
+
+
+def configured_key() -> str | None:
+    """The key from the session, the environment or st.secrets, in that order."""
+    return st.session_state.get(state.API_KEY) or os.environ.get("OPENAI_API_KEY") or _secret("OPENAI_API_KEY")
+
+
+def configured_base_url() -> str | None:
+    return st.session_state.get(state.BASE_URL) or os.environ.get("OPENAI_BASE_URL") or _secret("OPENAI_BASE_URL")
+
+
+def default_backend() -> str:
+    if configured_key():
+        return CUSTOM if configured_base_url() else OPENAI
+    return CUSTOM if configured_base_url() else OFFLINE
+
+
+def current_connection() -> Connection:
+    """The connection the sidebar has chosen for this session."""
+    choice = st.session_state.get(state.BACKEND_CHOICE) or default_backend()
+    timeout = float(st.session_state.get(state.TIMEOUT) or 600)
+    key = configured_key()
+    if choice == OPENAI and key:
+        return Connection(None, key, label="OpenAI", timeout=timeout)
+    if choice == CUSTOM and configured_base_url():
+        url = configured_base_url()
+        return Connection(url, key or "none", label=f"Custom: {url}", timeout=timeout)
+    server = offline_backend()
+    return Connection(server.base_url, "sk-offline", label="Offline backend", offline=True, timeout=60, max_retries=0)

@@ -1,0 +1,136 @@
+"""The model-aware output options form shared by Generate, the edit pages and Conversation.
+
+Only what the chosen model accepts can be picked; what it does not accept is shown disabled
+with the reason. Returns plain values; the page builds its spec from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from imagelab.catalog import ModelInfo, catalog, image_models, model_info, parse_size
+
+CUSTOM_SIZE = "custom…"
+DEFAULT = "model default"
+
+SIZE_LABELS = {"auto": "auto", "1024x1024": "1024×1024 square", "1536x1024": "1536×1024 landscape",
+               "1024x1536": "1024×1536 portrait"}
+
+
+def _keep_valid(key: str, options: list[Any], fallback: Any) -> None:
+    """A model change can leave a widget holding a value the new model lacks; reset it first."""
+    if key in st.session_state and st.session_state[key] not in options:
+        st.session_state[key] = fallback
+
+
+def keep_widget_state(*keys: str) -> None:
+    """Carry widget values across pages: Streamlit forgets a widget's value when its page is left."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def model_picker(key: str, label: str = "Model") -> ModelInfo:
+    names = image_models()
+    if key not in st.session_state:
+        st.session_state[key] = catalog().default_model
+
+    def fmt(name: str) -> str:
+        info = model_info(name)
+        return f"{name} (retired)" if info and info.retired else name
+
+    st.selectbox(label, names, key=key, format_func=fmt,
+                 help="Retired models stay listed so old settings still open; they cannot be sent.")
+    info = model_info(st.session_state[key])
+    assert info is not None
+    if info.retired:
+        st.error(info.retirement_sentence(), icon=":material/block:")
+    elif info.note:
+        st.caption(info.note)
+    return info
+
+
+def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allow_n: bool = True) -> dict[str, Any]:
+    """Render every output option ``info`` accepts under keys ``{key}.…``; return their values."""
+    k = lambda name: f"{key}_{name}"  # noqa: E731
+    values: dict[str, Any] = {}
+
+    formats = list(info.all_formats)
+    _keep_valid(k("format"), formats, "png")
+    qualities = list(info.qualities)
+    _keep_valid(k("quality"), qualities, "auto" if "auto" in qualities else qualities[0])
+    sizes = list(info.sizes) + ([CUSTOM_SIZE] if info.custom_sizes else [])
+    _keep_valid(k("size"), sizes, "auto" if "auto" in sizes else sizes[0])
+    backgrounds = list(info.backgrounds)
+    _keep_valid(k("background"), backgrounds, backgrounds[0])
+
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        size = st.selectbox("Size", sizes, key=k("size"), format_func=lambda s: SIZE_LABELS.get(s, s),
+                            help="Custom sizes: both sides multiples of 16, between 1:3 and 3:1, at most 3840×2160."
+                            if info.custom_sizes else f"{info.name} takes these sizes only.")
+        if size == CUSTOM_SIZE:
+            w = st.number_input("Width", 16, 3840, 1536, step=16, key=k("width"))
+            h = st.number_input("Height", 16, 3840, 864, step=16, key=k("height"))
+            size = f"{int(w)}x{int(h)}"
+            dims = parse_size(size)
+            if dims and dims[0] * dims[1] > 2560 * 1440:
+                st.caption("Above 2560×1440 is experimental.")
+        values["size"] = size
+    with c2:
+        values["quality"] = st.selectbox("Quality", qualities, key=k("quality"),
+                                         help="Higher quality costs more output tokens.")
+    with c3:
+        values["n"] = st.number_input("Images (n)", 1, 10, 1, key=k("n"),
+                                      disabled=not allow_n, help="1 to 10 images in one request.") if allow_n else 1
+
+    c4, c5, c6 = st.columns(3)
+    with c4:
+        fmt = st.selectbox("Format", formats, key=k("format"),
+                           format_func=lambda f: f.upper() + (" (preview access)" if f in info.preview_formats else ""))
+        values["output_format"] = fmt
+    with c5:
+        compressible = fmt in ("jpeg", "webp")
+        values["output_compression"] = st.slider(
+            "Compression", 0, 100, 100, key=k("compression"), disabled=not compressible,
+            help="0–100, for JPEG and WebP only." if compressible else "Only JPEG and WebP can be compressed.")
+        if not compressible:
+            values["output_compression"] = 100
+    with c6:
+        transparent_ok = "transparent" in info.backgrounds
+        bg = st.selectbox("Background", backgrounds, key=k("background"),
+                          help=("Transparent needs PNG or WebP." if transparent_ok
+                                else f"{info.name} cannot make transparent backgrounds."))
+        values["background"] = bg
+
+    c7, c8, c9 = st.columns(3)
+    with c7:
+        mods = list(info.moderation) or ["auto"]
+        values["moderation"] = st.selectbox("Moderation", mods, key=k("moderation"),
+                                            help="'low' filters less strictly.")
+    with c8:
+        can_stream = allow_stream and fmt not in ("gif", "svg")
+        values["partial_images"] = st.number_input(
+            "Partial images", 0, 3, 0, key=k("partials"), disabled=not can_stream,
+            help=("Streamed previews while the image renders; each adds 100 output tokens."
+                  if can_stream else "GIF and SVG output cannot stream partial images."))
+        if not can_stream:
+            values["partial_images"] = 0
+    with c9:
+        cx = st.selectbox("Complexity", [DEFAULT, "low", "medium", "high"], key=k("complexity"),
+                          help="Planning effort, independent of quality.")
+        values["complexity"] = None if cx == DEFAULT else cx
+
+    if fmt == "gif":
+        limits = catalog().limits
+        g1, g2 = st.columns(2)
+        values["frame_count"] = int(g1.number_input("Frames", *limits["gif_frames"], limits["gif_frames_default"],
+                                                    key=k("frames")))
+        values["frame_duration_ms"] = int(g2.number_input("Frame duration (ms)", 10, 655350,
+                                                          limits["gif_frame_ms_default"], step=10, key=k("frame_ms")))
+    values["n"] = int(values["n"])
+    values["partial_images"] = int(values["partial_images"])
+    values["output_compression"] = int(values["output_compression"])
+    return values

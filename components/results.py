@@ -1,0 +1,65 @@
+"""Result grids: the images of a run with their size, usage, cost and download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from imagelab.client import ImageLabError
+from imagelab.costs import format_dollars
+from imagelab.images import MIME_TYPES, preview_bytes
+from imagelab.store import ImageRecord
+
+from .connection import get_store
+
+
+@st.cache_data(max_entries=1000, show_spinner=False)
+def preview(digest: str, fmt: str) -> bytes | None:
+    """A display-sized copy of a stored image, made once per image."""
+    if fmt == "svg":
+        return None
+    return preview_bytes(get_store().read_bytes(digest, fmt))
+
+
+def show_error(err: ImageLabError) -> None:
+    st.error(err.sentence, icon=":material/error:")
+    details = err.details()
+    if details:
+        st.caption(details)
+
+
+def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> None:
+    data = preview(rec.hash, rec.format)
+    if data is None:
+        st.markdown(f"SVG image · {rec.bytes:,} bytes")
+    else:
+        st.image(data, caption=caption, width="stretch")
+    size = f"{rec.width}×{rec.height}" if rec.width else ""
+    st.caption(f"{size} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB")
+    store = get_store()
+    st.download_button("Download", data=lambda: store.read_bytes(rec.hash, rec.format), file_name=rec.filename,
+                       mime=MIME_TYPES.get(rec.format, "application/octet-stream"), key=f"{key}.dl.{rec.id}",
+                       icon=":material/download:", on_click="ignore", width="stretch")
+
+
+def show_run(result: Any, *, key: str, columns: int = 4) -> None:
+    """One run: its prompt, images, errors, usage and cost."""
+    with st.container(border=True):
+        cost = result.cost
+        est = result.estimate
+        line = [f"**{result.model}**", f"{len(result.images)} image(s)", f"{result.seconds:.1f} s"]
+        if cost is not None:
+            line.append(f"{cost.total_tokens:,} tokens · {format_dollars(cost.dollars)}")
+        line.append(f"estimated {'≈ ' if est.approximate else ''}{format_dollars(est.dollars)}")
+        st.markdown(" · ".join(line))
+        st.caption(result.prompt[:300] + ("…" if len(result.prompt) > 300 else ""))
+        for err in result.errors:
+            show_error(err)
+        if result.images:
+            cols = st.columns(min(columns, max(len(result.images), 1)))
+            for i, rec in enumerate(result.images):
+                with cols[i % len(cols)]:
+                    show_image(rec, key=f"{key}.{result.run_id}")
+        if result.request_id:
+            st.caption(f"request id {result.request_id}")

@@ -1,0 +1,22 @@
+"""Every session-state key the app uses, in one place."""
+
+# connection (the key lives only in this browser session)
+API_KEY = "conn_api_key"
+BASE_URL = "conn_base_url"
+BACKEND_CHOICE = "conn_backend"
+TIMEOUT = "conn_timeout"
+
+# usage shown in the sidebar
+LAST_RUN = "usage_last_run"          # RunResult of the most recent run on any page
+SESSION_COST = "usage_session_cost"  # Cost summed over this session's runs
+SESSION_RUNS = "usage_session_runs"  # number of runs this session
+
+# Generate page
+GEN_PROMPT = "gen_prompt"
+GEN_MODEL = "gen_model"
+GEN_OPTS = "gen_opt"                 # prefix for the output option widgets
+GEN_RESULTS = "gen_results"          # list of RunResult, newest first
+GEN_BUTTON = "gen_run"
+
+# Gallery page
+GALLERY_PAGE = "gallery_page"

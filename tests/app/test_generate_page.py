@@ -1,0 +1,97 @@
+"""The Generate page and the landing page through Streamlit's AppTest, on the offline backend."""
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from components import state
+from imagelab.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 60
+
+
+def app(path="pages/1_Generate.py"):
+    return AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
+
+
+def test_landing_page_says_the_pictures_are_synthetic(data_dir):
+    at = app("app.py").run()
+    assert not at.exception
+    text = " ".join(i.value for i in at.info)
+    assert "offline backend" in text and "synthesised" in text
+    assert at.sidebar.selectbox(key=state.BACKEND_CHOICE).value.startswith("Offline")
+
+
+def test_generate_saves_and_shows_an_image(data_dir):
+    at = app().run()
+    assert not at.exception
+    at.text_area(key=state.GEN_PROMPT).input("A teal lighthouse on a cliff at dusk").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_size").select("1536x1024").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    # a history row and a file, with the parameters and usage
+    store = Store(data_dir)
+    runs = store.runs()
+    assert len(runs) == 1 and runs[0].status == "ok" and runs[0].params["size"] == "1536x1024"
+    assert runs[0].usage["output_tokens"] > 0 and runs[0].actual_dollars > 0
+    images = store.images_of_run(runs[0].id)
+    assert len(images) == 1
+    with Image.open(io.BytesIO(store.read_bytes(images[0].hash))) as img:
+        assert img.size == (1536, 1024) and img.format == "PNG"
+    # shown: the image element and its download, and the prompt survives the run
+    assert len(at.get("image")) >= 1
+    assert at.text_area(key=state.GEN_PROMPT).value == "A teal lighthouse on a cliff at dusk"
+    assert any("Actual" in m.label for m in at.sidebar.get("metric"))
+
+
+def test_estimate_changes_with_quality(data_dir):
+    at = app().run()
+    at.text_area(key=state.GEN_PROMPT).input("a red apple").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_size").select("1024x1024").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
+    low = [m.value for m in at.sidebar.get("metric") if m.label == "Cost"][0]
+    at.selectbox(key=f"{state.GEN_OPTS}_quality").select("high").run()
+    high = [m.value for m in at.sidebar.get("metric") if m.label == "Cost"][0]
+    assert low != high
+    assert float(high.strip("≈ $")) > float(low.strip("≈ $")) * 10
+
+
+def test_bad_input_gets_a_sentence_and_nothing_is_saved(data_dir):
+    at = app().run()
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception
+    assert "Write a prompt: it is empty." in [e.value for e in at.error]
+    at.text_area(key=state.GEN_PROMPT).input("a fox").run()
+    at.selectbox(key=f"{state.GEN_MODEL}").select("gpt-image-2.5-sunburst").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_format").select("jpeg").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_background").select("transparent").run()
+    assert any("PNG or WebP" in w.value for w in at.warning)
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert any("PNG or WebP" in e.value for e in at.error)
+    assert Store(data_dir).runs() == []
+
+
+def test_api_error_appears_in_place_and_keeps_the_prompt(data_dir):
+    at = app().run()
+    at.text_area(key=state.GEN_PROMPT).input("something forbidden here").run()
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("safety system" in e for e in errors), errors
+    assert at.text_area(key=state.GEN_PROMPT).value == "something forbidden here"
+    runs = Store(data_dir).runs()
+    assert runs[0].status == "failed" and Store(data_dir).count_images() == 0
+
+
+@pytest.mark.parametrize("page", ["app.py", "pages/1_Generate.py", "pages/5_Gallery.py"])
+def test_every_page_draws_the_sidebar(data_dir, page):
+    at = app(page).run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key=state.BACKEND_CHOICE)
+    assert any("This session" in m.value for m in at.sidebar.markdown)

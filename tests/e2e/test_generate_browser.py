@@ -1,0 +1,37 @@
+"""Generate an image in a real browser and keep the screenshot the README shows."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from imagelab.store import Store
+
+from .conftest import screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+
+def test_generate_in_the_browser(app_server, page):
+    page.goto(app_server["url"] + "/Generate")
+    wait_idle(page)
+    assert "Offline backend" in page.locator('[data-testid="stSidebar"]').inner_text()
+    prompt = page.locator(".st-key-gen_prompt textarea")
+    prompt.fill("A teal lighthouse on a red cliff at golden hour, waves below")
+    prompt.press("Control+Enter")
+    wait_idle(page)
+    page.locator(".st-key-gen_run button").click()
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stImage"] img', timeout=60_000)
+    results = page.locator('[data-testid="stImage"] img')
+    assert results.count() >= 1
+    # the picture really arrived in the browser (decoded, not a broken image)
+    assert page.evaluate("(img) => img.naturalWidth", results.first.element_handle()) > 100
+    assert "Download" in page.locator(".stDownloadButton").first.inner_text()
+    assert "Actual" in page.locator('[data-testid="stSidebar"]').inner_text()
+    screenshot(page, "generate")
+    store = Store(app_server["data_dir"])
+    images = store.recent_images()
+    assert images and images[0].prompt.startswith("A teal lighthouse")
+    with Image.open(io.BytesIO(store.read_bytes(images[0].hash))) as img:
+        assert img.width >= 1024
