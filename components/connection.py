@@ -13,7 +13,7 @@ from imagelab.store import Store, default_data_dir
 from . import state
 
 OPENAI = "OpenAI"
-OFFLINE = "Offline backend (synthetic images)"
+OFFLINE = "Offline (synthetic)"
 CUSTOM = "Custom base URL"
 
 

@@ -13,7 +13,7 @@ import streamlit as st
 from imagelab.catalog import ModelInfo, catalog, image_models, model_info, parse_size
 
 CUSTOM_SIZE = "custom…"
-DEFAULT = "model default"
+DEFAULT = "default"
 
 SIZE_LABELS = {"auto": "auto", "1024x1024": "1024×1024 square", "1536x1024": "1536×1024 landscape",
                "1024x1536": "1024×1536 portrait"}
@@ -30,6 +30,12 @@ def keep_widget_state(*keys: str) -> None:
     for key in keys:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+
+
+def _grid(count: int, columns: int):
+    """Cells of a grid, row by row, so the form reads left to right."""
+    for start in range(0, count, columns):
+        yield from st.columns(columns)
 
 
 def model_picker(key: str, label: str = "Model") -> ModelInfo:
@@ -52,7 +58,8 @@ def model_picker(key: str, label: str = "Model") -> ModelInfo:
     return info
 
 
-def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allow_n: bool = True) -> dict[str, Any]:
+def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allow_n: bool = True,
+                   columns: int = 3) -> dict[str, Any]:
     """Render every output option ``info`` accepts under keys ``{key}.…``; return their values."""
     k = lambda name: f"{key}_{name}"  # noqa: E731
     values: dict[str, Any] = {}
@@ -66,51 +73,46 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
     backgrounds = list(info.backgrounds)
     _keep_valid(k("background"), backgrounds, backgrounds[0])
 
-    c1, c2, c3 = st.columns(3)
-    with c1:
+    cells = _grid(9, columns)
+    with next(cells):
         size = st.selectbox("Size", sizes, key=k("size"), format_func=lambda s: SIZE_LABELS.get(s, s),
                             help="Custom sizes: both sides multiples of 16, between 1:3 and 3:1, at most 3840×2160."
                             if info.custom_sizes else f"{info.name} takes these sizes only.")
         if size == CUSTOM_SIZE:
-            w = st.number_input("Width", 16, 3840, 1536, step=16, key=k("width"))
-            h = st.number_input("Height", 16, 3840, 864, step=16, key=k("height"))
+            w_col, h_col = st.columns(2)
+            w = w_col.number_input("Width", 16, 3840, 1536, step=16, key=k("width"))
+            h = h_col.number_input("Height", 16, 3840, 864, step=16, key=k("height"))
             size = f"{int(w)}x{int(h)}"
             dims = parse_size(size)
             if dims and dims[0] * dims[1] > 2560 * 1440:
                 st.caption("Above 2560×1440 is experimental.")
         values["size"] = size
-    with c2:
+    with next(cells):
         values["quality"] = st.selectbox("Quality", qualities, key=k("quality"),
                                          help="Higher quality costs more output tokens.")
-    with c3:
-        values["n"] = st.number_input("Images (n)", 1, 10, 1, key=k("n"),
-                                      disabled=not allow_n, help="1 to 10 images in one request.") if allow_n else 1
-
-    c4, c5, c6 = st.columns(3)
-    with c4:
+    with next(cells):
+        values["n"] = st.number_input("Images (n)", 1, 10, 1, key=k("n"), disabled=not allow_n,
+                                      help="1 to 10 images in one request.") if allow_n else 1
+    with next(cells):
         fmt = st.selectbox("Format", formats, key=k("format"),
                            format_func=lambda f: f.upper() + (" (preview access)" if f in info.preview_formats else ""))
         values["output_format"] = fmt
-    with c5:
+    with next(cells):
         compressible = fmt in ("jpeg", "webp")
         values["output_compression"] = st.slider(
             "Compression", 0, 100, 100, key=k("compression"), disabled=not compressible,
             help="0–100, for JPEG and WebP only." if compressible else "Only JPEG and WebP can be compressed.")
         if not compressible:
             values["output_compression"] = 100
-    with c6:
+    with next(cells):
         transparent_ok = "transparent" in info.backgrounds
-        bg = st.selectbox("Background", backgrounds, key=k("background"),
-                          help=("Transparent needs PNG or WebP." if transparent_ok
-                                else f"{info.name} cannot make transparent backgrounds."))
-        values["background"] = bg
-
-    c7, c8, c9 = st.columns(3)
-    with c7:
+        values["background"] = st.selectbox(
+            "Background", backgrounds, key=k("background"),
+            help="Transparent needs PNG or WebP." if transparent_ok else f"{info.name} cannot make transparent backgrounds.")
+    with next(cells):
         mods = list(info.moderation) or ["auto"]
-        values["moderation"] = st.selectbox("Moderation", mods, key=k("moderation"),
-                                            help="'low' filters less strictly.")
-    with c8:
+        values["moderation"] = st.selectbox("Moderation", mods, key=k("moderation"), help="'low' filters less strictly.")
+    with next(cells):
         can_stream = allow_stream and fmt not in ("gif", "svg")
         values["partial_images"] = st.number_input(
             "Partial images", 0, 3, 0, key=k("partials"), disabled=not can_stream,
@@ -118,7 +120,7 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
                   if can_stream else "GIF and SVG output cannot stream partial images."))
         if not can_stream:
             values["partial_images"] = 0
-    with c9:
+    with next(cells):
         cx = st.selectbox("Complexity", [DEFAULT, "low", "medium", "high"], key=k("complexity"),
                           help="Planning effort, independent of quality.")
         values["complexity"] = None if cx == DEFAULT else cx

@@ -63,3 +63,19 @@ def show_run(result: Any, *, key: str, columns: int = 4) -> None:
                     show_image(rec, key=f"{key}.{result.run_id}")
         if result.request_id:
             st.caption(f"request id {result.request_id}")
+
+
+RUNS_PER_PAGE = 8
+
+
+def show_runs(runs: list[Any], *, key: str, shown_key: str, columns: int = 2) -> None:
+    """The newest runs first, a page at a time, so a long session does not slow every rerun."""
+    shown = st.session_state.get(shown_key, RUNS_PER_PAGE)
+    for run in runs[:shown]:
+        show_run(run, key=key, columns=columns)
+    hidden = len(runs) - shown
+    if hidden > 0:
+        st.caption(f"{hidden} older run(s) from this session are hidden; all of them are in the Gallery.")
+        if st.button(f"Show {min(hidden, RUNS_PER_PAGE)} more", key=f"{key}_more", icon=":material/expand_more:"):
+            st.session_state[shown_key] = shown + RUNS_PER_PAGE
+            st.rerun()

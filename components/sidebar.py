@@ -14,6 +14,14 @@ from . import connection, state
 from .connection import CUSTOM, OFFLINE, OPENAI
 
 
+# Streamlit's own page list would call the landing page "app"; this one names every page.
+PAGES = [
+    ("app.py", "Home", ":material/home:"),
+    ("pages/1_Generate.py", "Generate", ":material/auto_awesome:"),
+    ("pages/5_Gallery.py", "Gallery", ":material/photo_library:"),
+]
+
+
 @dataclass
 class Sidebar:
     estimate_slot: Any
@@ -24,19 +32,19 @@ class Sidebar:
         with self.estimate_slot.container():
             st.markdown("**Estimate of this request**")
             if est is None:
-                st.caption("Nothing to send yet.")
+                st.caption("Nothing to send from this page.")
                 return
+            approx = "≈ " if est.approximate else ""
+            st.metric("Estimated cost", f"{approx}{format_dollars(est.dollars)}",
+                      help="Prices per 1M tokens come from the catalog; the API's usage after a run is the truth.")
+            st.caption(f"{approx}{est.total_tokens:,} tokens: text in {est.text_tokens:,} · image in "
+                       f"{est.image_input_tokens:,} · image out {est.output_tokens:,}")
             if what:
                 st.caption(what)
-            approx = "≈ " if est.approximate else ""
-            c1, c2 = st.columns(2)
-            c1.metric("Tokens", f"{approx}{est.total_tokens:,}", help=(
-                f"Text in {est.text_tokens:,} · image in {est.image_input_tokens:,} · image out {est.output_tokens:,}"))
-            c2.metric("Cost", f"{approx}{format_dollars(est.dollars)}")
             if est.approximate and est.notes:
                 st.caption("Approximate: " + "; ".join(est.notes) + ".")
             if problems:
-                st.caption(f"{len(problems)} setting(s) to fix before sending.")
+                st.caption(f":orange[{len(problems)} setting(s) to fix before sending.]")
 
     def finish(self) -> None:
         """Fill the last-run and session panels (call at the end of the page, after any run)."""
@@ -46,19 +54,23 @@ class Sidebar:
             if last is None:
                 st.caption("No run yet in this session.")
             else:
-                actual: Cost | None = last.cost
                 est: Estimate = last.estimate
-                c1, c2 = st.columns(2)
-                c1.metric("Estimated", format_dollars(est.dollars), help=f"{est.total_tokens:,} tokens")
+                actual: Cost | None = last.cost
+                approx = "≈ " if est.approximate else ""
+                rows = ["| | tokens | cost |", "| --- | ---: | ---: |",
+                        f"| estimated | {approx}{est.total_tokens:,} | {approx}{format_dollars(est.dollars)} |"]
                 if actual is not None:
-                    c2.metric("Actual", format_dollars(actual.dollars), help=(
-                        f"Text in {actual.text_tokens:,} · image in {actual.image_input_tokens:,} · "
-                        f"image out {actual.output_tokens:,}"))
-                    st.caption(f"{actual.total_tokens:,} tokens used against {est.total_tokens:,} estimated · "
-                               f"{last.model} · {last.seconds:.1f} s")
+                    rows.append(f"| actual | {actual.total_tokens:,} | {format_dollars(actual.dollars)} |")
                 else:
-                    c2.metric("Actual", "—")
-                    st.caption("The API reported no usage for this run.")
+                    rows.append("| actual | — | — |")
+                st.markdown("\n".join(rows))
+                detail = f"{last.model} · {len(last.images)} image(s) · {last.seconds:.1f} s"
+                if actual is not None:
+                    detail += (f" · text in {actual.text_tokens:,} · image in {actual.image_input_tokens:,}"
+                               f" · image out {actual.output_tokens:,}")
+                else:
+                    detail += " · the API reported no usage"
+                st.caption(detail)
             total: Cost = st.session_state.get(state.SESSION_COST, ZERO_COST)
             runs = st.session_state.get(state.SESSION_RUNS, 0)
             st.markdown("**This session**")
@@ -120,7 +132,10 @@ def ready() -> bool:
 def draw_sidebar() -> Sidebar:
     """Draw the shared sidebar; the page fills its estimate and calls ``finish()`` at the end."""
     with st.sidebar:
-        st.markdown("### ImageLab")
+        st.markdown("### :material/palette: ImageLab")
+        for path, label, icon in PAGES:
+            st.page_link(path, label=label, icon=icon)
+        st.divider()
         _connection_panel()
         st.divider()
         estimate_slot = st.empty()

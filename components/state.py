@@ -17,6 +17,7 @@ GEN_MODEL = "gen_model"
 GEN_OPTS = "gen_opt"                 # prefix for the output option widgets
 GEN_RESULTS = "gen_results"          # list of RunResult, newest first
 GEN_BUTTON = "gen_run"
+GEN_SHOWN = "gen_shown"             # how many runs the results column shows
 
 # Gallery page
 GALLERY_PAGE = "gallery_page"

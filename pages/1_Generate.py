@@ -15,12 +15,13 @@ bar = sidebar.draw_sidebar()
 st.title("Generate")
 st.caption("Describe a picture; ImageLab sends it with exactly the options the chosen model accepts.")
 
-prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=130,
-                      placeholder="A red fox curled up in fresh snow at dawn, soft light, shallow depth of field")
-st.caption(f"{len(prompt):,} / 32,000 characters")
-
-info = options.model_picker(state.GEN_MODEL)
-values = options.output_options(info, state.GEN_OPTS)
+form, output = st.columns([5, 6], gap="large")
+with form:
+    prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=130,
+                          placeholder="A red fox curled up in fresh snow at dawn, soft light, shallow depth of field")
+    st.caption(f"{len(prompt):,} / 32,000 characters")
+    info = options.model_picker(state.GEN_MODEL)
+    values = options.output_options(info, state.GEN_OPTS, columns=3)
 spec = GenerateSpec(prompt=prompt, model=info.name, **values)
 problems = spec.problems()
 est = estimate(spec)
@@ -28,11 +29,13 @@ bar.show_estimate(est, problems, what=f"{spec.n} × {spec.size} · {spec.quality
 
 # An empty prompt before anything is typed is not worth a warning; every other problem is.
 shown = [p for p in problems if not (p.param == "prompt" and not prompt)]
-for p in shown:
-    st.warning(p.message, icon=":material/tune:")
-
-clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:")
-live = st.empty()
+with form:
+    for p in shown:
+        st.warning(p.message, icon=":material/tune:")
+    clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
+                        width="stretch")
+with output:
+    live = st.empty()
 
 if clicked:
     if problems:
@@ -46,7 +49,7 @@ if clicked:
         store = connection.get_store()
         with live.container():
             with st.status(f"Generating {spec.n} image(s) with {spec.model}…", expanded=True) as status:
-                cols = st.columns(min(spec.n, 4))
+                cols = st.columns(min(spec.n, 2))
                 slots = [cols[i % len(cols)].empty() for i in range(spec.n)]
                 result: RunResult | None = None
                 for ev in execute(lambda: generate(client, spec), spec, store, page="generate",
@@ -71,11 +74,10 @@ if clicked:
         live.empty()
 
 history = st.session_state.get(state.GEN_RESULTS, [])
-if history:
-    st.subheader("Results")
-    for run in history[:50]:
-        results.show_run(run, key="gen")
-else:
-    st.info("Your pictures appear here, newest first, and are kept in the Gallery.", icon=":material/image:")
+with output:
+    if history:
+        results.show_runs(history, key="gen", shown_key=state.GEN_SHOWN)
+    elif not clicked:
+        st.info("Your pictures appear here, newest first, and are kept in the Gallery.", icon=":material/image:")
 
 bar.finish()

@@ -15,7 +15,11 @@ TIMEOUT = 60
 
 
 def app(path="pages/1_Generate.py"):
-    return AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
+    """The app as a user opens it: from app.py, switched to the page (so page links resolve)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    if path != "app.py":
+        at.switch_page(path)
+    return at
 
 
 def test_landing_page_says_the_pictures_are_synthetic(data_dir):
@@ -47,7 +51,7 @@ def test_generate_saves_and_shows_an_image(data_dir):
     # shown: the image element and its download, and the prompt survives the run
     assert len(at.get("image")) >= 1
     assert at.text_area(key=state.GEN_PROMPT).value == "A teal lighthouse on a cliff at dusk"
-    assert any("Actual" in m.label for m in at.sidebar.get("metric"))
+    assert any("| actual |" in m.value for m in at.sidebar.markdown)
 
 
 def test_estimate_changes_with_quality(data_dir):
@@ -55,9 +59,9 @@ def test_estimate_changes_with_quality(data_dir):
     at.text_area(key=state.GEN_PROMPT).input("a red apple").run()
     at.selectbox(key=f"{state.GEN_OPTS}_size").select("1024x1024").run()
     at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
-    low = [m.value for m in at.sidebar.get("metric") if m.label == "Cost"][0]
+    low = [m.value for m in at.sidebar.get("metric") if m.label == "Estimated cost"][0]
     at.selectbox(key=f"{state.GEN_OPTS}_quality").select("high").run()
-    high = [m.value for m in at.sidebar.get("metric") if m.label == "Cost"][0]
+    high = [m.value for m in at.sidebar.get("metric") if m.label == "Estimated cost"][0]
     assert low != high
     assert float(high.strip("≈ $")) > float(low.strip("≈ $")) * 10
 

@@ -71,7 +71,8 @@ def bench_generate_rerun(store: Store) -> None:
         png = render(f"{spec.prompt} {i}", 1024, 1024, output_format="png", quality="low", index=i)
         rec = store.add_image(run_id, 0, png, "png", 1024, 1024)
         results.append(RunResult(run_id, "generate", spec.model, spec.prompt, estimate(spec), images=[rec]))
-    at = AppTest.from_file(str(ROOT / "pages" / "1_Generate.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("pages/1_Generate.py")
     at.session_state[state.GEN_RESULTS] = results
     at.run()  # first run makes and caches the previews
     assert not at.exception, at.exception

@@ -1,0 +1,335 @@
+"""Input images for edits: check, fix up and name them the way the Images API accepts. No Streamlit.
+
+The API takes PNG, JPEG and WebP files under 50 MB each and rejects an upload without a proper
+filename and MIME type. ``normalize_input`` turns whatever the user dropped in into one of
+those, changing as little as possible: a plain PNG/JPEG/WebP goes through byte for byte, and
+every change made is described in ``NormalizedImage.notes``.
+
+Choices:
+- Size limit before decoding: the header's width x height must be at most ``MAX_PIXELS``
+  (89.5 megapixels, Pillow's own decompression-bomb threshold, e.g. 12000x7456); bigger files
+  are refused with a sentence, never decoded.
+- Animated GIF/PNG/WebP: the first frame is used, with a note (the API takes stills).
+- MPO (iPhone/camera multi-picture JPEG): the first picture, re-encoded as JPEG.
+- GIF, BMP, TIFF and other formats Pillow reads: converted to PNG with a note.
+- Re-encoding keeps the kind of file: JPEG-like sources become JPEG (quality 95), WebP stays
+  WebP (quality 95), everything else PNG. Metadata (EXIF, GPS) is not carried over into
+  re-encoded files; the colour profile is kept when the colours were not converted.
+- The file is decoded exactly once (that also catches truncated files).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = [
+    "NormalizedImage",
+    "InputRefused",
+    "normalize_input",
+    "image_file_tuple",
+    "probe",
+    "MAX_BYTES",
+    "MAX_PIXELS",
+    "ACCEPTED_MIMES",
+]
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_PIXELS = 89_478_485  # Pillow's Image.MAX_IMAGE_PIXELS default: ~89.5 megapixels
+
+ACCEPTED_MIMES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+_EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
+# Modes the API is sent as-is, per container.
+_PASSTHROUGH_MODES = {"PNG": {"L", "LA", "RGB", "RGBA"}, "JPEG": {"L", "RGB"}, "WEBP": {"RGB", "RGBA"}}
+# Lossy sources that re-encode as JPEG when they have no alpha.
+_JPEG_LIKE = {"JPEG", "MPO", "AVIF", "HEIF", "JPEG2000"}
+_SIXTEEN_BIT = {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}
+
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+
+
+@dataclass(frozen=True)
+class NormalizedImage:
+    """An input image ready to upload."""
+
+    data: bytes
+    mime: str
+    filename: str
+    width: int
+    height: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return (self.width, self.height)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.notes)
+
+
+class InputRefused(Exception):
+    """The file cannot be used; ``sentence`` says what to change."""
+
+    def __init__(self, sentence: str):
+        super().__init__(sentence)
+        self.sentence = sentence
+
+
+def image_file_tuple(img: NormalizedImage) -> tuple[str, bytes, str]:
+    """``(filename, bytes, mime)``: the shape the OpenAI SDK needs to upload with a MIME type
+    (a bare BytesIO goes up as application/octet-stream, which the API rejects)."""
+    return (img.filename, img.data, img.mime)
+
+
+def _display(filename: str | None) -> str:
+    return f'"{filename}"' if filename else "This file"
+
+
+def _not_an_image(filename: str | None, data: bytes) -> InputRefused:
+    who = _display(filename)
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return InputRefused(
+            f"{who} is a HEIC photo, which ImageLab cannot read; export it as JPEG or PNG "
+            "(on an iPhone: Settings, Camera, Formats, Most Compatible)."
+        )
+    return InputRefused(f"{who} is not an image ImageLab can read; upload a PNG, JPEG or WebP file.")
+
+
+def _too_big(filename: str | None, w: int, h: int, max_pixels: int) -> InputRefused:
+    return InputRefused(
+        f"{_display(filename)} is {w}x{h} ({w * h / 1e6:.0f} megapixels), more than ImageLab "
+        f"opens ({max_pixels / 1e6:.1f} megapixels); scale it down before uploading."
+    )
+
+
+def _open(data: bytes, filename: str | None = None) -> Image.Image:
+    """Open lazily: reads the header only. Refuses what Pillow cannot identify and what
+    Pillow itself calls a decompression bomb (over twice its pixel limit)."""
+    if not data:
+        raise InputRefused(f"{_display(filename)} is empty; upload a PNG, JPEG or WebP file.")
+    try:
+        with warnings.catch_warnings():
+            # Between 1x and 2x Pillow's limit it only warns; our own check follows.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise InputRefused(
+            f"{_display(filename)} has too many pixels for ImageLab to open "
+            f"(more than {MAX_PIXELS / 1e6:.1f} megapixels); scale it down before uploading."
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise _not_an_image(filename, data) from None
+    except Exception:  # malformed headers make some plugins fail in odd ways
+        raise _not_an_image(filename, data) from None
+
+
+def probe(data: bytes) -> tuple[str, int, int]:
+    """``(format, width, height)`` from the header alone, without decoding the pixels.
+    Raises ``InputRefused`` for files that are not images."""
+    img = _open(data)
+    return (img.format or "UNKNOWN", img.width, img.height)
+
+
+def _safe_name(filename: str | None, fmt: str) -> str:
+    stem = "image"
+    if filename:
+        base = re.split(r"[\\/]", filename)[-1]
+        base = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
+        base = re.sub(r"[^\w\- ]+", "_", base).strip(" ._")[:100]
+        stem = base or "image"
+    return stem + _EXTENSIONS[fmt]
+
+
+def _png_bit_depth(data: bytes) -> int | None:
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) > 24:
+        return data[24]
+    return None
+
+
+def _to_8bit(img: Image.Image) -> Image.Image:
+    arr = np.asarray(img)
+    if arr.dtype.kind == "f":
+        top = 65535.0 if arr.max(initial=0) > 255 else 255.0
+        arr8 = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    else:
+        arr8 = (np.clip(arr.astype(np.int64), 0, 65535) >> 8).astype(np.uint8)
+    return Image.fromarray(arr8)
+
+
+def _fix_mode(img: Image.Image, container: str, sixteen_bit_file: bool) -> tuple[Image.Image, str | None]:
+    """Convert to a mode the API reads; returns the image and a note (None if unchanged)."""
+    mode = img.mode
+    if mode in _SIXTEEN_BIT:
+        return _to_8bit(img), "Converted from 16-bit to 8-bit colour."
+    if mode == "CMYK":
+        return img.convert("RGB"), "Converted from CMYK to RGB colours."
+    if mode in ("P", "PA"):
+        if mode == "PA" or "transparency" in img.info:
+            return img.convert("RGBA"), "Converted the palette image with transparency to RGBA."
+        return img.convert("RGB"), "Converted the palette image to RGB."
+    if mode == "1":
+        return img.convert("L"), "Converted from 1-bit black and white to grayscale."
+    if mode not in ("L", "LA", "RGB", "RGBA"):
+        target = "RGBA" if "A" in mode else "RGB"
+        return img.convert(target), f"Converted from {mode} colours to {target}."
+    if container == "JPEG" and mode == "LA":  # cannot happen for real JPEGs; be safe
+        return img.convert("L"), None
+    if sixteen_bit_file:  # Pillow already reads 16-bit RGB(A) PNGs as 8-bit
+        return img, "Converted from 16-bit to 8-bit colour."
+    return img, None
+
+
+def _encode(img: Image.Image, fmt: str, icc: bytes | None) -> bytes:
+    buf = io.BytesIO()
+    extra = {"icc_profile": icc} if icc else {}
+    if fmt == "JPEG":
+        img.save(buf, "JPEG", quality=95, optimize=True, **extra)
+    elif fmt == "WEBP":
+        img.save(buf, "WEBP", quality=95, method=4, **extra)
+    else:
+        img.save(buf, "PNG", compress_level=6, **extra)
+    return buf.getvalue()
+
+
+def _size_label(n: int) -> str:
+    mb = n / (1024 * 1024)
+    return f"{mb:.0f} MB" if mb >= 1 and mb == int(mb) else f"{n:,} byte"
+
+
+def normalize_input(
+    data: bytes,
+    filename: str | None = None,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_side: int | None = None,
+    max_pixels: int = MAX_PIXELS,
+) -> NormalizedImage:
+    """Make ``data`` an upload the Images API accepts (see the module docstring).
+
+    Raises ``InputRefused`` with a sentence for files that are not images, too many pixels
+    (checked from the header, before decoding), damaged files, or files that cannot be
+    brought under ``max_bytes``.
+    """
+    img = _open(data, filename)
+    src_fmt = (img.format or "UNKNOWN").upper()
+    w0, h0 = img.size
+    if w0 <= 0 or h0 <= 0:
+        raise _not_an_image(filename, data)
+    if w0 * h0 > max_pixels:
+        raise _too_big(filename, w0, h0, max_pixels)
+    n_frames = int(getattr(img, "n_frames", 1) or 1)
+
+    # The single decode; it also catches truncated and corrupt files.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            if n_frames > 1:
+                img.seek(0)
+            img.load()
+    except Image.DecompressionBombError:
+        raise _too_big(filename, w0, h0, max_pixels) from None
+    except Exception:
+        raise InputRefused(
+            f"{_display(filename)} is damaged or cut short and cannot be read; "
+            "save or export it again as PNG, JPEG or WebP."
+        ) from None
+
+    notes: list[str] = []
+    reencode = False
+
+    # Container.
+    if src_fmt in ACCEPTED_MIMES:
+        out_fmt = src_fmt
+    elif src_fmt == "MPO":
+        out_fmt = "JPEG"
+        reencode = True
+        notes.append("Converted from MPO to JPEG, keeping the first of its pictures.")
+    else:
+        out_fmt = "PNG"
+        reencode = True
+        notes.append(f"Converted from {src_fmt} to PNG.")
+
+    if n_frames > 1 and src_fmt != "MPO":
+        reencode = True
+        if src_fmt in ACCEPTED_MIMES:
+            out_fmt = "PNG" if src_fmt == "PNG" else out_fmt
+        notes.append(f"Used the first of its {n_frames} animation frames: the API takes still images.")
+
+    # Orientation.
+    try:
+        orientation = int(img.getexif().get(0x0112, 1) or 1)
+    except Exception:
+        orientation = 1
+    icc = img.info.get("icc_profile")
+    work = img
+    if orientation != 1:
+        try:
+            work = ImageOps.exif_transpose(img) or img
+            if orientation in (2, 3, 4, 5, 6, 7, 8):
+                reencode = True
+                notes.append("Rotated upright from its EXIF orientation.")
+        except Exception:
+            work = img
+
+    # Colour mode.
+    sixteen = _png_bit_depth(data) == 16
+    work, mode_note = _fix_mode(work, out_fmt, sixteen)
+    if mode_note:
+        reencode = True
+        notes.append(mode_note)
+        if img.mode == "CMYK":
+            icc = None  # the CMYK profile does not describe the RGB pixels
+    if out_fmt == "JPEG" and work.mode in ("RGBA", "LA"):
+        out_fmt = "PNG"  # keep the transparency
+    if src_fmt not in ACCEPTED_MIMES and src_fmt in _JPEG_LIKE and work.mode in ("RGB", "L"):
+        out_fmt = "JPEG"
+        notes = [n.replace(f"Converted from {src_fmt} to PNG.", f"Converted from {src_fmt} to JPEG.")
+                 for n in notes]
+    if out_fmt == "WEBP" and work.mode not in ("RGB", "RGBA"):
+        work = work.convert("RGBA" if "A" in work.mode else "RGB")
+
+    # Size limits.
+    w, h = work.size
+    side_scale = 1.0
+    if max_side is not None and max(w, h) > max_side:
+        side_scale = max_side / max(w, h)
+    too_many_bytes = len(data) > max_bytes
+
+    if not reencode and side_scale == 1.0 and not too_many_bytes:
+        return NormalizedImage(data=data, mime=ACCEPTED_MIMES[out_fmt], filename=_safe_name(filename, out_fmt),
+                               width=w, height=h, notes=())
+
+    scale = side_scale
+    if too_many_bytes and not reencode:
+        # Same container: shrink roughly in proportion to the bytes needed.
+        scale = min(scale, math.sqrt(max_bytes / len(data)) * 0.95)
+    byte_limited = False
+    for _ in range(8):
+        nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+        out_img = work if (nw, nh) == (w, h) else work.resize((nw, nh), Image.Resampling.LANCZOS)
+        out = _encode(out_img, out_fmt, icc)
+        if len(out) <= max_bytes:
+            break
+        byte_limited = True
+        scale *= math.sqrt(max_bytes / len(out)) * 0.95
+    else:
+        raise InputRefused(
+            f"{_display(filename)} cannot be brought under {_size_label(max_bytes)}; "
+            "upload a smaller picture."
+        )
+    if (nw, nh) != (w, h):
+        reasons = []
+        if side_scale < 1.0:
+            reasons.append(f"the {max_side}-pixel limit on the longest side")
+        if byte_limited or (too_many_bytes and scale < side_scale):
+            reasons.append(f"the {_size_label(max_bytes)} limit")
+        notes.append(f"Downscaled from {w}x{h} to {nw}x{nh} to fit {' and '.join(reasons) or 'the limits'}.")
+    return NormalizedImage(data=out, mime=ACCEPTED_MIMES[out_fmt], filename=_safe_name(filename, out_fmt),
+                           width=nw, height=nh, notes=tuple(notes))
