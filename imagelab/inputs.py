@@ -307,8 +307,9 @@ def normalize_input(
                                width=w, height=h, notes=())
 
     scale = side_scale
-    if too_many_bytes and not reencode:
-        # Same container: shrink roughly in proportion to the bytes needed.
+    if too_many_bytes and not reencode and out_fmt == "PNG":
+        # Lossless, same container: re-encoding at full size would not help much, so shrink
+        # roughly in proportion to the bytes needed. (JPEG/WebP at quality 95 often fit as is.)
         scale = min(scale, math.sqrt(max_bytes / len(data)) * 0.95)
     byte_limited = False
     for _ in range(8):
@@ -331,5 +332,7 @@ def normalize_input(
         if byte_limited or (too_many_bytes and scale < side_scale):
             reasons.append(f"the {_size_label(max_bytes)} limit")
         notes.append(f"Downscaled from {w}x{h} to {nw}x{nh} to fit {' and '.join(reasons) or 'the limits'}.")
+    elif too_many_bytes and not reencode:
+        notes.append(f"Re-encoded at quality 95 to fit the {_size_label(max_bytes)} limit.")
     return NormalizedImage(data=out, mime=ACCEPTED_MIMES[out_fmt], filename=_safe_name(filename, out_fmt),
                            width=nw, height=nh, notes=tuple(notes))

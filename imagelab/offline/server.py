@@ -21,7 +21,9 @@ holds a comma-separated list of:
 - ``500`` – server error;
 - ``401`` – invalid API key;
 - ``403`` – "Your organization must be verified …";
-- ``cut-stream`` – a stream closes after the first partial image, without a completed event.
+- ``cut-stream`` – a stream closes after the first partial image, without a completed event;
+- ``cut-after:<k>`` – a stream closes after ``k`` finished images;
+- ``corrupt:<i>`` – image ``i`` is sent as base64 of bytes that are not an image.
 
 Every response carries ``x-request-id: req_<hex>``.
 
@@ -138,11 +140,19 @@ class Faults:
     latency: float = 0.0
     status: int | None = None  # 401, 403, 429, 500
     cut_stream: bool = False
+    cut_after: int | None = None  # close the stream after this many finished images
+    corrupt: set[int] = field(default_factory=set)  # indexes of images sent as bytes that are not an image
     unknown: list[str] = field(default_factory=list)
 
     def merged(self, other: "Faults") -> "Faults":
+        cut_after = other.cut_after if other.cut_after is not None else self.cut_after
         return Faults(latency=self.latency + other.latency, status=other.status or self.status,
-                      cut_stream=self.cut_stream or other.cut_stream, unknown=self.unknown + other.unknown)
+                      cut_stream=self.cut_stream or other.cut_stream, cut_after=cut_after,
+                      corrupt=self.corrupt | other.corrupt, unknown=self.unknown + other.unknown)
+
+    def image_b64(self, index: int, data: bytes) -> str:
+        """The image as sent: base64 of its bytes, or of a text that is no image when told to corrupt it."""
+        return _b64(b"this is not an image" if index in self.corrupt else data)
 
 
 def parse_faults(spec: str | None) -> Faults:
@@ -162,6 +172,14 @@ def parse_faults(spec: str | None) -> Faults:
             faults.status = int(item)
         elif item in ("cut-stream", "cut_stream", "cutstream"):
             faults.cut_stream = True
+        elif item.startswith(("cut-after:", "corrupt:")):
+            name, _, number = item.partition(":")
+            if not number.isdigit():
+                faults.unknown.append(item)
+            elif name == "cut-after":
+                faults.cut_after = int(number)
+            else:
+                faults.corrupt.add(int(number))
         else:
             faults.unknown.append(item)
     return faults
@@ -458,6 +476,8 @@ async def generation_events(spec: GenerationSpec, faults: Faults) -> AsyncIterat
     common = {"background": spec.background, "output_format": spec.output_format, "quality": spec.quality,
               "size": spec.size}
     for index in range(spec.n):
+        if faults.cut_after is not None and index >= faults.cut_after:
+            return
         partials, final = await run_in_threadpool(
             render.render_partials, spec.prompt, spec.width, spec.height, spec.partial_images,
             output_format=spec.output_format, quality=spec.quality, index=index,
@@ -472,7 +492,8 @@ async def generation_events(spec: GenerationSpec, faults: Faults) -> AsyncIterat
         if faults.cut_stream:
             return
         yield sse("image_generation.completed", {
-            "type": "image_generation.completed", "b64_json": _b64(final), "created_at": int(time.time()),
+            "type": "image_generation.completed", "b64_json": faults.image_b64(index, final),
+            "created_at": int(time.time()),
             **common, "usage": generation_usage(spec, 1, spec.partial_images)})
 
 
@@ -495,7 +516,7 @@ async def create_generation(request: Request) -> Response:
     images = await run_in_threadpool(work)
     return JSONResponse({
         "created": int(time.time()),
-        "data": [{"b64_json": _b64(b), "revised_prompt": None} for b in images],
+        "data": [{"b64_json": faults.image_b64(i, b), "revised_prompt": None} for i, b in enumerate(images)],
         "background": spec.background,
         "output_format": spec.output_format,
         "quality": spec.quality,

@@ -1,25 +1,20 @@
 """The Generate page and the landing page through Streamlit's AppTest, on the offline backend."""
 
 import io
-from pathlib import Path
 
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from components import state
 from imagelab.store import Store
 
-ROOT = Path(__file__).resolve().parents[2]
+from .conftest import open_page
+
 TIMEOUT = 60
 
 
 def app(path="pages/1_Generate.py"):
-    """The app as a user opens it: from app.py, switched to the page (so page links resolve)."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    if path != "app.py":
-        at.switch_page(path)
-    return at
+    return open_page(path, TIMEOUT)
 
 
 def test_landing_page_says_the_pictures_are_synthetic(data_dir):

@@ -1,0 +1,31 @@
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from imagelab.offline import start_server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def open_page(path: str = "pages/1_Generate.py", timeout: float = 60) -> AppTest:
+    """The app as a user opens it: from app.py, switched to the page (so page links resolve)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    if path != "app.py":
+        at.switch_page(path)
+    return at
+
+
+@pytest.fixture
+def compatible_server():
+    """Another OpenAI-compatible server, reached through a custom base URL; faults set per test."""
+    servers = []
+
+    def start(faults=None):
+        srv = start_server(faults=faults)
+        servers.append(srv)
+        return srv
+
+    yield start
+    for srv in servers:
+        srv.stop()

@@ -1,0 +1,73 @@
+"""Connections other than the built-in backend: a custom base URL, an unreachable one, a bad server,
+and the rule that the API key never reaches disk, logs or the page."""
+
+from components import state
+from imagelab.store import Store
+
+from .conftest import open_page
+
+SENTINEL = "sk-SENTINEL-7f3c9e1d-never-store-me"
+
+
+def generate(at, prompt="a quiet harbour at dawn"):
+    at.run()
+    at.text_area(key=state.GEN_PROMPT).input(prompt).run()
+    at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception
+    return at
+
+
+def page_text(at) -> str:
+    parts = []
+    for node in at._tree.values() if hasattr(at._tree, "values") else []:
+        parts.append(repr(node))
+    return repr(at._tree) + "".join(parts)
+
+
+def test_sentinel_key_never_reaches_disk_logs_or_page(data_dir, monkeypatch, compatible_server, capfd, caplog):
+    srv = compatible_server()
+    monkeypatch.setenv("OPENAI_API_KEY", SENTINEL)
+    monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
+    at = generate(open_page())
+    assert not at.error, [e.value for e in at.error]
+    assert at.sidebar.selectbox(key=state.BACKEND_CHOICE).value == "Custom base URL"
+    store = Store(data_dir)
+    assert store.count_images() == 1
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            assert SENTINEL.encode() not in path.read_bytes(), path
+    out, err = capfd.readouterr()
+    assert SENTINEL not in out and SENTINEL not in err and SENTINEL not in caplog.text
+    assert SENTINEL not in page_text(at)
+
+
+def test_key_typed_in_the_sidebar_is_used_and_kept_out_of_the_store(data_dir, monkeypatch, compatible_server):
+    srv = compatible_server()
+    monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
+    at = open_page().run()
+    at.sidebar.text_input(key=state.API_KEY).input(SENTINEL).run()
+    generate(at)
+    assert not at.error
+    assert Store(data_dir).count_images() == 1
+    assert all(SENTINEL.encode() not in p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+
+
+def test_unreachable_base_url_gets_a_sentence_and_keeps_the_prompt(data_dir, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    at = generate(open_page(), "a lighthouse")
+    errors = [e.value for e in at.error]
+    assert any("Could not reach http://127.0.0.1:9/v1" in e for e in errors), errors
+    assert at.text_area(key=state.GEN_PROMPT).value == "a lighthouse"
+    assert Store(data_dir).count_images() == 0 and Store(data_dir).runs()[0].status == "failed"
+
+
+def test_a_server_that_sends_no_image_saves_nothing_corrupt(data_dir, monkeypatch, compatible_server):
+    srv = compatible_server(faults="corrupt:0")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
+    at = generate(open_page())
+    assert any("not an image" in e.value for e in at.error)
+    store = Store(data_dir)
+    assert store.count_images() == 0 and not list(store.images_dir.rglob("*.*"))

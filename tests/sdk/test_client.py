@@ -1,0 +1,147 @@
+"""imagelab.client and imagelab.runner against the offline backend, through the real openai SDK."""
+
+import io
+
+import openai
+import pytest
+from PIL import Image
+
+from imagelab import client as cl
+from imagelab.runner import RunResult, Saved, execute
+from imagelab.specs import GenerateSpec
+from imagelab.store import Store
+
+
+def sdk(server, fault=None, **kw):
+    headers = {"x-imagelab-fault": fault} if fault else None
+    return openai.OpenAI(api_key="sk-offline", base_url=server.base_url, max_retries=0,
+                         timeout=kw.pop("timeout", 30), default_headers=headers, **kw)
+
+
+def events(server, spec, fault=None, **kw):
+    return list(cl.generate(sdk(server, fault, **kw), spec))
+
+
+def only_failure(evs):
+    failed = [e for e in evs if isinstance(e, cl.Failed)]
+    assert len(failed) == 1, evs
+    return failed[0].error
+
+
+def test_non_streamed_run_yields_images_then_usage(offline_server):
+    spec = GenerateSpec(prompt="two blue whales", size="1024x1536", quality="low", n=2, output_format="webp")
+    evs = events(offline_server, spec)
+    finals = [e for e in evs if isinstance(e, cl.FinalImage)]
+    assert [(f.image_index, f.output_format, f.width, f.height) for f in finals] == [
+        (0, "webp", 1024, 1536), (1, "webp", 1024, 1536)]
+    usage = evs[-1]
+    assert isinstance(usage, cl.UsageReport) and usage.request_id.startswith("req_")
+    assert usage.usage["output_tokens"] == 2 * 153
+
+
+def test_streamed_run_yields_partials_then_final_and_summed_usage(offline_server):
+    spec = GenerateSpec(prompt="an orange kite", size="1024x1024", quality="low", n=2, partial_images=2)
+    evs = events(offline_server, spec)
+    kinds = [type(e).__name__ for e in evs]
+    assert kinds == ["PartialImage", "PartialImage", "FinalImage"] * 2 + ["UsageReport"]
+    assert [e.image_index for e in evs if isinstance(e, cl.PartialImage)] == [0, 0, 1, 1]
+    assert evs[-1].usage["output_tokens"] == 2 * (196 + 2 * 100)
+    with Image.open(io.BytesIO(evs[0].data)) as partial:
+        assert partial.size == (1024, 1024)
+
+
+@pytest.mark.parametrize("fault,kind,words", [
+    ("401", cl.BadKey, "API key was refused"),
+    ("403", cl.NotVerified, "must be verified"),
+    ("429", cl.RateLimited, "wait 1 s"),
+    ("500", cl.ServerError, "try again"),
+])
+def test_status_faults_become_plain_sentences(offline_server, fault, kind, words):
+    err = only_failure(events(offline_server, GenerateSpec(prompt="a fox"), fault))
+    assert isinstance(err, kind) and words in err.sentence
+    assert err.request_id and err.request_id.startswith("req_") and err.api_message
+    assert err.request_id in err.details()
+
+
+@pytest.mark.parametrize("prompt,stage", [("a forbidden thing", "input"), ("forbidden-output please", "output")])
+def test_moderation_names_its_stage(offline_server, prompt, stage):
+    err = only_failure(events(offline_server, GenerateSpec(prompt=prompt)))
+    assert isinstance(err, cl.ModerationBlocked) and err.stage == stage and "safety system" in err.sentence
+
+
+def test_invalid_request_names_the_parameter(offline_server):
+    spec = GenerateSpec(prompt="a fox", model="gpt-image-1.5", size="1536x864")  # refused locally too
+    err = only_failure(list(cl.run_images(sdk(offline_server).images.generate, spec.to_sdk_kwargs(), stream=False,
+                                          fmt="png", base_url=None, model=spec.model, event_prefix="x")))
+    assert isinstance(err, cl.InvalidRequest) and err.param == "size" and "'size'" in err.sentence
+    assert "1536x864" in err.api_message
+
+
+def test_unreachable_base_url_is_a_connection_sentence():
+    client = openai.OpenAI(api_key="sk", base_url="http://127.0.0.1:9/v1", max_retries=0, timeout=5)
+    err = only_failure(list(cl.generate(client, GenerateSpec(prompt="a fox"))))
+    assert isinstance(err, cl.ConnectionFailed) and "127.0.0.1:9" in err.sentence
+
+
+def test_timeout_is_a_sentence(offline_server):
+    err = only_failure(events(offline_server, GenerateSpec(prompt="a fox"), "latency:2", timeout=0.5))
+    assert isinstance(err, cl.RequestTimedOut) and "did not answer in time" in err.sentence
+
+
+def test_cut_stream_is_reported(offline_server):
+    spec = GenerateSpec(prompt="a fox", partial_images=1)
+    err = only_failure(events(offline_server, spec, "cut-stream"))
+    assert isinstance(err, cl.StreamCut) and "0 of 1" in err.sentence
+
+
+def test_bytes_that_are_not_an_image_are_refused(offline_server):
+    err = only_failure(events(offline_server, GenerateSpec(prompt="a fox"), "corrupt:0"))
+    assert isinstance(err, cl.NotAnImage) and "not an image" in err.sentence
+
+
+def run(server, store, spec, fault=None):
+    out = list(execute(lambda: cl.generate(sdk(server, fault), spec), spec, store, page="generate",
+                       backend="offline"))
+    return out, out[-1]
+
+
+def test_runner_saves_every_image_and_the_run(offline_server, tmp_path):
+    store = Store(tmp_path)
+    spec = GenerateSpec(prompt="three teal boats", size="1024x1024", quality="low", n=3)
+    out, result = run(offline_server, store, spec)
+    assert isinstance(result, RunResult) and result.status == "ok"
+    saved = [e.record for e in out if isinstance(e, Saved)]
+    assert len(saved) == 3 and len({r.hash for r in saved}) == 3
+    row = store.run(result.run_id)
+    assert row.status == "ok" and row.usage["output_tokens"] == 3 * 196
+    assert row.actual_dollars == pytest.approx(result.cost.dollars) and row.request_id == result.request_id
+    for rec in saved:
+        with Image.open(io.BytesIO(store.read_bytes(rec.hash))) as img:
+            assert img.size == (1024, 1024)
+
+
+def test_a_bad_image_loses_none_of_the_others(offline_server, tmp_path):
+    store = Store(tmp_path)
+    spec = GenerateSpec(prompt="four red apples", quality="low", size="1024x1024", n=4)
+    out, result = run(offline_server, store, spec, "corrupt:1")
+    assert result.status == "partial"
+    assert sorted(r.index for r in result.images) == [0, 2, 3]
+    assert store.count_images() == 3 and store.run(result.run_id).status == "partial"
+    assert "not an image" in store.run(result.run_id).error
+
+
+def test_images_before_a_cut_stream_are_kept(offline_server, tmp_path):
+    store = Store(tmp_path)
+    spec = GenerateSpec(prompt="a green field", quality="low", size="1024x1024", n=3, partial_images=1)
+    out, result = run(offline_server, store, spec, "cut-after:2")
+    assert result.status == "partial" and [r.index for r in result.images] == [0, 1]
+    assert isinstance(result.errors[0], cl.StreamCut) and "2 of 3" in result.errors[0].sentence
+    assert store.count_images() == 2
+
+
+def test_a_failed_run_is_recorded_without_images(offline_server, tmp_path):
+    store = Store(tmp_path)
+    out, result = run(offline_server, store, GenerateSpec(prompt="a fox"), "500")
+    assert result.status == "failed" and store.count_images() == 0
+    row = store.run(result.run_id)
+    assert row.status == "failed" and row.request_id and "problem on its side" in row.error
