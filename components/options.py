@@ -25,10 +25,13 @@ def _keep_valid(key: str, options: list[Any], fallback: Any) -> None:
         st.session_state[key] = fallback
 
 
-def keep_widget_state(*keys: str) -> None:
-    """Carry widget values across pages: Streamlit forgets a widget's value when its page is left."""
-    for key in keys:
-        if key in st.session_state:
+def keep_widget_state(*prefixes: str) -> None:
+    """Carry widget values across pages: Streamlit forgets a widget's value when its page is left.
+
+    Buttons cannot be set this way, so their keys start with ``btn_`` and never match a prefix.
+    """
+    for key in list(st.session_state.keys()):
+        if key.startswith(prefixes) and not key.startswith("btn_"):
             st.session_state[key] = st.session_state[key]
 
 

@@ -76,6 +76,6 @@ def show_runs(runs: list[Any], *, key: str, shown_key: str, columns: int = 2) ->
     hidden = len(runs) - shown
     if hidden > 0:
         st.caption(f"{hidden} older run(s) from this session are hidden; all of them are in the Gallery.")
-        if st.button(f"Show {min(hidden, RUNS_PER_PAGE)} more", key=f"{key}_more", icon=":material/expand_more:"):
+        if st.button(f"Show {min(hidden, RUNS_PER_PAGE)} more", key=f"btn_{key}_more", icon=":material/expand_more:"):
             st.session_state[shown_key] = shown + RUNS_PER_PAGE
             st.rerun()

@@ -11,6 +11,7 @@ from imagelab.costs import ZERO_COST, Cost, Estimate, format_dollars
 from imagelab.specs import Problem
 
 from . import connection, state
+from .options import keep_widget_state
 from .connection import CUSTOM, OFFLINE, OPENAI
 
 
@@ -99,6 +100,9 @@ def _connection_panel() -> None:
     if choice == CUSTOM:
         st.text_input("Base URL", key=state.BASE_URL, placeholder="https://…/v1",
                       help="Any OpenAI-compatible server. OPENAI_BASE_URL works too.")
+    if choice in (OPENAI, CUSTOM):
+        st.number_input("Timeout (seconds)", 300, 3600, 600, step=60, key=state.TIMEOUT,
+                        help="Generation can take over two minutes; a shorter wait would lose paid pictures.")
     conn = _resolved(choice)
     if conn is None:
         return
@@ -131,6 +135,7 @@ def ready() -> bool:
 
 def draw_sidebar() -> Sidebar:
     """Draw the shared sidebar; the page fills its estimate and calls ``finish()`` at the end."""
+    keep_widget_state(*state.KEPT_PREFIXES)
     with st.sidebar:
         st.markdown("### :material/palette: ImageLab")
         for path, label, icon in PAGES:

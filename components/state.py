@@ -1,5 +1,10 @@
 """Every session-state key the app uses, in one place."""
 
+# Widget keys share a prefix per page (kept across pages); button keys start with "btn_".
+
+# Every page keeps these widgets' values alive, so nothing typed is lost on a trip to another page.
+KEPT_PREFIXES = ("conn_", "gen_", "ref_", "mask_", "conv_", "gallery_")
+
 # connection (the key lives only in this browser session)
 API_KEY = "conn_api_key"
 BASE_URL = "conn_base_url"
@@ -16,7 +21,7 @@ GEN_PROMPT = "gen_prompt"
 GEN_MODEL = "gen_model"
 GEN_OPTS = "gen_opt"                 # prefix for the output option widgets
 GEN_RESULTS = "gen_results"          # list of RunResult, newest first
-GEN_BUTTON = "gen_run"
+GEN_BUTTON = "btn_gen_run"
 GEN_SHOWN = "gen_shown"             # how many runs the results column shows
 
 # Gallery page

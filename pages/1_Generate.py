@@ -9,7 +9,6 @@ from imagelab.runner import RunResult, Saved, execute
 from imagelab.specs import GenerateSpec
 
 st.set_page_config(page_title="Generate · ImageLab", page_icon=":material/palette:", layout="wide")
-options.keep_widget_state(state.GEN_PROMPT, state.GEN_MODEL)
 bar = sidebar.draw_sidebar()
 
 st.title("Generate")

@@ -94,3 +94,14 @@ def test_every_page_draws_the_sidebar(data_dir, page):
     assert not at.exception
     assert at.sidebar.selectbox(key=state.BACKEND_CHOICE)
     assert any("This session" in m.value for m in at.sidebar.markdown)
+
+
+def test_prompt_and_options_survive_a_trip_to_another_page(data_dir):
+    at = app().run()
+    at.text_area(key=state.GEN_PROMPT).input("a blue heron").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_quality").select("high").run()
+    at.switch_page("pages/5_Gallery.py").run()
+    assert not at.exception
+    at.switch_page("pages/1_Generate.py").run()
+    assert at.text_area(key=state.GEN_PROMPT).value == "a blue heron"
+    assert at.selectbox(key=f"{state.GEN_OPTS}_quality").value == "high"

@@ -20,7 +20,7 @@ def test_generate_in_the_browser(app_server, page):
     prompt.fill("A teal lighthouse on a red cliff at golden hour, waves below")
     prompt.press("Control+Enter")
     wait_idle(page)
-    page.locator(".st-key-gen_run button").click()
+    page.locator(".st-key-btn_gen_run button").click()
     wait_idle(page)
     page.wait_for_selector('[data-testid="stImage"] img', timeout=60_000)
     results = page.locator('[data-testid="stImage"] img')
