@@ -6,7 +6,9 @@ import os
 
 import streamlit as st
 
-from imagelab.client import Connection
+import openai
+
+from imagelab.client import Connection, make_client
 from imagelab.offline import OfflineServer, start_server
 from imagelab.store import Store, default_data_dir
 
@@ -68,3 +70,16 @@ def current_connection() -> Connection:
         return Connection(url, key or "none", label=f"Custom: {url}", timeout=timeout)
     server = offline_backend()
     return Connection(server.base_url, "sk-offline", label="Offline backend", offline=True, timeout=60, max_retries=0)
+
+
+def client_for(conn: Connection) -> openai.OpenAI:
+    """An SDK client for this session's connection, reused while the connection is unchanged.
+
+    Kept in the session, never in a shared cache: it carries this user's key.
+    """
+    cached = st.session_state.get(state.CLIENT)
+    if cached is not None and cached[0] == conn:
+        return cached[1]
+    client = make_client(conn)
+    st.session_state[state.CLIENT] = (conn, client)
+    return client

@@ -10,6 +10,7 @@ API_KEY = "conn_api_key"
 BASE_URL = "conn_base_url"
 BACKEND_CHOICE = "conn_backend"
 TIMEOUT = "conn_timeout"
+CLIENT = "client_cached"              # (Connection, openai.OpenAI) for this session
 
 # usage shown in the sidebar
 LAST_RUN = "usage_last_run"          # RunResult of the most recent run on any page

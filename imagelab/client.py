@@ -34,7 +34,7 @@ import openai
 from PIL import Image
 
 __all__ = [
-    "Connection", "make_client", "generate",
+    "Connection", "make_client", "generate", "edit", "run_images",
     "PartialImage", "FinalImage", "UsageReport", "Failed", "Event",
     "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
     "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "NotAnImage",
@@ -350,3 +350,9 @@ def generate(client: openai.OpenAI, spec: Any) -> Iterator[Event]:
     """Run a ``GenerateSpec``: ``images.generate``, streamed when the spec asks for partial images."""
     return run_images(client.images.generate, spec.to_sdk_kwargs(), stream=spec.stream, fmt=spec.output_format,
                       base_url=str(client.base_url), model=spec.model, event_prefix="image_generation")
+
+
+def edit(client: openai.OpenAI, spec: Any) -> Iterator[Event]:
+    """Run an ``EditSpec``: ``images.edit`` with its images, mask or markup, streamed when asked."""
+    return run_images(client.images.edit, spec.to_sdk_kwargs(), stream=spec.stream, fmt=spec.output_format,
+                      base_url=str(client.base_url), model=spec.model, event_prefix="image_edit")

@@ -129,6 +129,9 @@ def estimate(spec: Any, input_sizes: list[tuple[int, int]] | None = None, high_f
     per_image, exact = output_tokens_per_image(spec.model, spec.quality, spec.size)
     partials = spec.partial_images if spec.stream else 0
     out = (per_image + partials * catalog().limits["partial_image_tokens"]) * max(spec.n, 0)
+    if input_sizes is None and hasattr(spec, "input_sizes"):
+        input_sizes = spec.input_sizes()
+        high_fidelity = high_fidelity or spec.reads_high_fidelity
     img_in = sum(input_image_tokens(w, h, high_fidelity) for w, h in (input_sizes or []))
     if input_sizes:
         exact = False

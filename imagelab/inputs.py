@@ -25,6 +25,7 @@ import math
 import re
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -336,3 +337,29 @@ def normalize_input(
         notes.append(f"Re-encoded at quality 95 to fit the {_size_label(max_bytes)} limit.")
     return NormalizedImage(data=out, mime=ACCEPTED_MIMES[out_fmt], filename=_safe_name(filename, out_fmt),
                            width=nw, height=nh, notes=tuple(notes))
+
+
+_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
+_MIME_OF = {fmt: mime for mime, fmt in _FORMATS.items()}
+
+
+def stage_input(store: Any, data: bytes, filename: str | None = None, *, max_side: int | None = None):
+    """Normalise an upload and keep it in the store: ``(InputImage, notes)``; raises ``InputRefused``."""
+    from .specs import InputImage
+
+    norm = normalize_input(data, filename, max_side=max_side)
+    digest = store.add_input(norm.data, _FORMATS[norm.mime], norm.width, norm.height, norm.filename)
+    return InputImage(norm.data, norm.filename, norm.mime, norm.width, norm.height, digest), norm.notes
+
+
+def input_from_store(store: Any, digest: str):
+    """A stored picture (a result or an earlier input) as an ``InputImage``, without re-encoding."""
+    from .specs import InputImage
+
+    fmt = store.format_of(digest)
+    data = store.read_bytes(digest, fmt)
+    _, width, height = probe(data)
+    if fmt not in _MIME_OF:
+        raise InputRefused(f"A {fmt.upper()} result cannot be sent as an input; pick a PNG, JPEG or WebP image.")
+    ext = "jpg" if fmt == "jpeg" else fmt
+    return InputImage(data, f"imagelab-{digest[:12]}.{ext}", _MIME_OF[fmt], width, height, digest)

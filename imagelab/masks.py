@@ -13,7 +13,6 @@ mask from it). ``CanvasFit`` says where on the canvas the picture is shown.
 from __future__ import annotations
 
 import io
-import struct
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -41,7 +40,6 @@ __all__ = [
 MAX_MASK_BYTES = 4_000_000  # "under 4 MB"; decimal to stay on the safe side
 MAX_MASK_PIXELS = 89_478_485  # Pillow's own decompression-bomb threshold
 
-PNG_COMPRESS_LEVEL = 1  # masks are two-valued: level 1 is already small, and fast
 
 
 class MaskError(ValueError):
@@ -133,30 +131,15 @@ def _sample(painted: np.ndarray, image_size: tuple[int, int], fit: CanvasFit | N
     return out
 
 
-def _png_chunk(tag: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + tag + payload + struct.pack(">I", zlib.crc32(tag + payload))
-
-
 def _encode_mask(edit: np.ndarray) -> bytes:
-    """RGBA PNG (8-bit, colour type 6), black, alpha 0 where ``edit`` is True and 255 elsewhere.
-
-    Written directly rather than through Pillow's encoder: with the PNG "Up" filter every row
-    that repeats the one above becomes zeros, so zlib level 1 is both fast and small (a
-    1536x1024 mask in ~12 ms on two cores, versus ~23 ms through ``Image.save``)."""
+    """RGBA PNG, black, alpha 0 where ``edit`` is True and 255 elsewhere."""
     h, w = edit.shape
-    alpha = np.where(edit, np.uint8(0), np.uint8(255))
-    up = alpha.copy()
-    up[1:] -= alpha[:-1]  # uint8 arithmetic wraps, as the Up filter defines
-    raw = np.zeros((h, 1 + 4 * w), dtype=np.uint8)
-    raw[1:, 0] = 2  # filter type Up for every row but the first (None)
-    raw[0, 4::4] = alpha[0]
-    raw[1:, 4::4] = up[1:]
-    return b"".join((
-        b"\x89PNG\r\n\x1a\n",
-        _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)),
-        _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), PNG_COMPRESS_LEVEL)),
-        _png_chunk(b"IEND", b""),
-    ))
+    rgba = np.zeros((h, w, 4), dtype=np.uint8)
+    rgba[..., 3] = np.where(edit, np.uint8(0), np.uint8(255))
+    out = io.BytesIO()
+    # Run-length zlib suits a two-valued mask: small (a few KB) and fast to write.
+    Image.fromarray(rgba, "RGBA").save(out, "PNG", compress_level=6, compress_type=zlib.Z_RLE)
+    return out.getvalue()
 
 
 def mask_from_strokes(

@@ -8,12 +8,13 @@ gives the keyword arguments for the ``openai`` SDK call.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .catalog import ModelInfo, catalog, model_info, parse_size
 
-__all__ = ["Problem", "OutputOptions", "GenerateSpec", "size_problem", "nearest_custom_size"]
+__all__ = ["Problem", "OutputOptions", "GenerateSpec", "EditSpec", "InputImage", "MaskInput", "size_problem",
+           "nearest_custom_size", "prompt_problems"]
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,15 @@ class OutputOptions:
         return kw
 
 
+def prompt_problems(prompt: str) -> list[Problem]:
+    limit = catalog().limits["prompt_chars"]
+    if not prompt.strip():
+        return [Problem("prompt", "Write a prompt: it is empty.")]
+    if len(prompt) > limit:
+        return [Problem("prompt", f"The prompt is {len(prompt):,} characters long; shorten it to {limit:,} or fewer.")]
+    return []
+
+
 @dataclass(frozen=True)
 class GenerateSpec(OutputOptions):
     """Text to image: ``images.generate``."""
@@ -203,13 +213,7 @@ class GenerateSpec(OutputOptions):
     page = "generate"
 
     def problems(self) -> list[Problem]:
-        out = []
-        limit = catalog().limits["prompt_chars"]
-        if not self.prompt.strip():
-            out.append(Problem("prompt", "Write a prompt: it is empty."))
-        elif len(self.prompt) > limit:
-            out.append(Problem("prompt", f"The prompt is {len(self.prompt):,} characters long; shorten it to {limit:,} or fewer."))
-        return out + self.option_problems()
+        return prompt_problems(self.prompt) + self.option_problems()
 
     def to_sdk_kwargs(self) -> dict[str, Any]:
         return {"prompt": self.prompt, **self.option_kwargs()}
@@ -217,3 +221,121 @@ class GenerateSpec(OutputOptions):
     def to_record(self) -> dict[str, Any]:
         """Everything needed to run this again, as plain JSON-able data."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """An input image, already normalised, saved by its content hash."""
+
+    data: bytes = field(repr=False)
+    filename: str
+    mime: str
+    width: int
+    height: int
+    hash: str
+
+    def file(self) -> tuple[str, bytes, str]:
+        # (name, bytes, MIME): a bare buffer would upload as application/octet-stream, which the API refuses
+        return (self.filename, self.data, self.mime)
+
+    def to_record(self) -> dict[str, Any]:
+        return {"hash": self.hash, "filename": self.filename, "width": self.width, "height": self.height}
+
+
+@dataclass(frozen=True)
+class MaskInput:
+    """A mask (transparent = edit) or markup drawing, a PNG of the first image's size."""
+
+    data: bytes = field(repr=False)
+    width: int
+    height: int
+    hash: str
+    edit_fraction: float = 1.0
+
+    def file(self, name: str) -> tuple[str, bytes, str]:
+        return (f"{name}.png", self.data, "image/png")
+
+    def to_record(self) -> dict[str, Any]:
+        return {"hash": self.hash, "width": self.width, "height": self.height,
+                "edit_fraction": round(self.edit_fraction, 4)}
+
+
+@dataclass(frozen=True)
+class EditSpec(OutputOptions):
+    """Images (and a mask or markup) to a new image: ``images.edit``."""
+
+    prompt: str = ""
+    images: tuple[InputImage, ...] = ()
+    mask: MaskInput | None = None
+    markup: MaskInput | None = None
+    input_fidelity: str | None = None
+
+    @property
+    def page(self) -> str:
+        return "mask_edit" if self.mask is not None or self.markup is not None else "reference_edit"
+
+    def input_sizes(self) -> list[tuple[int, int]]:
+        return [(img.width, img.height) for img in self.images]
+
+    @property
+    def reads_high_fidelity(self) -> bool:
+        """gpt-image-1.5 on request; the 2.x models always read inputs at high fidelity."""
+        info = self.info
+        if self.input_fidelity == "high":
+            return True
+        return info is not None and not info.input_fidelity and info.token_table == "gpt-image-2"
+
+    def problems(self) -> list[Problem]:
+        out = prompt_problems(self.prompt) + self.option_problems()
+        info = self.info
+        if info is None or info.retired:
+            return out
+        limit = min(catalog().limits["max_input_images"], info.max_input_images)
+        if not self.images:
+            out.append(Problem("image", "Add at least one image to edit."))
+        elif len(self.images) > limit:
+            out.append(Problem("image", f"{info.name} takes at most {limit} images; remove {len(self.images) - limit}."))
+        if self.mask is not None and self.markup is not None:
+            out.append(Problem("markup", "A mask and a markup drawing cannot be sent together; clear one of them."))
+        if self.markup is not None and not info.markup:
+            out.append(Problem("markup", f"{info.name} does not take markup drawings; choose a 2.5 model or paint a mask."))
+        overlay = self.mask or self.markup
+        if overlay is not None and self.images:
+            first = self.images[0]
+            what = "mask" if self.mask is not None else "markup drawing"
+            if (overlay.width, overlay.height) != (first.width, first.height):
+                out.append(Problem("mask", f"The {what} is {overlay.width}x{overlay.height} but the first image is "
+                                           f"{first.width}x{first.height}; redraw it on this image."))
+            elif self.mask is not None and overlay.edit_fraction <= 0:
+                out.append(Problem("mask", "Paint over the part to change: the mask has no transparent area."))
+        if overlay is not None and self.output_format in ("gif", "svg"):
+            out.append(Problem("output_format", f"{self.output_format.upper()} output cannot be combined with a mask "
+                                                "or markup; choose PNG, JPEG or WebP."))
+        if self.input_fidelity is not None and self.input_fidelity not in info.input_fidelity:
+            if not info.input_fidelity:
+                out.append(Problem("input_fidelity", f"{info.name} does not take an input fidelity; leave it unset."))
+            else:
+                out.append(Problem("input_fidelity", f"{info.name} takes input fidelity "
+                                                     f"{_choices(info.input_fidelity)} only."))
+        return out
+
+    def to_sdk_kwargs(self) -> dict[str, Any]:
+        files = [img.file() for img in self.images]
+        kw: dict[str, Any] = {"prompt": self.prompt, "image": files[0] if len(files) == 1 else files,
+                              **self.option_kwargs()}
+        if self.mask is not None:
+            kw["mask"] = self.mask.file("mask")
+        if self.markup is not None:
+            kw["markup"] = self.markup.file("markup")
+        if self.input_fidelity is not None:
+            kw["input_fidelity"] = self.input_fidelity
+        return kw
+
+    def to_record(self) -> dict[str, Any]:
+        """The settings and the inputs by hash (their bytes live in the store), JSON-able."""
+        rec = {f.name: getattr(self, f.name) for f in fields(OutputOptions)}
+        rec.update(prompt=self.prompt, input_fidelity=self.input_fidelity,
+                   images=[img.to_record() for img in self.images],
+                   mask=self.mask.to_record() if self.mask else None,
+                   markup=self.markup.to_record() if self.markup else None)
+        return rec

@@ -62,6 +62,15 @@ CREATE TABLE IF NOT EXISTS image_parents (
     parent_hash TEXT NOT NULL,
     role TEXT NOT NULL DEFAULT 'input'
 );
+CREATE TABLE IF NOT EXISTS inputs (
+    hash TEXT PRIMARY KEY,
+    format TEXT NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    filename TEXT,
+    bytes INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
 CREATE INDEX IF NOT EXISTS images_created ON images(created_at DESC);
 CREATE INDEX IF NOT EXISTS images_hash ON images(hash);
 CREATE INDEX IF NOT EXISTS images_run ON images(run_id);
@@ -172,8 +181,25 @@ class Store:
 
     def read_bytes(self, digest: str, fmt: str | None = None) -> bytes:
         if fmt is None:
-            fmt = self.image_by_hash(digest).format
+            fmt = self.format_of(digest)
         return self.path_for(digest, fmt).read_bytes()
+
+    def format_of(self, digest: str) -> str:
+        """The format of stored bytes, whether a result or an uploaded input."""
+        with self._db() as db:
+            row = db.execute("SELECT format FROM images WHERE hash=? UNION ALL SELECT format FROM inputs WHERE hash=?"
+                             " LIMIT 1", (digest, digest)).fetchone()
+        if row is None:
+            raise KeyError(digest)
+        return row[0]
+
+    def add_input(self, data: bytes, fmt: str, width: int, height: int, filename: str | None = None) -> str:
+        """Keep an uploaded input (so edits can name their parents); return its hash."""
+        digest = self.write_bytes(data, fmt)
+        with self._db() as db:
+            db.execute("INSERT OR IGNORE INTO inputs(hash, format, width, height, filename, bytes, created_at)"
+                       " VALUES (?,?,?,?,?,?,?)", (digest, fmt, width, height, filename, len(data), time.time()))
+        return digest
 
     # --- runs -------------------------------------------------------------------------------
 

@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from components import connection, options, results, sidebar, state
-from imagelab.client import FinalImage, Failed, PartialImage, generate, make_client
+from components import options, results, run, sidebar, state
+from imagelab.client import generate
 from imagelab.costs import estimate
-from imagelab.runner import RunResult, Saved, execute
 from imagelab.specs import GenerateSpec
 
 st.set_page_config(page_title="Generate · ImageLab", page_icon=":material/palette:", layout="wide")
@@ -37,40 +36,7 @@ with output:
     live = st.empty()
 
 if clicked:
-    if problems:
-        for p in problems:
-            live.error(p.message, icon=":material/error:")
-    elif not sidebar.ready():
-        live.error("Finish setting up the connection in the sidebar first.", icon=":material/link_off:")
-    else:
-        conn = connection.current_connection()
-        client = make_client(conn)
-        store = connection.get_store()
-        with live.container():
-            with st.status(f"Generating {spec.n} image(s) with {spec.model}…", expanded=True) as status:
-                cols = st.columns(min(spec.n, 2))
-                slots = [cols[i % len(cols)].empty() for i in range(spec.n)]
-                result: RunResult | None = None
-                for ev in execute(lambda: generate(client, spec), spec, store, page="generate",
-                                  backend=conn.label, est=est):
-                    if isinstance(ev, PartialImage) and ev.image_index < len(slots):
-                        slots[ev.image_index].image(ev.data, caption=f"Preview {ev.partial_index + 1}",
-                                                    width="stretch")
-                    elif isinstance(ev, Saved) and ev.record.index < len(slots):
-                        slots[ev.record.index].image(results.preview(ev.record.hash, ev.record.format),
-                                                     caption="Saved", width="stretch")
-                    elif isinstance(ev, Failed):
-                        st.caption(ev.error.sentence)
-                    elif isinstance(ev, RunResult):
-                        result = ev
-                state_label = {"ok": "complete", "partial": "error", "failed": "error"}
-                if result is not None:
-                    status.update(label=f"Run {result.status}: {len(result.images)} of {spec.n} image(s) saved",
-                                  state=state_label[result.status], expanded=False)
-        if result is not None:
-            st.session_state.setdefault(state.GEN_RESULTS, []).insert(0, result)
-            sidebar.record_run(result)
-        live.empty()
+    run.check_and_run(spec, problems, generate, page="generate", est=est, live=live, results_key=state.GEN_RESULTS)
 
 history = st.session_state.get(state.GEN_RESULTS, [])
 with output:
