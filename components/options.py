@@ -28,10 +28,11 @@ def _keep_valid(key: str, options: list[Any], fallback: Any) -> None:
 def keep_widget_state(*prefixes: str) -> None:
     """Carry widget values across pages: Streamlit forgets a widget's value when its page is left.
 
-    Buttons cannot be set this way, so their keys start with ``btn_`` and never match a prefix.
+    Buttons, uploaders and canvases cannot be set this way, so their keys start with
+    ``btn_``, ``upl_`` or ``canvas_`` and never match a page prefix.
     """
     for key in list(st.session_state.keys()):
-        if key.startswith(prefixes) and not key.startswith("btn_"):
+        if key.startswith(prefixes):
             st.session_state[key] = st.session_state[key]
 
 
@@ -139,3 +140,17 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
     values["partial_images"] = int(values["partial_images"])
     values["output_compression"] = int(values["output_compression"])
     return values
+
+
+def fidelity_picker(info: ModelInfo, key: str) -> str | None:
+    """Input fidelity, only for models that accept it; None means leave it to the model."""
+    if not info.input_fidelity:
+        st.caption(f"{info.name} sets input fidelity itself" +
+                   (" and always reads inputs in high detail." if info.token_table == "gpt-image-2" else "."))
+        return None
+    choices = [DEFAULT, *info.input_fidelity]
+    _keep_valid(key, choices, DEFAULT)
+    value = st.segmented_control("Input fidelity", choices, key=key, default=DEFAULT,
+                                 help="'high' keeps faces and details of the first image closer, and costs more "
+                                      "input tokens.")
+    return None if value in (None, DEFAULT) else value

@@ -11,6 +11,7 @@ from imagelab.costs import format_dollars
 from imagelab.images import MIME_TYPES, preview_bytes
 from imagelab.store import ImageRecord
 
+from . import state
 from .connection import get_store
 
 
@@ -38,9 +39,24 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> Non
     size = f"{rec.width}×{rec.height}" if rec.width else ""
     st.caption(f"{size} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB")
     store = get_store()
-    st.download_button("Download", data=lambda: store.read_bytes(rec.hash, rec.format), file_name=rec.filename,
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(rec.format.upper(), data=lambda: store.read_bytes(rec.hash, rec.format), file_name=rec.filename,
                        mime=MIME_TYPES.get(rec.format, "application/octet-stream"), key=f"{key}.dl.{rec.id}",
-                       icon=":material/download:", on_click="ignore", width="stretch")
+                       icon=":material/download:", on_click="ignore", width="stretch",
+                       help=f"Download {rec.filename}")
+    if rec.format in ("png", "jpeg", "webp"):
+        if c2.button("", key=f"btn_{key}_ref_{rec.id}", icon=":material/collections:", width="stretch",
+                     help="Use as a reference in Reference edit"):
+            _hand_over(rec.hash, "ref", "pages/2_Reference_edit.py")
+        if c3.button("", key=f"btn_{key}_mask_{rec.id}", icon=":material/brush:", width="stretch",
+                     help="Paint a mask over it in Mask edit"):
+            _hand_over(rec.hash, "mask", "pages/3_Mask_edit.py")
+
+
+def _hand_over(digest: str, page_key: str, page: str) -> None:
+    """Send a stored image to another page's inputs, by its hash, and go there."""
+    st.session_state[state.handoff_key(page_key)] = [digest]
+    st.switch_page(page)
 
 
 def show_run(result: Any, *, key: str, columns: int = 4) -> None:

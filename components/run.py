@@ -66,3 +66,38 @@ def check_and_run(spec: Any, problems: list[Any], call: Callable[[Any, Any], Ite
     if result is not None:
         st.session_state.setdefault(results_key, []).insert(0, result)
     return result
+
+
+MASK_REQUEST = ("Make a black and white mask of {subject} in this picture: {subject} pure white, everything else "
+                "pure black, same framing, no grey, no other detail.")
+
+
+def ask_for_mask(image: Any, subject: str, model: str, *, live: Any) -> tuple[str, bytes] | None:
+    """Ask the model to draw ``subject`` in white on black and turn that into a mask of ``image``'s size.
+
+    The drawing is a paid request, so it is saved in the history like any other result.
+    """
+    from imagelab.client import edit
+    from imagelab.costs import estimate
+    from imagelab.masks import MaskError, mask_from_model_drawing
+    from imagelab.specs import EditSpec
+
+    spec = EditSpec(prompt=MASK_REQUEST.format(subject=subject.strip()), model=model, images=(image,),
+                    quality="low", output_format="png")
+    problems = spec.problems()
+    if problems:
+        live.error(problems[0].message)
+        return None
+    result = run_request(spec, edit, page="mask_edit", est=estimate(spec), live=live, parents=[image.hash],
+                         verb="Drawing a mask:")
+    if result is None or not result.images:
+        with live.container():
+            for err in (result.errors if result else []):
+                results.show_error(err)
+        return None
+    drawing = connection.get_store().read_bytes(result.images[0].hash, result.images[0].format)
+    try:
+        return image.hash, mask_from_model_drawing(drawing, (image.width, image.height))
+    except MaskError as exc:
+        live.error(exc.sentence)
+        return None

@@ -19,6 +19,8 @@ from .connection import CUSTOM, OFFLINE, OPENAI
 PAGES = [
     ("app.py", "Home", ":material/home:"),
     ("pages/1_Generate.py", "Generate", ":material/auto_awesome:"),
+    ("pages/2_Reference_edit.py", "Reference edit", ":material/collections:"),
+    ("pages/3_Mask_edit.py", "Mask edit", ":material/brush:"),
     ("pages/5_Gallery.py", "Gallery", ":material/photo_library:"),
 ]
 

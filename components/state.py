@@ -1,6 +1,7 @@
 """Every session-state key the app uses, in one place."""
 
-# Widget keys share a prefix per page (kept across pages); button keys start with "btn_".
+# Widget keys share a prefix per page (kept across pages); buttons, uploaders and canvases
+# start with "btn_", "upl_" and "canvas_" instead, because Streamlit forbids setting them.
 
 # Every page keeps these widgets' values alive, so nothing typed is lost on a trip to another page.
 KEPT_PREFIXES = ("conn_", "gen_", "ref_", "mask_", "conv_", "gallery_")
@@ -24,6 +25,42 @@ GEN_OPTS = "gen_opt"                 # prefix for the output option widgets
 GEN_RESULTS = "gen_results"          # list of RunResult, newest first
 GEN_BUTTON = "btn_gen_run"
 GEN_SHOWN = "gen_shown"             # how many runs the results column shows
+
+# Reference edit page
+REF = "ref"                          # prefix of the input picker's state (ref_images, …)
+REF_PROMPT = "ref_prompt"
+REF_MODEL = "ref_model"
+REF_OPTS = "ref_opt"
+REF_FIDELITY = "ref_fidelity"
+REF_RESULTS = "ref_results"
+REF_SHOWN = "ref_shown"
+REF_BUTTON = "btn_ref_run"
+
+# Mask edit page
+MASK = "mask"
+MASK_PROMPT = "mask_prompt"
+MASK_MODEL = "mask_model"
+MASK_OPTS = "mask_opt"
+MASK_FIDELITY = "mask_fidelity"
+MASK_RESULTS = "mask_results"
+MASK_SHOWN = "mask_shown"
+MASK_BUTTON = "btn_mask_run"
+MASK_MODE = "mask_mode"              # paint a mask, upload one, ask the model, or markup
+MASK_TOOL = "mask_tool"              # brush or eraser
+MASK_BRUSH = "mask_brush"
+MASK_INVERT = "mask_invert"
+MASK_CANVAS = "canvas_mask"          # prefix; a new suffix clears the canvas
+MASK_CANVAS_ROUND = "mask_canvas_round"
+MASK_UPLOAD = "upl_mask_bw"
+MASK_EDIT_COLOUR = "mask_edit_colour"
+MASK_SUBJECT = "mask_subject"
+MASK_DRAWN = "mask_drawn"            # the model-drawn mask, bytes, for the current image
+
+
+def handoff_key(page_key: str) -> str:
+    """Where another page leaves image hashes for ``page_key``'s inputs."""
+    return f"handoff_{page_key}"
+
 
 # Gallery page
 GALLERY_PAGE = "gallery_page"

@@ -166,6 +166,20 @@ def mask_from_strokes(
     return _encode_mask(edit)
 
 
+def paint_minus_eraser(strokes_rgba: np.ndarray | None, paint_rgb: tuple[int, int, int],
+                       eraser_rgb: tuple[int, int, int]) -> np.ndarray | None:
+    """Strokes with the eraser's taken away: a pixel stays painted where its colour is nearer the
+    brush's than the eraser's (the canvas composites later strokes over earlier ones)."""
+    if strokes_rgba is None:
+        return None
+    rgb = strokes_rgba[..., :3].astype(np.int32)
+    d_paint = ((rgb - np.array(paint_rgb)) ** 2).sum(axis=-1)
+    d_erase = ((rgb - np.array(eraser_rgb)) ** 2).sum(axis=-1)
+    out = strokes_rgba.copy()
+    out[..., 3] = np.where((strokes_rgba[..., 3] > 0) & (d_paint < d_erase), 255, 0).astype(np.uint8)
+    return out
+
+
 def markup_from_strokes(
     strokes_rgba: np.ndarray | None,
     image_size: tuple[int, int],

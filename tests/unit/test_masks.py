@@ -296,3 +296,24 @@ def test_mask_png_round_trips_random_pattern_exactly():
     canvas[:, :, 3] = rng.integers(0, 2, (61, 97)) * 255
     a = _alpha(mask_from_strokes(canvas, (97, 61)))
     assert np.array_equal(a == 0, canvas[:, :, 3] > 0)
+
+
+def test_eraser_strokes_take_paint_away_where_drawn_later():
+    import io as _io
+
+    import numpy as _np
+    from PIL import Image as _Image
+
+    from imagelab.masks import mask_from_strokes, paint_minus_eraser
+
+    paint, eraser = (255, 0, 80), (0, 160, 255)
+    canvas = _np.zeros((100, 100, 4), _np.uint8)
+    canvas[10:60, 10:60] = (*paint, 150)            # painted square
+    canvas[30:60, 30:60] = (60, 110, 200, 214)      # eraser composited over it: nearer the eraser colour
+    canvas[70:90, 70:90] = (*eraser, 150)           # eraser over nothing
+    kept = paint_minus_eraser(canvas, paint, eraser)
+    mask = _np.asarray(_Image.open(_io.BytesIO(mask_from_strokes(kept, (200, 200)))))
+    assert mask[40, 40, 3] == 0          # painted, not erased -> edit
+    assert mask[100, 100, 3] == 255      # erased -> keep
+    assert mask[160, 160, 3] == 255      # eraser alone -> keep
+    assert mask[5, 5, 3] == 255          # never touched -> keep

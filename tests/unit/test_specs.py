@@ -103,3 +103,60 @@ def test_retired_and_unknown_models():
 def test_quality_per_model():
     assert params(GenerateSpec(prompt="x", model="gpt-image-2", quality="max")) == ["quality"]
     assert GenerateSpec(prompt="x", model="gpt-image-2.5-sunburst", quality="max").problems() == []
+
+
+def _img(w=1024, h=1024, tag="a"):
+    from imagelab.specs import InputImage
+
+    return InputImage(b"data-" + tag.encode(), f"{tag}.png", "image/png", w, h, tag * 64)
+
+
+def _mask(w=1024, h=1024, fraction=0.2):
+    from imagelab.specs import MaskInput
+
+    return MaskInput(b"mask", w, h, "m" * 64, fraction)
+
+
+def test_edit_spec_sends_files_with_names_and_mime():
+    from imagelab.specs import EditSpec
+
+    one = EditSpec(prompt="x", model="gpt-image-1.5", images=(_img(),), mask=_mask(), input_fidelity="high")
+    assert one.problems() == []
+    kw = one.to_sdk_kwargs()
+    assert kw["image"] == ("a.png", b"data-a", "image/png")
+    assert kw["mask"] == ("mask.png", b"mask", "image/png") and kw["input_fidelity"] == "high"
+    many = EditSpec(prompt="x", images=(_img(tag="a"), _img(tag="b")))
+    assert [f[0] for f in many.to_sdk_kwargs()["image"]] == ["a.png", "b.png"]
+    rec = many.to_record()
+    assert rec["images"][1]["hash"] == "b" * 64 and "data" not in str(rec["images"])
+
+
+def test_edit_spec_rules():
+    from imagelab.specs import EditSpec
+
+    def params(**kw):
+        return [p.param for p in EditSpec(prompt="x", **kw).problems()]
+
+    assert params(images=()) == ["image"]
+    assert params(images=tuple(_img(tag=str(i)) for i in range(17))) == ["image"]
+    assert params(images=(_img(),), mask=_mask(512, 512)) == ["mask"]
+    assert params(images=(_img(),), mask=_mask(fraction=0.0)) == ["mask"]
+    assert params(model="gpt-image-2.5-sunburst", images=(_img(),), mask=_mask(), markup=_mask()) == ["markup"]
+    assert params(model="gpt-image-2", images=(_img(),), markup=_mask()) == ["markup"]
+    assert params(model="gpt-image-2.5-sunburst", images=(_img(),), markup=_mask()) == []
+    assert params(model="gpt-image-2", images=(_img(),), input_fidelity="high") == ["input_fidelity"]
+    assert params(model="gpt-image-1-mini", images=(_img(),), input_fidelity="high") == ["input_fidelity"]
+    assert params(model="gpt-image-1-mini", images=(_img(),), input_fidelity="low") == []
+
+
+def test_edit_estimate_counts_input_images():
+    from imagelab.costs import estimate
+    from imagelab.specs import EditSpec
+
+    low = estimate(EditSpec(prompt="x", model="gpt-image-1.5", images=(_img(),), quality="low", size="1024x1024"))
+    assert low.image_input_tokens == 194
+    high = estimate(EditSpec(prompt="x", model="gpt-image-1.5", images=(_img(),), quality="low", size="1024x1024",
+                             input_fidelity="high"))
+    assert high.image_input_tokens == 194 + 4160 and high.dollars > low.dollars
+    two = estimate(EditSpec(prompt="x", model="gpt-image-1.5", images=(_img(), _img(1536, 1024, "b"))))
+    assert two.image_input_tokens == 194 + 323

@@ -1,0 +1,110 @@
+"""Input images for the edit pages: upload, pick from history, or receive from another page.
+
+The chosen images live in session state as normalised ``InputImage``s (decoded once, kept in
+the store by hash), in the order they will be sent.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from imagelab.inputs import InputRefused, input_from_store, stage_input
+from imagelab.specs import InputImage
+from imagelab.store import Store
+
+from . import state
+from .results import preview
+
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "mpo", "gif", "bmp", "tif", "tiff", "heic"]
+HISTORY_CHOICES = 12
+
+
+def _add(images: list[InputImage], img: InputImage, limit: int, single: bool) -> None:
+    if single:
+        images[:] = [img]
+    elif all(i.hash != img.hash for i in images) and len(images) < limit:
+        images.append(img)
+
+
+def _messages(key: str) -> list[tuple[str, str]]:
+    return st.session_state.setdefault(f"{key}_messages", [])
+
+
+def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = False) -> list[InputImage]:
+    """Render the input picker under ``key``; return the chosen images in sending order."""
+    images: list[InputImage] = st.session_state.setdefault(f"{key}_images", [])
+    messages = _messages(key)
+
+    for digest in st.session_state.pop(state.handoff_key(key), None) or []:
+        try:
+            _add(images, input_from_store(store, digest), limit, single)
+        except (InputRefused, KeyError, OSError) as exc:
+            messages.append(("error", getattr(exc, "sentence", "That image is no longer in the history.")))
+
+    upload_round = st.session_state.setdefault(f"{key}_upload_round", 0)
+    up_tab, history_tab = st.tabs([":material/upload: Upload", ":material/history: From history"])
+    with up_tab:
+        files = st.file_uploader(
+            "Image" if single else f"Images (up to {limit})", type=UPLOAD_TYPES, accept_multiple_files=not single,
+            key=f"upl_{key}_{upload_round}",
+            help="PNG, JPEG or WebP; other formats, iPhone photos and rotated JPEGs are converted.")
+        files = [files] if single and files else (files or [])
+        if files:
+            for f in files:
+                try:
+                    img, notes = stage_input(store, f.getvalue(), f.name)
+                except InputRefused as exc:
+                    messages.append(("error", exc.sentence))
+                    continue
+                if not single and len(images) >= limit and all(i.hash != img.hash for i in images):
+                    messages.append(("warning", f"{f.name} was left out: at most {limit} images can be sent."))
+                    continue
+                _add(images, img, limit, single)
+                messages.extend(("info", f"{f.name}: {note}") for note in notes)
+            st.session_state[f"{key}_upload_round"] = upload_round + 1  # empties the uploader
+            st.rerun()
+    with history_tab:
+        recent = [r for r in store.recent_images(HISTORY_CHOICES) if r.format in ("png", "jpeg", "webp")]
+        if not recent:
+            st.caption("Nothing in the history yet.")
+        cols = st.columns(4)
+        for i, rec in enumerate(recent):
+            with cols[i % 4]:
+                st.image(preview(rec.hash, rec.format), width="stretch")
+                if st.button("Use", key=f"btn_{key}_pick_{rec.id}", width="stretch"):
+                    _add(images, input_from_store(store, rec.hash), limit, single)
+                    st.rerun()
+
+    while messages:
+        level, text = messages.pop(0)
+        getattr(st, level)(text)
+
+    _image_list(key, images, single)
+    return list(images)
+
+
+def _image_list(key: str, images: list[InputImage], single: bool) -> None:
+    if not images:
+        st.caption("No image chosen yet.")
+        return
+    if not single and len(images) > 1:
+        st.caption("The first image is the one a mask applies to and the one kept with the most detail.")
+    for i, img in enumerate(images):
+        with st.container(border=True):
+            thumb, text, buttons = st.columns([1, 3, 2], vertical_alignment="center")
+            thumb.image(preview(img.hash, img.mime.split("/")[1]), width="stretch")
+            first = " · **first**" if i == 0 and not single else ""
+            text.markdown(f"**{i + 1}.** {img.filename}{first}")
+            text.caption(f"{img.width}×{img.height} · {len(img.data) / 1024:,.0f} KB")
+            b1, b2, b3 = buttons.columns(3)
+            if not single and b1.button("", key=f"btn_{key}_up_{i}", icon=":material/arrow_upward:",
+                                        disabled=i == 0, help="Move up"):
+                images[i - 1], images[i] = images[i], images[i - 1]
+                st.rerun()
+            if not single and b2.button("", key=f"btn_{key}_down_{i}", icon=":material/arrow_downward:",
+                                        disabled=i == len(images) - 1, help="Move down"):
+                images[i + 1], images[i] = images[i], images[i + 1]
+                st.rerun()
+            if b3.button("", key=f"btn_{key}_remove_{i}", icon=":material/close:", help="Remove"):
+                images.pop(i)
+                st.rerun()

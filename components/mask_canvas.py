@@ -1,0 +1,85 @@
+"""The mask canvas: paint over a picture; the strokes become a mask or markup of its exact size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from imagelab.masks import mask_edit_fraction, mask_from_strokes, markup_from_strokes, paint_minus_eraser
+from imagelab.specs import InputImage
+
+from . import state
+from .results import preview
+
+PAINT_RGB = (255, 0, 80)
+ERASER_RGB = (0, 160, 255)
+MAX_CANVAS_SIDE = 640
+
+
+def draw_canvas(**kwargs):
+    """The drawable canvas. Imported on first use: it registers its component with the running app."""
+    from streamlit_drawable_canvas import st_canvas
+
+    return st_canvas(**kwargs)
+
+
+@dataclass(frozen=True)
+class Painted:
+    """What the canvas holds, in the image's own pixels."""
+
+    png: bytes | None          # the mask (or markup) PNG, exactly the image's size; None if nothing is painted
+    edit_fraction: float       # share of the picture to be edited
+
+
+def canvas_size(width: int, height: int) -> tuple[int, int]:
+    """The canvas keeps the picture's aspect ratio, at most MAX_CANVAS_SIDE on its longer side."""
+    scale = MAX_CANVAS_SIDE / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _to_png(strokes: np.ndarray, image_size: tuple[int, int], invert: bool, markup: bool) -> tuple[bytes | None, float]:
+    if markup:
+        if not (strokes[..., 3] > 0).any():
+            return None, 0.0
+        return markup_from_strokes(strokes, image_size), float((strokes[..., 3] > 0).mean())
+    painted = paint_minus_eraser(strokes, PAINT_RGB, ERASER_RGB)
+    if not invert and not (painted[..., 3] > 0).any():
+        return None, 0.0
+    png = mask_from_strokes(painted, image_size, invert=invert)
+    return png, mask_edit_fraction(png)
+
+
+def mask_canvas(image: InputImage, *, markup: bool = False, colour: str = "#ff0050") -> Painted:
+    """Tools and canvas over ``image``; returns the mask (or markup) drawn so far."""
+    t1, t2, t3, t4 = st.columns([2, 3, 2, 1], vertical_alignment="bottom")
+    tool = "Brush"
+    if not markup:
+        tool = t1.segmented_control("Tool", ["Brush", "Eraser"], key=state.MASK_TOOL, default="Brush") or "Brush"
+    brush = t2.slider("Brush size", 4, 120, 40, key=state.MASK_BRUSH)
+    invert = False if markup else t3.toggle("Invert", key=state.MASK_INVERT,
+                                            help="Edit everything except what you painted.")
+    round_ = st.session_state.setdefault(state.MASK_CANVAS_ROUND, 0)
+    if t4.button("Clear", key="btn_mask_clear", icon=":material/delete:", help="Start the drawing again"):
+        st.session_state[state.MASK_CANVAS_ROUND] = round_ + 1
+        st.rerun()
+    if markup:
+        stroke = colour
+    else:
+        rgb = ERASER_RGB if tool == "Eraser" else PAINT_RGB
+        stroke = f"rgba({rgb[0]}, {rgb[1]}, {rgb[2]}, 0.6)"
+    width, height = canvas_size(image.width, image.height)
+    result = draw_canvas(
+        stroke_width=brush, stroke_color=stroke, background_image=preview(image.hash, image.mime.split("/")[1]),
+        update_streamlit=True, width=width, height=height, drawing_mode="freedraw", return_image_data=True,
+        key=f"{state.MASK_CANVAS}_{image.hash[:12]}_{round_}")
+    st.caption("Paint over what should change. Undo and redo are in the canvas toolbar; the eraser takes paint away."
+               if not markup else "Draw the change you want right on the picture; the drawing guides the edit.")
+    strokes = result.image_data if result is not None else None
+    if strokes is None:
+        return Painted(None, 0.0) if not invert else Painted(*_to_png(
+            np.zeros((height, width, 4), np.uint8), (image.width, image.height), True, False))
+    png, fraction = _to_png(strokes, (image.width, image.height), invert, markup)
+    return Painted(png, fraction)

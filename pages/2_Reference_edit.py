@@ -1,0 +1,54 @@
+"""Reference edit: a new image from up to 16 input images and a prompt."""
+
+import streamlit as st
+
+from components import connection, image_inputs, options, results, run, sidebar, state
+from imagelab.client import edit
+from imagelab.costs import estimate
+from imagelab.specs import EditSpec
+
+st.set_page_config(page_title="Reference edit · ImageLab", page_icon=":material/photo_library:", layout="wide")
+bar = sidebar.draw_sidebar()
+
+st.title("Reference edit")
+st.caption("Combine up to 16 pictures into a new one: a product on a new backdrop, a character in a new scene, "
+           "a gift basket of the items shown.")
+
+store = connection.get_store()
+form, output = st.columns([5, 6], gap="large")
+with form:
+    info = options.model_picker(state.REF_MODEL)
+    limit = min(16, info.max_input_images) or 16
+    images = image_inputs.image_inputs(state.REF, store, limit=limit)
+    prompt = st.text_area("Prompt", key=state.REF_PROMPT, height=110,
+                          placeholder="Put the items from these pictures into a gift basket labelled 'Relax & Unwind'")
+    fidelity = options.fidelity_picker(info, state.REF_FIDELITY)
+    values = options.output_options(info, state.REF_OPTS, columns=3)
+
+spec = EditSpec(prompt=prompt, model=info.name, images=tuple(images), input_fidelity=fidelity, **values)
+problems = spec.problems()
+est = estimate(spec)
+bar.show_estimate(est, problems, what=f"{len(images)} input(s) → {spec.n} × {spec.size} · {spec.quality}")
+
+shown = [p for p in problems if not (p.param in ("prompt", "image") and not prompt and not images)]
+with form:
+    for p in shown:
+        st.warning(p.message, icon=":material/tune:")
+    clicked = st.button("Make image", type="primary", key=state.REF_BUTTON, icon=":material/auto_awesome:",
+                        width="stretch")
+with output:
+    live = st.empty()
+
+if clicked:
+    run.check_and_run(spec, problems, edit, page="reference_edit", est=est, live=live,
+                      results_key=state.REF_RESULTS, parents=[img.hash for img in images], verb="Making")
+
+history = st.session_state.get(state.REF_RESULTS, [])
+with output:
+    if history:
+        results.show_runs(history, key="ref", shown_key=state.REF_SHOWN)
+    elif not clicked:
+        st.info("Add images and describe what to make of them. Results appear here and in the Gallery.",
+                icon=":material/image:")
+
+bar.finish()

@@ -1,0 +1,110 @@
+"""Mask edit: paint over a picture; only the painted part is repainted."""
+
+import streamlit as st
+
+from components import connection, image_inputs, mask_canvas, options, results, run, sidebar, state
+from imagelab.client import edit
+from imagelab.costs import estimate
+from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma, mask_preview
+from imagelab.specs import EditSpec, MaskInput, Problem
+from imagelab.store import content_hash
+
+st.set_page_config(page_title="Mask edit · ImageLab", page_icon=":material/brush:", layout="wide")
+bar = sidebar.draw_sidebar()
+
+st.title("Mask edit")
+st.caption("Paint over the part of a picture to change; everything you leave unpainted stays as it is.")
+
+PAINT, UPLOAD, ASK, MARKUP = "Paint a mask", "Upload a mask", "Ask the model for a mask", "Markup drawing"
+
+store = connection.get_store()
+form, output = st.columns([6, 5], gap="large")
+with form:
+    info = options.model_picker(state.MASK_MODEL)
+    images = image_inputs.image_inputs(state.MASK, store, single=True)
+    image = images[0] if images else None
+    modes = [PAINT, UPLOAD, ASK] + ([MARKUP] if info.markup else [])
+    if st.session_state.get(state.MASK_MODE) not in modes:
+        st.session_state[state.MASK_MODE] = PAINT
+    mode = st.segmented_control("How to mark the change", modes, key=state.MASK_MODE) or PAINT
+    if not info.markup:
+        st.caption(f"Markup drawings need a 2.5 model; {info.name} takes a mask.")
+
+    overlay_png, fraction = None, 0.0
+    if image is not None:
+        if mode in (PAINT, MARKUP):
+            painted = mask_canvas.mask_canvas(image, markup=mode == MARKUP)
+            overlay_png, fraction = painted.png, painted.edit_fraction
+        elif mode == UPLOAD:
+            c1, c2 = st.columns([3, 2])
+            upload = c1.file_uploader("Black-and-white mask", type=["png", "jpg", "jpeg", "webp"], key=state.MASK_UPLOAD)
+            colour = c2.radio("Colour that means 'edit'", ["white", "black"], key=state.MASK_EDIT_COLOUR,
+                              horizontal=True, help="A PNG that already has transparency is used as it is.")
+            if upload is not None:
+                try:
+                    overlay_png, kind = mask_from_alpha_or_luma(upload.getvalue(), (image.width, image.height),
+                                                                edit_colour=colour)
+                    fraction = mask_edit_fraction(overlay_png)
+                    st.caption("Read its transparency as the mask." if kind == "alpha" else
+                               f"Converted: {colour} areas will be edited, resized to {image.width}×{image.height}.")
+                except MaskError as exc:
+                    st.error(exc.sentence)
+        else:
+            drawn = st.session_state.get(state.MASK_DRAWN)
+            subject = st.text_input("Subject to mask", key=state.MASK_SUBJECT, placeholder="the cat on the sofa")
+            asked = st.button("Draw the mask", key="btn_mask_ask", icon=":material/draw:",
+                              disabled=not subject.strip(), help="One extra request: the model draws the subject "
+                              "in white on black, which becomes the mask.")
+            ask_live = st.empty()
+            if asked:
+                drawn = run.ask_for_mask(image, subject, info.name, live=ask_live)
+                st.session_state[state.MASK_DRAWN] = drawn
+            if drawn is not None and drawn[0] == image.hash:
+                overlay_png = drawn[1]
+                fraction = mask_edit_fraction(overlay_png)
+
+    st.caption("Describe the **whole** picture you want, not only the painted part: the model repaints the "
+               "transparent area so the entire image matches the prompt.")
+    prompt = st.text_area("Prompt", key=state.MASK_PROMPT, height=100,
+                          placeholder="A sunlit indoor lounge area with a pool containing a flamingo")
+    fidelity = options.fidelity_picker(info, state.MASK_FIDELITY)
+    values = options.output_options(info, state.MASK_OPTS, columns=3)
+
+overlay = None
+if image is not None and overlay_png is not None:
+    overlay = MaskInput(overlay_png, image.width, image.height, content_hash(overlay_png), fraction)
+markup_mode = mode == MARKUP
+spec = EditSpec(prompt=prompt, model=info.name, images=tuple(images), input_fidelity=fidelity,
+                mask=None if markup_mode else overlay, markup=overlay if markup_mode else None, **values)
+problems = spec.problems()
+if image is not None and overlay is None:
+    what = "Draw on the picture" if markup_mode else "Mark the part to change (paint, upload or ask for a mask)"
+    problems.append(Problem("mask", f"{what} first."))
+est = estimate(spec)
+bar.show_estimate(est, problems, what=f"{spec.n} × {spec.size} · {spec.quality} · {fraction:.0%} of the picture to edit")
+
+with output:
+    if image is not None and overlay is not None and not markup_mode:
+        st.image(mask_preview(image.data, overlay.data), caption=f"Mask preview: {fraction:.0%} of the picture will "
+                 "be repainted (tinted)", width="stretch")
+    shown = [p for p in problems if p.param not in ("prompt", "image", "mask") or prompt]
+    for p in shown:
+        st.warning(p.message, icon=":material/tune:")
+    clicked = st.button("Edit the painted part", type="primary", key=state.MASK_BUTTON, icon=":material/brush:",
+                        width="stretch")
+    live = st.empty()
+
+if clicked:
+    if overlay is not None and not problems:
+        store.add_input(overlay.data, "png", overlay.width, overlay.height, "markup.png" if markup_mode else "mask.png")
+    run.check_and_run(spec, problems, edit, page="mask_edit", est=est, live=live, results_key=state.MASK_RESULTS,
+                      parents=[image.hash] if image else None, verb="Editing")
+
+history = st.session_state.get(state.MASK_RESULTS, [])
+with output:
+    if history:
+        results.show_runs(history, key="mask", shown_key=state.MASK_SHOWN)
+    elif not clicked:
+        st.info("Pick a picture, paint over what should change and describe the result.", icon=":material/brush:")
+
+bar.finish()
