@@ -15,7 +15,7 @@ from .results import preview
 
 PAINT_RGB = (255, 0, 80)
 ERASER_RGB = (0, 160, 255)
-MAX_CANVAS_SIDE = 640
+MAX_CANVAS_SIDE = 560  # fits the page's wider column on a laptop screen
 
 
 def draw_canvas(**kwargs):
@@ -54,15 +54,18 @@ def _to_png(strokes: np.ndarray, image_size: tuple[int, int], invert: bool, mark
 
 def mask_canvas(image: InputImage, *, markup: bool = False, colour: str = "#ff0050") -> Painted:
     """Tools and canvas over ``image``; returns the mask (or markup) drawn so far."""
-    t1, t2, t3, t4 = st.columns([2, 3, 2, 1], vertical_alignment="bottom")
+    t1, t3, t4 = st.columns([3, 2, 2], vertical_alignment="bottom")
     tool = "Brush"
     if not markup:
-        tool = t1.segmented_control("Tool", ["Brush", "Eraser"], key=state.MASK_TOOL, default="Brush") or "Brush"
-    brush = t2.slider("Brush size", 4, 120, 40, key=state.MASK_BRUSH)
+        if state.MASK_TOOL not in st.session_state:
+            st.session_state[state.MASK_TOOL] = "Brush"
+        tool = t1.segmented_control("Tool", ["Brush", "Eraser"], key=state.MASK_TOOL) or "Brush"
     invert = False if markup else t3.toggle("Invert", key=state.MASK_INVERT,
                                             help="Edit everything except what you painted.")
+    brush = st.slider("Brush size", 4, 120, 40, key=state.MASK_BRUSH)
     round_ = st.session_state.setdefault(state.MASK_CANVAS_ROUND, 0)
-    if t4.button("Clear", key="btn_mask_clear", icon=":material/delete:", help="Start the drawing again"):
+    if t4.button("Clear", key="btn_mask_clear", icon=":material/delete:", help="Start the drawing again",
+                 width="stretch"):
         st.session_state[state.MASK_CANVAS_ROUND] = round_ + 1
         st.rerun()
     if markup:

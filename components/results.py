@@ -45,10 +45,10 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> Non
                        icon=":material/download:", on_click="ignore", width="stretch",
                        help=f"Download {rec.filename}")
     if rec.format in ("png", "jpeg", "webp"):
-        if c2.button("", key=f"btn_{key}_ref_{rec.id}", icon=":material/collections:", width="stretch",
+        if c2.button("Edit", key=f"btn_{key}_ref_{rec.id}", icon=":material/collections:", width="stretch",
                      help="Use as a reference in Reference edit"):
             _hand_over(rec.hash, "ref", "pages/2_Reference_edit.py")
-        if c3.button("", key=f"btn_{key}_mask_{rec.id}", icon=":material/brush:", width="stretch",
+        if c3.button("Mask", key=f"btn_{key}_mask_{rec.id}", icon=":material/brush:", width="stretch",
                      help="Paint a mask over it in Mask edit"):
             _hand_over(rec.hash, "mask", "pages/3_Mask_edit.py")
 

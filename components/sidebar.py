@@ -25,6 +25,10 @@ PAGES = [
 ]
 
 
+# Less empty space above each page's title; the pages are tools, not articles.
+PAGE_CSS = "<style>.block-container, [data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>"
+
+
 @dataclass
 class Sidebar:
     estimate_slot: Any
@@ -138,6 +142,7 @@ def ready() -> bool:
 def draw_sidebar() -> Sidebar:
     """Draw the shared sidebar; the page fills its estimate and calls ``finish()`` at the end."""
     keep_widget_state(*state.KEPT_PREFIXES)
+    st.html(PAGE_CSS)
     with st.sidebar:
         st.markdown("### :material/palette: ImageLab")
         for path, label, icon in PAGES:

@@ -18,9 +18,10 @@ st.caption("Paint over the part of a picture to change; everything you leave unp
 PAINT, UPLOAD, ASK, MARKUP = "Paint a mask", "Upload a mask", "Ask the model for a mask", "Markup drawing"
 
 store = connection.get_store()
-form, output = st.columns([6, 5], gap="large")
-with form:
+form, output = st.columns([7, 5], gap="large")
+with output:
     info = options.model_picker(state.MASK_MODEL)
+with form:
     images = image_inputs.image_inputs(state.MASK, store, single=True)
     image = images[0] if images else None
     modes = [PAINT, UPLOAD, ASK] + ([MARKUP] if info.markup else [])
@@ -63,10 +64,11 @@ with form:
                 overlay_png = drawn[1]
                 fraction = mask_edit_fraction(overlay_png)
 
-    st.caption("Describe the **whole** picture you want, not only the painted part: the model repaints the "
-               "transparent area so the entire image matches the prompt.")
+with output:
     prompt = st.text_area("Prompt", key=state.MASK_PROMPT, height=100,
                           placeholder="A sunlit indoor lounge area with a pool containing a flamingo")
+    st.caption("Describe the **whole** picture you want, not only the painted part: the model repaints the "
+               "transparent area so the entire image matches the prompt.")
     fidelity = options.fidelity_picker(info, state.MASK_FIDELITY)
     values = options.output_options(info, state.MASK_OPTS, columns=3)
 
@@ -83,10 +85,11 @@ if image is not None and overlay is None:
 est = estimate(spec)
 bar.show_estimate(est, problems, what=f"{spec.n} × {spec.size} · {spec.quality} · {fraction:.0%} of the picture to edit")
 
-with output:
+with form:
     if image is not None and overlay is not None and not markup_mode:
         st.image(mask_preview(image.data, overlay.data), caption=f"Mask preview: {fraction:.0%} of the picture will "
                  "be repainted (tinted)", width="stretch")
+with output:
     shown = [p for p in problems if p.param not in ("prompt", "image", "mask") or prompt]
     for p in shown:
         st.warning(p.message, icon=":material/tune:")

@@ -85,3 +85,12 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+def type_into(page, key: str, text: str) -> None:
+    """Type into a text area by its widget key and let the app rerun with the new value."""
+    area = page.locator(f".st-key-{key} textarea")
+    area.fill(text)
+    area.press("Control+Enter")
+    page.wait_for_timeout(300)
+    wait_idle(page)

@@ -27,7 +27,7 @@ def test_generate_in_the_browser(app_server, page):
     assert results.count() >= 1
     # the picture really arrived in the browser (decoded, not a broken image)
     assert page.evaluate("(img) => img.naturalWidth", results.first.element_handle()) > 100
-    assert "Download" in page.locator(".stDownloadButton").first.inner_text()
+    assert "PNG" in page.locator(".stDownloadButton").first.inner_text()
     assert "actual" in page.locator('[data-testid="stSidebar"]').inner_text()
     screenshot(page, "generate")
     store = Store(app_server["data_dir"])
