@@ -5,6 +5,15 @@ Endpoints (under ``/v1``):
 - ``GET /v1/models`` – the catalog's current models.
 - ``POST /v1/images/generations`` – JSON body, validated like the real API; answers with the
   real ``ImagesResponse`` shape, or server-sent events when ``stream`` is true.
+- ``POST /v1/images/edits`` – multipart form (``image`` / ``image[]`` 1–16 files, ``mask`` or
+  ``markup``, ``input_fidelity`` and the same output options); see ``edits.py`` for the
+  deterministic picture rules (mask: only alpha 0 is repainted, the rest is kept pixel-exact;
+  no mask: the references laid out as tiles on a synthetic background; a prompt asking for a
+  "black and white" "mask" gets a white ellipse on black). Usage counts input image tokens.
+
+Output-option validation (n, size, quality, format, background, compression, moderation,
+complexity, stream, partial_images) is one function, ``validate_output_options``, used by both
+endpoints; streaming and JSON bodies come from ``image_events`` / ``images_response``.
 
 Moderation triggers (documented, deterministic):
 
@@ -396,15 +405,21 @@ def check_moderation(prompt: str) -> None:
                        moderation_details={"moderation_stage": stage})
 
 
-def validate_generation(body: dict) -> GenerationSpec:
-    for key in body:
-        if key not in GENERATION_PARAMS:
-            raise APIError(400, f"Unknown parameter: '{key}'.", param=key, code="unknown_parameter")
-    info = resolve_model(body)
-    prompt = check_prompt(body)
+def validate_output_options(body: dict, info: ModelInfo, prompt: str, *,
+                            auto_size: tuple[int, int] | None = None) -> GenerationSpec:
+    """The output options shared by generations and edits: n, size, quality, output_format,
+    background, output_compression, moderation, complexity, stream and partial_images.
+
+    ``body`` holds typed values (edits convert their form strings first). ``auto_size`` is what
+    ``size`` absent / ``"auto"`` means (edits: from the first input image); default 1024x1024.
+    """
     limits = catalog().limits
     n = _int_param(body, "n", limits["n"][0], limits["n"][1], 1)
-    width, height = resolve_size(info, _str_param(body, "size", "auto"))
+    size = _str_param(body, "size", "auto") or "auto"
+    if size == "auto" and auto_size is not None and "auto" in info.sizes:
+        width, height = auto_size
+    else:
+        width, height = resolve_size(info, size)
 
     quality = _str_param(body, "quality", "auto") or "auto"
     if quality not in info.qualities:
@@ -449,17 +464,32 @@ def validate_generation(body: dict) -> GenerationSpec:
         raise APIError(400, "Invalid type for 'stream': expected a boolean.", param="stream", code="invalid_type")
     partial_images = _int_param(body, "partial_images", limits["partial_images"][0], limits["partial_images"][1], 0)
 
-    check_moderation(prompt)
     return GenerationSpec(model=info, prompt=prompt, n=n, width=width, height=height, quality=quality,
                           output_format=fmt, background="transparent" if background == "transparent" else "opaque",
                           compression=compression, stream=bool(stream), partial_images=partial_images)
 
 
-def generation_usage(spec: GenerationSpec, images: int, partials_per_image: int) -> dict[str, Any]:
+def refuse_unknown(body: Iterable[str], known: set[str]) -> None:
+    for key in body:
+        if key not in known:
+            raise APIError(400, f"Unknown parameter: '{key}'.", param=key, code="unknown_parameter")
+
+
+def validate_generation(body: dict) -> GenerationSpec:
+    refuse_unknown(body, GENERATION_PARAMS)
+    info = resolve_model(body)
+    prompt = check_prompt(body)
+    spec = validate_output_options(body, info, prompt)
+    check_moderation(prompt)
+    return spec
+
+
+def generation_usage(spec: GenerationSpec, images: int, partials_per_image: int,
+                     input_image_tokens: int = 0) -> dict[str, Any]:
     per = output_tokens_per_image(spec.model.name, spec.quality, spec.width, spec.height)
     partial_cost = catalog().limits.get("partial_image_tokens", 100)
     out = images * (per + partial_cost * partials_per_image)
-    return usage_body(text_tokens(spec.prompt), out)
+    return usage_body(text_tokens(spec.prompt), out, input_image_tokens)
 
 
 def _b64(data: bytes) -> str:
@@ -472,29 +502,57 @@ def sse(event_type: str, data: dict[str, Any]) -> bytes:
     return f"event: {event_type}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode("utf-8")
 
 
-async def generation_events(spec: GenerationSpec, faults: Faults) -> AsyncIterator[bytes]:
+async def image_events(spec: GenerationSpec, faults: Faults, prefix: str,
+                       produce, usage: dict[str, Any]) -> AsyncIterator[bytes]:
+    """SSE events ``<prefix>.partial_image`` / ``<prefix>.completed`` for ``spec.n`` images.
+
+    ``produce(index) -> (partial images, final image)`` (encoded bytes) runs in a thread;
+    ``usage`` goes on every completed event. Faults cut_stream / cut_after / corrupt apply.
+    """
     common = {"background": spec.background, "output_format": spec.output_format, "quality": spec.quality,
               "size": spec.size}
     for index in range(spec.n):
         if faults.cut_after is not None and index >= faults.cut_after:
             return
-        partials, final = await run_in_threadpool(
-            render.render_partials, spec.prompt, spec.width, spec.height, spec.partial_images,
-            output_format=spec.output_format, quality=spec.quality, index=index,
-            transparent=spec.background == "transparent", compression=spec.compression)
+        partials, final = await run_in_threadpool(produce, index)
         for k, data in enumerate(partials):
-            yield sse("image_generation.partial_image", {
-                "type": "image_generation.partial_image", "b64_json": _b64(data), "created_at": int(time.time()),
+            yield sse(f"{prefix}.partial_image", {
+                "type": f"{prefix}.partial_image", "b64_json": _b64(data), "created_at": int(time.time()),
                 "partial_image_index": k, **common})
             if faults.cut_stream:
                 return
             await asyncio.sleep(0)
         if faults.cut_stream:
             return
-        yield sse("image_generation.completed", {
-            "type": "image_generation.completed", "b64_json": faults.image_b64(index, final),
-            "created_at": int(time.time()),
-            **common, "usage": generation_usage(spec, 1, spec.partial_images)})
+        yield sse(f"{prefix}.completed", {
+            "type": f"{prefix}.completed", "b64_json": faults.image_b64(index, final),
+            "created_at": int(time.time()), **common, "usage": usage})
+
+
+def event_stream(events: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(events, media_type="text/event-stream", headers={"cache-control": "no-cache"})
+
+
+def images_response(spec: GenerationSpec, faults: Faults, images: list[bytes], usage: dict[str, Any]) -> JSONResponse:
+    """The ``ImagesResponse`` JSON body (faults.corrupt applies)."""
+    return JSONResponse({
+        "created": int(time.time()),
+        "data": [{"b64_json": faults.image_b64(i, b), "revised_prompt": None} for i, b in enumerate(images)],
+        "background": spec.background,
+        "output_format": spec.output_format,
+        "quality": spec.quality,
+        "size": spec.size,
+        "usage": usage,
+    })
+
+
+def generation_events(spec: GenerationSpec, faults: Faults) -> AsyncIterator[bytes]:
+    def produce(index: int) -> tuple[list[bytes], bytes]:
+        return render.render_partials(spec.prompt, spec.width, spec.height, spec.partial_images,
+                                      output_format=spec.output_format, quality=spec.quality, index=index,
+                                      transparent=spec.background == "transparent", compression=spec.compression)
+
+    return image_events(spec, faults, "image_generation", produce, generation_usage(spec, 1, spec.partial_images))
 
 
 async def create_generation(request: Request) -> Response:
@@ -505,8 +563,7 @@ async def create_generation(request: Request) -> Response:
         return err
     spec = validate_generation(body)
     if spec.stream:
-        return StreamingResponse(generation_events(spec, faults), media_type="text/event-stream",
-                                 headers={"cache-control": "no-cache"})
+        return event_stream(generation_events(spec, faults))
 
     def work() -> list[bytes]:
         return [render.render(spec.prompt, spec.width, spec.height, output_format=spec.output_format,
@@ -514,15 +571,7 @@ async def create_generation(request: Request) -> Response:
                               compression=spec.compression) for i in range(spec.n)]
 
     images = await run_in_threadpool(work)
-    return JSONResponse({
-        "created": int(time.time()),
-        "data": [{"b64_json": faults.image_b64(i, b), "revised_prompt": None} for i, b in enumerate(images)],
-        "background": spec.background,
-        "output_format": spec.output_format,
-        "quality": spec.quality,
-        "size": spec.size,
-        "usage": generation_usage(spec, spec.n, 0),
-    })
+    return images_response(spec, faults, images, generation_usage(spec, spec.n, 0))
 
 
 # --------------------------------------------------------------------------- app
@@ -543,9 +592,16 @@ def api_route(path: str, handler, methods: list[str]) -> Route:
     return Route(path, endpoint, methods=methods)
 
 
+async def create_edit(request: Request) -> Response:
+    from .edits import create_edit as handler  # imported late: edits.py builds on this module
+
+    return await handler(request)
+
+
 ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/v1/models", list_models, ["GET"]),
     ("/v1/images/generations", create_generation, ["POST"]),
+    ("/v1/images/edits", create_edit, ["POST"]),
 ]
 
 
