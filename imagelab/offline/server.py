@@ -10,6 +10,10 @@ Endpoints (under ``/v1``):
   deterministic picture rules (mask: only alpha 0 is repainted, the rest is kept pixel-exact;
   no mask: the references laid out as tiles on a synthetic background; a prompt asking for a
   "black and white" "mask" gets a white ellipse on black). Usage counts input image tokens.
+- ``POST /v1/responses`` (JSON; the ``image_generation`` tool, ``previous_response_id``,
+  image_generation_call references, ``input_image_mask``, streaming) and ``GET
+  /v1/responses/{id}``; ``POST /v1/files``, ``GET /v1/files/{id}``, ``GET
+  /v1/files/{id}/content``, ``DELETE /v1/files/{id}`` (in memory) – see ``responses.py``.
 
 Output-option validation (n, size, quality, format, background, compression, moderation,
 complexity, stream, partial_images) is one function, ``validate_output_options``, used by both
@@ -598,10 +602,28 @@ async def create_edit(request: Request) -> Response:
     return await handler(request)
 
 
+def _late(name: str):
+    """A handler from ``responses.py``, imported late (it builds on this module)."""
+
+    async def handler(request: Request) -> Response:
+        from . import responses
+
+        return await getattr(responses, name)(request)
+
+    handler.__name__ = name
+    return handler
+
+
 ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/v1/models", list_models, ["GET"]),
     ("/v1/images/generations", create_generation, ["POST"]),
     ("/v1/images/edits", create_edit, ["POST"]),
+    ("/v1/responses", _late("create_response"), ["POST"]),
+    ("/v1/responses/{response_id}", _late("get_response"), ["GET"]),
+    ("/v1/files", _late("upload_file"), ["POST"]),
+    ("/v1/files/{file_id}", _late("get_file"), ["GET"]),
+    ("/v1/files/{file_id}", _late("delete_file"), ["DELETE"]),
+    ("/v1/files/{file_id}/content", _late("get_file_content"), ["GET"]),
 ]
 
 

@@ -1,0 +1,837 @@
+"""``/v1/responses`` (the image_generation tool) and ``/v1/files`` for the offline backend.
+
+Files (kept in memory, at most ``MAX_FILES`` files / ``MAX_FILE_STORE_BYTES`` in total, oldest
+dropped first): ``POST /v1/files`` (multipart ``file`` + ``purpose``; purpose ``vision`` must be
+an image), ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content``, ``DELETE /v1/files/{id}``.
+Unknown ids → 404 ``No such File object: file-…``.
+
+Responses: ``POST /v1/responses`` (JSON) and ``GET /v1/responses/{id}``. The offline "mainline
+model" (any model string that is not an image model) always calls the ``image_generation`` tool
+when one is listed (unless ``tool_choice`` is ``"none"``), then answers with a short message.
+Stored responses (``store`` not false; at most ``MAX_RESPONSES`` / ``MAX_STORE_BYTES``) can be
+continued with ``previous_response_id``; their image calls can be referenced in ``input`` as
+``{"type": "image_generation_call", "id": "ig_…"}``.
+
+The picture (deterministic):
+
+- the *base* is the previous image (the last image along the ``previous_response_id`` chain, or
+  a referenced image_generation_call); without one, with ``action="edit"`` or an
+  ``input_image_mask``, it is the first attached input image;
+- attached ``input_image`` s (data URLs or file ids) are *references*;
+- ``action="generate"``: a fresh picture from the prompt with every image (previous one first,
+  then the references) laid out as tiles (``edits.collage``);
+- with a base and an ``input_image_mask`` (PNG with alpha, the base's size): only pixels with
+  mask alpha 0 are repainted (``edits.repaint``), as the edits endpoint;
+- with a base and no mask: the base is kept pixel-exact except a central window
+  (``CENTRE_WINDOW`` of each side) that shows the new prompt's picture (its colours and words),
+  with the references as tiles inside it;
+- no base: the prompt's picture, with the references as tiles when there are any.
+
+``revised_prompt`` is this turn's user text expanded with the earlier turns' texts, the number
+of references and the mask.
+
+Usage (documented choice): ``usage`` = the mainline model's text tokens (input: instructions,
+every input text and the earlier turns' texts; output: the message plus the revised prompt it
+writes for the tool) PLUS the image tool's tokens (input: revised prompt text tokens and
+``costs.input_image_tokens`` of every image given to the tool — high fidelity as in edits;
+output: ``output_tokens_per_image`` + 100 per streamed partial image). ``tool_usage.image_gen``
+repeats the image tool's part on its own.
+
+Moderation: the user text is checked like generations; a trigger word → 400
+``moderation_blocked`` before anything is produced (also before a stream starts).
+
+Streaming: ``response.created``, ``response.in_progress``, ``response.output_item.added``,
+``response.image_generation_call.in_progress`` / ``.generating`` / ``.partial_image`` ×
+partial_images / ``.completed``, ``response.output_item.done``, then the message
+(``output_item.added``, ``content_part.added``, ``output_text.delta`` / ``.done``,
+``content_part.done``, ``output_item.done``) and ``response.completed``. Faults: ``cut-stream``
+closes after the first partial image (or after ``generating`` without partials);
+``cut-after:0`` closes before the image completes; ``corrupt:0`` corrupts the result.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+import numpy as np
+from PIL import Image
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from imagelab import costs
+from imagelab.catalog import catalog, current_models, model_info
+
+from . import render
+from .edits import (
+    _Upload,
+    _decode,
+    _fidelity,
+    _fit,
+    _load_guide,
+    _reads_high_fidelity,
+    asks_for_mask,
+    collage,
+    edit_output_size,
+    mask_picture,
+    repaint,
+)
+from .server import (
+    APIError,
+    Faults,
+    GenerationSpec,
+    apply_faults,
+    check_moderation,
+    event_stream,
+    invalid_value,
+    output_tokens_per_image,
+    read_json,
+    refuse_unknown,
+    resolve_model,
+    sse,
+    text_tokens,
+    usage_body,
+    validate_output_options,
+)
+
+__all__ = [
+    "BoundedStore",
+    "ToolOptions",
+    "Turn",
+    "parse_tool",
+    "parse_input",
+    "result_picture",
+    "revise_prompt",
+    "create_response",
+    "get_response",
+    "upload_file",
+    "get_file",
+    "get_file_content",
+    "delete_file",
+]
+
+MAX_FILES = 256
+MAX_FILE_STORE_BYTES = 512 * 1024 * 1024
+MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_RESPONSES = 500
+MAX_STORE_BYTES = 512 * 1024 * 1024
+CENTRE_WINDOW = 0.5  # fraction of each side repainted when continuing without a mask
+
+FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+RESPONSE_PARAMS = {
+    "model", "input", "tools", "tool_choice", "previous_response_id", "stream", "store", "instructions",
+    "metadata", "temperature", "top_p", "user", "safety_identifier", "parallel_tool_calls", "max_output_tokens",
+    "reasoning", "text", "truncation", "include", "service_tier", "background", "prompt_cache_key",
+    "max_tool_calls", "stream_options", "top_logprobs", "prompt_cache_retention",
+}
+TOOL_PARAMS = {
+    "type", "model", "size", "quality", "background", "output_format", "output_compression", "moderation",
+    "action", "input_fidelity", "partial_images", "input_image_mask", "complexity", "frame_count",
+    "frame_duration_ms",
+}
+
+
+# --------------------------------------------------------------------------- bounded in-memory stores
+
+
+class BoundedStore:
+    """An insertion-ordered dict with at most ``max_items`` entries / ``max_bytes`` in total
+    (each entry's size given on ``put``); the oldest entries are dropped first."""
+
+    def __init__(self, max_items: int, max_bytes: int) -> None:
+        self.max_items = max_items
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self.total = 0
+
+    def put(self, key: str, value: Any, size: int = 0) -> None:
+        self.pop(key)
+        self._items[key] = (value, size)
+        self.total += size
+        while len(self._items) > self.max_items or (self.total > self.max_bytes and len(self._items) > 1):
+            _, (_, old) = self._items.popitem(last=False)
+            self.total -= old
+
+    def get(self, key: str) -> Any:
+        item = self._items.get(key)
+        return None if item is None else item[0]
+
+    def pop(self, key: str) -> Any:
+        item = self._items.pop(key, None)
+        if item is None:
+            return None
+        self.total -= item[1]
+        return item[0]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass
+class StoredFile:
+    meta: dict[str, Any]
+    data: bytes
+    content_type: str
+
+
+@dataclass
+class StoredCall:
+    """An image_generation_call: its (true, uncorrupted) image and the texts that led to it."""
+
+    result: str  # base64
+    texts: list[str]
+
+
+@dataclass
+class StoredResponse:
+    body: dict[str, Any]
+    texts: list[str]  # the user texts of this turn and every earlier one, oldest first
+    image: str | None  # base64 of the latest image along the chain
+
+
+def _state(request: Request) -> Any:
+    state = request.app.state
+    if not hasattr(state, "imagelab_files"):
+        state.imagelab_files = BoundedStore(MAX_FILES, MAX_FILE_STORE_BYTES)
+        state.imagelab_responses = BoundedStore(MAX_RESPONSES, MAX_STORE_BYTES)
+        state.imagelab_calls = BoundedStore(MAX_RESPONSES, MAX_STORE_BYTES)
+    return state
+
+
+def _new_id(prefix: str) -> str:
+    return prefix + secrets.token_hex(24 if prefix == "resp_" else 16)
+
+
+# --------------------------------------------------------------------------- /v1/files
+
+
+def no_such_file(file_id: str, status: int = 404, param: str | None = "id") -> APIError:
+    return APIError(status, f"No such File object: {file_id}", param=param)
+
+
+async def _read_file_form(request: Request):
+    ctype = request.headers.get("content-type", "")
+    if not ctype.lower().startswith("multipart/form-data"):
+        raise APIError(400, f"Invalid Content-Type header ({ctype or 'none'}), expected multipart/form-data.")
+    too_large = APIError(413, f"File too large: the maximum is {MAX_FILE_BYTES // (1024 * 1024)} MB.",
+                         code="file_too_large")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_FILE_BYTES + 1024 * 1024:
+        raise too_large
+
+    async def capped() -> AsyncIterator[bytes]:
+        total = 0
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > MAX_FILE_BYTES + 1024 * 1024:
+                raise too_large
+            yield chunk
+
+    try:
+        return await MultiPartParser(request.headers, capped(), max_files=2, max_fields=20).parse()
+    except MultiPartException as exc:
+        raise APIError(400, f"Could not parse the multipart form: {exc.message}") from None
+
+
+async def upload_file(request: Request) -> Response:
+    err, _ = await apply_faults(request)
+    if err:
+        return err
+    form = await _read_file_form(request)
+    try:
+        refuse_unknown(form.keys(), {"file", "purpose", "expires_after[anchor]", "expires_after[seconds]"})
+        purpose = form.get("purpose")
+        upload = form.get("file")
+        if purpose is None:
+            raise APIError(400, "Missing required parameter: 'purpose'.", param="purpose",
+                           code="missing_required_parameter")
+        if not isinstance(purpose, str) or purpose not in FILE_PURPOSES:
+            raise invalid_value("purpose", purpose, FILE_PURPOSES)
+        if not isinstance(upload, UploadFile):
+            raise APIError(400, "Missing required parameter: 'file'.", param="file",
+                           code="missing_required_parameter")
+        data = await upload.read()
+        filename = upload.filename or "upload"
+        content_type = (upload.content_type or "application/octet-stream").split(";")[0].strip()
+    finally:
+        await form.close()
+    if len(data) > MAX_FILE_BYTES:
+        raise APIError(413, f"File too large: the maximum is {MAX_FILE_BYTES // (1024 * 1024)} MB.",
+                       param="file", code="file_too_large")
+    if purpose == "vision":
+        try:
+            img = await run_in_threadpool(_decode, data)
+            content_type = Image.MIME.get(img.format or "", content_type)
+        except Exception:  # noqa: BLE001 - not an image Pillow can read
+            raise APIError(400, f"Invalid file '{filename}': files with purpose 'vision' must be images "
+                                "(PNG, JPEG, WEBP or non-animated GIF).", param="file",
+                           code="invalid_file_format") from None
+    file_id = "file-" + secrets.token_hex(12)
+    meta = {"id": file_id, "object": "file", "bytes": len(data), "created_at": int(time.time()),
+            "filename": filename, "purpose": purpose, "status": "processed", "expires_at": None,
+            "status_details": None}
+    _state(request).imagelab_files.put(file_id, StoredFile(meta, data, content_type), len(data))
+    return JSONResponse(meta)
+
+
+def _stored_file(request: Request) -> StoredFile:
+    file_id = request.path_params["file_id"]
+    stored = _state(request).imagelab_files.get(file_id)
+    if stored is None:
+        raise no_such_file(file_id)
+    return stored
+
+
+async def get_file(request: Request) -> Response:
+    err, _ = await apply_faults(request)
+    return err or JSONResponse(_stored_file(request).meta)
+
+
+async def get_file_content(request: Request) -> Response:
+    err, _ = await apply_faults(request)
+    if err:
+        return err
+    stored = _stored_file(request)
+    return Response(stored.data, media_type=stored.content_type)
+
+
+async def delete_file(request: Request) -> Response:
+    err, _ = await apply_faults(request)
+    if err:
+        return err
+    stored = _stored_file(request)
+    _state(request).imagelab_files.pop(stored.meta["id"])
+    return JSONResponse({"id": stored.meta["id"], "object": "file", "deleted": True})
+
+
+# --------------------------------------------------------------------------- request parsing (pure)
+
+
+@dataclass
+class ToolOptions:
+    index: int  # position in ``tools``
+    raw: dict[str, Any]
+    out: GenerationSpec  # resolved output options (prompt filled in later)
+    action: str
+    fidelity: str | None
+    mask_ref: dict[str, Any] | None
+
+
+@dataclass
+class Turn:
+    """What the input of one request says."""
+
+    texts: list[str] = field(default_factory=list)  # user texts
+    other_texts: list[str] = field(default_factory=list)  # system / developer / assistant texts
+    images: list[tuple[str, Image.Image]] = field(default_factory=list)  # (param path, picture)
+    call_ref: StoredCall | None = None  # the last referenced image_generation_call
+
+    @property
+    def text(self) -> str:
+        return " ".join(t.strip() for t in self.texts if t.strip())
+
+
+def _prefixed(exc: APIError, prefix: str) -> APIError:
+    exc.param = f"{prefix}.{exc.param}" if exc.param else prefix
+    return exc
+
+
+def parse_tool(tools: Any, tool_choice: Any) -> ToolOptions | None:
+    """The image_generation tool's options (validated), or None when there is none / it is off."""
+    if tools is None:
+        return None
+    if not isinstance(tools, list):
+        raise APIError(400, "Invalid type for 'tools': expected an array.", param="tools", code="invalid_type")
+    found = None
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
+            raise APIError(400, f"Invalid type for 'tools[{i}]': expected an object with a 'type'.",
+                           param=f"tools[{i}]", code="invalid_type")
+        if tool["type"] == "image_generation":
+            if found is not None:
+                raise APIError(400, "The image_generation tool can be listed only once.", param=f"tools[{i}]",
+                               code="invalid_value")
+            found = (i, tool)
+    if found is None or tool_choice == "none":
+        return None
+    i, tool = found
+    prefix = f"tools[{i}]"
+    try:
+        refuse_unknown(tool, TOOL_PARAMS)
+        name = tool.get("model") or catalog().default_tool_model
+        if not isinstance(name, str) or model_info(name) is None:
+            raise invalid_value("model", name, current_models())
+        info = resolve_model({"model": name})
+        action = tool.get("action") or "auto"
+        if action not in ("generate", "edit", "auto"):
+            raise invalid_value("action", action, ["generate", "edit", "auto"])
+        body = {k: tool[k] for k in ("size", "quality", "background", "output_format", "output_compression",
+                                     "moderation", "partial_images", "complexity") if k in tool}
+        out = validate_output_options(body, info, "")
+        fidelity = _fidelity(tool, info)
+        mask_ref = tool.get("input_image_mask")
+        if mask_ref is not None:
+            if not isinstance(mask_ref, dict) or not (mask_ref.get("file_id") or mask_ref.get("image_url")):
+                raise APIError(400, "Invalid 'input_image_mask': expected an object with 'file_id' or "
+                                    "'image_url'.", param="input_image_mask", code="invalid_value")
+            if action == "generate":
+                raise APIError(400, "'input_image_mask' cannot be used with action 'generate'.",
+                               param="input_image_mask", code="invalid_value")
+    except APIError as exc:
+        if exc.status == 404:  # a retired tool model: a bad value here, not a missing resource
+            exc.status = 400
+            exc.code = "invalid_value"
+        raise _prefixed(exc, prefix) from None
+    return ToolOptions(index=i, raw=tool, out=out, action=action, fidelity=fidelity, mask_ref=mask_ref)
+
+
+def ref_bytes(ref: dict[str, Any], param: str, files: BoundedStore) -> bytes:
+    """The bytes of an ``input_image`` / ``input_image_mask``: ``image_url`` (a data URL) or ``file_id``."""
+    file_id = ref.get("file_id")
+    if file_id:
+        stored = files.get(file_id) if isinstance(file_id, str) else None
+        if stored is None:
+            raise no_such_file(str(file_id), 400, f"{param}.file_id")
+        return stored.data
+    url = ref.get("image_url")
+    if not isinstance(url, str) or not url:
+        raise APIError(400, f"Missing required parameter: '{param}.image_url' (or '{param}.file_id').",
+                       param=param, code="missing_required_parameter")
+    if url.startswith(("http://", "https://")):
+        raise APIError(400, "The offline backend cannot fetch image URLs; send a base64 data URL or a "
+                            "file_id instead.", param=f"{param}.image_url", code="invalid_value")
+    head, sep, payload = url.partition(",")
+    if not (url.startswith("data:image/") and sep and head.endswith(";base64")):
+        raise APIError(400, f"Invalid '{param}.image_url'. Expected a base64-encoded data URL with an image "
+                            "MIME type (e.g. 'data:image/png;base64,aW1nIGJ5dGVzIGhlcmU='), but got an "
+                            "invalid value.", param=f"{param}.image_url", code="invalid_value")
+    try:
+        return base64.b64decode(payload, validate=False)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def image_from_ref(ref: dict[str, Any], param: str, files: BoundedStore) -> Image.Image:
+    data = ref_bytes(ref, param, files)
+    try:
+        return _decode(data)
+    except Exception:  # noqa: BLE001
+        raise APIError(400, f"Invalid image in '{param}': the data is not an image we can read.",
+                       param=param, code="invalid_image_file") from None
+
+
+def _content_parts(content: Any, param: str) -> list[tuple[str, dict[str, Any]]]:
+    if isinstance(content, str):
+        return [(param, {"type": "input_text", "text": content})]
+    if not isinstance(content, list):
+        raise APIError(400, f"Invalid type for '{param}': expected a string or an array.", param=param,
+                       code="invalid_type")
+    return [(f"{param}[{k}]", part) for k, part in enumerate(content)]
+
+
+def parse_input(value: Any, files: BoundedStore, calls: BoundedStore) -> Turn:
+    turn = Turn()
+    if isinstance(value, str):
+        turn.texts.append(value)
+        return turn
+    if not isinstance(value, list):
+        raise APIError(400, "Invalid type for 'input': expected a string or an array of input items.",
+                       param="input", code="invalid_type")
+    for i, item in enumerate(value):
+        param = f"input[{i}]"
+        if not isinstance(item, dict):
+            raise APIError(400, f"Invalid type for '{param}': expected an object.", param=param, code="invalid_type")
+        kind = item.get("type") or ("message" if "role" in item else None)
+        if kind == "image_generation_call":
+            call_id = item.get("id")
+            stored = calls.get(call_id) if isinstance(call_id, str) else None
+            if stored is None and isinstance(item.get("result"), str):
+                stored = StoredCall(item["result"], [])
+            if stored is None:
+                raise APIError(400, f"Item with id '{call_id}' not found.", param=f"{param}.id",
+                               code="item_not_found")
+            turn.call_ref = stored
+            continue
+        if kind != "message":
+            raise APIError(400, f"Invalid value: '{kind}'. The offline backend accepts input items of type "
+                                "'message' and 'image_generation_call'.", param=f"{param}.type",
+                           code="invalid_value")
+        role = item.get("role")
+        if role not in ("user", "system", "developer", "assistant"):
+            raise invalid_value(f"{param}.role", role, ["user", "system", "developer", "assistant"])
+        for p, part in _content_parts(item.get("content"), f"{param}.content"):
+            ptype = part.get("type") if isinstance(part, dict) else None
+            if ptype in ("input_text", "output_text"):
+                text = part.get("text")
+                if not isinstance(text, str):
+                    raise APIError(400, f"Invalid type for '{p}.text': expected a string.", param=f"{p}.text",
+                                   code="invalid_type")
+                (turn.texts if role == "user" else turn.other_texts).append(text)
+            elif ptype == "input_image":
+                turn.images.append((p, image_from_ref(part, p, files)))
+            elif ptype == "refusal":
+                continue
+            else:
+                raise APIError(400, f"Invalid value: '{ptype}'. Supported values are: 'input_text' and "
+                                    "'input_image'.", param=f"{p}.type", code="invalid_value")
+    return turn
+
+
+# --------------------------------------------------------------------------- the picture (pure)
+
+
+def revise_prompt(text: str, earlier: list[str], refs: int, masked: bool, action: str) -> str:
+    """The prompt the offline mainline model "writes" for the tool."""
+    base = text.strip().rstrip(".") or "Continue the image"
+    parts = [base[0].upper() + base[1:]]
+    if earlier:
+        parts.append("Continue from the earlier image, which showed: " + "; ".join(t.strip() for t in earlier[-4:]))
+    if refs:
+        parts.append(f"Include the {refs} reference image{'s' if refs > 1 else ''} provided")
+    if masked:
+        parts.append("Repaint only the area marked by the mask, keeping everything else unchanged")
+    if action == "edit" and not masked:
+        parts.append("Keep the rest of the image as it is")
+    return ". ".join(parts) + "."
+
+
+def result_picture(prompt: str, width: int, height: int, *, quality: str, transparent: bool,
+                   base: Image.Image | None, refs: list[Image.Image], mask: Image.Image | None,
+                   generate: bool) -> Image.Image:
+    """The picture; see the module docstring. ``prompt`` is this turn's text (colours and words)."""
+    mode = "RGBA" if transparent else "RGB"
+    if asks_for_mask(prompt):
+        return mask_picture(width, height).convert(mode)
+    if generate or base is None:
+        new = render.compose(prompt, width, height, quality=quality, transparent=transparent)
+        pictures = ([base] if base is not None else []) + refs
+        return collage(pictures, new) if pictures else new
+    first = _fit(base.convert(mode), (width, height))
+    if mask is not None:
+        new = render.compose(prompt, width, height, quality=quality, transparent=transparent)
+        if refs:
+            new = collage(refs, new)
+        alpha = np.asarray(_fit(mask.convert("RGBA"), (width, height), Image.Resampling.NEAREST))[..., 3]
+        return repaint(first, alpha == 0, new)
+    pw, ph = max(16, int(width * CENTRE_WINDOW)), max(16, int(height * CENTRE_WINDOW))
+    patch = render.compose(prompt, pw, ph, quality=quality, transparent=transparent)
+    if refs:
+        patch = collage(refs, patch)
+    out = first.copy()
+    out.paste(patch.convert(mode), ((width - pw) // 2, (height - ph) // 2))
+    return out
+
+
+def _b64_image(b64: str) -> Image.Image:
+    img = Image.open(io.BytesIO(base64.b64decode(b64)))
+    img.load()
+    return img
+
+
+# --------------------------------------------------------------------------- /v1/responses
+
+
+@dataclass
+class Plan:
+    """Everything a response needs, computed before answering (so errors come before a stream)."""
+
+    model: str
+    body: dict[str, Any]
+    tool: ToolOptions | None
+    texts: list[str]  # the chain of user texts, this turn last
+    prompt: str = ""
+    revised: str = ""
+    image: bytes | None = None  # the encoded final picture
+    partials: list[bytes] = field(default_factory=list)
+    message: str = ""
+    usage: dict[str, Any] = field(default_factory=dict)
+    tool_usage: dict[str, Any] | None = None
+    response_id: str = field(default_factory=lambda: _new_id("resp_"))
+    call_id: str = field(default_factory=lambda: _new_id("ig_"))
+    message_id: str = field(default_factory=lambda: _new_id("msg_"))
+    created_at: int = field(default_factory=lambda: int(time.time()))
+    previous_id: str | None = None
+    previous_image: str | None = None
+    store: bool = True
+
+
+def _check_top(body: dict[str, Any]) -> str:
+    refuse_unknown(body, RESPONSE_PARAMS)
+    model = body.get("model")
+    if model is None:
+        raise APIError(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
+    if not isinstance(model, str):
+        raise APIError(400, "Invalid type for 'model': expected a string.", param="model", code="invalid_type")
+    if not model.strip():
+        raise APIError(400, "Invalid 'model': string too short. Expected a string with minimum length 1, but got "
+                            "an empty string instead.", param="model", code="empty_string")
+    if model_info(model) is not None:
+        raise APIError(400, f"The model '{model}' is an image model and cannot be used as the Responses model; "
+                            "use a mainline model (e.g. "
+                            f"'{catalog().default_responses_model}') with the image_generation tool.",
+                       param="model", code="model_not_supported")
+    if "input" not in body or body["input"] is None:
+        raise APIError(400, "Missing required parameter: 'input'.", param="input", code="missing_required_parameter")
+    for name in ("stream", "store"):
+        if body.get(name) is not None and not isinstance(body[name], bool):
+            raise APIError(400, f"Invalid type for '{name}': expected a boolean.", param=name, code="invalid_type")
+    instructions = body.get("instructions")
+    if instructions is not None and not isinstance(instructions, str):
+        raise APIError(400, "Invalid type for 'instructions': expected a string.", param="instructions",
+                       code="invalid_type")
+    return model
+
+
+def plan_response(body: dict[str, Any], files: BoundedStore, responses: BoundedStore,
+                  calls: BoundedStore) -> Plan:
+    """Validate and produce the picture (runs in a thread)."""
+    model = _check_top(body)
+    tool = parse_tool(body.get("tools"), body.get("tool_choice"))
+    previous: StoredResponse | None = None
+    prev_id = body.get("previous_response_id")
+    if prev_id is not None:
+        previous = responses.get(prev_id) if isinstance(prev_id, str) else None
+        if previous is None:
+            raise APIError(400, f"Previous response with id '{prev_id}' not found.", param="previous_response_id",
+                           code="previous_response_not_found")
+    turn = parse_input(body["input"], files, calls)
+    earlier = list(previous.texts) if previous else []
+    if turn.call_ref is not None:
+        earlier = earlier + [t for t in turn.call_ref.texts if t not in earlier]
+    plan = Plan(model=model, body=body, tool=tool, texts=earlier + ([turn.text] if turn.text else []),
+                previous_id=prev_id, store=body.get("store") is not False)
+    prev_image = turn.call_ref.result if turn.call_ref else previous.image if previous else None
+    plan.previous_image = prev_image
+    check_moderation(" ".join(turn.texts))
+
+    context_text = " ".join([body.get("instructions") or "", *turn.other_texts, *earlier, *turn.texts])
+    main_in = text_tokens(context_text) if context_text.strip() else 0
+
+    if tool is None:
+        plan.message = ("The offline model can only make pictures: add the image_generation tool to get one."
+                        if turn.text else "Hello! Describe a picture and I will make it.")
+        main_out = text_tokens(plan.message)
+        plan.usage = _usage(main_in, main_out, None)
+        return plan
+
+    out, info = tool.out, tool.out.model
+    base: Image.Image | None = _b64_image(prev_image) if prev_image else None
+    refs = [img for _, img in turn.images]
+    generate = tool.action == "generate"
+    if base is None and (tool.action == "edit" or tool.mask_ref is not None) and refs:
+        base, refs = refs[0], refs[1:]
+    if base is None and tool.action == "edit":
+        raise APIError(400, "The image_generation tool's action 'edit' needs an image to edit: attach an "
+                            "input_image, reference an image_generation_call or pass previous_response_id.",
+                       param=f"tools[{tool.index}].action", code="invalid_value")
+    mask = None
+    mask_param = f"tools[{tool.index}].input_image_mask"
+    if tool.mask_ref is not None:
+        if base is None:
+            raise APIError(400, "'input_image_mask' needs an input image to apply to.", param=mask_param,
+                           code="invalid_value")
+        data = ref_bytes(tool.mask_ref, mask_param, files)
+        try:
+            mask = _load_guide(_Upload("mask", "image/png", data), base.size)
+        except APIError as exc:
+            exc.param = mask_param
+            raise
+
+    # the output size: ``auto`` follows the edited image
+    size_body = {k: tool.raw[k] for k in ("size", "quality", "background", "output_format", "output_compression",
+                                          "moderation", "partial_images", "complexity") if k in tool.raw}
+    auto = edit_output_size(info, *base.size) if base is not None and not generate else None
+    prompt = turn.text or (earlier[-1] if earlier else "an image")
+    try:
+        out = validate_output_options(size_body, info, prompt, auto_size=auto)
+    except APIError as exc:  # already validated in parse_tool; kept for safety
+        raise _prefixed(exc, f"tools[{tool.index}]") from None
+    tool.out = out
+    images_in = ([base] if base is not None else []) + refs
+    plan.prompt = prompt
+    plan.revised = revise_prompt(turn.text, earlier, len(refs) + (1 if generate and base is not None else 0),
+                                 mask is not None, tool.action)
+    picture = result_picture(prompt, out.width, out.height, quality=out.quality,
+                             transparent=out.background == "transparent", base=base, refs=refs, mask=mask,
+                             generate=generate)
+    streaming = body.get("stream") is True
+    plan.image = render.encode(picture, out.output_format, out.compression)
+    if streaming:
+        plan.partials = [render.encode(p, out.output_format, out.compression)
+                         for p in render.partial_states(picture, out.partial_images)]
+    done = "edited" if base is not None and not generate else "generated"
+    plan.message = f"Here is the {done} image: {plan.revised}"
+
+    high = _reads_high_fidelity(info, tool.fidelity)
+    image_in = sum(costs.input_image_tokens(im.width, im.height, high_fidelity=high) for im in images_in)
+    partial_cost = catalog().limits.get("partial_image_tokens", 100)
+    image_out = output_tokens_per_image(info.name, out.quality, out.width, out.height) + \
+        (partial_cost * len(plan.partials))
+    plan.tool_usage = {"image_gen": usage_body(text_tokens(plan.revised), image_out, image_in),
+                       "web_search": {"num_requests": 0}}
+    main_out = text_tokens(plan.message) + text_tokens(plan.revised)
+    plan.usage = _usage(main_in, main_out, plan.tool_usage["image_gen"])
+    return plan
+
+
+def _usage(main_in: int, main_out: int, image_gen: dict[str, Any] | None) -> dict[str, Any]:
+    inp = main_in + (image_gen["input_tokens"] if image_gen else 0)
+    out = main_out + (image_gen["output_tokens"] if image_gen else 0)
+    return {"input_tokens": inp, "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": out, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": inp + out}
+
+
+def _call_item(plan: Plan, status: str, result: str | None) -> dict[str, Any]:
+    out = plan.tool.out  # type: ignore[union-attr]
+    return {"type": "image_generation_call", "id": plan.call_id, "status": status, "result": result,
+            "revised_prompt": plan.revised if status == "completed" else None, "size": out.size,
+            "quality": out.quality, "output_format": out.output_format, "background": out.background,
+            "action": plan.tool.action}  # type: ignore[union-attr]
+
+
+def _message_item(plan: Plan, status: str = "completed", text: str | None = None) -> dict[str, Any]:
+    content = [] if text is None else [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]
+    return {"type": "message", "id": plan.message_id, "role": "assistant", "status": status, "content": content}
+
+
+def _response_body(plan: Plan, status: str, output: list[dict[str, Any]]) -> dict[str, Any]:
+    body = plan.body
+    done = status == "completed"
+    return {
+        "id": plan.response_id, "object": "response", "created_at": plan.created_at, "status": status,
+        "completed_at": int(time.time()) if done else None, "error": None, "incomplete_details": None,
+        "instructions": body.get("instructions"), "max_output_tokens": body.get("max_output_tokens"),
+        "model": plan.model, "output": output, "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        "previous_response_id": plan.previous_id, "reasoning": {"effort": None, "summary": None},
+        "store": plan.store, "temperature": body.get("temperature", 1.0), "top_p": body.get("top_p", 1.0),
+        "text": {"format": {"type": "text"}}, "tool_choice": body.get("tool_choice", "auto"),
+        "tools": _tools_echo(plan), "truncation": body.get("truncation", "disabled"),
+        "usage": plan.usage if done else None, "tool_usage": plan.tool_usage if done else None,
+        "user": body.get("user"), "metadata": body.get("metadata") or {},
+        "background": False, "service_tier": "default",
+    }
+
+
+def _tools_echo(plan: Plan) -> list[dict[str, Any]]:
+    tools = [dict(t) for t in plan.body.get("tools") or [] if isinstance(t, dict)]
+    if plan.tool is not None:
+        t = tools[plan.tool.index]
+        out = plan.tool.out
+        t.update({"model": out.model.name, "size": t.get("size", "auto"), "quality": t.get("quality", "auto"),
+                  "background": t.get("background", "auto"), "output_format": out.output_format,
+                  "moderation": t.get("moderation", "auto"), "action": plan.tool.action,
+                  "partial_images": t.get("partial_images", 0),
+                  "output_compression": t.get("output_compression", 100)})
+    return tools
+
+
+def _final_output(plan: Plan, faults: Faults) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(output as sent — faults.corrupt applies, output as stored)."""
+    msg = _message_item(plan, text=plan.message)
+    if plan.image is None:
+        return [msg], [msg]
+    true = base64.b64encode(plan.image).decode("ascii")
+    sent = faults.image_b64(0, plan.image)
+    return [_call_item(plan, "completed", sent), msg], [_call_item(plan, "completed", true), msg]
+
+
+def _remember(request: Request, plan: Plan, stored_output: list[dict[str, Any]]) -> None:
+    if not plan.store:
+        return
+    state = _state(request)
+    result = next((o["result"] for o in stored_output if o["type"] == "image_generation_call"), None)
+    image = result or plan.previous_image
+    body = _response_body(plan, "completed", stored_output)
+    size = len(result or "") + 4096
+    state.imagelab_responses.put(plan.response_id, StoredResponse(body, plan.texts, image), size)
+    if result:
+        state.imagelab_calls.put(plan.call_id, StoredCall(result, plan.texts), len(result))
+
+
+async def _events(request: Request, plan: Plan, faults: Faults) -> AsyncIterator[bytes]:
+    seq = 0
+
+    def event(kind: str, **data: Any) -> bytes:
+        nonlocal seq
+        payload = {"type": kind, "sequence_number": seq, **data}
+        seq += 1
+        return sse(kind, payload)
+
+    output: list[dict[str, Any]] = []
+    yield event("response.created", response=_response_body(plan, "in_progress", []))
+    yield event("response.in_progress", response=_response_body(plan, "in_progress", []))
+    sent, stored = _final_output(plan, faults)
+    if plan.image is not None:
+        out = plan.tool.out  # type: ignore[union-attr]
+        ids = {"item_id": plan.call_id, "output_index": 0}
+        yield event("response.output_item.added", output_index=0, item=_call_item(plan, "in_progress", None))
+        yield event("response.image_generation_call.in_progress", **ids)
+        yield event("response.image_generation_call.generating", **ids)
+        for k, data in enumerate(plan.partials):
+            yield event("response.image_generation_call.partial_image", **ids,
+                        partial_image_b64=base64.b64encode(data).decode("ascii"), partial_image_index=k,
+                        size=out.size, quality=out.quality, background=out.background,
+                        output_format=out.output_format)
+            if faults.cut_stream:
+                return
+        if faults.cut_stream or (faults.cut_after is not None and faults.cut_after < 1):
+            return
+        yield event("response.image_generation_call.completed", **ids)
+        yield event("response.output_item.done", output_index=0, item=sent[0])
+        output.append(sent[0])
+    idx = len(output)
+    ids = {"item_id": plan.message_id, "output_index": idx, "content_index": 0}
+    part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+    yield event("response.output_item.added", output_index=idx, item=_message_item(plan, "in_progress", None))
+    yield event("response.content_part.added", **ids, part=part)
+    words = plan.message.split(" ")
+    for k, word in enumerate(words):
+        yield event("response.output_text.delta", **ids, delta=word if k == 0 else " " + word, logprobs=[])
+    yield event("response.output_text.done", **ids, text=plan.message, logprobs=[])
+    yield event("response.content_part.done", **ids, part={**part, "text": plan.message})
+    yield event("response.output_item.done", output_index=idx, item=sent[-1])
+    output.append(sent[-1])
+    _remember(request, plan, stored)
+    yield event("response.completed", response=_response_body(plan, "completed", output))
+
+
+async def create_response(request: Request) -> Response:
+    body = await read_json(request)
+    tool_model = None
+    for tool in body.get("tools") or [] if isinstance(body.get("tools"), list) else []:
+        if isinstance(tool, dict) and tool.get("type") == "image_generation" and isinstance(tool.get("model"), str):
+            tool_model = tool["model"]
+    err, faults = await apply_faults(request, tool_model or catalog().default_tool_model)
+    if err:
+        return err
+    state = _state(request)
+    plan = await run_in_threadpool(plan_response, body, state.imagelab_files, state.imagelab_responses,
+                                   state.imagelab_calls)
+    if body.get("stream") is True:
+        return event_stream(_events(request, plan, faults))
+    sent, stored = _final_output(plan, faults)
+    _remember(request, plan, stored)
+    return JSONResponse(_response_body(plan, "completed", sent))
+
+
+async def get_response(request: Request) -> Response:
+    err, _ = await apply_faults(request)
+    if err:
+        return err
+    response_id = request.path_params["response_id"]
+    stored = _state(request).imagelab_responses.get(response_id)
+    if stored is None:
+        raise APIError(404, f"Response with id '{response_id}' not found.", param="response_id")
+    return JSONResponse(stored.body)
