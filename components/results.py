@@ -39,18 +39,21 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> Non
     size = f"{rec.width}×{rec.height}" if rec.width else ""
     st.caption(f"{size} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB")
     store = get_store()
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     c1.download_button(rec.format.upper(), data=lambda: store.read_bytes(rec.hash, rec.format), file_name=rec.filename,
                        mime=MIME_TYPES.get(rec.format, "application/octet-stream"), key=f"{key}.dl.{rec.id}",
                        icon=":material/download:", on_click="ignore", width="stretch",
                        help=f"Download {rec.filename}")
     if rec.format in ("png", "jpeg", "webp"):
-        if c2.button("Edit", key=f"btn_{key}_ref_{rec.id}", icon=":material/collections:", width="stretch",
+        if c2.button("Ref", key=f"btn_{key}_ref_{rec.id}", icon=":material/collections:", width="stretch",
                      help="Use as a reference in Reference edit"):
             _hand_over(rec.hash, "ref", "pages/2_Reference_edit.py")
         if c3.button("Mask", key=f"btn_{key}_mask_{rec.id}", icon=":material/brush:", width="stretch",
                      help="Paint a mask over it in Mask edit"):
             _hand_over(rec.hash, "mask", "pages/3_Mask_edit.py")
+        if c4.button("Chat", key=f"btn_{key}_conv_{rec.id}", icon=":material/forum:", width="stretch",
+                     help="Continue in a new conversation with this image"):
+            _hand_over(rec.hash, "conv", "pages/4_Conversation.py")
 
 
 def _hand_over(digest: str, page_key: str, page: str) -> None:

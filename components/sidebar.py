@@ -21,6 +21,7 @@ PAGES = [
     ("pages/1_Generate.py", "Generate", ":material/auto_awesome:"),
     ("pages/2_Reference_edit.py", "Reference edit", ":material/collections:"),
     ("pages/3_Mask_edit.py", "Mask edit", ":material/brush:"),
+    ("pages/4_Conversation.py", "Conversation", ":material/forum:"),
     ("pages/5_Gallery.py", "Gallery", ":material/photo_library:"),
 ]
 

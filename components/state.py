@@ -56,6 +56,24 @@ MASK_EDIT_COLOUR = "mask_edit_colour"
 MASK_SUBJECT = "mask_subject"
 MASK_DRAWN = "mask_drawn"            # the model-drawn mask, bytes, for the current image
 
+# Conversation page
+CONV = "conv"                        # prefix of the attachment picker's state (conv_images, …)
+CONV_ID = "conv_id"                  # the open conversation, None for a new one
+CONV_HEAD = "conv_head"              # the turn the next turn continues from
+CONV_REF_CALL = "conv_ref_call"      # an earlier image_generation_call id the next turn builds on
+CONV_MAINLINE = "conv_mainline"
+CONV_MODEL = "conv_model"
+CONV_OPTS = "conv_opt"
+CONV_ACTION = "conv_action"
+CONV_FIDELITY = "conv_fidelity"
+CONV_ATTACH_AS = "conv_attach_as"
+CONV_MASK_UPLOAD = "upl_conv_mask"
+CONV_PICKER = "conv_picker"
+CONV_PICK_NEXT = "pick_next_conversation"  # set after a widget ran; applied before it is drawn again
+CONV_INPUT = "btn_conv_input"        # chat input; cannot be set through session state
+CONV_FILE_IDS = "conv_file_ids"      # {base_url: {image hash: file id}} uploaded this session
+CONV_EARLIER = "conv_earlier"        # how many earlier turns are unfolded
+
 
 def handoff_key(page_key: str) -> str:
     """Where another page leaves image hashes for ``page_key``'s inputs."""

@@ -34,7 +34,7 @@ import openai
 from PIL import Image
 
 __all__ = [
-    "Connection", "make_client", "generate", "edit", "run_images",
+    "Connection", "make_client", "generate", "edit", "run_images", "respond", "TurnReply", "upload_files",
     "PartialImage", "FinalImage", "UsageReport", "Failed", "Event",
     "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
     "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "NotAnImage",
@@ -235,7 +235,17 @@ class Failed:
     image_index: int | None = None
 
 
-Event = PartialImage | FinalImage | UsageReport | Failed
+@dataclass(frozen=True)
+class TurnReply:
+    """What a conversation turn answered besides its image: ids to continue from, and its words."""
+
+    response_id: str | None
+    text: str
+    image_call_id: str | None
+    revised_prompt: str | None
+
+
+Event = PartialImage | FinalImage | UsageReport | Failed | TurnReply
 
 _MIME_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp", "GIF": "gif", "MPO": "jpeg"}
 
@@ -356,3 +366,80 @@ def edit(client: openai.OpenAI, spec: Any) -> Iterator[Event]:
     """Run an ``EditSpec``: ``images.edit`` with its images, mask or markup, streamed when asked."""
     return run_images(client.images.edit, spec.to_sdk_kwargs(), stream=spec.stream, fmt=spec.output_format,
                       base_url=str(client.base_url), model=spec.model, event_prefix="image_edit")
+
+
+def upload_files(client: openai.OpenAI, files: list[tuple[str, tuple[str, bytes, str]]],
+                 known: dict[str, str] | None = None) -> dict[str, str]:
+    """Upload ``(hash, (name, bytes, mime))`` pairs with purpose ``vision``; return hash → file id.
+
+    Files already in ``known`` are not uploaded again.
+    """
+    ids = dict(known or {})
+    for digest, file in files:
+        if digest not in ids:
+            ids[digest] = client.files.create(file=file, purpose="vision").id
+    return ids
+
+
+def _turn_outputs(response: Any, fmt: str) -> Iterator[Event]:
+    call = next((o for o in (response.output or []) if getattr(o, "type", "") == "image_generation_call"), None)
+    text = getattr(response, "output_text", "") or ""
+    if call is None:
+        yield TurnReply(response.id, text, None, None)
+        return
+    if getattr(call, "status", "") == "failed" or not call.result:
+        err = getattr(call, "error", None)
+        stage = getattr(getattr(err, "moderation_details", None), "moderation_stage", None)
+        if stage:
+            yield Failed(ModerationBlocked("The safety system withheld this turn's image. Rephrase and try again.",
+                                           stage=stage, request_id=_request_id_of(response)))
+        else:
+            yield Failed(NotAnImage("The model answered without an image this turn; ask again or rephrase.",
+                                    request_id=_request_id_of(response)))
+    else:
+        yield _final(0, call.result, call.output_format or fmt, call.revised_prompt)
+    yield TurnReply(response.id, text, call.id, getattr(call, "revised_prompt", None))
+
+
+def respond(client: openai.OpenAI, spec: Any, file_ids: dict[str, str] | None = None) -> Iterator[Event]:
+    """Run a ``TurnSpec``: ``responses.create`` with the image tool, streamed when partial images are asked for."""
+    started = time.perf_counter()
+    base_url = str(client.base_url)
+    try:
+        if spec.attach_as == "file":
+            pending = [(img.hash, img.file()) for img in spec.images]
+            if spec.mask is not None:
+                pending.append((spec.mask.hash, spec.mask.file("mask")))
+            file_ids = upload_files(client, pending, file_ids)
+        kwargs = spec.to_sdk_kwargs(file_ids)
+        if not spec.stream:
+            response = client.responses.create(**kwargs)
+            request_id = _request_id_of(response)
+            yield from _turn_outputs(response, spec.output_format)
+            usage = response.usage.model_dump() if response.usage else None
+            yield UsageReport(usage, request_id, time.perf_counter() - started)
+            return
+        events = client.responses.create(**kwargs)
+        request_id = _request_id_of(events)
+        final = None
+        for ev in events:
+            kind = getattr(ev, "type", "")
+            if kind == "response.image_generation_call.partial_image":
+                try:
+                    data = _decode_b64(ev.partial_image_b64)
+                except ImageLabError:
+                    continue
+                yield PartialImage(0, ev.partial_image_index, data, spec.output_format)
+            elif kind == "response.completed":
+                final = ev.response
+            elif kind in ("response.failed", "response.incomplete"):
+                final = ev.response
+        if final is None:
+            yield Failed(StreamCut("The stream ended before the turn was finished; nothing was lost, ask again.",
+                                   request_id=request_id))
+            yield UsageReport(None, request_id, time.perf_counter() - started)
+            return
+        yield from _turn_outputs(final, spec.output_format)
+        yield UsageReport(final.usage.model_dump() if final.usage else None, request_id, time.perf_counter() - started)
+    except Exception as exc:  # every SDK failure becomes a Failed event, never a traceback
+        yield Failed(translate_error(exc, base_url=base_url, model=spec.model))

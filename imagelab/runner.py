@@ -77,7 +77,7 @@ def execute(events: Callable[[], Iterator[Any]], spec: Any, store: Store, *, pag
                 result.request_id = ev.request_id or result.request_id
                 if ev.usage:
                     result.cost = actual(ev.usage, spec.model)
-            elif isinstance(ev, PartialImage):
+            else:  # partial images and anything else the caller may want (a turn's reply)
                 yield ev
     finally:
         result.seconds = time.perf_counter() - started

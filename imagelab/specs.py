@@ -14,7 +14,7 @@ from typing import Any
 from .catalog import ModelInfo, catalog, model_info, parse_size
 
 __all__ = ["Problem", "OutputOptions", "GenerateSpec", "EditSpec", "InputImage", "MaskInput", "size_problem",
-           "nearest_custom_size", "prompt_problems"]
+           "nearest_custom_size", "prompt_problems", "TurnSpec", "ACTIONS"]
 
 
 @dataclass(frozen=True)
@@ -223,6 +223,13 @@ class GenerateSpec(OutputOptions):
         return asdict(self)
 
 
+def reads_high_fidelity(info: ModelInfo | None, input_fidelity: str | None) -> bool:
+    """gpt-image-1.5 on request; the 2.x models always read inputs at high fidelity."""
+    if input_fidelity == "high":
+        return True
+    return info is not None and not info.input_fidelity and info.token_table == "gpt-image-2"
+
+
 @dataclass(frozen=True)
 class InputImage:
     """An input image, already normalised, saved by its content hash."""
@@ -279,11 +286,7 @@ class EditSpec(OutputOptions):
 
     @property
     def reads_high_fidelity(self) -> bool:
-        """gpt-image-1.5 on request; the 2.x models always read inputs at high fidelity."""
-        info = self.info
-        if self.input_fidelity == "high":
-            return True
-        return info is not None and not info.input_fidelity and info.token_table == "gpt-image-2"
+        return reads_high_fidelity(self.info, self.input_fidelity)
 
     def problems(self) -> list[Problem]:
         out = prompt_problems(self.prompt) + self.option_problems()
@@ -338,4 +341,108 @@ class EditSpec(OutputOptions):
                    images=[img.to_record() for img in self.images],
                    mask=self.mask.to_record() if self.mask else None,
                    markup=self.markup.to_record() if self.markup else None)
+        return rec
+
+
+ACTIONS = ("auto", "generate", "edit")
+
+
+@dataclass(frozen=True)
+class TurnSpec(OutputOptions):
+    """One turn of a conversation: ``responses.create`` with the ``image_generation`` tool.
+
+    ``model`` (from OutputOptions) is the tool's image model; ``mainline`` is the model that talks.
+    """
+
+    mainline: str = field(default_factory=lambda: catalog().default_responses_model)
+    prompt: str = ""
+    images: tuple[InputImage, ...] = ()
+    mask: MaskInput | None = None
+    previous_response_id: str | None = None
+    image_call_id: str | None = None  # an earlier image_generation_call to build on
+    action: str = "auto"
+    input_fidelity: str | None = None
+    attach_as: str = "data_url"  # or "file": uploaded through the Files API, sent by file_id
+
+    page = "conversation"
+
+    def input_sizes(self) -> list[tuple[int, int]]:
+        return [(img.width, img.height) for img in self.images]
+
+    @property
+    def reads_high_fidelity(self) -> bool:
+        return reads_high_fidelity(self.info, self.input_fidelity)
+
+    def problems(self) -> list[Problem]:
+        out = prompt_problems(self.prompt) + self.option_problems()
+        info = self.info
+        if not self.mainline.strip():
+            out.append(Problem("mainline", "Choose the model that runs the conversation."))
+        if self.n != 1:
+            out.append(Problem("n", "A conversation turn makes one image; set the number of images to 1."))
+        if self.action not in ACTIONS:
+            out.append(Problem("action", f"The action must be {_choices(ACTIONS)}."))
+        if len(self.images) > catalog().limits["max_input_images"]:
+            out.append(Problem("image", f"Attach at most {catalog().limits['max_input_images']} images."))
+        if self.mask is not None:
+            if not self.images:
+                out.append(Problem("mask", "A mask needs an attached image to apply to; attach one or clear the mask."))
+            elif (self.mask.width, self.mask.height) != (self.images[0].width, self.images[0].height):
+                out.append(Problem("mask", "The mask must be the size of the first attached image; redraw it."))
+            if self.output_format == "gif":
+                out.append(Problem("mask", "GIF output cannot use a mask; choose PNG, JPEG or WebP."))
+        if info is not None and not info.retired and self.input_fidelity is not None \
+                and self.input_fidelity not in info.input_fidelity:
+            out.append(Problem("input_fidelity", f"{info.name} does not take input fidelity "
+                                                 f"'{self.input_fidelity}'; leave it unset."))
+        if self.attach_as not in ("data_url", "file"):
+            out.append(Problem("attach_as", "Attach images as data URLs or as uploaded files."))
+        return out
+
+    def tool(self, mask_ref: dict[str, str] | None = None) -> dict[str, Any]:
+        """The ``image_generation`` tool entry."""
+        opts = self.option_kwargs()
+        opts.pop("n", None)
+        opts.pop("stream", None)
+        tool: dict[str, Any] = {"type": "image_generation", **opts, "action": self.action}
+        if self.input_fidelity is not None:
+            tool["input_fidelity"] = self.input_fidelity
+        if mask_ref is not None:
+            tool["input_image_mask"] = mask_ref
+        return tool
+
+    def to_sdk_kwargs(self, file_ids: dict[str, str] | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``responses.create``; ``file_ids`` maps image hashes to uploaded files."""
+        import base64
+
+        def image_part(img: InputImage) -> dict[str, Any]:
+            if self.attach_as == "file" and file_ids and img.hash in file_ids:
+                return {"type": "input_image", "file_id": file_ids[img.hash]}
+            return {"type": "input_image",
+                    "image_url": f"data:{img.mime};base64,{base64.b64encode(img.data).decode('ascii')}"}
+
+        content: list[dict[str, Any]] = [{"type": "input_text", "text": self.prompt}]
+        content += [image_part(img) for img in self.images]
+        items: list[dict[str, Any]] = [{"role": "user", "content": content}]
+        if self.image_call_id:
+            items.append({"type": "image_generation_call", "id": self.image_call_id})
+        mask_ref = None
+        if self.mask is not None:
+            if self.attach_as == "file" and file_ids and self.mask.hash in file_ids:
+                mask_ref = {"file_id": file_ids[self.mask.hash]}
+            else:
+                mask_ref = {"image_url": "data:image/png;base64," + base64.b64encode(self.mask.data).decode("ascii")}
+        kw: dict[str, Any] = {"model": self.mainline, "input": items, "tools": [self.tool(mask_ref)]}
+        if self.previous_response_id:
+            kw["previous_response_id"] = self.previous_response_id
+        if self.stream:
+            kw["stream"] = True
+        return kw
+
+    def to_record(self) -> dict[str, Any]:
+        rec = {f.name: getattr(self, f.name) for f in fields(OutputOptions)}
+        rec.update(mainline=self.mainline, prompt=self.prompt, previous_response_id=self.previous_response_id,
+                   image_call_id=self.image_call_id, action=self.action, input_fidelity=self.input_fidelity,
+                   attach_as=self.attach_as, images=[img.to_record() for img in self.images],
+                   mask=self.mask.to_record() if self.mask else None)
         return rec

@@ -24,7 +24,8 @@ from typing import Any, Iterator
 
 import platformdirs
 
-__all__ = ["Store", "RunRecord", "ImageRecord", "default_data_dir", "content_hash"]
+__all__ = ["Store", "RunRecord", "ImageRecord", "TurnRecord", "ConversationRecord", "default_data_dir",
+           "content_hash"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -71,6 +72,32 @@ CREATE TABLE IF NOT EXISTS inputs (
     bytes INTEGER NOT NULL,
     created_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS conversations (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    parent_id INTEGER REFERENCES turns(id),
+    run_id INTEGER REFERENCES runs(id),
+    prompt TEXT NOT NULL,
+    attachments TEXT NOT NULL DEFAULT '[]',
+    mask_hash TEXT,
+    response_id TEXT,
+    image_call_id TEXT,
+    image_hash TEXT,
+    image_format TEXT,
+    revised_prompt TEXT,
+    reply TEXT,
+    status TEXT NOT NULL,
+    error TEXT,
+    note TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS turns_conversation ON turns(conversation_id, id);
 CREATE INDEX IF NOT EXISTS images_created ON images(created_at DESC);
 CREATE INDEX IF NOT EXISTS images_hash ON images(hash);
 CREATE INDEX IF NOT EXISTS images_run ON images(run_id);
@@ -127,6 +154,40 @@ class RunRecord:
     actual_dollars: float | None
     started_at: float
     finished_at: float | None
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    id: int
+    title: str
+    created_at: float
+    updated_at: float
+    turns: int = 0
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    id: int
+    conversation_id: int
+    parent_id: int | None
+    run_id: int | None
+    prompt: str
+    attachments: list[str]
+    mask_hash: str | None
+    response_id: str | None
+    image_call_id: str | None
+    image_hash: str | None
+    image_format: str | None
+    revised_prompt: str | None
+    reply: str | None
+    status: str
+    error: str | None
+    note: str | None
+    created_at: float
+    usage: dict[str, Any] | None = None
+    actual_dollars: float | None = None
+    est_dollars: float | None = None
+    request_id: str | None = None
 
 
 class Store:
@@ -277,6 +338,52 @@ class Store:
     def count_images(self) -> int:
         with self._db() as db:
             return int(db.execute("SELECT COUNT(*) FROM images").fetchone()[0])
+
+    # --- conversations --------------------------------------------------------------------
+
+    def new_conversation(self, title: str) -> int:
+        now = time.time()
+        with self._db() as db:
+            cur = db.execute("INSERT INTO conversations(title, created_at, updated_at) VALUES (?,?,?)",
+                             (title[:120] or "Untitled conversation", now, now))
+            return int(cur.lastrowid)
+
+    def conversations(self, limit: int = 50) -> list[ConversationRecord]:
+        with self._db() as db:
+            rows = db.execute("SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS n"
+                              " FROM conversations c ORDER BY updated_at DESC LIMIT ?", (limit,)).fetchall()
+        return [ConversationRecord(r["id"], r["title"], r["created_at"], r["updated_at"], r["n"]) for r in rows]
+
+    def add_turn(self, conversation_id: int, *, parent_id: int | None, run_id: int | None, prompt: str,
+                 attachments: list[str], status: str, mask_hash: str | None = None, response_id: str | None = None,
+                 image_call_id: str | None = None, image_hash: str | None = None, image_format: str | None = None,
+                 revised_prompt: str | None = None, reply: str | None = None, error: str | None = None,
+                 note: str | None = None) -> int:
+        now = time.time()
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            cur = db.execute(
+                "INSERT INTO turns(conversation_id, parent_id, run_id, prompt, attachments, mask_hash, response_id,"
+                " image_call_id, image_hash, image_format, revised_prompt, reply, status, error, note, created_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (conversation_id, parent_id, run_id, prompt, json.dumps(attachments), mask_hash, response_id,
+                 image_call_id, image_hash, image_format, revised_prompt, reply, status, error, note, now))
+            db.execute("UPDATE conversations SET updated_at=? WHERE id=?", (now, conversation_id))
+            db.execute("COMMIT")
+            return int(cur.lastrowid)
+
+    def turns(self, conversation_id: int) -> list[TurnRecord]:
+        """Every turn of a conversation, oldest first, with its run's usage and cost."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT t.*, r.usage AS usage, r.actual_dollars AS actual_dollars, r.est_dollars AS est_dollars,"
+                " r.request_id AS request_id FROM turns t LEFT JOIN runs r ON r.id = t.run_id"
+                " WHERE t.conversation_id=? ORDER BY t.id", (conversation_id,)).fetchall()
+        return [TurnRecord(r["id"], r["conversation_id"], r["parent_id"], r["run_id"], r["prompt"],
+                           json.loads(r["attachments"]), r["mask_hash"], r["response_id"], r["image_call_id"],
+                           r["image_hash"], r["image_format"], r["revised_prompt"], r["reply"], r["status"], r["error"],
+                           r["note"], r["created_at"], _loads(r["usage"]), r["actual_dollars"], r["est_dollars"],
+                           r["request_id"]) for r in rows]
 
     def parents_of(self, image_id: int) -> list[str]:
         with self._db() as db:

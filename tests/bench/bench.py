@@ -84,6 +84,69 @@ def bench_generate_rerun(store: Store) -> None:
     report("Generate page rerun with 50 results (median)", statistics.median(times), "ms", "≤ 200 ms")
 
 
+def bench_mask() -> None:
+    """Canvas strokes (a 640x427 canvas) to the API mask of a 1536x1024 picture."""
+    import numpy as np
+
+    from imagelab.masks import mask_from_strokes
+
+    strokes = np.zeros((427, 640, 4), np.uint8)
+    strokes[80:220, 100:400] = (255, 0, 80, 153)
+    times = []
+    for _ in range(30):
+        t = time.perf_counter()
+        mask_from_strokes(strokes, (1536, 1024))
+        times.append((time.perf_counter() - t) * 1000)
+    report("mask from strokes, 1536x1024 (median)", statistics.median(times), "ms", "≤ 30 ms")
+
+
+def bench_sixteen_inputs(store: Store) -> None:
+    """Normalising and staging 16 uploads of 1024x1024, then building the edit request."""
+    from imagelab.inputs import stage_input
+    from imagelab.specs import EditSpec
+
+    uploads = [render(f"reference {i}", 1024, 1024, output_format="png", quality="low", index=i) for i in range(16)]
+    t = time.perf_counter()
+    images = tuple(stage_input(store, data, f"ref{i}.png")[0] for i, data in enumerate(uploads))
+    spec = EditSpec(prompt="all sixteen things in one basket", images=images)
+    assert not spec.problems()
+    spec.to_sdk_kwargs()
+    estimate(spec)
+    report("16 inputs of 1024x1024: staged, checked, request built", (time.perf_counter() - t) * 1000, "ms", "—")
+
+
+def bench_conversation_rerun(store: Store) -> None:
+    """The Conversation page's rerun with a 30-turn conversation open."""
+    from streamlit.testing.v1 import AppTest
+
+    from components import state
+
+    conv = store.new_conversation("a long conversation")
+    parent = None
+    for i in range(30):
+        run_id = store.start_run("conversation", "gpt-image-2.6-sunburst", f"turn {i}", {})
+        png = render(f"turn {i}", 1024, 1024, output_format="png", quality="low", index=i)
+        rec = store.add_image(run_id, 0, png, "png", 1024, 1024)
+        store.finish_run(run_id, "ok", usage={"total_tokens": 300}, actual_dollars=0.01)
+        parent = store.add_turn(conv, parent_id=parent, run_id=run_id, prompt=f"turn {i}: make it bluer",
+                                attachments=[], status="ok", response_id=f"resp_{i}", image_call_id=f"ig_{i}",
+                                image_hash=rec.hash, image_format="png", revised_prompt=f"a bluer picture {i}",
+                                reply="Here it is.")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.switch_page("pages/4_Conversation.py")
+    at.session_state[state.CONV_ID] = conv
+    at.session_state[state.CONV_PICKER] = conv
+    at.session_state[state.CONV_HEAD] = parent
+    at.run()
+    assert not at.exception, at.exception
+    times = []
+    for _ in range(10):
+        t = time.perf_counter()
+        at.run()
+        times.append((time.perf_counter() - t) * 1000)
+    report("Conversation page rerun, 30-turn conversation (median)", statistics.median(times), "ms", "≤ 300 ms")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["IMAGELAB_DATA_DIR"] = tmp
@@ -91,6 +154,9 @@ def main() -> None:
         bench_estimate()
         bench_save_and_show(store)
         bench_generate_rerun(store)
+        bench_mask()
+        bench_sixteen_inputs(store)
+        bench_conversation_rerun(store)
     print()
     print("| figure | value | target |")
     print("| --- | --- | --- |")

@@ -94,3 +94,14 @@ def type_into(page, key: str, text: str) -> None:
     area.press("Control+Enter")
     page.wait_for_timeout(300)
     wait_idle(page)
+
+
+def wait_until(predicate, timeout: float = 60.0, what: str = "the app"):
+    """Poll ``predicate`` (e.g. a look at the store) until it returns something truthy."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -9,7 +9,7 @@ from PIL import Image
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import screenshot, type_into, wait_idle
+from .conftest import screenshot, type_into, wait_idle, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -43,11 +43,11 @@ def test_paint_a_mask_with_the_mouse_and_edit(app_server, page):
     type_into(page, "mask_prompt", "The same field with a red kite in the sky")
     screenshot(page, "mask_edit")
     page.locator(".st-key-btn_mask_run button").click()
-    page.wait_for_timeout(300)
+    runs = wait_until(lambda: [r for r in store.runs() if r.page == "mask_edit" and r.status != "running"],
+                      what="the mask edit to finish")
+    assert runs[0].status == "ok", runs[0].error
     wait_idle(page)
     page.wait_for_selector(".stDownloadButton", timeout=60_000)
-    runs = [r for r in store.runs() if r.page == "mask_edit"]
-    assert runs and runs[0].status == "ok", [r.error for r in runs]
     out_rec = store.images_of_run(runs[0].id)[0]
     before = np.asarray(Image.open(io.BytesIO(store.read_bytes(src.hash))).convert("RGB")).astype(int)
     after = np.asarray(Image.open(io.BytesIO(store.read_bytes(out_rec.hash))).convert("RGB")).astype(int)
@@ -71,9 +71,10 @@ def test_reference_edit_from_history(app_server, page):
     assert page.locator('[class*="st-key-btn_ref_remove_"]').count() == 2
     type_into(page, "ref_prompt", "The teapot and the cup together on a picnic blanket")
     page.locator(".st-key-btn_ref_run button").click()
-    wait_idle(page)
     store = Store(app_server["data_dir"])
-    runs = [r for r in store.runs() if r.page == "reference_edit"]
-    assert runs and runs[0].status == "ok" and len(runs[0].params["images"]) == 2
+    runs = wait_until(lambda: [r for r in store.runs() if r.page == "reference_edit" and r.status != "running"],
+                      what="the reference edit to finish")
+    assert runs[0].status == "ok" and len(runs[0].params["images"]) == 2
+    wait_idle(page)
     page.wait_for_selector('.stDownloadButton', timeout=30_000)
     screenshot(page, "reference_edit")

@@ -1,0 +1,197 @@
+"""Conversation: talk an image into shape, turn by turn, through the Responses API."""
+
+import typing
+
+import streamlit as st
+from openai.types.shared.chat_model import ChatModel
+
+from components import connection, image_inputs, options, results, sidebar, state
+from imagelab.catalog import catalog
+from imagelab.client import PartialImage
+from imagelab.conversation import TurnSaved, branch_path, children_count, leaves, run_turn
+from imagelab.costs import estimate, format_dollars
+from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma
+from imagelab.specs import ACTIONS, MaskInput, TurnSpec
+from imagelab.store import content_hash
+
+st.set_page_config(page_title="Conversation · ImageLab", page_icon=":material/forum:", layout="wide")
+bar = sidebar.draw_sidebar()
+store = connection.get_store()
+
+NEW = 0
+SHOWN_TURNS = 10
+MAINLINE_MODELS = [m for m in typing.get_args(ChatModel) if m.startswith(("gpt-5", "gpt-4.1", "gpt-4o", "o3", "o4"))]
+
+# An image handed over from another page starts a new conversation with it attached.
+if st.session_state.get(state.handoff_key(state.CONV)):
+    st.session_state[state.CONV_ID] = None
+    st.session_state[state.CONV_HEAD] = None
+    st.session_state[state.CONV_PICKER] = NEW
+
+st.title("Conversation")
+st.caption("Each turn continues from the last one with `previous_response_id`. Continue from any earlier turn "
+           "to start a branch.")
+
+settings, talk = st.columns([4, 7], gap="large")
+
+with settings:
+    pick_next = st.session_state.pop(state.CONV_PICK_NEXT, None)
+    if pick_next is not None:
+        st.session_state[state.CONV_PICKER] = pick_next
+    saved = store.conversations(100)
+    titles = {NEW: "New conversation", **{c.id: f"{c.title} ({c.turns} turns)" for c in saved}}
+    if st.session_state.get(state.CONV_PICKER) not in titles:
+        st.session_state[state.CONV_PICKER] = st.session_state.get(state.CONV_ID) or NEW
+    picked = st.selectbox("Conversation", list(titles), key=state.CONV_PICKER, format_func=titles.get)
+    if (picked or None) != st.session_state.get(state.CONV_ID):
+        st.session_state[state.CONV_ID] = picked or None
+        turns_now = store.turns(picked) if picked else []
+        st.session_state[state.CONV_HEAD] = turns_now[-1].id if turns_now else None
+        st.session_state[state.CONV_REF_CALL] = None
+
+    if st.session_state.get(state.CONV_MAINLINE) not in MAINLINE_MODELS:
+        st.session_state[state.CONV_MAINLINE] = catalog().default_responses_model
+    mainline = st.selectbox("Conversation model", MAINLINE_MODELS, key=state.CONV_MAINLINE,
+                            help="The model you talk to; it calls the image tool.")
+    if state.CONV_MODEL not in st.session_state:
+        st.session_state[state.CONV_MODEL] = catalog().default_tool_model
+    info = options.model_picker(state.CONV_MODEL, label="Image model (tool)")
+    if st.session_state.get(state.CONV_ACTION) not in ACTIONS:
+        st.session_state[state.CONV_ACTION] = "auto"
+    action = st.segmented_control("Action", list(ACTIONS), key=state.CONV_ACTION,
+                                  help="'edit' changes the last picture, 'generate' makes a new one, 'auto' lets the "
+                                       "model decide.") or "auto"
+    fidelity = options.fidelity_picker(info, state.CONV_FIDELITY)
+    with st.expander("Image options", expanded=False):
+        values = options.output_options(info, state.CONV_OPTS, allow_n=False, columns=2)
+    with st.expander("Attach images", expanded=bool(st.session_state.get(f"{state.CONV}_images"))):
+        attached = image_inputs.image_inputs(state.CONV, store, limit=16)
+        attach_as = st.radio("Send attachments as", ["data_url", "file"], key=state.CONV_ATTACH_AS, horizontal=True,
+                             format_func={"data_url": "Data URLs", "file": "Files API (file_id)"}.get)
+        mask_png = None
+        mask_file = st.file_uploader("Mask for the first attachment (optional)", type=["png"],
+                                     key=state.CONV_MASK_UPLOAD, disabled=not attached,
+                                     help="Transparent (or white) areas are repainted; sent as input_image_mask.")
+        if mask_file is not None and attached:
+            try:
+                mask_png, _ = mask_from_alpha_or_luma(mask_file.getvalue(), (attached[0].width, attached[0].height))
+            except MaskError as exc:
+                st.error(exc.sentence)
+
+conv_id = st.session_state.get(state.CONV_ID)
+turns = store.turns(conv_id) if conv_id else []
+by_id = {t.id: t for t in turns}
+head_id = st.session_state.get(state.CONV_HEAD)
+head = by_id.get(head_id) if head_id is not None else None
+branches = leaves(turns)
+
+with talk:
+    if len(branches) > 1:
+        tip = next((b for b in branches if b.id in {t.id for t in branch_path(turns, head_id)}), branches[-1])
+        labels = {b.id: f"Branch {i + 1}: {b.prompt[:40]}" for i, b in enumerate(branches)}
+        choice = st.radio("Branch", list(labels), index=list(labels).index(tip.id), format_func=labels.get,
+                          horizontal=True, key=f"conv_branch_{conv_id}_{len(branches)}")
+        if choice != tip.id:
+            st.session_state[state.CONV_HEAD] = choice
+            st.rerun()
+    path = branch_path(turns, head_id)
+    # When continuing from an earlier turn, show the branch up to that turn.
+    counts = children_count(turns)
+    hidden = max(len(path) - st.session_state.get(state.CONV_EARLIER, SHOWN_TURNS), 0)
+    if hidden:
+        if st.button(f"Show {hidden} earlier turn(s)", key="btn_conv_earlier", icon=":material/expand_less:"):
+            st.session_state[state.CONV_EARLIER] = len(path)
+            st.rerun()
+    for number, turn in enumerate(path[hidden:], start=hidden + 1):
+        with st.chat_message("user"):
+            st.markdown(f"**Turn {number}** · {turn.prompt}")
+            if turn.attachments:
+                cols = st.columns(min(len(turn.attachments), 6))
+                for i, digest in enumerate(turn.attachments[:6]):
+                    cols[i].image(results.preview(digest, store.format_of(digest)), width="stretch")
+        with st.chat_message("assistant"):
+            if turn.note:
+                st.info(turn.note, icon=":material/history:")
+            if turn.reply:
+                st.markdown(turn.reply)
+            if turn.image_hash:
+                rec = store.image_by_hash(turn.image_hash)
+                results.show_image(rec, key=f"conv{turn.id}")
+            if turn.error:
+                st.error(turn.error, icon=":material/error:")
+            if turn.revised_prompt:
+                st.caption(f"Revised prompt: {turn.revised_prompt}")
+            cost = format_dollars(turn.actual_dollars) if turn.actual_dollars is not None else "no usage"
+            tokens = (turn.usage or {}).get("total_tokens")
+            st.caption(" · ".join(x for x in [f"{tokens:,} tokens" if tokens else "", cost,
+                                               f"response {turn.response_id}" if turn.response_id else ""] if x))
+            b1, b2 = st.columns(2)
+            if b1.button("Continue from here", key=f"btn_conv_from_{turn.id}", icon=":material/call_split:",
+                         disabled=turn.id == head_id, width="stretch",
+                         help="The next turn continues from this one; a new branch if later turns exist."):
+                st.session_state[state.CONV_HEAD] = turn.id
+                st.rerun()
+            if turn.image_call_id and b2.button("Build on this image", key=f"btn_conv_ref_{turn.id}",
+                                                icon=":material/link:", width="stretch",
+                                                help="Send this image's image_generation_call id with the next turn."):
+                st.session_state[state.CONV_REF_CALL] = turn.image_call_id
+                st.rerun()
+            if counts.get(turn.id, 0) > 1:
+                st.caption(f":material/call_split: {counts[turn.id]} branches continue from this turn.")
+
+    ref_call = st.session_state.get(state.CONV_REF_CALL)
+    spec = TurnSpec(mainline=mainline, model=info.name, prompt="", images=tuple(attached), action=action,
+                    input_fidelity=fidelity, attach_as=attach_as,
+                    previous_response_id=head.response_id if head else None, image_call_id=ref_call,
+                    mask=MaskInput(mask_png, attached[0].width, attached[0].height, content_hash(mask_png),
+                                   mask_edit_fraction(mask_png)) if mask_png and attached else None,
+                    **{**values, "n": 1})
+    est = estimate(spec)
+    bar.show_estimate(est, [p for p in spec.problems() if p.param != "prompt"],
+                      what=f"image tool {info.name} · {spec.size} · {spec.quality}; the conversation model's own "
+                           "tokens are billed at its price")
+    if head is not None and turns and head.id != turns[-1].id:
+        st.caption(f":material/call_split: The next turn continues from turn {len(path)} and starts a branch.")
+    if ref_call:
+        st.caption(f":material/link: The next turn builds on image `{ref_call}`.")
+    live = st.empty()
+    prompt = st.chat_input("Describe the picture, or what to change…", key=state.CONV_INPUT)
+
+if prompt:
+    spec = spec.with_changes(prompt=prompt)
+    problems = spec.problems()
+    if problems:
+        with live.container():
+            for p in problems:
+                st.error(p.message, icon=":material/error:")
+    elif not sidebar.ready():
+        live.error("Finish setting up the connection in the sidebar first.", icon=":material/link_off:")
+    else:
+        conn = connection.current_connection()
+        client = connection.client_for(conn)
+        if conv_id is None:
+            conv_id = store.new_conversation(prompt[:60])
+            st.session_state[state.CONV_ID] = conv_id
+            st.session_state[state.CONV_PICK_NEXT] = conv_id  # the picker shows it from the next run on
+        known = st.session_state.setdefault(state.CONV_FILE_IDS, {}).setdefault(conn.base_url or "openai", {})
+        saved_turn = None
+        with live.container():
+            with st.chat_message("user"):
+                st.markdown(prompt)
+            with st.chat_message("assistant"):
+                slot = st.empty()
+                slot.caption(f"Working with {spec.mainline} and {spec.model}…")
+                for ev in run_turn(client, spec, store, conversation_id=conv_id, parent=head, backend=conn.label,
+                                   file_ids=known):
+                    if isinstance(ev, PartialImage):
+                        slot.image(ev.data, caption=f"Preview {ev.partial_index + 1}", width="stretch")
+                    elif isinstance(ev, TurnSaved):
+                        saved_turn = ev
+        if saved_turn is not None:
+            sidebar.record_run(saved_turn.result)
+            st.session_state[state.CONV_HEAD] = saved_turn.turn_id
+            st.session_state[state.CONV_REF_CALL] = None
+            st.session_state[f"{state.CONV}_images"] = []
+            st.rerun()
+
+bar.finish()

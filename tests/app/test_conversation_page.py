@@ -1,0 +1,120 @@
+"""The Conversation page through AppTest: turns chained with previous_response_id, and a branch."""
+
+import pytest
+from openai.resources.responses.responses import Responses
+
+from components import state
+from imagelab.store import Store
+
+from .conftest import open_page
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Record every responses.create call's keyword arguments, then let it through to the backend."""
+    calls = []
+    original = Responses.create
+
+    def spy(self, *args, **kwargs):
+        calls.append(kwargs)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Responses, "create", spy)
+    return calls
+
+
+def say(at, text):
+    at.chat_input(key=state.CONV_INPUT).set_value(text).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_three_turns_and_a_branch(data_dir, sent):
+    at = open_page("pages/4_Conversation.py").run()
+    say(at, "A lighthouse on a rocky coast at dusk")
+    say(at, "Make the sky deep purple")
+    say(at, "Add a small red boat")
+    store = Store(data_dir)
+    conv = store.conversations()[0]
+    turns = store.turns(conv.id)
+    assert [t.status for t in turns] == ["ok", "ok", "ok"]
+    assert all(t.response_id and t.image_hash for t in turns)
+    # each turn continued from the one before
+    assert sent[0].get("previous_response_id") is None
+    assert sent[1]["previous_response_id"] == turns[0].response_id
+    assert sent[2]["previous_response_id"] == turns[1].response_id
+    assert [t.parent_id for t in turns] == [None, turns[0].id, turns[1].id]
+
+    # branch: continue from turn 1
+    at.button(key=f"btn_conv_from_{turns[0].id}").click().run()
+    say(at, "Make it a snowy winter night instead")
+    turns = store.turns(conv.id)
+    assert len(turns) == 4 and turns[3].parent_id == turns[0].id
+    assert sent[3]["previous_response_id"] == turns[0].response_id
+    # the transcript shows the branch taken: turn 1 then the new turn, and a branch chooser
+    text = " ".join(m.value for m in at.markdown)
+    assert "snowy winter night" in text and "small red boat" not in text
+    branch = [r for r in at.radio if r.label == "Branch"]
+    assert len(branch) == 1 and len(branch[0].options) == 2
+    assert any("2 branches continue from this turn" in c.value for c in at.caption)
+
+
+def test_conversation_reopens_after_a_restart(data_dir, sent):
+    at = open_page("pages/4_Conversation.py").run()
+    say(at, "A bowl of green apples")
+    conv_id = Store(data_dir).conversations()[0].id
+    fresh = open_page("pages/4_Conversation.py").run()   # a new session, as after a restart
+    fresh.selectbox(key=state.CONV_PICKER).select(conv_id).run()
+    assert "A bowl of green apples" in " ".join(m.value for m in fresh.markdown)
+    say(fresh, "Now make them red")
+    turns = Store(data_dir).turns(conv_id)
+    assert sent[-1]["previous_response_id"] == turns[0].response_id and turns[1].parent_id == turns[0].id
+
+
+def test_expired_previous_response_resends_the_last_image(data_dir, sent):
+    at = open_page("pages/4_Conversation.py").run()
+    say(at, "A blue teapot")
+    store = Store(data_dir)
+    conv_id = store.conversations()[0].id
+    first = store.turns(conv_id)[0]
+    # the API forgot the response: simulate by pointing the turn at an id the backend never made
+    with store._db() as db:
+        db.execute("UPDATE turns SET response_id='resp_gone' WHERE id=?", (first.id,))
+    fresh = open_page("pages/4_Conversation.py").run()
+    fresh.selectbox(key=state.CONV_PICKER).select(conv_id).run()
+    say(fresh, "Make it yellow")
+    second = store.turns(conv_id)[1]
+    assert second.status == "ok" and second.note and "sent the last picture again" in second.note
+    assert sent[-1].get("previous_response_id") is None
+    assert sent[-1]["input"][0]["content"][1]["type"] == "input_image"
+    assert any("sent the last picture again" in i.value for i in fresh.info)
+
+
+def test_image_handed_over_starts_a_conversation(data_dir, sent):
+    from imagelab.offline.render import render
+
+    store = Store(data_dir)
+    run = store.start_run("generate", "gpt-image-2", "a yellow chair", {})
+    rec = store.add_image(run, 0, render("a yellow chair", 1024, 1024, quality="low"), "png", 1024, 1024)
+    at = open_page("pages/4_Conversation.py")
+    at.session_state[state.handoff_key(state.CONV)] = [rec.hash]
+    at.run()
+    say(at, "Put this chair in a sunny room")
+    assert sent[-1]["input"][0]["content"][1]["image_url"].startswith("data:image/png;base64,")
+    turn = store.turns(store.conversations()[0].id)[0]
+    assert turn.attachments == [rec.hash]
+
+
+def test_attachments_go_through_the_files_api(data_dir, sent):
+    from imagelab.offline.render import render
+
+    store = Store(data_dir)
+    run = store.start_run("generate", "gpt-image-2", "a vase", {})
+    rec = store.add_image(run, 0, render("a vase", 1024, 1024, quality="low"), "png", 1024, 1024)
+    at = open_page("pages/4_Conversation.py")
+    at.session_state[state.handoff_key(state.CONV)] = [rec.hash]
+    at.run()
+    at.radio(key=state.CONV_ATTACH_AS).set_value("file").run()
+    say(at, "The vase with tulips")
+    part = sent[-1]["input"][0]["content"][1]
+    assert part["type"] == "input_image" and part["file_id"].startswith("file-")
