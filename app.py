@@ -26,7 +26,7 @@ with c1:
     st.page_link("pages/1_Generate.py", label="Generate", icon=":material/auto_awesome:")
     st.caption("Text to image, with every option the model accepts and streamed previews.")
 with c2:
-    st.page_link("pages/5_Gallery.py", label="Gallery", icon=":material/photo_library:")
+    st.page_link("pages/6_Gallery.py", label="Gallery", icon=":material/photo_library:")
     st.caption("Everything you have made, with its parameters, usage and cost.")
 
 store = connection.get_store()

@@ -154,3 +154,53 @@ def fidelity_picker(info: ModelInfo, key: str) -> str | None:
                                  help="'high' keeps faces and details of the first image closer, and costs more "
                                       "input tokens.")
     return None if value in (None, DEFAULT) else value
+
+
+# Where each saved setting goes in a page's option widgets (``{prefix}_{name}``).
+_OPTION_WIDGETS = {"quality": "quality", "n": "n", "output_format": "format", "output_compression": "compression",
+                   "background": "background", "moderation": "moderation", "partial_images": "partials"}
+
+
+def load_settings(params: dict[str, Any], *, model_key: str, prompt_key: str, opts_key: str,
+                  fidelity_key: str | None = None) -> list[str]:
+    """Put saved settings into a page's widgets before that page draws them.
+
+    Values the catalog no longer allows are left out; the sentences returned say which.
+    """
+    notes: list[str] = []
+    info = model_info(str(params.get("model", "")))
+    if info is None or info.retired:
+        notes.append(f"The model {params.get('model')} is not available any more; "
+                     f"{catalog().default_model} is used instead.")
+        info = model_info(catalog().default_model)
+    assert info is not None
+    st.session_state[model_key] = info.name
+    st.session_state[prompt_key] = str(params.get("prompt", ""))
+    allowed = {"quality": info.qualities, "output_format": info.all_formats, "background": info.backgrounds,
+               "moderation": info.moderation or ("auto",)}
+    for name, widget in _OPTION_WIDGETS.items():
+        if name not in params or params[name] is None:
+            continue
+        value = params[name]
+        if name in allowed and value not in allowed[name]:
+            notes.append(f"The {name.replace('_', ' ')} '{value}' does not apply to {info.name} and was left out.")
+            continue
+        st.session_state[f"{opts_key}_{widget}"] = value
+    size = str(params.get("size", "auto"))
+    if size in info.sizes:
+        st.session_state[f"{opts_key}_size"] = size
+    elif info.custom_sizes and parse_size(size):
+        w, h = parse_size(size)
+        st.session_state[f"{opts_key}_size"] = CUSTOM_SIZE
+        st.session_state[f"{opts_key}_width"], st.session_state[f"{opts_key}_height"] = w, h
+    else:
+        notes.append(f"The size {size} does not apply to {info.name} and was left out.")
+    st.session_state[f"{opts_key}_complexity"] = params.get("complexity") or DEFAULT
+    if params.get("frame_count"):
+        st.session_state[f"{opts_key}_frames"] = params["frame_count"]
+    if params.get("frame_duration_ms"):
+        st.session_state[f"{opts_key}_frame_ms"] = params["frame_duration_ms"]
+    if fidelity_key is not None:
+        fid = params.get("input_fidelity")
+        st.session_state[fidelity_key] = fid if fid in info.input_fidelity else DEFAULT
+    return notes

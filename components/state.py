@@ -82,3 +82,15 @@ def handoff_key(page_key: str) -> str:
 
 # Gallery page
 GALLERY_PAGE = "gallery_page"
+GALLERY_TEXT = "gallery_text"
+GALLERY_PAGES = "gallery_pages"
+GALLERY_MODELS = "gallery_models"
+GALLERY_DATES = "gallery_dates"
+GALLERY_STARRED = "gallery_starred"
+GALLERY_DETAIL = "gallery_detail"        # image id shown in detail
+GALLERY_CONFIRM_DELETE = "gallery_confirm_delete"
+
+LOAD_NOTES = "load_notes"            # sentences about settings that could not be loaded
+
+# A selection of images (ids) shared by Gallery, Compare, Presentation and export
+SELECTION = "selection"

@@ -385,6 +385,107 @@ class Store:
                            r["note"], r["created_at"], _loads(r["usage"]), r["actual_dollars"], r["est_dollars"],
                            r["request_id"]) for r in rows]
 
+    # --- gallery ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _filters(pages: list[str] | None, models: list[str] | None, since: float | None, until: float | None,
+                 starred: bool, text: str | None) -> tuple[str, list[Any]]:
+        where, args = [], []
+        if pages:
+            where.append(f"runs.page IN ({','.join('?' * len(pages))})")
+            args += pages
+        if models:
+            where.append(f"runs.model IN ({','.join('?' * len(models))})")
+            args += models
+        if since is not None:
+            where.append("images.created_at >= ?")
+            args.append(since)
+        if until is not None:
+            where.append("images.created_at < ?")
+            args.append(until)
+        if starred:
+            where.append("images.starred = 1")
+        if text:
+            where.append("runs.prompt LIKE ? ESCAPE '\\'")
+            args.append("%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        return (" WHERE " + " AND ".join(where)) if where else "", args
+
+    def search_images(self, *, pages: list[str] | None = None, models: list[str] | None = None,
+                      since: float | None = None, until: float | None = None, starred: bool = False,
+                      text: str | None = None, limit: int = 24, offset: int = 0) -> tuple[list[ImageRecord], int]:
+        """One page of images matching the filters, newest first, and how many match in all."""
+        where, args = self._filters(pages, models, since, until, starred, text)
+        with self._db() as db:
+            total = db.execute("SELECT COUNT(*) FROM images JOIN runs ON runs.id = images.run_id" + where,
+                               args).fetchone()[0]
+            rows = db.execute(self._IMAGE_SELECT + where + " ORDER BY images.created_at DESC, images.id DESC"
+                              " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+        return [_image_record(r) for r in rows], int(total)
+
+    def image(self, image_id: int) -> ImageRecord:
+        with self._db() as db:
+            row = db.execute(self._IMAGE_SELECT + " WHERE images.id=?", (image_id,)).fetchone()
+        if row is None:
+            raise KeyError(image_id)
+        return _image_record(row)
+
+    def set_starred(self, image_id: int, starred: bool) -> None:
+        with self._db() as db:
+            db.execute("UPDATE images SET starred=? WHERE id=?", (1 if starred else 0, image_id))
+
+    def children_of(self, digest: str) -> list[ImageRecord]:
+        """Images made from this one (it was among their inputs)."""
+        with self._db() as db:
+            rows = db.execute(self._IMAGE_SELECT + " WHERE images.id IN (SELECT image_id FROM image_parents"
+                              " WHERE parent_hash=?) ORDER BY images.id", (digest,)).fetchall()
+        return [_image_record(r) for r in rows]
+
+    def used_models_and_pages(self) -> tuple[list[str], list[str]]:
+        with self._db() as db:
+            models = [r[0] for r in db.execute("SELECT DISTINCT model FROM runs ORDER BY model")]
+            pages = [r[0] for r in db.execute("SELECT DISTINCT page FROM runs ORDER BY page")]
+        return models, pages
+
+    def spend_by_day_and_model(self) -> list[dict[str, Any]]:
+        """Actual spend per day and model (local time), newest day first."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT date(started_at, 'unixepoch', 'localtime') AS day, model, COUNT(*) AS runs,"
+                " COALESCE(SUM(actual_dollars), 0) AS dollars, COALESCE(SUM(est_dollars), 0) AS estimated"
+                " FROM runs WHERE status != 'running' GROUP BY day, model ORDER BY day DESC, dollars DESC").fetchall()
+        return [dict(r) for r in rows]
+
+    def _referenced(self, db: sqlite3.Connection, digest: str) -> bool:
+        checks = ["SELECT 1 FROM images WHERE hash=? LIMIT 1", "SELECT 1 FROM image_parents WHERE parent_hash=? LIMIT 1",
+                  "SELECT 1 FROM turns WHERE image_hash=? OR mask_hash=? LIMIT 1"]
+        for sql in checks:
+            params = (digest, digest) if sql.count("?") == 2 else (digest,)
+            if db.execute(sql, params).fetchone():
+                return True
+        return db.execute("SELECT 1 FROM turns WHERE attachments LIKE ? LIMIT 1", (f'%"{digest}"%',)).fetchone() \
+            is not None
+
+    def delete_image(self, image_id: int) -> bool:
+        """Remove an image from the history; its file goes when nothing else refers to it.
+
+        Returns whether the file was removed. Uploaded inputs keep their own row and file.
+        """
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT hash, format FROM images WHERE id=?", (image_id,)).fetchone()
+            if row is None:
+                db.execute("ROLLBACK")
+                raise KeyError(image_id)
+            db.execute("DELETE FROM image_parents WHERE image_id=?", (image_id,))
+            db.execute("DELETE FROM images WHERE id=?", (image_id,))
+            keep = self._referenced(db, row["hash"]) or db.execute(
+                "SELECT 1 FROM inputs WHERE hash=?", (row["hash"],)).fetchone() is not None
+            db.execute("COMMIT")
+        if keep:
+            return False
+        self.path_for(row["hash"], row["format"]).unlink(missing_ok=True)
+        return True
+
     def parents_of(self, image_id: int) -> list[str]:
         with self._db() as db:
             return [r[0] for r in db.execute("SELECT parent_hash FROM image_parents WHERE image_id=?", (image_id,))]

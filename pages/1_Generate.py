@@ -13,6 +13,9 @@ bar = sidebar.draw_sidebar()
 st.title("Generate")
 st.caption("Describe a picture; ImageLab sends it with exactly the options the chosen model accepts.")
 
+for note in st.session_state.pop(state.LOAD_NOTES, None) or []:
+    st.warning(note, icon=":material/history:")
+
 form, output = st.columns([5, 6], gap="large")
 with form:
     prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=130,

@@ -18,6 +18,8 @@ st.caption("Paint over the part of a picture to change; everything you leave unp
 PAINT, UPLOAD, ASK, MARKUP = "Paint a mask", "Upload a mask", "Ask the model for a mask", "Markup drawing"
 
 store = connection.get_store()
+for note in st.session_state.pop(state.LOAD_NOTES, None) or []:
+    st.warning(note, icon=":material/history:")
 form, output = st.columns([7, 5], gap="large")
 with output:
     info = options.model_picker(state.MASK_MODEL)

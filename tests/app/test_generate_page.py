@@ -88,7 +88,7 @@ def test_api_error_appears_in_place_and_keeps_the_prompt(data_dir):
     assert runs[0].status == "failed" and Store(data_dir).count_images() == 0
 
 
-@pytest.mark.parametrize("page", ["app.py", "pages/1_Generate.py", "pages/5_Gallery.py"])
+@pytest.mark.parametrize("page", ["app.py", "pages/1_Generate.py", "pages/6_Gallery.py"])
 def test_every_page_draws_the_sidebar(data_dir, page):
     at = app(page).run()
     assert not at.exception
@@ -100,7 +100,7 @@ def test_prompt_and_options_survive_a_trip_to_another_page(data_dir):
     at = app().run()
     at.text_area(key=state.GEN_PROMPT).input("a blue heron").run()
     at.selectbox(key=f"{state.GEN_OPTS}_quality").select("high").run()
-    at.switch_page("pages/5_Gallery.py").run()
+    at.switch_page("pages/6_Gallery.py").run()
     assert not at.exception
     at.switch_page("pages/1_Generate.py").run()
     assert at.text_area(key=state.GEN_PROMPT).value == "a blue heron"

@@ -22,7 +22,7 @@ def seed(data_dir, count=6):
         store.finish_run(run, "ok", usage={"output_tokens": 196}, actual_dollars=0.0059)
 
 
-@pytest.mark.parametrize("path,title,name", [("", "ImageLab", "home"), ("/Gallery", "Gallery", "gallery")])
+@pytest.mark.parametrize("path,title,name", [("", "ImageLab", "home"), ("/Gallery", "Gallery", "gallery"), ("/Compare", "Compare", "compare_empty")])
 def test_page_opens_with_the_sidebar(app_server, page, path, title, name):
     seed(app_server["data_dir"])
     page.goto(app_server["url"] + path)

@@ -66,3 +66,82 @@ def test_concurrent_writers_do_not_lock_each_other_out(tmp_path):
         t.join()
     assert errors == []
     assert store.count_images() == 80 and all(r.status == "ok" for r in store.runs(100))
+
+
+def _seed(store, prompt, model="gpt-image-2", page="generate", data=None, parents=None):
+    run = store.start_run(page, model, prompt, {"quality": "low"}, {"dollars": 0.01})
+    rec = store.add_image(run, 0, data or prompt.encode(), "png", 8, 8, parents=parents)
+    store.finish_run(run, "ok", actual_dollars=0.02)
+    return rec
+
+
+def test_search_filters_and_counts(tmp_path):
+    store = Store(tmp_path)
+    a = _seed(store, "a red fox")
+    _seed(store, "a blue whale", model="gpt-image-1.5")
+    _seed(store, "100% red_ish", page="reference_edit")
+    store.set_starred(a.id, True)
+    assert store.search_images()[1] == 3
+    assert [r.prompt for r in store.search_images(text="red")[0]] == ["100% red_ish", "a red fox"]
+    assert [r.prompt for r in store.search_images(text="100%")[0]] == ["100% red_ish"]
+    assert store.search_images(text="_")[1] == 1  # a literal underscore, not a wildcard
+    assert [r.prompt for r in store.search_images(models=["gpt-image-1.5"])[0]] == ["a blue whale"]
+    assert [r.prompt for r in store.search_images(pages=["reference_edit"])[0]] == ["100% red_ish"]
+    assert [r.id for r in store.search_images(starred=True)[0]] == [a.id]
+    page, total = store.search_images(limit=2, offset=2)
+    assert total == 3 and len(page) == 1
+
+
+def test_lineage_and_delete_keeps_files_still_referred_to(tmp_path):
+    store = Store(tmp_path)
+    parent = _seed(store, "parent", data=b"parent-bytes")
+    child = _seed(store, "child", page="mask_edit", data=b"child-bytes", parents=[parent.hash])
+    assert [c.id for c in store.children_of(parent.hash)] == [child.id]
+    assert store.parents_of(child.id) == [parent.hash]
+    # the parent is still referred to by the child's lineage: its row goes, its file stays
+    assert store.delete_image(parent.id) is False
+    assert store.path_for(parent.hash, "png").exists()
+    # the child refers to nothing else: its file goes too
+    assert store.delete_image(child.id) is True
+    assert not store.path_for(child.hash, "png").exists()
+    assert store.count_images() == 0
+
+
+def test_spend_by_day_and_model(tmp_path):
+    store = Store(tmp_path)
+    _seed(store, "one")
+    _seed(store, "two")
+    _seed(store, "three", model="gpt-image-1.5")
+    rows = store.spend_by_day_and_model()
+    by_model = {r["model"]: r for r in rows}
+    assert by_model["gpt-image-2"]["runs"] == 2 and abs(by_model["gpt-image-2"]["dollars"] - 0.04) < 1e-9
+    assert by_model["gpt-image-1.5"]["runs"] == 1
+
+
+def test_settings_table_marks_differences():
+    from imagelab.compare import settings_table
+
+    names, values, differs = settings_table([
+        {"model": "gpt-image-2", "prompt": "a fox", "params": {"quality": "low", "size": "1024x1024"}},
+        {"model": "gpt-image-2", "prompt": "a fox", "params": {"quality": "high", "size": "1024x1024"}},
+    ])
+    marked = dict(zip(names, differs))
+    assert marked == {"model": False, "prompt": False, "quality": True, "size": False}
+
+
+def test_before_after_split_puts_each_side_in_place():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from imagelab.compare import before_after
+
+    def solid(rgb):
+        buf = io.BytesIO()
+        Image.new("RGB", (200, 100), rgb).save(buf, "PNG")
+        return buf.getvalue()
+
+    out = np.asarray(Image.open(io.BytesIO(before_after(solid((255, 0, 0)), solid((0, 0, 255)), 0.25))).convert("RGB"))
+    assert out[50, 10, 0] > 200 and out[50, 10, 2] < 60      # left of the split: before (red)
+    assert out[50, 150, 2] > 200 and out[50, 150, 0] < 60    # right of it: after (blue)

@@ -1,0 +1,208 @@
+"""Gallery: everything ever made, newest first; find it again, look closer, pick some to compare or show."""
+
+import datetime as dt
+import json
+
+import streamlit as st
+
+from components import connection, options, results, sidebar, state
+from imagelab.costs import format_dollars
+from imagelab.store import ImageRecord
+
+st.set_page_config(page_title="Gallery · ImageLab", page_icon=":material/photo_library:", layout="wide")
+bar = sidebar.draw_sidebar()
+bar.show_estimate(None)
+store = connection.get_store()
+
+PAGE_SIZE = 24
+PAGE_NAMES = {"generate": "Generate", "reference_edit": "Reference edit", "mask_edit": "Mask edit",
+              "conversation": "Conversation", "sweep": "Sweep"}
+selection: set[int] = st.session_state.setdefault(state.SELECTION, set())
+
+
+def toggle(image_id: int) -> None:
+    selection.symmetric_difference_update({image_id})
+
+
+st.title("Gallery")
+
+# --- filters ------------------------------------------------------------------------------
+models, pages = store.used_models_and_pages()
+f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 1], vertical_alignment="bottom")
+text = f1.text_input("Search prompts", key=state.GALLERY_TEXT, placeholder="fox, lighthouse…")
+page_filter = f2.multiselect("Page", pages, key=state.GALLERY_PAGES, format_func=lambda p: PAGE_NAMES.get(p, p))
+model_filter = f3.multiselect("Model", models, key=state.GALLERY_MODELS)
+dates = f4.date_input("Made between", value=(), key=state.GALLERY_DATES, format="YYYY-MM-DD")
+starred = f5.toggle("Starred", key=state.GALLERY_STARRED)
+since = until = None
+if isinstance(dates, (tuple, list)) and dates:
+    since = dt.datetime.combine(dates[0], dt.time()).timestamp()
+    if len(dates) > 1:
+        until = dt.datetime.combine(dates[1] + dt.timedelta(days=1), dt.time()).timestamp()
+
+filters = dict(pages=page_filter or None, models=model_filter or None, since=since, until=until, starred=starred,
+               text=text.strip() or None)
+_, total = store.search_images(**filters, limit=0)
+page_count = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+
+
+# --- detail -------------------------------------------------------------------------------
+def show_detail(rec: ImageRecord) -> None:
+    run = store.run(rec.run_id)
+    with st.container(border=True):
+        top = st.columns([6, 1])
+        top[0].subheader(f"{PAGE_NAMES.get(rec.page, rec.page)} · {rec.model}")
+        if top[1].button("Close", key="btn_gallery_close", icon=":material/close:", width="stretch"):
+            st.session_state[state.GALLERY_DETAIL] = None
+            st.rerun()
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            results.show_image(rec, key="detail")
+        with right:
+            st.markdown(f"**Prompt**  \n{rec.prompt}")
+            if rec.revised_prompt:
+                st.caption(f"Revised prompt: {rec.revised_prompt}")
+            est = run.estimate or {}
+            usage = run.usage or {}
+            st.markdown(
+                "| | tokens | cost |\n| --- | ---: | ---: |\n"
+                f"| estimated | {'≈ ' if est.get('approximate') else ''}{sum(est.get(k, 0) for k in ('text_tokens', 'image_input_tokens', 'output_tokens')):,} "
+                f"| {format_dollars(run.est_dollars or 0)} |\n"
+                f"| actual | {usage.get('total_tokens', 0):,} | "
+                f"{format_dollars(run.actual_dollars) if run.actual_dollars is not None else '—'} |")
+            made = dt.datetime.fromtimestamp(rec.created_at).strftime("%Y-%m-%d %H:%M")
+            st.caption(f"{made} · {rec.width}×{rec.height} {rec.format.upper()} · request id {run.request_id or '—'}")
+            with st.expander("All parameters"):
+                st.code(json.dumps(run.params, indent=1), language="json")
+            a1, a2 = st.columns(2)
+            if a1.button("Run again with these settings", key="btn_gallery_again", icon=":material/replay:",
+                         width="stretch"):
+                run_again(run.page, run.params)
+            star_label = "Unstar" if rec.starred else "Star"
+            if a2.button(star_label, key="btn_gallery_star_detail", icon=":material/star:", width="stretch"):
+                store.set_starred(rec.id, not rec.starred)
+                st.rerun()
+            if st.session_state.get(state.GALLERY_CONFIRM_DELETE) == rec.id:
+                st.warning("Delete this image from the history? Its file goes when nothing else uses it.")
+                d1, d2 = st.columns(2)
+                if d1.button("Delete", key="btn_gallery_delete_yes", type="primary", width="stretch"):
+                    store.delete_image(rec.id)
+                    selection.discard(rec.id)
+                    st.session_state[state.GALLERY_DETAIL] = None
+                    st.session_state[state.GALLERY_CONFIRM_DELETE] = None
+                    st.rerun()
+                if d2.button("Keep", key="btn_gallery_delete_no", width="stretch"):
+                    st.session_state[state.GALLERY_CONFIRM_DELETE] = None
+                    st.rerun()
+            elif st.button("Delete…", key="btn_gallery_delete", icon=":material/delete:"):
+                st.session_state[state.GALLERY_CONFIRM_DELETE] = rec.id
+                st.rerun()
+        lineage(rec)
+
+
+def lineage(rec: ImageRecord) -> None:
+    parents = store.parents_of(rec.id)
+    children = store.children_of(rec.hash)
+    if not parents and not children:
+        st.caption("No lineage: this image was made from a prompt alone and nothing was made from it yet.")
+        return
+    st.markdown("**Lineage**")
+    row = st.columns(8)
+    cells = [("made from", digest, None) for digest in parents] + [("made into", c.hash, c) for c in children]
+    for i, (label, digest, child) in enumerate(cells[:8]):
+        with row[i]:
+            try:
+                st.image(results.preview(digest, store.format_of(digest)), caption=label, width="stretch")
+            except (KeyError, OSError):
+                st.caption(f"{label}: no longer stored")
+                continue
+            if child is not None and st.button("Open", key=f"btn_gallery_open_{child.id}", width="stretch"):
+                st.session_state[state.GALLERY_DETAIL] = child.id
+                st.rerun()
+
+
+def run_again(page: str, params: dict) -> None:
+    """Load a run's settings into the page it came from and go there."""
+    hashes = [i["hash"] for i in params.get("images") or []]
+    if page == "reference_edit":
+        notes = options.load_settings(params, model_key=state.REF_MODEL, prompt_key=state.REF_PROMPT,
+                                      opts_key=state.REF_OPTS, fidelity_key=state.REF_FIDELITY)
+        st.session_state[state.handoff_key(state.REF)] = hashes
+        st.session_state[f"{state.REF}_images"] = []
+        target = "pages/2_Reference_edit.py"
+    elif page == "mask_edit":
+        notes = options.load_settings(params, model_key=state.MASK_MODEL, prompt_key=state.MASK_PROMPT,
+                                      opts_key=state.MASK_OPTS, fidelity_key=state.MASK_FIDELITY)
+        st.session_state[state.handoff_key(state.MASK)] = hashes[:1]
+        target = "pages/3_Mask_edit.py"
+    else:
+        notes = options.load_settings(params, model_key=state.GEN_MODEL, prompt_key=state.GEN_PROMPT,
+                                      opts_key=state.GEN_OPTS)
+        target = "pages/1_Generate.py"
+    st.session_state[state.LOAD_NOTES] = notes
+    st.switch_page(target)
+
+
+detail_id = st.session_state.get(state.GALLERY_DETAIL)
+if detail_id is not None:
+    try:
+        show_detail(store.image(detail_id))
+    except KeyError:
+        st.session_state[state.GALLERY_DETAIL] = None
+
+# --- selection actions ----------------------------------------------------------------------
+s1, s2, s3, s4 = st.columns([3, 1, 1, 1], vertical_alignment="center")
+s1.caption(f"{total:,} image(s) match · {len(selection)} selected")
+if s2.button("Compare", key="btn_gallery_compare", icon=":material/compare:", disabled=not 2 <= len(selection) <= 4,
+             width="stretch", help="Pick 2 to 4 images"):
+    st.switch_page("pages/7_Compare.py")
+if s3.button("Present", key="btn_gallery_present", icon=":material/slideshow:", disabled=not selection,
+             width="stretch"):
+    st.switch_page("pages/8_Present.py")
+if s4.button("Clear selection", key="btn_gallery_clear", disabled=not selection, width="stretch"):
+    selection.clear()
+    st.rerun()
+
+# --- grid ---------------------------------------------------------------------------------
+if total == 0:
+    st.info("Nothing matches. Pictures you make on any page are saved here." if any(filters.values()) else
+            "Nothing here yet. Pictures you make on any page are saved here.", icon=":material/photo_library:")
+else:
+    if st.session_state.get(state.GALLERY_PAGE, 1) > page_count:
+        st.session_state[state.GALLERY_PAGE] = 1
+    page_no = st.number_input(f"Page (of {page_count})", 1, page_count, 1, key=state.GALLERY_PAGE) \
+        if page_count > 1 else 1
+    records, _ = store.search_images(**filters, limit=PAGE_SIZE, offset=(int(page_no) - 1) * PAGE_SIZE)
+    cols = st.columns(4)
+    for i, rec in enumerate(records):
+        with cols[i % 4]:
+            with st.container(border=True):
+                st.image(results.preview(rec.hash, rec.format), width="stretch")
+                cost = format_dollars(rec.actual_dollars) if rec.actual_dollars is not None else "no usage"
+                st.caption(f"**{rec.model}** · {PAGE_NAMES.get(rec.page, rec.page)} · {cost}")
+                st.caption(rec.prompt[:120] + ("…" if len(rec.prompt) > 120 else ""))
+                c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="center")
+                c1.checkbox("Select", value=rec.id in selection, key=f"gallery_sel_{rec.id}",
+                            on_change=toggle, args=(rec.id,))
+                if c2.button("", key=f"btn_gallery_star_{rec.id}",
+                             icon=":material/star:" if rec.starred else ":material/star_border:",
+                             help="Unstar" if rec.starred else "Star"):
+                    store.set_starred(rec.id, not rec.starred)
+                    st.rerun()
+                if c3.button("", key=f"btn_gallery_detail_{rec.id}", icon=":material/open_in_full:",
+                             help="Details, lineage and actions"):
+                    st.session_state[state.GALLERY_DETAIL] = rec.id
+                    st.rerun()
+
+# --- spend --------------------------------------------------------------------------------
+with st.expander("Spend by day and model"):
+    rows = store.spend_by_day_and_model()
+    if rows:
+        st.dataframe([{"day": r["day"], "model": r["model"], "runs": r["runs"],
+                       "actual ($)": round(r["dollars"], 4), "estimated ($)": round(r["estimated"], 4)}
+                      for r in rows], hide_index=True, width="stretch")
+        st.caption(f"Total actual spend: {format_dollars(sum(r['dollars'] for r in rows))}")
+    else:
+        st.caption("No spend yet.")
+
+bar.finish()

@@ -1,0 +1,71 @@
+"""Compare: 2–4 images side by side, their differing settings marked, and a before/after slider."""
+
+import streamlit as st
+
+from components import connection, results, sidebar, state
+from imagelab.compare import before_after, settings_table
+from imagelab.costs import format_dollars
+
+st.set_page_config(page_title="Compare · ImageLab", page_icon=":material/compare:", layout="wide")
+bar = sidebar.draw_sidebar()
+bar.show_estimate(None)
+store = connection.get_store()
+
+st.title("Compare")
+selection = sorted(st.session_state.get(state.SELECTION, set()))
+records = []
+for image_id in selection[:4]:
+    try:
+        records.append(store.image(image_id))
+    except KeyError:
+        continue
+
+if len(records) < 2:
+    st.info("Select 2 to 4 images in the Gallery, then choose Compare.", icon=":material/compare:")
+    st.page_link("pages/6_Gallery.py", label="Open the Gallery", icon=":material/photo_library:")
+    bar.finish()
+    st.stop()
+if len(selection) > 4:
+    st.caption(f"Showing the first 4 of {len(selection)} selected images.")
+
+runs = [store.run(r.run_id) for r in records]
+cols = st.columns(len(records))
+for col, rec, run in zip(cols, records, runs):
+    with col:
+        st.image(results.preview(rec.hash, rec.format), width="stretch")
+        cost = format_dollars(run.actual_dollars) if run.actual_dollars is not None else "no usage"
+        st.caption(f"**{rec.model}** · {rec.width}×{rec.height} · {cost}")
+
+names, values, differs = settings_table([{"model": r.model, "prompt": r.prompt, "params": run.params}
+                                         for r, run in zip(records, runs)])
+only_diff = st.toggle("Only settings that differ", value=True, key="compare_only_diff")
+header = "| setting | " + " | ".join(f"image {i + 1}" for i in range(len(records))) + " |"
+lines = [header, "|" + " --- |" * (len(records) + 1)]
+for name, row, diff in zip(names, values, differs):
+    if only_diff and not diff:
+        continue
+    cells = [v[:80].replace("|", "\\|").replace("\n", " ") for v in row]
+    if diff:
+        lines.append(f"| **:orange[{name}]** | " + " | ".join(f":orange[{c}]" for c in cells) + " |")
+    else:
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+if len(lines) == 2:
+    st.caption("These images were made with the same settings.")
+else:
+    st.markdown("\n".join(lines))
+
+# Before/after: an edit against its input, or any two of the selection.
+st.subheader("Before and after")
+pairs = []
+for rec in records:
+    for parent in store.parents_of(rec.id):
+        pairs.append((parent, rec.hash, f"image {records.index(rec) + 1} and its input"))
+pairs.append((records[0].hash, records[1].hash, "image 1 and image 2"))
+labels = [p[2] for p in pairs]
+choice = st.selectbox("Pair", range(len(pairs)), format_func=lambda i: labels[i], key="compare_pair")
+before, after, _ = pairs[choice]
+split = st.slider("Before ◀ ▶ After", 0, 100, 50, key="compare_split", format="%d%%")
+st.image(before_after(store.read_bytes(before), store.read_bytes(after), split / 100), width="stretch",
+         caption="Left of the line: before · right of it: after")
+
+bar.finish()

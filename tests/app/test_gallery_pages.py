@@ -1,0 +1,93 @@
+"""Gallery, Compare and Present through AppTest."""
+
+import pytest
+
+from components import state
+from imagelab.offline.render import render
+from imagelab.store import Store
+
+from .conftest import open_page
+
+
+@pytest.fixture
+def filled(data_dir):
+    store = Store(data_dir)
+    recs = []
+    for i, (prompt, model, quality) in enumerate([("a red fox", "gpt-image-2", "low"),
+                                                   ("a red fox", "gpt-image-2", "high"),
+                                                   ("a blue whale", "gpt-image-1.5", "low")]):
+        params = {"prompt": prompt, "model": model, "size": "1536x864" if model == "gpt-image-2" else "1024x1024",
+                  "quality": quality, "n": 1, "output_format": "png"}
+        run = store.start_run("generate", model, prompt, params, {"dollars": 0.01})
+        recs.append(store.add_image(run, 0, render(prompt, 256, 256, index=i), "png", 256, 256))
+        store.finish_run(run, "ok", actual_dollars=0.02, usage={"total_tokens": 400})
+    return store, recs
+
+
+def captions(at):
+    return " ".join(c.value for c in at.caption)
+
+
+def test_filters_find_by_prompt_model_and_star(filled):
+    store, recs = filled
+    at = open_page("pages/6_Gallery.py").run()
+    assert not at.exception
+    assert "3 image(s) match" in captions(at)
+    at.text_input(key=state.GALLERY_TEXT).input("whale").run()
+    assert "1 image(s) match" in captions(at)
+    at.text_input(key=state.GALLERY_TEXT).input("").run()
+    at.multiselect(key=state.GALLERY_MODELS).select("gpt-image-2").run()
+    assert "2 image(s) match" in captions(at)
+    at.button(key=f"btn_gallery_star_{recs[0].id}").click().run()
+    at.toggle(key=state.GALLERY_STARRED).set_value(True).run()
+    assert "1 image(s) match" in captions(at)
+    assert store.image(recs[0].id).starred
+
+
+def test_detail_shows_parameters_and_runs_again(filled):
+    store, recs = filled
+    at = open_page("pages/6_Gallery.py").run()
+    at.button(key=f"btn_gallery_detail_{recs[1].id}").click().run()
+    assert not at.exception
+    assert any('"quality": "high"' in c.value for c in at.code)
+    assert "request id" in captions(at)
+    at.button(key="btn_gallery_again").click().run()
+    assert not at.exception
+    # now on Generate, with the run's settings
+    assert at.text_area(key=state.GEN_PROMPT).value == "a red fox"
+    assert at.selectbox(key=f"{state.GEN_OPTS}_quality").value == "high"
+    assert at.selectbox(key=f"{state.GEN_OPTS}_size").value == "custom…"
+    assert at.number_input(key=f"{state.GEN_OPTS}_width").value == 1536
+
+
+def test_delete_asks_first_then_removes(filled):
+    store, recs = filled
+    at = open_page("pages/6_Gallery.py").run()
+    at.button(key=f"btn_gallery_detail_{recs[2].id}").click().run()
+    at.button(key="btn_gallery_delete").click().run()
+    assert store.count_images() == 3
+    at.button(key="btn_gallery_delete_yes").click().run()
+    assert store.count_images() == 2
+    assert not store.path_for(recs[2].hash, "png").exists()
+
+
+def test_compare_marks_the_differing_setting(filled):
+    store, recs = filled
+    at = open_page("pages/6_Gallery.py").run()
+    at.checkbox(key=f"gallery_sel_{recs[0].id}").check().run()
+    at.checkbox(key=f"gallery_sel_{recs[1].id}").check().run()
+    at.button(key="btn_gallery_compare").click().run()
+    assert not at.exception
+    table = " ".join(m.value for m in at.markdown)
+    assert ":orange[quality]" in table and ":orange[low]" in table and ":orange[high]" in table
+    assert "prompt" not in table  # same in both, hidden while only differences are shown
+    assert len(at.get("image")) >= 3  # two images and the before/after
+
+
+def test_present_builds_a_slideshow_of_the_selection(filled):
+    store, recs = filled
+    at = open_page("pages/8_Present.py")
+    at.session_state[state.SELECTION] = {recs[0].id, recs[2].id}
+    at.run()
+    assert not at.exception
+    assert "2 picture(s) from your selection" in captions(at)
