@@ -8,6 +8,7 @@ import streamlit as st
 
 from imagelab.client import ImageLabError
 from imagelab.costs import format_dollars
+from imagelab.export import embed_metadata
 from imagelab.images import MIME_TYPES, preview_bytes
 from imagelab.store import ImageRecord
 
@@ -40,7 +41,7 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> Non
     st.caption(f"{size} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB")
     store = get_store()
     c1, c2, c3, c4 = st.columns(4)
-    c1.download_button(rec.format.upper(), data=lambda: store.read_bytes(rec.hash, rec.format), file_name=rec.filename,
+    c1.download_button(rec.format.upper(), data=lambda: with_settings(store, rec), file_name=rec.filename,
                        mime=MIME_TYPES.get(rec.format, "application/octet-stream"), key=f"{key}.dl.{rec.id}",
                        icon=":material/download:", on_click="ignore", width="stretch",
                        help=f"Download {rec.filename}")
@@ -54,6 +55,17 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> Non
         if c4.button("Chat", key=f"btn_{key}_conv_{rec.id}", icon=":material/forum:", width="stretch",
                      help="Continue in a new conversation with this image"):
             _hand_over(rec.hash, "conv", "pages/4_Conversation.py")
+
+
+def with_settings(store: Any, rec: ImageRecord) -> bytes:
+    """The file as downloaded: its bytes with the prompt and settings embedded (PNG, WebP, JPEG)."""
+    data = store.read_bytes(rec.hash, rec.format)
+    run = store.run(rec.run_id)
+    try:
+        return embed_metadata(data, rec.format, {"prompt": rec.prompt, "model": rec.model, "page": rec.page,
+                                                 "params": run.params})
+    except ValueError:
+        return data
 
 
 def _hand_over(digest: str, page_key: str, page: str) -> None:

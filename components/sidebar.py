@@ -22,6 +22,7 @@ PAGES = [
     ("pages/2_Reference_edit.py", "Reference edit", ":material/collections:"),
     ("pages/3_Mask_edit.py", "Mask edit", ":material/brush:"),
     ("pages/4_Conversation.py", "Conversation", ":material/forum:"),
+    ("pages/5_Sweep.py", "Sweep", ":material/grid_view:"),
     ("pages/6_Gallery.py", "Gallery", ":material/photo_library:"),
     ("pages/7_Compare.py", "Compare", ":material/compare:"),
     ("pages/8_Present.py", "Present", ":material/slideshow:"),

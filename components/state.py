@@ -90,6 +90,19 @@ GALLERY_STARRED = "gallery_starred"
 GALLERY_DETAIL = "gallery_detail"        # image id shown in detail
 GALLERY_CONFIRM_DELETE = "gallery_confirm_delete"
 
+# Sweep page
+SWEEP_TEMPLATE = "sweep_template"
+SWEEP_PRESET = "sweep_preset"
+SWEEP_MODEL = "sweep_model"
+SWEEP_OPTS = "sweep_opt"
+SWEEP_AXIS = "sweep_axis"            # prefix: sweep_axis_quality, sweep_axis_size, sweep_axis_model
+SWEEP_VALUES = "sweep_values"        # prefix: sweep_values_<variable>
+SWEEP_WORKERS = "sweep_workers"
+SWEEP_THRESHOLD = "sweep_threshold"
+SWEEP_CONFIRM = "sweep_confirm"
+SWEEP_BUTTON = "btn_sweep_run"
+SWEEP_RESULTS = "sweep_results"      # list of (label, RunResult) of the last sweep
+
 LOAD_NOTES = "load_notes"            # sentences about settings that could not be loaded
 
 # A selection of images (ids) shared by Gallery, Compare, Presentation and export

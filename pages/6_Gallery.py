@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import connection, options, results, sidebar, state
 from imagelab.costs import format_dollars
+from imagelab.export import export_zip, read_metadata, settings_from_metadata
 from imagelab.store import ImageRecord
 
 st.set_page_config(page_title="Gallery · ImageLab", page_icon=":material/photo_library:", layout="wide")
@@ -121,7 +122,7 @@ def lineage(rec: ImageRecord) -> None:
                 st.rerun()
 
 
-def run_again(page: str, params: dict) -> None:
+def run_again(page: str, params: dict, extra_notes: list[str] | None = None) -> None:
     """Load a run's settings into the page it came from and go there."""
     hashes = [i["hash"] for i in params.get("images") or []]
     if page == "reference_edit":
@@ -139,7 +140,7 @@ def run_again(page: str, params: dict) -> None:
         notes = options.load_settings(params, model_key=state.GEN_MODEL, prompt_key=state.GEN_PROMPT,
                                       opts_key=state.GEN_OPTS)
         target = "pages/1_Generate.py"
-    st.session_state[state.LOAD_NOTES] = notes
+    st.session_state[state.LOAD_NOTES] = list(extra_notes or []) + notes
     st.switch_page(target)
 
 
@@ -150,8 +151,48 @@ if detail_id is not None:
     except KeyError:
         st.session_state[state.GALLERY_DETAIL] = None
 
+def export_records(ids: list[int]) -> list[dict]:
+    out = []
+    for image_id in ids:
+        try:
+            rec = store.image(image_id)
+        except KeyError:
+            continue
+        run = store.run(rec.run_id)
+        out.append({"hash": rec.hash, "format": rec.format, "width": rec.width, "height": rec.height,
+                    "prompt": rec.prompt, "model": rec.model, "page": rec.page, "params": run.params,
+                    "usage": run.usage, "est_dollars": run.est_dollars, "actual_dollars": run.actual_dollars,
+                    "request_id": run.request_id, "created_at": rec.created_at})
+    return out
+
+
+def load_from_image(data: bytes) -> None:
+    """Read the settings an ImageLab file carries and open them in the page that made it."""
+    meta = read_metadata(data)
+    if meta is None:
+        st.error("This file carries no ImageLab settings. Only PNG, WebP and JPEG files exported or downloaded "
+                 "from ImageLab do.", icon=":material/error:")
+        return
+    try:
+        loaded = settings_from_metadata(meta)
+    except ValueError:
+        st.error("The settings in this file could not be read.", icon=":material/error:")
+        return
+    page, settings = loaded
+    if page == "conversation":
+        page = "generate"
+    st.session_state[state.LOAD_NOTES] = list(loaded.dropped)
+    run_again(page, settings, extra_notes=loaded.dropped)
+
+
+with st.expander("Load settings from an image"):
+    upload = st.file_uploader("A PNG, WebP or JPEG saved from ImageLab", type=["png", "webp", "jpg", "jpeg"],
+                              key="upl_gallery_settings")
+    if upload is not None and st.button("Open its settings", key="btn_gallery_load", icon=":material/upload_file:"):
+        load_from_image(upload.getvalue())
+
 # --- selection actions ----------------------------------------------------------------------
-s1, s2, s3, s4 = st.columns([3, 1, 1, 1], vertical_alignment="center")
+s1, s2, s3, s5, s4 = st.columns([3, 1, 1, 1, 1], vertical_alignment="center")
 s1.caption(f"{total:,} image(s) match · {len(selection)} selected")
 if s2.button("Compare", key="btn_gallery_compare", icon=":material/compare:", disabled=not 2 <= len(selection) <= 4,
              width="stretch", help="Pick 2 to 4 images"):
@@ -159,6 +200,11 @@ if s2.button("Compare", key="btn_gallery_compare", icon=":material/compare:", di
 if s3.button("Present", key="btn_gallery_present", icon=":material/slideshow:", disabled=not selection,
              width="stretch"):
     st.switch_page("pages/8_Present.py")
+s5.download_button("Export", data=lambda: export_zip(export_records(sorted(selection)), store.read_bytes),
+                   file_name="imagelab-export.zip", mime="application/zip", key="btn_gallery_export",
+                   icon=":material/archive:", disabled=not selection, on_click="ignore", width="stretch",
+                   help="A zip of the selected images with a manifest (JSON and CSV) of prompts, settings, "
+                        "usage and cost")
 if s4.button("Clear selection", key="btn_gallery_clear", disabled=not selection, width="stretch"):
     selection.clear()
     st.rerun()

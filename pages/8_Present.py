@@ -1,7 +1,6 @@
 """Present: the chosen pictures large, with captions and nothing else — for showing stakeholders."""
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from components import connection, sidebar, state
 from imagelab.images import preview_bytes
@@ -48,6 +47,7 @@ else:
     captions = c2.toggle("Captions", value=True, key="present_captions")
     autoplay = c3.toggle("Slideshow", value=False, key="present_autoplay")
     seconds = c4.number_input("Seconds", 2, 30, 5, key="present_seconds", label_visibility="collapsed")
-    components.html(build(tuple(selection), captions, autoplay, float(seconds)), height=760)
+    # Our own template; captions go in as JSON data shown with textContent, so no prompt can run as code.
+    st.iframe(build(tuple(selection), captions, autoplay, float(seconds)), height=760)
 
 bar.finish()

@@ -1,0 +1,92 @@
+"""Gallery, export, compare, present, load-settings and a sweep in a real browser."""
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from imagelab.offline.render import render
+from imagelab.store import Store
+
+from .conftest import screenshot, wait_idle, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def seed(data_dir):
+    store = Store(data_dir)
+    recs = []
+    for i, (prompt, quality) in enumerate([("A green bottle on a marble shelf", "low"),
+                                           ("A green bottle on a marble shelf", "high")]):
+        params = {"prompt": prompt, "model": "gpt-image-2", "size": "1024x1024", "quality": quality, "n": 1,
+                  "output_format": "png", "background": "auto", "moderation": "auto", "output_compression": 100,
+                  "partial_images": 0}
+        run = store.start_run("generate", "gpt-image-2", prompt, params, {"dollars": 0.01})
+        recs.append(store.add_image(run, 0, render(prompt, 1024, 1024, quality=quality, index=i), "png", 1024, 1024))
+        store.finish_run(run, "ok", actual_dollars=0.01 * (i + 1), usage={"total_tokens": 300})
+    return store, recs
+
+
+def test_select_export_compare_present_and_load_settings(app_server, page, tmp_path):
+    store, recs = seed(app_server["data_dir"])
+    page.goto(app_server["url"] + "/Gallery")
+    wait_idle(page)
+    for rec in recs:
+        page.locator(f".st-key-gallery_sel_{rec.id} label").click()
+        wait_idle(page)
+    page.wait_for_selector("text=2 selected")
+    with page.expect_download() as dl:
+        page.locator(".st-key-btn_gallery_export button").first.click()
+    archive = zipfile.ZipFile(dl.value.path())
+    manifest = json.loads(archive.read("manifest.json"))
+    assert len(manifest) == 2 and {m["params"]["quality"] for m in manifest} == {"low", "high"}
+    assert archive.read("manifest.csv").decode().splitlines()[0].startswith("file,")
+    image_name = next(n for n in archive.namelist() if n.startswith("images/"))
+    exported = archive.read(image_name)
+
+    page.locator(".st-key-btn_gallery_compare button").first.click()
+    page.wait_for_url("**/Compare")
+    wait_idle(page)
+    assert "quality" in page.locator('[data-testid="stMarkdown"]').all_inner_texts().__str__()
+    screenshot(page, "compare")
+
+    # through the app's own navigation, so the selection (held in the session) comes along
+    page.locator('[data-testid="stSidebar"]').get_by_text("Present", exact=True).click()
+    page.wait_for_url("**/Present")
+    wait_idle(page)
+    frame = page.frame_locator("iframe").first
+    frame.locator("#count").wait_for()
+    assert frame.locator("#count").inner_text() == "1 / 2"
+    frame.locator("#hint").click()  # focus the slideshow without advancing it (a click on the picture does)
+    page.keyboard.press("ArrowRight")
+    assert frame.locator("#count").inner_text() == "2 / 2"
+    screenshot(page, "present")
+
+    page.goto(app_server["url"] + "/Gallery")
+    wait_idle(page)
+    page.get_by_text("Load settings from an image").click()
+    path = tmp_path / "exported.png"
+    path.write_bytes(exported)
+    page.locator(".st-key-upl_gallery_settings input[type=file]").set_input_files(str(path))
+    wait_idle(page)
+    page.locator(".st-key-btn_gallery_load button").first.click()
+    page.wait_for_url("**/Generate")
+    wait_idle(page)
+    assert page.locator(".st-key-gen_prompt textarea").input_value() == "A green bottle on a marble shelf"
+
+
+def test_sweep_from_a_preset(app_server, page):
+    store = Store(app_server["data_dir"])
+    page.goto(app_server["url"] + "/Sweep")
+    wait_idle(page)
+    page.locator(".st-key-sweep_preset").click()
+    page.get_by_role("option", name="Chocolate packaging for a new flavor").click()
+    wait_idle(page)
+    page.wait_for_selector("text=8 request(s)")
+    page.locator(".st-key-btn_sweep_run button").first.click()
+    wait_until(lambda: len([r for r in store.runs(200) if r.page == "sweep" and r.status != "running"]) >= 8,
+               what="the sweep to finish")
+    wait_idle(page)
+    page.wait_for_selector("text=Last sweep")
+    screenshot(page, "sweep")

@@ -1,0 +1,170 @@
+"""Sweeps: template variables, expansion, problems, plans, presets and the concurrent runner (fake client)."""
+
+import threading
+import time
+
+import pytest
+
+from imagelab.client import FinalImage, Failed, ModerationBlocked, UsageReport
+from imagelab.costs import estimate
+from imagelab.runner import RunResult, Saved
+from imagelab.specs import GenerateSpec
+from imagelab.store import Store
+from imagelab.sweeps import (MAX_REQUESTS, Sweep, SweepCancelled, fill_template, load_presets, run_sweep,
+                             template_variables)
+
+ITEMS = ["dining chair", "fruit bowl", "speaker", "bench"]
+
+
+def furniture(**kw):
+    args = dict(template="Photo of a {item} on a white backdrop", values={"item": list(ITEMS)},
+                axes={"quality": ["low", "high"]}, base=GenerateSpec(size="1024x1024"))
+    args.update(kw)
+    return Sweep(**args)
+
+
+def test_template_variables_in_order_once_ignoring_escapes():
+    assert template_variables("{a} and {b} then {a} {{not}} {{c}} {d}}}") == ["a", "b", "d"]
+    assert template_variables("no placeholders {} { x } {1}") == []
+    assert fill_template("{{literal}} {a}-{b}", {"a": "x"}) == "{literal} x-{b}"
+
+
+def test_expansion_counts_labels_and_specs():
+    items = furniture().expand()
+    assert len(items) == 8 == furniture().request_count
+    assert items[0].label == "item=dining chair · quality=low"
+    assert items[1].label == "item=dining chair · quality=high"
+    assert items[7].label == "item=bench · quality=high"
+    assert items[2].spec.prompt == "Photo of a fruit bowl on a white backdrop"
+    assert items[2].spec.quality == "low" and items[2].spec.size == "1024x1024"
+    assert items[3].bindings == {"item": "fruit bowl", "quality": "high"}
+    assert [i.index for i in items] == list(range(8))
+
+
+def test_several_axes_multiply_and_fixed_dimensions_stay_out_of_labels():
+    sweep = furniture(axes={"quality": ["high"], "size": ["1024x1024", "1536x1024"], "model": ["gpt-image-2", "gpt-image-1.5"]})
+    items = sweep.expand()
+    assert len(items) == 4 * 1 * 2 * 2
+    assert items[0].label == "item=dining chair · size=1024x1024 · model=gpt-image-2"
+    assert {i.spec.model for i in items} == {"gpt-image-2", "gpt-image-1.5"}
+    assert sweep.problems() == []
+
+
+def test_a_fully_fixed_sweep_still_has_a_label():
+    items = Sweep("a fox", {}, {}, GenerateSpec()).expand()
+    assert len(items) == 1 and items[0].label == "#1" and items[0].spec.prompt == "a fox"
+
+
+def test_problems_are_sentences():
+    sweep = Sweep("A {item} in {colour}", values={"item": [], "shape": ["round"]}, axes={"flavour": ["x"], "quality": []})
+    probs = sweep.problems()
+    text = " ".join(probs)
+    assert "{colour} has no values" in text
+    assert "values for {item} is empty" in text
+    assert "{shape}" in text and "no placeholder" in text
+    assert "'flavour' is not an option" in text
+    assert "option 'quality' is empty" in text
+    assert all(p.endswith(".") for p in probs)
+
+
+def test_cap_names_the_count_and_the_limit():
+    sweep = Sweep("{a} {b}", values={"a": [str(i) for i in range(15)], "b": [str(i) for i in range(15)]})
+    probs = sweep.problems()
+    assert len(probs) == 1 and "225 requests" in probs[0] and str(MAX_REQUESTS) in probs[0]
+
+
+def test_item_spec_problems_say_which_item():
+    probs = furniture(axes={"quality": ["low", "ultra"]}).problems()
+    assert len(probs) == 1  # the same problem, once, with how many items share it
+    assert probs[0].startswith("Item 2 (item=dining chair · quality=ultra) (and 3 more items): The quality 'ultra'")
+    probs = furniture(values={"item": ["chair", " "]}).problems()
+    assert any("blank" in p for p in probs)
+
+
+def test_plan_totals_are_the_sum_of_estimates():
+    sweep = furniture()
+    plan = sweep.plan()
+    assert plan.request_count == 8 and plan.image_count == 8
+    assert plan.total_estimate_dollars == pytest.approx(sum(estimate(i.spec).dollars for i in sweep.expand()))
+    assert plan.approximate == any(estimate(i.spec).approximate for i in sweep.expand())
+    assert plan.needs_confirmation(plan.total_estimate_dollars / 2)
+    assert not plan.needs_confirmation(plan.total_estimate_dollars + 1)
+
+
+def test_presets_load_and_expand_cleanly():
+    presets = load_presets()
+    names = " ".join(p.template for p in presets)
+    assert len(presets) >= 4
+    assert "Photo of a {item} on a white backdrop" in names
+    assert "sneaker" in names and "chocolate" in names and "{style}" in names
+    furniture_preset = next(p for p in presets if "{item}" in p.template)
+    assert furniture_preset.values["item"] == ITEMS
+    for p in presets:
+        sweep = p.to_sweep()
+        assert sweep.problems() == [], p.name
+        assert len(sweep.expand()) >= 4
+        assert all("{" not in i.spec.prompt for i in sweep.expand())
+
+
+# --- run_sweep with a fake client -------------------------------------------------------------
+
+def _png(color):
+    import io
+
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def fake_events(spec):
+    if "boom" in spec.prompt:
+        raise RuntimeError("kaboom")
+    if "blocked" in spec.prompt:
+        yield Failed(ModerationBlocked("The safety system rejected this request before making anything."))
+        yield UsageReport(None, "req_x", 0.0)
+        return
+    time.sleep(0.05)
+    yield FinalImage(0, _png((len(spec.prompt) * 7 % 255, 0, 0)), "png", 8, 8)
+    yield UsageReport({"input_tokens": 5, "output_tokens": 10}, "req_ok", 0.05)
+
+
+def test_run_sweep_keeps_order_and_survives_failures(tmp_path):
+    store = Store(tmp_path)
+    items = Sweep("a {thing}", {"thing": ["cat", "boom", "dog", "blocked", "owl"]}).expand()
+    seen, lock = [], threading.Lock()
+
+    def on_event(i, ev):
+        with lock:
+            seen.append((i, type(ev).__name__))
+        if i == 4:
+            raise ValueError("a broken display callback must not matter")
+
+    results = run_sweep(items, fake_events, store, backend="fake", workers=3, on_event=on_event)
+    assert [r.prompt for r in results] == [i.spec.prompt for i in items]
+    assert [r.status for r in results] == ["ok", "failed", "ok", "failed", "ok"]
+    assert "kaboom" in results[1].errors[0].sentence
+    assert all(isinstance(r, RunResult) and r.page == "sweep" for r in results)
+    assert {i for i, kind in seen if kind == "RunResult"} == set(range(5))
+    assert sum(1 for _, kind in seen if kind == "Saved") == 3
+    assert store.count_images() == 3
+    assert {r.status for r in store.runs()} == {"ok", "failed"}
+
+
+def test_cancel_skips_items_not_started(tmp_path):
+    store = Store(tmp_path)
+    items = Sweep("a {thing}", {"thing": [f"t{i}" for i in range(6)]}).expand()
+    cancel = threading.Event()
+
+    def on_event(i, ev):
+        if isinstance(ev, Saved):
+            cancel.set()
+
+    results = run_sweep(items, fake_events, store, backend="fake", workers=1, on_event=on_event, cancel=cancel)
+    assert results[0].status == "ok"
+    assert all(isinstance(r.errors[0], SweepCancelled) for r in results[1:])
+    assert store.count_images() == 1
+
+
+def test_empty_sweep_runs_nothing(tmp_path):
+    assert run_sweep([], fake_events, Store(tmp_path), backend="fake") == []
