@@ -9,6 +9,7 @@ import streamlit as st
 from imagelab.client import ImageLabError
 from imagelab.costs import format_dollars
 from imagelab.export import embed_metadata
+from imagelab.text import literal, shorten
 from imagelab.images import MIME_TYPES, preview_bytes
 from imagelab.store import ImageRecord
 
@@ -84,7 +85,7 @@ def show_run(result: Any, *, key: str, columns: int = 4) -> None:
             line.append(f"{cost.total_tokens:,} tokens · {format_dollars(cost.dollars)}")
         line.append(f"estimated {'≈ ' if est.approximate else ''}{format_dollars(est.dollars)}")
         st.markdown(" · ".join(line))
-        st.caption(result.prompt[:300] + ("…" if len(result.prompt) > 300 else ""))
+        st.caption(literal(shorten(result.prompt, 300)))
         for err in result.errors:
             show_error(err)
         if result.images:

@@ -43,6 +43,7 @@ __all__ = [
 
 # Generation can take over two minutes; a shorter timeout would throw away paid results.
 DEFAULT_TIMEOUT = 600.0
+MIN_TIMEOUT = 300.0
 DEFAULT_RETRIES = 2
 
 
@@ -60,7 +61,7 @@ class Connection:
 
 def make_client(conn: Connection) -> openai.OpenAI:
     return openai.OpenAI(api_key=conn.api_key, base_url=conn.base_url,
-                         timeout=max(conn.timeout, 300.0) if not conn.offline else conn.timeout,
+                         timeout=conn.timeout if conn.offline else max(conn.timeout, MIN_TIMEOUT),
                          max_retries=conn.max_retries)
 
 

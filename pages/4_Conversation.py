@@ -13,6 +13,7 @@ from imagelab.costs import estimate, format_dollars
 from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma
 from imagelab.specs import ACTIONS, MaskInput, TurnSpec
 from imagelab.store import content_hash
+from imagelab.text import literal, shorten
 
 st.set_page_config(page_title="Conversation · ImageLab", page_icon=":material/forum:", layout="wide")
 bar = sidebar.draw_sidebar()
@@ -88,7 +89,7 @@ branches = leaves(turns)
 with talk:
     if len(branches) > 1:
         tip = next((b for b in branches if b.id in {t.id for t in branch_path(turns, head_id)}), branches[-1])
-        labels = {b.id: f"Branch {i + 1}: {b.prompt[:40]}" for i, b in enumerate(branches)}
+        labels = {b.id: f"Branch {i + 1}: {literal(shorten(b.prompt, 40))}" for i, b in enumerate(branches)}
         choice = st.radio("Branch", list(labels), index=list(labels).index(tip.id), format_func=labels.get,
                           horizontal=True, key=f"conv_branch_{conv_id}_{len(branches)}")
         if choice != tip.id:
@@ -104,7 +105,7 @@ with talk:
             st.rerun()
     for number, turn in enumerate(path[hidden:], start=hidden + 1):
         with st.chat_message("user"):
-            st.markdown(f"**Turn {number}** · {turn.prompt}")
+            st.markdown(f"**Turn {number}** · {literal(turn.prompt)}")
             if turn.attachments:
                 cols = st.columns(min(len(turn.attachments), 6))
                 for i, digest in enumerate(turn.attachments[:6]):
@@ -113,14 +114,14 @@ with talk:
             if turn.note:
                 st.info(turn.note, icon=":material/history:")
             if turn.reply:
-                st.markdown(turn.reply)
+                st.markdown(literal(turn.reply))
             if turn.image_hash:
                 rec = store.image_by_hash(turn.image_hash)
                 results.show_image(rec, key=f"conv{turn.id}")
             if turn.error:
                 st.error(turn.error, icon=":material/error:")
             if turn.revised_prompt:
-                st.caption(f"Revised prompt: {turn.revised_prompt}")
+                st.caption(f"Revised prompt: {literal(turn.revised_prompt)}")
             cost = format_dollars(turn.actual_dollars) if turn.actual_dollars is not None else "no usage"
             tokens = (turn.usage or {}).get("total_tokens")
             st.caption(" · ".join(x for x in [f"{tokens:,} tokens" if tokens else "", cost,
@@ -177,7 +178,7 @@ if prompt:
         saved_turn = None
         with live.container():
             with st.chat_message("user"):
-                st.markdown(prompt)
+                st.markdown(literal(prompt))
             with st.chat_message("assistant"):
                 slot = st.empty()
                 slot.caption(f"Working with {spec.mainline} and {spec.model}…")

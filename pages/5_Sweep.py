@@ -11,6 +11,7 @@ from imagelab.client import Failed, PartialImage, generate
 from imagelab.costs import format_dollars
 from imagelab.runner import RunResult, Saved
 from imagelab.specs import GenerateSpec
+from imagelab.text import literal
 from imagelab.sweeps import Sweep, load_presets, run_sweep, template_variables
 
 st.set_page_config(page_title="Sweep · ImageLab", page_icon=":material/grid_view:", layout="wide")
@@ -149,7 +150,7 @@ with output:
         for i, (label, result) in enumerate(finished):
             with cols[i % 3]:
                 with st.container(border=True):
-                    st.caption(f"**{label}**")
+                    st.caption(f"**{literal(label)}**")
                     for err in result.errors:
                         results.show_error(err)
                     for rec in result.images:

@@ -9,6 +9,7 @@ from components import connection, options, results, sidebar, state
 from imagelab.costs import format_dollars
 from imagelab.export import export_zip, read_metadata, settings_from_metadata
 from imagelab.store import ImageRecord
+from imagelab.text import literal, shorten
 
 st.set_page_config(page_title="Gallery · ImageLab", page_icon=":material/photo_library:", layout="wide")
 bar = sidebar.draw_sidebar()
@@ -60,9 +61,9 @@ def show_detail(rec: ImageRecord) -> None:
         with left:
             results.show_image(rec, key="detail")
         with right:
-            st.markdown(f"**Prompt**  \n{rec.prompt}")
+            st.markdown(f"**Prompt**  \n{literal(rec.prompt)}")
             if rec.revised_prompt:
-                st.caption(f"Revised prompt: {rec.revised_prompt}")
+                st.caption(f"Revised prompt: {literal(rec.revised_prompt)}")
             est = run.estimate or {}
             usage = run.usage or {}
             st.markdown(
@@ -226,7 +227,7 @@ else:
                 st.image(results.preview(rec.hash, rec.format), width="stretch")
                 cost = format_dollars(rec.actual_dollars) if rec.actual_dollars is not None else "no usage"
                 st.caption(f"**{rec.model}** · {PAGE_NAMES.get(rec.page, rec.page)} · {cost}")
-                st.caption(rec.prompt[:120] + ("…" if len(rec.prompt) > 120 else ""))
+                st.caption(literal(shorten(rec.prompt, 120)))
                 c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="center")
                 c1.checkbox("Select", value=rec.id in selection, key=f"gallery_sel_{rec.id}",
                             on_change=toggle, args=(rec.id,))

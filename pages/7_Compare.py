@@ -5,6 +5,7 @@ import streamlit as st
 from components import connection, results, sidebar, state
 from imagelab.compare import before_after, settings_table
 from imagelab.costs import format_dollars
+from imagelab.text import literal, shorten
 
 st.set_page_config(page_title="Compare · ImageLab", page_icon=":material/compare:", layout="wide")
 bar = sidebar.draw_sidebar()
@@ -44,7 +45,7 @@ lines = [header, "|" + " --- |" * (len(records) + 1)]
 for name, row, diff in zip(names, values, differs):
     if only_diff and not diff:
         continue
-    cells = [v[:80].replace("|", "\\|").replace("\n", " ") for v in row]
+    cells = [literal(shorten(v, 80)).replace("  \n", " ") for v in row]
     if diff:
         lines.append(f"| **:orange[{name}]** | " + " | ".join(f":orange[{c}]" for c in cells) + " |")
     else:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from imagelab.offline import start_server
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -20,3 +22,18 @@ def data_dir(tmp_path, monkeypatch):
     path = tmp_path / "data"
     monkeypatch.setenv("IMAGELAB_DATA_DIR", str(path))
     return path
+
+
+@pytest.fixture
+def compatible_server():
+    """Another OpenAI-compatible server, reached through a custom base URL; faults set per test."""
+    servers = []
+
+    def start(faults=None):
+        srv = start_server(faults=faults)
+        servers.append(srv)
+        return srv
+
+    yield start
+    for srv in servers:
+        srv.stop()

@@ -1,9 +1,7 @@
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from imagelab.offline import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -14,18 +12,3 @@ def open_page(path: str = "pages/1_Generate.py", timeout: float = 60) -> AppTest
     if path != "app.py":
         at.switch_page(path)
     return at
-
-
-@pytest.fixture
-def compatible_server():
-    """Another OpenAI-compatible server, reached through a custom base URL; faults set per test."""
-    servers = []
-
-    def start(faults=None):
-        srv = start_server(faults=faults)
-        servers.append(srv)
-        return srv
-
-    yield start
-    for srv in servers:
-        srv.stop()

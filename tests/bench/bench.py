@@ -147,6 +147,140 @@ def bench_conversation_rerun(store: Store) -> None:
     report("Conversation page rerun, 30-turn conversation (median)", statistics.median(times), "ms", "≤ 300 ms")
 
 
+def bench_gallery(tmp: str) -> None:
+    """The Gallery's first and next page with 10,000 images in the store."""
+    import io as _io
+
+    from PIL import Image
+    from streamlit.testing.v1 import AppTest
+
+    from components import state
+
+    store = Store(tmp)
+    started = time.perf_counter()
+    base = Image.new("RGB", (64, 64), (90, 120, 200))
+    with store._db() as db:  # bulk rows in one transaction; files written as the app writes them
+        db.execute("BEGIN")
+        for i in range(10_000):
+            buf = _io.BytesIO()
+            base.putpixel((i % 64, (i // 64) % 64), (i % 255, 0, 0))
+            base.save(buf, "PNG", compress_level=1)
+            data = buf.getvalue()
+            digest = store.write_bytes(data, "png")
+            cur = db.execute("INSERT INTO runs(page, model, prompt, params, status, est_dollars, actual_dollars,"
+                             " started_at, finished_at) VALUES ('generate', ?, ?, '{}', 'ok', 0.01, 0.01, ?, ?)",
+                             ("gpt-image-2" if i % 3 else "gpt-image-1.5", f"picture number {i}", 1.7e9 + i,
+                              1.7e9 + i))
+            db.execute("INSERT INTO images(run_id, idx, hash, format, width, height, bytes, created_at)"
+                       " VALUES (?, 0, ?, 'png', 64, 64, ?, ?)", (cur.lastrowid, digest, len(data), 1.7e9 + i))
+        db.execute("COMMIT")
+    print(f"  (filled the store with 10,000 images in {time.perf_counter() - started:.1f} s)", flush=True)
+    os.environ["IMAGELAB_DATA_DIR"] = tmp
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/6_Gallery.py")
+    t = time.perf_counter()
+    at.run()
+    first = (time.perf_counter() - t) * 1000
+    assert not at.exception, at.exception
+    t = time.perf_counter()
+    at.number_input(key=state.GALLERY_PAGE).set_value(2).run()
+    nxt = (time.perf_counter() - t) * 1000
+    report("Gallery first page, 10,000 images in the store", first, "ms", "≤ 1000 ms")
+    report("Gallery next page, 10,000 images in the store", nxt, "ms", "≤ 300 ms")
+
+
+def bench_sweep() -> None:
+    """8 requests with 2 s of injected latency: one alone, then all 8 in a pool of 8."""
+    import openai
+
+    from imagelab.offline import start_server
+    from tests.bench.bench_sweep import timed_sweep
+
+    srv = start_server()
+    try:
+        client = openai.OpenAI(api_key="sk-offline", base_url=srv.base_url, max_retries=0, timeout=60,
+                               default_headers={"x-imagelab-fault": "latency:2"})
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(tmp)
+            single = timed_sweep(client, store, 1, 1, "single")
+            pooled = timed_sweep(client, store, 8, 8, "pooled")
+    finally:
+        srv.stop()
+    report("sweep of 8, 2 s latency, pool of 8: wall / single request", pooled / single, "×", "≤ 1.5")
+
+
+def bench_load(sessions: int = 20, runs_each: int = 3) -> None:
+    """Twenty sessions generating at once against one offline backend and one store."""
+    import threading
+
+    import openai
+
+    from imagelab.client import generate
+    from imagelab.offline import start_server
+    from imagelab.runner import RunResult, Saved, execute
+
+    srv = start_server()
+    overheads: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(tmp)
+
+        def session(n: int) -> None:
+            client = openai.OpenAI(api_key="sk-offline", base_url=srv.base_url, max_retries=0, timeout=120)
+            for k in range(runs_each):
+                spec = GenerateSpec(prompt=f"session {n} picture {k}, a teal harbour", size="1024x1024",
+                                    quality="low", n=2)
+                arrived = None
+                try:
+                    for ev in execute(lambda: _timed(generate(client, spec)), spec, store, page="generate",
+                                      backend="load"):
+                        if isinstance(ev, tuple):
+                            arrived = ev[1]
+                        elif isinstance(ev, Saved) and arrived is not None:
+                            with lock:
+                                overheads.append((time.perf_counter() - arrived) * 1000)
+                        elif isinstance(ev, RunResult) and ev.status != "ok":
+                            errors.append(ev.errors[0].sentence)
+                except Exception as exc:  # the figure is whether anything breaks
+                    errors.append(repr(exc))
+            client.close()
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=session, args=(n,)) for n in range(sessions)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - started
+        srv.stop()
+        rows = store.runs(1000)
+        files = {p.stem for p in store.images_dir.rglob("*.*")}
+        hashes = {r.hash for r in store.recent_images(10_000)}
+        consistent = (len(rows) == sessions * runs_each and all(r.status == "ok" for r in rows)
+                      and files == hashes and store.count_images() == sessions * runs_each * 2)
+    overheads.sort()
+    p50 = overheads[len(overheads) // 2] if overheads else float("nan")
+    p95 = overheads[int(len(overheads) * 0.95) - 1] if overheads else float("nan")
+    print(f"  load: {sessions} sessions × {runs_each} runs × 2 images in {wall:.1f} s; errors: {len(errors)}; "
+          f"store consistent (rows, files, no orphans): {consistent}", flush=True)
+    if errors:
+        print("  first error:", errors[0])
+    report("load, 20 sessions: app-side overhead per image (p50)", p50, "ms", "—")
+    report("load, 20 sessions: app-side overhead per image (p95)", p95, "ms", "—")
+
+
+def _timed(events):
+    """Mark when each final image arrived from the SDK, so the overhead after it can be measured."""
+    from imagelab.client import FinalImage
+
+    for ev in events:
+        if isinstance(ev, FinalImage):
+            yield ("arrived", time.perf_counter())
+        yield ev
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["IMAGELAB_DATA_DIR"] = tmp
@@ -157,6 +291,10 @@ def main() -> None:
         bench_mask()
         bench_sixteen_inputs(store)
         bench_conversation_rerun(store)
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_gallery(tmp)
+    bench_sweep()
+    bench_load()
     print()
     print("| figure | value | target |")
     print("| --- | --- | --- |")

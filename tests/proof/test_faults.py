@@ -1,0 +1,199 @@
+"""Every fault the API can throw, through the real app (AppTest) against a compatible server that injects it.
+
+For each: the sentence the user reads, the prompt and inputs still there, nothing half-written
+in the store, and images already returned in the same run kept.
+"""
+
+import io
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import components.mask_canvas as mask_canvas
+from components import state
+from imagelab.offline.render import render
+from imagelab.store import Store
+from tests.app.conftest import open_page
+
+PROMPT = "A quiet harbour at dawn with two red boats"
+
+
+def consistent(store: Store) -> None:
+    """No run left half-written, every image row has its file, no file without a row or input."""
+    runs = store.runs(500)
+    assert all(r.status in ("ok", "partial", "failed") and r.finished_at for r in runs)
+    hashes = {r.hash for r in store.recent_images(10_000)}
+    for digest in hashes:
+        assert store.path_for(digest, store.format_of(digest)).exists()
+    files = {p.stem for p in store.images_dir.rglob("*.*")}
+    with store._db() as db:
+        inputs = {r[0] for r in db.execute("SELECT hash FROM inputs")}
+    assert files <= hashes | inputs
+    assert not list(store.images_dir.rglob(".tmp-*"))
+
+
+def generate_with(monkeypatch, compatible_server, faults, *, n=1, partials=0, timeout=None):
+    srv = compatible_server(faults=faults)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
+    at = open_page().run()
+    if timeout:
+        # the app never waits less than 300 s on a real API; the test lowers that floor to keep it short
+        monkeypatch.setattr("imagelab.client.MIN_TIMEOUT", timeout)
+        monkeypatch.setattr("components.connection.current_connection", _short(timeout))
+    at.text_area(key=state.GEN_PROMPT).input(PROMPT).run()
+    at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
+    at.number_input(key=f"{state.GEN_OPTS}_n").set_value(n).run()
+    at.number_input(key=f"{state.GEN_OPTS}_partials").set_value(partials).run()
+    started = time.perf_counter()
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception, at.exception
+    return at, time.perf_counter() - started
+
+
+def _short(seconds):
+    from components import connection
+    from imagelab.client import Connection
+
+    real = connection.current_connection
+
+    def conn():
+        c = real()
+        return Connection(c.base_url, c.api_key, label=c.label, timeout=seconds, max_retries=0)
+
+    return conn
+
+
+@pytest.mark.parametrize("faults,words", [
+    ("429", "Too many requests for now; wait 1 s"),
+    ("500", "had a problem on its side"),
+    ("403", "must be verified"),
+    ("401", "API key was refused"),
+])
+def test_status_faults(data_dir, monkeypatch, compatible_server, faults, words):
+    at, _ = generate_with(monkeypatch, compatible_server, faults)
+    errors = [e.value for e in at.error]
+    assert any(words in e for e in errors), errors
+    assert any("request id req_" in c.value for c in at.caption)  # the API's own id beneath the sentence
+    assert at.text_area(key=state.GEN_PROMPT).value == PROMPT
+    store = Store(data_dir)
+    assert store.runs()[0].status == "failed" and store.count_images() == 0
+    consistent(store)
+
+
+@pytest.mark.parametrize("prompt,stage_words", [
+    ("a forbidden harbour", "before making anything"),
+    ("a forbidden-output harbour", "withheld the finished image"),
+])
+def test_moderation_at_each_stage(data_dir, monkeypatch, compatible_server, prompt, stage_words):
+    global PROMPT
+    saved, PROMPT = PROMPT, prompt
+    try:
+        at, _ = generate_with(monkeypatch, compatible_server, None)
+    finally:
+        PROMPT = saved
+    assert any(stage_words in e.value for e in at.error), [e.value for e in at.error]
+    assert at.text_area(key=state.GEN_PROMPT).value == prompt
+    consistent(Store(data_dir))
+
+
+def test_timeout(data_dir, monkeypatch, compatible_server):
+    at, took = generate_with(monkeypatch, compatible_server, "latency:5", timeout=1)
+    assert any("did not answer in time" in e.value for e in at.error), [e.value for e in at.error]
+    assert took < 5  # the page gave up on time, it did not hang
+    assert at.text_area(key=state.GEN_PROMPT).value == PROMPT
+    consistent(Store(data_dir))
+
+
+def test_stream_cut_after_a_partial_image(data_dir, monkeypatch, compatible_server):
+    at, _ = generate_with(monkeypatch, compatible_server, "cut-stream", partials=2)
+    assert any("stream ended" in e.value for e in at.error), [e.value for e in at.error]
+    store = Store(data_dir)
+    assert store.count_images() == 0 and store.runs()[0].status == "failed"
+    consistent(store)
+
+
+def test_images_already_returned_are_kept(data_dir, monkeypatch, compatible_server):
+    at, _ = generate_with(monkeypatch, compatible_server, "cut-after:2", n=3, partials=1)
+    store = Store(data_dir)
+    run = store.runs()[0]
+    assert run.status == "partial" and store.count_images() == 2
+    assert any("2 of 3" in e.value for e in at.error)
+    assert len(at.get("image")) >= 2  # the two finished pictures are on the page
+    consistent(store)
+
+
+def test_unreachable_base_url(data_dir, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    at = open_page().run()
+    at.text_area(key=state.GEN_PROMPT).input(PROMPT).run()
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert any("Could not reach" in e.value for e in at.error)
+    assert at.text_area(key=state.GEN_PROMPT).value == PROMPT
+    consistent(Store(data_dir))
+
+
+def test_mask_and_image_survive_a_fault_on_the_mask_page(data_dir, monkeypatch, compatible_server):
+    srv = compatible_server(faults="500")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
+
+    def painted(**kw):
+        strokes = np.zeros((kw["height"], kw["width"], 4), np.uint8)
+        strokes[:50, :50] = (*mask_canvas.PAINT_RGB, 153)
+        return SimpleNamespace(image_data=strokes)
+
+    monkeypatch.setattr(mask_canvas, "draw_canvas", painted)
+    store = Store(data_dir)
+    run = store.start_run("generate", "gpt-image-2", "a field", {})
+    rec = store.add_image(run, 0, render("a field", 1024, 1024, quality="low"), "png", 1024, 1024)
+    store.finish_run(run, "ok")
+    at = open_page("pages/3_Mask_edit.py")
+    at.session_state[state.handoff_key(state.MASK)] = [rec.hash]
+    at.run()
+    at.text_area(key=state.MASK_PROMPT).input("the field with a kite").run()
+    at.button(key=state.MASK_BUTTON).click().run()
+    assert any("problem on its side" in e.value for e in at.error)
+    assert at.text_area(key=state.MASK_PROMPT).value == "the field with a kite"
+    assert [i.hash for i in at.session_state[f"{state.MASK}_images"]] == [rec.hash]
+    assert any("Mask preview" in (getattr(i, "caption", None) or "") for i in at.get("image")) or \
+        any("of the picture to edit" in c.value for c in at.sidebar.caption)
+    consistent(store)
+
+
+def test_references_survive_a_fault_on_the_reference_page(data_dir, monkeypatch, compatible_server):
+    srv = compatible_server(faults="429")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
+    store = Store(data_dir)
+    hashes = []
+    for prompt in ("a red cup", "a blue plate"):
+        run = store.start_run("generate", "gpt-image-2", prompt, {})
+        hashes.append(store.add_image(run, 0, render(prompt, 512, 512, quality="low"), "png", 512, 512).hash)
+        store.finish_run(run, "ok")
+    at = open_page("pages/2_Reference_edit.py")
+    at.session_state[state.handoff_key(state.REF)] = hashes
+    at.run()
+    at.text_area(key=state.REF_PROMPT).input("the cup on the plate").run()
+    at.button(key=state.REF_BUTTON).click().run()
+    assert any("Too many requests" in e.value for e in at.error)
+    assert [i.hash for i in at.session_state[f"{state.REF}_images"]] == hashes
+    assert at.text_area(key=state.REF_PROMPT).value == "the cup on the plate"
+    consistent(store)
+
+
+def test_prompt_with_html_shows_literally(data_dir):
+    at = open_page().run()
+    typed = "<script>alert('x')</script> <b>bold</b> **stars** :red[colour]"
+    at.text_area(key=state.GEN_PROMPT).input(typed).run()
+    at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception
+    from imagelab.text import literal
+
+    assert any(c.value == literal(typed) for c in at.caption)
+    assert Store(data_dir).runs()[0].prompt == typed
