@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,32 +28,43 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("e2e-data")
+@contextmanager
+def launch_app(data: Path, env_extra: dict[str, str] | None = None, args: list[str] | None = None):
+    """``streamlit run app.py`` on a free port with its own data directory; yields where it is."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env["IMAGELAB_DATA_DIR"] = str(data)
-    log = open(data / "streamlit.log", "wb")
+    env.update(env_extra or {})
+    data.mkdir(parents=True, exist_ok=True)
+    log_path = data / "streamlit.log"
+    log = open(log_path, "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+         *(args or [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start: " + (data / "streamlit.log").read_text())
-    yield {"url": url, "data_dir": data, "log": data / "streamlit.log"}
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("streamlit did not start: " + log_path.read_text())
+        yield {"url": url, "data_dir": data, "log": log_path}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    with launch_app(tmp_path_factory.mktemp("e2e-data")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
