@@ -21,13 +21,25 @@ elif conn.offline:
 else:
     st.success(f"Connected to **{conn.label}**.", icon=":material/cloud_done:")
 
-c1, c2 = st.columns(2)
-with c1:
-    st.page_link("pages/1_Generate.py", label="Generate", icon=":material/auto_awesome:")
-    st.caption("Text to image, with every option the model accepts and streamed previews.")
-with c2:
-    st.page_link("pages/6_Gallery.py", label="Gallery", icon=":material/photo_library:")
-    st.caption("Everything you have made, with its parameters, usage and cost.")
+PLACES = [
+    ("pages/1_Generate.py", "Generate", ":material/auto_awesome:",
+     "Text to image, with every option the model accepts and streamed previews."),
+    ("pages/2_Reference_edit.py", "Reference edit", ":material/collections:",
+     "A new picture from up to 16 reference images."),
+    ("pages/3_Mask_edit.py", "Mask edit", ":material/brush:",
+     "Paint over what should change; the rest stays pixel for pixel."),
+    ("pages/4_Conversation.py", "Conversation", ":material/forum:",
+     "Talk a picture into shape, turn by turn, and branch from any turn."),
+    ("pages/5_Sweep.py", "Sweep", ":material/grid_view:",
+     "One template over lists of values and options, priced before it runs."),
+    ("pages/6_Gallery.py", "Gallery", ":material/photo_library:",
+     "Everything made, with its parameters, usage, cost and lineage; export and present."),
+]
+cols = st.columns(3)
+for i, (path, label, icon, text) in enumerate(PLACES):
+    with cols[i % 3].container(border=True):
+        st.page_link(path, label=label, icon=icon)
+        st.caption(text)
 
 store = connection.get_store()
 st.caption(f"History is kept in `{store.root}`.")

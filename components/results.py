@@ -111,3 +111,17 @@ def show_runs(runs: list[Any], *, key: str, shown_key: str, columns: int = 2) ->
         if st.button(f"Show {min(hidden, RUNS_PER_PAGE)} more", key=f"btn_{key}_more", icon=":material/expand_more:"):
             st.session_state[shown_key] = shown + RUNS_PER_PAGE
             st.rerun()
+
+
+def show_history(results_key: str, *, key: str, shown_key: str, empty_text: str, icon: str, running: bool) -> None:
+    """A page's results column: its runs newest first, or a line saying what will appear there."""
+    history = st.session_state.get(results_key, [])
+    if history:
+        show_runs(history, key=key, shown_key=shown_key)
+    elif not running:
+        st.info(empty_text, icon=icon)
+
+
+def show_problems(problems: list[Any]) -> None:
+    for p in problems:
+        st.warning(p.message, icon=":material/tune:")

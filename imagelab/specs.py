@@ -267,8 +267,23 @@ class MaskInput:
                 "edit_fraction": round(self.edit_fraction, 4)}
 
 
+class _TakesInputImages:
+    """What edits and conversation turns share: input images, read at some fidelity."""
+
+    images: tuple[InputImage, ...]
+    input_fidelity: str | None
+    info: ModelInfo | None
+
+    def input_sizes(self) -> list[tuple[int, int]]:
+        return [(img.width, img.height) for img in self.images]
+
+    @property
+    def reads_high_fidelity(self) -> bool:
+        return reads_high_fidelity(self.info, self.input_fidelity)
+
+
 @dataclass(frozen=True)
-class EditSpec(OutputOptions):
+class EditSpec(_TakesInputImages, OutputOptions):
     """Images (and a mask or markup) to a new image: ``images.edit``."""
 
     prompt: str = ""
@@ -280,13 +295,6 @@ class EditSpec(OutputOptions):
     @property
     def page(self) -> str:
         return "mask_edit" if self.mask is not None or self.markup is not None else "reference_edit"
-
-    def input_sizes(self) -> list[tuple[int, int]]:
-        return [(img.width, img.height) for img in self.images]
-
-    @property
-    def reads_high_fidelity(self) -> bool:
-        return reads_high_fidelity(self.info, self.input_fidelity)
 
     def problems(self) -> list[Problem]:
         out = prompt_problems(self.prompt) + self.option_problems()
@@ -348,7 +356,7 @@ ACTIONS = ("auto", "generate", "edit")
 
 
 @dataclass(frozen=True)
-class TurnSpec(OutputOptions):
+class TurnSpec(_TakesInputImages, OutputOptions):
     """One turn of a conversation: ``responses.create`` with the ``image_generation`` tool.
 
     ``model`` (from OutputOptions) is the tool's image model; ``mainline`` is the model that talks.
@@ -365,13 +373,6 @@ class TurnSpec(OutputOptions):
     attach_as: str = "data_url"  # or "file": uploaded through the Files API, sent by file_id
 
     page = "conversation"
-
-    def input_sizes(self) -> list[tuple[int, int]]:
-        return [(img.width, img.height) for img in self.images]
-
-    @property
-    def reads_high_fidelity(self) -> bool:
-        return reads_high_fidelity(self.info, self.input_fidelity)
 
     def problems(self) -> list[Problem]:
         out = prompt_problems(self.prompt) + self.option_problems()

@@ -31,8 +31,7 @@ bar.show_estimate(est, problems, what=f"{spec.n} × {spec.size} · {spec.quality
 # An empty prompt before anything is typed is not worth a warning; every other problem is.
 shown = [p for p in problems if not (p.param == "prompt" and not prompt)]
 with form:
-    for p in shown:
-        st.warning(p.message, icon=":material/tune:")
+    results.show_problems(shown)
     clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
                         width="stretch")
 with output:
@@ -41,11 +40,8 @@ with output:
 if clicked:
     run.check_and_run(spec, problems, generate, page="generate", est=est, live=live, results_key=state.GEN_RESULTS)
 
-history = st.session_state.get(state.GEN_RESULTS, [])
 with output:
-    if history:
-        results.show_runs(history, key="gen", shown_key=state.GEN_SHOWN)
-    elif not clicked:
-        st.info("Your pictures appear here, newest first, and are kept in the Gallery.", icon=":material/image:")
+    results.show_history(state.GEN_RESULTS, key="gen", shown_key=state.GEN_SHOWN, running=clicked,
+                         empty_text="Your pictures appear here, newest first, and are kept in the Gallery.", icon=":material/image:")
 
 bar.finish()

@@ -34,8 +34,7 @@ bar.show_estimate(est, problems, what=f"{len(images)} input(s) → {spec.n} × {
 
 shown = [p for p in problems if not (p.param in ("prompt", "image") and not prompt and not images)]
 with form:
-    for p in shown:
-        st.warning(p.message, icon=":material/tune:")
+    results.show_problems(shown)
     clicked = st.button("Make image", type="primary", key=state.REF_BUTTON, icon=":material/auto_awesome:",
                         width="stretch")
 with output:
@@ -45,12 +44,9 @@ if clicked:
     run.check_and_run(spec, problems, edit, page="reference_edit", est=est, live=live,
                       results_key=state.REF_RESULTS, parents=[img.hash for img in images], verb="Making")
 
-history = st.session_state.get(state.REF_RESULTS, [])
 with output:
-    if history:
-        results.show_runs(history, key="ref", shown_key=state.REF_SHOWN)
-    elif not clicked:
-        st.info("Add images and describe what to make of them. Results appear here and in the Gallery.",
-                icon=":material/image:")
+    results.show_history(state.REF_RESULTS, key="ref", shown_key=state.REF_SHOWN, running=clicked,
+                         empty_text="Add images and describe what to make of them. Results appear here and in the "
+                                    "Gallery.", icon=":material/image:")
 
 bar.finish()

@@ -93,8 +93,7 @@ with form:
                  "be repainted (tinted)", width="stretch")
 with output:
     shown = [p for p in problems if p.param not in ("prompt", "image", "mask") or prompt]
-    for p in shown:
-        st.warning(p.message, icon=":material/tune:")
+    results.show_problems(shown)
     clicked = st.button("Edit the painted part", type="primary", key=state.MASK_BUTTON, icon=":material/brush:",
                         width="stretch")
     live = st.empty()
@@ -105,11 +104,9 @@ if clicked:
     run.check_and_run(spec, problems, edit, page="mask_edit", est=est, live=live, results_key=state.MASK_RESULTS,
                       parents=[image.hash] if image else None, verb="Editing")
 
-history = st.session_state.get(state.MASK_RESULTS, [])
 with output:
-    if history:
-        results.show_runs(history, key="mask", shown_key=state.MASK_SHOWN)
-    elif not clicked:
-        st.info("Pick a picture, paint over what should change and describe the result.", icon=":material/brush:")
+    results.show_history(state.MASK_RESULTS, key="mask", shown_key=state.MASK_SHOWN, running=clicked,
+                         empty_text="Pick a picture, paint over what should change and describe the result.",
+                         icon=":material/brush:")
 
 bar.finish()
