@@ -48,6 +48,7 @@ class ModelInfo:
     token_table: str | None
     note: str = ""
     snapshot_of: str | None = None
+    tokens_exact: bool = True  # False where the token table is borrowed from another model
 
     @property
     def retired(self) -> bool:
@@ -121,6 +122,7 @@ def _load(path: Path) -> Catalog:
             token_table=m["tokens"],
             note=m.get("note", ""),
             snapshot_of=m.get("snapshot_of"),
+            tokens_exact=bool(m.get("tokens_exact", True)),
         )
     return Catalog(raw=raw, models=models)
 

@@ -96,7 +96,7 @@ def output_tokens_per_image(model: str, quality: str, size: str) -> tuple[int, b
         tokens = round(tokens * (w * h) / base_area)
         exact = False
     info = model_info(model)
-    if info is not None and info.note and "approximate" in info.note:
+    if info is not None and not info.tokens_exact:
         exact = False
     return tokens, exact
 

@@ -455,15 +455,14 @@ class Store:
                 " FROM runs WHERE status != 'running' GROUP BY day, model ORDER BY day DESC, dollars DESC").fetchall()
         return [dict(r) for r in rows]
 
-    def _referenced(self, db: sqlite3.Connection, digest: str) -> bool:
-        checks = ["SELECT 1 FROM images WHERE hash=? LIMIT 1", "SELECT 1 FROM image_parents WHERE parent_hash=? LIMIT 1",
-                  "SELECT 1 FROM turns WHERE image_hash=? OR mask_hash=? LIMIT 1"]
-        for sql in checks:
-            params = (digest, digest) if sql.count("?") == 2 else (digest,)
-            if db.execute(sql, params).fetchone():
-                return True
-        return db.execute("SELECT 1 FROM turns WHERE attachments LIKE ? LIMIT 1", (f'%"{digest}"%',)).fetchone() \
-            is not None
+    @staticmethod
+    def _referenced(db: sqlite3.Connection, digest: str) -> bool:
+        """Whether a result, a lineage, a conversation turn or an upload still uses these bytes."""
+        return db.execute(
+            "SELECT EXISTS(SELECT 1 FROM images WHERE hash=:h) OR EXISTS(SELECT 1 FROM image_parents"
+            " WHERE parent_hash=:h) OR EXISTS(SELECT 1 FROM inputs WHERE hash=:h) OR EXISTS(SELECT 1 FROM turns"
+            " WHERE image_hash=:h OR mask_hash=:h OR attachments LIKE :quoted)",
+            {"h": digest, "quoted": f'%"{digest}"%'}).fetchone()[0] == 1
 
     def delete_image(self, image_id: int) -> bool:
         """Remove an image from the history; its file goes when nothing else refers to it.
@@ -478,8 +477,7 @@ class Store:
                 raise KeyError(image_id)
             db.execute("DELETE FROM image_parents WHERE image_id=?", (image_id,))
             db.execute("DELETE FROM images WHERE id=?", (image_id,))
-            keep = self._referenced(db, row["hash"]) or db.execute(
-                "SELECT 1 FROM inputs WHERE hash=?", (row["hash"],)).fetchone() is not None
+            keep = self._referenced(db, row["hash"])
             db.execute("COMMIT")
         if keep:
             return False
