@@ -58,6 +58,15 @@ def default_backend() -> str:
     return CUSTOM if configured_base_url() else OFFLINE
 
 
+def missing_setting(choice: str) -> str | None:
+    """What the chosen backend still needs before it can send, as a sentence; None when ready."""
+    if choice == OPENAI and not configured_key():
+        return "Enter an API key to use OpenAI, or switch to the offline backend."
+    if choice == CUSTOM and not configured_base_url():
+        return "Enter the base URL of an OpenAI-compatible server."
+    return None
+
+
 def current_connection() -> Connection:
     """The connection the sidebar has chosen for this session."""
     choice = st.session_state.get(state.BACKEND_CHOICE) or default_backend()

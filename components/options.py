@@ -12,6 +12,8 @@ import streamlit as st
 
 from imagelab.catalog import ModelInfo, catalog, image_models, model_info, parse_size
 
+from . import state
+
 CUSTOM_SIZE = "custom…"
 DEFAULT = "default"
 
@@ -204,3 +206,9 @@ def load_settings(params: dict[str, Any], *, model_key: str, prompt_key: str, op
         fid = params.get("input_fidelity")
         st.session_state[fidelity_key] = fid if fid in info.input_fidelity else DEFAULT
     return notes
+
+
+def show_load_notes() -> None:
+    """Say once, on the page that received them, which loaded settings were left out."""
+    for note in st.session_state.pop(state.LOAD_NOTES, None) or []:
+        st.warning(note, icon=":material/history:")

@@ -124,23 +124,17 @@ def _connection_panel() -> None:
 
 
 def _resolved(choice: str):
-    if choice == OPENAI and not connection.configured_key():
-        st.warning("Enter an API key to use OpenAI, or switch to the offline backend.", icon=":material/key:")
-        return None
-    if choice == CUSTOM and not connection.configured_base_url():
-        st.warning("Enter the base URL of an OpenAI-compatible server.", icon=":material/link:")
+    missing = connection.missing_setting(choice)
+    if missing:
+        st.warning(missing, icon=":material/key:" if choice == OPENAI else ":material/link:")
         return None
     return connection.current_connection()
 
 
 def ready() -> bool:
     """Whether the chosen backend has what it needs to send a request."""
-    choice = st.session_state.get(state.BACKEND_CHOICE) or connection.default_backend()
-    if choice == OPENAI:
-        return bool(connection.configured_key())
-    if choice == CUSTOM:
-        return bool(connection.configured_base_url())
-    return True
+    return connection.missing_setting(st.session_state.get(state.BACKEND_CHOICE) or connection.default_backend()) \
+        is None
 
 
 def draw_sidebar() -> Sidebar:

@@ -13,8 +13,7 @@ bar = sidebar.draw_sidebar()
 st.title("Generate")
 st.caption("Describe a picture; ImageLab sends it with exactly the options the chosen model accepts.")
 
-for note in st.session_state.pop(state.LOAD_NOTES, None) or []:
-    st.warning(note, icon=":material/history:")
+options.show_load_notes()
 
 form, output = st.columns([5, 6], gap="large")
 with form:

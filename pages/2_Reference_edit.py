@@ -15,8 +15,7 @@ st.caption("Combine up to 16 pictures into a new one: a product on a new backdro
            "a gift basket of the items shown.")
 
 store = connection.get_store()
-for note in st.session_state.pop(state.LOAD_NOTES, None) or []:
-    st.warning(note, icon=":material/history:")
+options.show_load_notes()
 form, output = st.columns([5, 6], gap="large")
 with form:
     info = options.model_picker(state.REF_MODEL)
