@@ -79,4 +79,5 @@ def test_reference_edit_from_history(app_server, page):
     assert runs[0].status == "ok" and len(runs[0].params["images"]) == 2
     wait_idle(page)
     page.wait_for_selector('.stDownloadButton', timeout=30_000)
+    page.locator("h1").first.scroll_into_view_if_needed()  # the page as it opens: title, inputs and result
     screenshot(page, "reference_edit")
