@@ -9,6 +9,7 @@ import streamlit as st
 import openai
 
 from imagelab.client import Connection, make_client
+from imagelab.jobs import RunEngine
 from imagelab.offline import OfflineServer, start_server
 from imagelab.store import Store, default_data_dir
 
@@ -33,6 +34,19 @@ def _store(path: str) -> Store:
 def get_store() -> Store:
     """The history store for IMAGELAB_DATA_DIR; thread-safe, shared by all sessions."""
     return _store(str(default_data_dir()))
+
+
+@st.cache_resource
+def _engine(path: str) -> RunEngine:
+    return RunEngine(_store(path))
+
+
+def get_engine() -> RunEngine:
+    """The process-wide run engine for IMAGELAB_DATA_DIR: every request runs there, outliving the page.
+
+    Creating it marks runs a previous process left unfinished as interrupted.
+    """
+    return _engine(str(default_data_dir()))
 
 
 def _secret(name: str) -> str | None:

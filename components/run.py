@@ -1,59 +1,42 @@
-"""Running a spec from a page: live previews while it streams, then the saved result."""
+"""Sending a spec from a page, and showing a page's runs: live while they run, saved once done.
+
+A click *submits* the spec to the run engine and returns at once: the request is sent by the
+engine's workers whatever the person does next (types, clicks, changes page, closes the tab).
+The page's results column shows the runs from the store, newest first; the ones still running
+are drawn by a fragment that polls the engine only while one is active, so an idle page costs
+nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
-from imagelab.client import Failed, PartialImage, make_client
-from imagelab.costs import Estimate
-from imagelab.runner import RunResult, Saved, execute
+from imagelab.costs import Estimate, format_dollars
+from imagelab.jobs import STATUS_WORDS, EventCall, JobRequest, JobState
+from imagelab.store import ImageRecord, RunRecord
+from imagelab.text import literal, shorten
 
-from . import connection, results, sidebar
+from . import connection, results, sidebar, state
 
-_STATE = {"ok": "complete", "partial": "error", "failed": "error"}
+# How often a page with a running job redraws it: short enough that a saved image shows at once.
+POLL_SECONDS = 0.1
+RUNS_PER_PAGE = 8
+_VERBS = {"generate": "Generating", "reference_edit": "Making", "mask_edit": "Editing", "sweep": "Generating",
+          "conversation": "Answering"}
 
 
-def run_request(spec: Any, call: Callable[[Any, Any], Iterator[Any]], *, page: str, est: Estimate, live: Any,
-                parents: list[str] | None = None, verb: str = "Generating") -> RunResult | None:
-    """Send ``spec`` with ``call(client, spec)``; show partial images in ``live`` as they arrive.
+def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: Estimate | None, live: Any,
+           parents: list[str] | None = None, group: str | None = None, label: str | None = None,
+           on_queued: Callable[[int], None] | None = None,
+           on_finish: Callable[[JobState], None] | None = None) -> int | None:
+    """The primary button's action: refuse with sentences, or hand the spec to the run engine.
 
-    Every image is saved before it is shown; the finished run is recorded for the sidebar.
+    Returns the run id at once; the run goes on whatever happens to this page.
     """
-    conn = connection.current_connection()
-    client = connection.client_for(conn)
-    store = connection.get_store()
-    result: RunResult | None = None
-    with live.container():
-        with st.status(f"{verb} {spec.n} image(s) with {spec.model}…", expanded=True) as status:
-            cols = st.columns(min(spec.n, 2))
-            slots = [cols[i % len(cols)].empty() for i in range(spec.n)]
-            for ev in execute(lambda: call(client, spec), spec, store, page=page, backend=conn.label,
-                              parents=parents, est=est):
-                if isinstance(ev, PartialImage) and ev.image_index < len(slots):
-                    slots[ev.image_index].image(ev.data, caption=f"Preview {ev.partial_index + 1}", width="stretch")
-                elif isinstance(ev, Saved) and ev.record.index < len(slots):
-                    slots[ev.record.index].image(results.preview(ev.record.hash, ev.record.format),
-                                                 caption="Saved", width="stretch")
-                elif isinstance(ev, Failed):
-                    st.caption(ev.error.sentence)
-                elif isinstance(ev, RunResult):
-                    result = ev
-            if result is not None:
-                status.update(label=f"Run {result.status}: {len(result.images)} of {spec.n} image(s) saved",
-                              state=_STATE[result.status], expanded=False)
-    if result is not None:
-        sidebar.record_run(result)
-    live.empty()
-    return result
-
-
-def check_and_run(spec: Any, problems: list[Any], call: Callable[[Any, Any], Iterator[Any]], *, page: str,
-                  est: Estimate, live: Any, results_key: str, parents: list[str] | None = None,
-                  verb: str = "Generating") -> RunResult | None:
-    """The Generate/Edit button's action: refuse with sentences, or run and keep the result."""
     if problems:
         with live.container():
             for p in problems:
@@ -62,42 +45,232 @@ def check_and_run(spec: Any, problems: list[Any], call: Callable[[Any, Any], Ite
     if not sidebar.ready():
         live.error("Finish setting up the connection in the sidebar first.", icon=":material/link_off:")
         return None
-    result = run_request(spec, call, page=page, est=est, live=live, parents=parents, verb=verb)
-    if result is not None:
-        st.session_state.setdefault(results_key, []).insert(0, result)
-    return result
+    request = JobRequest(spec, call, connection.current_connection(), page, tuple(parents or ()), est, group, label,
+                         on_queued, on_finish)
+    run_id = connection.get_engine().submit(request)
+    st.session_state.setdefault(state.SESSION_RUN_IDS, []).append(run_id)
+    return run_id
+
+
+def new_group() -> str:
+    """An id for runs submitted together (a sweep's requests)."""
+    return uuid.uuid4().hex[:12]
+
+
+def cancel(run_id: int) -> None:
+    connection.get_engine().cancel(run_id)
+
+
+# --- showing runs ---------------------------------------------------------------------------------
+
+def show_job(job: JobState, *, key: str) -> None:
+    """A run still going: its previews as they stream in, the images already saved, a Cancel button."""
+    with st.container(border=True):
+        verb = _VERBS.get(job.page, "Running")
+        head, button = st.columns([5, 1], vertical_alignment="center")
+        head.markdown(f"**{verb} {job.requested} image(s) with {job.model}** · {STATUS_WORDS[job.status]} · "
+                      f"{job.elapsed:.0f} s")
+        button.button("Cancel", key=f"btn_{key}_cancel_{job.run_id}", on_click=cancel, args=(job.run_id,),
+                      icon=":material/stop_circle:", help="Stop this run; images already saved are kept.",
+                      width="stretch")
+        st.caption(literal(shorten(job.prompt, 200)))
+        saved = {rec.index: rec for rec in list(job.images)}
+        previews = dict(job.previews)
+        cols = st.columns(min(job.requested, 2))
+        for i in range(job.requested):
+            with cols[i % len(cols)]:
+                if i in saved:
+                    data = results.preview(saved[i].hash, saved[i].format)
+                    if data is not None:
+                        st.image(data, caption="Saved", width="stretch")
+                elif i in previews:
+                    st.image(previews[i][1], caption=f"Preview {previews[i][0] + 1}", width="stretch")
+                else:
+                    st.caption(f"Image {i + 1}: waiting…")
+        for err in list(job.errors):
+            results.show_error(err)
+
+
+def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns: int = 2) -> None:
+    """A finished run from the store: its prompt, images, errors, usage and cost."""
+    with st.container(border=True):
+        line = [f"**{run.model}**", f"{len(images)} of {run.requested or len(images)} image(s)"]
+        if run.finished_at:
+            line.append(f"{run.finished_at - run.started_at:.1f} s")
+        tokens = (run.usage or {}).get("total_tokens")
+        if run.actual_dollars is not None:
+            line.append(f"{tokens:,} tokens · {format_dollars(run.actual_dollars)}" if tokens else
+                        format_dollars(run.actual_dollars))
+        if run.est_dollars is not None:
+            approx = "≈ " if (run.estimate or {}).get("approximate") else ""
+            line.append(f"estimated {approx}{format_dollars(run.est_dollars)}")
+        if run.status != "ok":
+            line.append(STATUS_WORDS.get(run.status, run.status))
+        st.markdown(" · ".join(line))
+        st.caption(literal(shorten(run.prompt, 300)))
+        if run.error:
+            icon = ":material/block:" if run.status == "cancelled" else ":material/error:"
+            (st.warning if images else st.error)(literal(run.error), icon=icon)
+        if images:
+            cols = st.columns(min(columns, len(images)))
+            for i, rec in enumerate(images):
+                with cols[i % len(cols)]:
+                    results.show_image(rec, key=f"{key}.{run.id}")
+        if run.request_id:
+            st.caption(f"request id {literal(run.request_id)}")
+
+
+def _draw_active(page: str, key: str, polling: bool) -> None:
+    engine = connection.get_engine()
+    jobs = engine.active(page=page)
+    for job in reversed(jobs):
+        show_job(job, key=key)
+    if bool(jobs) != polling:
+        st.rerun()  # a job started or ended: redraw the whole page (and stop polling when none is left)
+
+
+def show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: str, columns: int = 2) -> None:
+    """A page's results column: its running jobs live, then its finished runs, newest first."""
+    engine = connection.get_engine()
+    store = connection.get_store()
+    polling = bool(engine.active(page=page))
+    st.fragment(_draw_active, run_every=POLL_SECONDS if polling else None)(page, key, polling)
+    shown = st.session_state.get(shown_key, RUNS_PER_PAGE)
+    runs = [r for r in store.runs(shown + len(engine.active(page=page)), page=page)
+            if not (r.active and engine.job(r.id) is not None)][:shown]
+    for run in runs:
+        show_record(run, store.images_of_run(run.id), key=key, columns=columns)
+    total = store.count_runs(page=page)
+    hidden = total - len(runs) - len(engine.active(page=page))
+    if hidden > 0:
+        st.caption(f"{hidden} older run(s) are hidden here; all of them are in the Gallery.")
+        if st.button(f"Show {min(hidden, RUNS_PER_PAGE)} more", key=f"btn_{key}_more", icon=":material/expand_more:"):
+            st.session_state[shown_key] = shown + RUNS_PER_PAGE
+            st.rerun()
+    if not runs and not polling:
+        st.info(empty_text, icon=icon)
 
 
 MASK_REQUEST = ("Make a black and white mask of {subject} in this picture: {subject} pure white, everything else "
                 "pure black, same framing, no grey, no other detail.")
 
 
-def ask_for_mask(image: Any, subject: str, model: str, *, live: Any) -> tuple[str, bytes] | None:
-    """Ask the model to draw ``subject`` in white on black and turn that into a mask of ``image``'s size.
+def ask_for_mask(image: Any, subject: str, model: str, *, live: Any) -> int | None:
+    """Ask the model to draw ``subject`` in white on black; returns the run id of that drawing.
 
-    The drawing is a paid request, so it is saved in the history like any other result.
+    The drawing is a paid request, so it runs on the engine and is saved like any other result;
+    ``mask_from_drawing`` turns it into a mask once it has arrived.
     """
     from imagelab.client import edit
     from imagelab.costs import estimate
-    from imagelab.masks import MaskError, mask_from_model_drawing
     from imagelab.specs import EditSpec
 
     spec = EditSpec(prompt=MASK_REQUEST.format(subject=subject.strip()), model=model, images=(image,),
                     quality="low", output_format="png")
-    problems = spec.problems()
-    if problems:
-        live.error(problems[0].message)
-        return None
-    result = run_request(spec, edit, page="mask_edit", est=estimate(spec), live=live, parents=[image.hash],
-                         verb="Drawing a mask:")
-    if result is None or not result.images:
-        with live.container():
-            for err in (result.errors if result else []):
-                results.show_error(err)
-        return None
-    drawing = connection.get_store().read_bytes(result.images[0].hash, result.images[0].format)
+    return submit(spec, spec.problems(), edit, page="mask_edit", est=estimate(spec), live=live,
+                  parents=[image.hash])
+
+
+def mask_from_drawing(run_id: int, image: Any) -> tuple[str | None, bytes | None, str | None]:
+    """(image hash, mask PNG, problem sentence) for a finished mask drawing; (None, None, None) while it runs."""
+    from imagelab.masks import MaskError, mask_from_model_drawing
+
+    engine = connection.get_engine()
+    job = engine.job(run_id)
+    if job is not None and job.active:
+        return None, None, None
+    store = connection.get_store()
+    images = store.images_of_run(run_id)
+    if not images:
+        run = store.run(run_id)
+        return image.hash, None, run.error or "The model drew no mask; try another subject."
+    drawing = store.read_bytes(images[0].hash, images[0].format)
     try:
-        return image.hash, mask_from_model_drawing(drawing, (image.width, image.height))
+        return image.hash, mask_from_model_drawing(drawing, (image.width, image.height)), None
     except MaskError as exc:
-        live.error(exc.sentence)
-        return None
+        return image.hash, None, exc.sentence
+
+
+def show_drawing_progress(run_id: int) -> None:
+    """While the model draws a mask: a line that updates itself, and a page rerun once it has arrived."""
+    st.fragment(wait_for_drawing, run_every=POLL_SECONDS * 5)(run_id)
+
+
+def wait_for_drawing(run_id: int) -> None:
+    """Shown while the model draws a mask; reruns the page once the drawing has arrived."""
+    job = connection.get_engine().job(run_id)
+    if job is None or not job.active:
+        st.rerun()
+    st.caption(f":material/hourglass_top: The model is drawing the mask… {job.elapsed:.0f} s")
+
+
+def _draw_turn(run_id: int) -> None:
+    job = connection.get_engine().job(run_id)
+    if job is None or not job.active:
+        st.rerun()
+    previews = dict(job.previews)
+    if job.images:
+        data = results.preview(job.images[0].hash, job.images[0].format)
+        if data is not None:
+            st.image(data, caption="Saved", width="stretch")
+    elif previews:
+        number, data = previews[max(previews)]
+        st.image(data, caption=f"Preview {number + 1}", width="stretch")
+    head, button = st.columns([5, 1], vertical_alignment="center")
+    head.caption(f":material/hourglass_top: {STATUS_WORDS[job.status].capitalize()} with {job.model} · "
+                 f"{job.elapsed:.0f} s")
+    button.button("Cancel", key=f"btn_turn_cancel_{run_id}", on_click=cancel, args=(run_id,),
+                  icon=":material/stop_circle:", help="Stop this turn.", width="stretch")
+
+
+def show_turn_progress(run_id: int) -> None:
+    """A conversation turn still running: its previews as they arrive; the page redraws when it ends."""
+    st.fragment(_draw_turn, run_every=POLL_SECONDS)(run_id)
+
+
+def _draw_sweep(group: str, polling: bool) -> None:
+    engine = connection.get_engine()
+    store = connection.get_store()
+    runs = sorted(store.runs(500, group_id=group), key=lambda r: r.id)
+    done = [r for r in runs if not r.active]
+    ok = sum(1 for r in done if r.status in ("ok", "partial"))
+    spent = sum(r.actual_dollars or 0 for r in done)
+    progress = f" · {len(done)} of {len(runs)} finished" if len(done) < len(runs) else ""
+    st.markdown(f"**Sweep** · {ok} of {len(runs)} request(s) made pictures{progress} · {format_dollars(spent)}")
+    if len(done) < len(runs):
+        st.progress(len(done) / max(len(runs), 1))
+        st.button("Cancel the rest", key=f"btn_sweep_cancel_{group}", icon=":material/stop_circle:",
+                  on_click=_cancel_group, args=(group,), help="Runs already finished, and their images, are kept.")
+    cols = st.columns(3)
+    for i, rec in enumerate(runs):
+        with cols[i % 3], st.container(border=True):
+            st.caption(f"**{literal(rec.label or rec.prompt)}** · {STATUS_WORDS.get(rec.status, rec.status)}")
+            job = engine.job(rec.id)
+            if job is not None and job.active:
+                if job.previews:
+                    number, data = job.previews[max(job.previews)]
+                    st.image(data, caption=f"Preview {number + 1}", width="stretch")
+                continue
+            for image in store.images_of_run(rec.id):
+                data = results.preview(image.hash, image.format)
+                if data is not None:
+                    st.image(data, width="stretch")
+            if rec.error:
+                st.error(literal(rec.error), icon=":material/error:")
+            if rec.actual_dollars is not None:
+                tokens = (rec.usage or {}).get("total_tokens", 0)
+                st.caption(f"{tokens:,} tokens · {format_dollars(rec.actual_dollars)}")
+    if bool(engine.active(group=group)) != polling:
+        st.rerun()
+
+
+def _cancel_group(group: str) -> None:
+    engine = connection.get_engine()
+    for job in engine.active(group=group):
+        engine.cancel(job.run_id)
+
+
+def show_sweep(group: str) -> None:
+    """A sweep's runs as cards, live while any of them runs."""
+    polling = bool(connection.get_engine().active(group=group))
+    st.fragment(_draw_sweep, run_every=POLL_SECONDS * 3 if polling else None)(group, polling)

@@ -7,26 +7,15 @@ from typing import Any
 
 import streamlit as st
 
-from imagelab.costs import ZERO_COST, Cost, Estimate, format_dollars
+from imagelab.costs import Estimate, format_dollars
+from imagelab.jobs import STATUS_WORDS
 from imagelab.specs import Problem
+from imagelab.text import literal, shorten
 
 from . import connection, state
-from .options import keep_widget_state
 from .connection import CUSTOM, OFFLINE, OPENAI
-
-
-# Streamlit's own page list would call the landing page "app"; this one names every page.
-PAGES = [
-    ("app.py", "Home", ":material/home:"),
-    ("pages/1_Generate.py", "Generate", ":material/auto_awesome:"),
-    ("pages/2_Reference_edit.py", "Reference edit", ":material/collections:"),
-    ("pages/3_Mask_edit.py", "Mask edit", ":material/brush:"),
-    ("pages/4_Conversation.py", "Conversation", ":material/forum:"),
-    ("pages/5_Sweep.py", "Sweep", ":material/grid_view:"),
-    ("pages/6_Gallery.py", "Gallery", ":material/photo_library:"),
-    ("pages/7_Compare.py", "Compare", ":material/compare:"),
-    ("pages/8_Present.py", "Present", ":material/slideshow:"),
-]
+from .options import keep_widget_state
+from .pages import PAGES, by_key
 
 
 # Less empty space above each page's title; the pages are tools, not articles.
@@ -58,42 +47,84 @@ class Sidebar:
                 st.caption(f":orange[{len(problems)} setting(s) to fix before sending.]")
 
     def finish(self) -> None:
-        """Fill the last-run and session panels (call at the end of the page, after any run)."""
+        """Fill the last-run and session panels from the history (call at the end of the page)."""
         with self.usage_slot.container():
-            last = st.session_state.get(state.LAST_RUN)
-            st.markdown("**Last run**")
-            if last is None:
-                st.caption("No run yet in this session.")
-            else:
-                est: Estimate = last.estimate
-                actual: Cost | None = last.cost
-                approx = "≈ " if est.approximate else ""
-                rows = ["| | tokens | cost |", "| --- | ---: | ---: |",
-                        f"| estimated | {approx}{est.total_tokens:,} | {approx}{format_dollars(est.dollars)} |"]
-                if actual is not None:
-                    rows.append(f"| actual | {actual.total_tokens:,} | {format_dollars(actual.dollars)} |")
-                else:
-                    rows.append("| actual | — | — |")
-                st.markdown("\n".join(rows))
-                detail = f"{last.model} · {len(last.images)} image(s) · {last.seconds:.1f} s"
-                if actual is not None:
-                    detail += (f" · text in {actual.text_tokens:,} · image in {actual.image_input_tokens:,}"
-                               f" · image out {actual.output_tokens:,}")
-                else:
-                    detail += " · the API reported no usage"
-                st.caption(detail)
-            total: Cost = st.session_state.get(state.SESSION_COST, ZERO_COST)
-            runs = st.session_state.get(state.SESSION_RUNS, 0)
-            st.markdown("**This session**")
-            st.caption(f"{runs} run(s) · {total.total_tokens:,} tokens · {format_dollars(total.dollars)}")
+            _usage_panels()
 
 
-def record_run(result: Any) -> None:
-    """Remember a finished run for the sidebar's last-run and session panels."""
-    st.session_state[state.LAST_RUN] = result
-    st.session_state[state.SESSION_RUNS] = st.session_state.get(state.SESSION_RUNS, 0) + 1
-    if result.cost is not None:
-        st.session_state[state.SESSION_COST] = st.session_state.get(state.SESSION_COST, ZERO_COST) + result.cost
+def _usage_panels() -> None:
+    ids = st.session_state.get(state.SESSION_RUN_IDS, [])
+    runs = connection.get_store().runs(len(ids), ids=ids) if ids else []
+    done = [r for r in runs if not r.active]
+    st.markdown("**Last run**")
+    if not done:
+        st.caption("No run has finished in this session yet.")
+    else:
+        last = done[0]
+        approx = "≈ " if (last.estimate or {}).get("approximate") else ""
+        est_tokens = (last.estimate or {}).get("total_tokens", 0)
+        rows = ["| | tokens | cost |", "| --- | ---: | ---: |",
+                f"| estimated | {approx}{est_tokens:,} | {approx}{format_dollars(last.est_dollars or 0)} |"]
+        usage = last.usage or {}
+        if last.actual_dollars is not None:
+            rows.append(f"| actual | {usage.get('total_tokens', 0):,} | {format_dollars(last.actual_dollars)} |")
+        else:
+            rows.append("| actual | — | — |")
+        st.markdown("\n".join(rows))
+        detail = f"{last.model} · {STATUS_WORDS.get(last.status, last.status)}"
+        if last.finished_at:
+            detail += f" · {last.finished_at - last.started_at:.1f} s"
+        if not usage:
+            detail += " · the API reported no usage"
+        st.caption(detail)
+    tokens = sum((r.usage or {}).get("total_tokens", 0) for r in done)
+    dollars = sum(r.actual_dollars or 0 for r in done)
+    st.markdown("**This session**")
+    st.caption(f"{len(done)} run(s) · {tokens:,} tokens · {format_dollars(dollars)}")
+
+
+def _draw_tray(polling: bool) -> None:
+    """Running and queued jobs of every page, with Cancel; this session's runs that finished elsewhere."""
+    engine = connection.get_engine()
+    jobs = engine.active()
+    if jobs:
+        running = sum(1 for j in jobs if j.status == "running")
+        st.markdown(f"**Runs** · {running} running · {len(jobs) - running} queued")
+        for job in jobs:
+            page = by_key(job.page)
+            line, stop = st.columns([4, 1], vertical_alignment="center")
+            line.caption(f"{page.name if page else job.page} · {literal(shorten(job.prompt, 40))} · "
+                         f"{STATUS_WORDS[job.status]} · {job.elapsed:.0f} s")
+            stop.button("", key=f"btn_tray_cancel_{job.run_id}", icon=":material/stop_circle:",
+                        on_click=connection.get_engine().cancel, args=(job.run_id,),
+                        help=f"Cancel this run (images already saved are kept)")
+    ids = st.session_state.get(state.SESSION_RUN_IDS, [])
+    seen = st.session_state.setdefault(state.TRAY_SEEN, set())
+    for job in [engine.job(i) for i in ids]:
+        if job is None or job.active or job.run_id in seen:
+            continue
+        page = by_key(job.page)
+        if page is None:
+            continue
+        st.page_link(page.path, label=f"{page.name}: {len(job.images)} of {job.requested} image(s) "
+                                      f"{STATUS_WORDS[job.status]}", icon=":material/done_all:")
+    if bool(jobs) != polling:
+        st.rerun()
+
+
+def mark_page_seen(page_key: str) -> None:
+    """A page that shows its own runs: its finished runs need no link in the tray."""
+    engine = connection.get_engine()
+    seen = st.session_state.setdefault(state.TRAY_SEEN, set())
+    for run_id in st.session_state.get(state.SESSION_RUN_IDS, []):
+        job = engine.job(run_id)
+        if job is not None and job.page == page_key and not job.active:
+            seen.add(run_id)
+
+
+def _tray() -> None:
+    polling = bool(connection.get_engine().active())
+    st.fragment(_draw_tray, run_every=1.0 if polling else None)(polling)
 
 
 def _connection_panel() -> None:
@@ -143,12 +174,13 @@ def draw_sidebar() -> Sidebar:
     st.html(PAGE_CSS)
     with st.sidebar:
         st.markdown("### :material/palette: ImageLab")
-        for path, label, icon in PAGES:
-            st.page_link(path, label=label, icon=icon)
+        for page in PAGES:
+            st.page_link(page.path, label=page.name, icon=page.icon)
         st.divider()
         _connection_panel()
         st.divider()
         estimate_slot = st.empty()
+        _tray()
         st.divider()
         usage_slot = st.empty()
     return Sidebar(estimate_slot, usage_slot)

@@ -14,15 +14,13 @@ TIMEOUT = "conn_timeout"
 CLIENT = "client_cached"              # (Connection, openai.OpenAI) for this session
 
 # usage shown in the sidebar
-LAST_RUN = "usage_last_run"          # RunResult of the most recent run on any page
-SESSION_COST = "usage_session_cost"  # Cost summed over this session's runs
-SESSION_RUNS = "usage_session_runs"  # number of runs this session
+SESSION_RUN_IDS = "usage_session_run_ids"  # ids of the runs this session submitted, oldest first
+TRAY_SEEN = "tray_seen"              # finished runs whose page the person has seen since
 
 # Generate page
 GEN_PROMPT = "gen_prompt"
 GEN_MODEL = "gen_model"
 GEN_OPTS = "gen_opt"                 # prefix for the output option widgets
-GEN_RESULTS = "gen_results"          # list of RunResult, newest first
 GEN_BUTTON = "btn_gen_run"
 GEN_SHOWN = "gen_shown"             # how many runs the results column shows
 
@@ -32,7 +30,6 @@ REF_PROMPT = "ref_prompt"
 REF_MODEL = "ref_model"
 REF_OPTS = "ref_opt"
 REF_FIDELITY = "ref_fidelity"
-REF_RESULTS = "ref_results"
 REF_SHOWN = "ref_shown"
 REF_BUTTON = "btn_ref_run"
 
@@ -42,7 +39,6 @@ MASK_PROMPT = "mask_prompt"
 MASK_MODEL = "mask_model"
 MASK_OPTS = "mask_opt"
 MASK_FIDELITY = "mask_fidelity"
-MASK_RESULTS = "mask_results"
 MASK_SHOWN = "mask_shown"
 MASK_BUTTON = "btn_mask_run"
 MASK_MODE = "mask_mode"              # paint a mask, upload one, ask the model, or markup
@@ -54,7 +50,8 @@ MASK_CANVAS_ROUND = "mask_canvas_round"
 MASK_UPLOAD = "upl_mask_bw"
 MASK_EDIT_COLOUR = "mask_edit_colour"
 MASK_SUBJECT = "mask_subject"
-MASK_DRAWN = "mask_drawn"            # the model-drawn mask, bytes, for the current image
+MASK_DRAWN = "mask_drawn"            # (image hash, mask PNG or None, problem or None) of the model-drawn mask
+MASK_DRAWING_RUN = "mask_drawing_run"  # run id of the drawing being made for the mask
 
 # Conversation page
 CONV = "conv"                        # prefix of the attachment picker's state (conv_images, …)
@@ -97,11 +94,10 @@ SWEEP_MODEL = "sweep_model"
 SWEEP_OPTS = "sweep_opt"
 SWEEP_AXIS = "sweep_axis"            # prefix: sweep_axis_quality, sweep_axis_size, sweep_axis_model
 SWEEP_VALUES = "sweep_values"        # prefix: sweep_values_<variable>
-SWEEP_WORKERS = "sweep_workers"
 SWEEP_THRESHOLD = "sweep_threshold"
 SWEEP_CONFIRM = "sweep_confirm"
 SWEEP_BUTTON = "btn_sweep_run"
-SWEEP_RESULTS = "sweep_results"      # list of (label, RunResult) of the last sweep
+SWEEP_GROUP = "sweep_group"          # the group id of the sweep the results column shows
 
 LOAD_NOTES = "load_notes"            # sentences about settings that could not be loaded
 

@@ -2,8 +2,8 @@
 
 A turn continues from a parent turn (or starts the conversation). Continuing from an earlier
 turn than the latest starts a branch; ``branch_path`` gives the turns a branch is made of.
-``run_turn`` sends one turn, saves its image and row, and falls back to resending the parent's
-picture as an input when the API no longer keeps the parent's response.
+``TurnJob`` sends one turn on the run engine, keeps its row, and falls back to resending the
+parent's picture as an input when the API no longer keeps the parent's response.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .client import Failed, ImageLabError, InvalidRequest, TurnReply, respond
+from .client import Failed, ImageLabError, InvalidRequest, TurnReply, UsageReport, respond
 from .inputs import input_from_store
-from .runner import RunResult, execute
 from .specs import TurnSpec
 from .store import Store, TurnRecord
 
-__all__ = ["branch_path", "leaves", "children_count", "TurnSaved", "run_turn", "EXPIRED_NOTE"]
+__all__ = ["branch_path", "leaves", "children_count", "TurnJob", "EXPIRED_NOTE"]
 
 EXPIRED_NOTE = ("The API no longer keeps the earlier response, so this turn sent the last picture again as an "
                 "input instead of continuing from it.")
@@ -49,56 +48,61 @@ def children_count(turns: list[TurnRecord]) -> dict[int, int]:
     return counts
 
 
-@dataclass(frozen=True)
-class TurnSaved:
-    """A finished turn, saved: its row and the run behind it."""
-
-    turn_id: int
-    result: RunResult
-    note: str | None
-
-
 def _expired(errors: list[ImageLabError]) -> bool:
     return any(isinstance(e, InvalidRequest) and (e.code == "previous_response_not_found" or
                                                   e.param == "previous_response_id") for e in errors)
 
 
-def _send(client: Any, spec: TurnSpec, store: Store, parents: list[str], backend: str,
-          file_ids: dict[str, str] | None, call: Callable[..., Iterator[Any]]):
-    """Run one request, yielding its partial images; return (reply, run result)."""
-    reply: TurnReply | None = None
-    result: RunResult | None = None
-    for ev in execute(lambda: call(client, spec, file_ids), spec, store, page="conversation", backend=backend,
-                      parents=parents):
-        if isinstance(ev, TurnReply):
-            reply = ev
-        elif isinstance(ev, RunResult):
-            result = ev
-        elif not isinstance(ev, Failed):
-            yield ev
-    assert result is not None
-    return reply, result
+@dataclass
+class TurnJob:
+    """One turn as a run-engine job: its row is written when queued and filled in when the run ends.
 
+    ``events`` sends the turn; when the API no longer keeps the parent's response it sends the
+    parent's picture again as an input instead, and the turn says so in its note.
+    """
 
-def run_turn(client: Any, spec: TurnSpec, store: Store, *, conversation_id: int, parent: TurnRecord | None,
-             backend: str, file_ids: dict[str, str] | None = None,
-             call: Callable[..., Iterator[Any]] = respond) -> Iterator[Any]:
-    """Send one turn; yield the run's events, then ``TurnSaved``."""
-    note = None
-    parents = [img.hash for img in spec.images] + ([parent.image_hash] if parent and parent.image_hash else [])
-    reply, result = yield from _send(client, spec, store, parents, backend, file_ids, call)
-    if _expired(result.errors) and parent is not None and parent.image_hash:
-        # The parent's response is gone: resend its picture as the first input, without the id.
-        earlier = input_from_store(store, parent.image_hash)
-        spec = replace(spec, previous_response_id=None, image_call_id=None, images=(earlier, *spec.images))
-        note = EXPIRED_NOTE
-        reply, result = yield from _send(client, spec, store, parents, backend, file_ids, call)
-    image = result.images[0] if result.images else None
-    turn_id = store.add_turn(
-        conversation_id, parent_id=parent.id if parent else None, run_id=result.run_id, prompt=spec.prompt,
-        attachments=[img.hash for img in spec.images], mask_hash=spec.mask.hash if spec.mask else None,
-        response_id=reply.response_id if reply else None, image_call_id=reply.image_call_id if reply else None,
-        image_hash=image.hash if image else None, image_format=image.format if image else None,
-        revised_prompt=reply.revised_prompt if reply else None, reply=reply.text if reply else None,
-        status=result.status, error="; ".join(e.sentence for e in result.errors) or None, note=note)
-    yield TurnSaved(turn_id, result, note)
+    store: Store
+    conversation_id: int
+    parent: TurnRecord | None
+    file_ids: dict[str, str] | None = None
+    call: Callable[..., Iterator[Any]] = respond
+    note: str | None = None
+    turn_id: int | None = None
+
+    def parents(self, spec: TurnSpec) -> list[str]:
+        """The pictures this turn is made from, for lineage."""
+        earlier = [self.parent.image_hash] if self.parent and self.parent.image_hash else []
+        return [img.hash for img in spec.images] + earlier
+
+    def events(self, client: Any, spec: TurnSpec) -> Iterator[Any]:
+        fallback = False
+        for ev in self.call(client, spec, self.file_ids):
+            if isinstance(ev, Failed) and _expired([ev.error]) and self.parent is not None and self.parent.image_hash:
+                fallback = True
+                continue
+            if not (fallback and isinstance(ev, UsageReport)):
+                yield ev
+        if fallback and self.parent is not None and self.parent.image_hash:
+            # The parent's response is gone: resend its picture as the first input, without the id.
+            earlier = input_from_store(self.store, self.parent.image_hash)
+            spec = replace(spec, previous_response_id=None, image_call_id=None, images=(earlier, *spec.images))
+            self.note = EXPIRED_NOTE
+            yield from self.call(client, spec, self.file_ids)
+
+    def queued(self, run_id: int, spec: TurnSpec) -> None:
+        self.turn_id = self.store.add_turn(
+            self.conversation_id, parent_id=self.parent.id if self.parent else None, run_id=run_id,
+            prompt=spec.prompt, attachments=[img.hash for img in spec.images],
+            mask_hash=spec.mask.hash if spec.mask else None, status="queued")
+
+    def finished(self, job: Any) -> None:
+        if self.turn_id is None:
+            return
+        reply: TurnReply | None = job.reply
+        image = job.images[0] if job.images else None
+        self.store.update_turn(
+            self.turn_id, response_id=reply.response_id if reply else None,
+            image_call_id=reply.image_call_id if reply else None, image_hash=image.hash if image else None,
+            image_format=image.format if image else None, revised_prompt=reply.revised_prompt if reply else None,
+            reply=reply.text if reply else None, status=job.status,
+            error="; ".join(e.sentence for e in job.errors) or None, note=self.note)

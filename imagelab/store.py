@@ -7,6 +7,10 @@ Layout under the data directory::
 
 Every write commits before the caller shows anything, so nothing shown is unsaved. Each call
 opens its own connection, which keeps the store safe to use from several threads and sessions.
+
+A run's ``status`` moves ``queued → running → ok | partial | failed | cancelled | interrupted``
+(see ``RUN_STATUSES``). The schema carries a version (``PRAGMA user_version``); ``_MIGRATIONS``
+brings an older database up to date when the store opens it.
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from typing import Any, Iterator
 import platformdirs
 
 __all__ = ["Store", "RunRecord", "ImageRecord", "TurnRecord", "ConversationRecord", "default_data_dir",
-           "content_hash"]
+           "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES", "SCHEMA_VERSION"]
 
-_SCHEMA = """
+RUN_STATUSES = ("queued", "running", "ok", "partial", "failed", "cancelled", "interrupted")
+ACTIVE_STATUSES = ("queued", "running")
+
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
     page TEXT NOT NULL,
@@ -103,6 +110,25 @@ CREATE INDEX IF NOT EXISTS images_hash ON images(hash);
 CREATE INDEX IF NOT EXISTS images_run ON images(run_id);
 """
 
+# Version 2: what the run engine needs to show, group and resume a run.
+_SCHEMA_V2 = """
+ALTER TABLE runs ADD COLUMN requested INTEGER;
+ALTER TABLE runs ADD COLUMN group_id TEXT;
+ALTER TABLE runs ADD COLUMN label TEXT;
+ALTER TABLE runs ADD COLUMN response_id TEXT;
+ALTER TABLE runs ADD COLUMN sequence INTEGER;
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE INDEX IF NOT EXISTS runs_page ON runs(page, id);
+CREATE INDEX IF NOT EXISTS runs_group ON runs(group_id);
+"""
+
+# Each entry brings the schema from version i to i + 1.
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+INTERRUPTED_SENTENCE = ("ImageLab stopped before this run finished; {saved} of {requested} image(s) had been saved "
+                        "and are kept.")
+
 _EXT = {"png": "png", "jpeg": "jpg", "webp": "webp", "gif": "gif", "svg": "svg"}
 
 
@@ -154,6 +180,16 @@ class RunRecord:
     actual_dollars: float | None
     started_at: float
     finished_at: float | None
+    backend: str | None = None
+    requested: int | None = None
+    group_id: str | None = None
+    label: str | None = None
+    response_id: str | None = None
+    sequence: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -199,8 +235,21 @@ class Store:
         self.images_dir = self.root / "images"
         self.images_dir.mkdir(exist_ok=True)
         self.db_path = self.root / "history.sqlite3"
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring the database to ``SCHEMA_VERSION``, one migration at a time, each in a transaction."""
         with self._db() as db:
-            db.executescript(_SCHEMA)
+            if db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+                return
+            db.execute("BEGIN IMMEDIATE")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for script in _MIGRATIONS[version:]:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -265,14 +314,52 @@ class Store:
     # --- runs -------------------------------------------------------------------------------
 
     def start_run(self, page: str, model: str, prompt: str, params: dict[str, Any],
-                  estimate: dict[str, Any] | None = None, backend: str | None = None) -> int:
+                  estimate: dict[str, Any] | None = None, backend: str | None = None, *, status: str = "running",
+                  requested: int | None = None, group_id: str | None = None, label: str | None = None) -> int:
+        """A new run row (``queued`` when the engine will send it later); returns its id."""
         with self._db() as db:
             cur = db.execute(
-                "INSERT INTO runs(page, model, prompt, params, status, estimate, est_dollars, backend, started_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
-                (page, model, prompt, json.dumps(params), "running", json.dumps(estimate) if estimate else None,
-                 (estimate or {}).get("dollars"), backend, time.time()))
-            return int(cur.lastrowid)
+                "INSERT INTO runs(page, model, prompt, params, status, estimate, est_dollars, backend, started_at,"
+                " requested, group_id, label) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (page, model, prompt, json.dumps(params), status, json.dumps(estimate) if estimate else None,
+                 (estimate or {}).get("dollars"), backend, time.time(), requested, group_id, label))
+            return int(cur.lastrowid)  # type: ignore[arg-type]
+
+    def mark_running(self, run_id: int) -> None:
+        with self._db() as db:
+            db.execute("UPDATE runs SET status='running' WHERE id=? AND status='queued'", (run_id,))
+
+    def set_resume_point(self, run_id: int, response_id: str, sequence: int | None) -> None:
+        """Remember where a background response's event stream was, so it can be resumed after a restart."""
+        with self._db() as db:
+            db.execute("UPDATE runs SET response_id=?, sequence=? WHERE id=?", (response_id, sequence, run_id))
+
+    def unfinished_runs(self) -> list[RunRecord]:
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM runs WHERE status IN ('queued','running') ORDER BY id").fetchall()
+        return [_run_record(r) for r in rows]
+
+    def recover(self, resumable: Any = None) -> list[int]:
+        """After a restart: mark runs a dead process left queued or running as ``interrupted``.
+
+        Runs for which ``resumable(run)`` is true are left as they are (the caller resumes them).
+        Images already saved stay; stray temporary files are removed. Returns the ids marked.
+        """
+        marked = []
+        for run in self.unfinished_runs():
+            if resumable is not None and resumable(run):
+                continue
+            saved = len(self.images_of_run(run.id))
+            self.finish_run(run.id, "interrupted", error=INTERRUPTED_SENTENCE.format(
+                saved=saved, requested=run.requested or "?"), keep_usage=True)
+            marked.append(run.id)
+        with self._db() as db:
+            db.execute("UPDATE turns SET status='interrupted', error=? WHERE status IN ('queued','running')"
+                       " AND run_id IN (SELECT id FROM runs WHERE status='interrupted')",
+                       ("ImageLab stopped before this turn finished.",))
+        for tmp in self.images_dir.glob("*/.tmp-*"):
+            tmp.unlink(missing_ok=True)
+        return marked
 
     def add_image(self, run_id: int, index: int, data: bytes, fmt: str, width: int | None, height: int | None,
                   revised_prompt: str | None = None, parents: list[str] | None = None) -> ImageRecord:
@@ -293,8 +380,15 @@ class Store:
                            revised_prompt=revised_prompt)
 
     def finish_run(self, run_id: int, status: str, *, usage: dict[str, Any] | None = None,
-                   actual_dollars: float | None = None, request_id: str | None = None, error: str | None = None) -> None:
+                   actual_dollars: float | None = None, request_id: str | None = None, error: str | None = None,
+                   keep_usage: bool = False) -> None:
+        if status not in RUN_STATUSES:
+            raise ValueError(f"unknown run status {status!r}")
         with self._db() as db:
+            if keep_usage:
+                db.execute("UPDATE runs SET status=?, error=?, finished_at=? WHERE id=?",
+                           (status, error, time.time(), run_id))
+                return
             db.execute("UPDATE runs SET status=?, usage=?, actual_dollars=?, request_id=?, error=?, finished_at=?"
                        " WHERE id=?",
                        (status, json.dumps(usage) if usage else None, actual_dollars, request_id, error,
@@ -307,10 +401,29 @@ class Store:
             raise KeyError(run_id)
         return _run_record(row)
 
-    def runs(self, limit: int = 50) -> list[RunRecord]:
+    def runs(self, limit: int = 50, *, page: str | None = None, group_id: str | None = None,
+             ids: list[int] | None = None) -> list[RunRecord]:
+        """Runs newest first, optionally only one page's, one group's (a sweep) or the given ids."""
+        where, args = [], []
+        if page is not None:
+            where.append("page=?")
+            args.append(page)
+        if group_id is not None:
+            where.append("group_id=?")
+            args.append(group_id)
+        if ids is not None:
+            where.append(f"id IN ({','.join('?' * len(ids))})")
+            args += ids
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
         with self._db() as db:
-            rows = db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+            rows = db.execute(f"SELECT * FROM runs{clause} ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
         return [_run_record(r) for r in rows]
+
+    def count_runs(self, *, page: str | None = None) -> int:
+        with self._db() as db:
+            if page is None:
+                return int(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+            return int(db.execute("SELECT COUNT(*) FROM runs WHERE page=?", (page,)).fetchone()[0])
 
     # --- images -----------------------------------------------------------------------------
 
@@ -371,6 +484,31 @@ class Store:
             db.execute("UPDATE conversations SET updated_at=? WHERE id=?", (now, conversation_id))
             db.execute("COMMIT")
             return int(cur.lastrowid)
+
+    _TURN_FIELDS = frozenset({"run_id", "response_id", "image_call_id", "image_hash", "image_format",
+                              "revised_prompt", "reply", "status", "error", "note", "attachments"})
+
+    def update_turn(self, turn_id: int, **fields: Any) -> None:
+        """Fill in a turn once its run has finished (its image, reply, ids and status)."""
+        unknown = set(fields) - self._TURN_FIELDS
+        if unknown:
+            raise ValueError(f"not a turn field: {sorted(unknown)}")
+        if "attachments" in fields:
+            fields["attachments"] = json.dumps(fields["attachments"])
+        names = list(fields)
+        with self._db() as db:
+            db.execute(f"UPDATE turns SET {', '.join(f'{n}=?' for n in names)} WHERE id=?",
+                       [*(fields[n] for n in names), turn_id])
+
+    def turn_of_run(self, run_id: int) -> int | None:
+        with self._db() as db:
+            row = db.execute("SELECT id FROM turns WHERE run_id=?", (run_id,)).fetchone()
+        return int(row[0]) if row else None
+
+    def latest_conversation(self) -> int | None:
+        with self._db() as db:
+            row = db.execute("SELECT id FROM conversations ORDER BY updated_at DESC, id DESC LIMIT 1").fetchone()
+        return int(row[0]) if row else None
 
     def turns(self, conversation_id: int) -> list[TurnRecord]:
         """Every turn of a conversation, oldest first, with its run's usage and cost."""
@@ -452,7 +590,7 @@ class Store:
             rows = db.execute(
                 "SELECT date(started_at, 'unixepoch', 'localtime') AS day, model, COUNT(*) AS runs,"
                 " COALESCE(SUM(actual_dollars), 0) AS dollars, COALESCE(SUM(est_dollars), 0) AS estimated"
-                " FROM runs WHERE status != 'running' GROUP BY day, model ORDER BY day DESC, dollars DESC").fetchall()
+                " FROM runs WHERE status NOT IN ('queued', 'running') GROUP BY day, model ORDER BY day DESC, dollars DESC").fetchall()
         return [dict(r) for r in rows]
 
     @staticmethod
@@ -494,9 +632,13 @@ def _loads(text: str | None) -> Any:
 
 
 def _run_record(row: sqlite3.Row) -> RunRecord:
-    return RunRecord(row["id"], row["page"], row["model"], row["prompt"], _loads(row["params"]) or {}, row["status"],
-                     row["request_id"], row["error"], _loads(row["estimate"]), _loads(row["usage"]),
-                     row["est_dollars"], row["actual_dollars"], row["started_at"], row["finished_at"])
+    return RunRecord(id=row["id"], page=row["page"], model=row["model"], prompt=row["prompt"],
+                     params=_loads(row["params"]) or {}, status=row["status"], request_id=row["request_id"],
+                     error=row["error"], estimate=_loads(row["estimate"]), usage=_loads(row["usage"]),
+                     est_dollars=row["est_dollars"], actual_dollars=row["actual_dollars"],
+                     started_at=row["started_at"], finished_at=row["finished_at"], backend=row["backend"],
+                     requested=row["requested"], group_id=row["group_id"], label=row["label"],
+                     response_id=row["response_id"], sequence=row["sequence"])
 
 
 def _image_record(row: sqlite3.Row) -> ImageRecord:

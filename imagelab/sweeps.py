@@ -6,7 +6,7 @@
                   base=GenerateSpec(size="1024x1024"))
     sweep.problems()           # sentences; empty when the sweep can run
     plan = sweep.plan()        # items, request count, summed estimate
-    results = run_sweep(plan.items, lambda spec: client.generate(sdk, spec), store, backend="OpenAI")
+    group, run_ids = submit_sweep(engine, plan.items, client.generate, connection)
 
 Items are the cartesian product of the variables' values (in template order) and the option
 axes (in the order given), the first dimension varying slowest. Each item is one request
@@ -22,21 +22,19 @@ import itertools
 import json
 import math
 import re
-import threading
+import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .client import Failed, ImageLabError, translate_error
+from .client import Connection
 from .costs import Estimate, estimate
-from .runner import RunResult, execute
+from .jobs import EventCall, JobRequest, RunEngine
 from .specs import GenerateSpec, OutputOptions
-from .store import Store
 
 __all__ = ["MAX_REQUESTS", "template_variables", "fill_template", "Sweep", "SweepItem", "SweepPlan", "plan_items",
-           "run_sweep", "SweepCancelled", "Preset", "load_presets", "PRESETS_FILE"]
+           "submit_sweep", "cancel_sweep", "Preset", "load_presets", "PRESETS_FILE"]
 
 MAX_REQUESTS = 200
 PRESETS_FILE = Path(__file__).with_name("presets.json")
@@ -193,84 +191,22 @@ def plan_items(items: list[SweepItem]) -> SweepPlan:
 
 # --- running --------------------------------------------------------------------------------
 
-class SweepCancelled(ImageLabError):
-    kind = "cancelled"
+def submit_sweep(engine: RunEngine, items: list[SweepItem], call: EventCall, connection: Connection, *,
+                 group: str | None = None) -> tuple[str, list[int]]:
+    """Hand every item to the run engine as one job (page ``"sweep"``), grouped; return (group, run ids).
 
-
-def _failed_result(item: SweepItem, sentence: str, kind: type[ImageLabError] = ImageLabError,
-                   api_message: str | None = None) -> RunResult:
-    spec = item.spec
-    est = estimate(spec)
-    return RunResult(run_id=0, page="sweep", model=spec.model, prompt=spec.prompt, estimate=est,
-                     errors=[kind(sentence, api_message=api_message)], params=spec.to_record())
-
-
-def run_sweep(items: list[SweepItem], make_events: Callable[[GenerateSpec], Iterator[Any]], store: Store, *,
-              backend: str, workers: int = 4, on_event: Callable[[int, object], None] | None = None,
-              cancel: threading.Event | None = None) -> list[RunResult]:
-    """Run every item through ``runner.execute`` (page ``"sweep"``), at most ``workers`` at a time.
-
-    ``make_events(spec)`` returns the client's event iterator for one spec, e.g.
-    ``lambda spec: client.generate(sdk, spec)``; the ``openai`` client is safe to share across threads.
-
-    ``on_event(item_index, event)`` receives every item's ``PartialImage``, ``Saved``, ``Failed`` and
-    finally its ``RunResult``. It is called **from worker threads**, several at once: it must be
-    thread-safe and must not touch Streamlit elements directly (put events on a ``queue.Queue`` and
-    draw them from the script thread). An exception raised by ``on_event`` is swallowed so that a
-    display problem never loses a paid result.
-
-    Returns one ``RunResult`` per item, in item order. A failed item (an API error, or an exception
-    anywhere in its worker) becomes a ``RunResult`` with ``status == "failed"`` and a sentence in
-    ``errors``; it never stops the others. When ``cancel`` is set, items that have not started are
-    skipped, each reported as a failed result whose error is a ``SweepCancelled``; items already
-    running finish, so nothing already paid for is lost.
+    The engine's worker pool bounds how many run at once; one item's failure loses none of the
+    others, and cancelling the group's runs stops what has not finished, keeping what was saved.
     """
-    def emit(i: int, ev: object) -> None:
-        if on_event is not None:
-            try:
-                on_event(i, ev)
-            except Exception:  # noqa: BLE001 - a display callback must not cost a result
-                pass
+    group = group or uuid.uuid4().hex[:12]
+    ids = [engine.submit(JobRequest(item.spec, call, connection, "sweep", group=group, label=item.label))
+           for item in items]
+    return group, ids
 
-    def work(i: int, item: SweepItem) -> RunResult:
-        if cancel is not None and cancel.is_set():
-            result = _failed_result(item, "Cancelled before it started; nothing was sent for this item.",
-                                    SweepCancelled)
-            emit(i, result)
-            return result
-        spec = item.spec
 
-        def events() -> Iterator[Any]:
-            try:
-                yield from make_events(spec)
-            except Exception as exc:  # noqa: BLE001 - becomes this item's failure, not the sweep's
-                yield Failed(translate_error(exc, model=spec.model))
-
-        result: RunResult | None = None
-        try:
-            for ev in execute(events, spec, store, page="sweep", backend=backend):
-                if isinstance(ev, RunResult):
-                    result = ev
-                emit(i, ev)
-        except Exception as exc:  # noqa: BLE001 - e.g. the history database could not be written
-            result = _failed_result(item, f"This item could not be run: {exc}", api_message=repr(exc))
-            emit(i, result)
-        if result is None:
-            result = _failed_result(item, "This item ended without a result.")
-            emit(i, result)
-        return result
-
-    if not items:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="imagelab-sweep") as pool:
-        futures = [pool.submit(work, i, item) for i, item in enumerate(items)]
-        results: list[RunResult] = []
-        for item, fut in zip(items, futures):
-            try:
-                results.append(fut.result())
-            except Exception as exc:  # noqa: BLE001 - work() catches everything; this is a last guard
-                results.append(_failed_result(item, f"This item could not be run: {exc}"))
-    return results
+def cancel_sweep(engine: RunEngine, group: str) -> int:
+    """Cancel the group's runs that have not finished; returns how many were active."""
+    return sum(engine.cancel(job.run_id) for job in engine.active(group=group))
 
 
 # --- presets --------------------------------------------------------------------------------

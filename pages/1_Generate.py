@@ -37,10 +37,11 @@ with output:
     live = st.empty()
 
 if clicked:
-    run.check_and_run(spec, problems, generate, page="generate", est=est, live=live, results_key=state.GEN_RESULTS)
+    run.submit(spec, problems, generate, page="generate", est=est, live=live)
 
 with output:
-    results.show_history(state.GEN_RESULTS, key="gen", shown_key=state.GEN_SHOWN, running=clicked,
-                         empty_text="Your pictures appear here, newest first, and are kept in the Gallery.", icon=":material/image:")
+    run.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,
+                  empty_text="Your pictures appear here, newest first, and are kept in the Gallery.",
+                  icon=":material/image:")
 
 bar.finish()

@@ -40,12 +40,11 @@ with output:
     live = st.empty()
 
 if clicked:
-    run.check_and_run(spec, problems, edit, page="reference_edit", est=est, live=live,
-                      results_key=state.REF_RESULTS, parents=[img.hash for img in images], verb="Making")
+    run.submit(spec, problems, edit, page="reference_edit", est=est, live=live, parents=[img.hash for img in images])
 
 with output:
-    results.show_history(state.REF_RESULTS, key="ref", shown_key=state.REF_SHOWN, running=clicked,
-                         empty_text="Add images and describe what to make of them. Results appear here and in the "
+    run.show_runs("reference_edit", key="ref", shown_key=state.REF_SHOWN,
+                  empty_text="Add images and describe what to make of them. Results appear here and in the "
                                     "Gallery.", icon=":material/image:")
 
 bar.finish()

@@ -8,6 +8,7 @@ from imagelab.costs import estimate
 from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma, mask_preview
 from imagelab.specs import EditSpec, MaskInput, Problem
 from imagelab.store import content_hash
+from imagelab.text import literal
 
 st.set_page_config(page_title="Mask edit · ImageLab", page_icon=":material/brush:", layout="wide")
 bar = sidebar.draw_sidebar()
@@ -52,18 +53,28 @@ with form:
                 except MaskError as exc:
                     st.error(exc.sentence)
         else:
-            drawn = st.session_state.get(state.MASK_DRAWN)
             subject = st.text_input("Subject to mask", key=state.MASK_SUBJECT, placeholder="the cat on the sofa")
             asked = st.button("Draw the mask", key="btn_mask_ask", icon=":material/draw:",
                               disabled=not subject.strip(), help="One extra request: the model draws the subject "
                               "in white on black, which becomes the mask.")
             ask_live = st.empty()
             if asked:
-                drawn = run.ask_for_mask(image, subject, info.name, live=ask_live)
-                st.session_state[state.MASK_DRAWN] = drawn
+                st.session_state[state.MASK_DRAWING_RUN] = run.ask_for_mask(image, subject, info.name, live=ask_live)
+                st.session_state[state.MASK_DRAWN] = None
+            drawing_run = st.session_state.get(state.MASK_DRAWING_RUN)
+            if drawing_run is not None and st.session_state.get(state.MASK_DRAWN) is None:
+                drawn_hash, drawn_png, problem = run.mask_from_drawing(drawing_run, image)
+                if drawn_hash is None:
+                    run.show_drawing_progress(drawing_run)
+                else:
+                    st.session_state[state.MASK_DRAWN] = (drawn_hash, drawn_png, problem)
+            drawn = st.session_state.get(state.MASK_DRAWN)
             if drawn is not None and drawn[0] == image.hash:
-                overlay_png = drawn[1]
-                fraction = mask_edit_fraction(overlay_png)
+                if drawn[2]:
+                    st.error(literal(drawn[2]), icon=":material/error:")
+                elif drawn[1] is not None:
+                    overlay_png = drawn[1]
+                    fraction = mask_edit_fraction(overlay_png)
 
 with output:
     prompt = st.text_area("Prompt", key=state.MASK_PROMPT, height=100,
@@ -100,12 +111,11 @@ with output:
 if clicked:
     if overlay is not None and not problems:
         store.add_input(overlay.data, "png", overlay.width, overlay.height, "markup.png" if markup_mode else "mask.png")
-    run.check_and_run(spec, problems, edit, page="mask_edit", est=est, live=live, results_key=state.MASK_RESULTS,
-                      parents=[image.hash] if image else None, verb="Editing")
+    run.submit(spec, problems, edit, page="mask_edit", est=est, live=live, parents=[image.hash] if image else None)
 
 with output:
-    results.show_history(state.MASK_RESULTS, key="mask", shown_key=state.MASK_SHOWN, running=clicked,
-                         empty_text="Pick a picture, paint over what should change and describe the result.",
-                         icon=":material/brush:")
+    run.show_runs("mask_edit", key="mask", shown_key=state.MASK_SHOWN,
+                  empty_text="Pick a picture, paint over what should change and describe the result.",
+                  icon=":material/brush:")
 
 bar.finish()

@@ -5,10 +5,9 @@ import typing
 import streamlit as st
 from openai.types.shared.chat_model import ChatModel
 
-from components import connection, image_inputs, options, results, sidebar, state
+from components import connection, image_inputs, options, results, run, sidebar, state
 from imagelab.catalog import catalog
-from imagelab.client import PartialImage
-from imagelab.conversation import TurnSaved, branch_path, children_count, leaves, run_turn
+from imagelab.conversation import TurnJob, branch_path, children_count, leaves
 from imagelab.costs import estimate, format_dollars
 from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma
 from imagelab.specs import ACTIONS, MaskInput, TurnSpec
@@ -22,6 +21,13 @@ store = connection.get_store()
 NEW = 0
 SHOWN_TURNS = 10
 MAINLINE_MODELS = [m for m in typing.get_args(ChatModel) if m.startswith(("gpt-5", "gpt-4.1", "gpt-4o", "o3", "o4"))]
+
+# A new session reopens the conversation the person was last in.
+if state.CONV_ID not in st.session_state and not st.session_state.get(state.handoff_key(state.CONV)):
+    st.session_state[state.CONV_ID] = None
+    latest = store.latest_conversation()
+    if latest is not None:
+        st.session_state[state.CONV_PICK_NEXT] = latest
 
 # An image handed over from another page starts a new conversation with it attached.
 if st.session_state.get(state.handoff_key(state.CONV)):
@@ -111,6 +117,10 @@ with talk:
                 for i, digest in enumerate(turn.attachments[:6]):
                     cols[i].image(results.preview(digest, store.format_of(digest)), width="stretch")
         with st.chat_message("assistant"):
+            live_job = connection.get_engine().job(turn.run_id) if turn.run_id else None
+            if live_job is not None and live_job.active:
+                run.show_turn_progress(turn.run_id)
+                continue
             if turn.note:
                 st.info(turn.note, icon=":material/history:")
             if turn.reply:
@@ -161,38 +171,20 @@ with talk:
 if prompt:
     spec = spec.with_changes(prompt=prompt)
     problems = spec.problems()
-    if problems:
-        with live.container():
-            for p in problems:
-                st.error(p.message, icon=":material/error:")
-    elif not sidebar.ready():
-        live.error("Finish setting up the connection in the sidebar first.", icon=":material/link_off:")
-    else:
-        conn = connection.current_connection()
-        client = connection.client_for(conn)
-        if conv_id is None:
-            conv_id = store.new_conversation(prompt[:60])
-            st.session_state[state.CONV_ID] = conv_id
-            st.session_state[state.CONV_PICK_NEXT] = conv_id  # the picker shows it from the next run on
-        known = st.session_state.setdefault(state.CONV_FILE_IDS, {}).setdefault(conn.base_url or "openai", {})
-        saved_turn = None
-        with live.container():
-            with st.chat_message("user"):
-                st.markdown(literal(prompt))
-            with st.chat_message("assistant"):
-                slot = st.empty()
-                slot.caption(f"Working with {spec.mainline} and {spec.model}…")
-                for ev in run_turn(client, spec, store, conversation_id=conv_id, parent=head, backend=conn.label,
-                                   file_ids=known):
-                    if isinstance(ev, PartialImage):
-                        slot.image(ev.data, caption=f"Preview {ev.partial_index + 1}", width="stretch")
-                    elif isinstance(ev, TurnSaved):
-                        saved_turn = ev
-        if saved_turn is not None:
-            sidebar.record_run(saved_turn.result)
-            st.session_state[state.CONV_HEAD] = saved_turn.turn_id
-            st.session_state[state.CONV_REF_CALL] = None
-            st.session_state[f"{state.CONV}_images"] = []
-            st.rerun()
+    if not problems and sidebar.ready() and conv_id is None:
+        conv_id = store.new_conversation(prompt[:60])
+        st.session_state[state.CONV_ID] = conv_id
+        st.session_state[state.CONV_PICK_NEXT] = conv_id  # the picker shows it from the next run on
+    conn = connection.current_connection() if sidebar.ready() else None
+    known = st.session_state.setdefault(state.CONV_FILE_IDS, {}).setdefault(
+        (conn.base_url if conn else None) or "openai", {})
+    job = TurnJob(store, conv_id or 0, head, file_ids=known)
+    run_id = run.submit(spec, problems, job.events, page="conversation", est=est, live=live,
+                        parents=job.parents(spec), on_queued=lambda rid: job.queued(rid, spec), on_finish=job.finished)
+    if run_id is not None:
+        st.session_state[state.CONV_HEAD] = job.turn_id
+        st.session_state[state.CONV_REF_CALL] = None
+        st.session_state[f"{state.CONV}_images"] = []
+        st.rerun()
 
 bar.finish()

@@ -1,18 +1,13 @@
 """Sweep: one prompt template over lists of values and option axes, run concurrently."""
 
-import queue
-import threading
-
 import streamlit as st
 
-from components import connection, options, results, sidebar, state
-from imagelab.catalog import current_models, model_info
-from imagelab.client import Failed, PartialImage, generate
+from components import connection, options, run, sidebar, state
+from imagelab.catalog import current_models
+from imagelab.client import generate
 from imagelab.costs import format_dollars
-from imagelab.runner import RunResult, Saved
 from imagelab.specs import GenerateSpec
-from imagelab.text import literal
-from imagelab.sweeps import Sweep, load_presets, run_sweep, template_variables
+from imagelab.sweeps import Sweep, load_presets, submit_sweep, template_variables
 
 st.set_page_config(page_title="Sweep · ImageLab", page_icon=":material/grid_view:", layout="wide")
 bar = sidebar.draw_sidebar()
@@ -58,10 +53,7 @@ with form:
     axes = {k: v for k, v in axes.items() if v}
     with st.expander("Options for every request"):
         base_values = options.output_options(info, state.SWEEP_OPTS, allow_stream=False, columns=3)
-    c1, c2 = st.columns(2)
-    workers = c1.slider("Requests at once", 1, 8, 4, key=state.SWEEP_WORKERS,
-                        help="A bounded pool: at most this many requests run at the same time.")
-    threshold = c2.number_input("Ask before spending more than ($)", 0.0, 1000.0, 1.0, step=0.5,
+    threshold = st.number_input("Ask before spending more than ($)", 0.0, 1000.0, 1.0, step=0.5,
                                 key=state.SWEEP_THRESHOLD)
 
 base = GenerateSpec(prompt=template, model=info.name, **base_values)
@@ -99,65 +91,16 @@ if clicked and plan is not None and confirmed:
     if not sidebar.ready():
         live.error("Finish setting up the connection in the sidebar first.", icon=":material/link_off:")
     else:
-        conn = connection.current_connection()
-        client = connection.client_for(conn)
-        events: queue.Queue = queue.Queue()
-        outcome: list = []
-        worker = threading.Thread(
-            target=lambda: outcome.extend(run_sweep(plan.items, lambda spec: generate(client, spec), store,
-                                                    backend=conn.label, workers=workers,
-                                                    on_event=lambda i, ev: events.put((i, ev)))),
-            daemon=True)
-        worker.start()
-        with live.container():
-            progress = st.progress(0.0, text=f"0 of {plan.request_count} finished")
-            cols = st.columns(4)
-            slots = [cols[i % 4].empty() for i in range(len(plan.items))]
-            for i, item in enumerate(plan.items):
-                slots[i].caption(f"{item.label} · waiting")
-            done = 0
-            # Worker threads report through the queue; only this script thread touches the page.
-            while worker.is_alive() or not events.empty():
-                try:
-                    i, ev = events.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-                label = plan.items[i].label
-                if isinstance(ev, PartialImage):
-                    slots[i].image(ev.data, caption=f"{label} · preview", width="stretch")
-                elif isinstance(ev, Saved):
-                    slots[i].image(results.preview(ev.record.hash, ev.record.format), caption=label, width="stretch")
-                elif isinstance(ev, Failed):
-                    slots[i].caption(f"{label} · {ev.error.sentence}")
-                elif isinstance(ev, RunResult):
-                    done += 1
-                    progress.progress(done / len(plan.items), text=f"{done} of {plan.request_count} finished")
-            worker.join()
-        finished = [(item.label, result) for item, result in zip(plan.items, outcome)]
-        st.session_state[state.SWEEP_RESULTS] = finished
-        for _, result in finished:
-            if result.run_id:
-                sidebar.record_run(result)
-        live.empty()
+        group, run_ids = submit_sweep(connection.get_engine(), plan.items, generate, connection.current_connection())
+        st.session_state.setdefault(state.SESSION_RUN_IDS, []).extend(run_ids)
+        st.session_state[state.SWEEP_GROUP] = group
 
-finished = st.session_state.get(state.SWEEP_RESULTS) or []
+latest = store.runs(1, page="sweep")
+group = st.session_state.get(state.SWEEP_GROUP) or (latest[0].group_id if latest else None)
 with output:
-    if finished:
-        ok = sum(1 for _, r in finished if r.images)
-        spent = sum(r.cost.dollars for _, r in finished if r.cost)
-        st.markdown(f"**Last sweep** · {ok} of {len(finished)} request(s) made pictures · {format_dollars(spent)}")
-        cols = st.columns(3)
-        for i, (label, result) in enumerate(finished):
-            with cols[i % 3]:
-                with st.container(border=True):
-                    st.caption(f"**{literal(label)}**")
-                    for err in result.errors:
-                        results.show_error(err)
-                    for rec in result.images:
-                        st.image(results.preview(rec.hash, rec.format), width="stretch")
-                    if result.cost is not None:
-                        st.caption(f"{result.cost.total_tokens:,} tokens · {format_dollars(result.cost.dollars)}")
-    elif not clicked:
+    if group:
+        run.show_sweep(group)
+    else:
         st.info("Pick a preset or write a template to see how many requests it makes and what they cost.",
                 icon=":material/grid_view:")
 

@@ -12,3 +12,28 @@ def open_page(path: str = "pages/1_Generate.py", timeout: float = 60) -> AppTest
     if path != "app.py":
         at.switch_page(path)
     return at
+
+
+def settle(at: AppTest, data_dir: Path | None = None, timeout: float = 60) -> AppTest:
+    """Wait until the run engine has finished every run in ``data_dir``, then rerun the page.
+
+    Clicking Generate only submits the run; the engine's workers finish it in the background.
+    """
+    import time
+
+    from imagelab.store import Store, default_data_dir
+
+    store = Store(data_dir or default_data_dir())
+    deadline = time.monotonic() + timeout
+    while store.unfinished_runs():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"runs still unfinished after {timeout} s: {store.unfinished_runs()}")
+        time.sleep(0.05)
+    return at.run()
+
+
+def shown(elements) -> list[str]:
+    """The text of alert or markdown elements as a person reads it (markdown escapes removed)."""
+    import re
+
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]

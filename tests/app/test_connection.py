@@ -4,7 +4,7 @@ and the rule that the API key never reaches disk, logs or the page."""
 from components import state
 from imagelab.store import Store
 
-from .conftest import open_page
+from .conftest import open_page, settle, shown
 
 SENTINEL = "sk-SENTINEL-7f3c9e1d-never-store-me"
 
@@ -14,6 +14,8 @@ def generate(at, prompt="a quiet harbour at dawn"):
     at.text_area(key=state.GEN_PROMPT).input(prompt).run()
     at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
     at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception
+    settle(at)
     assert not at.exception
     return at
 
@@ -30,7 +32,7 @@ def test_sentinel_key_never_reaches_disk_logs_or_page(data_dir, monkeypatch, com
     monkeypatch.setenv("OPENAI_API_KEY", SENTINEL)
     monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
     at = generate(open_page())
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, shown(at.error)
     assert at.sidebar.selectbox(key=state.BACKEND_CHOICE).value == "Custom base URL"
     store = Store(data_dir)
     assert store.count_images() == 1
@@ -57,7 +59,7 @@ def test_unreachable_base_url_gets_a_sentence_and_keeps_the_prompt(data_dir, mon
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     at = generate(open_page(), "a lighthouse")
-    errors = [e.value for e in at.error]
+    errors = shown(at.error)
     assert any("Could not reach http://127.0.0.1:9/v1" in e for e in errors), errors
     assert at.text_area(key=state.GEN_PROMPT).value == "a lighthouse"
     assert Store(data_dir).count_images() == 0 and Store(data_dir).runs()[0].status == "failed"
@@ -68,6 +70,6 @@ def test_a_server_that_sends_no_image_saves_nothing_corrupt(data_dir, monkeypatc
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
     at = generate(open_page())
-    assert any("not an image" in e.value for e in at.error)
+    assert any("not an image" in e for e in shown(at.error))
     store = Store(data_dir)
     assert store.count_images() == 0 and not list(store.images_dir.rglob("*.*"))

@@ -6,7 +6,7 @@ from openai.resources.responses.responses import Responses
 from components import state
 from imagelab.store import Store
 
-from .conftest import open_page
+from .conftest import open_page, settle, shown
 
 
 @pytest.fixture
@@ -26,7 +26,9 @@ def sent(monkeypatch):
 def say(at, text):
     at.chat_input(key=state.CONV_INPUT).set_value(text).run()
     assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    settle(at)
+    assert not at.exception, at.exception
+    assert not at.error, shown(at.error)
 
 
 def test_three_turns_and_a_branch(data_dir, sent):

@@ -8,7 +8,7 @@ from PIL import Image
 from components import state
 from imagelab.store import Store
 
-from .conftest import open_page
+from .conftest import open_page, settle, shown
 
 TIMEOUT = 60
 
@@ -33,7 +33,9 @@ def test_generate_saves_and_shows_an_image(data_dir):
     at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
     at.button(key=state.GEN_BUTTON).click().run()
     assert not at.exception
-    assert not at.error, [e.value for e in at.error]
+    settle(at, data_dir)
+    assert not at.exception
+    assert not at.error, shown(at.error)
     # a history row and a file, with the parameters and usage
     store = Store(data_dir)
     runs = store.runs()
@@ -65,14 +67,14 @@ def test_bad_input_gets_a_sentence_and_nothing_is_saved(data_dir):
     at = app().run()
     at.button(key=state.GEN_BUTTON).click().run()
     assert not at.exception
-    assert "Write a prompt: it is empty." in [e.value for e in at.error]
+    assert "Write a prompt: it is empty." in shown(at.error)
     at.text_area(key=state.GEN_PROMPT).input("a fox").run()
     at.selectbox(key=f"{state.GEN_MODEL}").select("gpt-image-2.5-sunburst").run()
     at.selectbox(key=f"{state.GEN_OPTS}_format").select("jpeg").run()
     at.selectbox(key=f"{state.GEN_OPTS}_background").select("transparent").run()
     assert any("PNG or WebP" in w.value for w in at.warning)
     at.button(key=state.GEN_BUTTON).click().run()
-    assert any("PNG or WebP" in e.value for e in at.error)
+    assert any("PNG or WebP" in e for e in shown(at.error))
     assert Store(data_dir).runs() == []
 
 
@@ -80,8 +82,9 @@ def test_api_error_appears_in_place_and_keeps_the_prompt(data_dir):
     at = app().run()
     at.text_area(key=state.GEN_PROMPT).input("something forbidden here").run()
     at.button(key=state.GEN_BUTTON).click().run()
+    settle(at, data_dir)
     assert not at.exception
-    errors = [e.value for e in at.error]
+    errors = shown(at.error)
     assert any("safety system" in e for e in errors), errors
     assert at.text_area(key=state.GEN_PROMPT).value == "something forbidden here"
     runs = Store(data_dir).runs()

@@ -5,12 +5,12 @@ import time
 
 import pytest
 
-from imagelab.client import FinalImage, Failed, ModerationBlocked, UsageReport
+from imagelab.client import Connection, Failed, FinalImage, ModerationBlocked, UsageReport
 from imagelab.costs import estimate
-from imagelab.runner import RunResult, Saved
+from imagelab.jobs import RunEngine
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store
-from imagelab.sweeps import (MAX_REQUESTS, Sweep, SweepCancelled, fill_template, load_presets, run_sweep,
+from imagelab.sweeps import (MAX_REQUESTS, Sweep, cancel_sweep, fill_template, load_presets, submit_sweep,
                              template_variables)
 
 ITEMS = ["dining chair", "fruit bowl", "speaker", "bench"]
@@ -117,7 +117,7 @@ def _png(color):
     return buf.getvalue()
 
 
-def fake_events(spec):
+def fake_events(client, spec):
     if "boom" in spec.prompt:
         raise RuntimeError("kaboom")
     if "blocked" in spec.prompt:
@@ -129,42 +129,43 @@ def fake_events(spec):
     yield UsageReport({"input_tokens": 5, "output_tokens": 10}, "req_ok", 0.05)
 
 
-def test_run_sweep_keeps_order_and_survives_failures(tmp_path):
+# Never contacted: the fake call above answers instead of the SDK client.
+NOWHERE = Connection("http://127.0.0.1:9/v1", "sk-test", label="fake", offline=True, max_retries=0)
+
+
+def test_sweep_keeps_order_and_survives_failures(tmp_path):
     store = Store(tmp_path)
+    engine = RunEngine(store, workers=3)
     items = Sweep("a {thing}", {"thing": ["cat", "boom", "dog", "blocked", "owl"]}).expand()
-    seen, lock = [], threading.Lock()
-
-    def on_event(i, ev):
-        with lock:
-            seen.append((i, type(ev).__name__))
-        if i == 4:
-            raise ValueError("a broken display callback must not matter")
-
-    results = run_sweep(items, fake_events, store, backend="fake", workers=3, on_event=on_event)
-    assert [r.prompt for r in results] == [i.spec.prompt for i in items]
-    assert [r.status for r in results] == ["ok", "failed", "ok", "failed", "ok"]
-    assert "kaboom" in results[1].errors[0].sentence
-    assert all(isinstance(r, RunResult) and r.page == "sweep" for r in results)
-    assert {i for i, kind in seen if kind == "RunResult"} == set(range(5))
-    assert sum(1 for _, kind in seen if kind == "Saved") == 3
+    group, ids = submit_sweep(engine, items, fake_events, NOWHERE)
+    engine.wait_all()
+    runs = sorted(store.runs(10, group_id=group), key=lambda r: r.id)
+    assert [r.id for r in runs] == ids
+    assert [r.prompt for r in runs] == [i.spec.prompt for i in items]
+    assert [r.label for r in runs] == [i.label for i in items]
+    assert [r.status for r in runs] == ["ok", "failed", "ok", "failed", "ok"]
+    assert "kaboom" in runs[1].error and "safety system" in runs[3].error
+    assert all(r.page == "sweep" for r in runs)
     assert store.count_images() == 3
-    assert {r.status for r in store.runs()} == {"ok", "failed"}
 
 
-def test_cancel_skips_items_not_started(tmp_path):
+def test_cancel_stops_items_not_started_and_keeps_what_was_saved(tmp_path):
     store = Store(tmp_path)
+    engine = RunEngine(store, workers=1)
     items = Sweep("a {thing}", {"thing": [f"t{i}" for i in range(6)]}).expand()
-    cancel = threading.Event()
-
-    def on_event(i, ev):
-        if isinstance(ev, Saved):
-            cancel.set()
-
-    results = run_sweep(items, fake_events, store, backend="fake", workers=1, on_event=on_event, cancel=cancel)
-    assert results[0].status == "ok"
-    assert all(isinstance(r.errors[0], SweepCancelled) for r in results[1:])
-    assert store.count_images() == 1
+    group, ids = submit_sweep(engine, items, fake_events, NOWHERE)
+    engine.wait(ids[0])
+    assert cancel_sweep(engine, group) >= 4
+    engine.wait_all()
+    statuses = [store.run(i).status for i in ids]
+    assert statuses[0] == "ok" and statuses[-1] == "cancelled"
+    assert all(s in ("ok", "cancelled") for s in statuses)
+    # the first finished; the second was running (what it already had is kept); the rest never started
+    assert len(store.images_of_run(ids[0])) == 1
+    assert all(not store.images_of_run(i) for i in ids[2:])
+    assert all("Cancelled" in store.run(i).error for i in ids[1:])
 
 
 def test_empty_sweep_runs_nothing(tmp_path):
-    assert run_sweep([], fake_events, Store(tmp_path), backend="fake") == []
+    engine = RunEngine(Store(tmp_path))
+    assert submit_sweep(engine, [], fake_events, NOWHERE)[1] == []
