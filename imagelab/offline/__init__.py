@@ -6,7 +6,14 @@
     ...
     srv.stop()
 
-See ``imagelab.offline.server`` for endpoints, moderation triggers and fault injection.
+Modules, in import order (each imports only the ones above it): ``render`` (synthetic
+pictures), ``protocol`` (request ids, error bodies, usage), ``sse`` (server-sent events),
+``faults`` (fault injection), ``validation`` (shared request checks, moderation triggers),
+``uploads`` (multipart bodies, uploaded images), ``images`` (what the ``/v1/images`` endpoints
+share), then one module per endpoint family – ``models``, ``generations``, ``edits``, ``files``,
+``responses`` – then ``app`` (``create_app``, routes, middleware, error handlers), and this
+package (``OfflineServer``, ``start_server``). See ``app`` for the endpoints, ``faults`` for
+fault injection and ``validation`` for the moderation triggers.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .server import FAULT_ENV, FAULT_HEADER, Faults, create_app, parse_faults
+from .app import create_app
+from .faults import FAULT_ENV, FAULT_HEADER, Faults, parse_faults
 
 __all__ = ["OfflineServer", "start_server", "create_app", "parse_faults", "Faults", "FAULT_HEADER", "FAULT_ENV"]
 

@@ -6,19 +6,20 @@ import argparse
 import os
 import sys
 
+from . import bind_socket
+from .app import create_app
+from .faults import FAULT_ENV
+
 
 def main(argv: list[str] | None = None) -> int:
     import uvicorn
-
-    from . import bind_socket
-    from .server import FAULT_ENV, create_app
 
     parser = argparse.ArgumentParser(prog="python -m imagelab.offline",
                                      description="ImageLab's offline, OpenAI-compatible image server (synthetic pictures).")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
     parser.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
     parser.add_argument("--fault", default=os.environ.get(FAULT_ENV),
-                        help="faults for every request, e.g. 'latency:0.5' or '429' (see imagelab.offline.server)")
+                        help="faults for every request, e.g. 'latency:0.5' or '429' (see imagelab.offline.faults)")
     args = parser.parse_args(argv)
 
     sock = bind_socket(args.host, args.port)

@@ -1,5 +1,11 @@
 """``POST /v1/images/edits`` for the offline backend: the handler and its pure picture logic.
 
+Owns the edit parameters and byte limits (``EDIT_PARAMS``, ``MAX_BODY_BYTES`` …), the edit
+picture rules (``edit_output_size``, ``asks_for_mask``, ``mask_picture``, ``repaint``,
+``collage``, ``fit``, ``edit_picture``; the Responses image tool reuses them), ``EditSpec`` /
+``validate_edit`` and the handler ``create_edit``. Builds on ``render``, ``protocol``, ``sse``,
+``faults``, ``validation``, ``uploads`` and ``images``.
+
 Request: multipart/form-data as the openai SDK sends it — ``image`` (one file) or repeated
 ``image[]`` (1–16 files), ``prompt``, optional ``mask`` or ``markup`` (files), and the text fields
 ``model``, ``n``, ``size``, ``quality``, ``background``, ``output_format``, ``output_compression``,
@@ -31,38 +37,43 @@ as generations (+100 per partial image when streaming).
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import Response
 
 from imagelab import costs
 from imagelab.catalog import ModelInfo, catalog
-from imagelab.inputs import probe
 
 from . import render
-from .server import (
-    GENERATION_PARAMS,
+from .faults import apply_faults
+from .images import GENERATION_PARAMS, generation_usage, image_events, images_response
+from .protocol import APIError
+from .sse import event_stream
+from .uploads import (
+    SUPPORTED_MIMETYPES,
+    Upload,
+    check_mimetype,
+    decode_image,
+    load_guide,
+    mimetype_of,
+    read_multipart,
+    too_big,
+)
+from .validation import (
     STANDARD_SIZE,
-    APIError,
     GenerationSpec,
-    apply_faults,
+    check_input_fidelity,
     check_moderation,
     check_prompt,
     custom_size_problem,
-    event_stream,
-    generation_usage,
-    image_events,
-    images_response,
-    invalid_value,
+    reads_high_fidelity,
     refuse_unknown,
     resolve_model,
     validate_output_options,
@@ -79,13 +90,13 @@ __all__ = [
     "mask_picture",
     "repaint",
     "collage",
+    "fit",
     "edit_picture",
 ]
 
 FILE_FIELDS = {"image", "image[]", "mask", "markup"}
 EDIT_PARAMS = (GENERATION_PARAMS - {"svg"}) | FILE_FIELDS | {"input_fidelity"}
 INT_FIELDS = ("n", "output_compression", "partial_images", "frame_count", "frame_duration_ms")
-SUPPORTED_MIMETYPES = ("image/jpeg", "image/png", "image/webp")
 _limits = catalog().limits
 MAX_IMAGE_BYTES: int = _limits.get("input_image_bytes", 50 * 1024 * 1024)
 MAX_MASK_BYTES: int = _limits.get("mask_bytes", 4 * 1024 * 1024)
@@ -149,7 +160,7 @@ def collage(refs: list[Image.Image], background: Image.Image) -> Image.Image:
     return canvas.convert(background.mode)
 
 
-def _fit(img: Image.Image, size: tuple[int, int], resample=Image.Resampling.LANCZOS) -> Image.Image:
+def fit(img: Image.Image, size: tuple[int, int], resample=Image.Resampling.LANCZOS) -> Image.Image:
     return img if img.size == size else img.resize(size, resample)
 
 
@@ -164,9 +175,9 @@ def edit_picture(prompt: str, images: list[Image.Image], width: int, height: int
     guide = mask if mask is not None else markup
     if guide is None:
         return collage(images, new)
-    alpha = np.asarray(_fit(guide.convert("RGBA"), (width, height), Image.Resampling.NEAREST))[..., 3]
+    alpha = np.asarray(fit(guide.convert("RGBA"), (width, height), Image.Resampling.NEAREST))[..., 3]
     region = alpha == 0 if mask is not None else alpha > 0
-    first = _fit(images[0].convert(mode), (width, height))
+    first = fit(images[0].convert(mode), (width, height))
     return repaint(first, region, new)
 
 
@@ -194,34 +205,12 @@ class EditSpec:
 
 async def read_form(request: Request) -> FormData:
     """Parse the multipart body, refusing anything larger than ``MAX_BODY_BYTES`` unread."""
-    ctype = request.headers.get("content-type", "")
-    if not ctype.lower().startswith("multipart/form-data"):
-        raise APIError(400, f"Invalid Content-Type header ({ctype or 'none'}), expected multipart/form-data. "
-                            "(HINT: If you're using curl, you can pass -F 'image=@path/to/image.png')")
     too_large = APIError(413, f"Request body too large: the maximum is {MAX_BODY_BYTES:,} bytes "
                               f"({MAX_IMAGES} images of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB each).",
                          code="request_too_large")
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise too_large
-
-    async def capped() -> AsyncIterator[bytes]:
-        total = 0
-        async for chunk in request.stream():
-            total += len(chunk)
-            if total > MAX_BODY_BYTES:
-                raise too_large
-            yield chunk
-
-    parser = MultiPartParser(request.headers, capped(), max_files=MAX_IMAGES * 4, max_fields=200)
-    try:
-        return await parser.parse()
-    except MultiPartException as exc:
-        raise APIError(400, f"Could not parse the multipart form: {exc.message}") from None
-
-
-def _mimetype(upload: UploadFile) -> str:
-    return (upload.content_type or "application/octet-stream").split(";")[0].strip().lower()
+    return await read_multipart(request, max_bytes=MAX_BODY_BYTES, too_large=too_large, max_files=MAX_IMAGES * 4,
+                                max_fields=200,
+                                hint=" (HINT: If you're using curl, you can pass -F 'image=@path/to/image.png')")
 
 
 def _text_fields(form: FormData) -> dict[str, Any]:
@@ -251,16 +240,9 @@ def _text_fields(form: FormData) -> dict[str, Any]:
     return body
 
 
-@dataclass
-class _Upload:
-    name: str  # form field: image / mask / markup
-    mimetype: str
-    data: bytes
-
-
-async def _read_uploads(form: FormData) -> tuple[list[_Upload], _Upload | None, _Upload | None]:
-    images: list[_Upload] = []
-    extra: dict[str, _Upload] = {}
+async def _read_uploads(form: FormData) -> tuple[list[Upload], Upload | None, Upload | None]:
+    images: list[Upload] = []
+    extra: dict[str, Upload] = {}
     for key, value in form.multi_items():
         if key not in FILE_FIELDS:
             continue
@@ -268,7 +250,7 @@ async def _read_uploads(form: FormData) -> tuple[list[_Upload], _Upload | None, 
         if not isinstance(value, UploadFile):
             raise APIError(400, f"Invalid type for '{name}': expected a file, but got a string instead.",
                            param=name, code="invalid_type")
-        upload = _Upload(name, _mimetype(value), await value.read())
+        upload = Upload(name, mimetype_of(value), await value.read())
         if name == "image":
             images.append(upload)
         else:
@@ -276,69 +258,8 @@ async def _read_uploads(form: FormData) -> tuple[list[_Upload], _Upload | None, 
     return images, extra.get("mask"), extra.get("markup")
 
 
-def _check_mimetype(upload: _Upload) -> None:
-    if upload.mimetype not in SUPPORTED_MIMETYPES:
-        raise APIError(400, f"Invalid file '{upload.name}': unsupported mimetype ('{upload.mimetype}'). "
-                            "Supported file formats are 'image/jpeg', 'image/png', and 'image/webp'.",
-                       param=upload.name, code="unsupported_file")
-
-
-def _too_big(upload: _Upload, limit: int) -> APIError:
-    return APIError(400, f"Invalid file '{upload.name}': the file is {len(upload.data):,} bytes; "
-                         f"the maximum is {limit // (1024 * 1024)} MB.", param=upload.name, code="file_too_large")
-
-
-def _decode(data: bytes) -> Image.Image:
-    """Decode fully (EXIF orientation applied); InputRefused / OSError … for unreadable files."""
-    probe(data)  # refuses non-images and decompression bombs from the header alone
-    img = Image.open(io.BytesIO(data))
-    img.load()
-    fmt = img.format
-    img = ImageOps.exif_transpose(img)
-    img.format = fmt  # exif_transpose returns a copy without it
-    return img
-
-
-def _has_alpha(img: Image.Image) -> bool:
-    return "A" in img.getbands() or "transparency" in img.info
-
-
-def _load_guide(upload: _Upload, size: tuple[int, int]) -> Image.Image:
-    """A mask or markup: PNG with an alpha channel, the size of the first image."""
-    what = upload.name
-    try:
-        img = _decode(upload.data)
-    except Exception:  # noqa: BLE001 - unreadable: no usable alpha channel either
-        img = None
-    if img is None or img.format != "PNG" or not _has_alpha(img):
-        raise APIError(400, f"Invalid {what} image format - {what} image missing alpha channel",
-                       param=what, code="invalid_image_format")
-    if img.size != size:
-        raise APIError(400, f"Invalid {what} image format - {what} size does not match image size",
-                       param=what, code="invalid_image_format")
-    return img.convert("RGBA")
-
-
-def _fidelity(body: dict[str, Any], info: ModelInfo) -> str | None:
-    value = body.get("input_fidelity")
-    if value in (None, ""):
-        if not info.input_fidelity:
-            return None
-        return "low" if "low" in info.input_fidelity else info.input_fidelity[0]
-    if not info.input_fidelity:
-        raise APIError(400, f"The model '{info.name}' does not support the 'input_fidelity' parameter.",
-                       param="input_fidelity", code="unsupported_parameter")
-    if value not in info.input_fidelity:
-        raise invalid_value("input_fidelity", value, info.input_fidelity)
-    return value
-
-
-def _reads_high_fidelity(info: ModelInfo, fidelity: str | None) -> bool:
-    return fidelity == "high" or (not info.input_fidelity and info.token_table == "gpt-image-2")
-
-
-def validate_edit(body: dict[str, Any], images: list[_Upload], mask: _Upload | None,
-                  markup: _Upload | None) -> EditSpec:
+def validate_edit(body: dict[str, Any], images: list[Upload], mask: Upload | None,
+                  markup: Upload | None) -> EditSpec:
     """Everything but the form parsing; runs in a thread (it decodes the images)."""
     info = resolve_model(body)
     prompt = check_prompt(body)
@@ -348,7 +269,7 @@ def validate_edit(body: dict[str, Any], images: list[_Upload], mask: _Upload | N
     if markup is not None and not info.markup:
         raise APIError(400, f"The model '{info.name}' does not support the 'markup' parameter.",
                        param="markup", code="unsupported_parameter")
-    fidelity = _fidelity(body, info)
+    fidelity = check_input_fidelity(body, info)
 
     if not images:
         raise APIError(400, "Missing required parameter: 'image'.", param="image",
@@ -360,11 +281,11 @@ def validate_edit(body: dict[str, Any], images: list[_Upload], mask: _Upload | N
                        code="array_above_max_length")
     decoded: list[Image.Image] = []
     for i, upload in enumerate(images, start=1):
-        _check_mimetype(upload)
+        check_mimetype(upload)
         if len(upload.data) > MAX_IMAGE_BYTES:
-            raise _too_big(upload, MAX_IMAGE_BYTES)
+            raise too_big(upload, MAX_IMAGE_BYTES)
         try:
-            decoded.append(_decode(upload.data))
+            decoded.append(decode_image(upload.data))
         except Exception:  # noqa: BLE001 - InputRefused or anything else Pillow cannot read
             raise APIError(400, f"Invalid image file or mode for image {i}, please check your image file.",
                            param="image", code="invalid_image_file") from None
@@ -373,17 +294,17 @@ def validate_edit(body: dict[str, Any], images: list[_Upload], mask: _Upload | N
     for upload, limit_bytes in ((mask, MAX_MASK_BYTES), (markup, MAX_IMAGE_BYTES)):
         if upload is None:
             continue
-        _check_mimetype(upload)
+        check_mimetype(upload)
         if len(upload.data) > limit_bytes:
-            raise _too_big(upload, limit_bytes)
-        guides[upload.name] = _load_guide(upload, decoded[0].size)
+            raise too_big(upload, limit_bytes)
+        guides[upload.name] = load_guide(upload, decoded[0].size)
     if "markup" in guides and not (np.asarray(guides["markup"])[..., 3] < 255).any():
         raise APIError(400, "Invalid markup image format - markup image has no transparent pixels",
                        param="markup", code="invalid_image_format")
 
     out = validate_output_options(body, info, prompt, auto_size=edit_output_size(info, *decoded[0].size))
     check_moderation(prompt)
-    high = _reads_high_fidelity(info, fidelity)
+    high = reads_high_fidelity(info, fidelity)
     sizes = [im.size for im in decoded]
     tokens = sum(costs.input_image_tokens(w, h, high_fidelity=high) for w, h in sizes)
     return EditSpec(out=out, images=decoded, mask=guides.get("mask"), markup=guides.get("markup"),

@@ -1,9 +1,10 @@
-"""``/v1/responses`` (the image_generation tool) and ``/v1/files`` for the offline backend.
+"""``/v1/responses`` (the image_generation tool) for the offline backend.
 
-Files (kept in memory, at most ``MAX_FILES`` files / ``MAX_FILE_STORE_BYTES`` in total, oldest
-dropped first): ``POST /v1/files`` (multipart ``file`` + ``purpose``; purpose ``vision`` must be
-an image), ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content``, ``DELETE /v1/files/{id}``.
-Unknown ids → 404 ``No such File object: file-…``.
+Owns the handlers ``create_response`` and ``get_response``, the in-memory store of responses and
+their image calls, input and tool parsing (``parse_input``, ``parse_tool``), the picture
+(``result_picture``, ``revise_prompt``) and the streamed events. ``BoundedStore`` (from
+``files``) is re-exported here. Builds on ``render``, ``protocol``, ``sse``, ``faults``,
+``validation``, ``uploads``, ``edits`` (the picture rules) and ``files`` (input images by file id).
 
 Responses: ``POST /v1/responses`` (JSON) and ``GET /v1/responses/{id}``. The offline "mainline
 model" (any model string that is not an image model) always calls the ``image_generation`` tool
@@ -56,50 +57,39 @@ import binascii
 import io
 import secrets
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
 import numpy as np
 from PIL import Image
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from imagelab import costs
 from imagelab.catalog import catalog, current_models, model_info
+from imagelab.costs import text_tokens
 
 from . import render
-from .edits import (
-    _Upload,
-    _decode,
-    _fidelity,
-    _fit,
-    _load_guide,
-    _reads_high_fidelity,
-    asks_for_mask,
-    collage,
-    edit_output_size,
-    mask_picture,
-    repaint,
-)
-from .server import (
+from .edits import asks_for_mask, collage, edit_output_size, fit, mask_picture, repaint
+from .faults import Faults, apply_faults
+from .files import BoundedStore, file_store, no_such_file
+from .protocol import (
     APIError,
-    Faults,
-    GenerationSpec,
-    apply_faults,
-    check_moderation,
-    event_stream,
     invalid_value,
     output_tokens_per_image,
     read_json,
+    usage_body,
+)
+from .sse import event_stream, sse
+from .uploads import Upload, decode_image, load_guide
+from .validation import (
+    GenerationSpec,
+    check_input_fidelity,
+    check_moderation,
+    reads_high_fidelity,
     refuse_unknown,
     resolve_model,
-    sse,
-    text_tokens,
-    usage_body,
     validate_output_options,
 )
 
@@ -113,20 +103,12 @@ __all__ = [
     "revise_prompt",
     "create_response",
     "get_response",
-    "upload_file",
-    "get_file",
-    "get_file_content",
-    "delete_file",
 ]
 
-MAX_FILES = 256
-MAX_FILE_STORE_BYTES = 512 * 1024 * 1024
-MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_RESPONSES = 500
 MAX_STORE_BYTES = 512 * 1024 * 1024
 CENTRE_WINDOW = 0.5  # fraction of each side repainted when continuing without a mask
 
-FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 RESPONSE_PARAMS = {
     "model", "input", "tools", "tool_choice", "previous_response_id", "stream", "store", "instructions",
     "metadata", "temperature", "top_p", "user", "safety_identifier", "parallel_tool_calls", "max_output_tokens",
@@ -140,50 +122,7 @@ TOOL_PARAMS = {
 }
 
 
-# --------------------------------------------------------------------------- bounded in-memory stores
-
-
-class BoundedStore:
-    """An insertion-ordered dict with at most ``max_items`` entries / ``max_bytes`` in total
-    (each entry's size given on ``put``); the oldest entries are dropped first."""
-
-    def __init__(self, max_items: int, max_bytes: int) -> None:
-        self.max_items = max_items
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
-        self.total = 0
-
-    def put(self, key: str, value: Any, size: int = 0) -> None:
-        self.pop(key)
-        self._items[key] = (value, size)
-        self.total += size
-        while len(self._items) > self.max_items or (self.total > self.max_bytes and len(self._items) > 1):
-            _, (_, old) = self._items.popitem(last=False)
-            self.total -= old
-
-    def get(self, key: str) -> Any:
-        item = self._items.get(key)
-        return None if item is None else item[0]
-
-    def pop(self, key: str) -> Any:
-        item = self._items.pop(key, None)
-        if item is None:
-            return None
-        self.total -= item[1]
-        return item[0]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._items
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-@dataclass
-class StoredFile:
-    meta: dict[str, Any]
-    data: bytes
-    content_type: str
+# --------------------------------------------------------------------------- in-memory stores
 
 
 @dataclass
@@ -201,10 +140,10 @@ class StoredResponse:
     image: str | None  # base64 of the latest image along the chain
 
 
-def _state(request: Request) -> Any:
+def _stores(request: Request) -> Any:
+    """The app's state, with the stored responses and image calls (created on first use)."""
     state = request.app.state
-    if not hasattr(state, "imagelab_files"):
-        state.imagelab_files = BoundedStore(MAX_FILES, MAX_FILE_STORE_BYTES)
+    if not hasattr(state, "imagelab_responses"):
         state.imagelab_responses = BoundedStore(MAX_RESPONSES, MAX_STORE_BYTES)
         state.imagelab_calls = BoundedStore(MAX_RESPONSES, MAX_STORE_BYTES)
     return state
@@ -212,108 +151,6 @@ def _state(request: Request) -> Any:
 
 def _new_id(prefix: str) -> str:
     return prefix + secrets.token_hex(24 if prefix == "resp_" else 16)
-
-
-# --------------------------------------------------------------------------- /v1/files
-
-
-def no_such_file(file_id: str, status: int = 404, param: str | None = "id") -> APIError:
-    return APIError(status, f"No such File object: {file_id}", param=param)
-
-
-async def _read_file_form(request: Request):
-    ctype = request.headers.get("content-type", "")
-    if not ctype.lower().startswith("multipart/form-data"):
-        raise APIError(400, f"Invalid Content-Type header ({ctype or 'none'}), expected multipart/form-data.")
-    too_large = APIError(413, f"File too large: the maximum is {MAX_FILE_BYTES // (1024 * 1024)} MB.",
-                         code="file_too_large")
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_FILE_BYTES + 1024 * 1024:
-        raise too_large
-
-    async def capped() -> AsyncIterator[bytes]:
-        total = 0
-        async for chunk in request.stream():
-            total += len(chunk)
-            if total > MAX_FILE_BYTES + 1024 * 1024:
-                raise too_large
-            yield chunk
-
-    try:
-        return await MultiPartParser(request.headers, capped(), max_files=2, max_fields=20).parse()
-    except MultiPartException as exc:
-        raise APIError(400, f"Could not parse the multipart form: {exc.message}") from None
-
-
-async def upload_file(request: Request) -> Response:
-    err, _ = await apply_faults(request)
-    if err:
-        return err
-    form = await _read_file_form(request)
-    try:
-        refuse_unknown(form.keys(), {"file", "purpose", "expires_after[anchor]", "expires_after[seconds]"})
-        purpose = form.get("purpose")
-        upload = form.get("file")
-        if purpose is None:
-            raise APIError(400, "Missing required parameter: 'purpose'.", param="purpose",
-                           code="missing_required_parameter")
-        if not isinstance(purpose, str) or purpose not in FILE_PURPOSES:
-            raise invalid_value("purpose", purpose, FILE_PURPOSES)
-        if not isinstance(upload, UploadFile):
-            raise APIError(400, "Missing required parameter: 'file'.", param="file",
-                           code="missing_required_parameter")
-        data = await upload.read()
-        filename = upload.filename or "upload"
-        content_type = (upload.content_type or "application/octet-stream").split(";")[0].strip()
-    finally:
-        await form.close()
-    if len(data) > MAX_FILE_BYTES:
-        raise APIError(413, f"File too large: the maximum is {MAX_FILE_BYTES // (1024 * 1024)} MB.",
-                       param="file", code="file_too_large")
-    if purpose == "vision":
-        try:
-            img = await run_in_threadpool(_decode, data)
-            content_type = Image.MIME.get(img.format or "", content_type)
-        except Exception:  # noqa: BLE001 - not an image Pillow can read
-            raise APIError(400, f"Invalid file '{filename}': files with purpose 'vision' must be images "
-                                "(PNG, JPEG, WEBP or non-animated GIF).", param="file",
-                           code="invalid_file_format") from None
-    file_id = "file-" + secrets.token_hex(12)
-    meta = {"id": file_id, "object": "file", "bytes": len(data), "created_at": int(time.time()),
-            "filename": filename, "purpose": purpose, "status": "processed", "expires_at": None,
-            "status_details": None}
-    _state(request).imagelab_files.put(file_id, StoredFile(meta, data, content_type), len(data))
-    return JSONResponse(meta)
-
-
-def _stored_file(request: Request) -> StoredFile:
-    file_id = request.path_params["file_id"]
-    stored = _state(request).imagelab_files.get(file_id)
-    if stored is None:
-        raise no_such_file(file_id)
-    return stored
-
-
-async def get_file(request: Request) -> Response:
-    err, _ = await apply_faults(request)
-    return err or JSONResponse(_stored_file(request).meta)
-
-
-async def get_file_content(request: Request) -> Response:
-    err, _ = await apply_faults(request)
-    if err:
-        return err
-    stored = _stored_file(request)
-    return Response(stored.data, media_type=stored.content_type)
-
-
-async def delete_file(request: Request) -> Response:
-    err, _ = await apply_faults(request)
-    if err:
-        return err
-    stored = _stored_file(request)
-    _state(request).imagelab_files.pop(stored.meta["id"])
-    return JSONResponse({"id": stored.meta["id"], "object": "file", "deleted": True})
 
 
 # --------------------------------------------------------------------------- request parsing (pure)
@@ -380,7 +217,7 @@ def parse_tool(tools: Any, tool_choice: Any) -> ToolOptions | None:
         body = {k: tool[k] for k in ("size", "quality", "background", "output_format", "output_compression",
                                      "moderation", "partial_images", "complexity") if k in tool}
         out = validate_output_options(body, info, "")
-        fidelity = _fidelity(tool, info)
+        fidelity = check_input_fidelity(tool, info)
         mask_ref = tool.get("input_image_mask")
         if mask_ref is not None:
             if not isinstance(mask_ref, dict) or not (mask_ref.get("file_id") or mask_ref.get("image_url")):
@@ -426,7 +263,7 @@ def ref_bytes(ref: dict[str, Any], param: str, files: BoundedStore) -> bytes:
 def image_from_ref(ref: dict[str, Any], param: str, files: BoundedStore) -> Image.Image:
     data = ref_bytes(ref, param, files)
     try:
-        return _decode(data)
+        return decode_image(data)
     except Exception:  # noqa: BLE001
         raise APIError(400, f"Invalid image in '{param}': the data is not an image we can read.",
                        param=param, code="invalid_image_file") from None
@@ -518,12 +355,12 @@ def result_picture(prompt: str, width: int, height: int, *, quality: str, transp
         new = render.compose(prompt, width, height, quality=quality, transparent=transparent)
         pictures = ([base] if base is not None else []) + refs
         return collage(pictures, new) if pictures else new
-    first = _fit(base.convert(mode), (width, height))
+    first = fit(base.convert(mode), (width, height))
     if mask is not None:
         new = render.compose(prompt, width, height, quality=quality, transparent=transparent)
         if refs:
             new = collage(refs, new)
-        alpha = np.asarray(_fit(mask.convert("RGBA"), (width, height), Image.Resampling.NEAREST))[..., 3]
+        alpha = np.asarray(fit(mask.convert("RGBA"), (width, height), Image.Resampling.NEAREST))[..., 3]
         return repaint(first, alpha == 0, new)
     pw, ph = max(16, int(width * CENTRE_WINDOW)), max(16, int(height * CENTRE_WINDOW))
     patch = render.compose(prompt, pw, ph, quality=quality, transparent=transparent)
@@ -644,7 +481,7 @@ def plan_response(body: dict[str, Any], files: BoundedStore, responses: BoundedS
                            code="invalid_value")
         data = ref_bytes(tool.mask_ref, mask_param, files)
         try:
-            mask = _load_guide(_Upload("mask", "image/png", data), base.size)
+            mask = load_guide(Upload("mask", "image/png", data), base.size)
         except APIError as exc:
             exc.param = mask_param
             raise
@@ -674,7 +511,7 @@ def plan_response(body: dict[str, Any], files: BoundedStore, responses: BoundedS
     done = "edited" if base is not None and not generate else "generated"
     plan.message = f"Here is the {done} image: {plan.revised}"
 
-    high = _reads_high_fidelity(info, tool.fidelity)
+    high = reads_high_fidelity(info, tool.fidelity)
     image_in = sum(costs.input_image_tokens(im.width, im.height, high_fidelity=high) for im in images_in)
     partial_cost = catalog().limits.get("partial_image_tokens", 100)
     image_out = output_tokens_per_image(info.name, out.quality, out.width, out.height) + \
@@ -750,7 +587,7 @@ def _final_output(plan: Plan, faults: Faults) -> tuple[list[dict[str, Any]], lis
 def _remember(request: Request, plan: Plan, stored_output: list[dict[str, Any]]) -> None:
     if not plan.store:
         return
-    state = _state(request)
+    state = _stores(request)
     result = next((o["result"] for o in stored_output if o["type"] == "image_generation_call"), None)
     image = result or plan.previous_image
     body = _response_body(plan, "completed", stored_output)
@@ -816,8 +653,8 @@ async def create_response(request: Request) -> Response:
     err, faults = await apply_faults(request, tool_model or catalog().default_tool_model)
     if err:
         return err
-    state = _state(request)
-    plan = await run_in_threadpool(plan_response, body, state.imagelab_files, state.imagelab_responses,
+    state = _stores(request)
+    plan = await run_in_threadpool(plan_response, body, file_store(request), state.imagelab_responses,
                                    state.imagelab_calls)
     if body.get("stream") is True:
         return event_stream(_events(request, plan, faults))
@@ -831,7 +668,7 @@ async def get_response(request: Request) -> Response:
     if err:
         return err
     response_id = request.path_params["response_id"]
-    stored = _state(request).imagelab_responses.get(response_id)
+    stored = _stores(request).imagelab_responses.get(response_id)
     if stored is None:
         raise APIError(404, f"Response with id '{response_id}' not found.", param="response_id")
     return JSONResponse(stored.body)

@@ -1,0 +1,108 @@
+"""The offline server's Starlette app: the route table, the request-id middleware and error handlers.
+
+Owns ``create_app`` (the app; ``faults`` or env ``IMAGELAB_OFFLINE_FAULT`` apply to every
+request), ``ROUTES``, ``api_route`` (an ``APIError`` or any other exception raised in a handler
+becomes the OpenAI error body), ``RequestIdMiddleware`` (every response carries
+``x-request-id: req_<hex>``) and the 404 / 405 answers. Endpoints (under ``/v1``): ``GET
+/v1/models`` (``models``); ``POST /v1/images/generations`` (``generations``); ``POST
+/v1/images/edits`` (``edits``); ``POST /v1/responses`` and ``GET /v1/responses/{id}``
+(``responses``); ``POST /v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content`` and
+``DELETE /v1/files/{id}`` (``files``). To add an endpoint: write ``async def handler(request) ->
+Response`` using ``read_json``, ``api_error`` / ``APIError`` (``protocol``), ``apply_faults``
+(``faults``) and ``usage_body``, then add a ``Route`` in ``ROUTES`` (or pass ``extra_routes`` to
+``create_app``). Builds on every endpoint module.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .edits import create_edit
+from .faults import FAULT_ENV, Faults, parse_faults
+from .files import delete_file, get_file, get_file_content, upload_file
+from .generations import create_generation
+from .models import list_models
+from .protocol import APIError, api_error, new_request_id
+from .responses import create_response, get_response
+
+__all__ = ["ROUTES", "api_route", "RequestIdMiddleware", "create_app"]
+
+
+def api_route(path: str, handler, methods: list[str]) -> Route:
+    """A Route whose handler may raise APIError (turned into the OpenAI error body)."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except APIError as exc:
+            return exc.response()
+        except Exception as exc:  # noqa: BLE001 - answer like the API, with a request id
+            return await _server_error(request, exc)
+
+    endpoint.__name__ = getattr(handler, "__name__", "endpoint")
+    return Route(path, endpoint, methods=methods)
+
+
+ROUTES: list[tuple[str, Any, list[str]]] = [
+    ("/v1/models", list_models, ["GET"]),
+    ("/v1/images/generations", create_generation, ["POST"]),
+    ("/v1/images/edits", create_edit, ["POST"]),
+    ("/v1/responses", create_response, ["POST"]),
+    ("/v1/responses/{response_id}", get_response, ["GET"]),
+    ("/v1/files", upload_file, ["POST"]),
+    ("/v1/files/{file_id}", get_file, ["GET"]),
+    ("/v1/files/{file_id}", delete_file, ["DELETE"]),
+    ("/v1/files/{file_id}/content", get_file_content, ["GET"]),
+]
+
+
+class RequestIdMiddleware:
+    """Adds ``x-request-id: req_<hex>`` to every HTTP response (JSON, errors and streams alike)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = new_request_id().encode()
+
+        async def send_with_id(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                headers.append((b"x-request-id", rid))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+async def _http_exception(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 404:
+        return api_error(404, f"Invalid URL ({request.method} {request.url.path})")
+    if exc.status_code == 405:
+        return api_error(405, f"Invalid method for URL ({request.method} {request.url.path})")
+    return api_error(exc.status_code, str(exc.detail))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    return api_error(500, f"The offline server failed: {type(exc).__name__}: {exc}", type="server_error")
+
+
+def create_app(faults: str | Faults | None = None, extra_routes: Iterable[tuple[str, Any, list[str]]] = ()) -> Starlette:
+    """The Starlette app. ``faults`` (or env IMAGELAB_OFFLINE_FAULT) applies to every request."""
+    if faults is None:
+        faults = os.environ.get(FAULT_ENV)
+    routes = [api_route(p, h, m) for p, h, m in [*ROUTES, *extra_routes]]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
+    app.state.faults = faults if isinstance(faults, Faults) else parse_faults(faults)
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,120 @@
+"""Fault injection for the offline backend: what can be asked for, and applying it to a request.
+
+Request header ``x-imagelab-fault`` (``FAULT_HEADER``; or, for the whole server,
+``create_app(faults=...)`` / ``start_server(faults=...)`` / env ``IMAGELAB_OFFLINE_FAULT``,
+``FAULT_ENV``) holds a comma-separated list, parsed by ``parse_faults`` into ``Faults``:
+``latency:<seconds>`` (sleep before answering); ``429`` (rate limit, ``retry-after: 1``, code
+``rate_limit_exceeded``); ``500`` (server error); ``401`` (invalid API key); ``403`` ("Your
+organization must be verified …"); ``cut-stream`` (a stream closes after the first partial
+image, without a completed event); ``cut-after:<k>`` (a stream closes after ``k`` finished
+images); ``corrupt:<i>`` (image ``i`` is sent as base64 of bytes that are not an image).
+``apply_faults`` sleeps and answers with the error a handler should return; the streaming and
+JSON bodies apply the rest. Builds on ``protocol``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from imagelab.catalog import catalog
+
+from .protocol import api_error, b64
+
+__all__ = [
+    "FAULT_HEADER",
+    "FAULT_ENV",
+    "Faults",
+    "parse_faults",
+    "fault_response",
+    "request_faults",
+    "apply_faults",
+]
+
+FAULT_HEADER = "x-imagelab-fault"
+FAULT_ENV = "IMAGELAB_OFFLINE_FAULT"
+
+
+@dataclass
+class Faults:
+    latency: float = 0.0
+    status: int | None = None  # 401, 403, 429, 500
+    cut_stream: bool = False
+    cut_after: int | None = None  # close the stream after this many finished images
+    corrupt: set[int] = field(default_factory=set)  # indexes of images sent as bytes that are not an image
+    unknown: list[str] = field(default_factory=list)
+
+    def merged(self, other: "Faults") -> "Faults":
+        cut_after = other.cut_after if other.cut_after is not None else self.cut_after
+        return Faults(latency=self.latency + other.latency, status=other.status or self.status,
+                      cut_stream=self.cut_stream or other.cut_stream, cut_after=cut_after,
+                      corrupt=self.corrupt | other.corrupt, unknown=self.unknown + other.unknown)
+
+    def image_b64(self, index: int, data: bytes) -> str:
+        """The image as sent: base64 of its bytes, or of a text that is no image when told to corrupt it."""
+        return b64(b"this is not an image" if index in self.corrupt else data)
+
+
+def parse_faults(spec: str | None) -> Faults:
+    """``"latency:0.5,429"`` → Faults(latency=0.5, status=429). Unknown items are kept in ``unknown``."""
+    faults = Faults()
+    for item in (spec or "").split(","):
+        item = item.strip().lower()
+        if not item:
+            continue
+        if item.startswith("latency"):
+            _, _, secs = item.partition(":")
+            try:
+                faults.latency += max(0.0, float(secs or "1"))
+            except ValueError:
+                faults.unknown.append(item)
+        elif item in ("401", "403", "429", "500"):
+            faults.status = int(item)
+        elif item in ("cut-stream", "cut_stream", "cutstream"):
+            faults.cut_stream = True
+        elif item.startswith(("cut-after:", "corrupt:")):
+            name, _, number = item.partition(":")
+            if not number.isdigit():
+                faults.unknown.append(item)
+            elif name == "cut-after":
+                faults.cut_after = int(number)
+            else:
+                faults.corrupt.add(int(number))
+        else:
+            faults.unknown.append(item)
+    return faults
+
+
+def fault_response(status: int, model: str | None = None) -> JSONResponse:
+    if status == 429:
+        return api_error(429, "Rate limit reached for images per minute (offline fault injection). "
+                              "Please try again in 1s.", type="requests", code="rate_limit_exceeded",
+                         headers={"retry-after": "1"})
+    if status == 401:
+        return api_error(401, "Incorrect API key provided: sk-***. You can find your API key at "
+                              "https://platform.openai.com/account/api-keys.", code="invalid_api_key")
+    if status == 403:
+        return api_error(403, f"Your organization must be verified to use the model `{model or catalog().default_model}`. "
+                              "Please go to: https://platform.openai.com/settings/organization/general and click on "
+                              "Verify Organization. If you just verified, it can take up to 15 minutes for access "
+                              "to propagate.")
+    return api_error(500, "The server had an error while processing your request. Sorry about that!",
+                     type="server_error")
+
+
+def request_faults(request: Request) -> Faults:
+    server = getattr(request.app.state, "faults", None) or Faults()
+    return server.merged(parse_faults(request.headers.get(FAULT_HEADER)))
+
+
+async def apply_faults(request: Request, model: str | None = None) -> tuple[Response | None, Faults]:
+    """Sleep for any injected latency; return (error response or None, the faults in force)."""
+    faults = request_faults(request)
+    if faults.latency:
+        await asyncio.sleep(faults.latency)
+    if faults.status:
+        return fault_response(faults.status, model), faults
+    return None, faults

@@ -1,0 +1,69 @@
+"""``POST /v1/images/generations`` for the offline backend: a JSON body, validated like the real API.
+
+Owns ``validate_generation`` (the body → ``GenerationSpec``), ``generation_events`` (the
+streamed answer) and the handler ``create_generation``, which answers with the real
+``ImagesResponse`` shape, or server-sent events when ``stream`` is true; the pictures come from
+``render``. Builds on ``render``, ``protocol``, ``sse``, ``faults``, ``validation`` and
+``images``.
+"""
+
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import render
+from .faults import Faults, apply_faults
+from .images import GENERATION_PARAMS, generation_usage, image_events, images_response
+from .protocol import read_json
+from .sse import event_stream
+from .validation import (
+    GenerationSpec,
+    check_moderation,
+    check_prompt,
+    refuse_unknown,
+    resolve_model,
+    validate_output_options,
+)
+
+__all__ = ["validate_generation", "generation_events", "create_generation"]
+
+
+def validate_generation(body: dict) -> GenerationSpec:
+    refuse_unknown(body, GENERATION_PARAMS)
+    info = resolve_model(body)
+    prompt = check_prompt(body)
+    spec = validate_output_options(body, info, prompt)
+    check_moderation(prompt)
+    return spec
+
+
+def generation_events(spec: GenerationSpec, faults: Faults) -> AsyncIterator[bytes]:
+    def produce(index: int) -> tuple[list[bytes], bytes]:
+        return render.render_partials(spec.prompt, spec.width, spec.height, spec.partial_images,
+                                      output_format=spec.output_format, quality=spec.quality, index=index,
+                                      transparent=spec.background == "transparent", compression=spec.compression)
+
+    return image_events(spec, faults, "image_generation", produce, generation_usage(spec, 1, spec.partial_images))
+
+
+async def create_generation(request: Request) -> Response:
+    body = await read_json(request)
+    model = body.get("model") if isinstance(body.get("model"), str) else None
+    err, faults = await apply_faults(request, model)
+    if err:
+        return err
+    spec = validate_generation(body)
+    if spec.stream:
+        return event_stream(generation_events(spec, faults))
+
+    def work() -> list[bytes]:
+        return [render.render(spec.prompt, spec.width, spec.height, output_format=spec.output_format,
+                              quality=spec.quality, index=i, transparent=spec.background == "transparent",
+                              compression=spec.compression) for i in range(spec.n)]
+
+    images = await run_in_threadpool(work)
+    return images_response(spec, faults, images, generation_usage(spec, spec.n, 0))

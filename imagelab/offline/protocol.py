@@ -1,0 +1,118 @@
+"""The OpenAI wire conventions every offline endpoint shares: request ids, error bodies and usage.
+
+Owns ``new_request_id`` (``req_<hex>``), the real API's error body (``error_body``) and the
+exception a handler raises to answer with one (``APIError``, ``api_error``, ``invalid_value``
+with ``quote_list`` for its "Supported values are" sentence), the JSON request body reader
+(``read_json``), base64 text for image bytes (``b64``) and the images usage body
+(``usage_body``, ``output_tokens_per_image``). It imports nothing else from the package.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from typing import Any, Iterable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from imagelab import costs
+
+__all__ = [
+    "new_request_id",
+    "error_body",
+    "APIError",
+    "api_error",
+    "quote_list",
+    "invalid_value",
+    "read_json",
+    "b64",
+    "output_tokens_per_image",
+    "usage_body",
+]
+
+
+def new_request_id() -> str:
+    return "req_" + secrets.token_hex(16)
+
+
+def error_body(message: str, *, type: str = "invalid_request_error", param: str | None = None,
+               code: str | None = None, **extra: Any) -> dict[str, Any]:
+    """The real API's error body: ``{"error": {"message", "type", "param", "code", ...}}``."""
+    err: dict[str, Any] = {"message": message, "type": type, "param": param, "code": code}
+    err.update(extra)
+    return {"error": err}
+
+
+class APIError(Exception):
+    """Raise inside a handler; the route wrapper turns it into an OpenAI-style error response."""
+
+    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error",
+                 param: str | None = None, code: str | None = None, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+        self.extra = extra
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(error_body(self.message, type=self.type, param=self.param, code=self.code, **self.extra),
+                            status_code=self.status, headers=self.headers)
+
+
+def api_error(status: int, message: str, **kw: Any) -> JSONResponse:
+    return APIError(status, message, **kw).response()
+
+
+def quote_list(values: Iterable[str]) -> str:
+    vals = [f"'{v}'" for v in values]
+    if len(vals) <= 1:
+        return "".join(vals)
+    if len(vals) == 2:
+        return f"{vals[0]} and {vals[1]}"
+    return ", ".join(vals[:-1]) + f", and {vals[-1]}"
+
+
+def invalid_value(param: str, value: Any, supported: Iterable[str]) -> APIError:
+    return APIError(400, f"Invalid value: '{value}'. Supported values are: {quote_list(supported)}.",
+                    param=param, code="invalid_value")
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The request's JSON object, or an APIError saying the body is not JSON / not an object."""
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise APIError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+                            "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+                            "sent was not valid JSON.)")
+    if not isinstance(body, dict):
+        raise APIError(400, "Invalid type for request body: expected an object.", code="invalid_type")
+    return body
+
+
+def b64(data: bytes) -> str:
+    """``data`` as base64 text (how images travel in JSON bodies and events)."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def output_tokens_per_image(model: str, quality: str, width: int, height: int) -> int:
+    """Per-image output tokens, from the same catalog figures the app's estimate uses."""
+    return costs.output_tokens_per_image(model, quality, f"{width}x{height}")[0]
+
+
+def usage_body(input_text_tokens: int, output_image_tokens: int, input_image_tokens: int = 0) -> dict[str, Any]:
+    inp = input_text_tokens + input_image_tokens
+    return {
+        "input_tokens": inp,
+        "input_tokens_details": {"text_tokens": input_text_tokens, "image_tokens": input_image_tokens},
+        "output_tokens": output_image_tokens,
+        "output_tokens_details": {"image_tokens": output_image_tokens, "text_tokens": 0},
+        "total_tokens": inp + output_image_tokens,
+    }

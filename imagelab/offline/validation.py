@@ -1,0 +1,252 @@
+"""The request checks the offline endpoints share: model, size, prompt, moderation and output options.
+
+Owns the typed parameter readers (``int_param``, ``str_param``), ``refuse_unknown``, the model
+(``resolve_model``), sizes (``STANDARD_SIZE``, ``custom_size_problem``, ``resolve_size``), the
+prompt (``check_prompt``), input fidelity (``check_input_fidelity``, ``reads_high_fidelity``),
+and ``validate_output_options`` → ``GenerationSpec`` (n, size, quality, output_format,
+background, output_compression, moderation, complexity, stream, partial_images), used by
+generations, edits and the Responses image tool. Moderation triggers (documented,
+deterministic, ``check_moderation``): a prompt containing ``forbidden-output`` → 400
+``moderation_blocked`` with ``moderation_details.moderation_stage == "output"``; otherwise a
+prompt containing ``forbidden`` → the same with ``moderation_stage == "input"``. Builds on
+``protocol``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from imagelab.catalog import ModelInfo, catalog, model_info, parse_size
+
+from .protocol import APIError, invalid_value, quote_list
+
+__all__ = [
+    "STANDARD_SIZE",
+    "int_param",
+    "str_param",
+    "refuse_unknown",
+    "resolve_model",
+    "custom_size_problem",
+    "resolve_size",
+    "GenerationSpec",
+    "check_prompt",
+    "check_moderation",
+    "validate_output_options",
+    "check_input_fidelity",
+    "reads_high_fidelity",
+]
+
+STANDARD_SIZE = {"square": (1024, 1024), "landscape": (1536, 1024), "portrait": (1024, 1536)}
+
+
+def int_param(body: dict, name: str, lo: int, hi: int, default: int) -> int:
+    value = body.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise APIError(400, f"Invalid type for '{name}': expected an integer, but got "
+                                f"{type(value).__name__} instead.", param=name, code="invalid_type")
+    if value < lo:
+        raise APIError(400, f"Invalid '{name}': integer below minimum value. Expected a value >= {lo}, "
+                            f"but got {value} instead.", param=name, code="integer_below_min_value")
+    if value > hi:
+        raise APIError(400, f"Invalid '{name}': integer above maximum value. Expected a value <= {hi}, "
+                            f"but got {value} instead.", param=name, code="integer_above_max_value")
+    return value
+
+
+def str_param(body: dict, name: str, default: str | None) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise APIError(400, f"Invalid type for '{name}': expected a string, but got {type(value).__name__} instead.",
+                       param=name, code="invalid_type")
+    return value
+
+
+def refuse_unknown(body: Iterable[str], known: set[str]) -> None:
+    for key in body:
+        if key not in known:
+            raise APIError(400, f"Unknown parameter: '{key}'.", param=key, code="unknown_parameter")
+
+
+def resolve_model(body: dict) -> ModelInfo:
+    name = str_param(body, "model", catalog().default_model) or catalog().default_model
+    info = model_info(name)
+    if info is None:
+        raise APIError(404, f"The model `{name}` does not exist or you do not have access to it.",
+                       param="model", code="model_not_found")
+    if info.retired:
+        raise APIError(404, f"The model `{name}` does not exist or you do not have access to it. "
+                            f"{info.retirement_sentence()}", param="model", code="model_not_found")
+    return info
+
+
+def custom_size_problem(width: int, height: int) -> str | None:
+    rules = catalog().limits["custom_size"]
+    m = rules["multiple"]
+    if width % m or height % m:
+        return f"both sides must be multiples of {m}"
+    long, short = max(width, height), min(width, height)
+    if long > rules["max_long_edge"] or short > rules["max_short_edge"]:
+        return f"the size must fit within {rules['max_long_edge']}x{rules['max_short_edge']}"
+    if long / short > rules["max_ratio"]:
+        return f"the aspect ratio must be between 1:{rules['max_ratio']:g} and {rules['max_ratio']:g}:1"
+    px = width * height
+    if px < rules["min_pixels"] or px > rules["max_pixels"]:
+        return f"the total must be between {rules['min_pixels']:,} and {rules['max_pixels']:,} pixels"
+    return None
+
+
+def resolve_size(info: ModelInfo, size: str | None) -> tuple[int, int]:
+    size = size or "auto"
+    fixed = sorted(s for s in info.sizes if s != "auto")
+    listed = fixed + (["auto"] if "auto" in info.sizes else [])
+    if size == "auto" and "auto" in info.sizes:
+        return 1024, 1024
+    if size in fixed:
+        return parse_size(size)  # type: ignore[return-value]
+    dims = parse_size(size)
+    if info.custom_sizes:
+        problem = "it is not of the form WIDTHxHEIGHT" if dims is None else custom_size_problem(*dims)
+        if problem is None:
+            return dims  # type: ignore[return-value]
+        rules = catalog().limits["custom_size"]
+        raise APIError(400, f"Invalid value: '{size}'. Supported values are: {', '.join(repr(v) for v in listed)}, or a custom "
+                            f"'WIDTHxHEIGHT' where both sides are multiples of {rules['multiple']}, the size fits "
+                            f"within {rules['max_long_edge']}x{rules['max_short_edge']}, the aspect ratio is between "
+                            f"1:{rules['max_ratio']:g} and {rules['max_ratio']:g}:1 and the total is between "
+                            f"{rules['min_pixels']:,} and {rules['max_pixels']:,} pixels; here {problem}.",
+                       param="size", code="invalid_value")
+    raise invalid_value("size", size, listed)
+
+
+@dataclass
+class GenerationSpec:
+    model: ModelInfo
+    prompt: str
+    n: int
+    width: int
+    height: int
+    quality: str  # resolved (never "auto")
+    output_format: str
+    background: str  # resolved: "opaque" or "transparent"
+    compression: int | None
+    stream: bool
+    partial_images: int
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+
+def check_prompt(body: dict) -> str:
+    if "prompt" not in body or body["prompt"] is None:
+        raise APIError(400, "Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter")
+    prompt = str_param(body, "prompt", "") or ""
+    limit = catalog().limits["prompt_chars"]
+    if not prompt.strip():
+        raise APIError(400, "Invalid 'prompt': string too short. Expected a string with minimum length 1, "
+                            "but got an empty string instead.", param="prompt", code="empty_string")
+    if len(prompt) > limit:
+        raise APIError(400, f"Invalid 'prompt': string too long. Expected a string with maximum length {limit}, "
+                            f"but got a string with length {len(prompt)} instead.",
+                       param="prompt", code="string_above_max_length")
+    return prompt
+
+
+def check_moderation(prompt: str) -> None:
+    low = prompt.lower()
+    stage = "output" if "forbidden-output" in low else "input" if "forbidden" in low else None
+    if stage:
+        raise APIError(400, "Your request was rejected by the safety system. If you believe this is an error, "
+                            "contact us at help.openai.com and include the request ID. (offline trigger word: "
+                            "'forbidden')", type="image_generation_user_error", code="moderation_blocked",
+                       moderation_details={"moderation_stage": stage})
+
+
+def validate_output_options(body: dict, info: ModelInfo, prompt: str, *,
+                            auto_size: tuple[int, int] | None = None) -> GenerationSpec:
+    """The output options shared by generations and edits: n, size, quality, output_format,
+    background, output_compression, moderation, complexity, stream and partial_images.
+
+    ``body`` holds typed values (edits convert their form strings first). ``auto_size`` is what
+    ``size`` absent / ``"auto"`` means (edits: from the first input image); default 1024x1024.
+    """
+    limits = catalog().limits
+    n = int_param(body, "n", limits["n"][0], limits["n"][1], 1)
+    size = str_param(body, "size", "auto") or "auto"
+    if size == "auto" and auto_size is not None and "auto" in info.sizes:
+        width, height = auto_size
+    else:
+        width, height = resolve_size(info, size)
+
+    quality = str_param(body, "quality", "auto") or "auto"
+    if quality not in info.qualities:
+        raise invalid_value("quality", quality, [q for q in info.qualities if q != "auto"] + ["auto"])
+    if quality == "auto":
+        quality = catalog().raw.get("auto_quality_estimated_as", "high")
+
+    fmt = str_param(body, "output_format", "png") or "png"
+    if fmt not in info.formats:
+        if fmt in info.preview_formats:
+            raise APIError(400, f"The offline backend does not render '{fmt}' output; use one of "
+                                f"{quote_list(info.formats)}.", param="output_format", code="invalid_value")
+        raise invalid_value("output_format", fmt, info.formats)
+
+    background = str_param(body, "background", "auto") or "auto"
+    if background not in ("auto", "opaque", "transparent"):
+        raise invalid_value("background", background, ["transparent", "opaque", "auto"])
+    if background == "transparent":
+        if "transparent" not in info.backgrounds:
+            raise APIError(400, "Transparent background is not supported for this model.", param="background",
+                           code="invalid_value")
+        if fmt not in ("png", "webp"):
+            raise APIError(400, f"Transparent background is not supported for the '{fmt}' output format; "
+                                "use 'png' or 'webp'.", param="background", code="invalid_value")
+
+    compression = body.get("output_compression")
+    if compression is not None:
+        compression = int_param(body, "output_compression", 0, 100, 100)
+        if fmt == "png" and compression < 100:
+            raise APIError(400, "Compression less than 100 is not supported for PNG output format.",
+                           param="output_compression", code="invalid_value")
+
+    moderation = str_param(body, "moderation", "auto")
+    if moderation not in ("auto", "low"):
+        raise invalid_value("moderation", moderation, ["low", "auto"])
+    complexity = str_param(body, "complexity", None)
+    if complexity is not None and complexity not in ("low", "medium", "high"):
+        raise invalid_value("complexity", complexity, ["low", "medium", "high"])
+
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise APIError(400, "Invalid type for 'stream': expected a boolean.", param="stream", code="invalid_type")
+    partial_images = int_param(body, "partial_images", limits["partial_images"][0], limits["partial_images"][1], 0)
+
+    return GenerationSpec(model=info, prompt=prompt, n=n, width=width, height=height, quality=quality,
+                          output_format=fmt, background="transparent" if background == "transparent" else "opaque",
+                          compression=compression, stream=bool(stream), partial_images=partial_images)
+
+
+def check_input_fidelity(body: dict[str, Any], info: ModelInfo) -> str | None:
+    value = body.get("input_fidelity")
+    if value in (None, ""):
+        if not info.input_fidelity:
+            return None
+        return "low" if "low" in info.input_fidelity else info.input_fidelity[0]
+    if not info.input_fidelity:
+        raise APIError(400, f"The model '{info.name}' does not support the 'input_fidelity' parameter.",
+                       param="input_fidelity", code="unsupported_parameter")
+    if value not in info.input_fidelity:
+        raise invalid_value("input_fidelity", value, info.input_fidelity)
+    return value
+
+
+def reads_high_fidelity(info: ModelInfo, fidelity: str | None) -> bool:
+    return fidelity == "high" or (not info.input_fidelity and info.token_table == "gpt-image-2")
