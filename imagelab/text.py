@@ -56,7 +56,7 @@ def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
 def redact_url(url: str) -> str:
     """``url`` without its ``user:password@`` and its query string or fragment: safe to show and store.
 
-    ``http://me:pw@host:8080/v1?api-key=x`` becomes ``http://host:8080/v1``. Text that is not a URL
+    ``http://me:pw@host:8080/v1/?api-key=x`` becomes ``http://host:8080/v1``. Text that is not a URL
     is only scrubbed of anything key-shaped.
     """
     try:
@@ -70,7 +70,7 @@ def redact_url(url: str) -> str:
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"
-    return scrub(urlunsplit((parts.scheme, netloc, parts.path, "", "")))
+    return scrub(urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", "")))
 
 
 def redact_urls_in(text: str) -> str:
