@@ -2,13 +2,14 @@
 
 import io
 
+import httpx2
 import openai
 import pytest
 from PIL import Image
 
 from imagelab import client as cl
 from imagelab.runner import RunResult, Saved, execute
-from imagelab.specs import GenerateSpec
+from imagelab.specs import GenerateSpec, TurnSpec
 from imagelab.store import Store
 
 
@@ -71,7 +72,7 @@ def test_moderation_names_its_stage(offline_server, prompt, stage):
 
 def test_invalid_request_names_the_parameter(offline_server):
     spec = GenerateSpec(prompt="a fox", model="gpt-image-1.5", size="1536x864")  # refused locally too
-    err = only_failure(list(cl.run_images(sdk(offline_server).images.generate, spec.to_sdk_kwargs(), stream=False,
+    err = only_failure(list(cl.run_images(sdk(offline_server).images.with_raw_response.generate, spec.to_sdk_kwargs(), stream=False,
                                           fmt="png", base_url=None, model=spec.model, event_prefix="x")))
     assert isinstance(err, cl.InvalidRequest) and err.param == "size" and "'size'" in err.sentence
     assert "1536x864" in err.api_message
@@ -145,3 +146,33 @@ def test_a_failed_run_is_recorded_without_images(offline_server, tmp_path):
     assert result.status == "failed" and store.count_images() == 0
     row = store.run(result.run_id)
     assert row.status == "failed" and row.request_id and "problem on its side" in row.error
+
+
+def sdk_seeing_ids(server, fault=None):
+    """A client that also notes the x-request-id of every reply the offline backend sends."""
+    seen = []
+    http = httpx2.Client(event_hooks={"response": [lambda response: seen.append(response.headers["x-request-id"])]})
+    headers = {"x-imagelab-fault": fault} if fault else None
+    client = openai.OpenAI(api_key="sk-offline", base_url=server.base_url, max_retries=0, timeout=30,
+                           default_headers=headers, http_client=http)
+    return client, seen
+
+
+@pytest.mark.parametrize("run,spec", [
+    (cl.generate, GenerateSpec(prompt="a fox", quality="low", size="1024x1024")),
+    (cl.generate, GenerateSpec(prompt="a fox", quality="low", size="1024x1024", partial_images=1)),
+    (cl.respond, TurnSpec(prompt="a fox", quality="low", size="1024x1024")),
+    (cl.respond, TurnSpec(prompt="a fox", quality="low", size="1024x1024", partial_images=1)),
+], ids=["generate", "generate-stream", "respond", "respond-stream"])
+def test_the_request_id_is_the_one_the_server_sent(offline_server, run, spec):
+    client, seen = sdk_seeing_ids(offline_server)
+    usage = list(run(client, spec))[-1]
+    assert isinstance(usage, cl.UsageReport) and len(seen) == 1
+    assert usage.request_id == seen[0]
+
+
+@pytest.mark.parametrize("partials", [0, 1])
+def test_a_failure_carries_the_request_id_the_server_sent(offline_server, partials):
+    client, seen = sdk_seeing_ids(offline_server, "500")
+    err = only_failure(list(cl.generate(client, GenerateSpec(prompt="a fox", partial_images=partials))))
+    assert isinstance(err, cl.ServerError) and err.request_id == seen[-1]

@@ -1,0 +1,49 @@
+"""Where requests go: the ``Connection`` settings, their timeouts, and the one SDK client made from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import openai
+
+from ..text import redact_urls_in, scrub
+
+__all__ = ["Connection", "make_client", "DEFAULT_TIMEOUT", "MIN_TIMEOUT", "DEFAULT_RETRIES"]
+
+# Generation can take over two minutes; a shorter timeout would throw away paid results.
+DEFAULT_TIMEOUT = 600.0
+MIN_TIMEOUT = 300.0
+DEFAULT_RETRIES = 2
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where requests go. The key is held only in memory; ``__repr__`` never shows it.
+
+    ``label`` is what the page shows and the history stores as the run's backend, so any URL in it
+    loses its ``user:password@`` and query string, and anything key-shaped is scrubbed.
+    """
+
+    base_url: str | None
+    api_key: str = field(repr=False)
+    label: str = "OpenAI"
+    offline: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_RETRIES
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", scrub(redact_urls_in(self.label), (self.api_key,)))
+
+
+def _timeout_floor() -> float:
+    # read through the package, so ``imagelab.client.MIN_TIMEOUT`` stays the one setting to change
+    from imagelab import client
+
+    return float(client.MIN_TIMEOUT)
+
+
+def make_client(conn: Connection) -> openai.OpenAI:
+    """The SDK client for ``conn``: an explicit timeout (never under the floor for a real API) and retries."""
+    return openai.OpenAI(api_key=conn.api_key, base_url=conn.base_url,
+                         timeout=conn.timeout if conn.offline else max(conn.timeout, _timeout_floor()),
+                         max_retries=conn.max_retries)
