@@ -65,14 +65,13 @@ def cancel(run_id: int) -> None:
 
 def show_job(job: JobState, *, key: str) -> None:
     """A run still going: its previews as they stream in, the images already saved, a Cancel button."""
-    with st.container(border=True):
+    with st.container(border=True, key=f"run_{job.run_id}"):
         verb = _VERBS.get(job.page, "Running")
-        head, button = st.columns([5, 1], vertical_alignment="center")
+        head, button = st.columns([3, 1], vertical_alignment="center")
         head.markdown(f"**{verb} {job.requested} image(s) with {job.model}** · {STATUS_WORDS[job.status]} · "
                       f"{job.elapsed:.0f} s")
         button.button("Cancel", key=f"btn_{key}_cancel_{job.run_id}", on_click=cancel, args=(job.run_id,),
-                      icon=":material/stop_circle:", help="Stop this run; images already saved are kept.",
-                      width="stretch")
+                      icon=":material/stop_circle:", help="Stop this run; images already saved are kept.")
         st.caption(literal(shorten(job.prompt, 200)))
         saved = {rec.index: rec for rec in list(job.images)}
         previews = dict(job.previews)
@@ -93,7 +92,7 @@ def show_job(job: JobState, *, key: str) -> None:
 
 def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns: int = 2) -> None:
     """A finished run from the store: its prompt, images, errors, usage and cost."""
-    with st.container(border=True):
+    with st.container(border=True, key=f"run_{run.id}"):
         line = [f"**{run.model}**", f"{len(images)} of {run.requested or len(images)} image(s)"]
         if run.finished_at:
             line.append(f"{run.finished_at - run.started_at:.1f} s")

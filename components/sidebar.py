@@ -25,6 +25,7 @@ PAGE_CSS = "<style>.block-container, [data-testid='stMainBlockContainer'] {paddi
 @dataclass
 class Sidebar:
     estimate_slot: Any
+    tray_slot: Any
     usage_slot: Any
 
     def show_estimate(self, est: Estimate | None, problems: list[Problem] | None = None, what: str = "") -> None:
@@ -47,7 +48,9 @@ class Sidebar:
                 st.caption(f":orange[{len(problems)} setting(s) to fix before sending.]")
 
     def finish(self) -> None:
-        """Fill the last-run and session panels from the history (call at the end of the page)."""
+        """Fill the job tray and the usage panels (call at the end of the page, after any submit)."""
+        with self.tray_slot.container():
+            _tray()
         with self.usage_slot.container():
             _usage_panels()
 
@@ -180,7 +183,7 @@ def draw_sidebar() -> Sidebar:
         _connection_panel()
         st.divider()
         estimate_slot = st.empty()
-        _tray()
+        tray_slot = st.empty()
         st.divider()
         usage_slot = st.empty()
-    return Sidebar(estimate_slot, usage_slot)
+    return Sidebar(estimate_slot, tray_slot, usage_slot)

@@ -264,7 +264,8 @@ class RunEngine:
                     close()
         except Exception as exc:  # noqa: BLE001 - the client yields failures; anything else is said too
             if not job.cancel_requested:
-                job.errors.append(translate_error(exc, base_url=request.connection.base_url, model=spec.model))
+                job.errors.append(translate_error(exc, base_url=request.connection.base_url, model=spec.model,
+                                                 secrets=(request.connection.api_key,)))
         finally:
             job.client = None
             client.close()

@@ -45,7 +45,7 @@ def test_paint_a_mask_with_the_mouse_and_edit(app_server, page):
     type_into(page, "mask_prompt", "The same field with a red kite in the sky")
     screenshot(page, "mask_edit")
     page.locator(".st-key-btn_mask_run button").click()
-    runs = wait_until(lambda: [r for r in store.runs() if r.page == "mask_edit" and r.status != "running"],
+    runs = wait_until(lambda: [r for r in store.runs() if r.page == "mask_edit" and not r.active],
                       what="the mask edit to finish")
     assert runs[0].status == "ok", runs[0].error
     wait_idle(page)
@@ -74,7 +74,7 @@ def test_reference_edit_from_history(app_server, page):
     type_into(page, "ref_prompt", "The teapot and the cup together on a picnic blanket")
     page.locator(".st-key-btn_ref_run button").click()
     store = Store(app_server["data_dir"])
-    runs = wait_until(lambda: [r for r in store.runs() if r.page == "reference_edit" and r.status != "running"],
+    runs = wait_until(lambda: [r for r in store.runs() if r.page == "reference_edit" and not r.active],
                       what="the reference edit to finish")
     assert runs[0].status == "ok" and len(runs[0].params["images"]) == 2
     wait_idle(page)

@@ -85,8 +85,8 @@ def test_sweep_from_a_preset(app_server, page):
     wait_idle(page)
     page.wait_for_selector("text=8 request(s)")
     page.locator(".st-key-btn_sweep_run button").first.click()
-    wait_until(lambda: len([r for r in store.runs(200) if r.page == "sweep" and r.status != "running"]) >= 8,
+    wait_until(lambda: len([r for r in store.runs(200) if r.page == "sweep" and not r.active]) >= 8,
                what="the sweep to finish")
     wait_idle(page)
-    page.wait_for_selector("text=Last sweep")
+    page.wait_for_selector("text=8 of 8 request(s) made pictures")
     screenshot(page, "sweep")
