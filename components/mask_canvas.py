@@ -124,5 +124,7 @@ def _overlay(image_hash: str, mask_hash: str, _image: bytes, _mask: bytes) -> by
 
 
 def mask_overlay(image: InputImage, mask: MaskInput) -> bytes:
-    """The picture with the part to edit tinted, at display size, made once per picture and mask."""
-    return _overlay(image.hash, mask.hash, image.data, mask.data)
+    """The picture with the part to edit tinted, at display size, made once per picture and mask
+    (from the display-sized copy the page already has, not from the full picture)."""
+    shown = preview(image.hash, image.mime.split("/")[1]) or image.data
+    return _overlay(image.hash, mask.hash, shown, mask.data)
