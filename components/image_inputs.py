@@ -1,14 +1,16 @@
 """Input images for the edit pages: upload, pick from history, or receive from another page.
 
 The chosen images live in session state as normalised ``InputImage``s (decoded once, kept in
-the store by hash), in the order they will be sent.
+the store by hash), in the order they will be sent. An upload bigger than the model reads is
+brought down as it arrives; those reduced bytes are what is stored and sent, and a caption
+under the image says so.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from imagelab.inputs import InputRefused, input_from_store, stage_input
+from imagelab.inputs import MODEL_READ_SIDE, InputRefused, input_from_store, stage_input
 from imagelab.specs import InputImage
 from imagelab.store import Store
 
@@ -28,6 +30,11 @@ def _add(images: list[InputImage], img: InputImage, limit: int, single: bool) ->
 
 def _messages(key: str) -> list[tuple[str, str]]:
     return st.session_state.setdefault(f"{key}_messages", [])
+
+
+def _scaled(key: str) -> dict[str, str]:
+    """Image hash → the sentence saying how it was brought down, kept while the image is chosen."""
+    return st.session_state.setdefault(f"{key}_scaled", {})
 
 
 def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = False) -> list[InputImage]:
@@ -52,7 +59,7 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
         if files:
             for f in files:
                 try:
-                    img, notes = stage_input(store, f.getvalue(), f.name)
+                    img, notes, scaling = stage_input(store, f.getvalue(), f.name, max_side=MODEL_READ_SIDE)
                 except InputRefused as exc:
                     messages.append(("error", exc.sentence))
                     continue
@@ -61,6 +68,8 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
                     continue
                 _add(images, img, limit, single)
                 messages.extend(("info", f"{f.name}: {note}") for note in notes)
+                if scaling:
+                    _scaled(key)[img.hash] = scaling
             st.session_state[f"{key}_upload_round"] = upload_round + 1  # empties the uploader
             st.rerun()
     with history_tab:
@@ -84,6 +93,7 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
 
 
 def _image_list(key: str, images: list[InputImage], single: bool) -> None:
+    """The chosen images in sending order, each with its size and buttons to move or remove it."""
     if not images:
         st.caption("No image chosen yet.")
         return
@@ -96,6 +106,9 @@ def _image_list(key: str, images: list[InputImage], single: bool) -> None:
             first = " · **first**" if i == 0 and not single else ""
             text.markdown(f"**{i + 1}.** {img.filename}{first}")
             text.caption(f"{img.width}×{img.height} · {len(img.data) / 1024:,.0f} KB")
+            scaling = _scaled(key).get(img.hash)
+            if scaling:
+                text.caption(scaling)
             b1, b2, b3 = buttons.columns(3)
             if not single and b1.button("", key=f"btn_{key}_up_{i}", icon=":material/arrow_upward:",
                                         disabled=i == 0, help="Move up"):

@@ -1,14 +1,28 @@
-"""The mask canvas: paint over a picture; the strokes become a mask or markup of its exact size."""
+"""The mask canvas: paint over a picture; the strokes become a mask or markup of its exact size.
+
+Also the other ways to a mask that the page shows beside it: an uploaded black-and-white mask
+and the preview of the picture with the mask over it, each made once per content hash so a
+rerun (typing in the prompt) does not decode or encode a picture again.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import streamlit as st
 
-from imagelab.masks import mask_edit_fraction, mask_from_strokes, markup_from_strokes, paint_minus_eraser
-from imagelab.specs import InputImage
+from imagelab.masks import (
+    markup_from_strokes,
+    mask_edit_fraction,
+    mask_from_alpha_or_luma,
+    mask_from_strokes,
+    mask_preview,
+    paint_minus_eraser,
+)
+from imagelab.specs import InputImage, MaskInput
+from imagelab.store import content_hash
 
 from . import state
 from .results import preview
@@ -18,7 +32,7 @@ ERASER_RGB = (0, 160, 255)
 MAX_CANVAS_SIDE = 560  # fits the page's wider column on a laptop screen
 
 
-def draw_canvas(**kwargs):
+def draw_canvas(**kwargs: Any) -> Any:
     """The drawable canvas. Imported on first use: it registers its component with the running app."""
     from streamlit_drawable_canvas import st_canvas
 
@@ -86,3 +100,31 @@ def mask_canvas(image: InputImage, *, markup: bool = False, colour: str = "#ff00
             np.zeros((height, width, 4), np.uint8), (image.width, image.height), True, False))
     png, fraction = _to_png(strokes, (image.width, image.height), invert, markup)
     return Painted(png, fraction)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _from_upload(upload_hash: str, image_hash: str, image_size: tuple[int, int], edit_colour: str,
+                 _data: bytes) -> tuple[bytes, str, float]:
+    png, kind = mask_from_alpha_or_luma(_data, image_size, edit_colour="black" if edit_colour == "black" else "white")
+    return png, kind, mask_edit_fraction(png)
+
+
+def uploaded_mask(data: bytes, image: InputImage,
+                  edit_colour: Literal["white", "black"]) -> tuple[bytes, Literal["alpha", "luma"], float]:
+    """The API mask from an uploaded picture, exactly ``image``'s size: ``(png, how it was read,
+    share to edit)``. Made once per upload, image and colour; raises ``MaskError``."""
+    png, kind, fraction = _from_upload(content_hash(data), image.hash, (image.width, image.height), edit_colour,
+                                       data)
+    return png, "alpha" if kind == "alpha" else "luma", fraction
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _overlay(image_hash: str, mask_hash: str, _image: bytes, _mask: bytes) -> bytes:
+    return mask_preview(_image, _mask)
+
+
+def mask_overlay(image: InputImage, mask: MaskInput) -> bytes:
+    """The picture with the part to edit tinted, at display size, made once per picture and mask
+    (from the display-sized copy the page already has, not from the full picture)."""
+    shown = preview(image.hash, image.mime.split("/")[1]) or image.data
+    return _overlay(image.hash, mask.hash, shown, mask.data)

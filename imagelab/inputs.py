@@ -6,6 +6,11 @@ those, changing as little as possible: a plain PNG/JPEG/WebP goes through byte f
 every change made is described in ``NormalizedImage.notes``.
 
 Choices:
+- Too small: a side under ``MIN_SIDE`` pixels is refused with a sentence (checked from the header).
+- What the model reads: ``stage_input`` brings a picture down to ``MODEL_READ_SIDE`` on its longest
+  side as it arrives, and those reduced bytes are what is stored and sent. A JPEG is decoded at
+  a reduced scale (``draft``), a 16-bit picture is made 8-bit and box-reduced band by band, so a
+  48-megapixel photo is never expanded at full size in float or 16-bit.
 - Size limit before decoding: the header's width x height must be at most ``MAX_PIXELS``
   (89.5 megapixels, Pillow's own decompression-bomb threshold, e.g. 12000x7456); bigger files
   are refused with a sentence, never decoded.
@@ -28,7 +33,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
+
+from .specs import InputImage
 
 __all__ = [
     "NormalizedImage",
@@ -38,11 +45,22 @@ __all__ = [
     "probe",
     "MAX_BYTES",
     "MAX_PIXELS",
+    "MIN_SIDE",
+    "MODEL_READ_SIDE",
     "ACCEPTED_MIMES",
+    "reduced_size",
+    "stage_input",
+    "input_from_store",
 ]
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 89_478_485  # Pillow's Image.MAX_IMAGE_PIXELS default: ~89.5 megapixels
+# No minimum is documented for edit inputs. 16 px is the step the models' own custom sizes come
+# in (MODEL-FACTS: "both sides divisible by 16"), so it is the smallest side they deal in.
+MIN_SIDE = 16
+# OpenAI's vision guide: an input image is first scaled to fit within a 2048x2048 square before
+# the model reads it, so more pixels than that are only bytes to upload and memory to hold.
+MODEL_READ_SIDE = 2048
 
 ACCEPTED_MIMES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 _EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
@@ -65,6 +83,7 @@ class NormalizedImage:
     width: int
     height: int
     notes: tuple[str, ...] = ()
+    scaling: str | None = None  # "Scaled from 8000×6000 to 2048×1536, …" when it was brought down
 
     @property
     def size(self) -> tuple[int, int]:
@@ -72,7 +91,7 @@ class NormalizedImage:
 
     @property
     def changed(self) -> bool:
-        return bool(self.notes)
+        return bool(self.notes or self.scaling)
 
 
 class InputRefused(Exception):
@@ -154,21 +173,35 @@ def _png_bit_depth(data: bytes) -> int | None:
     return None
 
 
-def _to_8bit(img: Image.Image) -> Image.Image:
-    arr = np.asarray(img)
-    if arr.dtype.kind == "f":
-        top = 65535.0 if arr.max(initial=0) > 255 else 255.0
-        arr8 = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    else:
-        arr8 = (np.clip(arr.astype(np.int64), 0, 65535) >> 8).astype(np.uint8)
-    return Image.fromarray(arr8)
+def _to_8bit(img: Image.Image, reduce_by: int = 1) -> Image.Image:
+    """An 8-bit grayscale copy of a 16-bit (or 32-bit integer or float) picture, made band by
+    band so no full-size wide array is ever allocated, and box-reduced by ``reduce_by`` on the way."""
+    w, h = img.size
+    top = 255.0
+    if img.mode == "F":
+        extrema = img.getextrema()
+        top = 65535.0 if float(extrema[1]) > 255 else 255.0  # type: ignore[index, arg-type]
+    reduce_by = max(1, reduce_by)
+    out = Image.new("L", ((w + reduce_by - 1) // reduce_by, (h + reduce_by - 1) // reduce_by))
+    band = max(reduce_by, (1 << 21) // max(1, w) // reduce_by * reduce_by)  # about 2 megapixels a band
+    for y in range(0, h, band):
+        arr = np.asarray(img.crop((0, y, w, min(h, y + band))))
+        if arr.dtype.kind == "f":
+            arr8 = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        else:
+            arr8 = (np.clip(arr, 0, 65535) >> 8).astype(np.uint8)
+        piece = Image.fromarray(arr8)
+        out.paste(piece.reduce(reduce_by) if reduce_by > 1 else piece, (0, y // reduce_by))
+    return out
 
 
-def _fix_mode(img: Image.Image, container: str, sixteen_bit_file: bool) -> tuple[Image.Image, str | None]:
-    """Convert to a mode the API reads; returns the image and a note (None if unchanged)."""
+def _fix_mode(img: Image.Image, container: str, sixteen_bit_file: bool,
+              reduce_by: int = 1) -> tuple[Image.Image, str | None]:
+    """Convert to a mode the API reads; returns the image and a note (None if unchanged).
+    A 16-bit picture is box-reduced by ``reduce_by`` while it is made 8-bit."""
     mode = img.mode
     if mode in _SIXTEEN_BIT:
-        return _to_8bit(img), "Converted from 16-bit to 8-bit colour."
+        return _to_8bit(img, reduce_by), "Converted from 16-bit to 8-bit colour."
     if mode == "CMYK":
         return img.convert("RGB"), "Converted from CMYK to RGB colours."
     if mode in ("P", "PA"):
@@ -204,6 +237,21 @@ def _size_label(n: int) -> str:
     return f"{mb:.0f} MB" if mb >= 1 and mb == int(mb) else f"{n:,} byte"
 
 
+def reduced_size(width: int, height: int, max_side: int | None, min_side: int = MIN_SIDE) -> tuple[int, int]:
+    """``(width, height)`` brought down so the longer side is at most ``max_side``, aspect kept.
+    Unchanged when it already fits (or ``max_side`` is None); never takes the shorter side
+    under ``min_side`` (a very long, thin picture stays as it is rather than become a line)."""
+    if max_side is None or max(width, height) <= max_side:
+        return width, height
+    scale = max(max_side / max(width, height), min(1.0, min_side / min(width, height)))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}
+
+
 def normalize_input(
     data: bytes,
     filename: str | None = None,
@@ -211,12 +259,14 @@ def normalize_input(
     max_bytes: int = MAX_BYTES,
     max_side: int | None = None,
     max_pixels: int = MAX_PIXELS,
+    min_side: int = MIN_SIDE,
 ) -> NormalizedImage:
     """Make ``data`` an upload the Images API accepts (see the module docstring).
 
-    Raises ``InputRefused`` with a sentence for files that are not images, too many pixels
-    (checked from the header, before decoding), damaged files, or files that cannot be
-    brought under ``max_bytes``.
+    ``max_side`` is the longest side the model reads: a bigger picture is brought down to it
+    (``scaling`` then says so). Raises ``InputRefused`` with a sentence for files that are not
+    images, too many pixels (checked from the header, before decoding), a side under
+    ``min_side``, damaged files, or files that cannot be brought under ``max_bytes``.
     """
     img = _open(data, filename)
     src_fmt = (img.format or "UNKNOWN").upper()
@@ -225,7 +275,13 @@ def normalize_input(
         raise _not_an_image(filename, data)
     if w0 * h0 > max_pixels:
         raise _too_big(filename, w0, h0, max_pixels)
+    if min(w0, h0) < min_side:
+        raise InputRefused(
+            f"{_display(filename)} is only {w0}×{h0} pixels; the API needs at least {min_side} pixels "
+            "on each side. Upload a bigger picture."
+        )
     n_frames = int(getattr(img, "n_frames", 1) or 1)
+    tw, th = reduced_size(w0, h0, max_side, min_side)  # in the file's own orientation
 
     # The single decode; it also catches truncated and corrupt files.
     try:
@@ -233,6 +289,8 @@ def normalize_input(
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             if n_frames > 1:
                 img.seek(0)
+            if (tw, th) != (w0, h0) and src_fmt in ("JPEG", "MPO"):
+                img.draft(img.mode, (tw, th))  # decode at 1/2, 1/4 or 1/8 scale, still >= the target
             img.load()
     except Image.DecompressionBombError:
         raise _too_big(filename, w0, h0, max_pixels) from None
@@ -263,30 +321,29 @@ def normalize_input(
             out_fmt = "PNG" if src_fmt == "PNG" else out_fmt
         notes.append(f"Used the first of its {n_frames} animation frames: the API takes still images.")
 
-    # Orientation.
     try:
         orientation = int(img.getexif().get(0x0112, 1) or 1)
     except Exception:
         orientation = 1
     icc = img.info.get("icc_profile")
-    work = img
-    if orientation != 1:
-        try:
-            work = ImageOps.exif_transpose(img) or img
-            if orientation in (2, 3, 4, 5, 6, 7, 8):
-                reencode = True
-                notes.append("Rotated upright from its EXIF orientation.")
-        except Exception:
-            work = img
+    if orientation in _TRANSPOSE:
+        reencode = True
+        notes.append("Rotated upright from its EXIF orientation.")
 
-    # Colour mode.
+    # Colour mode, before turning: a 16-bit picture is made 8-bit (and smaller) band by band.
+    # Box-reduce while the remaining ratio stays >= 2, so the final Lanczos step keeps its quality.
+    reduce_by = max(1, int(min(img.width / tw, img.height / th) / 2))
     sixteen = _png_bit_depth(data) == 16
-    work, mode_note = _fix_mode(work, out_fmt, sixteen)
+    work, mode_note = _fix_mode(img, out_fmt, sixteen, reduce_by)
     if mode_note:
         reencode = True
         notes.append(mode_note)
         if img.mode == "CMYK":
             icc = None  # the CMYK profile does not describe the RGB pixels
+
+    # Orientation.
+    if orientation in _TRANSPOSE:
+        work = work.transpose(_TRANSPOSE[orientation])
     if out_fmt == "JPEG" and work.mode in ("RGBA", "LA"):
         out_fmt = "PNG"  # keep the transparency
     if src_fmt not in ACCEPTED_MIMES and src_fmt in _JPEG_LIKE and work.mode in ("RGB", "L"):
@@ -296,11 +353,9 @@ def normalize_input(
     if out_fmt == "WEBP" and work.mode not in ("RGB", "RGBA"):
         work = work.convert("RGBA" if "A" in work.mode else "RGB")
 
-    # Size limits.
-    w, h = work.size
-    side_scale = 1.0
-    if max_side is not None and max(w, h) > max_side:
-        side_scale = max_side / max(w, h)
+    # Size limits, in upright pixels.
+    w, h = (h0, w0) if orientation in (5, 6, 7, 8) else (w0, h0)
+    side_scale = reduced_size(w, h, max_side, min_side)[0] / w
     too_many_bytes = len(data) > max_bytes
 
     if not reencode and side_scale == 1.0 and not too_many_bytes:
@@ -314,8 +369,10 @@ def normalize_input(
         scale = min(scale, math.sqrt(max_bytes / len(data)) * 0.95)
     byte_limited = False
     for _ in range(8):
-        nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-        out_img = work if (nw, nh) == (w, h) else work.resize((nw, nh), Image.Resampling.LANCZOS)
+        nw, nh = (reduced_size(w, h, max_side, min_side) if scale == side_scale
+                  else (max(1, round(w * scale)), max(1, round(h * scale))))
+        out_img = work if work.size == (nw, nh) else work.resize((nw, nh), Image.Resampling.LANCZOS,
+                                                                reducing_gap=2.0)
         out = _encode(out_img, out_fmt, icc)
         if len(out) <= max_bytes:
             break
@@ -326,36 +383,34 @@ def normalize_input(
             f"{_display(filename)} cannot be brought under {_size_label(max_bytes)}; "
             "upload a smaller picture."
         )
+    scaling = None
     if (nw, nh) != (w, h):
-        reasons = []
-        if side_scale < 1.0:
-            reasons.append(f"the {max_side}-pixel limit on the longest side")
-        if byte_limited or (too_many_bytes and scale < side_scale):
-            reasons.append(f"the {_size_label(max_bytes)} limit")
-        notes.append(f"Downscaled from {w}x{h} to {nw}x{nh} to fit {' and '.join(reasons) or 'the limits'}.")
+        if byte_limited or scale < side_scale:
+            scaling = f"Scaled from {w}×{h} to {nw}×{nh} to fit the {_size_label(max_bytes)} limit."
+        else:
+            scaling = f"Scaled from {w}×{h} to {nw}×{nh}, the most this model reads."
     elif too_many_bytes and not reencode:
         notes.append(f"Re-encoded at quality 95 to fit the {_size_label(max_bytes)} limit.")
     return NormalizedImage(data=out, mime=ACCEPTED_MIMES[out_fmt], filename=_safe_name(filename, out_fmt),
-                           width=nw, height=nh, notes=tuple(notes))
+                           width=nw, height=nh, notes=tuple(notes), scaling=scaling)
 
 
 _FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp"}
 _MIME_OF = {fmt: mime for mime, fmt in _FORMATS.items()}
 
 
-def stage_input(store: Any, data: bytes, filename: str | None = None, *, max_side: int | None = None):
-    """Normalise an upload and keep it in the store: ``(InputImage, notes)``; raises ``InputRefused``."""
-    from .specs import InputImage
-
+def stage_input(store: Any, data: bytes, filename: str | None = None, *,
+                max_side: int | None = MODEL_READ_SIDE) -> tuple[InputImage, tuple[str, ...], str | None]:
+    """Normalise an upload, bring it down to ``max_side`` (what the model reads) and keep those
+    reduced bytes in the store: ``(InputImage, notes, scaling)``; raises ``InputRefused``."""
     norm = normalize_input(data, filename, max_side=max_side)
     digest = store.add_input(norm.data, _FORMATS[norm.mime], norm.width, norm.height, norm.filename)
-    return InputImage(norm.data, norm.filename, norm.mime, norm.width, norm.height, digest), norm.notes
+    image = InputImage(norm.data, norm.filename, norm.mime, norm.width, norm.height, digest)
+    return image, norm.notes, norm.scaling
 
 
-def input_from_store(store: Any, digest: str):
+def input_from_store(store: Any, digest: str) -> InputImage:
     """A stored picture (a result or an earlier input) as an ``InputImage``, without re-encoding."""
-    from .specs import InputImage
-
     fmt = store.format_of(digest)
     data = store.read_bytes(digest, fmt)
     _, width, height = probe(data)

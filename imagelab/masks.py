@@ -35,10 +35,12 @@ __all__ = [
     "MaskError",
     "MAX_MASK_BYTES",
     "MAX_MASK_PIXELS",
+    "PREVIEW_SIDE",
 ]
 
 MAX_MASK_BYTES = 4_000_000  # "under 4 MB"; decimal to stay on the safe side
 MAX_MASK_PIXELS = 89_478_485  # Pillow's own decompression-bomb threshold
+PREVIEW_SIDE = 768  # the mask preview's longer side: as wide as the page shows it
 
 
 
@@ -228,10 +230,27 @@ def markup_from_strokes(
 
 
 def _open(data: bytes, what: str = "The mask") -> Image.Image:
+    """Decoded and upright; ``MaskError`` for what cannot be read."""
+    return _open_loaded(_open_lazy(data, what), what)
+
+
+def _open_lazy(data: bytes, what: str) -> Image.Image:
+    """Opened from the header only (so a JPEG can still be drafted to a smaller scale)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            return Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise MaskError(f"{what} is too large to read; use a picture under 89 megapixels.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise MaskError(f"{what} is not an image ImageLab can read; upload a PNG file.") from None
+
+
+def _open_loaded(img: Image.Image, what: str) -> Image.Image:
+    """Decode an opened picture (refusing bombs and damaged files) and turn it upright."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
             if img.width * img.height > MAX_MASK_PIXELS:
                 raise MaskError(f"{what} is {img.width}x{img.height}, too large to read; "
                                 "use a picture under 89 megapixels.")
@@ -334,19 +353,25 @@ def mask_preview(
     mask_png: bytes,
     colour: tuple[int, int, int] = (255, 0, 80),
     opacity: float = 0.5,
+    *,
+    max_side: int = PREVIEW_SIDE,
 ) -> bytes:
-    """PNG of the picture with the editable area (transparent in the mask) tinted."""
-    img = _open(image, "The image").convert("RGB")
+    """PNG of the picture with the editable area (transparent in the mask) tinted, at most
+    ``max_side`` on its longer side. Built at that display size in 8-bit: a JPEG is decoded at a
+    reduced scale and the mask is sampled down to the preview, never the other way round."""
+    src = _open_lazy(image, "The image")
+    src.draft("RGB", (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+    img = _open_loaded(src, "The image").convert("RGB")
+    img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     mask = _open(mask_png)
-    alpha = mask.convert("RGBA").getchannel("A")  # no alpha channel: nothing is tinted
+    alpha = mask.getchannel("A") if mask.mode in ("RGBA", "LA") else mask.convert("RGBA").getchannel("A")
     if alpha.size != img.size:
         alpha = alpha.resize(img.size, Image.Resampling.NEAREST)
-    strength = (255 - np.asarray(alpha, dtype=np.float32)) / 255.0 * float(np.clip(opacity, 0.0, 1.0))
-    base = np.asarray(img, dtype=np.float32)
-    tint = np.asarray(colour, dtype=np.float32)[None, None, :]
-    out = base + (tint - base) * strength[:, :, None]
+    level = float(np.clip(opacity, 0.0, 1.0))
+    strength = alpha.point(lambda a: round((255 - a) * level))  # how much tint each pixel takes
+    out = Image.composite(Image.new("RGB", img.size, colour), img, strength)
     buf = io.BytesIO()
-    Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8)).save(buf, "PNG", compress_level=1)
+    out.save(buf, "PNG", compress_level=1)
     return buf.getvalue()
 
 

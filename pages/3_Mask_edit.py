@@ -5,7 +5,7 @@ import streamlit as st
 from components import connection, image_inputs, mask_canvas, options, results, run, sidebar, state
 from imagelab.client import edit
 from imagelab.costs import estimate
-from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma, mask_preview
+from imagelab.masks import MaskError, mask_edit_fraction
 from imagelab.specs import EditSpec, MaskInput, Problem
 from imagelab.store import content_hash
 from imagelab.text import literal
@@ -45,9 +45,7 @@ with form:
                               horizontal=True, help="A PNG that already has transparency is used as it is.")
             if upload is not None:
                 try:
-                    overlay_png, kind = mask_from_alpha_or_luma(upload.getvalue(), (image.width, image.height),
-                                                                edit_colour=colour)
-                    fraction = mask_edit_fraction(overlay_png)
+                    overlay_png, kind, fraction = mask_canvas.uploaded_mask(upload.getvalue(), image, colour)
                     st.caption("Read its transparency as the mask." if kind == "alpha" else
                                f"Converted: {colour} areas will be edited, resized to {image.width}×{image.height}.")
                 except MaskError as exc:
@@ -99,7 +97,7 @@ bar.show_estimate(est, problems, what=f"{spec.n} × {spec.size} · {spec.quality
 
 with form:
     if image is not None and overlay is not None and not markup_mode:
-        st.image(mask_preview(image.data, overlay.data), caption=f"Mask preview: {fraction:.0%} of the picture will "
+        st.image(mask_canvas.mask_overlay(image, overlay), caption=f"Mask preview: {fraction:.0%} of the picture will "
                  "be repainted (tinted)", width="stretch")
 with output:
     shown = [p for p in problems if p.param not in ("prompt", "image", "mask") or prompt]

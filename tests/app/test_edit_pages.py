@@ -139,3 +139,71 @@ def test_ask_the_model_for_a_mask(data_dir, monkeypatch):
     assert mask.size == (1024, 1024) and mask.mode == "RGBA"
     alpha = np.asarray(mask.getchannel("A"))
     assert alpha[512, 512] == 0 and alpha[5, 5] == 255   # the subject (centre) is to be edited
+
+
+def _jpeg(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def _uploader(at, prefix: str):
+    return next(up for up in at.file_uploader if (up.key or "").startswith(prefix))
+
+
+def test_a_one_pixel_upload_is_refused_with_a_sentence_and_nothing_is_sent(data_dir):
+    at = open_page("pages/2_Reference_edit.py").run()
+    dot = io.BytesIO()
+    Image.new("RGB", (1, 1), (255, 0, 0)).save(dot, "PNG")
+    _uploader(at, f"upl_{state.REF}_").set_value([("dot.png", dot.getvalue(), "image/png")])
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        '"dot.png" is only 1×1 pixels; the API needs at least 16 pixels on each side. Upload a bigger picture.']
+    assert at.session_state[f"{state.REF}_images"] == []
+    at.text_area(key=state.REF_PROMPT).input("a basket").run()
+    at.button(key=state.REF_BUTTON).click().run()
+    store = Store(data_dir)
+    assert store.runs() == []
+    assert not [p for p in store.images_dir.rglob("*") if p.is_file()]
+
+
+def test_a_48_megapixel_photo_is_scaled_to_what_the_model_reads(data_dir, painted_canvas):
+    photo = Image.new("RGB", (8000, 6000), (0, 0, 255))
+    photo.paste((255, 0, 0), (0, 0, 4000, 6000))
+    at = open_page("pages/3_Mask_edit.py").run()
+    _uploader(at, f"upl_{state.MASK}_").set_value(("holiday.jpg", _jpeg(photo), "image/jpeg"))
+    del photo
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    captions = [c.value for c in at.caption]
+    assert "Scaled from 8000×6000 to 2048×1536, the most this model reads." in captions
+    assert "2048×1536 · " in " ".join(captions)
+    (staged,) = at.session_state[f"{state.MASK}_images"]
+    stored = Image.open(io.BytesIO(Store(data_dir).read_bytes(staged.hash)))
+    assert stored.size == (2048, 1536) == (staged.width, staged.height)
+    assert stored.convert("RGB").getpixel((500, 700))[0] > 200       # still the same picture: red left
+    at.text_area(key=state.MASK_PROMPT).input("The same wall, painted green on the left").run()
+    at.selectbox(key=f"{state.MASK_OPTS}_quality").select("low").run()
+    at.button(key=state.MASK_BUTTON).click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    run = Store(data_dir).runs()[0]
+    assert [i["hash"] for i in run.params["images"]] == [staged.hash]
+    mask = Image.open(io.BytesIO(Store(data_dir).read_bytes(run.params["mask"]["hash"])))
+    assert mask.size == (2048, 1536)                                  # the mask is the sent image's size
+
+
+def test_an_uploaded_mask_is_previewed_over_the_picture(data_dir):
+    _, hashes = seed(data_dir, ("A quiet harbour at dawn",))
+    at = open_page("pages/3_Mask_edit.py")
+    at.session_state[state.handoff_key(state.MASK)] = hashes
+    at.run()
+    at.get("button_group")[0].set_value("Upload a mask").run()
+    bw = Image.new("L", (800, 600), 0)
+    bw.paste(255, (0, 0, 400, 600))                                   # white = edit the left half
+    buf = io.BytesIO()
+    bw.save(buf, "PNG")
+    at.file_uploader(key=state.MASK_UPLOAD).set_value(("mask.png", buf.getvalue(), "image/png")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    previews = [img for el in at.get("image") for img in el.proto.imgs if img.caption.startswith("Mask preview")]
+    assert [p.caption for p in previews] == ["Mask preview: 50% of the picture will be repainted (tinted)"]

@@ -10,12 +10,18 @@ import pytest
 from PIL import Image, ImageFile
 
 from imagelab.inputs import (
+    MIN_SIDE,
+    MODEL_READ_SIDE,
     InputRefused,
     NormalizedImage,
     image_file_tuple,
     normalize_input,
     probe,
+    reduced_size,
+    stage_input,
 )
+from imagelab.specs import EditSpec
+from imagelab.store import Store
 
 
 def _save(img: Image.Image, fmt: str, **kw) -> bytes:
@@ -120,14 +126,14 @@ def test_16bit_grayscale_png_becomes_8bit():
 
 
 def test_16bit_rgb_png_detected_from_header():
-    # Pillow cannot write 16-bit RGB; build one by hand (2x1, red and blue).
-    raw = b"\x00" + struct.pack(">6H", 65535, 0, 0, 0, 0, 65535)
-    data = _png_file(2, 1, bit_depth=16, colour_type=2, raw=raw)
+    # Pillow cannot write 16-bit RGB; build one by hand (16x16, left half red, right half blue).
+    row = b"\x00" + struct.pack(">48H", *([65535, 0, 0] * 8 + [0, 0, 65535] * 8))
+    data = _png_file(16, 16, bit_depth=16, colour_type=2, raw=row * 16)
     n = normalize_input(data, "deep.png")
     assert "Converted from 16-bit to 8-bit colour." in n.notes
     assert n.data[24] == 8
     out = _decode(n)
-    assert out.getpixel((0, 0)) == (255, 0, 0) and out.getpixel((1, 0)) == (0, 0, 255)
+    assert out.getpixel((0, 0)) == (255, 0, 0) and out.getpixel((15, 0)) == (0, 0, 255)
 
 
 def test_palette_png_with_transparency_becomes_rgba():
@@ -244,7 +250,8 @@ def test_downscale_when_max_side_exceeded():
     data = _save(_two_tone(400, 200), "PNG")
     n = normalize_input(data, "wide.png", max_side=100)
     assert (n.width, n.height) == (100, 50)
-    assert n.notes == ("Downscaled from 400x200 to 100x50 to fit the 100-pixel limit on the longest side.",)
+    assert n.notes == ()
+    assert n.scaling == "Scaled from 400×200 to 100×50, the most this model reads."
     out = _decode(n)
     assert out.size == (100, 50) and out.getpixel((10, 25)) == (255, 0, 0)
     assert normalize_input(data, max_side=400).data == data
@@ -257,8 +264,9 @@ def test_downscale_when_bytes_exceeded():
     n = normalize_input(data, "noise.png", max_bytes=limit)
     assert len(n.data) <= limit
     assert n.width < 300 and n.height == n.width
-    assert len(n.notes) == 1 and n.notes[0].startswith("Downscaled from 300x300 to ")
-    assert n.notes[0].endswith(f"to fit the {limit:,} byte limit.")
+    assert n.notes == () and n.scaling is not None
+    assert n.scaling.startswith("Scaled from 300×300 to ")
+    assert n.scaling.endswith(f"to fit the {limit:,} byte limit.")
 
 
 def test_rotation_and_downscale_notes_together():
@@ -267,8 +275,10 @@ def test_rotation_and_downscale_notes_together():
     exif[0x0112] = 6
     n = normalize_input(_save(img, "JPEG", exif=exif), "p.jpg", max_side=100)
     assert (n.width, n.height) == (50, 100)
-    assert n.notes == ("Rotated upright from its EXIF orientation.",
-                       "Downscaled from 200x400 to 50x100 to fit the 100-pixel limit on the longest side.")
+    assert n.notes == ("Rotated upright from its EXIF orientation.",)
+    assert n.scaling == "Scaled from 200×400 to 50×100, the most this model reads."
+    out = _decode(n)
+    assert out.getpixel((25, 10))[0] > 200 and out.getpixel((25, 90))[2] > 200  # red on top, blue below
 
 
 def test_oversized_jpeg_is_first_recompressed_not_shrunk():
@@ -278,3 +288,69 @@ def test_oversized_jpeg_is_first_recompressed_not_shrunk():
     n = normalize_input(data, "x.jpg", max_bytes=limit)
     assert len(n.data) <= limit and n.size == (400, 300) and n.mime == "image/jpeg"
     assert n.notes == (f"Re-encoded at quality 95 to fit the {limit:,} byte limit.",)
+
+
+# --------------------------------------------------------------------------- what the model reads
+
+
+def test_reduced_size_keeps_aspect_and_the_longest_side_limit():
+    assert reduced_size(8000, 6000, 2048) == (2048, 1536)
+    assert reduced_size(6000, 8000, 2048) == (1536, 2048)
+    assert reduced_size(9000, 9000, 2048) == (2048, 2048)
+    assert reduced_size(2048, 1000, 2048) == (2048, 1000)      # fits already
+    assert reduced_size(8000, 6000, None) == (8000, 6000)
+    assert reduced_size(40000, 20, 2048) == (32000, 16)        # never thinner than the minimum side
+
+
+def test_big_jpeg_is_brought_down_to_what_the_model_reads():
+    photo = _two_tone(3000, 2000)
+    n = normalize_input(_save(photo, "JPEG", quality=90), "photo.jpg", max_side=MODEL_READ_SIDE)
+    assert n.size == (2048, 1365) and n.mime == "image/jpeg"
+    assert n.scaling == "Scaled from 3000×2000 to 2048×1365, the most this model reads."
+    out = _decode(n)
+    assert out.size == (2048, 1365)
+    assert out.getpixel((500, 700))[0] > 200 and out.getpixel((1500, 700))[2] > 200  # red left, blue right
+
+
+def test_big_16bit_png_is_brought_down_row_for_row():
+    # Brightness follows the row: any band put in the wrong place, or the wrong byte kept, shows.
+    h, w = 3000, 1200
+    arr = np.repeat((np.arange(h, dtype=np.uint32) * 65535 // (h - 1)).astype(np.uint16)[:, None], w, axis=1)
+    n = normalize_input(_save(Image.fromarray(arr), "PNG"), "scan.png", max_side=600)
+    assert n.size == (240, 600)
+    assert "Converted from 16-bit to 8-bit colour." in n.notes
+    out = np.asarray(_decode(n), dtype=float)
+    expected = np.linspace(0, 255, 600)[:, None]
+    assert np.abs(out - expected).max() <= 3
+
+
+def test_staged_input_is_the_reduced_bytes_that_are_stored_and_sent(tmp_path):
+    store = Store(tmp_path)
+    big = _save(_two_tone(4096, 1024), "JPEG", quality=90)
+    img, notes, scaling = stage_input(store, big, "wide.jpg")
+    assert (img.width, img.height) == (2048, 512) and notes == ()
+    assert scaling == "Scaled from 4096×1024 to 2048×512, the most this model reads."
+    assert store.read_bytes(img.hash, "jpeg") == img.data
+    sent = EditSpec(prompt="the same, at dusk", images=(img,)).to_sdk_kwargs()["image"]
+    assert sent == ("wide.jpg", img.data, "image/jpeg")
+    assert Image.open(io.BytesIO(sent[1])).size == (2048, 512)
+
+
+def test_a_picture_the_model_reads_whole_is_sent_byte_for_byte(tmp_path):
+    data = _save(_two_tone(2048, 1024), "JPEG", quality=80)
+    img, notes, scaling = stage_input(Store(tmp_path), data, "fits.jpg")
+    assert img.data == data and notes == () and scaling is None
+
+
+@pytest.mark.parametrize("size", [(1, 1), (15, 400), (400, 15)])
+def test_too_small_pictures_are_refused_with_a_sentence(size):
+    with pytest.raises(InputRefused) as e:
+        normalize_input(_save(Image.new("RGB", size), "PNG"), "dot.png")
+    w, h = size
+    assert e.value.sentence == (f'"dot.png" is only {w}×{h} pixels; the API needs at least {MIN_SIDE} pixels '
+                                "on each side. Upload a bigger picture.")
+
+
+def test_the_smallest_accepted_picture_passes():
+    data = _save(Image.new("RGB", (MIN_SIDE, MIN_SIDE)), "PNG")
+    assert normalize_input(data, "small.png").data == data
