@@ -3,6 +3,8 @@
 import streamlit as st
 
 from components import connection, sidebar
+from components.pages import PAGES
+from imagelab.store import StorageError
 
 st.set_page_config(page_title="ImageLab", page_icon=":material/palette:", layout="wide")
 bar = sidebar.draw_sidebar()
@@ -21,26 +23,14 @@ elif conn.offline:
 else:
     st.success(f"Connected to **{conn.label}**.", icon=":material/cloud_done:")
 
-PLACES = [
-    ("pages/1_Generate.py", "Generate", ":material/auto_awesome:",
-     "Text to image, with every option the model accepts and streamed previews."),
-    ("pages/2_Reference_edit.py", "Reference edit", ":material/collections:",
-     "A new picture from up to 16 reference images."),
-    ("pages/3_Mask_edit.py", "Mask edit", ":material/brush:",
-     "Paint over what should change; the rest stays pixel for pixel."),
-    ("pages/4_Conversation.py", "Conversation", ":material/forum:",
-     "Talk a picture into shape, turn by turn, and branch from any turn."),
-    ("pages/5_Sweep.py", "Sweep", ":material/grid_view:",
-     "One template over lists of values and options, priced before it runs."),
-    ("pages/6_Gallery.py", "Gallery", ":material/photo_library:",
-     "Everything made, with its parameters, usage, cost and lineage; export and present."),
-]
 cols = st.columns(3)
-for i, (path, label, icon, text) in enumerate(PLACES):
+for i, place in enumerate(p for p in PAGES if p.purpose):
     with cols[i % 3].container(border=True):
-        st.page_link(path, label=label, icon=icon)
-        st.caption(text)
+        st.page_link(place.path, label=place.name, icon=place.icon)
+        st.caption(place.purpose)
 
-store = connection.get_store()
-st.caption(f"History is kept in `{store.root}`.")
+try:
+    st.caption(f"History is kept in `{connection.get_store().root}`.")
+except StorageError as exc:
+    st.error(exc.sentence, icon=":material/folder_off:")
 bar.finish()

@@ -11,7 +11,7 @@ import openai
 from imagelab.client import Connection, make_client
 from imagelab.jobs import RunEngine
 from imagelab.offline import OfflineServer, start_server
-from imagelab.store import Store, default_data_dir
+from imagelab.store import StorageError, Store, default_data_dir
 
 from . import state
 
@@ -34,6 +34,22 @@ def _store(path: str) -> Store:
 def get_store() -> Store:
     """The history store for IMAGELAB_DATA_DIR; thread-safe, shared by all sessions."""
     return _store(str(default_data_dir()))
+
+
+def require_history() -> Store:
+    """The store, or — when the history folder cannot be used — the sentence that says so, and stop.
+
+    For pages that cannot do anything without the history (Gallery, Conversation, …). What the
+    person typed is kept in the session, so nothing is lost when the folder comes back.
+    """
+    try:
+        store = get_store()
+        store.count_runs()
+        return store
+    except StorageError as exc:
+        st.error(exc.sentence, icon=":material/folder_off:")
+        st.stop()
+        raise  # st.stop() does not return
 
 
 @st.cache_resource

@@ -17,7 +17,7 @@ import streamlit as st
 
 from imagelab.costs import Estimate, format_dollars
 from imagelab.jobs import STATUS_WORDS, EventCall, JobRequest, JobState
-from imagelab.store import ImageRecord, RunRecord
+from imagelab.store import ImageRecord, RunRecord, StorageError
 from imagelab.text import literal, shorten
 
 from . import connection, results, sidebar, state
@@ -47,7 +47,11 @@ def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: E
         return None
     request = JobRequest(spec, call, connection.current_connection(), page, tuple(parents or ()), est, group, label,
                          on_queued, on_finish)
-    run_id = connection.get_engine().submit(request)
+    try:
+        run_id = connection.get_engine().submit(request)
+    except StorageError as exc:  # nothing was sent: a picture that cannot be saved must not be paid for
+        live.error(f"Nothing was sent. {exc.sentence}", icon=":material/folder_off:")
+        return None
     st.session_state.setdefault(state.SESSION_RUN_IDS, []).append(run_id)
     return run_id
 
@@ -130,6 +134,13 @@ def _draw_active(page: str, key: str, polling: bool) -> None:
 
 def show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: str, columns: int = 2) -> None:
     """A page's results column: its running jobs live, then its finished runs, newest first."""
+    try:
+        _show_runs(page, key=key, shown_key=shown_key, empty_text=empty_text, icon=icon, columns=columns)
+    except StorageError as exc:
+        st.error(exc.sentence, icon=":material/folder_off:")
+
+
+def _show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: str, columns: int) -> None:
     engine = connection.get_engine()
     store = connection.get_store()
     polling = bool(engine.active(page=page))

@@ -10,6 +10,7 @@ import streamlit as st
 from imagelab.costs import Estimate, format_dollars
 from imagelab.jobs import STATUS_WORDS
 from imagelab.specs import Problem
+from imagelab.store import StorageError
 from imagelab.text import literal, shorten
 
 from . import connection, state
@@ -49,10 +50,13 @@ class Sidebar:
 
     def finish(self) -> None:
         """Fill the job tray and the usage panels (call at the end of the page, after any submit)."""
-        with self.tray_slot.container():
-            _tray()
-        with self.usage_slot.container():
-            _usage_panels()
+        try:
+            with self.tray_slot.container():
+                _tray()
+            with self.usage_slot.container():
+                _usage_panels()
+        except StorageError:  # the page itself says what is wrong with the history folder
+            self.usage_slot.caption("Usage is not shown while the history folder cannot be used.")
 
 
 def _usage_panels() -> None:

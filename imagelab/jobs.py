@@ -41,7 +41,7 @@ from .client import (
     translate_error,
 )
 from .costs import Cost, Estimate, actual, estimate
-from .store import ImageRecord, Store
+from .store import ImageRecord, StorageError, Store
 
 __all__ = ["RunEngine", "JobRequest", "JobState", "run_status", "DEFAULT_WORKERS", "EventCall", "STATUS_WORDS"]
 
@@ -276,10 +276,8 @@ class RunEngine:
             try:
                 rec = self.store.add_image(job.run_id, ev.image_index, ev.data, ev.output_format, ev.width,
                                            ev.height, ev.revised_prompt, parents)
-            except OSError as exc:
-                job.errors.append(ImageLabError(
-                    f"The image could not be saved to the history folder: {exc.strerror or exc}. "
-                    "Free some disk space or check IMAGELAB_DATA_DIR."))
+            except StorageError as exc:
+                job.errors.append(ImageLabError(f"This image could not be saved. {exc.sentence}"))
             else:
                 job.images.append(ImageRecord(**{**rec.__dict__, "prompt": job.prompt, "model": spec.model,
                                                  "page": job.page}))
@@ -312,9 +310,13 @@ class RunEngine:
             sentences.insert(0, f"Cancelled; {saved} of {job.requested} image(s) had been saved and are kept.")
         first = job.errors[0] if job.errors else None
         job.request_id = job.request_id or (first.request_id if first else None)
-        self.store.finish_run(job.run_id, status, usage=job.usage,
-                              actual_dollars=job.cost.dollars if job.cost else None, request_id=job.request_id,
-                              error="; ".join(sentences) or None)
+        try:
+            self.store.finish_run(job.run_id, status, usage=job.usage,
+                                  actual_dollars=job.cost.dollars if job.cost else None, request_id=job.request_id,
+                                  error="; ".join(sentences) or None)
+        except StorageError as exc:  # the row stays unfinished; the next start-up marks it interrupted
+            log.warning("run %s could not be recorded: %s", job.run_id, exc.sentence)
+            job.errors.append(ImageLabError(f"This run could not be recorded. {exc.sentence}"))
         job.finished_at = time.time()
         job.previews.clear()
         job.status = status

@@ -15,6 +15,7 @@ brings an older database up to date when the store opens it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -28,7 +29,7 @@ from typing import Any, Iterator
 
 import platformdirs
 
-__all__ = ["Store", "RunRecord", "ImageRecord", "TurnRecord", "ConversationRecord", "default_data_dir",
+__all__ = ["Store", "StorageError", "RunRecord", "ImageRecord", "TurnRecord", "ConversationRecord", "default_data_dir",
            "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES", "SCHEMA_VERSION"]
 
 RUN_STATUSES = ("queued", "running", "ok", "partial", "failed", "cancelled", "interrupted")
@@ -226,15 +227,44 @@ class TurnRecord:
     request_id: str | None = None
 
 
+class StorageError(Exception):
+    """The history folder cannot be read or written (read-only, full, missing, not a database).
+
+    ``sentence`` names the folder and says what to do; the store is left as it was.
+    """
+
+    def __init__(self, root: Path, exc: BaseException) -> None:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        low = reason.lower()
+        if "full" in low or getattr(exc, "errno", None) == errno.ENOSPC:
+            advice = "Free some disk space, or set IMAGELAB_DATA_DIR to a folder on another disk."
+        elif "read" in low and "only" in low or getattr(exc, "errno", None) in (errno.EACCES, errno.EROFS, errno.EPERM):
+            advice = "Make the folder writable, or set IMAGELAB_DATA_DIR to a folder you can write to."
+        else:
+            advice = "Check the folder, or set IMAGELAB_DATA_DIR to another one."
+        self.sentence = f"ImageLab cannot use its history folder {root}: {reason}. {advice}"
+        super().__init__(self.sentence)
+
+
+# Files in the images folder that no row names are removed at start-up once they are this old
+# (younger ones may belong to a write that is still committing its row).
+_ORPHAN_AGE_SECONDS = 60.0
+
+
 class Store:
     """The history of one data directory."""
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(data_dir) if data_dir else default_data_dir()
-        self.root.mkdir(parents=True, exist_ok=True)
         self.images_dir = self.root / "images"
-        self.images_dir.mkdir(exist_ok=True)
         self.db_path = self.root / "history.sqlite3"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.images_dir.mkdir(exist_ok=True)
+            if not self.db_path.exists():  # the history is private to its user, like the image files
+                os.close(os.open(self.db_path, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise StorageError(self.root, exc) from None
         self._migrate()
 
     def _migrate(self) -> None:
@@ -253,13 +283,21 @@ class Store:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        """A connection for one call; a disk or database failure becomes a ``StorageError``."""
+        try:
+            db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StorageError(self.root, exc) from None
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA busy_timeout=30000")
             db.execute("PRAGMA foreign_keys=ON")
             db.row_factory = sqlite3.Row
             yield db
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            if isinstance(exc, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+                raise
+            raise StorageError(self.root, exc) from None
         finally:
             db.close()
 
@@ -276,16 +314,22 @@ class Store:
         path = self.path_for(digest, fmt)
         if path.exists():
             return digest
-        path.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        tmp = None
         try:
+            path.parent.mkdir(exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
+        except OSError as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            raise StorageError(self.root, exc) from None
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
             raise
         return digest
 
@@ -357,17 +401,58 @@ class Store:
             db.execute("UPDATE turns SET status='interrupted', error=? WHERE status IN ('queued','running')"
                        " AND run_id IN (SELECT id FROM runs WHERE status='interrupted')",
                        ("ImageLab stopped before this turn finished.",))
+        known = self._known_hashes()
         for tmp in self.images_dir.glob("*/.tmp-*"):
-            tmp.unlink(missing_ok=True)
+            name = tmp.name.removeprefix(".tmp-deleted-")
+            if name != tmp.name and name.split(".")[0] in known:  # a delete that never committed
+                os.replace(tmp, tmp.with_name(name))
+            else:
+                tmp.unlink(missing_ok=True)
+        self.remove_orphans()
         return marked
+
+    def _known_hashes(self) -> set[str]:
+        """Every content hash a row of the history refers to."""
+        with self._db() as db:
+            known = {r[0] for r in db.execute("SELECT hash FROM images UNION SELECT hash FROM inputs"
+                                              " UNION SELECT parent_hash FROM image_parents"
+                                              " UNION SELECT image_hash FROM turns WHERE image_hash IS NOT NULL"
+                                              " UNION SELECT mask_hash FROM turns WHERE mask_hash IS NOT NULL")}
+            for (attachments,) in db.execute("SELECT attachments FROM turns"):
+                known.update(json.loads(attachments or "[]"))
+        return known
+
+    def remove_orphans(self, min_age: float = _ORPHAN_AGE_SECONDS) -> list[Path]:
+        """Delete image files no row refers to (left by a write whose row never committed)."""
+        known = self._known_hashes()
+        cutoff = time.time() - min_age
+        removed = []
+        for path in self.images_dir.glob("*/*.*"):
+            if path.name.startswith(".") or path.stem in known:
+                continue
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed.append(path)
+            except FileNotFoundError:
+                continue
+        return removed
 
     def add_image(self, run_id: int, index: int, data: bytes, fmt: str, width: int | None, height: int | None,
                   revised_prompt: str | None = None, parents: list[str] | None = None) -> ImageRecord:
-        """Save one result: the file first, then its row, so a row never points at nothing."""
-        digest = self.write_bytes(data, fmt)
+        """Save one result: the file first, then its row, so a row never points at nothing.
+
+        Both happen under the database's write lock, which ``delete_image`` also holds while it
+        removes a file, so adding and deleting the same bytes can never interleave.
+        """
         now = time.time()
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
+            try:
+                digest = self.write_bytes(data, fmt)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
             cur = db.execute(
                 "INSERT INTO images(run_id, idx, hash, format, width, height, bytes, revised_prompt, created_at)"
                 " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -616,11 +701,20 @@ class Store:
             db.execute("DELETE FROM image_parents WHERE image_id=?", (image_id,))
             db.execute("DELETE FROM images WHERE id=?", (image_id,))
             keep = self._referenced(db, row["hash"])
-            db.execute("COMMIT")
-        if keep:
-            return False
-        self.path_for(row["hash"], row["format"]).unlink(missing_ok=True)
-        return True
+            path = self.path_for(row["hash"], row["format"])
+            # Set the file aside while the write lock is held (add_image waits for it), put it back
+            # if the delete does not commit.
+            aside = path.with_name(f".tmp-deleted-{path.name}")
+            if not keep and path.exists():
+                os.replace(path, aside)
+            try:
+                db.execute("COMMIT")
+            except BaseException:
+                if aside.exists():
+                    os.replace(aside, path)
+                raise
+        aside.unlink(missing_ok=True)
+        return not keep
 
     def parents_of(self, image_id: int) -> list[str]:
         with self._db() as db:

@@ -14,7 +14,7 @@ st.title("Reference edit")
 st.caption("Combine up to 16 pictures into a new one: a product on a new backdrop, a character in a new scene, "
            "a gift basket of the items shown.")
 
-store = connection.get_store()
+store = connection.require_history()
 options.show_load_notes()
 form, output = st.columns([5, 6], gap="large")
 with form:

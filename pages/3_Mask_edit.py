@@ -18,7 +18,7 @@ st.caption("Paint over the part of a picture to change; everything you leave unp
 
 PAINT, UPLOAD, ASK, MARKUP = "Paint a mask", "Upload a mask", "Ask the model for a mask", "Markup drawing"
 
-store = connection.get_store()
+store = connection.require_history()
 options.show_load_notes()
 form, output = st.columns([7, 5], gap="large")
 with output:

@@ -16,7 +16,7 @@ from imagelab.text import literal, shorten
 
 st.set_page_config(page_title="Conversation · ImageLab", page_icon=":material/forum:", layout="wide")
 bar = sidebar.draw_sidebar()
-store = connection.get_store()
+store = connection.require_history()
 
 NEW = 0
 SHOWN_TURNS = 10

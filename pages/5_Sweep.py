@@ -11,7 +11,7 @@ from imagelab.sweeps import Sweep, load_presets, submit_sweep, template_variable
 
 st.set_page_config(page_title="Sweep · ImageLab", page_icon=":material/grid_view:", layout="wide")
 bar = sidebar.draw_sidebar()
-store = connection.get_store()
+store = connection.require_history()
 PRESETS = {p.name: p for p in load_presets()}
 
 

@@ -14,7 +14,7 @@ from imagelab.text import literal, shorten
 st.set_page_config(page_title="Gallery · ImageLab", page_icon=":material/photo_library:", layout="wide")
 bar = sidebar.draw_sidebar()
 bar.show_estimate(None)
-store = connection.get_store()
+store = connection.require_history()
 
 PAGE_SIZE = 24
 PAGE_NAMES = {"generate": "Generate", "reference_edit": "Reference edit", "mask_edit": "Mask edit",

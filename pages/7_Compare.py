@@ -10,7 +10,7 @@ from imagelab.text import literal, shorten
 st.set_page_config(page_title="Compare · ImageLab", page_icon=":material/compare:", layout="wide")
 bar = sidebar.draw_sidebar()
 bar.show_estimate(None)
-store = connection.get_store()
+store = connection.require_history()
 
 st.title("Compare")
 selection = sorted(st.session_state.get(state.SELECTION, set()))

@@ -10,7 +10,7 @@ st.set_page_config(page_title="Present · ImageLab", page_icon=":material/slides
                    initial_sidebar_state="collapsed")
 bar = sidebar.draw_sidebar()
 bar.show_estimate(None)
-store = connection.get_store()
+store = connection.require_history()
 
 
 @st.cache_data(max_entries=8, show_spinner="Preparing the slides…")

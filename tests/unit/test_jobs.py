@@ -158,3 +158,39 @@ def test_a_restart_marks_unfinished_runs_interrupted_and_clears_temporary_files(
     assert store.run(done).status == "ok"
     assert len(store.images_of_run(running)) == 1
     assert not stray.exists()
+
+
+def test_a_disk_that_fills_up_mid_run_ends_the_job_and_the_next_start_is_consistent(tmp_path, monkeypatch):
+    import errno
+
+    store = Store(tmp_path)
+    engine = RunEngine(store)
+    real_write = Store.write_bytes
+    calls = []
+
+    def fills_up(self, data, fmt):
+        calls.append(1)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, data, fmt)
+
+    monkeypatch.setattr(Store, "write_bytes", lambda self, data, fmt: _wrap(self, fills_up, data, fmt))
+    run_id = engine.submit(JobRequest(spec(3), images(3), NOWHERE, page="sweep"))
+    job = engine.wait(run_id)
+    monkeypatch.undo()
+    assert job.status == "partial" and len(job.images) == 1
+    assert any("No space left on device" in e.sentence and "Free some disk space" in e.sentence for e in job.errors)
+    done = store.run(run_id)
+    assert done.status == "partial" and len(store.images_of_run(run_id)) == 1
+    # every row has its file, and no file lacks a row
+    files = {p.stem for p in store.images_dir.rglob("*.png")}
+    assert files == {i.hash for i in store.images_of_run(run_id)}
+
+
+def _wrap(store, fn, data, fmt):
+    from imagelab.store import StorageError
+
+    try:
+        return fn(store, data, fmt)
+    except OSError as exc:
+        raise StorageError(store.root, exc) from None

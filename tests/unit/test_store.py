@@ -1,9 +1,12 @@
+import os
 import sqlite3
+import stat
 import threading
+import time
 
 import pytest
 
-from imagelab.store import Store, content_hash
+from imagelab.store import StorageError, Store, content_hash
 
 
 def test_run_and_images_are_saved_with_files(tmp_path):
@@ -145,3 +148,84 @@ def test_before_after_split_puts_each_side_in_place():
     out = np.asarray(Image.open(io.BytesIO(before_after(solid((255, 0, 0)), solid((0, 0, 255)), 0.25))).convert("RGB"))
     assert out[50, 10, 0] > 200 and out[50, 10, 2] < 60      # left of the split: before (red)
     assert out[50, 150, 2] > 200 and out[50, 150, 0] < 60    # right of it: after (blue)
+
+
+# --- storage faults and consistency ---------------------------------------------------------
+
+def test_the_database_is_private_to_its_user(tmp_path):
+    store = Store(tmp_path / "fresh")
+    assert stat.S_IMODE(store.db_path.stat().st_mode) == 0o600
+
+
+def test_adding_bytes_while_they_are_being_deleted_never_leaves_a_row_without_its_file(tmp_path, monkeypatch):
+    """A delete decides the file can go; at that moment the same bytes are added again."""
+    store = Store(tmp_path)
+    run = store.start_run("generate", "m", "p", {})
+    data = b"\x89PNG the same bytes twice"
+    first = store.add_image(run, 0, data, "png", 1, 1)
+    added = []
+    real = Store._referenced
+
+    def referenced_while_someone_adds(db, digest):
+        worker = threading.Thread(target=lambda: added.append(store.add_image(run, 1, data, "png", 1, 1)))
+        worker.start()
+        worker.join(0.5)  # the add runs as far as it can while the delete is deciding
+        return real(db, digest)
+
+    monkeypatch.setattr(Store, "_referenced", staticmethod(referenced_while_someone_adds))
+    store.delete_image(first.id)
+    monkeypatch.undo()
+    deadline = time.time() + 10
+    while not added and time.time() < deadline:
+        time.sleep(0.05)
+    assert [r.index for r in store.images_of_run(run)] == [1]
+    assert store.read_bytes(added[0].hash, "png") == data  # the new row's file is there
+
+
+def test_a_full_disk_is_a_sentence_and_leaves_nothing_half_written(tmp_path, monkeypatch):
+    import errno
+
+    store = Store(tmp_path)
+    run = store.start_run("generate", "m", "p", {})
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("imagelab.store.os.fsync", full)
+    with pytest.raises(StorageError) as caught:
+        store.add_image(run, 0, b"\x89PNG not really", "png", 1, 1)
+    assert str(tmp_path) in caught.value.sentence and "Free some disk space" in caught.value.sentence
+    monkeypatch.undo()
+    assert store.images_of_run(run) == [] and not [p for p in store.images_dir.rglob("*") if p.is_file()]
+
+
+def test_a_database_that_cannot_be_written_is_a_sentence(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    real = sqlite3.connect
+
+    class ReadOnly(sqlite3.Connection):
+        def execute(self, sql, *args):
+            if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+                raise sqlite3.OperationalError("attempt to write a readonly database")
+            return super().execute(sql, *args)
+
+    monkeypatch.setattr("imagelab.store.sqlite3.connect", lambda *a, **k: real(*a, factory=ReadOnly, **k))
+    with pytest.raises(StorageError) as caught:
+        store.start_run("generate", "m", "p", {})
+    assert "Make the folder writable" in caught.value.sentence and str(tmp_path) in caught.value.sentence
+
+
+def test_start_up_removes_files_no_row_refers_to_and_keeps_the_rest(tmp_path):
+    store = Store(tmp_path)
+    run = store.start_run("generate", "m", "p", {})
+    kept = store.add_image(run, 0, b"kept bytes", "png", 1, 1)
+    orphan = store.path_for("f" * 64, "png")
+    orphan.parent.mkdir(exist_ok=True)
+    orphan.write_bytes(b"a file whose row never committed")
+    os.utime(orphan, (time.time() - 3600, time.time() - 3600))
+    young = store.path_for("e" * 64, "png")
+    young.parent.mkdir(exist_ok=True)
+    young.write_bytes(b"a write still committing its row")
+    store.recover()
+    assert not orphan.exists() and young.exists()
+    assert store.path_for(kept.hash, "png").exists()

@@ -1,0 +1,55 @@
+"""A history folder that cannot be used: every page says so in one sentence, nothing typed is lost.
+
+The failure is injected where the operating system would raise it: SQLite's connection
+answers as it does for a read-only folder or a full disk.
+"""
+
+import sqlite3
+
+import pytest
+
+from components import state
+from imagelab.store import Store
+from tests.app.conftest import open_page, settle, shown
+
+PAGES = ["app.py", "pages/1_Generate.py", "pages/2_Reference_edit.py", "pages/3_Mask_edit.py",
+         "pages/4_Conversation.py", "pages/5_Sweep.py", "pages/6_Gallery.py", "pages/7_Compare.py",
+         "pages/8_Present.py"]
+
+
+def broken(monkeypatch, message, *, writes_only=False):
+    real = sqlite3.connect
+
+    class Failing(sqlite3.Connection):
+        def execute(self, sql, *args):
+            write = sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN"))
+            if write or not writes_only:
+                raise sqlite3.OperationalError(message)
+            return super().execute(sql, *args)
+
+    monkeypatch.setattr("imagelab.store.sqlite3.connect", lambda *a, **k: real(*a, factory=Failing, **k))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_an_unreadable_history_is_one_sentence_on_every_page(data_dir, monkeypatch, page):
+    Store(data_dir)  # the folder exists; from now on its database cannot be opened
+    broken(monkeypatch, "unable to open database file")
+    at = open_page(page).run()
+    assert not at.exception, at.exception
+    errors = shown(at.error)
+    assert any(f"ImageLab cannot use its history folder {data_dir}" in e for e in errors), errors
+
+
+def test_a_read_only_history_sends_nothing_and_keeps_the_prompt(data_dir, monkeypatch):
+    Store(data_dir)
+    at = open_page().run()
+    at.text_area(key=state.GEN_PROMPT).input("a lighthouse in the rain").run()
+    broken(monkeypatch, "attempt to write a readonly database", writes_only=True)
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception, at.exception
+    errors = shown(at.error)
+    assert any("Nothing was sent" in e and "Make the folder writable" in e for e in errors), errors
+    assert at.text_area(key=state.GEN_PROMPT).value == "a lighthouse in the rain"
+    monkeypatch.undo()
+    settle(at, data_dir)
+    assert Store(data_dir).runs() == []  # nothing half-written once the folder is back
