@@ -146,7 +146,7 @@ def test_cancelling_a_finished_or_foreground_response_is_refused(client):
     plain = client.responses.create(model=MODEL, input="a fox", tools=[TOOL])
     with pytest.raises(openai.BadRequestError) as err:
         client.responses.cancel(plain.id)
-    assert "background" in err.value.message
+    assert "created with background" in err.value.message
     with pytest.raises(openai.NotFoundError):
         client.responses.cancel("resp_nothing_here")
     with pytest.raises(openai.NotFoundError):  # only background responses can be streamed again
