@@ -156,14 +156,16 @@ def test_cancelling_a_finished_or_foreground_response_is_refused(client):
 # --------------------------------------------------------------------------- spread latency
 
 
-def arrivals(events):
+def arrivals(request):
+    """``(event type, seconds since the request was sent)`` for every event of the stream ``request()`` opens."""
     start = time.monotonic()
-    return [(e.type, time.monotonic() - start) for e in events]
+    return [(e.type, time.monotonic() - start) for e in request()]
 
 
 def test_latency_spreads_generation_partials_over_the_stream(client):
-    got = arrivals(client.images.generate(model="gpt-image-2", prompt="a slow kite", quality="low", n=2,
-                                          partial_images=2, stream=True, extra_headers={FAULT: "latency:3"}))
+    got = arrivals(lambda: client.images.generate(
+        model="gpt-image-2", prompt="a slow kite", quality="low", n=2, partial_images=2, stream=True,
+        extra_headers={FAULT: "latency:3"}))
     kinds = [k for k, _ in got]
     assert kinds == ["image_generation.partial_image", "image_generation.partial_image",
                      "image_generation.completed"] * 2
@@ -177,16 +179,16 @@ def test_latency_spreads_generation_partials_over_the_stream(client):
 def test_latency_spreads_edit_partials_over_the_stream(client):
     buf = io.BytesIO()
     Image.new("RGB", (256, 256), (20, 120, 200)).save(buf, "PNG")
-    got = arrivals(client.images.edit(model="gpt-image-2", image=("in.png", buf.getvalue(), "image/png"),
-                                      prompt="add a moon", quality="low", partial_images=1, stream=True,
-                                      extra_headers={FAULT: "latency:2"}))
+    got = arrivals(lambda: client.images.edit(
+        model="gpt-image-2", image=("in.png", buf.getvalue(), "image/png"), prompt="add a moon", quality="low",
+        partial_images=1, stream=True, extra_headers={FAULT: "latency:2"}))
     assert [k for k, _ in got] == ["image_edit.partial_image", "image_edit.completed"]
     assert got[0][1] < 1.6 <= 1.9 <= got[1][1]
 
 
 def test_latency_spreads_response_partials_over_the_stream(client):
-    got = arrivals(client.responses.create(model=MODEL, input="a slow fox", tools=[TOOL], stream=True,
-                                           extra_headers={FAULT: "latency:3"}))
+    got = arrivals(lambda: client.responses.create(model=MODEL, input="a slow fox", tools=[TOOL], stream=True,
+                                                   extra_headers={FAULT: "latency:3"}))
     images = [(k, t) for k, t in got if k.startswith("response.image_generation_call.")
               and k.endswith(("partial_image", "completed"))]
     assert [k for k, _ in images] == ["response.image_generation_call.partial_image"] * 2 + [
