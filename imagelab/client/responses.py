@@ -24,7 +24,6 @@ from openai.types.responses import Response
 
 from ._reply import (
     expect,
-    int_of,
     not_the_api,
     open_stream,
     request_id_of,
@@ -151,16 +150,16 @@ def _read(events: Any, at: _Reading, fmt: str, where: str, request_id: str | Non
           status: int | None) -> Iterator[Event]:
     """Yield the previews and progress of the events not seen yet; stop at the end event (kept in ``at``)."""
     for ev in events:
-        seq = getattr(ev, "sequence_number", None)
-        numbered = isinstance(seq, int) and not isinstance(seq, bool)
-        if numbered and seq <= at.sequence_number:
+        raw_seq = getattr(ev, "sequence_number", None)
+        seq = raw_seq if isinstance(raw_seq, int) and not isinstance(raw_seq, bool) else None
+        if seq is not None and seq <= at.sequence_number:
             continue  # already seen before the stream dropped
         kind = getattr(ev, "type", "")
         response = getattr(ev, "response", None)
         new_id = at.response_id is None and text_of(response, "id") is not None
         if new_id:
             at.response_id = text_of(response, "id")
-        if numbered:
+        if seq is not None:
             at.sequence_number = seq
         if kind == "response.image_generation_call.partial_image":
             partial = partial_image(0, ev, "partial_image_b64", fmt)
@@ -193,8 +192,8 @@ def _catch_up(client: openai.OpenAI, at: _Reading, fmt: str) -> Iterator[Event]:
         dropped: Exception | None = None
         try:
             if streamable:
-                after = {"starting_after": at.sequence_number} if at.sequence_number >= 0 else {}
-                raw = client.responses.with_raw_response.retrieve(at.response_id, stream=True, **after)
+                after = at.sequence_number if at.sequence_number >= 0 else openai.omit
+                raw = client.responses.with_raw_response.retrieve(at.response_id, stream=True, starting_after=after)
                 yield from _read(open_stream(raw, where=where), at, fmt, where, request_id_of(raw.headers),
                                  raw.http_response.status_code)
                 if at.final is not None:

@@ -97,7 +97,7 @@ from .protocol import (
     read_json,
     usage_body,
 )
-from .sse import event_stream, sse
+from .sse import event_stream
 from .uploads import Upload, decode_image, load_guide
 from .validation import (
     GenerationSpec,
