@@ -9,7 +9,8 @@ compatible base URL). Laid out the way openai-python is:
     events       the event types a run yields
     decode       base64 image fields and the check that bytes are a picture
     images       images.generate and images.edit: run_images, generate, edit
-    responses    responses.create for conversation turns, and Files API uploads
+    responses    responses.create for conversation turns (in the background: resumed, resume, cancel_response),
+                 and Files API uploads
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .decode import final_image as _final  # noqa: F401  (the decode-and-check p
 from .errors import (
     AccessDenied,
     BadKey,
+    Cancelled,
     ConnectionFailed,
     ImageLabError,
     InvalidRequest,
@@ -35,14 +37,14 @@ from .errors import (
     StreamCut,
     translate_error,
 )
-from .events import Event, Failed, FinalImage, PartialImage, TurnReply, UsageReport
+from .events import Event, Failed, FinalImage, PartialImage, ResponseProgress, TurnReply, UsageReport
 from .images import edit, generate, run_images
-from .responses import respond, upload_files
+from .responses import cancel_response, respond, resume, upload_files
 
 __all__ = [
-    "Connection", "make_client", "generate", "edit", "run_images", "respond", "TurnReply", "upload_files",
-    "PartialImage", "FinalImage", "UsageReport", "Failed", "Event",
+    "Connection", "make_client", "generate", "edit", "run_images", "respond", "resume", "cancel_response",
+    "TurnReply", "ResponseProgress", "upload_files", "PartialImage", "FinalImage", "UsageReport", "Failed", "Event",
     "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
-    "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "NotAnImage", "NotTheAPI",
-    "translate_error", "check_image_bytes", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES",
+    "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "Cancelled", "NotAnImage",
+    "NotTheAPI", "translate_error", "check_image_bytes", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES",
 ]

@@ -14,7 +14,7 @@ from openai import Stream
 
 from ..text import redact_url, scrub, shorten
 from .errors import CHECK_BASE_URL, NotTheAPI
-from .events import Event, Failed, FinalImage, TurnReply, UsageReport
+from .events import Event, Failed, FinalImage, ResponseProgress, TurnReply, UsageReport
 
 __all__ = ["RawReply", "request_id_of", "expect", "not_the_api", "open_stream", "text_of", "int_of", "usage_of", "scrubbed",
            "secrets_of"]
@@ -171,6 +171,8 @@ def scrubbed(events: Iterable[Event], secrets: Iterable[str | None]) -> Iterator
         elif isinstance(ev, TurnReply):
             ev = replace(ev, text=scrub(ev.text, keys), revised_prompt=_clean(ev.revised_prompt, keys),
                          response_id=_clean(ev.response_id, keys), image_call_id=_clean(ev.image_call_id, keys))
+        elif isinstance(ev, ResponseProgress):
+            ev = replace(ev, response_id=scrub(ev.response_id, keys))
         yield ev
 
 

@@ -14,6 +14,7 @@ anything key-shaped), the status, the API's error code and the request id::
      ├── RequestTimedOut      no answer in time
      ├── ConnectionFailed     the base URL could not be reached
      ├── StreamCut            the stream ended before the image was finished
+     ├── Cancelled            the response was cancelled before it was finished
      ├── NotAnImage           the server answered with bytes that are not an image
      └── NotTheAPI            the server answered with something that is not the API's JSON or
                               events (an HTML page, a cut-off body): the base URL is wrong
@@ -35,8 +36,8 @@ from ..text import redact_url, scrub, shorten
 
 __all__ = [
     "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
-    "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "NotAnImage", "NotTheAPI",
-    "Cause", "Rule", "RULES", "translate_error", "CHECK_BASE_URL",
+    "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "Cancelled", "NotAnImage",
+    "NotTheAPI", "Cause", "Rule", "RULES", "translate_error", "CHECK_BASE_URL",
 ]
 
 # Server text is kept to a readable length: a proxy's whole HTML page is no message.
@@ -148,6 +149,12 @@ class StreamCut(ImageLabError):
     """The stream ended before every image (or the turn) was finished."""
 
     kind = "stream_cut"
+
+
+class Cancelled(ImageLabError):
+    """The response was cancelled (by this app or another client) before it was finished."""
+
+    kind = "cancelled"
 
 
 class NotAnImage(ImageLabError):

@@ -1,4 +1,5 @@
-"""What a run yields: partial previews, finished images, usage, failures and a turn's reply.
+"""What a run yields: partial previews, finished images, usage, failures, a turn's reply and how far a
+background response has been read.
 
 A run is a stream of these events whatever the backend (OpenAI, the offline backend or any
 compatible base URL). Whatever arrived before a failure has already been yielded.
@@ -11,7 +12,7 @@ from typing import Any
 
 from .errors import ImageLabError
 
-__all__ = ["PartialImage", "FinalImage", "UsageReport", "Failed", "TurnReply", "Event"]
+__all__ = ["PartialImage", "FinalImage", "UsageReport", "Failed", "TurnReply", "ResponseProgress", "Event"]
 
 
 @dataclass(frozen=True)
@@ -63,4 +64,15 @@ class TurnReply:
     revised_prompt: str | None
 
 
-Event = PartialImage | FinalImage | UsageReport | Failed | TurnReply
+@dataclass(frozen=True)
+class ResponseProgress:
+    """How far a background response has been read: its id and the sequence number of the last event seen.
+
+    Keep the latest one to ``resume`` the response from there after a restart.
+    """
+
+    response_id: str
+    sequence_number: int
+
+
+Event = PartialImage | FinalImage | UsageReport | Failed | TurnReply | ResponseProgress

@@ -11,9 +11,10 @@ pictures), ``protocol`` (request ids, error bodies, usage), ``sse`` (server-sent
 ``faults`` (fault injection), ``validation`` (shared request checks, moderation triggers),
 ``uploads`` (multipart bodies, uploaded images), ``images`` (what the ``/v1/images`` endpoints
 share), then one module per endpoint family – ``models``, ``generations``, ``edits``, ``files``,
-``responses`` – then ``app`` (``create_app``, routes, middleware, error handlers), and this
-package (``OfflineServer``, ``start_server``). See ``app`` for the endpoints, ``faults`` for
-fault injection and ``validation`` for the moderation triggers.
+``background`` (responses that outlive their connection), ``responses`` – then ``app``
+(``create_app``, routes, middleware, error handlers), and this package (``OfflineServer``,
+``start_server``). See ``app`` for the endpoints, ``faults`` for fault injection and
+``validation`` for the moderation triggers.
 """
 
 from __future__ import annotations

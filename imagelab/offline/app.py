@@ -5,9 +5,10 @@ request), ``ROUTES``, ``api_route`` (an ``APIError`` or any other exception rais
 becomes the OpenAI error body), ``RequestIdMiddleware`` (every response carries
 ``x-request-id: req_<hex>``) and the 404 / 405 answers. Endpoints (under ``/v1``): ``GET
 /v1/models`` (``models``); ``POST /v1/images/generations`` (``generations``); ``POST
-/v1/images/edits`` (``edits``); ``POST /v1/responses`` and ``GET /v1/responses/{id}``
-(``responses``); ``POST /v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content`` and
-``DELETE /v1/files/{id}`` (``files``). To add an endpoint: write ``async def handler(request) ->
+/v1/images/edits`` (``edits``); ``POST /v1/responses``, ``GET /v1/responses/{id}`` and ``POST
+/v1/responses/{id}/cancel`` (``responses``; background runs in ``background``); ``POST
+/v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content`` and ``DELETE /v1/files/{id}``
+(``files``). To add an endpoint: write ``async def handler(request) ->
 Response`` using ``read_json``, ``api_error`` / ``APIError`` (``protocol``), ``apply_faults``
 (``faults``) and ``usage_body``, then add a ``Route`` in ``ROUTES`` (or pass ``extra_routes`` to
 ``create_app``). Builds on every endpoint module.
@@ -30,7 +31,7 @@ from .files import delete_file, get_file, get_file_content, upload_file
 from .generations import create_generation
 from .models import list_models
 from .protocol import APIError, api_error, new_request_id
-from .responses import create_response, get_response
+from .responses import cancel_response, create_response, get_response
 
 __all__ = ["ROUTES", "api_route", "RequestIdMiddleware", "create_app"]
 
@@ -56,6 +57,7 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/v1/images/edits", create_edit, ["POST"]),
     ("/v1/responses", create_response, ["POST"]),
     ("/v1/responses/{response_id}", get_response, ["GET"]),
+    ("/v1/responses/{response_id}/cancel", cancel_response, ["POST"]),
     ("/v1/files", upload_file, ["POST"]),
     ("/v1/files/{file_id}", get_file, ["GET"]),
     ("/v1/files/{file_id}", delete_file, ["DELETE"]),

@@ -316,7 +316,8 @@ async def create_edit(request: Request) -> Response:
     try:
         refuse_unknown((k for k in form.keys()), EDIT_PARAMS)
         body = _text_fields(form)
-        err, faults = await apply_faults(request, body.get("model") if isinstance(body.get("model"), str) else None)
+        err, faults = await apply_faults(request, body.get("model") if isinstance(body.get("model"), str) else None,
+                                         spread=body.get("stream") is True)
         if err:
             return err
         images, mask, markup = await _read_uploads(form)

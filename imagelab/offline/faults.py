@@ -3,18 +3,21 @@
 Request header ``x-imagelab-fault`` (``FAULT_HEADER``; or, for the whole server,
 ``create_app(faults=...)`` / ``start_server(faults=...)`` / env ``IMAGELAB_OFFLINE_FAULT``,
 ``FAULT_ENV``) holds a comma-separated list, parsed by ``parse_faults`` into ``Faults``:
-``latency:<seconds>`` (sleep before answering); ``429`` (rate limit, ``retry-after: 1``, code
-``rate_limit_exceeded``); ``500`` (server error); ``401`` (invalid API key); ``403`` ("Your
+``latency:<seconds>`` (a plain answer waits that long; a stream spreads it over its images, each
+partial and final image arriving at its share of it, ``LatencySpread``); ``429`` (rate limit,
+``retry-after: 1``, code ``rate_limit_exceeded``); ``500`` (server error); ``401`` (invalid API key); ``403`` ("Your
 organization must be verified …"); ``cut-stream`` (a stream closes after the first partial
 image, without a completed event); ``cut-after:<k>`` (a stream closes after ``k`` finished
-images); ``corrupt:<i>`` (image ``i`` is sent as base64 of bytes that are not an image).
-``apply_faults`` sleeps and answers with the error a handler should return; the streaming and
-JSON bodies apply the rest. Builds on ``protocol``.
+images); ``cut-after-events:<k>`` (a stream's HTTP connection closes after it has sent ``k``
+events; a background response's work goes on); ``corrupt:<i>`` (image ``i`` is sent as base64 of
+bytes that are not an image). ``apply_faults`` sleeps and answers with the error a handler should
+return; the streaming and JSON bodies apply the rest. Builds on ``protocol``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -32,6 +35,7 @@ __all__ = [
     "fault_response",
     "request_faults",
     "apply_faults",
+    "LatencySpread",
 ]
 
 FAULT_HEADER = "x-imagelab-fault"
@@ -44,13 +48,16 @@ class Faults:
     status: int | None = None  # 401, 403, 429, 500
     cut_stream: bool = False
     cut_after: int | None = None  # close the stream after this many finished images
+    cut_after_events: int | None = None  # close a stream's connection after it has sent this many events
     corrupt: set[int] = field(default_factory=set)  # indexes of images sent as bytes that are not an image
     unknown: list[str] = field(default_factory=list)
 
     def merged(self, other: "Faults") -> "Faults":
         cut_after = other.cut_after if other.cut_after is not None else self.cut_after
+        cut_events = other.cut_after_events if other.cut_after_events is not None else self.cut_after_events
         return Faults(latency=self.latency + other.latency, status=other.status or self.status,
                       cut_stream=self.cut_stream or other.cut_stream, cut_after=cut_after,
+                      cut_after_events=cut_events,
                       corrupt=self.corrupt | other.corrupt, unknown=self.unknown + other.unknown)
 
     def image_b64(self, index: int, data: bytes) -> str:
@@ -75,6 +82,12 @@ def parse_faults(spec: str | None) -> Faults:
             faults.status = int(item)
         elif item in ("cut-stream", "cut_stream", "cutstream"):
             faults.cut_stream = True
+        elif item.startswith("cut-after-events:"):
+            number = item.partition(":")[2]
+            if number.isdigit():
+                faults.cut_after_events = int(number)
+            else:
+                faults.unknown.append(item)
         elif item.startswith(("cut-after:", "corrupt:")):
             name, _, number = item.partition(":")
             if not number.isdigit():
@@ -110,11 +123,38 @@ def request_faults(request: Request) -> Faults:
     return server.merged(parse_faults(request.headers.get(FAULT_HEADER)))
 
 
-async def apply_faults(request: Request, model: str | None = None) -> tuple[Response | None, Faults]:
-    """Sleep for any injected latency; return (error response or None, the faults in force)."""
+async def apply_faults(request: Request, model: str | None = None, *,
+                       spread: bool = False) -> tuple[Response | None, Faults]:
+    """Sleep for any injected latency; return (error response or None, the faults in force).
+
+    ``spread``: the caller streams and spreads the latency over its events (``LatencySpread``), so
+    only an error answer waits here.
+    """
     faults = request_faults(request)
-    if faults.latency:
+    if faults.latency and (not spread or faults.status):
         await asyncio.sleep(faults.latency)
     if faults.status:
         return fault_response(faults.status, model), faults
     return None, faults
+
+
+class LatencySpread:
+    """An injected latency spread over the ``steps`` milestones of a stream (its partial and final images).
+
+    Milestone ``k`` (from 1) is due ``latency * k / steps`` seconds after this object was made: with 2
+    partial images and 3 s, a partial at ~1 s, the other at ~2 s and the final image at ~3 s.
+    """
+
+    def __init__(self, latency: float, steps: int) -> None:
+        self.latency = latency
+        self.steps = max(1, steps)
+        self.start = time.monotonic()
+
+    async def reach(self, milestone: int) -> None:
+        """Wait until ``milestone`` (1 … steps) is due."""
+        if self.latency <= 0:
+            return
+        due = self.start + self.latency * min(milestone, self.steps) / self.steps
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)

@@ -53,7 +53,7 @@ def generation_events(spec: GenerationSpec, faults: Faults) -> AsyncIterator[byt
 async def create_generation(request: Request) -> Response:
     body = await read_json(request)
     model = body.get("model") if isinstance(body.get("model"), str) else None
-    err, faults = await apply_faults(request, model)
+    err, faults = await apply_faults(request, model, spread=body.get("stream") is True)
     if err:
         return err
     spec = validate_generation(body)

@@ -4,8 +4,8 @@ Owns ``GENERATION_PARAMS`` (the generations body's parameters, which edits exten
 ``generation_usage`` (the usage body of an images answer), ``image_events`` (the
 ``<prefix>.partial_image`` / ``<prefix>.completed`` server-sent events) and
 ``images_response`` (the ``ImagesResponse`` JSON body); the stream faults (cut-stream,
-cut-after, corrupt) apply in both. Builds on ``protocol``, ``sse``, ``faults`` and
-``validation``.
+cut-after, cut-after-events, corrupt) and the spread latency apply in both. Builds on
+``protocol``, ``sse``, ``faults`` and ``validation``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from imagelab.catalog import catalog
 from imagelab.costs import text_tokens
 
-from .faults import Faults
+from .faults import Faults, LatencySpread
 from .protocol import b64, output_tokens_per_image, usage_body
 from .sse import sse
 from .validation import GenerationSpec
@@ -48,26 +48,37 @@ async def image_events(spec: GenerationSpec, faults: Faults, prefix: str,
     """SSE events ``<prefix>.partial_image`` / ``<prefix>.completed`` for ``spec.n`` images.
 
     ``produce(index) -> (partial images, final image)`` (encoded bytes) runs in a thread;
-    ``usage`` goes on every completed event. Faults cut_stream / cut_after / corrupt apply.
+    ``usage`` goes on every completed event. Faults cut_stream / cut_after / cut_after_events /
+    corrupt apply; an injected latency is spread over every partial and final image of every image.
     """
     common = {"background": spec.background, "output_format": spec.output_format, "quality": spec.quality,
               "size": spec.size}
+    per_image = spec.partial_images + 1
+    pace = LatencySpread(faults.latency, spec.n * per_image)
+    sent = 0
+    limit = faults.cut_after_events
     for index in range(spec.n):
         if faults.cut_after is not None and index >= faults.cut_after:
             return
         partials, final = await run_in_threadpool(produce, index)
         for k, data in enumerate(partials):
+            if limit is not None and sent >= limit:
+                return
+            await pace.reach(index * per_image + k + 1)
             yield sse(f"{prefix}.partial_image", {
                 "type": f"{prefix}.partial_image", "b64_json": b64(data), "created_at": int(time.time()),
                 "partial_image_index": k, **common})
+            sent += 1
             if faults.cut_stream:
                 return
             await asyncio.sleep(0)
-        if faults.cut_stream:
+        if faults.cut_stream or (limit is not None and sent >= limit):
             return
+        await pace.reach((index + 1) * per_image)
         yield sse(f"{prefix}.completed", {
             "type": f"{prefix}.completed", "b64_json": faults.image_b64(index, final),
             "created_at": int(time.time()), **common, "usage": usage})
+        sent += 1
 
 
 def images_response(spec: GenerationSpec, faults: Faults, images: list[bytes], usage: dict[str, Any]) -> JSONResponse:

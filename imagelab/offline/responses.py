@@ -1,10 +1,11 @@
 """``/v1/responses`` (the image_generation tool) for the offline backend.
 
-Owns the handlers ``create_response`` and ``get_response``, the in-memory store of responses and
+Owns the handlers ``create_response``, ``get_response`` and ``cancel_response``, the in-memory store of responses and
 their image calls, input and tool parsing (``parse_input``, ``parse_tool``), the picture
 (``result_picture``, ``revise_prompt``) and the streamed events. ``BoundedStore`` (from
 ``files``) is re-exported here. Builds on ``render``, ``protocol``, ``sse``, ``faults``,
-``validation``, ``uploads``, ``edits`` (the picture rules) and ``files`` (input images by file id).
+``validation``, ``uploads``, ``edits`` (the picture rules), ``files`` (input images by file id) and
+``background`` (runs that outlive their connection).
 
 Responses: ``POST /v1/responses`` (JSON) and ``GET /v1/responses/{id}``. The offline "mainline
 model" (any model string that is not an image model) always calls the ``image_generation`` tool
@@ -47,18 +48,32 @@ partial_images / ``.completed``, ``response.output_item.done``, then the message
 (``output_item.added``, ``content_part.added``, ``output_text.delta`` / ``.done``,
 ``content_part.done``, ``output_item.done``) and ``response.completed``. Faults: ``cut-stream``
 closes after the first partial image (or after ``generating`` without partials);
-``cut-after:0`` closes before the image completes; ``corrupt:0`` corrupts the result.
+``cut-after:0`` closes before the image completes; ``cut-after-events:K`` closes after K events;
+``corrupt:0`` corrupts the result. An injected latency is spread over the stream: partial image
+``k`` of ``p`` at ``latency * (k+1) / (p+1)``, the finished image at ``latency``.
+
+Background mode (``background: true``, which needs ``store`` not false): the work runs in a task on
+the server's loop that no connection owns (``background``), so it goes on when the client
+disconnects. Without ``stream`` the create answers at once with status ``queued``; with it, the
+events stream as above (after ``response.created`` and ``response.queued``, both ``queued``). ``GET
+/v1/responses/{id}`` shows its state (status, the output items finished so far); ``?stream=true``
+replays its events after ``starting_after`` (sequence numbers from 0, the same numbers and shapes)
+and follows the live ones; ``POST /v1/responses/{id}/cancel`` stops the work (``cancelled``;
+idempotent). Cancelling a finished or a non-background response is a 400, as the API answers;
+streaming a response that was not made in the background is a 404.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import io
 import secrets
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -71,8 +86,9 @@ from imagelab.catalog import catalog, current_models, model_info
 from imagelab.costs import text_tokens
 
 from . import render
+from .background import BackgroundRun, Frame, background_runs, cancel_run, follow, numbered, start_run
 from .edits import asks_for_mask, collage, edit_output_size, fit, mask_picture, repaint
-from .faults import Faults, apply_faults
+from .faults import Faults, LatencySpread, apply_faults
 from .files import BoundedStore, file_store, no_such_file
 from .protocol import (
     APIError,
@@ -81,7 +97,7 @@ from .protocol import (
     read_json,
     usage_body,
 )
-from .sse import event_stream, sse
+from .sse import event_stream
 from .uploads import Upload, decode_image, load_guide
 from .validation import (
     GenerationSpec,
@@ -103,6 +119,7 @@ __all__ = [
     "revise_prompt",
     "create_response",
     "get_response",
+    "cancel_response",
 ]
 
 MAX_RESPONSES = 500
@@ -402,6 +419,7 @@ class Plan:
     previous_id: str | None = None
     previous_image: str | None = None
     store: bool = True
+    background: bool = False
 
 
 def _check_top(body: dict[str, Any]) -> str:
@@ -421,9 +439,12 @@ def _check_top(body: dict[str, Any]) -> str:
                        param="model", code="model_not_supported")
     if "input" not in body or body["input"] is None:
         raise APIError(400, "Missing required parameter: 'input'.", param="input", code="missing_required_parameter")
-    for name in ("stream", "store"):
+    for name in ("stream", "store", "background"):
         if body.get(name) is not None and not isinstance(body[name], bool):
             raise APIError(400, f"Invalid type for '{name}': expected a boolean.", param=name, code="invalid_type")
+    if body.get("background") is True and body.get("store") is False:
+        raise APIError(400, "Background mode needs the response stored: 'background' true cannot be used with "
+                            "'store' false.", param="background", code="invalid_value")
     instructions = body.get("instructions")
     if instructions is not None and not isinstance(instructions, str):
         raise APIError(400, "Invalid type for 'instructions': expected a string.", param="instructions",
@@ -448,7 +469,7 @@ def plan_response(body: dict[str, Any], files: BoundedStore, responses: BoundedS
     if turn.call_ref is not None:
         earlier = earlier + [t for t in turn.call_ref.texts if t not in earlier]
     plan = Plan(model=model, body=body, tool=tool, texts=earlier + ([turn.text] if turn.text else []),
-                previous_id=prev_id, store=body.get("store") is not False)
+                previous_id=prev_id, store=body.get("store") is not False, background=body.get("background") is True)
     prev_image = turn.call_ref.result if turn.call_ref else previous.image if previous else None
     plan.previous_image = prev_image
     check_moderation(" ".join(turn.texts))
@@ -503,7 +524,7 @@ def plan_response(body: dict[str, Any], files: BoundedStore, responses: BoundedS
     picture = result_picture(prompt, out.width, out.height, quality=out.quality,
                              transparent=out.background == "transparent", base=base, refs=refs, mask=mask,
                              generate=generate)
-    streaming = body.get("stream") is True
+    streaming = body.get("stream") is True or plan.background  # a background one can be streamed later
     plan.image = render.encode(picture, out.output_format, out.compression)
     if streaming:
         plan.partials = [render.encode(p, out.output_format, out.compression)
@@ -557,7 +578,7 @@ def _response_body(plan: Plan, status: str, output: list[dict[str, Any]]) -> dic
         "tools": _tools_echo(plan), "truncation": body.get("truncation", "disabled"),
         "usage": plan.usage if done else None, "tool_usage": plan.tool_usage if done else None,
         "user": body.get("user"), "metadata": body.get("metadata") or {},
-        "background": False, "service_tier": "default",
+        "background": plan.background, "service_tier": "default",
     }
 
 
@@ -597,51 +618,69 @@ def _remember(request: Request, plan: Plan, stored_output: list[dict[str, Any]])
         state.imagelab_calls.put(plan.call_id, StoredCall(result, plan.texts), len(result))
 
 
-async def _events(request: Request, plan: Plan, faults: Faults) -> AsyncIterator[bytes]:
-    seq = 0
+async def _response_events(request: Request, plan: Plan, faults: Faults) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """Every event of the response as ``(type, data)``, in order, without sequence numbers.
 
-    def event(kind: str, **data: Any) -> bytes:
-        nonlocal seq
-        payload = {"type": kind, "sequence_number": seq, **data}
-        seq += 1
-        return sse(kind, payload)
-
+    The latency is spread over the image's partials and the finished image; the stream faults are
+    the connection's business (``_sent``), so a background response is always made whole.
+    """
+    pace = LatencySpread(faults.latency, len(plan.partials) + 1)
     output: list[dict[str, Any]] = []
-    yield event("response.created", response=_response_body(plan, "in_progress", []))
-    yield event("response.in_progress", response=_response_body(plan, "in_progress", []))
+    first = "queued" if plan.background else "in_progress"
+    yield "response.created", {"response": _response_body(plan, first, [])}
+    if plan.background:
+        yield "response.queued", {"response": _response_body(plan, "queued", [])}
+    yield "response.in_progress", {"response": _response_body(plan, "in_progress", [])}
     sent, stored = _final_output(plan, faults)
     if plan.image is not None:
         out = plan.tool.out  # type: ignore[union-attr]
         ids = {"item_id": plan.call_id, "output_index": 0}
-        yield event("response.output_item.added", output_index=0, item=_call_item(plan, "in_progress", None))
-        yield event("response.image_generation_call.in_progress", **ids)
-        yield event("response.image_generation_call.generating", **ids)
+        yield "response.output_item.added", {"output_index": 0, "item": _call_item(plan, "in_progress", None)}
+        yield "response.image_generation_call.in_progress", dict(ids)
+        yield "response.image_generation_call.generating", dict(ids)
         for k, data in enumerate(plan.partials):
-            yield event("response.image_generation_call.partial_image", **ids,
-                        partial_image_b64=base64.b64encode(data).decode("ascii"), partial_image_index=k,
-                        size=out.size, quality=out.quality, background=out.background,
-                        output_format=out.output_format)
-            if faults.cut_stream:
-                return
-        if faults.cut_stream or (faults.cut_after is not None and faults.cut_after < 1):
-            return
-        yield event("response.image_generation_call.completed", **ids)
-        yield event("response.output_item.done", output_index=0, item=sent[0])
+            await pace.reach(k + 1)
+            yield "response.image_generation_call.partial_image", {
+                **ids, "partial_image_b64": base64.b64encode(data).decode("ascii"), "partial_image_index": k,
+                "size": out.size, "quality": out.quality, "background": out.background,
+                "output_format": out.output_format}
+        await pace.reach(len(plan.partials) + 1)
+        yield "response.image_generation_call.completed", dict(ids)
+        yield "response.output_item.done", {"output_index": 0, "item": sent[0]}
         output.append(sent[0])
+    else:
+        await pace.reach(1)
     idx = len(output)
     ids = {"item_id": plan.message_id, "output_index": idx, "content_index": 0}
     part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
-    yield event("response.output_item.added", output_index=idx, item=_message_item(plan, "in_progress", None))
-    yield event("response.content_part.added", **ids, part=part)
+    yield "response.output_item.added", {"output_index": idx, "item": _message_item(plan, "in_progress", None)}
+    yield "response.content_part.added", {**ids, "part": part}
     words = plan.message.split(" ")
     for k, word in enumerate(words):
-        yield event("response.output_text.delta", **ids, delta=word if k == 0 else " " + word, logprobs=[])
-    yield event("response.output_text.done", **ids, text=plan.message, logprobs=[])
-    yield event("response.content_part.done", **ids, part={**part, "text": plan.message})
-    yield event("response.output_item.done", output_index=idx, item=sent[-1])
+        yield "response.output_text.delta", {**ids, "delta": word if k == 0 else " " + word, "logprobs": []}
+    yield "response.output_text.done", {**ids, "text": plan.message, "logprobs": []}
+    yield "response.content_part.done", {**ids, "part": {**part, "text": plan.message}}
+    yield "response.output_item.done", {"output_index": idx, "item": sent[-1]}
     output.append(sent[-1])
     _remember(request, plan, stored)
-    yield event("response.completed", response=_response_body(plan, "completed", output))
+    yield "response.completed", {"response": _response_body(plan, "completed", output)}
+
+
+async def _sent(frames: AsyncIterator[Frame], faults: Faults) -> AsyncIterator[bytes]:
+    """What one connection sends of ``frames``: all of them, unless a stream fault closes it first."""
+    limit = faults.cut_after_events
+    count = 0
+    if limit == 0:
+        return
+    async for kind, data in frames:
+        if kind == "response.image_generation_call.completed" and (
+                faults.cut_stream or (faults.cut_after is not None and faults.cut_after < 1)):
+            return
+        yield data
+        count += 1
+        if (faults.cut_stream and kind == "response.image_generation_call.partial_image") or \
+                (limit is not None and count >= limit):
+            return
 
 
 async def create_response(request: Request) -> Response:
@@ -650,25 +689,86 @@ async def create_response(request: Request) -> Response:
     for tool in body.get("tools") or [] if isinstance(body.get("tools"), list) else []:
         if isinstance(tool, dict) and tool.get("type") == "image_generation" and isinstance(tool.get("model"), str):
             tool_model = tool["model"]
-    err, faults = await apply_faults(request, tool_model or catalog().default_tool_model)
+    streamed = body.get("stream") is True or body.get("background") is True
+    err, faults = await apply_faults(request, tool_model or catalog().default_tool_model, spread=streamed)
     if err:
         return err
     state = _stores(request)
     plan = await run_in_threadpool(plan_response, body, file_store(request), state.imagelab_responses,
                                    state.imagelab_calls)
+    if plan.background:
+        run = BackgroundRun(plan.response_id, _response_body(plan, "queued", []))
+        start_run(request.app.state, run, _response_events(request, plan, faults))
+        if body.get("stream") is True:
+            return event_stream(_sent(follow(run, -1), faults))
+        return JSONResponse(run.body)
     if body.get("stream") is True:
-        return event_stream(_events(request, plan, faults))
+        return event_stream(_sent(numbered(_response_events(request, plan, faults)), faults))
     sent, stored = _final_output(plan, faults)
     _remember(request, plan, stored)
     return JSONResponse(_response_body(plan, "completed", sent))
 
 
+def _retrieve_query(request: Request) -> tuple[bool, int]:
+    """``stream`` and ``starting_after`` from the query string of ``GET /v1/responses/{id}``."""
+    raw = request.query_params.get("stream", "false").strip().lower()
+    if raw not in ("true", "false"):
+        raise APIError(400, "Invalid value for 'stream': expected a boolean.", param="stream", code="invalid_type")
+    after = request.query_params.get("starting_after")
+    if after is None:
+        return raw == "true", -1
+    try:
+        number = int(after)
+    except ValueError:
+        raise APIError(400, "Invalid type for 'starting_after': expected an integer.", param="starting_after",
+                       code="invalid_type") from None
+    if number < 0:
+        raise APIError(400, "Invalid 'starting_after': expected a number of at least 0.", param="starting_after",
+                       code="integer_below_min_value")
+    return raw == "true", number
+
+
+def _not_found(response_id: str) -> APIError:
+    return APIError(404, f"Response with id '{response_id}' not found.", param="response_id")
+
+
 async def get_response(request: Request) -> Response:
+    err, faults = await apply_faults(request, spread=True)
+    if err:
+        return err
+    response_id = request.path_params["response_id"]
+    stream, starting_after = _retrieve_query(request)
+    run: BackgroundRun | None = background_runs(request.app.state).get(response_id)
+    if run is not None:
+        if stream:
+            return event_stream(_sent(follow(run, starting_after), faults))
+        if faults.latency:
+            await asyncio.sleep(faults.latency)
+        return JSONResponse(run.body)
+    stored = _stores(request).imagelab_responses.get(response_id)
+    if stored is None or stream:  # the API streams only what was made in the background
+        raise _not_found(response_id)
+    if faults.latency:
+        await asyncio.sleep(faults.latency)
+    return JSONResponse(stored.body)
+
+
+async def cancel_response(request: Request) -> Response:
+    """``POST /v1/responses/{id}/cancel``: stop a background response (cancelling twice is no error)."""
     err, _ = await apply_faults(request)
     if err:
         return err
     response_id = request.path_params["response_id"]
+    run: BackgroundRun | None = background_runs(request.app.state).get(response_id)
     stored = _stores(request).imagelab_responses.get(response_id)
-    if stored is None:
-        raise APIError(404, f"Response with id '{response_id}' not found.", param="response_id")
-    return JSONResponse(stored.body)
+    if run is None and stored is None:
+        raise _not_found(response_id)
+    if run is None and not stored.body.get("background"):
+        raise APIError(400, "Only responses created with background set to true can be cancelled.",
+                       param="response_id", code="invalid_request")
+    if run is None or (run.finished and run.status != "cancelled"):
+        status = run.status if run is not None else stored.body.get("status")
+        raise APIError(400, f"Cannot cancel a response with status '{status}'; only a queued or in-progress "
+                            "background response can be cancelled.", param="response_id", code="invalid_request")
+    cancel_run(run)
+    return JSONResponse(run.body)
