@@ -1,6 +1,5 @@
 """Gallery, export, compare, present, load-settings and a sweep in a real browser."""
 
-import io
 import json
 import zipfile
 

@@ -4,13 +4,11 @@ For each: the sentence the user reads, the prompt and inputs still there, nothin
 in the store, and images already returned in the same run kept.
 """
 
-import io
 import time
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from PIL import Image
 
 import components.mask_canvas as mask_canvas
 from components import state

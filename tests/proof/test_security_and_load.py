@@ -61,7 +61,7 @@ def test_many_sessions_at_once_leave_the_store_consistent(tmp_path):
         client = openai.OpenAI(api_key="sk-offline", base_url=srv.base_url, max_retries=0, timeout=60)
         for k in range(2):
             spec = GenerateSpec(prompt=f"session {n} run {k}", size="1024x1024", quality="low", n=2)
-            for ev in execute(lambda: generate(client, spec), spec, store, page="generate", backend="load"):
+            for ev in execute(lambda spec=spec: generate(client, spec), spec, store, page="generate", backend="load"):
                 if isinstance(ev, RunResult) and ev.status != "ok":
                     failures.append(ev.errors[0].sentence)
         client.close()

@@ -11,7 +11,7 @@ from PIL import Image
 
 from imagelab.catalog import catalog
 from imagelab.offline import start_server
-from imagelab.offline.render import partial_states, compose
+from imagelab.offline.render import compose, partial_states
 
 FAULT = "x-imagelab-fault"
 
