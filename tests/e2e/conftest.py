@@ -26,7 +26,7 @@ UPDATE_BASELINES = os.environ.get("IMAGELAB_UPDATE_BASELINES") == "1"
 # A pixel differs when one channel moves by more than this (fonts and antialiasing move a little) ...
 PIXEL_TOLERANCE = 48
 # ... and a screen matches its baseline while at most this share of its pixels differ.
-SHARE_TOLERANCE = 0.01
+SHARE_TOLERANCE = 0.003
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -136,7 +136,7 @@ def assert_matches_baseline(shot: Path, baseline: Path) -> None:
         diff_path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(diff).save(diff_path)
         raise AssertionError(f"{shot.name} differs from its baseline in {share:.2%} of its pixels "
-                             f"(tolerance {SHARE_TOLERANCE:.0%}); see {diff_path}")
+                             f"(tolerance {SHARE_TOLERANCE:.1%}); see {diff_path}")
 
 
 def type_into(page, key: str, text: str) -> None:
