@@ -1,11 +1,14 @@
 """Shared fixtures: every test gets its own data directory; no test reaches the internet or the
 developer's settings (environment or Streamlit secrets)."""
 
+import email.policy
 import json
 import os
 import sys
 import tempfile
 import threading
+from dataclasses import dataclass
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -59,19 +62,33 @@ def compatible_server():
         srv.stop()
 
 
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def form(self) -> dict[str, bytes]:
+        """The parts of a multipart/form-data body by field name (the last one of each name)."""
+        head = f"Content-Type: {self.headers['content-type']}\r\n\r\n".encode()
+        message = BytesParser(policy=email.policy.HTTP).parsebytes(head + self.body)
+        return {part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+                for part in message.iter_parts()}
+
+
 class RecordingServer:
-    """A local HTTP server that writes down every request it gets (method, path, authorization) and
-    answers each with a 500."""
+    """A local HTTP server that writes down every request it gets and answers each with a 500."""
 
     def __init__(self) -> None:
-        self.requests: list[tuple[str, str, str]] = []
+        self.requests: list[Received] = []
         recorded = self.requests
 
         class Handler(BaseHTTPRequestHandler):
             def _record(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                self.rfile.read(length)
-                recorded.append((self.command, self.path, self.headers.get("authorization", "")))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                recorded.append(Received(self.command, self.path, headers, self.rfile.read(length)))
                 body = json.dumps({"error": {"message": "recording server", "type": "server_error"}}).encode()
                 self.send_response(500)
                 self.send_header("content-type", "application/json")
@@ -90,10 +107,10 @@ class RecordingServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
 
-    def sent_with(self, key: str) -> list[tuple[str, str, str]]:
+    def sent_with(self, key: str) -> list[Received]:
         """The requests that carried ``key``: those from the app under test (another process on this
         machine may still knock on a port it once used)."""
-        return [r for r in self.requests if key in r[2]]
+        return [r for r in self.requests if key in r.headers.get("authorization", "")]
 
     def stop(self) -> None:
         self._httpd.shutdown()
