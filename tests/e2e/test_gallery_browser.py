@@ -84,8 +84,17 @@ def test_sweep_from_a_preset(app_server, page):
     wait_idle(page)
     page.wait_for_selector("text=8 request(s)")
     page.locator(".st-key-btn_sweep_run button").first.click()
-    wait_until(lambda: len([r for r in store.runs(200) if r.page == "sweep" and r.status != "running"]) >= 8,
-               what="the sweep to finish")
+
+    def finished():
+        runs = [r for r in store.runs(200) if r.page == "sweep" and r.status != "running"]
+        return runs if len(runs) >= 8 else None
+
+    runs = wait_until(finished, what="the sweep to finish")
+    assert [r.status for r in runs] == ["ok"] * 8, [(r.status, r.error) for r in runs]
+    # four flavours by two qualities: eight different requests, not one eight times
+    assert len({(r.prompt, r.params.get("quality")) for r in runs}) == 8
+    assert sum(len(store.images_of_run(r.id)) for r in runs) == 8
     wait_idle(page)
     page.wait_for_selector("text=Last sweep")
+    assert not page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
     screenshot(page, "sweep")
