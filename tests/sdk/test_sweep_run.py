@@ -10,12 +10,13 @@ from imagelab.runner import RunResult, Saved
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store
 from imagelab.sweeps import Sweep, run_sweep
+from tests.sdk.conftest import opened
 
 
 def sdk(server, fault=None):
     headers = {"x-imagelab-fault": fault} if fault else None
-    return openai.OpenAI(api_key="sk-offline", base_url=server.base_url, max_retries=0, timeout=30,
-                         default_headers=headers)
+    return opened(openai.OpenAI(api_key="sk-offline", base_url=server.base_url, max_retries=0, timeout=30,
+                                default_headers=headers))
 
 
 def test_sweep_of_six_with_one_failure(offline_server, tmp_path):
