@@ -27,8 +27,8 @@ for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJ
     os.environ.pop(_name, None)
 
 # Nor one from a secrets.toml (~/.streamlit/, the project's .streamlit/): Streamlit looks only here,
-# a file that never exists. The browser suite passes the same path to `streamlit run`.
-NO_SECRETS = Path(tempfile.mkdtemp(prefix="imagelab-no-secrets-")) / "secrets.toml"
+# a file that never exists (nor its folder). The browser suite passes the same path to `streamlit run`.
+NO_SECRETS = Path(tempfile.gettempdir()) / f"imagelab-no-secrets-{os.getpid()}" / "secrets.toml"
 PROJECT_SECRETS = ROOT / ".streamlit" / "secrets.toml"
 
 
