@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install what the tests need (Python packages into .venv, Chromium from apt) and run the whole suite.
+# Install what the tests need (Python packages into .venv, Chromium from apt), run the whole suite and
+# check it left the working tree as it was.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -10,4 +11,18 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
-exec .venv/bin/python -m pytest "$@"
+
+# The suite must leave the tree as it found it (screenshots and other output go to tests/artifacts/).
+tree_state() {
+  { git status --porcelain --untracked-files=all; git diff HEAD --binary; } 2>/dev/null | sha256sum
+}
+before="$(git status --porcelain --untracked-files=all 2>/dev/null || true)"
+before_sum="$(tree_state)"
+status=0
+.venv/bin/python -m pytest "$@" || status=$?
+if [ "$(tree_state)" != "$before_sum" ]; then
+  echo "The test suite changed the working tree (git status before, then after):" >&2
+  diff <(printf '%s\n' "$before") <(git status --porcelain --untracked-files=all) >&2 || true
+  status=1
+fi
+exit "$status"

@@ -1,10 +1,20 @@
-"""Shared fixtures: every test gets its own data directory; no test reaches the internet."""
+"""Shared fixtures: every test gets its own data directory; no test reaches the internet or the
+developer's settings (environment or Streamlit secrets)."""
 
+import email.policy
+import json
 import os
 import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import streamlit as st
+from streamlit import config as st_config
 
 from imagelab.offline import start_server
 
@@ -15,6 +25,19 @@ if str(ROOT) not in sys.path:
 # Tests never use a real key or base URL from the developer's shell.
 for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
     os.environ.pop(_name, None)
+
+# Nor one from a secrets.toml (~/.streamlit/, the project's .streamlit/): Streamlit looks only here,
+# a file that never exists (nor its folder). The browser suite passes the same path to `streamlit run`.
+NO_SECRETS = Path(tempfile.gettempdir()) / f"imagelab-no-secrets-{os.getpid()}" / "secrets.toml"
+PROJECT_SECRETS = ROOT / ".streamlit" / "secrets.toml"
+
+
+@pytest.fixture(autouse=True)
+def no_secrets():
+    st_config.set_option("secrets.files", [str(NO_SECRETS)])
+    st.secrets._reset()
+    yield
+    st.secrets._reset()
 
 
 @pytest.fixture
@@ -37,3 +60,87 @@ def compatible_server():
     yield start
     for srv in servers:
         srv.stop()
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def form(self) -> dict[str, bytes]:
+        """The parts of a multipart/form-data body by field name (the last one of each name)."""
+        head = f"Content-Type: {self.headers['content-type']}\r\n\r\n".encode()
+        message = BytesParser(policy=email.policy.HTTP).parsebytes(head + self.body)
+        return {part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+                for part in message.iter_parts()}
+
+
+class RecordingServer:
+    """A local HTTP server that writes down every request it gets and answers each with a 500."""
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        recorded = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                recorded.append(Received(self.command, self.path, headers, self.rfile.read(length)))
+                body = json.dumps({"error": {"message": "recording server", "type": "server_error"}}).encode()
+                self.send_response(500)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _record
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def sent_with(self, key: str) -> list[Received]:
+        """The requests that carried ``key``: those from the app under test (another process on this
+        machine may still knock on a port it once used)."""
+        return [r for r in self.requests if key in r.headers.get("authorization", "")]
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def recording_server():
+    srv = RecordingServer()
+    yield srv
+    srv.stop()
+
+
+SECRET_KEY = "sk-from-the-secrets-file-3b1d"
+
+
+@pytest.fixture
+def project_secrets(recording_server, monkeypatch):
+    """A key and a base URL (the recording server) in the project's .streamlit/secrets.toml, as a
+    developer might keep them; the file is put back as it was afterwards."""
+    saved = PROJECT_SECRETS.read_bytes() if PROJECT_SECRETS.exists() else None
+    # Streamlit copies top-level secrets into os.environ when it reads them: undo that too
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    PROJECT_SECRETS.write_text(f'OPENAI_API_KEY = "{SECRET_KEY}"\nOPENAI_BASE_URL = "{recording_server.base_url}"\n')
+    try:
+        yield PROJECT_SECRETS
+    finally:
+        if saved is None:
+            PROJECT_SECRETS.unlink(missing_ok=True)
+        else:
+            PROJECT_SECRETS.write_bytes(saved)

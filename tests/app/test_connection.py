@@ -20,11 +20,25 @@ def generate(at, prompt="a quiet harbour at dawn"):
     return at
 
 
-def page_text(at) -> str:
-    parts = []
-    for node in at._tree.values() if hasattr(at._tree, "values") else []:
-        parts.append(repr(node))
-    return repr(at._tree) + "".join(parts)
+def rendered(at, skip_key: str | None = None) -> str:
+    """Everything the page sends to the browser, as text: each element's protobuf message (markdown,
+    captions, code, JSON, dataframe bytes, labels, options, defaults) and each widget's current value.
+    The widget keyed ``skip_key`` (where the person typed the key) is left out."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        if skip_key is None or getattr(node, "key", None) != skip_key:
+            proto = getattr(node, "proto", None)
+            if proto is not None:
+                parts.append(str(proto))
+            value = getattr(node, "value", None) if hasattr(node, "proto") else None
+            if value is not None:
+                parts.append(repr(value))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(parts)
 
 
 def test_sentinel_key_never_reaches_disk_logs_or_page(data_dir, monkeypatch, compatible_server, capfd, caplog):
@@ -41,7 +55,7 @@ def test_sentinel_key_never_reaches_disk_logs_or_page(data_dir, monkeypatch, com
             assert SENTINEL.encode() not in path.read_bytes(), path
     out, err = capfd.readouterr()
     assert SENTINEL not in out and SENTINEL not in err and SENTINEL not in caplog.text
-    assert SENTINEL not in page_text(at)
+    assert SENTINEL not in rendered(at)
 
 
 def test_key_typed_in_the_sidebar_is_used_and_kept_out_of_the_store(data_dir, monkeypatch, compatible_server):
@@ -53,6 +67,21 @@ def test_key_typed_in_the_sidebar_is_used_and_kept_out_of_the_store(data_dir, mo
     assert not at.error
     assert Store(data_dir).count_images() == 1
     assert all(SENTINEL.encode() not in p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+    assert SENTINEL not in rendered(at, skip_key=state.API_KEY)
+
+
+def test_the_leak_check_sees_what_the_page_renders(data_dir):
+    """The check above would catch the key: it reads a value typed into a widget, and text the page
+    draws (the prompt beneath the result)."""
+    shown = "a harbour marked 7f3c9e1d in the prompt"
+    at = open_page().run()
+    at.text_area(key=state.GEN_PROMPT).input(shown).run()
+    assert shown in rendered(at)  # in its box
+    assert shown not in rendered(at, skip_key=state.GEN_PROMPT)  # nowhere else yet
+    at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception and not at.error
+    assert shown in rendered(at, skip_key=state.GEN_PROMPT)  # drawn beneath the picture
 
 
 def test_unreachable_base_url_gets_a_sentence_and_keeps_the_prompt(data_dir, monkeypatch):

@@ -30,7 +30,8 @@ from imagelab.sweeps import Sweep, run_sweep  # noqa: E402
 
 def timed_sweep(client: openai.OpenAI, store: Store, count: int, workers: int, tag: str) -> float:
     values = [f"{tag} {i}" for i in range(count)]
-    items = Sweep("A postcard of {place}", {"place": values}, {}, GenerateSpec(size="1024x1024", quality="low")).expand()
+    base = GenerateSpec(size="1024x1024", quality="low")
+    items = Sweep("A postcard of {place}", {"place": values}, {}, base).expand()
     started = time.perf_counter()
     results = run_sweep(items, lambda spec: cl.generate(client, spec), store, backend="Offline backend",
                         workers=workers)

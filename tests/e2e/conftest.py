@@ -11,10 +11,22 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
+
+from tests.conftest import NO_SECRETS
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Test output goes to an ignored folder; scripts/screenshots.sh points this at docs/screenshots.
+SCREENSHOTS = Path(os.environ.get("IMAGELAB_SCREENSHOTS") or ROOT / "tests" / "artifacts" / "screenshots")
+ARTIFACTS = ROOT / "tests" / "artifacts"
+BASELINES = Path(__file__).resolve().parent / "baselines"
+UPDATE_BASELINES = os.environ.get("IMAGELAB_UPDATE_BASELINES") == "1"
+# A pixel differs when one channel moves by more than this (fonts and antialiasing move a little) ...
+PIXEL_TOLERANCE = 48
+# ... and a screen matches its baseline while at most this share of its pixels differ.
+SHARE_TOLERANCE = 0.003
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -30,35 +42,37 @@ def _free_port() -> int:
 
 @contextmanager
 def launch_app(data: Path, env_extra: dict[str, str] | None = None, args: list[str] | None = None):
-    """``streamlit run app.py`` on a free port with its own data directory; yields where it is."""
+    """``streamlit run app.py`` on a free port with its own data directory and no secrets file (a
+    developer's ~/.streamlit or .streamlit/secrets.toml is never read); yields where it is."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env["IMAGELAB_DATA_DIR"] = str(data)
     env.update(env_extra or {})
     data.mkdir(parents=True, exist_ok=True)
     log_path = data / "streamlit.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "wb") as log, subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         *(args or [])],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("streamlit did not start: " + log_path.read_text())
-        yield {"url": url, "data_dir": data, "log": log_path}
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
+         "--secrets.files", str(NO_SECRETS), *(args or [])],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT) as proc:
+        try:
+            yield _wait_healthy(url, log_path) | {"data_dir": data, "log": log_path}
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _wait_healthy(url: str, log_path: Path) -> dict:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read() == b"ok":
+                    return {"url": url}
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("streamlit did not start: " + log_path.read_text())
 
 
 @pytest.fixture(scope="session")
@@ -92,11 +106,37 @@ def wait_idle(page, timeout=60_000):
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout)
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, *, baseline: bool = False) -> Path:
+    """Save what the browser shows as ``name``.png; with ``baseline``, also compare it with the committed
+    tests/e2e/baselines/``name``.png and fail (writing a diff image beside it) past the tolerance."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
+    if baseline:
+        assert_matches_baseline(path, BASELINES / f"{name}.png")
     return path
+
+
+def assert_matches_baseline(shot: Path, baseline: Path) -> None:
+    if UPDATE_BASELINES:
+        baseline.parent.mkdir(parents=True, exist_ok=True)
+        baseline.write_bytes(shot.read_bytes())
+        return
+    assert baseline.exists(), f"no baseline {baseline.name}: bash scripts/screenshots.sh makes it"
+    with Image.open(shot) as a, Image.open(baseline) as b:
+        got, want = np.asarray(a.convert("RGB"), np.int16), np.asarray(b.convert("RGB"), np.int16)
+    assert got.shape == want.shape, f"{shot.name}: size {got.shape[1::-1]}, baseline {want.shape[1::-1]}"
+    differs = (np.abs(got - want).max(axis=-1) > PIXEL_TOLERANCE)
+    share = float(differs.mean())
+    if share > SHARE_TOLERANCE:
+        diff = np.zeros_like(got, dtype=np.uint8)
+        diff[...] = (got // 3).astype(np.uint8)  # the screen, dimmed ...
+        diff[differs] = (255, 0, 255)  # ... with every differing pixel in magenta
+        diff_path = ARTIFACTS / "diffs" / f"{shot.stem}-diff.png"
+        diff_path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(diff).save(diff_path)
+        raise AssertionError(f"{shot.name} differs from its baseline in {share:.2%} of its pixels "
+                             f"(tolerance {SHARE_TOLERANCE:.1%}); see {diff_path}")
 
 
 def type_into(page, key: str, text: str) -> None:

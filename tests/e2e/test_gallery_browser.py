@@ -1,6 +1,5 @@
 """Gallery, export, compare, present, load-settings and a sweep in a real browser."""
 
-import io
 import json
 import zipfile
 
@@ -85,8 +84,17 @@ def test_sweep_from_a_preset(app_server, page):
     wait_idle(page)
     page.wait_for_selector("text=8 request(s)")
     page.locator(".st-key-btn_sweep_run button").first.click()
-    wait_until(lambda: len([r for r in store.runs(200) if r.page == "sweep" and not r.active]) >= 8,
-               what="the sweep to finish")
+
+    def finished():
+        runs = [r for r in store.runs(200) if r.page == "sweep" and not r.active]
+        return runs if len(runs) >= 8 else None
+
+    runs = wait_until(finished, what="the sweep to finish")
+    assert [r.status for r in runs] == ["ok"] * 8, [(r.status, r.error) for r in runs]
+    # four flavours by two qualities: eight different requests, not one eight times
+    assert len({(r.prompt, r.params.get("quality")) for r in runs}) == 8
+    assert sum(len(store.images_of_run(r.id)) for r in runs) == 8
     wait_idle(page)
     page.wait_for_selector("text=8 of 8 request(s) made pictures")
+    assert not page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
     screenshot(page, "sweep")

@@ -29,7 +29,7 @@ def test_generate_in_the_browser(app_server, page):
     assert page.evaluate("(img) => img.naturalWidth", results.first.element_handle()) > 100
     assert "PNG" in page.locator(".stDownloadButton").first.inner_text()
     assert "actual" in page.locator('[data-testid="stSidebar"]').inner_text()
-    screenshot(page, "generate")
+    screenshot(page, "generate", baseline=True)
     store = Store(app_server["data_dir"])
     images = store.recent_images()
     assert images and images[0].prompt.startswith("A teal lighthouse")

@@ -11,12 +11,13 @@ from imagelab import client as cl
 from imagelab.runner import RunResult, Saved, execute
 from imagelab.specs import GenerateSpec, TurnSpec
 from imagelab.store import Store
+from tests.sdk.conftest import opened
 
 
 def sdk(server, fault=None, **kw):
     headers = {"x-imagelab-fault": fault} if fault else None
-    return openai.OpenAI(api_key="sk-offline", base_url=server.base_url, max_retries=0,
-                         timeout=kw.pop("timeout", 30), default_headers=headers, **kw)
+    return opened(openai.OpenAI(api_key="sk-offline", base_url=server.base_url, max_retries=0,
+                                timeout=kw.pop("timeout", 30), default_headers=headers, **kw))
 
 
 def events(server, spec, fault=None, **kw):
@@ -79,8 +80,8 @@ def test_invalid_request_names_the_parameter(offline_server):
 
 
 def test_unreachable_base_url_is_a_connection_sentence():
-    client = openai.OpenAI(api_key="sk", base_url="http://127.0.0.1:9/v1", max_retries=0, timeout=5)
-    err = only_failure(list(cl.generate(client, GenerateSpec(prompt="a fox"))))
+    with openai.OpenAI(api_key="sk", base_url="http://127.0.0.1:9/v1", max_retries=0, timeout=5) as client:
+        err = only_failure(list(cl.generate(client, GenerateSpec(prompt="a fox"))))
     assert isinstance(err, cl.ConnectionFailed) and "127.0.0.1:9" in err.sentence
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from imagelab.catalog import catalog
 from imagelab.offline import start_server
-from imagelab.offline.render import partial_states, compose
+from imagelab.offline.render import compose, partial_states
 
 FAULT = "x-imagelab-fault"
 
@@ -238,8 +238,8 @@ def test_fault_cut_stream(client):
 def test_server_wide_faults():
     srv = start_server(faults="500")
     try:
-        c = openai.OpenAI(api_key="sk-offline", base_url=srv.base_url, max_retries=0, timeout=10)
-        with pytest.raises(openai.InternalServerError):
+        with openai.OpenAI(api_key="sk-offline", base_url=srv.base_url, max_retries=0, timeout=10) as c, \
+                pytest.raises(openai.InternalServerError):
             c.images.generate(prompt="x")
     finally:
         srv.stop()
@@ -249,8 +249,8 @@ def test_env_faults(monkeypatch):
     monkeypatch.setenv("IMAGELAB_OFFLINE_FAULT", "429")
     srv = start_server()
     try:
-        c = openai.OpenAI(api_key="sk-offline", base_url=srv.base_url, max_retries=0, timeout=10)
-        with pytest.raises(openai.RateLimitError):
+        with openai.OpenAI(api_key="sk-offline", base_url=srv.base_url, max_retries=0, timeout=10) as c, \
+                pytest.raises(openai.RateLimitError):
             c.models.list()
     finally:
         srv.stop()

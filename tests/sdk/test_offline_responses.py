@@ -138,10 +138,10 @@ def test_branching_from_the_same_response(client):
     root = make(client, "a lighthouse at dusk")
     left = make(client, "paint it blue", previous_response_id=root.id)
     right = make(client, "paint it orange", previous_response_id=root.id)
-    a, l, r = picture(root), picture(left), picture(right)
+    a, lft, r = picture(root), picture(left), picture(right)
     m = border(a)
-    assert (a[m] == l[m]).all() and (a[m] == r[m]).all()
-    assert (l[~m] != r[~m]).any(axis=-1).mean() > 0.3
+    assert (a[m] == lft[m]).all() and (a[m] == r[m]).all()
+    assert (lft[~m] != r[~m]).any(axis=-1).mean() > 0.3
     assert "orange" not in image_call(left).revised_prompt and "blue" not in image_call(right).revised_prompt
 
 

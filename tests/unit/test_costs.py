@@ -52,7 +52,8 @@ def test_actual_prices_the_usage():
 
 def test_text_tokens_and_money_format():
     assert text_tokens("") == 0 and text_tokens("abcde") == 2
-    assert format_dollars(0.2107) == "$0.211" and format_dollars(0.0008) == "$0.0008" and format_dollars(12.5) == "$12.50"
+    assert format_dollars(0.2107) == "$0.211" and format_dollars(0.0008) == "$0.0008"
+    assert format_dollars(12.5) == "$12.50"
 
 
 def test_borrowed_token_tables_are_approximate():

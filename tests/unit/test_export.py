@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imagelab.export import (MANIFEST_COLUMNS, embed_metadata, export_zip, read_metadata, settings_from_metadata)
+from imagelab.export import MANIFEST_COLUMNS, embed_metadata, export_zip, read_metadata, settings_from_metadata
 from imagelab.specs import GenerateSpec
 
 SPEC = GenerateSpec(prompt="A teal lighthouse on a red cliff", size="1024x1536", quality="high",
@@ -69,7 +69,8 @@ def test_webp_round_trip_keeps_pixels_exactly(mode, kw):
     assert np.array_equal(pixels(data)[1], pixels(out)[1])
     assert read_metadata(out)["params"]["output_compression"] == 80
     with Image.open(io.BytesIO(out)) as img:
-        assert b"imagelab:record" in (img.info["xmp"] if isinstance(img.info["xmp"], bytes) else img.info["xmp"].encode())
+        xmp = img.info["xmp"]
+        assert b"imagelab:record" in (xmp if isinstance(xmp, bytes) else xmp.encode())
     again = embed_metadata(out, "webp", {**RECORD, "prompt": "second <&> \"quoted\""})
     assert read_metadata(again)["prompt"] == "second <&> \"quoted\"" and again.count(b"XMP ") == 1
 

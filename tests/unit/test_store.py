@@ -16,7 +16,8 @@ def test_run_and_images_are_saved_with_files(tmp_path):
     b = store.add_image(run, 1, b"\x89PNG second", "png", 10, 20, parents=[a.hash])
     store.finish_run(run, "ok", usage={"output_tokens": 5}, actual_dollars=0.1, request_id="req_1")
     rec = store.run(run)
-    assert (rec.status, rec.request_id, rec.usage, rec.est_dollars, rec.actual_dollars) == ("ok", "req_1", {"output_tokens": 5}, 0.2, 0.1)
+    got = (rec.status, rec.request_id, rec.usage, rec.est_dollars, rec.actual_dollars)
+    assert got == ("ok", "req_1", {"output_tokens": 5}, 0.2, 0.1)
     assert [i.hash for i in store.images_of_run(run)] == [a.hash, b.hash]
     assert store.read_bytes(a.hash) == b"\x89PNG first"
     assert a.hash == content_hash(b"\x89PNG first")
@@ -128,7 +129,7 @@ def test_settings_table_marks_differences():
         {"model": "gpt-image-2", "prompt": "a fox", "params": {"quality": "low", "size": "1024x1024"}},
         {"model": "gpt-image-2", "prompt": "a fox", "params": {"quality": "high", "size": "1024x1024"}},
     ])
-    marked = dict(zip(names, differs))
+    marked = dict(zip(names, differs, strict=True))
     assert marked == {"model": False, "prompt": False, "quality": True, "size": False}
 
 
