@@ -86,8 +86,19 @@ def expect(raw: RawReply, shape: type[T], *, where: str) -> T:
 _PEEK = 2048
 
 
-def open_stream(raw: RawReply, *, where: str) -> Stream[Any]:
-    """The event stream of a streamed reply, or raise ``NotTheAPI`` when the server sent something else."""
+def open_stream(raw: RawReply, *, where: str) -> Iterator[Any]:
+    """The events of a streamed reply, or raise ``NotTheAPI`` when the server sent something else.
+
+    The connection is closed when the events end, when the reader stops early or when it fails.
+    """
+    stream = _checked_stream(raw, where=where)
+    try:
+        yield from stream
+    finally:
+        stream.close()
+
+
+def _checked_stream(raw: RawReply, *, where: str) -> Stream[Any]:
     response = raw.http_response
     content_type = response.headers.get("content-type", "")
     if content_type and "event-stream" not in content_type.lower():

@@ -304,6 +304,9 @@ def translate_error(exc: BaseException, *, base_url: str | None = None, model: s
     (pass the connection's API key); ``base_url`` is named without its credentials or query string.
     """
     secrets = tuple(secrets)
+    response = getattr(exc, "response", None)
+    if response is not None and hasattr(response, "close"):
+        response.close()  # an error reply to a streamed request is otherwise left open
     if isinstance(exc, ImageLabError):
         return exc.scrub(secrets)
     where = redact_url(base_url) if base_url else "the OpenAI API"

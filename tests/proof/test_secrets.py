@@ -5,7 +5,7 @@ import sqlite3
 
 from components import state
 from imagelab.store import Store
-from tests.app.conftest import open_page
+from tests.app.conftest import open_page, settle
 from tests.conftest import SECRET_KEY
 
 
@@ -22,6 +22,7 @@ def test_secrets_file_is_not_read_by_the_app_tests(data_dir, project_secrets, re
     at.text_area(key=state.GEN_PROMPT).input("a quiet harbour at dawn").run()
     at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
     at.button(key=state.GEN_BUTTON).click().run()
+    settle(at)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.sidebar.selectbox(key=state.BACKEND_CHOICE).value == "Offline (synthetic)"
     assert Store(data_dir).count_images() == 1

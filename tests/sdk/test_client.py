@@ -154,8 +154,8 @@ def sdk_seeing_ids(server, fault=None):
     seen = []
     http = httpx2.Client(event_hooks={"response": [lambda response: seen.append(response.headers["x-request-id"])]})
     headers = {"x-imagelab-fault": fault} if fault else None
-    client = openai.OpenAI(api_key="sk-offline", base_url=server.base_url, max_retries=0, timeout=30,
-                           default_headers=headers, http_client=http)
+    client = opened(openai.OpenAI(api_key="sk-offline", base_url=server.base_url, max_retries=0, timeout=30,
+                                  default_headers=headers, http_client=http))
     return client, seen
 
 

@@ -19,6 +19,7 @@ from imagelab.runner import execute
 from imagelab.specs import EditSpec, GenerateSpec, InputImage, TurnSpec
 from imagelab.store import Store
 from imagelab.text import redact_url, scrub
+from tests.sdk.conftest import opened
 
 KEY = "sk-proj-Hostile0123456789abcdefXYZ_-q"
 PLAIN_KEY = "local-secret-7f3a9c"  # not key-shaped: only being the client's own key gets it scrubbed
@@ -43,8 +44,8 @@ SPECS = {
 
 
 def mock_client(handler, key=KEY, base_url="http://hostile.test/v1"):
-    return openai.OpenAI(api_key=key, base_url=base_url, max_retries=0, timeout=5,
-                         http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
+    return opened(openai.OpenAI(api_key=key, base_url=base_url, max_retries=0, timeout=5,
+                                http_client=httpx2.Client(transport=httpx2.MockTransport(handler))))
 
 
 def texts(ev):

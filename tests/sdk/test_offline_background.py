@@ -11,6 +11,7 @@ from PIL import Image
 
 from imagelab import client as cl
 from imagelab.specs import TurnSpec
+from tests.sdk.conftest import opened
 
 FAULT = "x-imagelab-fault"
 MODEL = "gpt-5.5"
@@ -19,8 +20,8 @@ TOOL = {"type": "image_generation", "quality": "low", "size": "1024x1024", "part
 
 def sdk(server, fault=None):
     headers = {FAULT: fault} if fault else None
-    return openai.OpenAI(api_key="sk-offline", base_url=server.base_url, max_retries=0, timeout=30,
-                         default_headers=headers)
+    return opened(openai.OpenAI(api_key="sk-offline", base_url=server.base_url, max_retries=0, timeout=30,
+                                default_headers=headers))
 
 
 def create(client, fault=None, **kw):
