@@ -1,7 +1,8 @@
 """The offline server's Starlette app: the route table, the request-id middleware and error handlers.
 
 Owns ``create_app`` (the app; ``faults`` or env ``IMAGELAB_OFFLINE_FAULT`` apply to every
-request), ``ROUTES``, ``api_route`` (an ``APIError`` or any other exception raised in a handler
+request; ``token`` is the one API key accepted, or any non-empty key when None — see ``auth``),
+``ROUTES``, ``api_route`` (an ``APIError`` or any other exception raised in a handler
 becomes the OpenAI error body), ``RequestIdMiddleware`` (every response carries
 ``x-request-id: req_<hex>``) and the 404 / 405 answers. Endpoints (under ``/v1``): ``GET
 /v1/models`` (``models``); ``POST /v1/images/generations`` (``generations``); ``POST
@@ -24,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .auth import AuthMiddleware
 from .edits import create_edit
 from .faults import FAULT_ENV, Faults, parse_faults
 from .files import delete_file, get_file, get_file_content, upload_file
@@ -97,12 +99,15 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return api_error(500, f"The offline server failed: {type(exc).__name__}: {exc}", type="server_error")
 
 
-def create_app(faults: str | Faults | None = None, extra_routes: Iterable[tuple[str, Any, list[str]]] = ()) -> Starlette:
-    """The Starlette app. ``faults`` (or env IMAGELAB_OFFLINE_FAULT) applies to every request."""
+def create_app(faults: str | Faults | None = None, extra_routes: Iterable[tuple[str, Any, list[str]]] = (),
+               token: str | None = None) -> Starlette:
+    """The Starlette app. ``faults`` (or env IMAGELAB_OFFLINE_FAULT) applies to every request; every
+    request needs an API key: ``token``, or any non-empty key when ``token`` is None."""
     if faults is None:
         faults = os.environ.get(FAULT_ENV)
     routes = [api_route(p, h, m) for p, h, m in [*ROUTES, *extra_routes]]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
     app.state.faults = faults if isinstance(faults, Faults) else parse_faults(faults)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(AuthMiddleware, token=token)
+    app.add_middleware(RequestIdMiddleware)  # outermost: a 401 carries a request id too
     return app
