@@ -52,11 +52,12 @@ from imagelab import costs
 from imagelab.catalog import ModelInfo, catalog
 
 from . import render
-from .faults import apply_faults
+from .faults import Faults, apply_faults
 from .images import GENERATION_PARAMS, generation_usage, image_events, images_response
-from .protocol import APIError
+from .protocol import JSON, APIError
 from .sse import event_stream
 from .uploads import (
+    MULTIPART,
     SUPPORTED_MIMETYPES,
     Upload,
     check_mimetype,
@@ -209,8 +210,7 @@ async def read_form(request: Request) -> FormData:
                               f"({MAX_IMAGES} images of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB each).",
                          code="request_too_large")
     return await read_multipart(request, max_bytes=MAX_BODY_BYTES, too_large=too_large, max_files=MAX_IMAGES * 4,
-                                max_fields=200,
-                                hint=" (HINT: If you're using curl, you can pass -F 'image=@path/to/image.png')")
+                                max_fields=200, accepted=(JSON, MULTIPART))
 
 
 def _text_fields(form: FormData) -> dict[str, Any]:

@@ -108,6 +108,8 @@ __all__ = [
 MAX_RESPONSES = 500
 MAX_STORE_BYTES = 512 * 1024 * 1024
 CENTRE_WINDOW = 0.5  # fraction of each side repainted when continuing without a mask
+# The API takes up to 50 MB of (base64) input images in one request, plus the text around them.
+MAX_REQUEST_BYTES = 51 * 1024 * 1024
 
 RESPONSE_PARAMS = {
     "model", "input", "tools", "tool_choice", "previous_response_id", "stream", "store", "instructions",
@@ -645,7 +647,7 @@ async def _events(request: Request, plan: Plan, faults: Faults) -> AsyncIterator
 
 
 async def create_response(request: Request) -> Response:
-    body = await read_json(request)
+    body = await read_json(request, MAX_REQUEST_BYTES)
     tool_model = None
     for tool in body.get("tools") or [] if isinstance(body.get("tools"), list) else []:
         if isinstance(tool, dict) and tool.get("type") == "image_generation" and isinstance(tool.get("model"), str):
