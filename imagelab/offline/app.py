@@ -2,16 +2,17 @@
 
 Owns ``create_app`` (the app; ``faults`` or env ``IMAGELAB_OFFLINE_FAULT`` apply to every
 request; ``token`` is the one API key accepted, or any non-empty key when None — see ``auth``),
-``ROUTES``, ``api_route`` (an ``APIError`` or any other exception raised in a handler
-becomes the OpenAI error body), ``RequestIdMiddleware`` (every response carries
-``x-request-id: req_<hex>``) and the 404 / 405 answers. Endpoints (under ``/v1``): ``GET
-/v1/models`` (``models``); ``POST /v1/images/generations`` (``generations``); ``POST
-/v1/images/edits`` (``edits``); ``POST /v1/responses`` and ``GET /v1/responses/{id}``
-(``responses``); ``POST /v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content`` and
-``DELETE /v1/files/{id}`` (``files``). To add an endpoint: write ``async def handler(request) ->
-Response`` using ``read_json``, ``api_error`` / ``APIError`` (``protocol``), ``apply_faults``
-(``faults``) and ``usage_body``, then add a ``Route`` in ``ROUTES`` (or pass ``extra_routes`` to
-``create_app``). Builds on every endpoint module.
+``ROUTES``, ``api_route`` (an ``APIError`` or any other exception raised in a handler becomes the
+OpenAI error body), ``RequestIdMiddleware`` (every response carries ``x-request-id: req_<hex>``)
+and the 404 / 405 answers. Endpoints (under ``/v1``): ``GET /v1/models`` and ``GET
+/v1/models/{id}`` (``models``); ``POST /v1/images/generations`` (``generations``); ``POST
+/v1/images/edits`` (multipart: ``edits``; JSON: ``edits_json``); ``POST /v1/responses``, ``GET`` /
+``DELETE /v1/responses/{id}`` and ``GET /v1/responses/{id}/input_items`` (``responses``); ``POST``
+/ ``GET /v1/files``, ``GET`` / ``DELETE /v1/files/{id}`` and ``GET /v1/files/{id}/content``
+(``files``). To add an endpoint: write ``async def handler(request) -> Response`` using
+``read_json``, ``api_error`` / ``APIError`` (``protocol``), ``apply_faults`` (``faults``) and
+``usage_body``, then add a ``Route`` in ``ROUTES`` (or pass ``extra_routes`` to ``create_app``).
+Builds on every endpoint module.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .auth import AuthMiddleware
-from .edits import create_edit
+from .edits_json import create_edit_any
 from .faults import FAULT_ENV, Faults, parse_faults
-from .files import delete_file, get_file, get_file_content, upload_file
+from .files import delete_file, get_file, get_file_content, list_files, upload_file
 from .generations import create_generation
-from .models import list_models
+from .models import get_model, list_models
 from .protocol import APIError, api_error, new_request_id
-from .responses import create_response, get_response
+from .responses import create_response, delete_response, get_response, list_input_items
 
 __all__ = ["ROUTES", "api_route", "RequestIdMiddleware", "create_app"]
 
@@ -55,13 +56,17 @@ def api_route(path: str, handler, methods: list[str]) -> Route:
 ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/v1/models", list_models, ["GET"]),
     ("/v1/images/generations", create_generation, ["POST"]),
-    ("/v1/images/edits", create_edit, ["POST"]),
+    ("/v1/images/edits", create_edit_any, ["POST"]),
     ("/v1/responses", create_response, ["POST"]),
     ("/v1/responses/{response_id}", get_response, ["GET"]),
     ("/v1/files", upload_file, ["POST"]),
     ("/v1/files/{file_id}", get_file, ["GET"]),
     ("/v1/files/{file_id}", delete_file, ["DELETE"]),
     ("/v1/files/{file_id}/content", get_file_content, ["GET"]),
+    ("/v1/models/{model}", get_model, ["GET"]),
+    ("/v1/files", list_files, ["GET"]),
+    ("/v1/responses/{response_id}", delete_response, ["DELETE"]),
+    ("/v1/responses/{response_id}/input_items", list_input_items, ["GET"]),
 ]
 
 

@@ -3,7 +3,8 @@
 Owns the edit parameters and byte limits (``EDIT_PARAMS``, ``MAX_BODY_BYTES`` …), the edit
 picture rules (``edit_output_size``, ``asks_for_mask``, ``mask_picture``, ``repaint``,
 ``collage``, ``fit``, ``edit_picture``; the Responses image tool reuses them), ``EditSpec`` /
-``validate_edit`` and the handler ``create_edit``. Builds on ``render``, ``protocol``, ``sse``,
+``validate_edit``, the multipart handler ``create_edit`` and ``answer_edit`` (the answer, which the
+JSON body's handler in ``edits_json`` shares). Builds on ``render``, ``protocol``, ``sse``,
 ``faults``, ``validation``, ``uploads`` and ``images``.
 
 Request: multipart/form-data as the openai SDK sends it — ``image`` (one file) or repeated
@@ -85,7 +86,9 @@ __all__ = [
     "SUPPORTED_MIMETYPES",
     "MAX_BODY_BYTES",
     "EditSpec",
+    "validate_edit",
     "create_edit",
+    "answer_edit",
     "edit_output_size",
     "asks_for_mask",
     "mask_picture",
@@ -312,6 +315,7 @@ def validate_edit(body: dict[str, Any], images: list[Upload], mask: Upload | Non
 
 
 async def create_edit(request: Request) -> Response:
+    """The multipart edit (a JSON body is ``edits_json``'s)."""
     form = await read_form(request)
     try:
         refuse_unknown((k for k in form.keys()), EDIT_PARAMS)
@@ -323,6 +327,11 @@ async def create_edit(request: Request) -> Response:
     finally:
         await form.close()
     spec = await run_in_threadpool(validate_edit, body, images, mask, markup)
+    return await answer_edit(spec, faults)
+
+
+async def answer_edit(spec: EditSpec, faults: Faults) -> Response:
+    """The edited pictures as the API answers them: ``ImagesResponse`` JSON, or events when streaming."""
     out = spec.out
 
     def produce(index: int) -> tuple[list[bytes], bytes]:
