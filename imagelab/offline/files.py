@@ -1,16 +1,17 @@
 """``/v1/files`` for the offline backend: files kept in memory, and the bounded store that holds them.
 
 Owns ``BoundedStore`` (also used for stored responses), ``StoredFile``, ``file_store`` (the
-app's file store) and the handlers ``upload_file``, ``get_file``, ``get_file_content`` and
-``delete_file``, ``list_files`` (a cursor page, ``cursor_page``, the shape every list of the API
-has). Files are kept in memory, at most ``MAX_FILES`` files /
-``MAX_FILE_STORE_BYTES`` in total, oldest dropped first: ``POST /v1/files`` (multipart ``file`` +
-``purpose``; purpose ``vision`` must be an image), ``GET /v1/files/{id}``, ``GET
-/v1/files/{id}/content``, ``DELETE /v1/files/{id}``, ``GET /v1/files`` (``purpose``, ``after``,
-``limit`` 1–10,000, ``order`` asc / desc by creation, default desc). ``ref_bytes`` reads an image
-given by reference, as JSON bodies give them: ``{"file_id"}`` from this store or ``{"image_url"}``
-as a base64 data URL (a remote URL is refused: the offline backend has no network). Unknown ids → 404 ``No such File object:
-file-…``. Builds on ``protocol``, ``faults``, ``validation`` and ``uploads``.
+app's file store), the handlers ``upload_file``, ``get_file``, ``get_file_content``,
+``delete_file`` and ``list_files``, ``cursor_page`` (one page of a list in the API's shape) and
+``ref_data`` / ``ref_bytes`` (an image given by reference, as JSON bodies give them:
+``{"file_id"}`` from this store or ``{"image_url"}`` as a base64 data URL; a remote URL is
+refused, the offline backend has no network). Files are kept in memory, at most ``MAX_FILES``
+files / ``MAX_FILE_STORE_BYTES`` in total, oldest dropped first: ``POST /v1/files`` (multipart
+``file`` + ``purpose``; purpose ``vision`` must be an image), ``GET /v1/files`` (``purpose``,
+``after``, ``limit`` 1–10,000, ``order`` asc / desc by creation, default desc), ``GET
+/v1/files/{id}``, ``GET /v1/files/{id}/content``, ``DELETE /v1/files/{id}``. Unknown ids → 404
+``No such File object: file-…``. Builds on ``protocol``, ``faults``, ``validation`` and
+``uploads``.
 """
 
 from __future__ import annotations

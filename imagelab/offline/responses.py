@@ -1,14 +1,15 @@
 """``/v1/responses`` (the image_generation tool) for the offline backend.
 
-Owns the handlers ``create_response`` and ``get_response``, the in-memory store of responses and
-their image calls, input and tool parsing (``parse_input``, ``parse_tool``), the picture
-(``result_picture``, ``revise_prompt``) and the streamed events. ``BoundedStore`` (from
+Owns the handlers ``create_response``, ``get_response``, ``delete_response`` and
+``list_input_items`` (with ``input_items``, a request's input as the API lists it back), the
+in-memory store of responses and their image calls, input and tool parsing (``parse_input``,
+``parse_tool``), the picture (``result_picture``, ``revise_prompt``) and the streamed events. ``BoundedStore`` (from
 ``files``) is re-exported here. Builds on ``render``, ``protocol``, ``sse``, ``faults``,
 ``validation``, ``uploads``, ``edits`` (the picture rules) and ``files`` (input images by file id).
 
 Responses: ``POST /v1/responses`` (JSON, every parameter the API defines; the ones nothing here
-simulates are accepted and ignored), ``GET /v1/responses/{id}``, ``DELETE /v1/responses/{id}`` and
-``GET /v1/responses/{id}/input_items`` (``delete_response``, ``list_input_items``). The offline "mainline
+simulates are accepted and ignored; a tool type the API does not define is refused), ``GET``
+/ ``DELETE /v1/responses/{id}`` and ``GET /v1/responses/{id}/input_items``. The offline "mainline
 model" (any model string that is not an image model) always calls the ``image_generation`` tool
 when one is listed (unless ``tool_choice`` is ``"none"``), then answers with a short message.
 Stored responses (``store`` not false; at most ``MAX_RESPONSES`` / ``MAX_STORE_BYTES``) can be
