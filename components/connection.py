@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 
 import streamlit as st
 
@@ -22,8 +23,9 @@ CUSTOM = "Custom base URL"
 
 @st.cache_resource(show_spinner="Starting the offline backend…")
 def offline_backend() -> OfflineServer:
-    """One offline server per process, on a free loopback port. It holds no user data or key."""
-    return start_server(host="127.0.0.1", port=0)
+    """One offline server per process, on a free loopback port, answering only this process: it wants
+    a key made for it at start-up. It holds no user data or user key."""
+    return start_server(host="127.0.0.1", port=0, token=secrets.token_urlsafe(32))
 
 
 @st.cache_resource
@@ -108,7 +110,8 @@ def current_connection() -> Connection:
         url = configured_base_url()
         return Connection(url, key or "none", label=f"Custom: {url}", timeout=timeout)
     server = offline_backend()
-    return Connection(server.base_url, "sk-offline", label="Offline backend", offline=True, timeout=60, max_retries=0)
+    return Connection(server.base_url, server.token or "sk-offline", label="Offline backend", offline=True, timeout=60,
+                      max_retries=0)
 
 
 def client_for(conn: Connection) -> openai.OpenAI:

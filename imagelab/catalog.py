@@ -49,6 +49,8 @@ class ModelInfo:
     note: str = ""
     snapshot_of: str | None = None
     tokens_exact: bool = True  # False where the token table is borrowed from another model
+    # documented as a preview feature: may be refused by the API; offered only when marked as preview
+    preview_backgrounds: tuple[str, ...] = ()
 
     @property
     def retired(self) -> bool:
@@ -123,6 +125,7 @@ def _load(path: Path) -> Catalog:
             note=m.get("note", ""),
             snapshot_of=m.get("snapshot_of"),
             tokens_exact=bool(m.get("tokens_exact", True)),
+            preview_backgrounds=tuple(m.get("preview_backgrounds", ())),
         )
     return Catalog(raw=raw, models=models)
 

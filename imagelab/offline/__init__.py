@@ -1,20 +1,23 @@
 """The offline backend: an OpenAI-compatible local server with synthetic pictures.
 
     from imagelab.offline import start_server
-    srv = start_server()            # 127.0.0.1, a free port, uvicorn in a daemon thread
-    client = openai.OpenAI(api_key="sk-offline", base_url=srv.base_url)
+    srv = start_server(token=secrets.token_urlsafe(32))   # 127.0.0.1, a free port, a daemon thread
+    client = openai.OpenAI(api_key=srv.token, base_url=srv.base_url)
     ...
     srv.stop()
 
 Modules, in import order (each imports only the ones above it): ``render`` (synthetic
-pictures), ``protocol`` (request ids, error bodies, usage), ``sse`` (server-sent events),
-``faults`` (fault injection), ``validation`` (shared request checks, moderation triggers),
-``uploads`` (multipart bodies, uploaded images), ``images`` (what the ``/v1/images`` endpoints
-share), then one module per endpoint family – ``models``, ``generations``, ``edits``, ``files``,
-``background`` (responses that outlive their connection), ``responses`` – then ``app``
-(``create_app``, routes, middleware, error handlers), and this package (``OfflineServer``,
-``start_server``). See ``app`` for the endpoints, ``faults`` for fault injection and
-``validation`` for the moderation triggers.
+pictures), ``protocol`` (request ids, error bodies, usage, capped request bodies), ``auth`` (API
+keys), ``sse`` (server-sent events), ``faults`` (fault injection), ``validation`` (shared request
+checks, moderation triggers), ``uploads`` (multipart bodies, uploaded images), ``images`` (what
+the ``/v1/images`` endpoints share), then one module per endpoint family – ``models``,
+``generations``, ``edits``, ``files``, ``edits_json`` (an edit's JSON body), ``background``
+(responses that outlive their connection), ``responses`` – then
+``app`` (``create_app``, routes, middleware, error handlers), and this package
+(``OfflineServer``, ``start_server``). Every request needs ``Authorization: Bearer <key>``: the
+server's ``token`` when it has one, any non-empty key when it has none (see ``auth``). See
+``app`` for the endpoints, ``faults`` for fault injection and ``validation`` for the moderation
+triggers.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class OfflineServer:
     port: int
     _server: object = field(repr=False)
     _thread: threading.Thread = field(repr=False)
+    token: str | None = field(default=None, repr=False)  # the API key requests must carry; None: any key
 
     @property
     def url(self) -> str:
@@ -66,14 +70,15 @@ class OfflineServer:
 
 
 def start_server(host: str = "127.0.0.1", port: int = 0, *, faults: str | Faults | None = None,
-                 timeout: float = 10.0) -> OfflineServer:
-    """Run the offline server in a daemon thread; return once it accepts connections."""
+                 timeout: float = 10.0, token: str | None = None) -> OfflineServer:
+    """Run the offline server in a daemon thread; return once it accepts connections. With ``token``
+    only requests carrying that API key are answered; without, any non-empty key is accepted."""
     import uvicorn
 
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(faults=faults), log_level="warning", lifespan="off", access_log=False,
-                            timeout_graceful_shutdown=1)
+    config = uvicorn.Config(create_app(faults=faults, token=token), log_level="warning", lifespan="off",
+                            access_log=False, timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"imagelab-offline-{actual_port}")
@@ -86,4 +91,4 @@ def start_server(host: str = "127.0.0.1", port: int = 0, *, faults: str | Faults
             server.should_exit = True
             raise TimeoutError("the offline server did not start in time")
         time.sleep(0.01)
-    return OfflineServer(host=host, port=actual_port, _server=server, _thread=thread)
+    return OfflineServer(host=host, port=actual_port, _server=server, _thread=thread, token=token)

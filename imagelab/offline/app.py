@@ -1,17 +1,19 @@
 """The offline server's Starlette app: the route table, the request-id middleware and error handlers.
 
 Owns ``create_app`` (the app; ``faults`` or env ``IMAGELAB_OFFLINE_FAULT`` apply to every
-request), ``ROUTES``, ``api_route`` (an ``APIError`` or any other exception raised in a handler
-becomes the OpenAI error body), ``RequestIdMiddleware`` (every response carries
-``x-request-id: req_<hex>``) and the 404 / 405 answers. Endpoints (under ``/v1``): ``GET
-/v1/models`` (``models``); ``POST /v1/images/generations`` (``generations``); ``POST
-/v1/images/edits`` (``edits``); ``POST /v1/responses``, ``GET /v1/responses/{id}`` and ``POST
-/v1/responses/{id}/cancel`` (``responses``; background runs in ``background``); ``POST
-/v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content`` and ``DELETE /v1/files/{id}``
-(``files``). To add an endpoint: write ``async def handler(request) ->
-Response`` using ``read_json``, ``api_error`` / ``APIError`` (``protocol``), ``apply_faults``
-(``faults``) and ``usage_body``, then add a ``Route`` in ``ROUTES`` (or pass ``extra_routes`` to
-``create_app``). Builds on every endpoint module.
+request; ``token`` is the one API key accepted, or any non-empty key when None — see ``auth``),
+``ROUTES``, ``api_route`` (an ``APIError`` or any other exception raised in a handler becomes the
+OpenAI error body), ``RequestIdMiddleware`` (every response carries ``x-request-id: req_<hex>``)
+and the 404 / 405 answers. Endpoints (under ``/v1``): ``GET /v1/models`` and ``GET
+/v1/models/{id}`` (``models``); ``POST /v1/images/generations`` (``generations``); ``POST
+/v1/images/edits`` (multipart: ``edits``; JSON: ``edits_json``); ``POST /v1/responses``, ``GET`` /
+``DELETE /v1/responses/{id}``, ``POST /v1/responses/{id}/cancel`` and ``GET
+/v1/responses/{id}/input_items`` (``responses``; background runs in ``background``); ``POST``
+/ ``GET /v1/files``, ``GET`` / ``DELETE /v1/files/{id}`` and ``GET /v1/files/{id}/content``
+(``files``). To add an endpoint: write ``async def handler(request) -> Response`` using
+``read_json``, ``api_error`` / ``APIError`` (``protocol``), ``apply_faults`` (``faults``) and
+``usage_body``, then add a ``Route`` in ``ROUTES`` (or pass ``extra_routes`` to ``create_app``).
+Builds on every endpoint module.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .edits import create_edit
+from .auth import AuthMiddleware
+from .edits_json import create_edit_any
 from .faults import FAULT_ENV, Faults, parse_faults
-from .files import delete_file, get_file, get_file_content, upload_file
+from .files import delete_file, get_file, get_file_content, list_files, upload_file
 from .generations import create_generation
-from .models import list_models
+from .models import get_model, list_models
 from .protocol import APIError, api_error, new_request_id
-from .responses import cancel_response, create_response, get_response
+from .responses import cancel_response, create_response, delete_response, get_response, list_input_items
 
 __all__ = ["ROUTES", "api_route", "RequestIdMiddleware", "create_app"]
 
@@ -54,7 +57,7 @@ def api_route(path: str, handler, methods: list[str]) -> Route:
 ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/v1/models", list_models, ["GET"]),
     ("/v1/images/generations", create_generation, ["POST"]),
-    ("/v1/images/edits", create_edit, ["POST"]),
+    ("/v1/images/edits", create_edit_any, ["POST"]),
     ("/v1/responses", create_response, ["POST"]),
     ("/v1/responses/{response_id}", get_response, ["GET"]),
     ("/v1/responses/{response_id}/cancel", cancel_response, ["POST"]),
@@ -62,6 +65,10 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/v1/files/{file_id}", get_file, ["GET"]),
     ("/v1/files/{file_id}", delete_file, ["DELETE"]),
     ("/v1/files/{file_id}/content", get_file_content, ["GET"]),
+    ("/v1/models/{model}", get_model, ["GET"]),
+    ("/v1/files", list_files, ["GET"]),
+    ("/v1/responses/{response_id}", delete_response, ["DELETE"]),
+    ("/v1/responses/{response_id}/input_items", list_input_items, ["GET"]),
 ]
 
 
@@ -99,12 +106,15 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return api_error(500, f"The offline server failed: {type(exc).__name__}: {exc}", type="server_error")
 
 
-def create_app(faults: str | Faults | None = None, extra_routes: Iterable[tuple[str, Any, list[str]]] = ()) -> Starlette:
-    """The Starlette app. ``faults`` (or env IMAGELAB_OFFLINE_FAULT) applies to every request."""
+def create_app(faults: str | Faults | None = None, extra_routes: Iterable[tuple[str, Any, list[str]]] = (),
+               token: str | None = None) -> Starlette:
+    """The Starlette app. ``faults`` (or env IMAGELAB_OFFLINE_FAULT) applies to every request; every
+    request needs an API key: ``token``, or any non-empty key when ``token`` is None."""
     if faults is None:
         faults = os.environ.get(FAULT_ENV)
     routes = [api_route(p, h, m) for p, h, m in [*ROUTES, *extra_routes]]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
     app.state.faults = faults if isinstance(faults, Faults) else parse_faults(faults)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(AuthMiddleware, token=token)
+    app.add_middleware(RequestIdMiddleware)  # outermost: a 401 carries a request id too
     return app

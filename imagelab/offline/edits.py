@@ -3,7 +3,8 @@
 Owns the edit parameters and byte limits (``EDIT_PARAMS``, ``MAX_BODY_BYTES`` …), the edit
 picture rules (``edit_output_size``, ``asks_for_mask``, ``mask_picture``, ``repaint``,
 ``collage``, ``fit``, ``edit_picture``; the Responses image tool reuses them), ``EditSpec`` /
-``validate_edit`` and the handler ``create_edit``. Builds on ``render``, ``protocol``, ``sse``,
+``validate_edit``, the multipart handler ``create_edit`` and ``answer_edit`` (the answer, which the
+JSON body's handler in ``edits_json`` shares). Builds on ``render``, ``protocol``, ``sse``,
 ``faults``, ``validation``, ``uploads`` and ``images``.
 
 Request: multipart/form-data as the openai SDK sends it — ``image`` (one file) or repeated
@@ -52,11 +53,12 @@ from imagelab import costs
 from imagelab.catalog import ModelInfo, catalog
 
 from . import render
-from .faults import apply_faults
+from .faults import Faults, apply_faults
 from .images import GENERATION_PARAMS, generation_usage, image_events, images_response
-from .protocol import APIError
+from .protocol import JSON, APIError
 from .sse import event_stream
 from .uploads import (
+    MULTIPART,
     SUPPORTED_MIMETYPES,
     Upload,
     check_mimetype,
@@ -84,7 +86,9 @@ __all__ = [
     "SUPPORTED_MIMETYPES",
     "MAX_BODY_BYTES",
     "EditSpec",
+    "validate_edit",
     "create_edit",
+    "answer_edit",
     "edit_output_size",
     "asks_for_mask",
     "mask_picture",
@@ -209,8 +213,7 @@ async def read_form(request: Request) -> FormData:
                               f"({MAX_IMAGES} images of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB each).",
                          code="request_too_large")
     return await read_multipart(request, max_bytes=MAX_BODY_BYTES, too_large=too_large, max_files=MAX_IMAGES * 4,
-                                max_fields=200,
-                                hint=" (HINT: If you're using curl, you can pass -F 'image=@path/to/image.png')")
+                                max_fields=200, accepted=(JSON, MULTIPART))
 
 
 def _text_fields(form: FormData) -> dict[str, Any]:
@@ -312,6 +315,7 @@ def validate_edit(body: dict[str, Any], images: list[Upload], mask: Upload | Non
 
 
 async def create_edit(request: Request) -> Response:
+    """The multipart edit (a JSON body is ``edits_json``'s)."""
     form = await read_form(request)
     try:
         refuse_unknown((k for k in form.keys()), EDIT_PARAMS)
@@ -324,6 +328,11 @@ async def create_edit(request: Request) -> Response:
     finally:
         await form.close()
     spec = await run_in_threadpool(validate_edit, body, images, mask, markup)
+    return await answer_edit(spec, faults)
+
+
+async def answer_edit(spec: EditSpec, faults: Faults) -> Response:
+    """The edited pictures as the API answers them: ``ImagesResponse`` JSON, or events when streaming."""
     out = spec.out
 
     def produce(index: int) -> tuple[list[bytes], bytes]:

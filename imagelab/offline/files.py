@@ -1,21 +1,28 @@
 """``/v1/files`` for the offline backend: files kept in memory, and the bounded store that holds them.
 
 Owns ``BoundedStore`` (also used for stored responses), ``StoredFile``, ``file_store`` (the
-app's file store) and the handlers ``upload_file``, ``get_file``, ``get_file_content`` and
-``delete_file``. Files are kept in memory, at most ``MAX_FILES`` files /
-``MAX_FILE_STORE_BYTES`` in total, oldest dropped first: ``POST /v1/files`` (multipart ``file`` +
-``purpose``; purpose ``vision`` must be an image), ``GET /v1/files/{id}``, ``GET
-/v1/files/{id}/content``, ``DELETE /v1/files/{id}``. Unknown ids → 404 ``No such File object:
-file-…``. Builds on ``protocol``, ``faults``, ``validation`` and ``uploads``.
+app's file store), the handlers ``upload_file``, ``get_file``, ``get_file_content``,
+``delete_file`` and ``list_files``, ``cursor_page`` (one page of a list in the API's shape) and
+``ref_data`` / ``ref_bytes`` (an image given by reference, as JSON bodies give them:
+``{"file_id"}`` from this store or ``{"image_url"}`` as a base64 data URL; a remote URL is
+refused, the offline backend has no network). Files are kept in memory, at most ``MAX_FILES``
+files / ``MAX_FILE_STORE_BYTES`` in total, oldest dropped first: ``POST /v1/files`` (multipart
+``file`` + ``purpose``; purpose ``vision`` must be an image), ``GET /v1/files`` (``purpose``,
+``after``, ``limit`` 1–10,000, ``order`` asc / desc by creation, default desc), ``GET
+/v1/files/{id}``, ``GET /v1/files/{id}/content``, ``DELETE /v1/files/{id}``. Unknown ids → 404
+``No such File object: file-…``. Builds on ``protocol``, ``faults``, ``validation`` and
+``uploads``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from PIL import Image
 from starlette.concurrency import run_in_threadpool
@@ -41,6 +48,10 @@ __all__ = [
     "get_file",
     "get_file_content",
     "delete_file",
+    "cursor_page",
+    "list_files",
+    "ref_data",
+    "ref_bytes",
 ]
 
 MAX_FILES = 256
@@ -84,6 +95,10 @@ class BoundedStore:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def values(self) -> list[Any]:
+        """The entries, oldest first."""
+        return [value for value, _ in self._items.values()]
 
 
 @dataclass
@@ -181,3 +196,82 @@ async def delete_file(request: Request) -> Response:
     stored = _stored_file(request)
     file_store(request).pop(stored.meta["id"])
     return JSONResponse({"id": stored.meta["id"], "object": "file", "deleted": True})
+
+
+def _limit(params: Mapping[str, str], max_limit: int, default: int) -> int:
+    raw = params.get("limit")
+    if raw is None:
+        return default
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise APIError(400, "Invalid type for 'limit': expected an integer, but got a string instead.",
+                       param="limit", code="invalid_type") from None
+    if limit < 1:
+        raise APIError(400, f"Invalid 'limit': integer below minimum value. Expected a value >= 1, but got {limit} "
+                            "instead.", param="limit", code="integer_below_min_value")
+    if limit > max_limit:
+        raise APIError(400, f"Invalid 'limit': integer above maximum value. Expected a value <= {max_limit:,}, but "
+                            f"got {limit} instead.", param="limit", code="integer_above_max_value")
+    return limit
+
+
+def cursor_page(items: Sequence[dict[str, Any]], params: Mapping[str, str], *, max_limit: int,
+                default_limit: int) -> dict[str, Any]:
+    """One page of ``items`` (oldest first, each with an ``id``) as the API lists: ``{"object": "list",
+    "data", "first_id", "last_id", "has_more"}``, after the query's ``order`` (asc / desc, default desc),
+    ``after`` (an id) and ``limit``."""
+    order = params.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise invalid_value("order", order, ["asc", "desc"])
+    limit = _limit(params, max_limit, default_limit)
+    ordered = list(items) if order == "asc" else list(reversed(items))
+    after = params.get("after")
+    if after is not None:
+        ids = [item.get("id") for item in ordered]
+        ordered = ordered[ids.index(after) + 1:] if after in ids else []
+    page = ordered[:limit]
+    return {"object": "list", "data": page, "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None, "has_more": len(ordered) > limit}
+
+
+async def list_files(request: Request) -> Response:
+    err, _ = await apply_faults(request)
+    if err:
+        return err
+    purpose = request.query_params.get("purpose")
+    metas = [f.meta for f in file_store(request).values() if purpose is None or f.meta["purpose"] == purpose]
+    return JSONResponse(cursor_page(metas, request.query_params, max_limit=10_000, default_limit=10_000))
+
+
+def ref_data(ref: dict[str, Any], param: str, files: BoundedStore) -> tuple[bytes, str]:
+    """The bytes and MIME type of an image given by reference (an ``input_image``, an
+    ``input_image_mask``, an edit's ``images[i]`` or ``mask``): ``file_id`` or ``image_url`` (a data URL)."""
+    file_id = ref.get("file_id")
+    if file_id:
+        stored = files.get(file_id) if isinstance(file_id, str) else None
+        if stored is None:
+            raise no_such_file(str(file_id), 400, f"{param}.file_id")
+        return stored.data, stored.content_type
+    url = ref.get("image_url")
+    if not isinstance(url, str) or not url:
+        raise APIError(400, f"Missing required parameter: '{param}.image_url' (or '{param}.file_id').",
+                       param=param, code="missing_required_parameter")
+    if url.startswith(("http://", "https://")):
+        raise APIError(400, "The offline backend cannot fetch image URLs; send a base64 data URL or a "
+                            "file_id instead.", param=f"{param}.image_url", code="invalid_value")
+    head, sep, payload = url.partition(",")
+    if not (url.startswith("data:image/") and sep and head.endswith(";base64")):
+        raise APIError(400, f"Invalid '{param}.image_url'. Expected a base64-encoded data URL with an image "
+                            "MIME type (e.g. 'data:image/png;base64,aW1nIGJ5dGVzIGhlcmU='), but got an "
+                            "invalid value.", param=f"{param}.image_url", code="invalid_value")
+    mimetype = head[len("data:"):-len(";base64")].strip().lower()
+    try:
+        return base64.b64decode(payload, validate=False), mimetype
+    except (binascii.Error, ValueError):
+        return b"", mimetype
+
+
+def ref_bytes(ref: dict[str, Any], param: str, files: BoundedStore) -> bytes:
+    """The bytes of an image given by reference (see ``ref_data``)."""
+    return ref_data(ref, param, files)[0]

@@ -85,7 +85,8 @@ def images_response(spec: GenerationSpec, faults: Faults, images: list[bytes], u
     """The ``ImagesResponse`` JSON body (faults.corrupt applies)."""
     return JSONResponse({
         "created": int(time.time()),
-        "data": [{"b64_json": faults.image_b64(i, b), "revised_prompt": None} for i, b in enumerate(images)],
+        # GPT image models leave revised_prompt out (only DALL·E 3 wrote one)
+        "data": [{"b64_json": faults.image_b64(i, b)} for i, b in enumerate(images)],
         "background": spec.background,
         "output_format": spec.output_format,
         "quality": spec.quality,

@@ -5,6 +5,12 @@ exception a handler raises to answer with one (``APIError``, ``api_error``, ``in
 with ``quote_list`` for its "Supported values are" sentence), the JSON request body reader
 (``read_json``), base64 text for image bytes (``b64``) and the images usage body
 (``usage_body``, ``output_tokens_per_image``). It imports nothing else from the package.
+
+Request bodies: ``media_type`` and ``unsupported_content_type`` (the API's 400 for a body sent
+with a content type the endpoint does not take), ``read_body`` (the body, refused with 413 by
+``body_too_large`` past a byte cap — by ``Content-Length`` before anything is read, else by
+counting a chunked body as it arrives) and ``read_json`` (``application/json`` only, at most
+``MAX_JSON_BYTES`` unless the endpoint says otherwise).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -26,6 +32,14 @@ __all__ = [
     "api_error",
     "quote_list",
     "invalid_value",
+    "MAX_JSON_BYTES",
+    "JSON",
+    "media_type",
+    "unsupported_content_type",
+    "body_too_large",
+    "closing",
+    "read_body",
+    "parse_json_object",
     "read_json",
     "b64",
     "output_tokens_per_image",
@@ -83,18 +97,74 @@ def invalid_value(param: str, value: Any, supported: Iterable[str]) -> APIError:
                     param=param, code="invalid_value")
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    """The request's JSON object, or an APIError saying the body is not JSON / not an object."""
-    raw = await request.body()
+# A JSON body holds a prompt of at most 32,000 characters and a few options: 4 MB is plenty.
+MAX_JSON_BYTES = 4 * 1024 * 1024
+JSON = "application/json"
+
+
+def media_type(request: Request) -> str:
+    """The request's ``Content-Type`` without parameters, lower case ("" when absent)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def unsupported_content_type(request: Request, accepted: Sequence[str]) -> APIError:
+    """The API's answer to a body sent with a content type this endpoint does not take."""
+    sent = request.headers.get("content-type", "").split(";")[0].strip()
+    kinds = " and ".join(f"'{a}'" for a in accepted)
+    return APIError(400, f"Unsupported content type: '{sent}'. This API method only accepts {kinds} requests, "
+                         f"but you specified the header 'Content-Type: {sent}'. Please try again with a "
+                         "supported content type.", code="unsupported_content_type")
+
+
+def body_too_large(max_bytes: int, what: str = "Request body") -> APIError:
+    return APIError(413, f"{what} too large: the maximum is {max_bytes:,} bytes. Send a smaller request.",
+                    code="request_too_large")
+
+
+def closing(refusal: APIError) -> APIError:
+    """``refusal`` with ``Connection: close``: the server stops reading, so the client stops sending
+    the rest of a body nobody will read."""
+    refusal.headers.setdefault("connection", "close")
+    return refusal
+
+
+async def read_body(request: Request, max_bytes: int, too_large: APIError | None = None) -> bytes:
+    """The whole body, or ``too_large`` (413) once it passes ``max_bytes``: from the
+    ``Content-Length`` header before reading anything, else after at most ``max_bytes`` + one chunk."""
+    refusal = closing(too_large or body_too_large(max_bytes))
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise refusal
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > max_bytes:
+            raise refusal
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """``raw`` as a JSON object, or the API's 400 for a body that is not JSON / not an object."""
     try:
         body = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError):
         raise APIError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
                             "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
-                            "sent was not valid JSON.)")
+                            "sent was not valid JSON.)") from None
     if not isinstance(body, dict):
         raise APIError(400, "Invalid type for request body: expected an object.", code="invalid_type")
     return body
+
+
+async def read_json(request: Request, max_bytes: int | None = None) -> dict[str, Any]:
+    """The request's JSON object. Refuses a body sent as anything but ``application/json`` (400), one
+    larger than ``max_bytes`` (default ``MAX_JSON_BYTES``; 413, unread) and one that is not a JSON object."""
+    ctype = media_type(request)
+    if ctype and ctype != JSON:
+        raise unsupported_content_type(request, [JSON])
+    return parse_json_object(await read_body(request, MAX_JSON_BYTES if max_bytes is None else max_bytes))
 
 
 def b64(data: bytes) -> str:

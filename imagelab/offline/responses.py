@@ -1,13 +1,16 @@
 """``/v1/responses`` (the image_generation tool) for the offline backend.
 
-Owns the handlers ``create_response``, ``get_response`` and ``cancel_response``, the in-memory store of responses and
-their image calls, input and tool parsing (``parse_input``, ``parse_tool``), the picture
-(``result_picture``, ``revise_prompt``) and the streamed events. ``BoundedStore`` (from
+Owns the handlers ``create_response``, ``get_response``, ``cancel_response``, ``delete_response`` and
+``list_input_items`` (with ``input_items``, a request's input as the API lists it back), the
+in-memory store of responses and their image calls, input and tool parsing (``parse_input``,
+``parse_tool``), the picture (``result_picture``, ``revise_prompt``) and the streamed events. ``BoundedStore`` (from
 ``files``) is re-exported here. Builds on ``render``, ``protocol``, ``sse``, ``faults``,
 ``validation``, ``uploads``, ``edits`` (the picture rules), ``files`` (input images by file id) and
 ``background`` (runs that outlive their connection).
 
-Responses: ``POST /v1/responses`` (JSON) and ``GET /v1/responses/{id}``. The offline "mainline
+Responses: ``POST /v1/responses`` (JSON, every parameter the API defines; the ones nothing here
+simulates are accepted and ignored; a tool type the API does not define is refused), ``GET``
+/ ``DELETE /v1/responses/{id}`` and ``GET /v1/responses/{id}/input_items``. The offline "mainline
 model" (any model string that is not an image model) always calls the ``image_generation`` tool
 when one is listed (unless ``tool_choice`` is ``"none"``), then answers with a short message.
 Stored responses (``store`` not false; at most ``MAX_RESPONSES`` / ``MAX_STORE_BYTES``) can be
@@ -67,7 +70,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import io
 import secrets
 import time
@@ -89,7 +91,7 @@ from . import render
 from .background import BackgroundRun, Frame, background_runs, cancel_run, follow, numbered, start_run
 from .edits import asks_for_mask, collage, edit_output_size, fit, mask_picture, repaint
 from .faults import Faults, LatencySpread, apply_faults
-from .files import BoundedStore, file_store, no_such_file
+from .files import BoundedStore, cursor_page, file_store, no_such_file, ref_bytes
 from .protocol import (
     APIError,
     invalid_value,
@@ -120,23 +122,36 @@ __all__ = [
     "create_response",
     "get_response",
     "cancel_response",
+    "input_items",
+    "delete_response",
+    "list_input_items",
 ]
 
 MAX_RESPONSES = 500
 MAX_STORE_BYTES = 512 * 1024 * 1024
 CENTRE_WINDOW = 0.5  # fraction of each side repainted when continuing without a mask
+# The API takes up to 50 MB of (base64) input images in one request, plus the text around them.
+MAX_REQUEST_BYTES = 51 * 1024 * 1024
 
 RESPONSE_PARAMS = {
     "model", "input", "tools", "tool_choice", "previous_response_id", "stream", "store", "instructions",
     "metadata", "temperature", "top_p", "user", "safety_identifier", "parallel_tool_calls", "max_output_tokens",
     "reasoning", "text", "truncation", "include", "service_tier", "background", "prompt_cache_key",
     "max_tool_calls", "stream_options", "top_logprobs", "prompt_cache_retention",
+    # defined by the API, accepted and ignored: nothing here simulates them
+    "access_programs", "context_management", "conversation", "image", "moderation", "prompt", "prompt_cache_options",
 }
 TOOL_PARAMS = {
     "type", "model", "size", "quality", "background", "output_format", "output_compression", "moderation",
     "action", "input_fidelity", "partial_images", "input_image_mask", "complexity", "frame_count",
     "frame_duration_ms",
 }
+# Every tool type the API defines; only image_generation does anything offline.
+TOOL_TYPES = (
+    "function", "file_search", "computer", "computer_use_preview", "web_search", "web_search_2025_08_26", "mcp",
+    "code_interpreter", "programmatic_tool_calling", "image_generation", "local_shell", "shell", "custom",
+    "namespace", "tool_search", "web_search_preview", "web_search_preview_2025_03_11", "apply_patch",
+)
 
 
 # --------------------------------------------------------------------------- in-memory stores
@@ -213,6 +228,8 @@ def parse_tool(tools: Any, tool_choice: Any) -> ToolOptions | None:
         if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
             raise APIError(400, f"Invalid type for 'tools[{i}]': expected an object with a 'type'.",
                            param=f"tools[{i}]", code="invalid_type")
+        if tool["type"] not in TOOL_TYPES:
+            raise invalid_value(f"tools[{i}].type", tool["type"], TOOL_TYPES)
         if tool["type"] == "image_generation":
             if found is not None:
                 raise APIError(400, "The image_generation tool can be listed only once.", param=f"tools[{i}]",
@@ -249,32 +266,6 @@ def parse_tool(tools: Any, tool_choice: Any) -> ToolOptions | None:
             exc.code = "invalid_value"
         raise _prefixed(exc, prefix) from None
     return ToolOptions(index=i, raw=tool, out=out, action=action, fidelity=fidelity, mask_ref=mask_ref)
-
-
-def ref_bytes(ref: dict[str, Any], param: str, files: BoundedStore) -> bytes:
-    """The bytes of an ``input_image`` / ``input_image_mask``: ``image_url`` (a data URL) or ``file_id``."""
-    file_id = ref.get("file_id")
-    if file_id:
-        stored = files.get(file_id) if isinstance(file_id, str) else None
-        if stored is None:
-            raise no_such_file(str(file_id), 400, f"{param}.file_id")
-        return stored.data
-    url = ref.get("image_url")
-    if not isinstance(url, str) or not url:
-        raise APIError(400, f"Missing required parameter: '{param}.image_url' (or '{param}.file_id').",
-                       param=param, code="missing_required_parameter")
-    if url.startswith(("http://", "https://")):
-        raise APIError(400, "The offline backend cannot fetch image URLs; send a base64 data URL or a "
-                            "file_id instead.", param=f"{param}.image_url", code="invalid_value")
-    head, sep, payload = url.partition(",")
-    if not (url.startswith("data:image/") and sep and head.endswith(";base64")):
-        raise APIError(400, f"Invalid '{param}.image_url'. Expected a base64-encoded data URL with an image "
-                            "MIME type (e.g. 'data:image/png;base64,aW1nIGJ5dGVzIGhlcmU='), but got an "
-                            "invalid value.", param=f"{param}.image_url", code="invalid_value")
-    try:
-        return base64.b64decode(payload, validate=False)
-    except (binascii.Error, ValueError):
-        return b""
 
 
 def image_from_ref(ref: dict[str, Any], param: str, files: BoundedStore) -> Image.Image:
@@ -614,6 +605,7 @@ def _remember(request: Request, plan: Plan, stored_output: list[dict[str, Any]])
     body = _response_body(plan, "completed", stored_output)
     size = len(result or "") + 4096
     state.imagelab_responses.put(plan.response_id, StoredResponse(body, plan.texts, image), size)
+    remember_input_items(request, plan.response_id, plan.body.get("input"))
     if result:
         state.imagelab_calls.put(plan.call_id, StoredCall(result, plan.texts), len(result))
 
@@ -684,7 +676,7 @@ async def _sent(frames: AsyncIterator[Frame], faults: Faults) -> AsyncIterator[b
 
 
 async def create_response(request: Request) -> Response:
-    body = await read_json(request)
+    body = await read_json(request, MAX_REQUEST_BYTES)
     tool_model = None
     for tool in body.get("tools") or [] if isinstance(body.get("tools"), list) else []:
         if isinstance(tool, dict) and tool.get("type") == "image_generation" and isinstance(tool.get("model"), str):
@@ -772,3 +764,71 @@ async def cancel_response(request: Request) -> Response:
                             "background response can be cancelled.", param="response_id", code="invalid_request")
     cancel_run(run)
     return JSONResponse(run.body)
+
+
+# --------------------------------------------------------------------------- deleting, listing input items
+
+
+def input_items(value: Any) -> list[dict[str, Any]]:
+    """A request's ``input`` as the API lists it back: items with ids, string content as parts."""
+    items = [{"type": "message", "role": "user", "content": value}] if isinstance(value, str) else value
+    listed: list[dict[str, Any]] = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        item = dict(item)
+        kind = item.setdefault("type", "message")
+        if kind == "message":
+            content = item.get("content")
+            if isinstance(content, str):
+                part = "output_text" if item.get("role") == "assistant" else "input_text"
+                item["content"] = [{"type": part, "text": content}]
+            item.setdefault("id", _new_id("msg_"))
+            item.setdefault("status", "completed")
+        listed.append(item)
+    return listed
+
+
+def _input_store(request: Request) -> BoundedStore:
+    state = _stores(request)
+    if not hasattr(state, "imagelab_input_items"):
+        state.imagelab_input_items = BoundedStore(MAX_RESPONSES, MAX_STORE_BYTES)
+    return state.imagelab_input_items  # type: ignore[no-any-return]
+
+
+def remember_input_items(request: Request, response_id: str, value: Any) -> None:
+    items = input_items(value)
+    _input_store(request).put(response_id, items, sum(len(str(i)) for i in items))
+
+
+def _not_found(response_id: str) -> APIError:
+    return APIError(404, f"Response with id '{response_id}' not found.", param="response_id")
+
+
+async def delete_response(request: Request) -> Response:
+    """``DELETE /v1/responses/{id}``: forget a stored response (its image calls stay referable)."""
+    err, _ = await apply_faults(request)
+    if err:
+        return err
+    response_id = request.path_params["response_id"]
+    run: BackgroundRun | None = background_runs(request.app.state).pop(response_id)
+    stored = _stores(request).imagelab_responses.pop(response_id)
+    if run is None and stored is None:
+        raise _not_found(response_id)
+    if run is not None and not run.finished:  # a deleted background response stops, and is not served again
+        cancel_run(run)
+    _input_store(request).pop(response_id)
+    return JSONResponse({"id": response_id, "object": "response.deleted", "deleted": True})
+
+
+async def list_input_items(request: Request) -> Response:
+    """``GET /v1/responses/{id}/input_items``: the stored response's input items, a cursor page
+    (``after``, ``limit`` 1–100 default 20, ``order`` asc / desc default desc)."""
+    err, _ = await apply_faults(request)
+    if err:
+        return err
+    response_id = request.path_params["response_id"]
+    if response_id not in _stores(request).imagelab_responses:
+        raise _not_found(response_id)
+    items: list[dict[str, Any]] = _input_store(request).get(response_id) or []
+    return JSONResponse(cursor_page(items, request.query_params, max_limit=100, default_limit=20))

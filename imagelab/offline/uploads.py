@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import AsyncGenerator
+from typing import AsyncGenerator, Sequence
 
 from PIL import Image, ImageOps
 from starlette.datastructures import FormData, UploadFile
@@ -21,10 +21,11 @@ from starlette.requests import Request
 
 from imagelab.inputs import probe
 
-from .protocol import APIError
+from .protocol import APIError, closing, media_type, unsupported_content_type
 
 __all__ = [
     "SUPPORTED_MIMETYPES",
+    "MULTIPART",
     "Upload",
     "mimetype_of",
     "read_multipart",
@@ -36,15 +37,17 @@ __all__ = [
 ]
 
 SUPPORTED_MIMETYPES = ("image/jpeg", "image/png", "image/webp")
+MULTIPART = "multipart/form-data"
 
 
 async def read_multipart(request: Request, *, max_bytes: int, too_large: APIError, max_files: int,
-                         max_fields: int, hint: str = "") -> FormData:
+                         max_fields: int, accepted: Sequence[str] = (MULTIPART,)) -> FormData:
     """Parse the multipart body, raising ``too_large`` for anything larger than ``max_bytes`` (unread
-    when the content-length says so). ``hint`` follows the sentence for a body that is not multipart."""
-    ctype = request.headers.get("content-type", "")
-    if not ctype.lower().startswith("multipart/form-data"):
-        raise APIError(400, f"Invalid Content-Type header ({ctype or 'none'}), expected multipart/form-data.{hint}")
+    when the content-length says so). A body of another content type gets the API's 400 naming
+    ``accepted`` (the content types the endpoint takes)."""
+    if media_type(request) != MULTIPART:
+        raise unsupported_content_type(request, accepted)
+    too_large = closing(too_large)
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > max_bytes:
         raise too_large

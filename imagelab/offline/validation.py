@@ -5,7 +5,8 @@ Owns the typed parameter readers (``int_param``, ``str_param``), ``refuse_unknow
 prompt (``check_prompt``), input fidelity (``check_input_fidelity``, ``reads_high_fidelity``),
 and ``validate_output_options`` → ``GenerationSpec`` (n, size, quality, output_format,
 background, output_compression, moderation, complexity, stream, partial_images), used by
-generations, edits and the Responses image tool. Moderation triggers (documented,
+generations, edits and the Responses image tool (a background a model has in preview, such as
+transparent on gpt-image-2, is accepted and rendered). Moderation triggers (documented,
 deterministic, ``check_moderation``): a prompt containing ``forbidden-output`` → 400
 ``moderation_blocked`` with ``moderation_details.moderation_stage == "output"``; otherwise a
 prompt containing ``forbidden`` → the same with ``moderation_stage == "input"``. Builds on
@@ -203,7 +204,7 @@ def validate_output_options(body: dict, info: ModelInfo, prompt: str, *,
     if background not in ("auto", "opaque", "transparent"):
         raise invalid_value("background", background, ["transparent", "opaque", "auto"])
     if background == "transparent":
-        if "transparent" not in info.backgrounds:
+        if "transparent" not in info.backgrounds + info.preview_backgrounds:
             raise APIError(400, "Transparent background is not supported for this model.", param="background",
                            code="invalid_value")
         if fmt not in ("png", "webp"):

@@ -1,7 +1,10 @@
-"""Connections other than the built-in backend: a custom base URL, an unreachable one, a bad server,
-and the rule that the API key never reaches disk, logs or the page."""
+"""Connections: a custom base URL, an unreachable one, a bad server, the rule that the API key never
+reaches disk, logs or the page, and the built-in backend answering only the app."""
+
+import httpx2
 
 from components import state
+from components.connection import offline_backend
 from imagelab.store import Store
 
 from .conftest import open_page, settle, shown
@@ -102,3 +105,13 @@ def test_a_server_that_sends_no_image_saves_nothing_corrupt(data_dir, monkeypatc
     assert any("not an image" in e for e in shown(at.error))
     store = Store(data_dir)
     assert store.count_images() == 0 and not list(store.images_dir.rglob("*.*"))
+
+
+def test_the_built_in_backend_answers_only_the_app(data_dir):
+    at = generate(open_page())  # no key, no base URL: the built-in offline backend
+    assert not at.error, shown(at.error)
+    assert Store(data_dir).count_images() == 1  # the app's own requests carry the backend's key
+    url = offline_backend().base_url + "/models"
+    assert httpx2.get(url, timeout=10).status_code == 401
+    r = httpx2.get(url, headers={"Authorization": "Bearer sk-offline"}, timeout=10)
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"

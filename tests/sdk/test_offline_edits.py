@@ -305,8 +305,6 @@ def test_shared_output_checks_and_unknown_params(client):
     assert e.body["param"] == "n"
     e = bad(client, output_format="png", output_compression=50)
     assert e.body["param"] == "output_compression"
-    e = bad(client, model="gpt-image-2", background="transparent")
-    assert e.body["message"] == "Transparent background is not supported for this model."
     e = bad(client, partial_images=4, stream=True)
     assert e.body["param"] == "partial_images"
     e = bad(client, prompt="")
