@@ -137,6 +137,9 @@ def default_data_dir() -> Path:
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("imagelab", appauthor=False))
 
 
+MAX_SEARCH_TEXT = 500  # far below SQLite's LIKE pattern limit, even escaped
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -543,6 +546,8 @@ class Store:
             args.append(until)
         if starred:
             where.append("images.starred = 1")
+        if text and len(text) > MAX_SEARCH_TEXT:
+            raise ValueError(f"Search text is limited to {MAX_SEARCH_TEXT} characters; shorten it.")
         if text:
             where.append("runs.prompt LIKE ? ESCAPE '\\'")
             args.append("%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
@@ -551,7 +556,9 @@ class Store:
     def search_images(self, *, pages: list[str] | None = None, models: list[str] | None = None,
                       since: float | None = None, until: float | None = None, starred: bool = False,
                       text: str | None = None, limit: int = 24, offset: int = 0) -> tuple[list[ImageRecord], int]:
-        """One page of images matching the filters, newest first, and how many match in all."""
+        """One page of images matching the filters, newest first, and how many match in all.
+
+        Raises ``ValueError`` with a sentence for ``text`` longer than ``MAX_SEARCH_TEXT`` characters."""
         where, args = self._filters(pages, models, since, until, starred, text)
         with self._db() as db:
             total = db.execute("SELECT COUNT(*) FROM images JOIN runs ON runs.id = images.run_id" + where,
