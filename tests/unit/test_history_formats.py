@@ -40,6 +40,8 @@ def svg(body: bytes, head: bytes = HEAD) -> bytes:
     (b'<object data="https://evil.example/"/>', b"object"),
     (b'<html:script xmlns:html="http://www.w3.org/1999/xhtml">alert(1)</html:script>', b"alert"),
     (b'<set attributeName="onmouseover" to="alert(1)"/>', b"onmouseover"),
+    (b'<html:meta xmlns:html="http://www.w3.org/1999/xhtml" http-equiv="refresh" content="0;url=https://evil.example/"/>',
+     b"evil.example"),
     (b'<animate attributeName="href" to="javascript:alert(1)"/>', b"javascript"),
 ])
 def test_sanitize_takes_away_what_could_run_or_reach_out(body, gone):
