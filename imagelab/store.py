@@ -28,6 +28,8 @@ from typing import Any, Iterator
 
 import platformdirs
 
+from .svg import NotAnSvg, sanitize_svg
+
 __all__ = ["Store", "RunRecord", "ImageRecord", "TurnRecord", "ConversationRecord", "default_data_dir",
            "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES", "SCHEMA_VERSION"]
 
@@ -366,7 +368,10 @@ class Store:
 
     def add_image(self, run_id: int, index: int, data: bytes, fmt: str, width: int | None, height: int | None,
                   revised_prompt: str | None = None, parents: list[str] | None = None) -> ImageRecord:
-        """Save one result: the file first, then its row, so a row never points at nothing."""
+        """Save one result: the file first, then its row, so a row never points at nothing.
+
+        An SVG is kept sanitised (``imagelab.svg``), so even opening the file itself runs nothing."""
+        data = _safe_svg(data) if fmt == "svg" else data
         digest = self.write_bytes(data, fmt)
         now = time.time()
         with self._db() as db:
@@ -632,6 +637,14 @@ class Store:
     def parents_of(self, image_id: int) -> list[str]:
         with self._db() as db:
             return [r[0] for r in db.execute("SELECT parent_hash FROM image_parents WHERE image_id=?", (image_id,))]
+
+
+def _safe_svg(data: bytes) -> bytes:
+    """The SVG sanitised; markup that cannot be read is kept as it came (it is never shown raw)."""
+    try:
+        return sanitize_svg(data)
+    except NotAnSvg:
+        return data
 
 
 def _loads(text: str | None) -> Any:

@@ -77,8 +77,9 @@ def gif_frames(data: bytes) -> int:
 @pytest.fixture
 def svg_and_gif(data_dir):
     store = Store(data_dir)
-    return store, seed(store, "a vector fox", EVIL_SVG, "svg", None, None), \
-        seed(store, "a blinking lighthouse", animated_gif(), "gif", 80, 60)
+    svg = seed(store, "a vector fox", EVIL_SVG, "svg", None, None)
+    store.path_for(svg.hash, "svg").write_bytes(EVIL_SVG)  # as saved before the store sanitised SVGs
+    return store, svg, seed(store, "a blinking lighthouse", animated_gif(), "gif", 80, 60)
 
 
 # --- SVG and GIF ---------------------------------------------------------------------------
@@ -276,3 +277,12 @@ def test_a_huge_search_is_shortened_and_said_so(data_dir):
     assert not at.exception
     assert "The search was shortened to its first 500 characters." in [c.value for c in at.caption]
     assert "0 image(s) match" in " ".join(c.value for c in at.caption)
+
+
+def test_a_downloaded_svg_is_sanitised(svg_and_gif):
+    from components.results import with_settings
+
+    store, svg, gif = svg_and_gif
+    data = with_settings(store, svg)
+    assert b"<rect" in data and not any(bad in data for bad in DANGER)
+    assert with_settings(store, gif) == store.read_bytes(gif.hash, "gif")

@@ -163,3 +163,13 @@ def test_search_refuses_overlong_text_with_a_sentence(tmp_path):
     assert store.search_images(text="x" * MAX_SEARCH_TEXT) == ([], 0)
     with pytest.raises(ValueError, match="limited to 500 characters"):
         store.search_images(text="x" * 100_000)
+
+
+def test_the_store_keeps_svg_results_sanitised(tmp_path):
+    store = Store(tmp_path)
+    run = store.start_run("generate", "gpt-image-2", "p", {"prompt": "p"})
+    rec = store.add_image(run, 0, svg(b'<script>alert(1)</script><image href="https://evil.example/a.png"/>'),
+                          "svg", None, None)
+    kept = store.read_bytes(rec.hash, "svg")
+    assert b"<rect" in kept and b"alert" not in kept and b"evil.example" not in kept
+    assert rec.bytes == len(kept)
