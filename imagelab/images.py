@@ -12,7 +12,7 @@ from PIL import Image, ImageSequence
 
 from .svg import svg_to_png
 
-__all__ = ["preview_bytes", "mime_of", "is_svg", "MIME_TYPES", "DELETED_SENTENCE", "MISSING_FILE_SENTENCE"]
+__all__ = ["DELETED_SENTENCE", "MIME_TYPES", "MISSING_FILE_SENTENCE", "is_svg", "mime_of", "preview_bytes"]
 
 MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif",
               "svg": "image/svg+xml"}
@@ -69,8 +69,8 @@ def preview_bytes(data: bytes, max_side: int = 768) -> bytes:
         return _gif_preview(data, max_side)
     with Image.open(io.BytesIO(data)) as img:
         img.draft("RGB", (max_side, max_side))  # JPEG decodes at a reduced scale directly
-        img = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P", "PA") else "RGB")
-        img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-        out = io.BytesIO()
-        img.save(out, "WEBP", quality=85, method=0)
-        return out.getvalue()
+        still = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P", "PA") else "RGB")
+    still.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    still.save(out, "WEBP", quality=85, method=0)
+    return out.getvalue()

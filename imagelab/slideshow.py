@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-__all__ = ["slideshow_html", "script_json"]
+__all__ = ["script_json", "slideshow_html"]
 
 _TEMPLATE = """<!doctype html><html><head><meta charset="utf-8"><style>
 html,body{margin:0;height:100%;background:#0e0e12;color:#f2f2f5;font-family:system-ui,sans-serif}

@@ -19,10 +19,10 @@ import xml.etree.ElementTree as ET
 from xml.etree.ElementTree import Element
 
 import resvg_py
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml.ElementTree import fromstring  # type: ignore[import-untyped]
 
-__all__ = ["NotAnSvg", "sanitize_svg", "svg_size", "svg_to_png", "MAX_SVG_BYTES"]
+__all__ = ["MAX_SVG_BYTES", "NotAnSvg", "sanitize_svg", "svg_size", "svg_to_png"]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -89,7 +89,7 @@ def _parse(data: bytes) -> Element:
     if len(data) > MAX_SVG_BYTES:
         raise NotAnSvg(f"This SVG is larger than {MAX_SVG_BYTES // (1024 * 1024)} MB.")
     try:
-        root = fromstring(data, forbid_dtd=True)
+        root: Element = fromstring(data, forbid_dtd=True)
     except (ET.ParseError, DefusedXmlException, ValueError) as exc:
         raise NotAnSvg("This SVG could not be read as a well-formed document.") from exc
     if root.tag == "svg":  # no namespace declared: put every element in the SVG namespace
@@ -108,7 +108,7 @@ def sanitize_svg(data: bytes) -> bytes:
         if not _safe_attribute(name, value):
             del root.attrib[name]
     _clean(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=False))
 
 
 def _length(value: str | None) -> float | None:

@@ -85,7 +85,7 @@ def svg_and_gif(data_dir):
 # --- SVG and GIF ---------------------------------------------------------------------------
 
 def test_gallery_grid_and_details_show_svg_as_pixels_and_gif_playing(svg_and_gif, served):
-    store, svg, gif = svg_and_gif
+    _, svg, gif = svg_and_gif
     at = open_page("pages/6_Gallery.py").run()
     assert_safe(at, served)
     assert len(at.get("image")) == 2
@@ -111,7 +111,7 @@ def test_results_column_shows_svg_and_gif(svg_and_gif, served):
 
 
 def test_compare_shows_svg_and_gif_side_by_side_and_split(svg_and_gif, served):
-    store, svg, gif = svg_and_gif
+    _, svg, gif = svg_and_gif
     at = open_page("pages/7_Compare.py")
     at.session_state[state.SELECTION] = {svg.id, gif.id}
     at.run()
@@ -129,7 +129,7 @@ def slides_of(at) -> list[dict]:
 
 
 def test_present_shows_svg_sanitised_and_gif_as_is(svg_and_gif):
-    store, svg, gif = svg_and_gif
+    _, svg, gif = svg_and_gif
     at = open_page("pages/8_Present.py")
     at.session_state[state.SELECTION] = {svg.id, gif.id}
     at.run()
