@@ -31,13 +31,16 @@ def _display_copy(digest: str, fmt: str) -> bytes:
 
 
 def picture_problem(digest: str, fmt: str | None = None) -> str | None:
-    """Why a stored picture cannot be shown, as a sentence, or ``None`` when it can."""
+    """Why a stored picture cannot be shown, as a sentence, or ``None`` when it can.
+
+    Give ``fmt`` only from a record just read from the store; without it the history is asked
+    whether a result or an upload still names these bytes."""
     store = get_store()
-    try:
-        known = store.format_of(digest)  # a result or an upload still names these bytes
-    except KeyError:
-        return DELETED_SENTENCE
-    fmt = fmt or known
+    if fmt is None:
+        try:
+            fmt = store.format_of(digest)
+        except KeyError:
+            return DELETED_SENTENCE
     try:
         if not store.path_for(digest, fmt).is_file():
             return MISSING_FILE_SENTENCE

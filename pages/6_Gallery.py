@@ -118,7 +118,6 @@ def lineage(rec: ImageRecord) -> None:
         with row[i]:
             if not results.show_picture(digest, caption=label):
                 st.caption(label)
-                continue
             if child is not None and st.button("Open", key=f"btn_gallery_open_{child.id}", width="stretch"):
                 st.session_state[state.GALLERY_DETAIL] = child.id
                 st.rerun()
