@@ -78,6 +78,13 @@ def show_picture(digest: str, fmt: str | None = None, *, caption: str | None = N
     return True
 
 
+def size_label(rec: ImageRecord) -> str:
+    """The picture's size as people read it; an SVG the server sent without one is just "vector"."""
+    if rec.width and rec.height:
+        return f"{rec.width}×{rec.height}"
+    return "vector" if rec.format == "svg" else "size unknown"
+
+
 def show_error(err: ImageLabError) -> None:
     st.error(err.sentence, icon=":material/error:")
     details = err.details()
@@ -87,8 +94,7 @@ def show_error(err: ImageLabError) -> None:
 
 def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> None:
     shown = show_picture(rec.hash, rec.format, caption=caption)
-    size = f"{rec.width}×{rec.height} · " if rec.width else ""
-    st.caption(f"{size}{rec.format.upper()} · {rec.bytes / 1024:,.0f} KB")
+    st.caption(f"{size_label(rec)} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB")
     if not shown:
         return
     store = get_store()

@@ -76,7 +76,7 @@ def show_detail(rec: ImageRecord) -> None:
                 f"| actual | {usage.get('total_tokens', 0):,} | "
                 f"{format_dollars(run.actual_dollars) if run.actual_dollars is not None else '—'} |")
             made = dt.datetime.fromtimestamp(rec.created_at).strftime("%Y-%m-%d %H:%M")
-            st.caption(f"{made} · {rec.width}×{rec.height} {rec.format.upper()} · request id {run.request_id or '—'}")
+            st.caption(f"{made} · {results.size_label(rec)} {rec.format.upper()} · request id {run.request_id or '—'}")
             with st.expander("All parameters"):
                 st.code(json.dumps(run.params, indent=1), language="json")
             a1, a2 = st.columns(2)

@@ -40,7 +40,7 @@ for col, rec, run in zip(cols, records, runs):
     with col:
         results.show_picture(rec.hash, rec.format)
         cost = format_dollars(run.actual_dollars) if run.actual_dollars is not None else "no usage"
-        st.caption(f"**{rec.model}** · {rec.width}×{rec.height} · {cost}")
+        st.caption(f"**{rec.model}** · {results.size_label(rec)} · {cost}")
 
 names, values, differs = settings_table([{"model": r.model, "prompt": r.prompt, "params": run.params}
                                          for r, run in zip(records, runs)])

@@ -61,8 +61,7 @@ else:
             left_out[problem] = left_out.get(problem, 0) + 1
             continue
         slides.append((rec.hash, rec.format, rec.prompt if captions else "",
-                       f"{rec.model} · {rec.width}×{rec.height}" if captions and rec.width else
-                       (rec.model if captions else "")))
+                       f"{rec.model} · {results.size_label(rec)}" if captions else ""))
     for sentence, count in left_out.items():
         results.show_gone(f"{sentence} ({count} picture(s) left out of the slides.)")
     if slides:

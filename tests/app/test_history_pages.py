@@ -102,6 +102,8 @@ def test_gallery_grid_and_details_show_svg_as_pixels_and_gif_playing(svg_and_gif
         assert_safe(at, served)
         assert any(f == ("PNG" if rec.format == "svg" else "GIF") for _, f in served)
         assert f"{rec.format.upper()} ·" in page_text(at)
+        assert "None" not in page_text(at)  # an SVG sent without a size reads "vector"
+    assert "vector · SVG ·" in page_text(at.button(key=f"btn_gallery_detail_{svg.id}").click().run())
 
 
 def test_results_column_shows_svg_and_gif(svg_and_gif, served):
