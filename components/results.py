@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
+from PIL import Image
 
 from imagelab.client import ImageLabError
 from imagelab.costs import format_dollars
@@ -23,6 +24,7 @@ from . import state
 from .connection import get_store
 
 UNREADABLE_SENTENCE = "This picture could not be read; its file may be damaged."
+UNREADABLE_ERRORS = (OSError, ValueError, Image.DecompressionBombError)  # what damaged or hostile bytes raise
 
 
 @st.cache_data(max_entries=1000, show_spinner=False)
@@ -48,7 +50,7 @@ def picture_problem(digest: str, fmt: str | None = None) -> str | None:
         return UNREADABLE_SENTENCE
     try:
         _display_copy(digest, fmt)
-    except (OSError, ValueError):
+    except UNREADABLE_ERRORS:
         return UNREADABLE_SENTENCE
     return None
 
@@ -58,7 +60,7 @@ def preview(digest: str, fmt: str | None = None) -> bytes | None:
     PNG), made once per picture; ``None`` when it was deleted, its file is missing or unreadable."""
     try:
         return _display_copy(digest, fmt or get_store().format_of(digest))
-    except (KeyError, OSError, ValueError):
+    except (KeyError, *UNREADABLE_ERRORS):
         return None
 
 

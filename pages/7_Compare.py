@@ -81,7 +81,7 @@ split = st.slider("Before ◀ ▶ After", 0, 100, 50, key="compare_split", forma
 try:
     st.image(before_after(pixels(before), pixels(after), split / 100), width="stretch",
              caption="Left of the line: before · right of it: after")
-except (KeyError, OSError, ValueError):
+except (KeyError, *results.UNREADABLE_ERRORS):
     results.show_gone(results.picture_problem(before) or results.picture_problem(after)
                       or results.UNREADABLE_SENTENCE)
 

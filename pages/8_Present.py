@@ -24,7 +24,7 @@ def build(slides: tuple[Slide, ...], autoplay: bool, seconds: float) -> str:
         try:
             data = store.read_bytes(digest, fmt)
             big = sanitize_svg(data) if fmt == "svg" else preview_bytes(data, max_side=1800)
-        except (OSError, ValueError):
+        except results.UNREADABLE_ERRORS:
             continue
         shown.append((big, mime_of(big), caption, meta))
     return slideshow_html(shown, autoplay=autoplay, seconds=seconds)

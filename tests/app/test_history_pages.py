@@ -243,6 +243,32 @@ def test_present_shows_the_new_pictures_caption_when_a_deleted_ones_id_is_reused
     assert [s["caption"] for s in slides_of(at)] == ["an owl"]
 
 
+def huge_gif_header() -> bytes:
+    """A tiny GIF whose header claims 65535×65535 pixels: Pillow refuses it as a decompression bomb."""
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(out, "GIF")
+    data = bytearray(out.getvalue())
+    data[6:10] = b"\xff\xff\xff\xff"
+    return bytes(data)
+
+
+@pytest.mark.parametrize("damage", [b"not a picture at all",
+                                    huge_gif_header(),
+                                    b"<svg xmlns='http://www.w3.org/2000/svg'><unclosed></svg>"])
+def test_gallery_says_when_a_file_is_damaged(data_dir, damage):
+    from components.results import UNREADABLE_SENTENCE
+
+    store = Store(data_dir)
+    # bytes no other test stores, so no display copy of them is cached from before the damage
+    rec = seed(store, "a fox", png(f"a damaged fox {damage[:8]!r}"), "png", 96, 96)
+    store.path_for(rec.hash, "png").write_bytes(damage)
+    at = open_page("pages/6_Gallery.py").run()
+    assert not at.exception
+    at.button(key=f"btn_gallery_detail_{rec.id}").click().run()
+    assert not at.exception
+    assert shown(at.info).count(UNREADABLE_SENTENCE) == 2
+
+
 def test_results_column_shows_a_missing_file(data_dir):
     store = Store(data_dir)
     rec = seed(store, "a fox", png("a fox"), "png", 96, 96)
