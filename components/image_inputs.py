@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from imagelab.images import DELETED_SENTENCE, MISSING_FILE_SENTENCE
 from imagelab.inputs import MODEL_READ_SIDE, InputRefused, input_from_store, stage_input
 from imagelab.specs import InputImage
 from imagelab.store import Store
 
 from . import state
-from .results import preview
+from .results import preview, show_picture
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "mpo", "gif", "bmp", "tif", "tiff", "heic"]
 HISTORY_CHOICES = 12
@@ -45,8 +46,12 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
     for digest in st.session_state.pop(state.handoff_key(key), None) or []:
         try:
             _add(images, input_from_store(store, digest), limit, single)
-        except (InputRefused, KeyError, OSError) as exc:
-            messages.append(("error", getattr(exc, "sentence", "That image is no longer in the history.")))
+        except InputRefused as exc:
+            messages.append(("error", exc.sentence))
+        except KeyError:
+            messages.append(("error", DELETED_SENTENCE))
+        except OSError:
+            messages.append(("error", MISSING_FILE_SENTENCE))
 
     upload_round = st.session_state.setdefault(f"{key}_upload_round", 0)
     up_tab, history_tab = st.tabs([":material/upload: Upload", ":material/history: From history"])
@@ -79,7 +84,8 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
         cols = st.columns(4)
         for i, rec in enumerate(recent):
             with cols[i % 4]:
-                st.image(preview(rec.hash, rec.format), width="stretch")
+                if not show_picture(rec.hash, rec.format):
+                    continue
                 if st.button("Use", key=f"btn_{key}_pick_{rec.id}", width="stretch"):
                     _add(images, input_from_store(store, rec.hash), limit, single)
                     st.rerun()
@@ -102,7 +108,7 @@ def _image_list(key: str, images: list[InputImage], single: bool) -> None:
     for i, img in enumerate(images):
         with st.container(border=True):
             thumb, text, buttons = st.columns([1, 3, 2], vertical_alignment="center")
-            thumb.image(preview(img.hash, img.mime.split("/")[1]), width="stretch")
+            thumb.image(preview(img.hash, img.mime.split("/")[1]) or img.data, width="stretch")
             first = " · **first**" if i == 0 and not single else ""
             text.markdown(f"**{i + 1}.** {img.filename}{first}")
             text.caption(f"{img.width}×{img.height} · {len(img.data) / 1024:,.0f} KB")

@@ -1,28 +1,90 @@
-"""Result grids: the images of a run with their size, usage, cost and download."""
+"""Result grids: the images of a run with their size, usage, cost and download.
+
+Every picture a page shows from the history goes through ``preview`` (a display copy, made once
+per picture) or ``show_picture`` (that copy, or a placeholder and a sentence when the picture was
+deleted from the history or its file is missing), so no page breaks on history that changed.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import streamlit as st
+from PIL import Image
 
 from imagelab.client import ImageLabError
 from imagelab.costs import format_dollars
 from imagelab.export import embed_metadata
-from imagelab.text import literal, shorten
-from imagelab.images import MIME_TYPES, preview_bytes
+from imagelab.images import DELETED_SENTENCE, MIME_TYPES, MISSING_FILE_SENTENCE, preview_bytes
 from imagelab.store import ImageRecord
+from imagelab.svg import NotAnSvg, sanitize_svg
+from imagelab.text import literal, shorten
 
 from . import state
 from .connection import get_store
 
+UNREADABLE_SENTENCE = "This picture could not be read; its file may be damaged."
+UNREADABLE_ERRORS = (OSError, ValueError, Image.DecompressionBombError)  # what damaged or hostile bytes raise
+
 
 @st.cache_data(max_entries=1000, show_spinner=False)
-def preview(digest: str, fmt: str) -> bytes | None:
-    """A display-sized copy of a stored image, made once per image."""
-    if fmt == "svg":
-        return None
+def _display_copy(digest: str, fmt: str) -> bytes:
     return preview_bytes(get_store().read_bytes(digest, fmt))
+
+
+def picture_problem(digest: str, fmt: str | None = None) -> str | None:
+    """Why a stored picture cannot be shown, as a sentence, or ``None`` when it can.
+
+    Give ``fmt`` only from a record just read from the store; without it the history is asked
+    whether a result or an upload still names these bytes."""
+    store = get_store()
+    if fmt is None:
+        try:
+            fmt = store.format_of(digest)
+        except KeyError:
+            return DELETED_SENTENCE
+    try:
+        if not store.path_for(digest, fmt).is_file():
+            return MISSING_FILE_SENTENCE
+    except ValueError:
+        return UNREADABLE_SENTENCE
+    try:
+        _display_copy(digest, fmt)
+    except UNREADABLE_ERRORS:
+        return UNREADABLE_SENTENCE
+    return None
+
+
+def preview(digest: str, fmt: str | None = None) -> bytes | None:
+    """A display-sized copy of a stored picture (a still as WebP, a GIF that plays, an SVG drawn as
+    PNG), made once per picture; ``None`` when it was deleted, its file is missing or unreadable."""
+    try:
+        return _display_copy(digest, fmt or get_store().format_of(digest))
+    except (KeyError, *UNREADABLE_ERRORS):
+        return None
+
+
+def show_gone(sentence: str) -> None:
+    """The placeholder drawn where a picture used to be."""
+    st.info(sentence, icon=":material/hide_image:")
+
+
+def show_picture(digest: str, fmt: str | None = None, *, caption: str | None = None) -> bool:
+    """The picture, or a placeholder and the sentence saying why it is not there; whether it was shown."""
+    problem = picture_problem(digest, fmt)
+    data = preview(digest, fmt) if problem is None else None
+    if data is None:
+        show_gone(problem or UNREADABLE_SENTENCE)
+        return False
+    st.image(data, caption=caption, width="stretch")
+    return True
+
+
+def size_label(rec: ImageRecord) -> str:
+    """The picture's size as people read it; an SVG the server sent without one is just "vector"."""
+    if rec.width and rec.height:
+        return f"{rec.width}×{rec.height}"
+    return "vector" if rec.format == "svg" else "size unknown"
 
 
 def show_error(err: ImageLabError) -> None:
@@ -33,13 +95,10 @@ def show_error(err: ImageLabError) -> None:
 
 
 def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> None:
-    data = preview(rec.hash, rec.format)
-    if data is None:
-        st.markdown(f"SVG image · {rec.bytes:,} bytes")
-    else:
-        st.image(data, caption=caption, width="stretch")
-    size = f"{rec.width}×{rec.height}" if rec.width else ""
-    st.caption(f"{size} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB")
+    shown = show_picture(rec.hash, rec.format, caption=caption)
+    st.caption(f"{size_label(rec)} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB")
+    if not shown:
+        return
     store = get_store()
     c1, c2, c3, c4 = st.columns(4)
     c1.download_button(rec.format.upper(), data=lambda: with_settings(store, rec), file_name=rec.filename,
@@ -59,8 +118,14 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> Non
 
 
 def with_settings(store: Any, rec: ImageRecord) -> bytes:
-    """The file as downloaded: its bytes with the prompt and settings embedded (PNG, WebP, JPEG)."""
+    """The file as downloaded: its bytes with the prompt and settings embedded (PNG, WebP, JPEG);
+    an SVG sanitised, so opening the download runs nothing."""
     data = store.read_bytes(rec.hash, rec.format)
+    if rec.format == "svg":
+        try:
+            return sanitize_svg(data)
+        except NotAnSvg:
+            return data
     run = store.run(rec.run_id)
     try:
         return embed_metadata(data, rec.format, {"prompt": rec.prompt, "model": rec.model, "page": rec.page,

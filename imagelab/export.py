@@ -11,7 +11,7 @@ lossy WebP and JPEG):
   whose XMP packet has ``dc:description`` (the prompt) and ``imagelab:record`` (the JSON).
   Pillow reads it back as ``Image.open(...).info["xmp"]``.
 - JPEG: ``COM`` segments after SOI, ``imagelab:<i>/<n>:`` followed by a slice of the JSON.
-- GIF and SVG are left unchanged.
+- GIF is left unchanged; SVG is exported sanitised (see ``imagelab.svg``), without metadata.
 
 ``read_metadata`` parses only the container (chunk lists, headers), never the pixels; it
 refuses files whose header claims more pixels than Pillow's decompression-bomb limit and
@@ -37,6 +37,7 @@ from PIL import Image
 
 from .catalog import catalog, model_info
 from .specs import ACTIONS, OutputOptions, size_problem
+from .svg import NotAnSvg, sanitize_svg
 
 __all__ = ["embed_metadata", "read_metadata", "metadata_payload", "settings_from_metadata", "LoadedSettings",
            "export_zip", "scrub", "PAGES", "MAX_PIXELS", "MANIFEST_COLUMNS"]
@@ -551,6 +552,11 @@ def export_zip(records: list[dict[str, Any]], read_bytes: Callable[[str, str], b
             except Exception as exc:  # noqa: BLE001 - a lost file must not cost the whole export
                 missing.append(f"{digest}: {exc}")
                 continue
+            if fmt == "svg":
+                try:
+                    data = sanitize_svg(data)  # opening the export must run nothing the server sent
+                except NotAnSvg:
+                    pass
             try:
                 data = embed_metadata(data, fmt, rec)
             except ValueError:

@@ -1,23 +1,76 @@
-"""Image bytes: previews for display, and facts about a picture, without Streamlit."""
+"""Image bytes: display copies of every stored format, and what a page says when a picture is gone.
+
+PNG, JPEG and WebP become a display-sized WebP; a GIF stays a GIF so that it still plays; an SVG
+is sanitised and drawn as a PNG (see ``imagelab.svg``), so no markup from a server reaches a page.
+"""
 
 from __future__ import annotations
 
 import io
 
-from PIL import Image
+from PIL import Image, ImageSequence
 
-__all__ = ["preview_bytes", "MIME_TYPES"]
+from .svg import svg_to_png
+
+__all__ = ["DELETED_SENTENCE", "MIME_TYPES", "MISSING_FILE_SENTENCE", "is_svg", "mime_of", "preview_bytes"]
 
 MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif",
               "svg": "image/svg+xml"}
 
+DELETED_SENTENCE = "This picture was deleted from the history."
+MISSING_FILE_SENTENCE = "The file of this picture is missing from the history folder."
+
+
+def is_svg(data: bytes) -> bool:
+    head = data[:4096].lstrip()
+    return head.startswith((b"<svg", b"<?xml", b"<!--")) and b"<svg" in head
+
+
+def mime_of(data: bytes) -> str:
+    """The MIME type of picture bytes, read from their first bytes."""
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(b"GIF8"):
+        return "image/gif"
+    if is_svg(data):
+        return "image/svg+xml"
+    return "application/octet-stream"
+
+
+def _gif_preview(data: bytes, max_side: int) -> bytes:
+    """The GIF itself when small enough; else every frame scaled down, so it still plays."""
+    with Image.open(io.BytesIO(data)) as img:
+        if max(img.size) <= max_side:
+            return data
+        frames = []
+        for frame in ImageSequence.Iterator(img):
+            small = frame.convert("RGBA")
+            small.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+            frames.append(small)
+        out = io.BytesIO()
+        frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], loop=img.info.get("loop", 0),
+                       duration=img.info.get("duration", 200), disposal=2)
+        return out.getvalue()
+
 
 def preview_bytes(data: bytes, max_side: int = 768) -> bytes:
-    """A display-sized WebP of the picture (alpha kept), so the page never ships full PNGs on rerun."""
+    """A display-sized copy: WebP (alpha kept) for stills, GIF for GIFs, PNG drawn from a sanitised SVG.
+
+    Raises ``ValueError`` (``imagelab.svg.NotAnSvg``) for an SVG that cannot be read, and Pillow's
+    ``UnidentifiedImageError`` (an ``OSError``) for bytes that are no picture at all.
+    """
+    if is_svg(data):
+        return svg_to_png(data, max_side)
+    if data.startswith(b"GIF8"):
+        return _gif_preview(data, max_side)
     with Image.open(io.BytesIO(data)) as img:
         img.draft("RGB", (max_side, max_side))  # JPEG decodes at a reduced scale directly
-        img = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P", "PA") else "RGB")
-        img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
-        out = io.BytesIO()
-        img.save(out, "WEBP", quality=85, method=0)
-        return out.getvalue()
+        still = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P", "PA") else "RGB")
+    still.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    still.save(out, "WEBP", quality=85, method=0)
+    return out.getvalue()

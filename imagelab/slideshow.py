@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
-__all__ = ["slideshow_html"]
+__all__ = ["script_json", "slideshow_html"]
 
 _TEMPLATE = """<!doctype html><html><head><meta charset="utf-8"><style>
 html,body{margin:0;height:100%;background:#0e0e12;color:#f2f2f5;font-family:system-ui,sans-serif}
@@ -49,7 +50,13 @@ def slideshow_html(slides: list[tuple[bytes, str, str, str]], *, autoplay: bool 
     """``slides`` are (image bytes, MIME type, caption, small print). Captions are shown as text, never run."""
     data = [{"src": f"data:{mime};base64,{base64.b64encode(img).decode('ascii')}",
              "caption": caption, "meta": meta} for img, mime, caption, meta in slides]
-    # json.dumps then escaping "</" keeps any caption from closing the script element
-    payload = json.dumps(data).replace("</", "<\\/")
-    return (_TEMPLATE.replace("__SLIDES__", payload).replace("__INTERVAL__", str(int(seconds * 1000)))
-            .replace("__AUTOPLAY__", "true" if autoplay else "false"))
+    # The slides go in last, so a caption that spells a placeholder's name stays as written.
+    return (_TEMPLATE.replace("__INTERVAL__", str(int(seconds * 1000)))
+            .replace("__AUTOPLAY__", "true" if autoplay else "false").replace("__SLIDES__", script_json(data)))
+
+
+def script_json(value: Any) -> str:
+    """JSON safe inside a ``<script>`` element: ``<``, ``>`` and ``&`` (and the JavaScript line
+    separators) escaped as ``\\uXXXX``, so no text can close the element or open an HTML comment."""
+    return (json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))

@@ -29,6 +29,8 @@ from typing import Any, Iterator
 
 import platformdirs
 
+from .svg import NotAnSvg, sanitize_svg
+
 __all__ = ["Store", "StorageError", "RunRecord", "ImageRecord", "TurnRecord", "ConversationRecord", "default_data_dir",
            "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES", "SCHEMA_VERSION"]
 
@@ -136,6 +138,9 @@ _EXT = {"png": "png", "jpeg": "jpg", "webp": "webp", "gif": "gif", "svg": "svg"}
 def default_data_dir() -> Path:
     env = os.environ.get("IMAGELAB_DATA_DIR")
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("imagelab", appauthor=False))
+
+
+MAX_SEARCH_TEXT = 500  # far below SQLite's LIKE pattern limit, even escaped
 
 
 def content_hash(data: bytes) -> str:
@@ -443,8 +448,10 @@ class Store:
         """Save one result: the file first, then its row, so a row never points at nothing.
 
         Both happen under the database's write lock, which ``delete_image`` also holds while it
-        removes a file, so adding and deleting the same bytes can never interleave.
+        removes a file, so adding and deleting the same bytes can never interleave. An SVG is kept
+        sanitised (``imagelab.svg``), so even opening the file itself runs nothing.
         """
+        data = _safe_svg(data) if fmt == "svg" else data
         now = time.time()
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -628,6 +635,8 @@ class Store:
             args.append(until)
         if starred:
             where.append("images.starred = 1")
+        if text and len(text) > MAX_SEARCH_TEXT:
+            raise ValueError(f"Search text is limited to {MAX_SEARCH_TEXT} characters; shorten it.")
         if text:
             where.append("runs.prompt LIKE ? ESCAPE '\\'")
             args.append("%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
@@ -636,7 +645,9 @@ class Store:
     def search_images(self, *, pages: list[str] | None = None, models: list[str] | None = None,
                       since: float | None = None, until: float | None = None, starred: bool = False,
                       text: str | None = None, limit: int = 24, offset: int = 0) -> tuple[list[ImageRecord], int]:
-        """One page of images matching the filters, newest first, and how many match in all."""
+        """One page of images matching the filters, newest first, and how many match in all.
+
+        Raises ``ValueError`` with a sentence for ``text`` longer than ``MAX_SEARCH_TEXT`` characters."""
         where, args = self._filters(pages, models, since, until, starred, text)
         with self._db() as db:
             total = db.execute("SELECT COUNT(*) FROM images JOIN runs ON runs.id = images.run_id" + where,
@@ -719,6 +730,14 @@ class Store:
     def parents_of(self, image_id: int) -> list[str]:
         with self._db() as db:
             return [r[0] for r in db.execute("SELECT parent_hash FROM image_parents WHERE image_id=?", (image_id,))]
+
+
+def _safe_svg(data: bytes) -> bytes:
+    """The SVG sanitised; markup that cannot be read is kept as it came (it is never shown raw)."""
+    try:
+        return sanitize_svg(data)
+    except NotAnSvg:
+        return data
 
 
 def _loads(text: str | None) -> Any:

@@ -115,7 +115,8 @@ with talk:
             if turn.attachments:
                 cols = st.columns(min(len(turn.attachments), 6))
                 for i, digest in enumerate(turn.attachments[:6]):
-                    cols[i].image(results.preview(digest, store.format_of(digest)), width="stretch")
+                    with cols[i]:
+                        results.show_picture(digest)
         with st.chat_message("assistant"):
             live_job = connection.get_engine().job(turn.run_id) if turn.run_id else None
             if live_job is not None and live_job.active:
@@ -126,8 +127,10 @@ with talk:
             if turn.reply:
                 st.markdown(literal(turn.reply))
             if turn.image_hash:
-                rec = store.image_by_hash(turn.image_hash)
-                results.show_image(rec, key=f"conv{turn.id}")
+                try:
+                    results.show_image(store.image_by_hash(turn.image_hash), key=f"conv{turn.id}")
+                except KeyError:  # deleted in the Gallery; the turn still names it
+                    results.show_picture(turn.image_hash)
             if turn.error:
                 st.error(turn.error, icon=":material/error:")
             if turn.revised_prompt:

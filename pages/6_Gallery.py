@@ -8,7 +8,7 @@ import streamlit as st
 from components import connection, options, results, sidebar, state
 from imagelab.costs import format_dollars
 from imagelab.export import export_zip, read_metadata, settings_from_metadata
-from imagelab.store import ImageRecord
+from imagelab.store import MAX_SEARCH_TEXT, ImageRecord
 from imagelab.text import literal, shorten
 
 st.set_page_config(page_title="Gallery · ImageLab", page_icon=":material/photo_library:", layout="wide")
@@ -32,6 +32,9 @@ st.title("Gallery")
 models, pages = store.used_models_and_pages()
 f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 1], vertical_alignment="bottom")
 text = f1.text_input("Search prompts", key=state.GALLERY_TEXT, placeholder="fox, lighthouse…")
+if len(text) > MAX_SEARCH_TEXT:
+    text = text[:MAX_SEARCH_TEXT]
+    f1.caption(f"The search was shortened to its first {MAX_SEARCH_TEXT} characters.")
 page_filter = f2.multiselect("Page", pages, key=state.GALLERY_PAGES, format_func=lambda p: PAGE_NAMES.get(p, p))
 model_filter = f3.multiselect("Model", models, key=state.GALLERY_MODELS)
 dates = f4.date_input("Made between", value=(), key=state.GALLERY_DATES, format="YYYY-MM-DD")
@@ -73,7 +76,7 @@ def show_detail(rec: ImageRecord) -> None:
                 f"| actual | {usage.get('total_tokens', 0):,} | "
                 f"{format_dollars(run.actual_dollars) if run.actual_dollars is not None else '—'} |")
             made = dt.datetime.fromtimestamp(rec.created_at).strftime("%Y-%m-%d %H:%M")
-            st.caption(f"{made} · {rec.width}×{rec.height} {rec.format.upper()} · request id {run.request_id or '—'}")
+            st.caption(f"{made} · {results.size_label(rec)} {rec.format.upper()} · request id {run.request_id or '—'}")
             with st.expander("All parameters"):
                 st.code(json.dumps(run.params, indent=1), language="json")
             a1, a2 = st.columns(2)
@@ -113,11 +116,8 @@ def lineage(rec: ImageRecord) -> None:
     cells = [("made from", digest, None) for digest in parents] + [("made into", c.hash, c) for c in children]
     for i, (label, digest, child) in enumerate(cells[:8]):
         with row[i]:
-            try:
-                st.image(results.preview(digest, store.format_of(digest)), caption=label, width="stretch")
-            except (KeyError, OSError):
-                st.caption(f"{label}: no longer stored")
-                continue
+            if not results.show_picture(digest, caption=label):
+                st.caption(label)
             if child is not None and st.button("Open", key=f"btn_gallery_open_{child.id}", width="stretch"):
                 st.session_state[state.GALLERY_DETAIL] = child.id
                 st.rerun()
@@ -224,7 +224,7 @@ else:
     for i, rec in enumerate(records):
         with cols[i % 4]:
             with st.container(border=True):
-                st.image(results.preview(rec.hash, rec.format), width="stretch")
+                results.show_picture(rec.hash, rec.format)
                 cost = format_dollars(rec.actual_dollars) if rec.actual_dollars is not None else "no usage"
                 st.caption(f"**{rec.model}** · {PAGE_NAMES.get(rec.page, rec.page)} · {cost}")
                 st.caption(literal(shorten(rec.prompt, 120)))

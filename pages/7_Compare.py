@@ -5,6 +5,8 @@ import streamlit as st
 from components import connection, results, sidebar, state
 from imagelab.compare import before_after, settings_table
 from imagelab.costs import format_dollars
+from imagelab.images import DELETED_SENTENCE
+from imagelab.svg import svg_to_png
 from imagelab.text import literal, shorten
 
 st.set_page_config(page_title="Compare · ImageLab", page_icon=":material/compare:", layout="wide")
@@ -15,11 +17,14 @@ store = connection.require_history()
 st.title("Compare")
 selection = sorted(st.session_state.get(state.SELECTION, set()))
 records = []
+deleted = 0
 for image_id in selection[:4]:
     try:
         records.append(store.image(image_id))
     except KeyError:
-        continue
+        deleted += 1
+if deleted:
+    results.show_gone(f"{DELETED_SENTENCE} ({deleted} of the selected pictures left out.)")
 
 if len(records) < 2:
     st.info("Select 2 to 4 images in the Gallery, then choose Compare.", icon=":material/compare:")
@@ -33,9 +38,9 @@ runs = [store.run(r.run_id) for r in records]
 cols = st.columns(len(records))
 for col, rec, run in zip(cols, records, runs):
     with col:
-        st.image(results.preview(rec.hash, rec.format), width="stretch")
+        results.show_picture(rec.hash, rec.format)
         cost = format_dollars(run.actual_dollars) if run.actual_dollars is not None else "no usage"
-        st.caption(f"**{rec.model}** · {rec.width}×{rec.height} · {cost}")
+        st.caption(f"**{rec.model}** · {results.size_label(rec)} · {cost}")
 
 names, values, differs = settings_table([{"model": r.model, "prompt": r.prompt, "params": run.params}
                                          for r, run in zip(records, runs)])
@@ -55,6 +60,13 @@ if len(lines) == 2:
 else:
     st.markdown("\n".join(lines))
 
+def pixels(digest: str) -> bytes:
+    """A stored picture as bytes Pillow reads: an SVG drawn (sanitised) as PNG, any other format as stored."""
+    fmt = store.format_of(digest)
+    data = store.read_bytes(digest, fmt)
+    return svg_to_png(data, 1024) if fmt == "svg" else data
+
+
 # Before/after: an edit against its input, or any two of the selection.
 st.subheader("Before and after")
 pairs = []
@@ -66,7 +78,11 @@ labels = [p[2] for p in pairs]
 choice = st.selectbox("Pair", range(len(pairs)), format_func=lambda i: labels[i], key="compare_pair")
 before, after, _ = pairs[choice]
 split = st.slider("Before ◀ ▶ After", 0, 100, 50, key="compare_split", format="%d%%")
-st.image(before_after(store.read_bytes(before), store.read_bytes(after), split / 100), width="stretch",
-         caption="Left of the line: before · right of it: after")
+try:
+    st.image(before_after(pixels(before), pixels(after), split / 100), width="stretch",
+             caption="Left of the line: before · right of it: after")
+except (KeyError, *results.UNREADABLE_ERRORS):
+    results.show_gone(results.picture_problem(before) or results.picture_problem(after)
+                      or results.UNREADABLE_SENTENCE)
 
 bar.finish()

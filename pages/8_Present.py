@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from components import connection, sidebar, state
-from imagelab.images import preview_bytes
+from components import connection, results, sidebar, state
+from imagelab.images import DELETED_SENTENCE, mime_of, preview_bytes
 from imagelab.slideshow import slideshow_html
+from imagelab.svg import sanitize_svg
 
 st.set_page_config(page_title="Present · ImageLab", page_icon=":material/slideshow:", layout="wide",
                    initial_sidebar_state="collapsed")
@@ -12,21 +13,21 @@ bar = sidebar.draw_sidebar()
 bar.show_estimate(None)
 store = connection.require_history()
 
+Slide = tuple[str, str, str, str]  # content hash, format, caption, small print
+
 
 @st.cache_data(max_entries=8, show_spinner="Preparing the slides…")
-def build(ids: tuple[int, ...], captions: bool, autoplay: bool, seconds: float) -> str:
-    slides = []
-    for image_id in ids:
+def build(slides: tuple[Slide, ...], autoplay: bool, seconds: float) -> str:
+    """Keyed by content hash and caption, never by image id: SQLite reuses the id of a deleted image."""
+    shown = []
+    for digest, fmt, caption, meta in slides:
         try:
-            rec = store.image(image_id)
-        except KeyError:
+            data = store.read_bytes(digest, fmt)
+            big = sanitize_svg(data) if fmt == "svg" else preview_bytes(data, max_side=1800)
+        except results.UNREADABLE_ERRORS:
             continue
-        if rec.format == "svg":
-            continue
-        big = preview_bytes(store.read_bytes(rec.hash, rec.format), max_side=1800)
-        slides.append((big, "image/webp", rec.prompt if captions else "",
-                       f"{rec.model} · {rec.width}×{rec.height}" if captions else ""))
-    return slideshow_html(slides, autoplay=autoplay, seconds=seconds)
+        shown.append((big, mime_of(big), caption, meta))
+    return slideshow_html(shown, autoplay=autoplay, seconds=seconds)
 
 
 selection = sorted(st.session_state.get(state.SELECTION, set()))
@@ -47,7 +48,24 @@ else:
     captions = c2.toggle("Captions", value=True, key="present_captions")
     autoplay = c3.toggle("Slideshow", value=False, key="present_autoplay")
     seconds = c4.number_input("Seconds", 2, 30, 5, key="present_seconds", label_visibility="collapsed")
-    # Our own template; captions go in as JSON data shown with textContent, so no prompt can run as code.
-    st.iframe(build(tuple(selection), captions, autoplay, float(seconds)), height=760)
+    slides: list[Slide] = []
+    left_out: dict[str, int] = {}
+    for image_id in selection:
+        try:
+            rec = store.image(image_id)
+        except KeyError:
+            left_out[DELETED_SENTENCE] = left_out.get(DELETED_SENTENCE, 0) + 1
+            continue
+        problem = results.picture_problem(rec.hash, rec.format)
+        if problem is not None:
+            left_out[problem] = left_out.get(problem, 0) + 1
+            continue
+        slides.append((rec.hash, rec.format, rec.prompt if captions else "",
+                       f"{rec.model} · {results.size_label(rec)}" if captions else ""))
+    for sentence, count in left_out.items():
+        results.show_gone(f"{sentence} ({count} picture(s) left out of the slides.)")
+    if slides:
+        # Our own template; captions go in as JSON data shown with textContent, so no prompt can run as code.
+        st.iframe(build(tuple(slides), autoplay, float(seconds)), height=760)
 
 bar.finish()
