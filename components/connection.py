@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 
@@ -10,6 +11,7 @@ import streamlit as st
 import openai
 
 from imagelab.client import Connection, make_client
+from imagelab.conversation import finish_resumed_turn
 from imagelab.jobs import RunEngine
 from imagelab.offline import OfflineServer, start_server
 from imagelab.store import StorageError, Store, default_data_dir
@@ -56,7 +58,8 @@ def require_history() -> Store:
 
 @st.cache_resource
 def _engine(path: str) -> RunEngine:
-    return RunEngine(_store(path))
+    store = _store(path)
+    return RunEngine(store, on_resumed=functools.partial(finish_resumed_turn, store))
 
 
 def get_engine() -> RunEngine:

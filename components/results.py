@@ -15,7 +15,7 @@ from PIL import Image
 from imagelab.client import ImageLabError
 from imagelab.costs import format_dollars
 from imagelab.export import embed_metadata
-from imagelab.images import DELETED_SENTENCE, MIME_TYPES, MISSING_FILE_SENTENCE, preview_bytes
+from imagelab.images import DELETED_SENTENCE, MIME_TYPES, MISSING_FILE_SENTENCE, display_copy
 from imagelab.store import ImageRecord
 from imagelab.svg import NotAnSvg, sanitize_svg
 from imagelab.text import literal, shorten
@@ -27,9 +27,8 @@ UNREADABLE_SENTENCE = "This picture could not be read; its file may be damaged."
 UNREADABLE_ERRORS = (OSError, ValueError, Image.DecompressionBombError)  # what damaged or hostile bytes raise
 
 
-@st.cache_data(max_entries=1000, show_spinner=False)
 def _display_copy(digest: str, fmt: str) -> bytes:
-    return preview_bytes(get_store().read_bytes(digest, fmt))
+    return display_copy(digest, lambda: get_store().read_bytes(digest, fmt))
 
 
 def picture_problem(digest: str, fmt: str | None = None) -> str | None:

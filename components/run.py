@@ -9,6 +9,7 @@ nothing.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,8 @@ from . import connection, results, sidebar, state
 # How often a page with a running job redraws it: short enough that a saved image shows at once.
 POLL_SECONDS = 0.1
 RUNS_PER_PAGE = 8
+# A finished job's pictures stay in the polling part this long before the page is redrawn in full.
+_SHOWN_BEFORE_REDRAW = 0.3
 _VERBS = {"generate": "Generating", "reference_edit": "Making", "mask_edit": "Editing", "sweep": "Generating",
           "conversation": "Answering"}
 
@@ -74,8 +77,9 @@ def show_job(job: JobState, *, key: str) -> None:
         head, button = st.columns([3, 1], vertical_alignment="center")
         head.markdown(f"**{verb} {job.requested} image(s) with {job.model}** · {STATUS_WORDS[job.status]} · "
                       f"{job.elapsed:.0f} s")
-        button.button("Cancel", key=f"btn_{key}_cancel_{job.run_id}", on_click=cancel, args=(job.run_id,),
-                      icon=":material/stop_circle:", help="Stop this run; images already saved are kept.")
+        if job.active:
+            button.button("Cancel", key=f"btn_{key}_cancel_{job.run_id}", on_click=cancel, args=(job.run_id,),
+                          icon=":material/stop_circle:", help="Stop this run; images already saved are kept.")
         st.caption(literal(shorten(job.prompt, 200)))
         saved = {rec.index: rec for rec in list(job.images)}
         previews = dict(job.previews)
@@ -123,13 +127,18 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
             st.caption(f"request id {literal(run.request_id)}")
 
 
-def _draw_active(page: str, key: str, polling: bool) -> None:
+def _draw_active(page: str, key: str, polling: bool, since: float) -> None:
     engine = connection.get_engine()
     jobs = engine.active(page=page)
-    for job in reversed(jobs):
+    # Runs that finished since the page was last drawn in full: their pictures show at once, here.
+    done = [j for j in engine.finished_since(since, page=page)] if polling else []
+    for job in reversed(done + jobs):
         show_job(job, key=key)
-    if bool(jobs) != polling:
-        st.rerun()  # a job started or ended: redraw the whole page (and stop polling when none is left)
+    # A job started elsewhere, or every job has ended and its pictures have been on the page a moment:
+    # redraw the whole page (which stops the polling when nothing is left running).
+    settled = all(time.time() - (j.finished_at or 0) > _SHOWN_BEFORE_REDRAW for j in done)
+    if (jobs and not polling) or (polling and not jobs and settled):
+        st.rerun()
 
 
 def show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: str, columns: int = 2) -> None:
@@ -144,7 +153,7 @@ def _show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: st
     engine = connection.get_engine()
     store = connection.get_store()
     polling = bool(engine.active(page=page))
-    st.fragment(_draw_active, run_every=POLL_SECONDS if polling else None)(page, key, polling)
+    st.fragment(_draw_active, run_every=POLL_SECONDS if polling else None)(page, key, polling, time.time())
     shown = st.session_state.get(shown_key, RUNS_PER_PAGE)
     runs = [r for r in store.runs(shown + len(engine.active(page=page)), page=page)
             if not (r.active and engine.job(r.id) is not None)][:shown]

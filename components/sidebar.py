@@ -130,7 +130,10 @@ def mark_page_seen(page_key: str) -> None:
 
 
 def _tray() -> None:
-    polling = bool(connection.get_engine().active())
+    engine = connection.get_engine()
+    if engine.pending and ready():  # turns a previous process was following go on from where they were
+        engine.resume_pending(connection.current_connection())
+    polling = bool(engine.active())
     st.fragment(_draw_tray, run_every=1.0 if polling else None)(polling)
 
 

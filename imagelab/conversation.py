@@ -17,7 +17,7 @@ from .inputs import input_from_store
 from .specs import TurnSpec
 from .store import Store, TurnRecord
 
-__all__ = ["branch_path", "leaves", "children_count", "TurnJob", "EXPIRED_NOTE"]
+__all__ = ["branch_path", "leaves", "children_count", "TurnJob", "finish_resumed_turn", "EXPIRED_NOTE"]
 
 EXPIRED_NOTE = ("The API no longer keeps the earlier response, so this turn sent the last picture again as an "
                 "input instead of continuing from it.")
@@ -76,7 +76,8 @@ class TurnJob:
 
     def events(self, client: Any, spec: TurnSpec) -> Iterator[Any]:
         fallback = False
-        for ev in self.call(client, spec, self.file_ids):
+        # In the background, so the turn goes on at the API whatever happens here, and can be resumed.
+        for ev in self.call(client, spec, self.file_ids, background=True):
             if isinstance(ev, Failed) and _expired([ev.error]) and self.parent is not None and self.parent.image_hash:
                 fallback = True
                 continue
@@ -87,7 +88,7 @@ class TurnJob:
             earlier = input_from_store(self.store, self.parent.image_hash)
             spec = replace(spec, previous_response_id=None, image_call_id=None, images=(earlier, *spec.images))
             self.note = EXPIRED_NOTE
-            yield from self.call(client, spec, self.file_ids)
+            yield from self.call(client, spec, self.file_ids, background=True)
 
     def queued(self, run_id: int, spec: TurnSpec) -> None:
         self.turn_id = self.store.add_turn(
@@ -106,3 +107,10 @@ class TurnJob:
             image_format=image.format if image else None, revised_prompt=reply.revised_prompt if reply else None,
             reply=reply.text if reply else None, status=job.status,
             error="; ".join(e.sentence for e in job.errors) or None, note=self.note)
+
+
+def finish_resumed_turn(store: Store, job: Any) -> None:
+    """Fill in the turn of a run that was resumed after a restart, once it has finished."""
+    turn_id = store.turn_of_run(job.run_id)
+    if turn_id is not None:
+        TurnJob(store, 0, None, turn_id=turn_id).finished(job)

@@ -7,6 +7,9 @@ is sanitised and drawn as a PNG (see ``imagelab.svg``), so no markup from a serv
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 
 from PIL import Image, ImageSequence
 
@@ -58,7 +61,8 @@ def _gif_preview(data: bytes, max_side: int) -> bytes:
 
 
 def preview_bytes(data: bytes, max_side: int = 768) -> bytes:
-    """A display-sized copy: WebP (alpha kept) for stills, GIF for GIFs, PNG drawn from a sanitised SVG.
+    """A display-sized copy: JPEG for stills (PNG when they have transparency), GIF for GIFs, PNG drawn
+    from a sanitised SVG.
 
     Raises ``ValueError`` (``imagelab.svg.NotAnSvg``) for an SVG that cannot be read, and Pillow's
     ``UnidentifiedImageError`` (an ``OSError``) for bytes that are no picture at all.
@@ -72,5 +76,32 @@ def preview_bytes(data: bytes, max_side: int = 768) -> bytes:
         still = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P", "PA") else "RGB")
     still.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     out = io.BytesIO()
-    still.save(out, "WEBP", quality=85, method=0)
+    # JPEG, or PNG where there is transparency: formats the page passes to the browser as they are,
+    # where a WebP would be decoded and encoded again on every redraw.
+    if still.mode == "RGBA":
+        still.save(out, "PNG", compress_level=1)
+    else:
+        still.save(out, "JPEG", quality=85)
     return out.getvalue()
+
+
+# Display copies by content hash, shared by every page and made once: the run engine makes a new
+# picture's copy as soon as it is saved, so the page that shows it next finds it ready.
+_DISPLAY_COPIES: OrderedDict[str, bytes] = OrderedDict()
+_DISPLAY_LOCK = threading.Lock()
+_DISPLAY_MAX = 512
+
+
+def display_copy(digest: str, load: Callable[[], bytes]) -> bytes:
+    """The display-sized copy of the picture with this content hash; ``load()`` gives its bytes if needed."""
+    with _DISPLAY_LOCK:
+        copy = _DISPLAY_COPIES.get(digest)
+        if copy is not None:
+            _DISPLAY_COPIES.move_to_end(digest)
+            return copy
+    copy = preview_bytes(load())
+    with _DISPLAY_LOCK:
+        _DISPLAY_COPIES[digest] = copy
+        while len(_DISPLAY_COPIES) > _DISPLAY_MAX:
+            _DISPLAY_COPIES.popitem(last=False)
+    return copy

@@ -34,13 +34,17 @@ from .client import (
     FinalImage,
     ImageLabError,
     PartialImage,
+    ResponseProgress,
     StreamCut,
     TurnReply,
     UsageReport,
+    cancel_response,
     make_client,
+    resume,
     translate_error,
 )
 from .costs import Cost, Estimate, actual, estimate
+from .images import display_copy
 from .store import ImageRecord, StorageError, Store
 
 __all__ = ["RunEngine", "JobRequest", "JobState", "run_status", "DEFAULT_WORKERS", "EventCall", "STATUS_WORDS"]
@@ -96,6 +100,8 @@ class JobState:
     cost: Cost | None = None
     request_id: str | None = None
     reply: TurnReply | None = None
+    response_id: str | None = None       # a background response this run follows (a conversation turn)
+    sequence: int | None = None          # the last of its events seen
     cancel_requested: bool = False
     client: Any = field(default=None, repr=False)
 
@@ -108,6 +114,31 @@ class JobState:
         """Seconds since the job started (or was queued), up to when it finished."""
         start = self.started_at or self.submitted_at
         return (self.finished_at or time.time()) - start
+
+
+@dataclass(frozen=True)
+class _Resumed:
+    """What the engine needs to know of a resumed run's spec (the run row has the rest)."""
+
+    model: str
+    prompt: str
+    n: int
+
+    def to_record(self) -> dict[str, Any]:
+        return {"model": self.model, "n": self.n}
+
+
+def _resumable(run: Any) -> bool:
+    """A background response outlives this process at the API; one on the built-in backend does not."""
+    return bool(run.response_id) and not str(run.backend or "").startswith("Offline")
+
+
+def estimate_of(run: Any) -> Estimate:
+    data = dict(run.estimate or {})
+    try:
+        return Estimate(**data)
+    except TypeError:
+        return Estimate(0, 0, 0, 0.0, True, ("not known for a resumed run",))
 
 
 def run_status(requested: int, saved: int, *, cancelled: bool = False) -> str:
@@ -123,8 +154,10 @@ class RunEngine:
     """One per process and data directory: a worker pool per backend, the store as the truth."""
 
     def __init__(self, store: Store, *, workers: int = DEFAULT_WORKERS,
-                 resumable: Callable[[Any], bool] | None = None) -> None:
+                 on_resumed: Callable[[JobState], None] | None = None) -> None:
+        """``on_resumed`` is called (in the worker) when a run resumed after a restart has finished."""
         self.store = store
+        self._on_resumed = on_resumed
         self.workers = workers
         self._pools: dict[str, ThreadPoolExecutor] = {}
         self._jobs: dict[int, JobState] = {}
@@ -132,8 +165,10 @@ class RunEngine:
         self._requests: dict[int, JobRequest] = {}
         self._changed = threading.Condition()
         self._version = 0
-        # Whatever a previous process left queued or running is interrupted now (keeping what it saved).
-        self.recovered = store.recover(resumable)
+        # Whatever a previous process left queued or running is interrupted now (keeping what it saved),
+        # except background responses, which went on at the API and are resumed (``resume_pending``).
+        self.recovered = store.recover(_resumable)
+        self._pending = {run.id: run for run in store.unfinished_runs()}
 
     # --- what pages call ----------------------------------------------------------------------
 
@@ -184,6 +219,13 @@ class RunEngine:
         return [j for j in jobs if j.active and (page is None or j.page == page)
                 and (group is None or j.group == group)]
 
+    def finished_since(self, moment: float, *, page: str | None = None) -> list[JobState]:
+        """Jobs that finished after ``moment`` (``time.time()``), oldest first."""
+        with self._changed:
+            jobs = list(self._jobs.values())
+        return [j for j in jobs if not j.active and (j.finished_at or 0) >= moment
+                and (page is None or j.page == page)]
+
     @property
     def version(self) -> int:
         """A number that changes whenever any job does: pages redraw when it moves."""
@@ -222,6 +264,40 @@ class RunEngine:
                 self.cancel(job.run_id)
         for pool in self._pools.values():
             pool.shutdown(wait=wait)
+
+    def resume_pending(self, connection: Connection) -> list[int]:
+        """Resume the background responses a previous process was following on this connection's backend.
+
+        Called whenever a page has a connection; runs whose backend is another stay pending.
+        """
+        resumed = []
+        for run in [r for r in self._pending.values() if r.backend == connection.label]:
+            del self._pending[run.id]
+            job = JobState(run.id, run.page, run.model, run.prompt, run.requested or 1, run.group_id, run.label,
+                           status="running", response_id=run.response_id, sequence=run.sequence)
+            job.images = self.store.images_of_run(run.id)
+            fmt = str(run.params.get("output_format") or "png")
+            response_id, after = str(run.response_id), run.sequence if run.sequence is not None else -1
+
+            def call(client: Any, spec: Any, response_id: str = response_id, after: int = after,
+                     fmt: str = fmt) -> Iterator[Any]:
+                return resume(client, response_id, after, output_format=fmt, model=spec.model)
+
+            request = JobRequest(_Resumed(run.model, run.prompt, job.requested), call, connection, run.page,
+                                 on_finish=self._on_resumed)
+            with self._changed:
+                self._jobs[run.id] = job
+            self._requests[run.id] = request
+            self._futures[run.id] = self._pool(connection).submit(self._work, job, request, estimate_of(run))
+            resumed.append(run.id)
+        if resumed:
+            self._bump()
+        return resumed
+
+    @property
+    def pending(self) -> list[int]:
+        """Runs waiting to be resumed once a page connects to their backend."""
+        return list(self._pending)
 
     # --- the worker ---------------------------------------------------------------------------
 
@@ -269,7 +345,17 @@ class RunEngine:
         finally:
             job.client = None
             client.close()
+            if job.cancel_requested and job.response_id:
+                self._cancel_at_api(request.connection, job.response_id)
             self._finish(job, request, parents)
+
+    @staticmethod
+    def _cancel_at_api(connection: Connection, response_id: str) -> None:
+        """Stop a background response at the API too, so it is not finished (and billed) for nobody."""
+        with make_client(connection) as client:
+            failed = cancel_response(client, response_id)
+        if failed is not None:
+            log.warning("cancelling %s: %s", response_id, failed.error.sentence)
 
     def _handle(self, job: JobState, ev: Any, spec: Any, parents: list[str]) -> None:
         if isinstance(ev, FinalImage):
@@ -282,6 +368,10 @@ class RunEngine:
                 job.images.append(ImageRecord(**{**rec.__dict__, "prompt": job.prompt, "model": spec.model,
                                                  "page": job.page}))
                 job.previews.pop(ev.image_index, None)
+                try:  # the page that shows it next finds its display copy ready
+                    display_copy(rec.hash, lambda: self.store.read_bytes(rec.hash, rec.format))
+                except Exception:  # noqa: BLE001 - the picture is saved; its copy is made again when shown
+                    log.debug("no display copy for %s", rec.hash)
         elif isinstance(ev, PartialImage):
             job.previews[ev.image_index] = (ev.partial_index, ev.data)
         elif isinstance(ev, Failed):
@@ -293,6 +383,12 @@ class RunEngine:
                 job.cost = actual(ev.usage, spec.model)
         elif isinstance(ev, TurnReply):
             job.reply = ev
+        elif isinstance(ev, ResponseProgress):
+            job.response_id, job.sequence = ev.response_id, ev.sequence_number
+            try:  # where to pick the response up again if this process stops
+                self.store.set_resume_point(job.run_id, ev.response_id, ev.sequence_number)
+            except StorageError:
+                pass
         self._bump()
 
     def _finish(self, job: JobState, request: JobRequest | None, parents: list[str]) -> None:

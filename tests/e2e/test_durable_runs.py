@@ -191,3 +191,62 @@ def _healthy(url: str) -> bool:
     except OSError:
         time.sleep(0.3)
         return False
+
+
+def test_a_conversation_turn_survives_a_killed_app(tmp_path, browser):
+    """The turn runs in the background at the API; a restarted app picks its events up where it left off."""
+    data = tmp_path / "turn"
+    data.mkdir()
+    token = "sk-standalone-backend-token"
+    backend_env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    backend_env.update(IMAGELAB_OFFLINE_FAULT="latency:8", PYTHONPATH=str(ROOT))
+    backend = subprocess.Popen([sys.executable, "-m", "imagelab.offline", "--port", "0", "--token", token],
+                               cwd=ROOT, env=backend_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    base_url = backend.stdout.readline().strip().rsplit(" ", 1)[-1]
+    env_extra = {"OPENAI_API_KEY": token, "OPENAI_BASE_URL": base_url}
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(IMAGELAB_DATA_DIR=str(data), **env_extra)
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+           str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none", "--secrets.files", str(tmp_path / "no-secrets.toml")]
+    url = f"http://127.0.0.1:{port}"
+    store = Store(data)
+    log = open(data / "first.log", "wb")
+    app = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: _healthy(url), timeout=60, what="the app to start")
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.goto(url + "/Conversation")
+        wait_idle(page)
+        box = page.locator('[data-testid="stChatInputTextArea"]')
+        box.fill("A lighthouse keeper's cottage in a storm")
+        box.press("Enter")
+        # the turn is under way at the backend: its response id and position are in the store
+        run = wait_until(lambda: next((r for r in store.runs(5) if r.response_id and r.status == "running"), None),
+                         what="the turn to be running in the background")
+        os.kill(app.pid, signal.SIGKILL)
+        app.wait(10)
+        context.close()
+        with launch_app(data, env_extra=env_extra) as server:
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            page = context.new_page()
+            page.goto(server["url"] + "/Conversation")  # the last conversation reopens; its turn resumes
+            wait_idle(page)
+            done = wait_until(lambda: store.run(run.id) if not store.run(run.id).active else None, timeout=90,
+                              what="the resumed turn to finish")
+            assert done.status == "ok", done.error
+            turn = store.turns(store.conversations()[0].id)[0]
+            assert turn.status == "ok" and turn.image_hash and turn.response_id == run.response_id
+            page.wait_for_function(
+                "document.querySelectorAll('[data-testid=\"stChatMessage\"] [data-testid=\"stImage\"] img').length >= 1",
+                timeout=30_000)
+            context.close()
+    finally:
+        for proc in (app, backend):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+        backend.stdout.close()
+        log.close()
