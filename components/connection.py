@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 
-import streamlit as st
-
 import openai
+import streamlit as st
 
 from imagelab.client import Connection, make_client
 from imagelab.jobs import RunEngine

@@ -18,7 +18,6 @@ from .connection import CUSTOM, OFFLINE, OPENAI
 from .options import keep_widget_state
 from .pages import PAGES, by_key
 
-
 # Less empty space above each page's title; the pages are tools, not articles.
 PAGE_CSS = "<style>.block-container, [data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>"
 
@@ -104,7 +103,7 @@ def _draw_tray(polling: bool) -> None:
                          f"{STATUS_WORDS[job.status]} · {job.elapsed:.0f} s")
             stop.button("", key=f"btn_tray_cancel_{job.run_id}", icon=":material/stop_circle:",
                         on_click=connection.get_engine().cancel, args=(job.run_id,),
-                        help=f"Cancel this run (images already saved are kept)")
+                        help="Cancel this run (images already saved are kept)")
     ids = st.session_state.get(state.SESSION_RUN_IDS, [])
     seen = st.session_state.setdefault(state.TRAY_SEEN, set())
     for job in [engine.job(i) for i in ids]:

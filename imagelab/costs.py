@@ -52,7 +52,7 @@ class Cost:
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
-    def __add__(self, other: "Cost") -> "Cost":
+    def __add__(self, other: Cost) -> Cost:
         return Cost(self.text_tokens + other.text_tokens, self.image_input_tokens + other.image_input_tokens,
                     self.output_tokens + other.output_tokens, self.dollars + other.dollars)
 

@@ -218,7 +218,7 @@ def _xmp_packet(payload: dict[str, Any]) -> bytes:
             f'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:imagelab="{_XMP_NS}">'
             f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{prompt}</rdf:li></rdf:Alt></dc:description>'
             f'<imagelab:record>{record}</imagelab:record>'
-            '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode("utf-8")
+            '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode()
 
 
 _XMP_RECORD = re.compile(rb"<imagelab:record>(.*?)</imagelab:record>", re.S)
@@ -366,7 +366,7 @@ class LoadedSettings(tuple):
 
     dropped: list[str]
 
-    def __new__(cls, page: str, settings: dict[str, Any], dropped: list[str]) -> "LoadedSettings":
+    def __new__(cls, page: str, settings: dict[str, Any], dropped: list[str]) -> LoadedSettings:
         obj = super().__new__(cls, (page, settings))
         obj.dropped = list(dropped)
         return obj

@@ -148,7 +148,7 @@ class OutputOptions:
         if not 0 <= self.output_compression <= 100:
             out.append(Problem("output_compression", f"Compression runs from 0 to 100; {self.output_compression} is out of range."))
         elif self.output_compression != 100 and not self.compressible:
-            out.append(Problem("output_compression", f"Compression applies only to JPEG and WebP; set the format to JPEG or WebP, or leave compression at 100."))
+            out.append(Problem("output_compression", "Compression applies only to JPEG and WebP; set the format to JPEG or WebP, or leave compression at 100."))
         plo, phi = limits["partial_images"]
         if not plo <= self.partial_images <= phi:
             out.append(Problem("partial_images", f"Ask for between {plo} and {phi} partial images; {self.partial_images} is out of range."))

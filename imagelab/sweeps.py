@@ -23,7 +23,6 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -161,7 +160,7 @@ class Sweep:
             out.append(f"Item {first.index + 1} ({first.label}){more}: {message}")
         return out
 
-    def plan(self) -> "SweepPlan":
+    def plan(self) -> SweepPlan:
         return plan_items(self.expand())
 
 

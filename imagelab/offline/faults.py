@@ -52,7 +52,7 @@ class Faults:
     corrupt: set[int] = field(default_factory=set)  # indexes of images sent as bytes that are not an image
     unknown: list[str] = field(default_factory=list)
 
-    def merged(self, other: "Faults") -> "Faults":
+    def merged(self, other: Faults) -> Faults:
         cut_after = other.cut_after if other.cut_after is not None else self.cut_after
         cut_events = other.cut_after_events if other.cut_after_events is not None else self.cut_after_events
         return Faults(latency=self.latency + other.latency, status=other.status or self.status,

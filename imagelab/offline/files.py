@@ -21,8 +21,9 @@ import binascii
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from PIL import Image
 from starlette.concurrency import run_in_threadpool

@@ -9,7 +9,7 @@ streamed answer) and the handler ``create_generation``, which answers with the r
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request

@@ -78,7 +78,7 @@ def prompt_colours(prompt: str) -> list[tuple[int, int, int]]:
 
 
 def seed_for(prompt: str, width: int, height: int, quality: str, index: int, salt: str = "") -> int:
-    key = f"{prompt}\x00{width}x{height}\x00{quality}\x00{index}\x00{salt}".encode("utf-8")
+    key = f"{prompt}\x00{width}x{height}\x00{quality}\x00{index}\x00{salt}".encode()
     return int.from_bytes(hashlib.sha256(key).digest()[:8], "big")
 
 

@@ -91,7 +91,7 @@ from . import render
 from .background import BackgroundRun, Frame, background_runs, cancel_run, follow, numbered, start_run
 from .edits import asks_for_mask, collage, edit_output_size, fit, mask_picture, repaint
 from .faults import Faults, LatencySpread, apply_faults
-from .files import BoundedStore, cursor_page, file_store, no_such_file, ref_bytes
+from .files import BoundedStore, cursor_page, file_store, ref_bytes
 from .protocol import (
     APIError,
     invalid_value,

@@ -11,8 +11,8 @@ responses. Builds on ``protocol``.
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import AsyncGenerator, Sequence
 
 from PIL import Image, ImageOps
 from starlette.datastructures import FormData, UploadFile

@@ -15,8 +15,9 @@ prompt containing ``forbidden`` → the same with ``moderation_stage == "input"`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from imagelab.catalog import ModelInfo, catalog, model_info, parse_size
 

@@ -11,10 +11,9 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+import httpx2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import httpx2
 
 from imagelab import client as cl
 from imagelab.runner import RunResult, Saved, execute

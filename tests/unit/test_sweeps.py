@@ -1,6 +1,5 @@
 """Sweeps: template variables, expansion, problems, plans, presets and the concurrent runner (fake client)."""
 
-import threading
 import time
 
 import pytest
@@ -10,8 +9,15 @@ from imagelab.costs import estimate
 from imagelab.jobs import RunEngine
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store
-from imagelab.sweeps import (MAX_REQUESTS, Sweep, cancel_sweep, fill_template, load_presets, submit_sweep,
-                             template_variables)
+from imagelab.sweeps import (
+    MAX_REQUESTS,
+    Sweep,
+    cancel_sweep,
+    fill_template,
+    load_presets,
+    submit_sweep,
+    template_variables,
+)
 
 ITEMS = ["dining chair", "fruit bowl", "speaker", "bench"]
 
