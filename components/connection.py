@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import secrets
 
-import openai
 import streamlit as st
 
-from imagelab.client import Connection, make_client
+from imagelab.client import Connection, SDKClient, make_client
 from imagelab.jobs import RunEngine
 from imagelab.offline import OfflineServer, start_server
 from imagelab.store import StorageError, Store, default_data_dir
@@ -113,7 +112,7 @@ def current_connection() -> Connection:
                       max_retries=0)
 
 
-def client_for(conn: Connection) -> openai.OpenAI:
+def client_for(conn: Connection) -> SDKClient:
     """An SDK client for this session's connection, reused while the connection is unchanged.
 
     Kept in the session, never in a shared cache: it carries this user's key.

@@ -34,13 +34,13 @@ def keep_widget_state(*prefixes: str) -> None:
     ``btn_``, ``upl_`` or ``canvas_`` and never match a page prefix.
     """
     for key in list(st.session_state.keys()):
-        if key.startswith(prefixes):
+        if isinstance(key, str) and key.startswith(prefixes):
             st.session_state[key] = st.session_state[key]
 
 
 def _grid(count: int, columns: int):
     """Cells of a grid, row by row, so the form reads left to right."""
-    for start in range(0, count, columns):
+    for _row in range(0, count, columns):
         yield from st.columns(columns)
 
 

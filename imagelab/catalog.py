@@ -85,6 +85,11 @@ class Catalog:
         return self.raw["default_responses_model"]
 
     @property
+    def responses_models(self) -> list[str]:
+        """The mainline models a conversation turn can use, in the order the page offers them."""
+        return [str(name) for name in self.raw["responses_models"]]
+
+    @property
     def limits(self) -> dict[str, Any]:
         return self.raw["limits"]
 
