@@ -20,6 +20,7 @@ answers ``None`` for anything it cannot read, whatever the bytes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import io
@@ -553,14 +554,10 @@ def export_zip(records: list[dict[str, Any]], read_bytes: Callable[[str, str], b
                 missing.append(f"{digest}: {exc}")
                 continue
             if fmt == "svg":
-                try:
+                with contextlib.suppress(NotAnSvg):
                     data = sanitize_svg(data)  # opening the export must run nothing the server sent
-                except NotAnSvg:
-                    pass
-            try:
+            with contextlib.suppress(ValueError):
                 data = embed_metadata(data, fmt, rec)
-            except ValueError:
-                pass
             name = f"images/{n:0{width}d}-{digest[:12]}.{_EXT.get(fmt, 'bin')}"
             info = zipfile.ZipInfo(name, date_time=_zip_time(rec.get("created_at")))
             info.compress_type = zipfile.ZIP_STORED if fmt in ("png", "jpeg", "jpg", "webp", "gif") \

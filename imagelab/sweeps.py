@@ -137,7 +137,7 @@ class Sweep:
         variables = set(self.variables)
         items: list[SweepItem] = []
         for i, combo in enumerate(itertools.product(*(vals for _, vals in dims))):
-            bindings = {name: val for (name, _), val in zip(dims, combo)}
+            bindings = {name: val for (name, _), val in zip(dims, combo, strict=True)}
             words = {k: v for k, v in bindings.items() if k in variables}
             options = {k: v for k, v in bindings.items() if k not in variables}
             spec = self.base.with_changes(prompt=fill_template(self.template, words), **options)

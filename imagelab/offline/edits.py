@@ -318,7 +318,7 @@ async def create_edit(request: Request) -> Response:
     """The multipart edit (a JSON body is ``edits_json``'s)."""
     form = await read_form(request)
     try:
-        refuse_unknown((k for k in form.keys()), EDIT_PARAMS)
+        refuse_unknown((k for k in form), EDIT_PARAMS)
         body = _text_fields(form)
         err, faults = await apply_faults(request, body.get("model") if isinstance(body.get("model"), str) else None,
                                          spread=body.get("stream") is True)

@@ -149,26 +149,25 @@ def test_killed_app_marks_the_run_interrupted_and_starts_clean(tmp_path, browser
            str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     url = f"http://127.0.0.1:{port}"
-    log = open(data / "first.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until(lambda: _healthy(url), timeout=60, what="the app to start")
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        page = context.new_page()
-        prompt = "Durable seven: a clock tower at noon"
-        start_run(page, url, prompt, n=2, partials=1)
-        store = Store(data)
-        wait_until(lambda: [r for r in store.runs(10) if r.status == "running"], what="the run to be running")
-        # a stray temporary file, as a write cut short by the kill would leave
-        (store.images_dir / "ab").mkdir(exist_ok=True)
-        (store.images_dir / "ab" / ".tmp-cut-short").write_bytes(b"half a picture")
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-        context.close()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        log.close()
+    with open(data / "first.log", "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until(lambda: _healthy(url), timeout=60, what="the app to start")
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            page = context.new_page()
+            prompt = "Durable seven: a clock tower at noon"
+            start_run(page, url, prompt, n=2, partials=1)
+            store = Store(data)
+            wait_until(lambda: [r for r in store.runs(10) if r.status == "running"], what="the run to be running")
+            # a stray temporary file, as a write cut short by the kill would leave
+            (store.images_dir / "ab").mkdir(exist_ok=True)
+            (store.images_dir / "ab" / ".tmp-cut-short").write_bytes(b"half a picture")
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+            context.close()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
     with launch_app(data) as server:
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         page = context.new_page()
