@@ -114,10 +114,12 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
         transparent_ok = "transparent" in info.backgrounds
         values["background"] = st.selectbox(
             "Background", backgrounds, key=k("background"),
-            help="Transparent needs PNG or WebP." if transparent_ok else f"{info.name} cannot make transparent backgrounds.")
+            help=("Transparent needs PNG or WebP." if transparent_ok
+                  else f"{info.name} cannot make transparent backgrounds."))
     with next(cells):
         mods = list(info.moderation) or ["auto"]
-        values["moderation"] = st.selectbox("Moderation", mods, key=k("moderation"), help="'low' filters less strictly.")
+        values["moderation"] = st.selectbox("Moderation", mods, key=k("moderation"),
+                                            help="'low' filters less strictly.")
     with next(cells):
         can_stream = allow_stream and fmt not in ("gif", "svg")
         values["partial_images"] = st.number_input(

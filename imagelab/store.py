@@ -687,7 +687,8 @@ class Store:
             rows = db.execute(
                 "SELECT date(started_at, 'unixepoch', 'localtime') AS day, model, COUNT(*) AS runs,"
                 " COALESCE(SUM(actual_dollars), 0) AS dollars, COALESCE(SUM(est_dollars), 0) AS estimated"
-                " FROM runs WHERE status NOT IN ('queued', 'running') GROUP BY day, model ORDER BY day DESC, dollars DESC").fetchall()
+                " FROM runs WHERE status NOT IN ('queued', 'running')"
+                " GROUP BY day, model ORDER BY day DESC, dollars DESC").fetchall()
         return [dict(r) for r in rows]
 
     @staticmethod

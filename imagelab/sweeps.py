@@ -122,7 +122,8 @@ class Sweep:
             if name not in _AXES:
                 out.append(f"'{name}' is not an option that can be swept; choose from {', '.join(_AXES)}.")
             elif not vals:
-                out.append(f"The list of values for the option '{name}' is empty; add at least one or remove the option.")
+                out.append(f"The list of values for the option '{name}' is empty; "
+                           "add at least one or remove the option.")
         if not out:
             count = self.request_count
             if count > MAX_REQUESTS:

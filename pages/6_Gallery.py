@@ -69,9 +69,10 @@ def show_detail(rec: ImageRecord) -> None:
                 st.caption(f"Revised prompt: {literal(rec.revised_prompt)}")
             est = run.estimate or {}
             usage = run.usage or {}
+            est_tokens = sum(est.get(k, 0) for k in ("text_tokens", "image_input_tokens", "output_tokens"))
             st.markdown(
                 "| | tokens | cost |\n| --- | ---: | ---: |\n"
-                f"| estimated | {'≈ ' if est.get('approximate') else ''}{sum(est.get(k, 0) for k in ('text_tokens', 'image_input_tokens', 'output_tokens')):,} "
+                f"| estimated | {'≈ ' if est.get('approximate') else ''}{est_tokens:,} "
                 f"| {format_dollars(run.est_dollars or 0)} |\n"
                 f"| actual | {usage.get('total_tokens', 0):,} | "
                 f"{format_dollars(run.actual_dollars) if run.actual_dollars is not None else '—'} |")

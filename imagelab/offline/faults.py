@@ -110,7 +110,8 @@ def fault_response(status: int, model: str | None = None) -> JSONResponse:
         return api_error(401, "Incorrect API key provided: sk-***. You can find your API key at "
                               "https://platform.openai.com/account/api-keys.", code="invalid_api_key")
     if status == 403:
-        return api_error(403, f"Your organization must be verified to use the model `{model or catalog().default_model}`. "
+        return api_error(403, "Your organization must be verified to use the model "
+                              f"`{model or catalog().default_model}`. "
                               "Please go to: https://platform.openai.com/settings/organization/general and click on "
                               "Verify Organization. If you just verified, it can take up to 15 minutes for access "
                               "to propagate.")

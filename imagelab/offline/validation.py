@@ -119,7 +119,8 @@ def resolve_size(info: ModelInfo, size: str | None) -> tuple[int, int]:
         if problem is None:
             return dims  # type: ignore[return-value]
         rules = catalog().limits["custom_size"]
-        raise APIError(400, f"Invalid value: '{size}'. Supported values are: {', '.join(repr(v) for v in listed)}, or a custom "
+        raise APIError(400, f"Invalid value: '{size}'. Supported values are: "
+                            f"{', '.join(repr(v) for v in listed)}, or a custom "
                             f"'WIDTHxHEIGHT' where both sides are multiples of {rules['multiple']}, the size fits "
                             f"within {rules['max_long_edge']}x{rules['max_short_edge']}, the aspect ratio is between "
                             f"1:{rules['max_ratio']:g} and {rules['max_ratio']:g}:1 and the total is between "

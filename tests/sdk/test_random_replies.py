@@ -108,7 +108,8 @@ def replies(draw):
     return status, {k: v for k, v in headers.items() if v}, body
 
 
-@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(endpoint=st.sampled_from(sorted(RUNS)), reply=replies())
 def test_any_reply_ends_in_events_without_the_key_and_a_consistent_store(endpoint, reply):
     status, headers, body = reply
