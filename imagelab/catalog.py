@@ -74,15 +74,18 @@ class Catalog:
 
     @property
     def default_model(self) -> str:
-        return self.raw["default_model"]
+        name: str = self.raw["default_model"]
+        return name
 
     @property
     def default_tool_model(self) -> str:
-        return self.raw["default_tool_model"]
+        name: str = self.raw["default_tool_model"]
+        return name
 
     @property
     def default_responses_model(self) -> str:
-        return self.raw["default_responses_model"]
+        name: str = self.raw["default_responses_model"]
+        return name
 
     @property
     def responses_models(self) -> list[str]:
@@ -91,7 +94,8 @@ class Catalog:
 
     @property
     def limits(self) -> dict[str, Any]:
-        return self.raw["limits"]
+        limits: dict[str, Any] = self.raw["limits"]
+        return limits
 
     def prices(self, model: str) -> dict[str, Any] | None:
         table = self.models[model].price_table
@@ -103,7 +107,8 @@ class Catalog:
 
     @property
     def input_tokens(self) -> dict[str, Any]:
-        return self.raw["input_tokens"]
+        rules: dict[str, Any] = self.raw["input_tokens"]
+        return rules
 
 
 def _load(path: Path) -> Catalog:

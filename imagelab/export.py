@@ -76,7 +76,8 @@ def metadata_payload(record: dict[str, Any]) -> dict[str, Any]:
            "params": params}
     if record.get("revised_prompt"):
         out["revised_prompt"] = record["revised_prompt"]
-    return scrub(out)
+    payload: dict[str, Any] = scrub(out)  # scrub keeps a dict a dict
+    return payload
 
 
 # --- PNG ------------------------------------------------------------------------------------
@@ -260,7 +261,8 @@ def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
     """The marker segments before the scan, and where the scan starts."""
     if not data.startswith(b"\xff\xd8"):
         raise ValueError("not a JPEG")
-    pos, out = 2, []
+    pos = 2
+    out: list[tuple[int, bytes]] = []
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
             raise ValueError("bad JPEG marker")
@@ -361,7 +363,7 @@ def read_metadata(data: bytes) -> dict[str, Any] | None:
         return None
 
 
-class LoadedSettings(tuple):
+class LoadedSettings(tuple[str, dict[str, Any]]):
     """``(page, settings)``, so ``page, settings = settings_from_metadata(meta)`` works; ``.dropped``
     holds a sentence for everything that was left out."""
 
@@ -456,8 +458,8 @@ def settings_from_metadata(meta: dict[str, Any]) -> LoadedSettings:
             shown = str(page)[:40]
             dropped.append(f"The file names an unknown page '{shown}', so its settings open on Generate.")
         page = "generate"
-    params = meta.get("params") if isinstance(meta.get("params"), dict) else {}
-    raw = dict(params)
+    params = meta.get("params")
+    raw = dict(params) if isinstance(params, dict) else {}
     if isinstance(meta.get("prompt"), str):
         raw["prompt"] = meta["prompt"]
     if isinstance(meta.get("model"), str) and "model" not in raw:
@@ -593,7 +595,7 @@ def _zip_time(ts: Any) -> tuple[int, int, int, int, int, int]:
     try:
         t = time.localtime(float(ts))[:6]
         if t[0] >= 1980:
-            return t  # type: ignore[return-value]
+            return t
     except (TypeError, ValueError, OverflowError, OSError):
         pass
     return (1980, 1, 1, 0, 0, 0)

@@ -284,8 +284,9 @@ def _luma(img: Image.Image, transparent_as: int) -> Image.Image:
 
 
 def _fit_to(gray: Image.Image, image_size: tuple[int, int], resample: Image.Resampling) -> np.ndarray:
-    if gray.size != tuple(image_size):
-        gray = gray.resize(tuple(image_size), resample)
+    width, height = image_size
+    if gray.size != (width, height):
+        gray = gray.resize((width, height), resample)
     return np.asarray(gray)
 
 
@@ -325,7 +326,8 @@ def mask_from_alpha_or_luma(
     has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
     if has_alpha:
         alpha = img.convert("RGBA").getchannel("A")
-        if alpha.getextrema()[0] < 255:
+        lowest = alpha.getextrema()[0]  # one band: (min, max)
+        if isinstance(lowest, int | float) and lowest < 255:
             a = _fit_to(alpha, size, Image.Resampling.NEAREST)
             return _encode_mask(a < 128), "alpha"
     return mask_from_black_and_white(data, size, edit_colour=edit_colour), "luma"

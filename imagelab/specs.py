@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from typing import Any, Self
 
 from .catalog import ModelInfo, catalog, model_info, parse_size
 
@@ -118,7 +118,7 @@ class OutputOptions:
     def compressible(self) -> bool:
         return self.output_format in ("jpeg", "webp")
 
-    def with_changes(self, **changes: Any):
+    def with_changes(self, **changes: Any) -> Self:
         return replace(self, **changes)
 
     def option_problems(self) -> list[Problem]:
