@@ -136,7 +136,8 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
     if fmt == "gif":
         limits = catalog().limits
         g1, g2 = st.columns(2)
-        values["frame_count"] = int(g1.number_input("Frames", *limits["gif_frames"], limits["gif_frames_default"],
+        fewest, most = limits["gif_frames"]
+        values["frame_count"] = int(g1.number_input("Frames", fewest, most, limits["gif_frames_default"],
                                                     key=k("frames")))
         values["frame_duration_ms"] = int(g2.number_input("Frame duration (ms)", 10, 655350,
                                                           limits["gif_frame_ms_default"], step=10, key=k("frame_ms")))
@@ -193,8 +194,8 @@ def load_settings(params: dict[str, Any], *, model_key: str, prompt_key: str, op
     size = str(params.get("size", "auto"))
     if size in info.sizes:
         st.session_state[f"{opts_key}_size"] = size
-    elif info.custom_sizes and parse_size(size):
-        w, h = parse_size(size)
+    elif info.custom_sizes and (dims := parse_size(size)):
+        w, h = dims
         st.session_state[f"{opts_key}_size"] = CUSTOM_SIZE
         st.session_state[f"{opts_key}_width"], st.session_state[f"{opts_key}_height"] = w, h
     else:

@@ -16,7 +16,7 @@ import io
 import warnings
 import zlib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
@@ -168,6 +168,12 @@ def mask_from_strokes(
     return _encode_mask(edit)
 
 
+@overload
+def paint_minus_eraser(strokes_rgba: np.ndarray, paint_rgb: tuple[int, int, int],
+                       eraser_rgb: tuple[int, int, int]) -> np.ndarray: ...
+@overload
+def paint_minus_eraser(strokes_rgba: None, paint_rgb: tuple[int, int, int],
+                       eraser_rgb: tuple[int, int, int]) -> None: ...
 def paint_minus_eraser(strokes_rgba: np.ndarray | None, paint_rgb: tuple[int, int, int],
                        eraser_rgb: tuple[int, int, int]) -> np.ndarray | None:
     """Strokes with the eraser's taken away: a pixel stays painted where its colour is nearer the

@@ -499,8 +499,9 @@ def plan_response(body: dict[str, Any], files: BoundedStore, responses: BoundedS
             raise
 
     # the output size: ``auto`` follows the edited image
-    size_body: dict[str, Any] = {k: tool.raw[k] for k in ("size", "quality", "background", "output_format", "output_compression",
-                                          "moderation", "partial_images", "complexity") if k in tool.raw}
+    size_body: dict[str, Any] = {k: tool.raw[k] for k in ("size", "quality", "background", "output_format",
+                                                          "output_compression", "moderation", "partial_images",
+                                                          "complexity") if k in tool.raw}
     auto = edit_output_size(info, *base.size) if base is not None and not generate else None
     prompt = turn.text or (earlier[-1] if earlier else "an image")
     try:
