@@ -8,9 +8,7 @@ import secrets
 
 import streamlit as st
 
-import openai
-
-from imagelab.client import Connection, make_client
+from imagelab.client import Connection, SDKClient, make_client
 from imagelab.conversation import finish_resumed_turn
 from imagelab.jobs import RunEngine
 from imagelab.offline import OfflineServer, start_server
@@ -117,7 +115,7 @@ def current_connection() -> Connection:
                       max_retries=0)
 
 
-def client_for(conn: Connection) -> openai.OpenAI:
+def client_for(conn: Connection) -> SDKClient:
     """An SDK client for this session's connection, reused while the connection is unchanged.
 
     Kept in the session, never in a shared cache: it carries this user's key.

@@ -56,11 +56,12 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
     upload_round = st.session_state.setdefault(f"{key}_upload_round", 0)
     up_tab, history_tab = st.tabs([":material/upload: Upload", ":material/history: From history"])
     with up_tab:
-        files = st.file_uploader(
+        uploaded = st.file_uploader(
             "Image" if single else f"Images (up to {limit})", type=UPLOAD_TYPES, accept_multiple_files=not single,
             key=f"upl_{key}_{upload_round}",
             help="PNG, JPEG or WebP; other formats, iPhone photos and rotated JPEGs are converted.")
-        files = [files] if single and files else (files or [])
+        # one file when single, else a list (both None or empty when nothing is chosen)
+        files = uploaded if isinstance(uploaded, list) else [uploaded] if uploaded else []
         if files:
             for f in files:
                 try:

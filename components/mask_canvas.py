@@ -88,8 +88,9 @@ def mask_canvas(image: InputImage, *, markup: bool = False, colour: str = "#ff00
         rgb = ERASER_RGB if tool == "Eraser" else PAINT_RGB
         stroke = f"rgba({rgb[0]}, {rgb[1]}, {rgb[2]}, 0.6)"
     width, height = canvas_size(image.width, image.height)
+    background = preview(image.hash, image.mime.split("/")[1]) or image.data
     result = draw_canvas(
-        stroke_width=brush, stroke_color=stroke, background_image=preview(image.hash, image.mime.split("/")[1]) or image.data,
+        stroke_width=brush, stroke_color=stroke, background_image=background,
         update_streamlit=True, width=width, height=height, drawing_mode="freedraw", return_image_data=True,
         key=f"{state.MASK_CANVAS}_{image.hash[:12]}_{round_}")
     st.caption("Paint over what should change. Undo and redo are in the canvas toolbar; the eraser takes paint away."

@@ -34,13 +34,13 @@ def keep_widget_state(*prefixes: str) -> None:
     ``btn_``, ``upl_`` or ``canvas_`` and never match a page prefix.
     """
     for key in list(st.session_state.keys()):
-        if key.startswith(prefixes):
+        if isinstance(key, str) and key.startswith(prefixes):
             st.session_state[key] = st.session_state[key]
 
 
 def _grid(count: int, columns: int):
     """Cells of a grid, row by row, so the form reads left to right."""
-    for start in range(0, count, columns):
+    for _row in range(0, count, columns):
         yield from st.columns(columns)
 
 
@@ -76,7 +76,7 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
     _keep_valid(k("quality"), qualities, "auto" if "auto" in qualities else qualities[0])
     sizes = list(info.sizes) + ([CUSTOM_SIZE] if info.custom_sizes else [])
     _keep_valid(k("size"), sizes, "auto" if "auto" in sizes else sizes[0])
-    backgrounds = list(info.backgrounds)
+    backgrounds = list(info.backgrounds) + [b for b in info.preview_backgrounds if b not in info.backgrounds]
     _keep_valid(k("background"), backgrounds, backgrounds[0])
 
     cells = _grid(9, columns)
@@ -111,13 +111,18 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
         if not compressible:
             values["output_compression"] = 100
     with next(cells):
-        transparent_ok = "transparent" in info.backgrounds
+        transparent_ok = "transparent" in backgrounds
+        preview = set(info.preview_backgrounds) - set(info.backgrounds)
         values["background"] = st.selectbox(
             "Background", backgrounds, key=k("background"),
-            help="Transparent needs PNG or WebP." if transparent_ok else f"{info.name} cannot make transparent backgrounds.")
+            format_func=lambda b: f"{b} (preview)" if b in preview else b,
+            help=("Transparent needs PNG or WebP." if transparent_ok
+                  else f"{info.name} cannot make transparent backgrounds.")
+                 + (" Preview: most accounts are refused it for now." if preview else ""))
     with next(cells):
         mods = list(info.moderation) or ["auto"]
-        values["moderation"] = st.selectbox("Moderation", mods, key=k("moderation"), help="'low' filters less strictly.")
+        values["moderation"] = st.selectbox("Moderation", mods, key=k("moderation"),
+                                            help="'low' filters less strictly.")
     with next(cells):
         can_stream = allow_stream and fmt not in ("gif", "svg")
         values["partial_images"] = st.number_input(
@@ -134,7 +139,8 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
     if fmt == "gif":
         limits = catalog().limits
         g1, g2 = st.columns(2)
-        values["frame_count"] = int(g1.number_input("Frames", *limits["gif_frames"], limits["gif_frames_default"],
+        fewest, most = limits["gif_frames"]
+        values["frame_count"] = int(g1.number_input("Frames", fewest, most, limits["gif_frames_default"],
                                                     key=k("frames")))
         values["frame_duration_ms"] = int(g2.number_input("Frame duration (ms)", 10, 655350,
                                                           limits["gif_frame_ms_default"], step=10, key=k("frame_ms")))
@@ -191,8 +197,8 @@ def load_settings(params: dict[str, Any], *, model_key: str, prompt_key: str, op
     size = str(params.get("size", "auto"))
     if size in info.sizes:
         st.session_state[f"{opts_key}_size"] = size
-    elif info.custom_sizes and parse_size(size):
-        w, h = parse_size(size)
+    elif info.custom_sizes and (dims := parse_size(size)):
+        w, h = dims
         st.session_state[f"{opts_key}_size"] = CUSTOM_SIZE
         st.session_state[f"{opts_key}_width"], st.session_state[f"{opts_key}_height"] = w, h
     else:

@@ -271,9 +271,9 @@ def _draw_sweep(group: str, polling: bool) -> None:
                     st.image(data, caption=f"Preview {number + 1}", width="stretch")
                 continue
             for image in store.images_of_run(rec.id):
-                data = results.preview(image.hash, image.format)
-                if data is not None:
-                    st.image(data, width="stretch")
+                copy = results.preview(image.hash, image.format)
+                if copy is not None:
+                    st.image(copy, width="stretch")
             if rec.error:
                 st.error(literal(rec.error), icon=":material/error:")
             if rec.actual_dollars is not None:

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from imagelab.costs import Estimate, format_dollars
-from imagelab.jobs import STATUS_WORDS
+from imagelab.jobs import STATUS_WORDS, RunEngine
 from imagelab.specs import Problem
 from imagelab.store import StorageError
 from imagelab.text import literal, shorten
@@ -17,7 +17,6 @@ from . import connection, state
 from .connection import CUSTOM, OFFLINE, OPENAI
 from .options import keep_widget_state
 from .pages import PAGES, by_key
-
 
 # Less empty space above each page's title; the pages are tools, not articles.
 PAGE_CSS = "<style>.block-container, [data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>"
@@ -90,6 +89,11 @@ def _usage_panels() -> None:
     st.caption(f"{len(done)} run(s) · {tokens:,} tokens · {format_dollars(dollars)}")
 
 
+def _cancel_run(engine: RunEngine, run_id: int) -> None:
+    """The tray's Cancel button (a click callback returns nothing; ``cancel`` says whether it stopped a run)."""
+    engine.cancel(run_id)
+
+
 def _draw_tray(polling: bool) -> None:
     """Running and queued jobs of every page, with Cancel; this session's runs that finished elsewhere."""
     engine = connection.get_engine()
@@ -97,14 +101,14 @@ def _draw_tray(polling: bool) -> None:
     if jobs:
         running = sum(1 for j in jobs if j.status == "running")
         st.markdown(f"**Runs** · {running} running · {len(jobs) - running} queued")
-        for job in jobs:
-            page = by_key(job.page)
+        for live in jobs:
+            page = by_key(live.page)
             line, stop = st.columns([4, 1], vertical_alignment="center")
-            line.caption(f"{page.name if page else job.page} · {literal(shorten(job.prompt, 40))} · "
-                         f"{STATUS_WORDS[job.status]} · {job.elapsed:.0f} s")
-            stop.button("", key=f"btn_tray_cancel_{job.run_id}", icon=":material/stop_circle:",
-                        on_click=connection.get_engine().cancel, args=(job.run_id,),
-                        help=f"Cancel this run (images already saved are kept)")
+            line.caption(f"{page.name if page else live.page} · {literal(shorten(live.prompt, 40))} · "
+                         f"{STATUS_WORDS[live.status]} · {live.elapsed:.0f} s")
+            stop.button("", key=f"btn_tray_cancel_{live.run_id}", icon=":material/stop_circle:",
+                        on_click=_cancel_run, args=(connection.get_engine(), live.run_id),
+                        help="Cancel this run (images already saved are kept)")
     ids = st.session_state.get(state.SESSION_RUN_IDS, [])
     seen = st.session_state.setdefault(state.TRAY_SEEN, set())
     for job in [engine.job(i) for i in ids]:

@@ -74,19 +74,28 @@ class Catalog:
 
     @property
     def default_model(self) -> str:
-        return self.raw["default_model"]
+        name: str = self.raw["default_model"]
+        return name
 
     @property
     def default_tool_model(self) -> str:
-        return self.raw["default_tool_model"]
+        name: str = self.raw["default_tool_model"]
+        return name
 
     @property
     def default_responses_model(self) -> str:
-        return self.raw["default_responses_model"]
+        name: str = self.raw["default_responses_model"]
+        return name
+
+    @property
+    def responses_models(self) -> list[str]:
+        """The mainline models a conversation turn can use, in the order the page offers them."""
+        return [str(name) for name in self.raw["responses_models"]]
 
     @property
     def limits(self) -> dict[str, Any]:
-        return self.raw["limits"]
+        limits: dict[str, Any] = self.raw["limits"]
+        return limits
 
     def prices(self, model: str) -> dict[str, Any] | None:
         table = self.models[model].price_table
@@ -98,7 +107,8 @@ class Catalog:
 
     @property
     def input_tokens(self) -> dict[str, Any]:
-        return self.raw["input_tokens"]
+        rules: dict[str, Any] = self.raw["input_tokens"]
+        return rules
 
 
 def _load(path: Path) -> Catalog:

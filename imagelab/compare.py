@@ -36,9 +36,10 @@ def settings_table(records: list[dict[str, Any]]) -> tuple[list[str], list[list[
 
 def before_after(before: bytes, after: bytes, split: float, max_side: int = 1024) -> bytes:
     """One picture: ``before`` left of ``split`` (0–1 of the width), ``after`` right of it, a line between."""
-    with Image.open(io.BytesIO(before)) as b, Image.open(io.BytesIO(after)) as a:
-        b = b.convert("RGB")
-        a = a.convert("RGB").resize(b.size, Image.Resampling.LANCZOS) if a.size != b.size else a.convert("RGB")
+    with Image.open(io.BytesIO(before)) as before_file, Image.open(io.BytesIO(after)) as after_file:
+        b = before_file.convert("RGB")
+        a = (after_file.convert("RGB").resize(b.size, Image.Resampling.LANCZOS) if after_file.size != b.size
+             else after_file.convert("RGB"))
     scale = min(1.0, max_side / max(b.size))
     if scale < 1.0:
         size = (round(b.width * scale), round(b.height * scale))

@@ -52,7 +52,7 @@ class Cost:
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
-    def __add__(self, other: "Cost") -> "Cost":
+    def __add__(self, other: Cost) -> Cost:
         return Cost(self.text_tokens + other.text_tokens, self.image_input_tokens + other.image_input_tokens,
                     self.output_tokens + other.output_tokens, self.dollars + other.dollars)
 
@@ -107,7 +107,7 @@ def input_image_tokens(width: int, height: int, high_fidelity: bool = False) -> 
     scale = rules["tile"] / min(width, height)
     w, h = width * scale, height * scale
     tiles = math.ceil(w / rules["tile"]) * math.ceil(h / rules["tile"])
-    tokens = rules["base"] + rules["per_tile"] * tiles
+    tokens: int = rules["base"] + rules["per_tile"] * tiles
     if high_fidelity:
         tokens += rules["high_fidelity_extra"][shape_of(width, height)]
     return tokens
@@ -119,7 +119,8 @@ def _price(model: str, text: int, image_in: int, out: int) -> float | None:
     prices = catalog().prices(model)
     if not prices:
         return None
-    return (text * prices["text_in"] + image_in * prices["image_in"] + out * prices["image_out"]) / 1_000_000
+    dollars: float = (text * prices["text_in"] + image_in * prices["image_in"] + out * prices["image_out"]) / 1_000_000
+    return dollars
 
 
 def estimate(spec: Any, input_sizes: list[tuple[int, int]] | None = None, high_fidelity: bool = False) -> Estimate:
@@ -150,7 +151,8 @@ def usage_to_dict(usage: Any) -> dict[str, Any] | None:
     if usage is None:
         return None
     if hasattr(usage, "model_dump"):
-        return usage.model_dump()
+        dumped: dict[str, Any] = usage.model_dump()
+        return dumped
     return dict(usage)
 
 

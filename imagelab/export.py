@@ -20,6 +20,7 @@ answers ``None`` for anything it cannot read, whatever the bytes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import io
@@ -75,7 +76,8 @@ def metadata_payload(record: dict[str, Any]) -> dict[str, Any]:
            "params": params}
     if record.get("revised_prompt"):
         out["revised_prompt"] = record["revised_prompt"]
-    return scrub(out)
+    payload: dict[str, Any] = scrub(out)  # scrub keeps a dict a dict
+    return payload
 
 
 # --- PNG ------------------------------------------------------------------------------------
@@ -218,7 +220,7 @@ def _xmp_packet(payload: dict[str, Any]) -> bytes:
             f'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:imagelab="{_XMP_NS}">'
             f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{prompt}</rdf:li></rdf:Alt></dc:description>'
             f'<imagelab:record>{record}</imagelab:record>'
-            '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode("utf-8")
+            '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>').encode()
 
 
 _XMP_RECORD = re.compile(rb"<imagelab:record>(.*?)</imagelab:record>", re.S)
@@ -259,7 +261,8 @@ def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
     """The marker segments before the scan, and where the scan starts."""
     if not data.startswith(b"\xff\xd8"):
         raise ValueError("not a JPEG")
-    pos, out = 2, []
+    pos = 2
+    out: list[tuple[int, bytes]] = []
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
             raise ValueError("bad JPEG marker")
@@ -360,13 +363,13 @@ def read_metadata(data: bytes) -> dict[str, Any] | None:
         return None
 
 
-class LoadedSettings(tuple):
+class LoadedSettings(tuple[str, dict[str, Any]]):
     """``(page, settings)``, so ``page, settings = settings_from_metadata(meta)`` works; ``.dropped``
     holds a sentence for everything that was left out."""
 
     dropped: list[str]
 
-    def __new__(cls, page: str, settings: dict[str, Any], dropped: list[str]) -> "LoadedSettings":
+    def __new__(cls, page: str, settings: dict[str, Any], dropped: list[str]) -> LoadedSettings:
         obj = super().__new__(cls, (page, settings))
         obj.dropped = list(dropped)
         return obj
@@ -455,8 +458,8 @@ def settings_from_metadata(meta: dict[str, Any]) -> LoadedSettings:
             shown = str(page)[:40]
             dropped.append(f"The file names an unknown page '{shown}', so its settings open on Generate.")
         page = "generate"
-    params = meta.get("params") if isinstance(meta.get("params"), dict) else {}
-    raw = dict(params)
+    params = meta.get("params")
+    raw = dict(params) if isinstance(params, dict) else {}
     if isinstance(meta.get("prompt"), str):
         raw["prompt"] = meta["prompt"]
     if isinstance(meta.get("model"), str) and "model" not in raw:
@@ -553,14 +556,10 @@ def export_zip(records: list[dict[str, Any]], read_bytes: Callable[[str, str], b
                 missing.append(f"{digest}: {exc}")
                 continue
             if fmt == "svg":
-                try:
+                with contextlib.suppress(NotAnSvg):
                     data = sanitize_svg(data)  # opening the export must run nothing the server sent
-                except NotAnSvg:
-                    pass
-            try:
+            with contextlib.suppress(ValueError):
                 data = embed_metadata(data, fmt, rec)
-            except ValueError:
-                pass
             name = f"images/{n:0{width}d}-{digest[:12]}.{_EXT.get(fmt, 'bin')}"
             info = zipfile.ZipInfo(name, date_time=_zip_time(rec.get("created_at")))
             info.compress_type = zipfile.ZIP_STORED if fmt in ("png", "jpeg", "jpg", "webp", "gif") \
@@ -596,7 +595,7 @@ def _zip_time(ts: Any) -> tuple[int, int, int, int, int, int]:
     try:
         t = time.localtime(float(ts))[:6]
         if t[0] >= 1980:
-            return t  # type: ignore[return-value]
+            return t
     except (TypeError, ValueError, OverflowError, OSError):
         pass
     return (1980, 1, 1, 0, 0, 0)

@@ -179,8 +179,8 @@ def _to_8bit(img: Image.Image, reduce_by: int = 1) -> Image.Image:
     w, h = img.size
     top = 255.0
     if img.mode == "F":
-        extrema = img.getextrema()
-        top = 65535.0 if float(extrema[1]) > 255 else 255.0  # type: ignore[index, arg-type]
+        highest = img.getextrema()[1]  # one band: (min, max)
+        top = 65535.0 if isinstance(highest, int | float) and highest > 255 else 255.0
     reduce_by = max(1, reduce_by)
     out = Image.new("L", ((w + reduce_by - 1) // reduce_by, (h + reduce_by - 1) // reduce_by))
     band = max(reduce_by, (1 << 21) // max(1, w) // reduce_by * reduce_by)  # about 2 megapixels a band

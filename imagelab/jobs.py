@@ -20,6 +20,7 @@ touch the page. The engine never imports Streamlit; pages poll ``version`` while
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -202,10 +203,9 @@ class RunEngine:
         if future is not None and future.cancel():  # never started: finish it here
             self._finish(job, self._requests.get(run_id), [])
         elif job.client is not None:
-            try:  # closing the client ends a stream that is waiting for its next event
+            # closing the client ends a stream that is waiting for its next event (one already closing is fine)
+            with contextlib.suppress(Exception):
                 job.client.close()
-            except Exception:  # noqa: BLE001 - a client that is already closing is fine
-                pass
         self._bump()
         return True
 
@@ -385,10 +385,8 @@ class RunEngine:
             job.reply = ev
         elif isinstance(ev, ResponseProgress):
             job.response_id, job.sequence = ev.response_id, ev.sequence_number
-            try:  # where to pick the response up again if this process stops
+            with contextlib.suppress(StorageError):  # where to pick the response up again if this process stops
                 self.store.set_resume_point(job.run_id, ev.response_id, ev.sequence_number)
-            except StorageError:
-                pass
         self._bump()
 
     def _finish(self, job: JobState, request: JobRequest | None, parents: list[str]) -> None:

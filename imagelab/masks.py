@@ -16,7 +16,7 @@ import io
 import warnings
 import zlib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
@@ -168,6 +168,12 @@ def mask_from_strokes(
     return _encode_mask(edit)
 
 
+@overload
+def paint_minus_eraser(strokes_rgba: np.ndarray, paint_rgb: tuple[int, int, int],
+                       eraser_rgb: tuple[int, int, int]) -> np.ndarray: ...
+@overload
+def paint_minus_eraser(strokes_rgba: None, paint_rgb: tuple[int, int, int],
+                       eraser_rgb: tuple[int, int, int]) -> None: ...
 def paint_minus_eraser(strokes_rgba: np.ndarray | None, paint_rgb: tuple[int, int, int],
                        eraser_rgb: tuple[int, int, int]) -> np.ndarray | None:
     """Strokes with the eraser's taken away: a pixel stays painted where its colour is nearer the
@@ -284,8 +290,9 @@ def _luma(img: Image.Image, transparent_as: int) -> Image.Image:
 
 
 def _fit_to(gray: Image.Image, image_size: tuple[int, int], resample: Image.Resampling) -> np.ndarray:
-    if gray.size != tuple(image_size):
-        gray = gray.resize(tuple(image_size), resample)
+    width, height = image_size
+    if gray.size != (width, height):
+        gray = gray.resize((width, height), resample)
     return np.asarray(gray)
 
 
@@ -325,7 +332,8 @@ def mask_from_alpha_or_luma(
     has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
     if has_alpha:
         alpha = img.convert("RGBA").getchannel("A")
-        if alpha.getextrema()[0] < 255:
+        lowest = alpha.getextrema()[0]  # one band: (min, max)
+        if isinstance(lowest, int | float) and lowest < 255:
             a = _fit_to(alpha, size, Image.Resampling.NEAREST)
             return _encode_mask(a < 128), "alpha"
     return mask_from_black_and_white(data, size, edit_colour=edit_colour), "luma"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .client import Failed, FinalImage, ImageLabError, PartialImage, UsageReport
+from .client import Failed, FinalImage, ImageLabError, UsageReport
 from .costs import Cost, Estimate, actual, estimate
 from .store import ImageRecord, Store
 

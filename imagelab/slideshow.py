@@ -33,12 +33,16 @@ function show(n) {
   document.getElementById('count').textContent = (i + 1) + ' / ' + slides.length;
   document.body.dataset.index = i;
 }
-function play() { if (timer) { clearInterval(timer); timer = null; } else { timer = setInterval(() => show(i + 1), interval); } }
+function play() {
+  if (timer) { clearInterval(timer); timer = null; } else { timer = setInterval(() => show(i + 1), interval); }
+}
 document.addEventListener('keydown', e => {
   if (e.key === 'ArrowRight' || e.key === 'PageDown') show(i + 1);
   else if (e.key === 'ArrowLeft' || e.key === 'PageUp') show(i - 1);
   else if (e.key === ' ') { e.preventDefault(); play(); }
-  else if (e.key === 'f' || e.key === 'F') { document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen(); }
+  else if (e.key === 'f' || e.key === 'F') {
+    document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen();
+  }
 });
 document.getElementById('slide').addEventListener('click', () => show(i + 1));
 show(0); document.body.focus();

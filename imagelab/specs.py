@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from typing import Any, Self
 
 from .catalog import ModelInfo, catalog, model_info, parse_size
 
@@ -69,7 +69,8 @@ def size_problem(size: str, info: ModelInfo) -> str | None:
     if not info.custom_sizes:
         return f"The size {size} is not available for {info.name}; choose {standard}."
     if dims is None:
-        return f"The size '{size}' is not a width x height like 1536x864; write it as WIDTHxHEIGHT or choose {standard}."
+        return (f"The size '{size}' is not a width x height like 1536x864; "
+                f"write it as WIDTHxHEIGHT or choose {standard}.")
     w, h = dims
     rules = catalog().limits["custom_size"]
     m = rules["multiple"]
@@ -117,7 +118,7 @@ class OutputOptions:
     def compressible(self) -> bool:
         return self.output_format in ("jpeg", "webp")
 
-    def with_changes(self, **changes: Any):
+    def with_changes(self, **changes: Any) -> Self:
         return replace(self, **changes)
 
     def option_problems(self) -> list[Problem]:
@@ -125,7 +126,8 @@ class OutputOptions:
         limits = catalog().limits
         out: list[Problem] = []
         if info is None:
-            return [Problem("model", f"The model '{self.model}' is not in ImageLab's catalog; choose one from the list.")]
+            return [Problem("model",
+                            f"The model '{self.model}' is not in ImageLab's catalog; choose one from the list.")]
         if info.retired:
             return [Problem("model", info.retirement_sentence())]
         lo, hi = limits["n"]
@@ -135,23 +137,32 @@ class OutputOptions:
         if msg:
             out.append(Problem("size", msg))
         if self.quality not in info.qualities:
-            out.append(Problem("quality", f"The quality '{self.quality}' is not available for {info.name}; choose {_choices(info.qualities)}."))
+            out.append(Problem("quality", f"The quality '{self.quality}' is not available for {info.name}; "
+                                          f"choose {_choices(info.qualities)}."))
         if self.output_format not in info.all_formats:
-            out.append(Problem("output_format", f"The format '{self.output_format}' is not available for {info.name}; choose {_choices(info.all_formats)}."))
-        if self.background not in info.backgrounds:
+            out.append(Problem("output_format", f"The format '{self.output_format}' is not available for {info.name}; "
+                                                f"choose {_choices(info.all_formats)}."))
+        if self.background not in info.backgrounds + info.preview_backgrounds:
             if self.background == "transparent":
-                out.append(Problem("background", f"{info.name} cannot make transparent backgrounds; choose an opaque or automatic background, or a 2.5 model."))
+                out.append(Problem("background", f"{info.name} cannot make transparent backgrounds; "
+                                                 "choose an opaque or automatic background, or a 2.5 model."))
             else:
-                out.append(Problem("background", f"The background '{self.background}' is not available for {info.name}; choose {_choices(info.backgrounds)}."))
+                out.append(Problem("background", f"The background '{self.background}' is not available for "
+                                                 f"{info.name}; choose {_choices(info.backgrounds)}."))
         elif self.background == "transparent" and self.output_format not in ("png", "webp"):
-            out.append(Problem("background", f"A transparent background needs PNG or WebP; switch the format from {self.output_format.upper()} to PNG or WebP, or choose an opaque background."))
+            out.append(Problem("background", "A transparent background needs PNG or WebP; switch the format from "
+                                             f"{self.output_format.upper()} to PNG or WebP, or choose an opaque "
+                                             "background."))
         if not 0 <= self.output_compression <= 100:
-            out.append(Problem("output_compression", f"Compression runs from 0 to 100; {self.output_compression} is out of range."))
+            out.append(Problem("output_compression",
+                               f"Compression runs from 0 to 100; {self.output_compression} is out of range."))
         elif self.output_compression != 100 and not self.compressible:
-            out.append(Problem("output_compression", f"Compression applies only to JPEG and WebP; set the format to JPEG or WebP, or leave compression at 100."))
+            out.append(Problem("output_compression", "Compression applies only to JPEG and WebP; set the format to "
+                                                     "JPEG or WebP, or leave compression at 100."))
         plo, phi = limits["partial_images"]
         if not plo <= self.partial_images <= phi:
-            out.append(Problem("partial_images", f"Ask for between {plo} and {phi} partial images; {self.partial_images} is out of range."))
+            out.append(Problem("partial_images", f"Ask for between {plo} and {phi} partial images; "
+                                                 f"{self.partial_images} is out of range."))
         if info.moderation and self.moderation not in info.moderation:
             out.append(Problem("moderation", f"Moderation must be {_choices(info.moderation)}."))
         if self.complexity not in (None, "low", "medium", "high"):
@@ -159,17 +170,21 @@ class OutputOptions:
         if self.output_format in ("gif", "svg"):
             fmt = self.output_format.upper()
             if self.partial_images:
-                out.append(Problem("partial_images", f"{fmt} output cannot stream partial images; set partial images to 0."))
+                out.append(Problem("partial_images",
+                                   f"{fmt} output cannot stream partial images; set partial images to 0."))
         if self.output_format == "svg" and self.n != 1:
             out.append(Problem("n", "SVG output makes one image at a time; set the number of images to 1."))
         if self.output_format == "gif":
             flo, fhi = limits["gif_frames"]
             if self.frame_count is not None and not flo <= self.frame_count <= fhi:
-                out.append(Problem("frame_count", f"A GIF has between {flo} and {fhi} frames; {self.frame_count} is out of range."))
+                out.append(Problem("frame_count",
+                                   f"A GIF has between {flo} and {fhi} frames; {self.frame_count} is out of range."))
             if self.frame_duration_ms is not None and self.frame_duration_ms <= 0:
-                out.append(Problem("frame_duration_ms", "The frame duration must be a positive number of milliseconds."))
+                out.append(Problem("frame_duration_ms",
+                                   "The frame duration must be a positive number of milliseconds."))
         elif self.frame_count is not None or self.frame_duration_ms is not None:
-            out.append(Problem("frame_count", "Frame count and frame duration apply only to GIF output; choose the GIF format or clear them."))
+            out.append(Problem("frame_count", "Frame count and frame duration apply only to GIF output; "
+                                              "choose the GIF format or clear them."))
         return out
 
     def option_kwargs(self) -> dict[str, Any]:
@@ -305,11 +320,13 @@ class EditSpec(_TakesInputImages, OutputOptions):
         if not self.images:
             out.append(Problem("image", "Add at least one image to edit."))
         elif len(self.images) > limit:
-            out.append(Problem("image", f"{info.name} takes at most {limit} images; remove {len(self.images) - limit}."))
+            out.append(Problem("image",
+                               f"{info.name} takes at most {limit} images; remove {len(self.images) - limit}."))
         if self.mask is not None and self.markup is not None:
             out.append(Problem("markup", "A mask and a markup drawing cannot be sent together; clear one of them."))
         if self.markup is not None and not info.markup:
-            out.append(Problem("markup", f"{info.name} does not take markup drawings; choose a 2.5 model or paint a mask."))
+            out.append(Problem("markup",
+                               f"{info.name} does not take markup drawings; choose a 2.5 model or paint a mask."))
         overlay = self.mask or self.markup
         if overlay is not None and self.images:
             first = self.images[0]

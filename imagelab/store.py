@@ -22,10 +22,11 @@ import os
 import sqlite3
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import platformdirs
 
@@ -350,7 +351,8 @@ class Store:
                              " LIMIT 1", (digest, digest)).fetchone()
         if row is None:
             raise KeyError(digest)
-        return row[0]
+        fmt: str = row[0]
+        return fmt
 
     def add_input(self, data: bytes, fmt: str, width: int, height: int, filename: str | None = None) -> str:
         """Keep an uploaded input (so edits can name their parents); return its hash."""
@@ -372,7 +374,7 @@ class Store:
                 " requested, group_id, label) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (page, model, prompt, json.dumps(params), status, json.dumps(estimate) if estimate else None,
                  (estimate or {}).get("dollars"), backend, time.time(), requested, group_id, label))
-            return int(cur.lastrowid)  # type: ignore[arg-type]
+            return _new_id(cur)
 
     def mark_running(self, run_id: int) -> None:
         with self._db() as db:
@@ -464,7 +466,7 @@ class Store:
                 "INSERT INTO images(run_id, idx, hash, format, width, height, bytes, revised_prompt, created_at)"
                 " VALUES (?,?,?,?,?,?,?,?,?)",
                 (run_id, index, digest, fmt, width, height, len(data), revised_prompt, now))
-            image_id = int(cur.lastrowid)
+            image_id = _new_id(cur)
             for parent in parents or []:
                 db.execute("INSERT INTO image_parents(image_id, parent_hash) VALUES (?,?)", (image_id, parent))
             db.execute("COMMIT")
@@ -496,7 +498,8 @@ class Store:
     def runs(self, limit: int = 50, *, page: str | None = None, group_id: str | None = None,
              ids: list[int] | None = None) -> list[RunRecord]:
         """Runs newest first, optionally only one page's, one group's (a sweep) or the given ids."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if page is not None:
             where.append("page=?")
             args.append(page)
@@ -551,7 +554,7 @@ class Store:
         with self._db() as db:
             cur = db.execute("INSERT INTO conversations(title, created_at, updated_at) VALUES (?,?,?)",
                              (title[:120] or "Untitled conversation", now, now))
-            return int(cur.lastrowid)
+            return _new_id(cur)
 
     def conversations(self, limit: int = 50) -> list[ConversationRecord]:
         with self._db() as db:
@@ -575,7 +578,7 @@ class Store:
                  image_call_id, image_hash, image_format, revised_prompt, reply, status, error, note, now))
             db.execute("UPDATE conversations SET updated_at=? WHERE id=?", (now, conversation_id))
             db.execute("COMMIT")
-            return int(cur.lastrowid)
+            return _new_id(cur)
 
     _TURN_FIELDS = frozenset({"run_id", "response_id", "image_call_id", "image_hash", "image_format",
                               "revised_prompt", "reply", "status", "error", "note", "attachments"})
@@ -620,7 +623,8 @@ class Store:
     @staticmethod
     def _filters(pages: list[str] | None, models: list[str] | None, since: float | None, until: float | None,
                  starred: bool, text: str | None) -> tuple[str, list[Any]]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if pages:
             where.append(f"runs.page IN ({','.join('?' * len(pages))})")
             args += pages
@@ -686,17 +690,18 @@ class Store:
             rows = db.execute(
                 "SELECT date(started_at, 'unixepoch', 'localtime') AS day, model, COUNT(*) AS runs,"
                 " COALESCE(SUM(actual_dollars), 0) AS dollars, COALESCE(SUM(est_dollars), 0) AS estimated"
-                " FROM runs WHERE status NOT IN ('queued', 'running') GROUP BY day, model ORDER BY day DESC, dollars DESC").fetchall()
+                " FROM runs WHERE status NOT IN ('queued', 'running')"
+                " GROUP BY day, model ORDER BY day DESC, dollars DESC").fetchall()
         return [dict(r) for r in rows]
 
     @staticmethod
     def _referenced(db: sqlite3.Connection, digest: str) -> bool:
         """Whether a result, a lineage, a conversation turn or an upload still uses these bytes."""
-        return db.execute(
+        return bool(db.execute(
             "SELECT EXISTS(SELECT 1 FROM images WHERE hash=:h) OR EXISTS(SELECT 1 FROM image_parents"
             " WHERE parent_hash=:h) OR EXISTS(SELECT 1 FROM inputs WHERE hash=:h) OR EXISTS(SELECT 1 FROM turns"
             " WHERE image_hash=:h OR mask_hash=:h OR attachments LIKE :quoted)",
-            {"h": digest, "quoted": f'%"{digest}"%'}).fetchone()[0] == 1
+            {"h": digest, "quoted": f'%"{digest}"%'}).fetchone()[0] == 1)
 
     def delete_image(self, image_id: int) -> bool:
         """Remove an image from the history; its file goes when nothing else refers to it.
@@ -730,6 +735,13 @@ class Store:
     def parents_of(self, image_id: int) -> list[str]:
         with self._db() as db:
             return [r[0] for r in db.execute("SELECT parent_hash FROM image_parents WHERE image_id=?", (image_id,))]
+
+
+def _new_id(cur: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just made (sqlite3 types ``lastrowid`` as optional; after an INSERT it is set)."""
+    if cur.lastrowid is None:
+        raise sqlite3.DatabaseError("the INSERT reported no row id")
+    return cur.lastrowid
 
 
 def _safe_svg(data: bytes) -> bytes:

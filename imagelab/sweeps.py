@@ -23,7 +23,6 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -123,7 +122,8 @@ class Sweep:
             if name not in _AXES:
                 out.append(f"'{name}' is not an option that can be swept; choose from {', '.join(_AXES)}.")
             elif not vals:
-                out.append(f"The list of values for the option '{name}' is empty; add at least one or remove the option.")
+                out.append(f"The list of values for the option '{name}' is empty; "
+                           "add at least one or remove the option.")
         if not out:
             count = self.request_count
             if count > MAX_REQUESTS:
@@ -138,7 +138,7 @@ class Sweep:
         variables = set(self.variables)
         items: list[SweepItem] = []
         for i, combo in enumerate(itertools.product(*(vals for _, vals in dims))):
-            bindings = {name: val for (name, _), val in zip(dims, combo)}
+            bindings = {name: val for (name, _), val in zip(dims, combo, strict=True)}
             words = {k: v for k, v in bindings.items() if k in variables}
             options = {k: v for k, v in bindings.items() if k not in variables}
             spec = self.base.with_changes(prompt=fill_template(self.template, words), **options)
@@ -161,7 +161,7 @@ class Sweep:
             out.append(f"Item {first.index + 1} ({first.label}){more}: {message}")
         return out
 
-    def plan(self) -> "SweepPlan":
+    def plan(self) -> SweepPlan:
         return plan_items(self.expand())
 
 

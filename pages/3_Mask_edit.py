@@ -40,7 +40,8 @@ with form:
             overlay_png, fraction = painted.png, painted.edit_fraction
         elif mode == UPLOAD:
             c1, c2 = st.columns([3, 2])
-            upload = c1.file_uploader("Black-and-white mask", type=["png", "jpg", "jpeg", "webp"], key=state.MASK_UPLOAD)
+            upload = c1.file_uploader("Black-and-white mask", type=["png", "jpg", "jpeg", "webp"],
+                                      key=state.MASK_UPLOAD)
             colour = c2.radio("Colour that means 'edit'", ["white", "black"], key=state.MASK_EDIT_COLOUR,
                               horizontal=True, help="A PNG that already has transparency is used as it is.")
             if upload is not None:
@@ -93,7 +94,8 @@ if image is not None and overlay is None:
     what = "Draw on the picture" if markup_mode else "Mark the part to change (paint, upload or ask for a mask)"
     problems.append(Problem("mask", f"{what} first."))
 est = estimate(spec)
-bar.show_estimate(est, problems, what=f"{spec.n} × {spec.size} · {spec.quality} · {fraction:.0%} of the picture to edit")
+bar.show_estimate(est, problems,
+                  what=f"{spec.n} × {spec.size} · {spec.quality} · {fraction:.0%} of the picture to edit")
 
 with form:
     if image is not None and overlay is not None and not markup_mode:

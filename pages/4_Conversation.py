@@ -1,9 +1,6 @@
 """Conversation: talk an image into shape, turn by turn, through the Responses API."""
 
-import typing
-
 import streamlit as st
-from openai.types.shared.chat_model import ChatModel
 
 from components import connection, image_inputs, options, results, run, sidebar, state
 from imagelab.catalog import catalog
@@ -20,7 +17,7 @@ store = connection.require_history()
 
 NEW = 0
 SHOWN_TURNS = 10
-MAINLINE_MODELS = [m for m in typing.get_args(ChatModel) if m.startswith(("gpt-5", "gpt-4.1", "gpt-4o", "o3", "o4"))]
+MAINLINE_MODELS = catalog().responses_models
 
 # A new session reopens the conversation the person was last in.
 if state.CONV_ID not in st.session_state and not st.session_state.get(state.handoff_key(state.CONV)):
@@ -105,10 +102,9 @@ with talk:
     # When continuing from an earlier turn, show the branch up to that turn.
     counts = children_count(turns)
     hidden = max(len(path) - st.session_state.get(state.CONV_EARLIER, SHOWN_TURNS), 0)
-    if hidden:
-        if st.button(f"Show {hidden} earlier turn(s)", key="btn_conv_earlier", icon=":material/expand_less:"):
-            st.session_state[state.CONV_EARLIER] = len(path)
-            st.rerun()
+    if hidden and st.button(f"Show {hidden} earlier turn(s)", key="btn_conv_earlier", icon=":material/expand_less:"):
+        st.session_state[state.CONV_EARLIER] = len(path)
+        st.rerun()
     for number, turn in enumerate(path[hidden:], start=hidden + 1):
         with st.chat_message("user"):
             st.markdown(f"**Turn {number}** · {literal(turn.prompt)}")

@@ -69,9 +69,10 @@ def show_detail(rec: ImageRecord) -> None:
                 st.caption(f"Revised prompt: {literal(rec.revised_prompt)}")
             est = run.estimate or {}
             usage = run.usage or {}
+            est_tokens = sum(est.get(k, 0) for k in ("text_tokens", "image_input_tokens", "output_tokens"))
             st.markdown(
                 "| | tokens | cost |\n| --- | ---: | ---: |\n"
-                f"| estimated | {'≈ ' if est.get('approximate') else ''}{sum(est.get(k, 0) for k in ('text_tokens', 'image_input_tokens', 'output_tokens')):,} "
+                f"| estimated | {'≈ ' if est.get('approximate') else ''}{est_tokens:,} "
                 f"| {format_dollars(run.est_dollars or 0)} |\n"
                 f"| actual | {usage.get('total_tokens', 0):,} | "
                 f"{format_dollars(run.actual_dollars) if run.actual_dollars is not None else '—'} |")
@@ -222,24 +223,23 @@ else:
     records, _ = store.search_images(**filters, limit=PAGE_SIZE, offset=(int(page_no) - 1) * PAGE_SIZE)
     cols = st.columns(4)
     for i, rec in enumerate(records):
-        with cols[i % 4]:
-            with st.container(border=True):
-                results.show_picture(rec.hash, rec.format)
-                cost = format_dollars(rec.actual_dollars) if rec.actual_dollars is not None else "no usage"
-                st.caption(f"**{rec.model}** · {PAGE_NAMES.get(rec.page, rec.page)} · {cost}")
-                st.caption(literal(shorten(rec.prompt, 120)))
-                c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="center")
-                c1.checkbox("Select", value=rec.id in selection, key=f"gallery_sel_{rec.id}",
-                            on_change=toggle, args=(rec.id,))
-                if c2.button("", key=f"btn_gallery_star_{rec.id}",
-                             icon=":material/star:" if rec.starred else ":material/star_border:",
-                             help="Unstar" if rec.starred else "Star"):
-                    store.set_starred(rec.id, not rec.starred)
-                    st.rerun()
-                if c3.button("", key=f"btn_gallery_detail_{rec.id}", icon=":material/open_in_full:",
-                             help="Details, lineage and actions"):
-                    st.session_state[state.GALLERY_DETAIL] = rec.id
-                    st.rerun()
+        with cols[i % 4], st.container(border=True):
+            results.show_picture(rec.hash, rec.format)
+            cost = format_dollars(rec.actual_dollars) if rec.actual_dollars is not None else "no usage"
+            st.caption(f"**{rec.model}** · {PAGE_NAMES.get(rec.page, rec.page)} · {cost}")
+            st.caption(literal(shorten(rec.prompt, 120)))
+            c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="center")
+            c1.checkbox("Select", value=rec.id in selection, key=f"gallery_sel_{rec.id}",
+                        on_change=toggle, args=(rec.id,))
+            if c2.button("", key=f"btn_gallery_star_{rec.id}",
+                         icon=":material/star:" if rec.starred else ":material/star_border:",
+                         help="Unstar" if rec.starred else "Star"):
+                store.set_starred(rec.id, not rec.starred)
+                st.rerun()
+            if c3.button("", key=f"btn_gallery_detail_{rec.id}", icon=":material/open_in_full:",
+                         help="Details, lineage and actions"):
+                st.session_state[state.GALLERY_DETAIL] = rec.id
+                st.rerun()
 
 # --- spend --------------------------------------------------------------------------------
 with st.expander("Spend by day and model"):

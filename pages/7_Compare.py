@@ -36,18 +36,18 @@ if len(selection) > 4:
 
 runs = [store.run(r.run_id) for r in records]
 cols = st.columns(len(records))
-for col, rec, run in zip(cols, records, runs):
+for col, rec, run in zip(cols, records, runs, strict=True):
     with col:
         results.show_picture(rec.hash, rec.format)
         cost = format_dollars(run.actual_dollars) if run.actual_dollars is not None else "no usage"
         st.caption(f"**{rec.model}** · {results.size_label(rec)} · {cost}")
 
 names, values, differs = settings_table([{"model": r.model, "prompt": r.prompt, "params": run.params}
-                                         for r, run in zip(records, runs)])
+                                         for r, run in zip(records, runs, strict=True)])
 only_diff = st.toggle("Only settings that differ", value=True, key="compare_only_diff")
 header = "| setting | " + " | ".join(f"image {i + 1}" for i in range(len(records))) + " |"
 lines = [header, "|" + " --- |" * (len(records) + 1)]
-for name, row, diff in zip(names, values, differs):
+for name, row, diff in zip(names, values, differs, strict=True):
     if only_diff and not diff:
         continue
     cells = [literal(shorten(v, 80)).replace("  \n", " ") for v in row]

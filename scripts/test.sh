@@ -19,6 +19,8 @@ tree_state() {
 before="$(git status --porcelain --untracked-files=all 2>/dev/null || true)"
 before_sum="$(tree_state)"
 status=0
+# Lint and types first: ruff and mypy with the rules in pyproject.toml must find nothing.
+bash scripts/lint.sh || { echo "Lint or type check failed: fix the findings above." >&2; exit 1; }
 .venv/bin/python -m pytest "$@" || status=$?
 if [ "$(tree_state)" != "$before_sum" ]; then
   echo "The test suite changed the working tree (git status before, then after):" >&2

@@ -16,7 +16,7 @@ compatible base URL). Laid out the way openai-python is:
 from __future__ import annotations
 
 # MIN_TIMEOUT is read through this package by make_client, so lowering it here (as tests do) takes effect
-from .connection import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Connection, make_client
+from .connection import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Connection, SDKClient, make_client
 from .connection import MIN_TIMEOUT as MIN_TIMEOUT
 from .decode import check_image_bytes
 from .decode import final_image as _final  # noqa: F401  (the decode-and-check path the bench times)
@@ -42,7 +42,7 @@ from .images import edit, generate, run_images
 from .responses import cancel_response, respond, resume, upload_files
 
 __all__ = [
-    "Connection", "make_client", "generate", "edit", "run_images", "respond", "resume", "cancel_response",
+    "Connection", "SDKClient", "make_client", "generate", "edit", "run_images", "respond", "resume", "cancel_response",
     "TurnReply", "ResponseProgress", "upload_files", "PartialImage", "FinalImage", "UsageReport", "Failed", "Event",
     "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
     "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "Cancelled", "NotAnImage",

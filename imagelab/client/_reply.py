@@ -12,12 +12,13 @@ from typing import Any, Protocol, TypeVar
 import httpx2
 from openai import Stream
 
-from ..text import redact_url, scrub, shorten
+from imagelab.text import redact_url, scrub, shorten
+
 from .errors import CHECK_BASE_URL, NotTheAPI
 from .events import Event, Failed, FinalImage, ResponseProgress, TurnReply, UsageReport
 
-__all__ = ["RawReply", "request_id_of", "expect", "not_the_api", "open_stream", "text_of", "int_of", "usage_of", "scrubbed",
-           "secrets_of"]
+__all__ = ["RawReply", "request_id_of", "expect", "not_the_api", "open_stream", "text_of", "int_of", "usage_of",
+           "scrubbed", "secrets_of"]
 
 T = TypeVar("T")
 

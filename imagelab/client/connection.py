@@ -6,14 +6,17 @@ from dataclasses import dataclass, field
 
 import openai
 
-from ..text import redact_urls_in, scrub
+from imagelab.text import redact_urls_in, scrub
 
-__all__ = ["Connection", "make_client", "DEFAULT_TIMEOUT", "MIN_TIMEOUT", "DEFAULT_RETRIES"]
+__all__ = ["Connection", "SDKClient", "make_client", "DEFAULT_TIMEOUT", "MIN_TIMEOUT", "DEFAULT_RETRIES"]
 
 # Generation can take over two minutes; a shorter timeout would throw away paid results.
 DEFAULT_TIMEOUT = 600.0
 MIN_TIMEOUT = 300.0
 DEFAULT_RETRIES = 2
+
+# The SDK client type, named here so code outside this package can annotate it without importing openai.
+SDKClient = openai.OpenAI
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def _timeout_floor() -> float:
     return float(client.MIN_TIMEOUT)
 
 
-def make_client(conn: Connection) -> openai.OpenAI:
+def make_client(conn: Connection) -> SDKClient:
     """The SDK client for ``conn``: an explicit timeout (never under the floor for a real API) and retries."""
     return openai.OpenAI(api_key=conn.api_key, base_url=conn.base_url,
                          timeout=conn.timeout if conn.offline else max(conn.timeout, _timeout_floor()),

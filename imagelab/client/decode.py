@@ -25,7 +25,7 @@ def check_image_bytes(data: bytes, expected_format: str | None = None) -> tuple[
         raise NotAnImage("The server sent SVG output that is not an SVG document; nothing was saved.")
     try:
         with Image.open(io.BytesIO(data)) as img:
-            fmt = _MIME_FORMATS.get(img.format or "", None)
+            fmt = _MIME_FORMATS.get(img.format or "")
             size = img.size
             img.verify()
     except Exception as exc:  # Pillow raises many types for bad bytes

@@ -32,7 +32,7 @@ from typing import Any
 
 import openai
 
-from ..text import redact_url, scrub, shorten
+from imagelab.text import redact_url, scrub, shorten
 
 __all__ = [
     "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
@@ -311,10 +311,7 @@ def translate_error(exc: BaseException, *, base_url: str | None = None, model: s
         return exc.scrub(secrets)
     where = redact_url(base_url) if base_url else "the OpenAI API"
     body = _body_error(getattr(exc, "body", None))
-    if isinstance(exc, openai.APIError):
-        raw_message = body.get("message") or exc.message
-    else:
-        raw_message = str(exc)
+    raw_message = (body.get("message") or exc.message) if isinstance(exc, openai.APIError) else str(exc)
     message = _text(raw_message, secrets) or ""
     status = getattr(exc, "status_code", None)
     code = getattr(exc, "code", None) if isinstance(exc, openai.APIError) else None

@@ -20,8 +20,9 @@ TOKEN_ENV = "IMAGELAB_OFFLINE_TOKEN"
 def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
-    parser = argparse.ArgumentParser(prog="python -m imagelab.offline",
-                                     description="ImageLab's offline, OpenAI-compatible image server (synthetic pictures).")
+    parser = argparse.ArgumentParser(
+        prog="python -m imagelab.offline",
+        description="ImageLab's offline, OpenAI-compatible image server (synthetic pictures).")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
     parser.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
     parser.add_argument("--fault", default=os.environ.get(FAULT_ENV),

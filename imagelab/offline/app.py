@@ -19,13 +19,15 @@ Builds on every endpoint module.
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import AuthMiddleware
 from .edits_json import create_edit_any
@@ -39,7 +41,7 @@ from .responses import cancel_response, create_response, delete_response, get_re
 __all__ = ["ROUTES", "api_route", "RequestIdMiddleware", "create_app"]
 
 
-def api_route(path: str, handler, methods: list[str]) -> Route:
+def api_route(path: str, handler: Callable[[Request], Awaitable[Response]], methods: list[str]) -> Route:
     """A Route whose handler may raise APIError (turned into the OpenAI error body)."""
 
     async def endpoint(request: Request) -> Response:
@@ -75,16 +77,16 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
 class RequestIdMiddleware:
     """Adds ``x-request-id: req_<hex>`` to every HTTP response (JSON, errors and streams alike)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         rid = new_request_id().encode()
 
-        async def send_with_id(message) -> None:
+        async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
                 headers.append((b"x-request-id", rid))
@@ -94,7 +96,9 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-async def _http_exception(request: Request, exc: HTTPException) -> Response:
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    if not isinstance(exc, HTTPException):  # registered for HTTPException only; Starlette types handlers loosely
+        raise exc
     if exc.status_code == 404:
         return api_error(404, f"Invalid URL ({request.method} {request.url.path})")
     if exc.status_code == 405:

@@ -164,7 +164,8 @@ def collage(refs: list[Image.Image], background: Image.Image) -> Image.Image:
     return canvas.convert(background.mode)
 
 
-def fit(img: Image.Image, size: tuple[int, int], resample=Image.Resampling.LANCZOS) -> Image.Image:
+def fit(img: Image.Image, size: tuple[int, int],
+        resample: Image.Resampling = Image.Resampling.LANCZOS) -> Image.Image:
     return img if img.size == size else img.resize(size, resample)
 
 
@@ -294,13 +295,13 @@ def validate_edit(body: dict[str, Any], images: list[Upload], mask: Upload | Non
                            param="image", code="invalid_image_file") from None
 
     guides: dict[str, Image.Image] = {}
-    for upload, limit_bytes in ((mask, MAX_MASK_BYTES), (markup, MAX_IMAGE_BYTES)):
-        if upload is None:
+    for guide, limit_bytes in ((mask, MAX_MASK_BYTES), (markup, MAX_IMAGE_BYTES)):
+        if guide is None:
             continue
-        check_mimetype(upload)
-        if len(upload.data) > limit_bytes:
-            raise too_big(upload, limit_bytes)
-        guides[upload.name] = load_guide(upload, decoded[0].size)
+        check_mimetype(guide)
+        if len(guide.data) > limit_bytes:
+            raise too_big(guide, limit_bytes)
+        guides[guide.name] = load_guide(guide, decoded[0].size)
     if "markup" in guides and not (np.asarray(guides["markup"])[..., 3] < 255).any():
         raise APIError(400, "Invalid markup image format - markup image has no transparent pixels",
                        param="markup", code="invalid_image_format")
@@ -318,7 +319,7 @@ async def create_edit(request: Request) -> Response:
     """The multipart edit (a JSON body is ``edits_json``'s)."""
     form = await read_form(request)
     try:
-        refuse_unknown((k for k in form.keys()), EDIT_PARAMS)
+        refuse_unknown((k for k in form), EDIT_PARAMS)
         body = _text_fields(form)
         err, faults = await apply_faults(request, body.get("model") if isinstance(body.get("model"), str) else None,
                                          spread=body.get("stream") is True)

@@ -52,7 +52,7 @@ class Faults:
     corrupt: set[int] = field(default_factory=set)  # indexes of images sent as bytes that are not an image
     unknown: list[str] = field(default_factory=list)
 
-    def merged(self, other: "Faults") -> "Faults":
+    def merged(self, other: Faults) -> Faults:
         cut_after = other.cut_after if other.cut_after is not None else self.cut_after
         cut_events = other.cut_after_events if other.cut_after_events is not None else self.cut_after_events
         return Faults(latency=self.latency + other.latency, status=other.status or self.status,
@@ -110,7 +110,8 @@ def fault_response(status: int, model: str | None = None) -> JSONResponse:
         return api_error(401, "Incorrect API key provided: sk-***. You can find your API key at "
                               "https://platform.openai.com/account/api-keys.", code="invalid_api_key")
     if status == 403:
-        return api_error(403, f"Your organization must be verified to use the model `{model or catalog().default_model}`. "
+        return api_error(403, "Your organization must be verified to use the model "
+                              f"`{model or catalog().default_model}`. "
                               "Please go to: https://platform.openai.com/settings/organization/general and click on "
                               "Verify Organization. If you just verified, it can take up to 15 minutes for access "
                               "to propagate.")

@@ -21,8 +21,9 @@ import binascii
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from PIL import Image
 from starlette.concurrency import run_in_threadpool
@@ -113,7 +114,8 @@ def file_store(request: Request) -> BoundedStore:
     state = request.app.state
     if not hasattr(state, "imagelab_files"):
         state.imagelab_files = BoundedStore(MAX_FILES, MAX_FILE_STORE_BYTES)
-    return state.imagelab_files
+    files: BoundedStore = state.imagelab_files
+    return files
 
 
 def no_such_file(file_id: str, status: int = 404, param: str | None = "id") -> APIError:
@@ -170,7 +172,7 @@ async def upload_file(request: Request) -> Response:
 
 def _stored_file(request: Request) -> StoredFile:
     file_id = request.path_params["file_id"]
-    stored = file_store(request).get(file_id)
+    stored: StoredFile | None = file_store(request).get(file_id)
     if stored is None:
         raise no_such_file(file_id)
     return stored

@@ -9,7 +9,8 @@ streamed answer) and the handler ``create_generation``, which answers with the r
 
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -32,7 +33,7 @@ from .validation import (
 __all__ = ["validate_generation", "generation_events", "create_generation"]
 
 
-def validate_generation(body: dict) -> GenerationSpec:
+def validate_generation(body: dict[str, Any]) -> GenerationSpec:
     refuse_unknown(body, GENERATION_PARAMS)
     info = resolve_model(body)
     prompt = check_prompt(body)

@@ -18,7 +18,8 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse

@@ -78,7 +78,7 @@ def prompt_colours(prompt: str) -> list[tuple[int, int, int]]:
 
 
 def seed_for(prompt: str, width: int, height: int, quality: str, index: int, salt: str = "") -> int:
-    key = f"{prompt}\x00{width}x{height}\x00{quality}\x00{index}\x00{salt}".encode("utf-8")
+    key = f"{prompt}\x00{width}x{height}\x00{quality}\x00{index}\x00{salt}".encode()
     return int.from_bytes(hashlib.sha256(key).digest()[:8], "big")
 
 
@@ -96,7 +96,8 @@ def _shade(rgb: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
     return tuple(int(c * factor) for c in rgb)  # type: ignore[return-value]
 
 
-def _palette(prompt: str, rng: random.Random) -> tuple[tuple[int, int, int], tuple[int, int, int], list]:
+def _palette(prompt: str,
+             rng: random.Random) -> tuple[tuple[int, int, int], tuple[int, int, int], list[tuple[int, int, int]]]:
     named = prompt_colours(prompt)
     if len(named) >= 2:
         a, b = named[0], named[1]
@@ -109,7 +110,7 @@ def _palette(prompt: str, rng: random.Random) -> tuple[tuple[int, int, int], tup
     return a, b, extras
 
 
-def _gradient(width: int, height: int, a, b, angle: float) -> np.ndarray:
+def _gradient(width: int, height: int, a: tuple[int, int, int], b: tuple[int, int, int], angle: float) -> np.ndarray:
     """An RGB linear gradient from colour a to colour b along `angle` (radians)."""
     xs = np.linspace(-0.5, 0.5, width, dtype=np.float32)[None, :]
     ys = np.linspace(-0.5, 0.5, height, dtype=np.float32)[:, None]
@@ -118,15 +119,17 @@ def _gradient(width: int, height: int, a, b, angle: float) -> np.ndarray:
     a_ = np.asarray(a, dtype=np.float32)
     b_ = np.asarray(b, dtype=np.float32)
     img = a_[None, None, :] * (1 - t[..., None]) + b_[None, None, :] * t[..., None]
-    return img.clip(0, 255).astype(np.uint8)
+    pixels: np.ndarray = img.clip(0, 255).astype(np.uint8)
+    return pixels
 
 
 @lru_cache(maxsize=32)
-def _font(size: int) -> ImageFont.ImageFont:
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=max(8, size))
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font, max_width: int, max_lines: int) -> list[str]:
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, max_width: int,
+          max_lines: int) -> list[str]:
     words = text.split()
     lines: list[str] = []
     current = ""

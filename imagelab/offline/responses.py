@@ -91,7 +91,7 @@ from . import render
 from .background import BackgroundRun, Frame, background_runs, cancel_run, follow, numbered, start_run
 from .edits import asks_for_mask, collage, edit_output_size, fit, mask_picture, repaint
 from .faults import Faults, LatencySpread, apply_faults
-from .files import BoundedStore, cursor_page, file_store, no_such_file, ref_bytes
+from .files import BoundedStore, cursor_page, file_store, ref_bytes
 from .protocol import (
     APIError,
     invalid_value,
@@ -499,8 +499,9 @@ def plan_response(body: dict[str, Any], files: BoundedStore, responses: BoundedS
             raise
 
     # the output size: ``auto`` follows the edited image
-    size_body = {k: tool.raw[k] for k in ("size", "quality", "background", "output_format", "output_compression",
-                                          "moderation", "partial_images", "complexity") if k in tool.raw}
+    size_body: dict[str, Any] = {k: tool.raw[k] for k in ("size", "quality", "background", "output_format",
+                                                          "output_compression", "moderation", "partial_images",
+                                                          "complexity") if k in tool.raw}
     auto = edit_output_size(info, *base.size) if base is not None and not generate else None
     prompt = turn.text or (earlier[-1] if earlier else "an image")
     try:
@@ -799,10 +800,6 @@ def _input_store(request: Request) -> BoundedStore:
 def remember_input_items(request: Request, response_id: str, value: Any) -> None:
     items = input_items(value)
     _input_store(request).put(response_id, items, sum(len(str(i)) for i in items))
-
-
-def _not_found(response_id: str) -> APIError:
-    return APIError(404, f"Response with id '{response_id}' not found.", param="response_id")
 
 
 async def delete_response(request: Request) -> Response:

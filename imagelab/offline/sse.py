@@ -8,7 +8,8 @@ nothing else from the package.
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.responses import StreamingResponse
 
@@ -16,7 +17,7 @@ __all__ = ["sse", "event_stream"]
 
 
 def sse(event_type: str, data: dict[str, Any]) -> bytes:
-    return f"event: {event_type}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode("utf-8")
+    return f"event: {event_type}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
 def event_stream(events: AsyncIterator[bytes]) -> StreamingResponse:

@@ -11,8 +11,8 @@ responses. Builds on ``protocol``.
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import AsyncGenerator, Sequence
 
 from PIL import Image, ImageOps
 from starlette.datastructures import FormData, UploadFile
@@ -93,7 +93,7 @@ def too_big(upload: Upload, limit: int) -> APIError:
 def decode_image(data: bytes) -> Image.Image:
     """Decode fully (EXIF orientation applied); InputRefused / OSError … for unreadable files."""
     probe(data)  # refuses non-images and decompression bombs from the header alone
-    img = Image.open(io.BytesIO(data))
+    img: Image.Image = Image.open(io.BytesIO(data))
     img.load()
     fmt = img.format
     img = ImageOps.exif_transpose(img)

@@ -15,8 +15,9 @@ prompt containing ``forbidden`` → the same with ``moderation_stage == "input"`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from imagelab.catalog import ModelInfo, catalog, model_info, parse_size
 
@@ -41,7 +42,7 @@ __all__ = [
 STANDARD_SIZE = {"square": (1024, 1024), "landscape": (1536, 1024), "portrait": (1024, 1536)}
 
 
-def int_param(body: dict, name: str, lo: int, hi: int, default: int) -> int:
+def int_param(body: dict[str, Any], name: str, lo: int, hi: int, default: int) -> int:
     value = body.get(name)
     if value is None:
         return default
@@ -60,7 +61,7 @@ def int_param(body: dict, name: str, lo: int, hi: int, default: int) -> int:
     return value
 
 
-def str_param(body: dict, name: str, default: str | None) -> str | None:
+def str_param(body: dict[str, Any], name: str, default: str | None) -> str | None:
     value = body.get(name)
     if value is None:
         return default
@@ -76,7 +77,7 @@ def refuse_unknown(body: Iterable[str], known: set[str]) -> None:
             raise APIError(400, f"Unknown parameter: '{key}'.", param=key, code="unknown_parameter")
 
 
-def resolve_model(body: dict) -> ModelInfo:
+def resolve_model(body: dict[str, Any]) -> ModelInfo:
     name = str_param(body, "model", catalog().default_model) or catalog().default_model
     info = model_info(name)
     if info is None:
@@ -118,7 +119,8 @@ def resolve_size(info: ModelInfo, size: str | None) -> tuple[int, int]:
         if problem is None:
             return dims  # type: ignore[return-value]
         rules = catalog().limits["custom_size"]
-        raise APIError(400, f"Invalid value: '{size}'. Supported values are: {', '.join(repr(v) for v in listed)}, or a custom "
+        raise APIError(400, f"Invalid value: '{size}'. Supported values are: "
+                            f"{', '.join(repr(v) for v in listed)}, or a custom "
                             f"'WIDTHxHEIGHT' where both sides are multiples of {rules['multiple']}, the size fits "
                             f"within {rules['max_long_edge']}x{rules['max_short_edge']}, the aspect ratio is between "
                             f"1:{rules['max_ratio']:g} and {rules['max_ratio']:g}:1 and the total is between "
@@ -146,7 +148,7 @@ class GenerationSpec:
         return f"{self.width}x{self.height}"
 
 
-def check_prompt(body: dict) -> str:
+def check_prompt(body: dict[str, Any]) -> str:
     if "prompt" not in body or body["prompt"] is None:
         raise APIError(400, "Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter")
     prompt = str_param(body, "prompt", "") or ""
@@ -171,7 +173,7 @@ def check_moderation(prompt: str) -> None:
                        moderation_details={"moderation_stage": stage})
 
 
-def validate_output_options(body: dict, info: ModelInfo, prompt: str, *,
+def validate_output_options(body: dict[str, Any], info: ModelInfo, prompt: str, *,
                             auto_size: tuple[int, int] | None = None) -> GenerationSpec:
     """The output options shared by generations and edits: n, size, quality, output_format,
     background, output_compression, moderation, complexity, stream and partial_images.
@@ -246,7 +248,7 @@ def check_input_fidelity(body: dict[str, Any], info: ModelInfo) -> str | None:
                        param="input_fidelity", code="unsupported_parameter")
     if value not in info.input_fidelity:
         raise invalid_value("input_fidelity", value, info.input_fidelity)
-    return value
+    return str(value)  # one of the catalog's names, so already a string
 
 
 def reads_high_fidelity(info: ModelInfo, fidelity: str | None) -> bool:

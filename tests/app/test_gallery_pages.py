@@ -6,7 +6,7 @@ from components import state
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import open_page, settle, shown
+from .conftest import open_page
 
 
 @pytest.fixture

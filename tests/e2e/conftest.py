@@ -43,7 +43,8 @@ def _free_port() -> int:
 @contextmanager
 def launch_app(data: Path, env_extra: dict[str, str] | None = None, args: list[str] | None = None):
     """``streamlit run app.py`` on a free port with its own data directory and no secrets file (a
-    developer's ~/.streamlit or .streamlit/secrets.toml is never read); yields where it is."""
+    developer's ~/.streamlit or .streamlit/secrets.toml is never read); yields where it is (and its
+    process id, for tests that kill it)."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env["IMAGELAB_DATA_DIR"] = str(data)
@@ -57,7 +58,7 @@ def launch_app(data: Path, env_extra: dict[str, str] | None = None, args: list[s
          "--secrets.files", str(NO_SECRETS), *(args or [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT) as proc:
         try:
-            yield _wait_healthy(url, log_path) | {"data_dir": data, "log": log_path}
+            yield _wait_healthy(url, log_path) | {"data_dir": data, "log": log_path, "pid": proc.pid}
         finally:
             proc.terminate()
             proc.wait(10)

@@ -11,14 +11,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
 from imagelab.store import Store
 
-from .conftest import ROOT, _free_port, launch_app, type_into, wait_idle, wait_until
+from .conftest import ROOT, launch_app, type_into, wait_idle, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -141,34 +139,17 @@ def test_cancel_from_the_tray_keeps_the_run_as_cancelled(slow_app, page):
 def test_killed_app_marks_the_run_interrupted_and_starts_clean(tmp_path, browser):
     """SIGKILL mid-run, then start again on the same data directory."""
     data = tmp_path / "killed"
-    data.mkdir()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update(IMAGELAB_DATA_DIR=str(data), **SLOW)
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-           str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    url = f"http://127.0.0.1:{port}"
-    log = open(data / "first.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until(lambda: _healthy(url), timeout=60, what="the app to start")
+    with launch_app(data, env_extra=SLOW) as first:
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         page = context.new_page()
-        prompt = "Durable seven: a clock tower at noon"
-        start_run(page, url, prompt, n=2, partials=1)
+        start_run(page, first["url"], "Durable seven: a clock tower at noon", n=2, partials=1)
         store = Store(data)
         wait_until(lambda: [r for r in store.runs(10) if r.status == "running"], what="the run to be running")
         # a stray temporary file, as a write cut short by the kill would leave
         (store.images_dir / "ab").mkdir(exist_ok=True)
         (store.images_dir / "ab" / ".tmp-cut-short").write_bytes(b"half a picture")
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+        os.kill(first["pid"], signal.SIGKILL)
         context.close()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        log.close()
     with launch_app(data) as server:
         context = browser.new_context(viewport={"width": 1440, "height": 900})
         page = context.new_page()
@@ -185,14 +166,6 @@ def test_killed_app_marks_the_run_interrupted_and_starts_clean(tmp_path, browser
             assert store.path_for(image.hash, image.format).exists()
 
 
-def _healthy(url: str) -> bool:
-    try:
-        return urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok"
-    except OSError:
-        time.sleep(0.3)
-        return False
-
-
 def test_a_conversation_turn_survives_a_killed_app(tmp_path, browser):
     """The turn runs in the background at the API; a restarted app picks its events up where it left off."""
     data = tmp_path / "turn"
@@ -204,31 +177,21 @@ def test_a_conversation_turn_survives_a_killed_app(tmp_path, browser):
                                cwd=ROOT, env=backend_env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     base_url = backend.stdout.readline().strip().rsplit(" ", 1)[-1]
     env_extra = {"OPENAI_API_KEY": token, "OPENAI_BASE_URL": base_url}
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update(IMAGELAB_DATA_DIR=str(data), **env_extra)
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-           str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--secrets.files", str(tmp_path / "no-secrets.toml")]
-    url = f"http://127.0.0.1:{port}"
     store = Store(data)
-    log = open(data / "first.log", "wb")
-    app = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: _healthy(url), timeout=60, what="the app to start")
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        page = context.new_page()
-        page.goto(url + "/Conversation")
-        wait_idle(page)
-        box = page.locator('[data-testid="stChatInputTextArea"]')
-        box.fill("A lighthouse keeper's cottage in a storm")
-        box.press("Enter")
-        # the turn is under way at the backend: its response id and position are in the store
-        run = wait_until(lambda: next((r for r in store.runs(5) if r.response_id and r.status == "running"), None),
-                         what="the turn to be running in the background")
-        os.kill(app.pid, signal.SIGKILL)
-        app.wait(10)
-        context.close()
+        with launch_app(data, env_extra=env_extra) as first:
+            context = browser.new_context(viewport={"width": 1440, "height": 900})
+            page = context.new_page()
+            page.goto(first["url"] + "/Conversation")
+            wait_idle(page)
+            box = page.locator('[data-testid="stChatInputTextArea"]')
+            box.fill("A lighthouse keeper's cottage in a storm")
+            box.press("Enter")
+            # the turn is under way at the backend: its response id and position are in the store
+            run = wait_until(lambda: next((r for r in store.runs(5) if r.response_id and r.status == "running"),
+                                          None), what="the turn to be running in the background")
+            os.kill(first["pid"], signal.SIGKILL)
+            context.close()
         with launch_app(data, env_extra=env_extra) as server:
             context = browser.new_context(viewport={"width": 1440, "height": 900})
             page = context.new_page()
@@ -239,14 +202,9 @@ def test_a_conversation_turn_survives_a_killed_app(tmp_path, browser):
             assert done.status == "ok", done.error
             turn = store.turns(store.conversations()[0].id)[0]
             assert turn.status == "ok" and turn.image_hash and turn.response_id == run.response_id
-            page.wait_for_function(
-                "document.querySelectorAll('[data-testid=\"stChatMessage\"] [data-testid=\"stImage\"] img').length >= 1",
-                timeout=30_000)
+            page.locator('[data-testid="stChatMessage"] [data-testid="stImage"] img').first.wait_for(timeout=30_000)
             context.close()
     finally:
-        for proc in (app, backend):
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(10)
+        backend.kill()
+        backend.wait(10)
         backend.stdout.close()
-        log.close()

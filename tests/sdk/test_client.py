@@ -73,8 +73,8 @@ def test_moderation_names_its_stage(offline_server, prompt, stage):
 
 def test_invalid_request_names_the_parameter(offline_server):
     spec = GenerateSpec(prompt="a fox", model="gpt-image-1.5", size="1536x864")  # refused locally too
-    err = only_failure(list(cl.run_images(sdk(offline_server).images.with_raw_response.generate, spec.to_sdk_kwargs(), stream=False,
-                                          fmt="png", base_url=None, model=spec.model, event_prefix="x")))
+    err = only_failure(list(cl.run_images(sdk(offline_server).images.with_raw_response.generate, spec.to_sdk_kwargs(),
+                                          stream=False, fmt="png", base_url=None, model=spec.model, event_prefix="x")))
     assert isinstance(err, cl.InvalidRequest) and err.param == "size" and "'size'" in err.sentence
     assert "1536x864" in err.api_message
 

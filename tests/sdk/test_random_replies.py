@@ -11,10 +11,9 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+import httpx2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import httpx2
 
 from imagelab import client as cl
 from imagelab.runner import RunResult, Saved, execute
@@ -109,7 +108,8 @@ def replies(draw):
     return status, {k: v for k, v in headers.items() if v}, body
 
 
-@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(endpoint=st.sampled_from(sorted(RUNS)), reply=replies())
 def test_any_reply_ends_in_events_without_the_key_and_a_consistent_store(endpoint, reply):
     status, headers, body = reply

@@ -1,6 +1,5 @@
 """Sweeps on the run engine, through the real openai SDK against the offline server."""
 
-import time
 
 from imagelab import client as cl
 from imagelab.jobs import RunEngine

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from imagelab.specs import GenerateSpec, nearest_custom_size
@@ -65,7 +67,13 @@ def test_transparent_needs_png_or_webp():
                         output_format="webp").problems() == []
 
 
-def test_transparent_not_offered_where_the_model_lacks_it():
+def test_transparent_is_a_preview_on_gpt_image_2_and_refused_where_the_catalog_lacks_it(monkeypatch):
+    from imagelab import catalog as cat
+
+    assert GenerateSpec(prompt="x", model="gpt-image-2", background="transparent").problems() == []
+    info = cat.model_info("gpt-image-2")
+    without = replace(info, preview_backgrounds=())
+    monkeypatch.setattr("imagelab.specs.model_info", lambda name: without if name == "gpt-image-2" else info)
     probs = GenerateSpec(prompt="x", model="gpt-image-2", background="transparent").problems()
     assert probs[0].param == "background" and "gpt-image-2" in probs[0].message
 

@@ -1,6 +1,5 @@
 """Sweeps: template variables, expansion, problems, plans, presets and the concurrent runner (fake client)."""
 
-import threading
 import time
 
 import pytest
@@ -10,8 +9,15 @@ from imagelab.costs import estimate
 from imagelab.jobs import RunEngine
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store
-from imagelab.sweeps import (MAX_REQUESTS, Sweep, cancel_sweep, fill_template, load_presets, submit_sweep,
-                             template_variables)
+from imagelab.sweeps import (
+    MAX_REQUESTS,
+    Sweep,
+    cancel_sweep,
+    fill_template,
+    load_presets,
+    submit_sweep,
+    template_variables,
+)
 
 ITEMS = ["dining chair", "fruit bowl", "speaker", "bench"]
 
@@ -42,7 +48,8 @@ def test_expansion_counts_labels_and_specs():
 
 
 def test_several_axes_multiply_and_fixed_dimensions_stay_out_of_labels():
-    sweep = furniture(axes={"quality": ["high"], "size": ["1024x1024", "1536x1024"], "model": ["gpt-image-2", "gpt-image-1.5"]})
+    sweep = furniture(axes={"quality": ["high"], "size": ["1024x1024", "1536x1024"],
+                            "model": ["gpt-image-2", "gpt-image-1.5"]})
     items = sweep.expand()
     assert len(items) == 4 * 1 * 2 * 2
     assert items[0].label == "item=dining chair · size=1024x1024 · model=gpt-image-2"
@@ -56,7 +63,8 @@ def test_a_fully_fixed_sweep_still_has_a_label():
 
 
 def test_problems_are_sentences():
-    sweep = Sweep("A {item} in {colour}", values={"item": [], "shape": ["round"]}, axes={"flavour": ["x"], "quality": []})
+    sweep = Sweep("A {item} in {colour}", values={"item": [], "shape": ["round"]},
+                  axes={"flavour": ["x"], "quality": []})
     probs = sweep.problems()
     text = " ".join(probs)
     assert "{colour} has no values" in text
