@@ -1,6 +1,6 @@
-"""ImageLab's core: catalog, specs, costs, images, client, store and the offline backend.
+"""ImageLab's core: catalog, specs, costs, images, client, store, the run engine and the offline backend.
 
 Nothing here imports Streamlit; the pages and components build on it.
 """
 
-__all__ = ["catalog", "specs", "costs", "client", "store", "runner"]
+__all__ = ["catalog", "specs", "costs", "client", "store", "jobs"]

@@ -16,6 +16,8 @@ import pytest
 import streamlit as st
 from streamlit import config as st_config
 
+from imagelab.client import Connection
+from imagelab.jobs import JobRequest, RunEngine
 from imagelab.offline import start_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,3 +146,16 @@ def project_secrets(recording_server, monkeypatch):
             PROJECT_SECRETS.unlink(missing_ok=True)
         else:
             PROJECT_SECRETS.write_bytes(saved)
+
+
+# Never contacted: a test's own call answers instead of the engine's SDK client.
+NOWHERE = Connection("http://127.0.0.1:9/v1", "sk-nowhere", label="test", offline=True, max_retries=0)
+
+
+def engine_run(store, call, spec, *, page: str = "generate", connection=None):
+    """Run one request through the run engine, as the app does, and return its finished ``JobState``."""
+    engine = RunEngine(store)
+    try:
+        return engine.wait(engine.submit(JobRequest(spec, call, connection or NOWHERE, page=page)), 120)
+    finally:
+        engine.shutdown()

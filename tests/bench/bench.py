@@ -84,23 +84,18 @@ def bench_estimate() -> None:
 
 
 def bench_generate_rerun(store: Store) -> None:
-    """The Generate page's rerun with 50 results in the session."""
+    """The Generate page's rerun with 50 runs of its own in the history (it shows the newest 8)."""
     from streamlit.testing.v1 import AppTest
 
-    from components import state
-    from imagelab.runner import RunResult
-
     spec = GenerateSpec(prompt="A field of orange poppies under a blue sky", size="1024x1024", quality="low")
-    results = []
     for i in range(50):
-        run_id = store.start_run("generate", spec.model, spec.prompt, spec.to_record())
+        run_id = store.start_run("generate", spec.model, spec.prompt, spec.to_record(), requested=1)
         png = render(f"{spec.prompt} {i}", 1024, 1024, output_format="png", quality="low", index=i)
-        rec = store.add_image(run_id, 0, png, "png", 1024, 1024)
-        results.append(RunResult(run_id, "generate", spec.model, spec.prompt, estimate(spec), images=[rec]))
+        store.add_image(run_id, 0, png, "png", 1024, 1024)
+        store.finish_run(run_id, "ok")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.switch_page("pages/1_Generate.py")
-    at.session_state[state.GEN_RESULTS] = results
-    report("Generate page rerun with 50 results (median)", median_rerun(at), "ms", "≤ 200 ms")
+    report("Generate page rerun with 50 runs in the history (median)", median_rerun(at), "ms", "≤ 200 ms")
 
 
 def bench_mask() -> None:
@@ -202,95 +197,12 @@ def bench_gallery(tmp: str) -> None:
     report("Gallery next page, 10,000 images in the store", nxt, "ms", "≤ 300 ms")
 
 
-def bench_sweep() -> None:
-    """8 requests with 2 s of injected latency: one alone, then all 8 in a pool of 8."""
-    import openai
+def bench_others() -> None:
+    """The engine's figures and the big-input figures, from their own scripts."""
+    from tests.bench import bench_engine, bench_inputs
 
-    from imagelab.offline import start_server
-    from tests.bench.bench_sweep import timed_sweep
-
-    srv = start_server()
-    try:
-        client = openai.OpenAI(api_key="sk-offline", base_url=srv.base_url, max_retries=0, timeout=60,
-                               default_headers={"x-imagelab-fault": "latency:2"})
-        with tempfile.TemporaryDirectory() as tmp:
-            store = Store(tmp)
-            single = timed_sweep(client, store, 1, 1, "single")
-            pooled = timed_sweep(client, store, 8, 8, "pooled")
-    finally:
-        srv.stop()
-    report("sweep of 8, 2 s latency, pool of 8: wall / single request", pooled / single, "×", "≤ 1.5")
-
-
-def bench_load(sessions: int = 20, runs_each: int = 3) -> None:
-    """Twenty sessions generating at once against one offline backend and one store."""
-    import threading
-
-    import openai
-
-    from imagelab.client import generate
-    from imagelab.offline import start_server
-    from imagelab.runner import RunResult, Saved, execute
-
-    srv = start_server()
-    overheads: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(tmp)
-
-        def session(n: int) -> None:
-            client = openai.OpenAI(api_key="sk-offline", base_url=srv.base_url, max_retries=0, timeout=120)
-            for k in range(runs_each):
-                spec = GenerateSpec(prompt=f"session {n} picture {k}, a teal harbour", size="1024x1024",
-                                    quality="low", n=2)
-                arrived = None
-                try:
-                    for ev in execute(lambda spec=spec: _timed(generate(client, spec)), spec, store, page="generate",
-                                      backend="load"):
-                        if isinstance(ev, tuple):
-                            arrived = ev[1]
-                        elif isinstance(ev, Saved) and arrived is not None:
-                            with lock:
-                                overheads.append((time.perf_counter() - arrived) * 1000)
-                        elif isinstance(ev, RunResult) and ev.status != "ok":
-                            errors.append(ev.errors[0].sentence)
-                except Exception as exc:  # the figure is whether anything breaks
-                    errors.append(repr(exc))
-            client.close()
-
-        started = time.perf_counter()
-        threads = [threading.Thread(target=session, args=(n,)) for n in range(sessions)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - started
-        srv.stop()
-        rows = store.runs(1000)
-        files = {p.stem for p in store.images_dir.rglob("*.*")}
-        hashes = {r.hash for r in store.recent_images(10_000)}
-        consistent = (len(rows) == sessions * runs_each and all(r.status == "ok" for r in rows)
-                      and files == hashes and store.count_images() == sessions * runs_each * 2)
-    overheads.sort()
-    p50 = overheads[len(overheads) // 2] if overheads else float("nan")
-    p95 = overheads[int(len(overheads) * 0.95) - 1] if overheads else float("nan")
-    print(f"  load: {sessions} sessions × {runs_each} runs × 2 images in {wall:.1f} s; errors: {len(errors)}; "
-          f"store consistent (rows, files, no orphans): {consistent}", flush=True)
-    if errors:
-        print("  first error:", errors[0])
-    report("load, 20 sessions: app-side overhead per image (p50)", p50, "ms", "—")
-    report("load, 20 sessions: app-side overhead per image (p95)", p95, "ms", "—")
-
-
-def _timed(events):
-    """Mark when each final image arrived from the SDK, so the overhead after it can be measured."""
-    from imagelab.client import FinalImage
-
-    for ev in events:
-        if isinstance(ev, FinalImage):
-            yield ("arrived", time.perf_counter())
-        yield ev
+    for name, value, target, unit in [*bench_engine.figures(), *bench_inputs.figures()]:
+        report(name, value, unit, f"≤ {target:g}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,8 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_conversation_rerun(store)
     with tempfile.TemporaryDirectory() as tmp:
         bench_gallery(tmp)
-    bench_sweep()
-    bench_load()
+    bench_others()
     print()
     print("| figure | value | target | |")
     print("| --- | --- | --- | --- |")

@@ -8,12 +8,11 @@ import sys
 import threading
 from pathlib import Path
 
-import openai
 import pytest
 
-from imagelab.client import generate
+from imagelab.client import Connection, generate
+from imagelab.jobs import JobRequest, RunEngine
 from imagelab.offline import start_server
-from imagelab.runner import RunResult, execute
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store
 
@@ -68,19 +67,17 @@ def test_store_paths_cannot_escape(tmp_path):
 
 
 def test_many_sessions_at_once_leave_the_store_consistent(tmp_path):
-    """Ten sessions generating at once (the benchmark runs twenty and prints the overhead)."""
+    """Ten sessions submitting two runs each at once to one engine (the benchmark runs twenty)."""
     srv = start_server()
     store = Store(tmp_path)
-    failures: list[str] = []
+    engine = RunEngine(store)
+    conn = Connection(srv.base_url, "sk-offline", label="Offline backend", offline=True, timeout=60, max_retries=0)
+    ids: list[int] = []
 
     def session(n: int) -> None:
-        client = openai.OpenAI(api_key="sk-offline", base_url=srv.base_url, max_retries=0, timeout=60)
         for k in range(2):
             spec = GenerateSpec(prompt=f"session {n} run {k}", size="1024x1024", quality="low", n=2)
-            for ev in execute(lambda spec=spec: generate(client, spec), spec, store, page="generate", backend="load"):
-                if isinstance(ev, RunResult) and ev.status != "ok":
-                    failures.append(ev.errors[0].sentence)
-        client.close()
+            ids.append(engine.submit(JobRequest(spec, generate, conn, page="generate")))
 
     try:
         threads = [threading.Thread(target=session, args=(n,)) for n in range(10)]
@@ -88,8 +85,11 @@ def test_many_sessions_at_once_leave_the_store_consistent(tmp_path):
             t.start()
         for t in threads:
             t.join()
+        engine.wait_all(240)
     finally:
+        engine.shutdown()
         srv.stop()
+    failures = [store.run(i).error for i in ids if store.run(i).status != "ok"]
     assert failures == []
     runs = store.runs(100)
     assert len(runs) == 20 and all(r.status == "ok" and r.finished_at for r in runs)

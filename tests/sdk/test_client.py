@@ -1,4 +1,4 @@
-"""imagelab.client and imagelab.runner against the offline backend, through the real openai SDK."""
+"""imagelab.client and the run engine against the offline backend, through the real openai SDK."""
 
 import io
 
@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 
 from imagelab import client as cl
-from imagelab.runner import RunResult, Saved, execute
 from imagelab.specs import GenerateSpec, TurnSpec
 from imagelab.store import Store
+from tests.conftest import engine_run
 from tests.sdk.conftest import opened
 
 
@@ -102,21 +102,19 @@ def test_bytes_that_are_not_an_image_are_refused(offline_server):
 
 
 def run(server, store, spec, fault=None):
-    out = list(execute(lambda: cl.generate(sdk(server, fault), spec), spec, store, page="generate",
-                       backend="offline"))
-    return out, out[-1]
+    """One request through the run engine, as the app sends it: (its job, its row in the store)."""
+    job = engine_run(store, lambda client, sp: cl.generate(sdk(server, fault), sp), spec)
+    return job, store.run(job.run_id)
 
 
-def test_runner_saves_every_image_and_the_run(offline_server, tmp_path):
+def test_the_engine_saves_every_image_and_the_run(offline_server, tmp_path):
     store = Store(tmp_path)
     spec = GenerateSpec(prompt="three teal boats", size="1024x1024", quality="low", n=3)
-    out, result = run(offline_server, store, spec)
-    assert isinstance(result, RunResult) and result.status == "ok"
-    saved = [e.record for e in out if isinstance(e, Saved)]
+    job, row = run(offline_server, store, spec)
+    saved = store.images_of_run(row.id)
     assert len(saved) == 3 and len({r.hash for r in saved}) == 3
-    row = store.run(result.run_id)
     assert row.status == "ok" and row.usage["output_tokens"] == 3 * 196
-    assert row.actual_dollars == pytest.approx(result.cost.dollars) and row.request_id == result.request_id
+    assert row.actual_dollars == pytest.approx(job.cost.dollars) and row.request_id == job.request_id
     for rec in saved:
         with Image.open(io.BytesIO(store.read_bytes(rec.hash))) as img:
             assert img.size == (1024, 1024)
@@ -125,27 +123,25 @@ def test_runner_saves_every_image_and_the_run(offline_server, tmp_path):
 def test_a_bad_image_loses_none_of_the_others(offline_server, tmp_path):
     store = Store(tmp_path)
     spec = GenerateSpec(prompt="four red apples", quality="low", size="1024x1024", n=4)
-    out, result = run(offline_server, store, spec, "corrupt:1")
-    assert result.status == "partial"
-    assert sorted(r.index for r in result.images) == [0, 2, 3]
-    assert store.count_images() == 3 and store.run(result.run_id).status == "partial"
-    assert "not an image" in store.run(result.run_id).error
+    job, row = run(offline_server, store, spec, "corrupt:1")
+    assert row.status == "partial"
+    assert sorted(r.index for r in store.images_of_run(row.id)) == [0, 2, 3]
+    assert store.count_images() == 3 and "not an image" in row.error
 
 
 def test_images_before_a_cut_stream_are_kept(offline_server, tmp_path):
     store = Store(tmp_path)
     spec = GenerateSpec(prompt="a green field", quality="low", size="1024x1024", n=3, partial_images=1)
-    out, result = run(offline_server, store, spec, "cut-after:2")
-    assert result.status == "partial" and [r.index for r in result.images] == [0, 1]
-    assert isinstance(result.errors[0], cl.StreamCut) and "2 of 3" in result.errors[0].sentence
+    job, row = run(offline_server, store, spec, "cut-after:2")
+    assert row.status == "partial" and [r.index for r in store.images_of_run(row.id)] == [0, 1]
+    assert isinstance(job.errors[0], cl.StreamCut) and "2 of 3" in job.errors[0].sentence
     assert store.count_images() == 2
 
 
 def test_a_failed_run_is_recorded_without_images(offline_server, tmp_path):
     store = Store(tmp_path)
-    out, result = run(offline_server, store, GenerateSpec(prompt="a fox"), "500")
-    assert result.status == "failed" and store.count_images() == 0
-    row = store.run(result.run_id)
+    job, row = run(offline_server, store, GenerateSpec(prompt="a fox"), "500")
+    assert store.count_images() == 0
     assert row.status == "failed" and row.request_id and "problem on its side" in row.error
 
 

@@ -15,10 +15,10 @@ import pytest
 from PIL import Image
 
 from imagelab import client as cl
-from imagelab.runner import execute
 from imagelab.specs import EditSpec, GenerateSpec, InputImage, TurnSpec
 from imagelab.store import Store
 from imagelab.text import redact_url, scrub
+from tests.conftest import engine_run
 from tests.sdk.conftest import opened
 
 KEY = "sk-proj-Hostile0123456789abcdefXYZ_-q"
@@ -159,8 +159,8 @@ def test_a_custom_connection_is_stored_without_its_credentials(tmp_path):
         return httpx2.Response(500, json={"error": {"message": "down"}})
     store = Store(tmp_path)
     spec = GenerateSpec(prompt="a fox")
-    list(execute(lambda: cl.generate(mock_client(answer, key=PLAIN_KEY, base_url=url), spec), spec, store,
-                 page="generate", backend=conn.label))
+    client = mock_client(answer, key=PLAIN_KEY, base_url=url)
+    engine_run(store, lambda _, sp: cl.generate(client, sp), spec, connection=conn)
     with sqlite3.connect(store.db_path) as db:  # the database file itself, as a backup would hold it
         stored = "\n".join(str(v) for row in db.execute("SELECT * FROM runs") for v in row)
     assert "Custom: http://proxy.test/v1 ([redacted])" in stored

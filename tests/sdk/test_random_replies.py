@@ -2,7 +2,7 @@
 
 Random replies (status, headers, JSON, HTML, cut-short JSON, huge bodies, key-echoing text, broken
 server-sent events) go through the real openai SDK over an ``httpx2.MockTransport`` into
-``generate``, ``edit`` and ``respond``, and then through ``imagelab.runner.execute`` into a real store.
+``generate``, ``edit`` and ``respond``, and then through the run engine into a real store.
 """
 
 import base64
@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imagelab import client as cl
-from imagelab.runner import RunResult, Saved, execute
 from imagelab.specs import TurnSpec
 from imagelab.store import Store
+from tests.conftest import engine_run
 from tests.sdk.test_hostile_server import KEY, PICTURE, SPECS, mock_client, png, texts
 
 B64 = base64.b64encode(png(12, 10)).decode()
@@ -120,10 +120,14 @@ def test_any_reply_ends_in_events_without_the_key_and_a_consistent_store(endpoin
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp))
-        out = list(execute(lambda: run(mock_client(handler), spec), spec, store, page=spec.page, backend="test"))
-        result = out[-1]
-        assert isinstance(result, RunResult)
-        events = [ev for ev in out[:-1] if not isinstance(ev, Saved)]
+        events: list = []
+
+        def call(_, sp):
+            for ev in run(mock_client(handler), sp):
+                events.append(ev)
+                yield ev
+
+        result = engine_run(store, call, spec, page=spec.page)
         assert all(isinstance(ev, cl.PartialImage | cl.FinalImage | cl.UsageReport | cl.Failed | cl.TurnReply)
                    for ev in events), events
         shown = "\n".join(t for ev in events for t in texts(ev))

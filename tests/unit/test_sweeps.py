@@ -1,4 +1,4 @@
-"""Sweeps: template variables, expansion, problems, plans, presets and the concurrent runner (fake client)."""
+"""Sweeps: template variables, expansion, problems, plans, presets, and sweeps on the run engine (fake client)."""
 
 import time
 
