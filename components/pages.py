@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Page", "PAGES", "HOME", "by_key", "name_of"]
+__all__ = ["Page", "PAGES", "HOME", "by_key", "name_of", "path_of"]
 
 
 @dataclass(frozen=True)
@@ -45,3 +45,8 @@ def name_of(key: str) -> str:
     """The page's name for a history key; unknown keys are shown as they are."""
     page = _BY_KEY.get(key)
     return page.name if page else key
+
+
+def path_of(key: str) -> str:
+    """The file of a page, for links and page switches."""
+    return _BY_KEY[key].path

@@ -20,7 +20,7 @@ from imagelab.store import ImageRecord
 from imagelab.svg import NotAnSvg, sanitize_svg
 from imagelab.text import literal, shorten
 
-from . import state
+from . import pages, state
 from .connection import get_store
 
 UNREADABLE_SENTENCE = "This picture could not be read; its file may be damaged."
@@ -87,10 +87,11 @@ def size_label(rec: ImageRecord) -> str:
 
 
 def show_error(err: ImageLabError) -> None:
-    st.error(err.sentence, icon=":material/error:")
+    """An error as a sentence and the server's own words beneath, both shown as text, never as Markdown."""
+    st.error(literal(err.sentence), icon=":material/error:")
     details = err.details()
     if details:
-        st.caption(details)
+        st.caption(literal(details))
 
 
 def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> None:
@@ -107,13 +108,13 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> Non
     if rec.format in ("png", "jpeg", "webp"):
         if c2.button("Ref", key=f"btn_{key}_ref_{rec.id}", icon=":material/collections:", width="stretch",
                      help="Use as a reference in Reference edit"):
-            _hand_over(rec.hash, "ref", "pages/2_Reference_edit.py")
+            _hand_over(rec.hash, "ref", pages.path_of("reference_edit"))
         if c3.button("Mask", key=f"btn_{key}_mask_{rec.id}", icon=":material/brush:", width="stretch",
                      help="Paint a mask over it in Mask edit"):
-            _hand_over(rec.hash, "mask", "pages/3_Mask_edit.py")
+            _hand_over(rec.hash, "mask", pages.path_of("mask_edit"))
         if c4.button("Chat", key=f"btn_{key}_conv_{rec.id}", icon=":material/forum:", width="stretch",
                      help="Continue in a new conversation with this image"):
-            _hand_over(rec.hash, "conv", "pages/4_Conversation.py")
+            _hand_over(rec.hash, "conv", pages.path_of("conversation"))
 
 
 def with_settings(store: Any, rec: ImageRecord) -> bytes:

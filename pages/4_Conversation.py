@@ -128,7 +128,7 @@ with talk:
                 except KeyError:  # deleted in the Gallery; the turn still names it
                     results.show_picture(turn.image_hash)
             if turn.error:
-                st.error(turn.error, icon=":material/error:")
+                st.error(literal(turn.error), icon=":material/error:")
             if turn.revised_prompt:
                 st.caption(f"Revised prompt: {literal(turn.revised_prompt)}")
             cost = format_dollars(turn.actual_dollars) if turn.actual_dollars is not None else "no usage"

@@ -5,7 +5,7 @@ import json
 
 import streamlit as st
 
-from components import connection, options, results, sidebar, state
+from components import connection, options, pages, results, sidebar, state
 from imagelab.costs import format_dollars
 from imagelab.export import export_zip, read_metadata, settings_from_metadata
 from imagelab.store import MAX_SEARCH_TEXT, ImageRecord
@@ -17,8 +17,6 @@ bar.show_estimate(None)
 store = connection.require_history()
 
 PAGE_SIZE = 24
-PAGE_NAMES = {"generate": "Generate", "reference_edit": "Reference edit", "mask_edit": "Mask edit",
-              "conversation": "Conversation", "sweep": "Sweep"}
 selection: set[int] = st.session_state.setdefault(state.SELECTION, set())
 
 
@@ -29,13 +27,13 @@ def toggle(image_id: int) -> None:
 st.title("Gallery")
 
 # --- filters ------------------------------------------------------------------------------
-models, pages = store.used_models_and_pages()
+models, used_pages = store.used_models_and_pages()
 f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 1], vertical_alignment="bottom")
 text = f1.text_input("Search prompts", key=state.GALLERY_TEXT, placeholder="fox, lighthouse…")
 if len(text) > MAX_SEARCH_TEXT:
     text = text[:MAX_SEARCH_TEXT]
     f1.caption(f"The search was shortened to its first {MAX_SEARCH_TEXT} characters.")
-page_filter = f2.multiselect("Page", pages, key=state.GALLERY_PAGES, format_func=lambda p: PAGE_NAMES.get(p, p))
+page_filter = f2.multiselect("Page", used_pages, key=state.GALLERY_PAGES, format_func=pages.name_of)
 model_filter = f3.multiselect("Model", models, key=state.GALLERY_MODELS)
 dates = f4.date_input("Made between", value=(), key=state.GALLERY_DATES, format="YYYY-MM-DD")
 starred = f5.toggle("Starred", key=state.GALLERY_STARRED)
@@ -56,7 +54,7 @@ def show_detail(rec: ImageRecord) -> None:
     run = store.run(rec.run_id)
     with st.container(border=True):
         top = st.columns([6, 1])
-        top[0].subheader(f"{PAGE_NAMES.get(rec.page, rec.page)} · {rec.model}")
+        top[0].subheader(f"{pages.name_of(rec.page)} · {rec.model}")
         if top[1].button("Close", key="btn_gallery_close", icon=":material/close:", width="stretch"):
             st.session_state[state.GALLERY_DETAIL] = None
             st.rerun()
@@ -132,16 +130,16 @@ def run_again(page: str, params: dict, extra_notes: list[str] | None = None) -> 
                                       opts_key=state.REF_OPTS, fidelity_key=state.REF_FIDELITY)
         st.session_state[state.handoff_key(state.REF)] = hashes
         st.session_state[f"{state.REF}_images"] = []
-        target = "pages/2_Reference_edit.py"
+        target = pages.path_of("reference_edit")
     elif page == "mask_edit":
         notes = options.load_settings(params, model_key=state.MASK_MODEL, prompt_key=state.MASK_PROMPT,
                                       opts_key=state.MASK_OPTS, fidelity_key=state.MASK_FIDELITY)
         st.session_state[state.handoff_key(state.MASK)] = hashes[:1]
-        target = "pages/3_Mask_edit.py"
+        target = pages.path_of("mask_edit")
     else:
         notes = options.load_settings(params, model_key=state.GEN_MODEL, prompt_key=state.GEN_PROMPT,
                                       opts_key=state.GEN_OPTS)
-        target = "pages/1_Generate.py"
+        target = pages.path_of("generate")
     st.session_state[state.LOAD_NOTES] = list(extra_notes or []) + notes
     st.switch_page(target)
 
@@ -198,10 +196,10 @@ s1, s2, s3, s5, s4 = st.columns([3, 1, 1, 1, 1], vertical_alignment="center")
 s1.caption(f"{total:,} image(s) match · {len(selection)} selected")
 if s2.button("Compare", key="btn_gallery_compare", icon=":material/compare:", disabled=not 2 <= len(selection) <= 4,
              width="stretch", help="Pick 2 to 4 images"):
-    st.switch_page("pages/7_Compare.py")
+    st.switch_page(pages.path_of("compare"))
 if s3.button("Present", key="btn_gallery_present", icon=":material/slideshow:", disabled=not selection,
              width="stretch"):
-    st.switch_page("pages/8_Present.py")
+    st.switch_page(pages.path_of("present"))
 s5.download_button("Export", data=lambda: export_zip(export_records(sorted(selection)), store.read_bytes),
                    file_name="imagelab-export.zip", mime="application/zip", key="btn_gallery_export",
                    icon=":material/archive:", disabled=not selection, on_click="ignore", width="stretch",
@@ -226,7 +224,7 @@ else:
         with cols[i % 4], st.container(border=True):
             results.show_picture(rec.hash, rec.format)
             cost = format_dollars(rec.actual_dollars) if rec.actual_dollars is not None else "no usage"
-            st.caption(f"**{rec.model}** · {PAGE_NAMES.get(rec.page, rec.page)} · {cost}")
+            st.caption(f"**{rec.model}** · {pages.name_of(rec.page)} · {cost}")
             st.caption(literal(shorten(rec.prompt, 120)))
             c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="center")
             c1.checkbox("Select", value=rec.id in selection, key=f"gallery_sel_{rec.id}",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, results, sidebar, state
+from components import connection, pages, results, sidebar, state
 from imagelab.compare import before_after, settings_table
 from imagelab.costs import format_dollars
 from imagelab.images import DELETED_SENTENCE
@@ -28,7 +28,7 @@ if deleted:
 
 if len(records) < 2:
     st.info("Select 2 to 4 images in the Gallery, then choose Compare.", icon=":material/compare:")
-    st.page_link("pages/6_Gallery.py", label="Open the Gallery", icon=":material/photo_library:")
+    st.page_link(pages.path_of("gallery"), label="Open the Gallery", icon=":material/photo_library:")
     bar.finish()
     st.stop()
 if len(selection) > 4:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, results, sidebar, state
+from components import connection, pages, results, sidebar, state
 from imagelab.images import DELETED_SENTENCE, mime_of, preview_bytes
 from imagelab.slideshow import slideshow_html
 from imagelab.svg import sanitize_svg
@@ -40,7 +40,7 @@ if not selection:
 if not selection:
     st.title("Present")
     st.info("Select images in the Gallery (or star some), then choose Present.", icon=":material/slideshow:")
-    st.page_link("pages/6_Gallery.py", label="Open the Gallery", icon=":material/photo_library:")
+    st.page_link(pages.path_of("gallery"), label="Open the Gallery", icon=":material/photo_library:")
 else:
     c1, c2, c3, c4 = st.columns([4, 1, 1, 1], vertical_alignment="center")
     c1.caption(f"{len(selection)} picture(s) from {source}. Click the slides, then use the arrow keys; "

@@ -51,11 +51,12 @@ def data_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def compatible_server():
-    """Another OpenAI-compatible server, reached through a custom base URL; faults set per test."""
+    """Another OpenAI-compatible server, reached through a custom base URL; faults (and the one key it
+    accepts, if any) set per test."""
     servers = []
 
-    def start(faults=None):
-        srv = start_server(faults=faults)
+    def start(faults=None, token=None):
+        srv = start_server(faults=faults, token=token)
         servers.append(srv)
         return srv
 

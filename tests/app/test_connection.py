@@ -62,7 +62,7 @@ def test_sentinel_key_never_reaches_disk_logs_or_page(data_dir, monkeypatch, com
 
 
 def test_key_typed_in_the_sidebar_is_used_and_kept_out_of_the_store(data_dir, monkeypatch, compatible_server):
-    srv = compatible_server()
+    srv = compatible_server(token=SENTINEL)  # it answers only a request that carries the typed key
     monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
     at = open_page().run()
     at.sidebar.text_input(key=state.API_KEY).input(SENTINEL).run()

@@ -120,3 +120,18 @@ def test_attachments_go_through_the_files_api(data_dir, sent):
     say(at, "The vase with tulips")
     part = sent[-1]["input"][0]["content"][1]
     assert part["type"] == "input_image" and part["file_id"].startswith("file-")
+
+
+def test_server_text_in_a_turn_shows_as_text_not_markdown(data_dir):
+    """A compatible server's error text, kept in a turn, cannot become a link, a remote image or colour."""
+    store = Store(data_dir)
+    conv = store.new_conversation("a hostile proxy")
+    hostile = "The API refused the request: [click me](http://evil.test) ![x](http://evil.test/t.png) :red[alarm]"
+    run = store.start_run("conversation", "gpt-image-2", "a cat", {}, requested=1)
+    store.finish_run(run, "failed", error=hostile)
+    store.add_turn(conv, parent_id=None, run_id=run, prompt="a cat", attachments=[], status="failed", error=hostile)
+    at = open_page("pages/4_Conversation.py").run()
+    assert not at.exception
+    raw = [e.value for e in at.error]
+    assert hostile in shown(at.error)  # a person reads exactly what the server said
+    assert not any("[click me](http" in v or ":red[" in v for v in raw), raw  # and nothing of it is markup
