@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -129,18 +129,36 @@ def closing(refusal: APIError) -> APIError:
     return refusal
 
 
+# A body this far over the cap is read to its end (and dropped) before the refusal, so a client that
+# is still sending can read the 413; a body further over is cut off at once.
+DRAIN_BYTES = 16 * 1024 * 1024
+
+
+async def _drain(chunks: AsyncIterator[bytes], limit: int) -> None:
+    """Read and drop up to ``limit`` more bytes of the body; nothing is kept."""
+    seen = 0
+    async for chunk in chunks:
+        seen += len(chunk)
+        if seen > limit:
+            return
+
+
 async def read_body(request: Request, max_bytes: int, too_large: APIError | None = None) -> bytes:
     """The whole body, or ``too_large`` (413) once it passes ``max_bytes``: from the
-    ``Content-Length`` header before reading anything, else after at most ``max_bytes`` + one chunk."""
+    ``Content-Length`` header before keeping anything, else after at most ``max_bytes`` + one chunk."""
     refusal = closing(too_large or body_too_large(max_bytes))
     length = request.headers.get("content-length", "")
+    stream = request.stream()
     if length.isdigit() and int(length) > max_bytes:
+        if int(length) <= max_bytes + DRAIN_BYTES:
+            await _drain(stream, int(length))
         raise refusal
     chunks: list[bytes] = []
     total = 0
-    async for chunk in request.stream():
+    async for chunk in stream:
         total += len(chunk)
         if total > max_bytes:
+            await _drain(stream, DRAIN_BYTES)
             raise refusal
         chunks.append(chunk)
     return b"".join(chunks)
