@@ -79,25 +79,31 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
     backgrounds = list(info.backgrounds) + [b for b in info.preview_backgrounds if b not in info.backgrounds]
     _keep_valid(k("background"), backgrounds, backgrounds[0])
 
+    limits = catalog().limits
+    custom = limits["custom_size"]
+    step, long_edge, short_edge = custom["multiple"], custom["max_long_edge"], custom["max_short_edge"]
+    exp_w, exp_h = custom["experimental_above"]
+    ratio = f"1:{custom['max_ratio']:g} and {custom['max_ratio']:g}:1"
     cells = _grid(9, columns)
     with next(cells):
         size = st.selectbox("Size", sizes, key=k("size"), format_func=lambda s: SIZE_LABELS.get(s, s),
-                            help="Custom sizes: both sides multiples of 16, between 1:3 and 3:1, at most 3840×2160."
-                            if info.custom_sizes else f"{info.name} takes these sizes only.")
+                            help=f"Custom sizes: both sides multiples of {step}, between {ratio}, at most "
+                                 f"{long_edge}×{short_edge}." if info.custom_sizes
+                            else f"{info.name} takes these sizes only.")
         if size == CUSTOM_SIZE:
             w_col, h_col = st.columns(2)
-            w = w_col.number_input("Width", 16, 3840, 1536, step=16, key=k("width"))
-            h = h_col.number_input("Height", 16, 3840, 864, step=16, key=k("height"))
+            w = w_col.number_input("Width", step, long_edge, 1536, step=step, key=k("width"))
+            h = h_col.number_input("Height", step, long_edge, 864, step=step, key=k("height"))
             size = f"{int(w)}x{int(h)}"
             dims = parse_size(size)
-            if dims and dims[0] * dims[1] > 2560 * 1440:
-                st.caption("Above 2560×1440 is experimental.")
+            if dims and dims[0] * dims[1] > exp_w * exp_h:
+                st.caption(f"Above {exp_w}×{exp_h} is experimental.")
         values["size"] = size
     with next(cells):
         values["quality"] = st.selectbox("Quality", qualities, key=k("quality"),
                                          help="Higher quality costs more output tokens.")
     with next(cells):
-        values["n"] = st.number_input("Images (n)", 1, 10, 1, key=k("n"), disabled=not allow_n,
+        values["n"] = st.number_input("Images (n)", limits["n"][0], limits["n"][1], 1, key=k("n"), disabled=not allow_n,
                                       help="1 to 10 images in one request.") if allow_n else 1
     with next(cells):
         fmt = st.selectbox("Format", formats, key=k("format"),

@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from components import state
+from components.options import CUSTOM_SIZE
 from imagelab.store import Store
 
 from .conftest import open_page, settle, shown
@@ -108,3 +109,16 @@ def test_prompt_and_options_survive_a_trip_to_another_page(data_dir):
     at.switch_page("pages/1_Generate.py").run()
     assert at.text_area(key=state.GEN_PROMPT).value == "a blue heron"
     assert at.selectbox(key=f"{state.GEN_OPTS}_quality").value == "high"
+
+
+def test_the_limits_shown_come_from_the_catalog(data_dir, monkeypatch):
+    from imagelab.catalog import catalog
+
+    limits = catalog().limits
+    monkeypatch.setitem(limits, "prompt_chars", 1234)
+    monkeypatch.setitem(limits, "custom_size", {**limits["custom_size"], "experimental_above": [1000, 1000]})
+    at = app().run()
+    at.text_area(key=state.GEN_PROMPT).input("a heron").run()
+    assert any(c.value == "7 / 1,234 characters" for c in at.caption)
+    at.selectbox(key=f"{state.GEN_OPTS}_size").select(CUSTOM_SIZE).run()
+    assert any(c.value == "Above 1000×1000 is experimental." for c in at.caption), [c.value for c in at.caption]
