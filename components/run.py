@@ -10,7 +10,6 @@ nothing.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -57,11 +56,6 @@ def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: E
         return None
     st.session_state.setdefault(state.SESSION_RUN_IDS, []).append(run_id)
     return run_id
-
-
-def new_group() -> str:
-    """An id for runs submitted together (a sweep's requests)."""
-    return uuid.uuid4().hex[:12]
 
 
 def cancel(run_id: int) -> None:

@@ -134,14 +134,6 @@ def _resumable(run: Any) -> bool:
     return bool(run.response_id) and not str(run.backend or "").startswith("Offline")
 
 
-def estimate_of(run: Any) -> Estimate:
-    data = dict(run.estimate or {})
-    try:
-        return Estimate(**data)
-    except TypeError:
-        return Estimate(0, 0, 0, 0.0, True, ("not known for a resumed run",))
-
-
 def run_status(requested: int, saved: int, *, cancelled: bool = False) -> str:
     """``ok`` only when every requested image was saved; 0 images is never ``ok``."""
     if cancelled:
@@ -189,7 +181,7 @@ class RunEngine:
             request.on_queued(run_id)
         self._forget_old()
         self._requests[run_id] = request
-        self._futures[run_id] = self._pool(request.connection).submit(self._work, job, request, est)
+        self._futures[run_id] = self._pool(request.connection).submit(self._work, job, request)
         self._bump()
         return run_id
 
@@ -288,7 +280,7 @@ class RunEngine:
             with self._changed:
                 self._jobs[run.id] = job
             self._requests[run.id] = request
-            self._futures[run.id] = self._pool(connection).submit(self._work, job, request, estimate_of(run))
+            self._futures[run.id] = self._pool(connection).submit(self._work, job, request)
             resumed.append(run.id)
         if resumed:
             self._bump()
@@ -315,7 +307,7 @@ class RunEngine:
             self._version += 1
             self._changed.notify_all()
 
-    def _work(self, job: JobState, request: JobRequest, est: Estimate) -> None:
+    def _work(self, job: JobState, request: JobRequest) -> None:
         if job.cancel_requested:
             self._finish(job, request, [])
             return
