@@ -18,6 +18,7 @@ import streamlit as st
 from imagelab.costs import Estimate, format_dollars
 from imagelab.jobs import STATUS_WORDS, EventCall, JobRequest, JobState
 from imagelab.store import ImageRecord, RunRecord, StorageError
+from imagelab.sweeps import sweep_grid
 from imagelab.text import literal, shorten
 
 from . import connection, results, sidebar, state
@@ -254,27 +255,63 @@ def _draw_sweep(group: str, polling: bool) -> None:
         st.progress(len(done) / max(len(runs), 1))
         st.button("Cancel the rest", key=f"btn_sweep_cancel_{group}", icon=":material/stop_circle:",
                   on_click=_cancel_group, args=(group,), help="Runs already finished, and their images, are kept.")
-    cols = st.columns(3)
-    for i, rec in enumerate(runs):
-        with cols[i % 3], st.container(border=True):
-            st.caption(f"**{literal(rec.label or rec.prompt)}** · {STATUS_WORDS.get(rec.status, rec.status)}")
-            job = engine.job(rec.id)
-            if job is not None and job.active:
-                if job.previews:
-                    number, data = job.previews[max(job.previews)]
-                    st.image(data, caption=f"Preview {number + 1}", width="stretch")
-                continue
-            for image in store.images_of_run(rec.id):
-                copy = results.preview(image.hash, image.format)
-                if copy is not None:
-                    st.image(copy, width="stretch")
-            if rec.error:
-                st.error(literal(rec.error), icon=":material/error:")
-            if rec.actual_dollars is not None:
-                tokens = (rec.usage or {}).get("total_tokens", 0)
-                st.caption(f"{tokens:,} tokens · {format_dollars(rec.actual_dollars)}")
+    show_sweep_grid(group, runs)
     if bool(engine.active(group=group)) != polling:
         st.rerun()
+
+
+def show_sweep_grid(group: str, runs: list[RunRecord]) -> None:
+    """A sweep's runs as a grid by axis values: the row's value at the left, the column's above."""
+    by_id = {r.id: r for r in runs}
+    grid = sweep_grid([(r.id, r.label) for r in runs])
+    across = [c for c in grid.columns if c]
+    # One axis: a row's images sit side by side, at least two places wide so no picture fills the column.
+    per_row = max(2, min(4, max((r.requested or 1 for r in runs), default=1)))
+    widths = [1] + [3] * (len(grid.columns) if across else per_row)
+    with st.container(key=f"sweep_grid_{group}"):
+        if across:
+            head = st.columns(widths, vertical_alignment="bottom")
+            head[0].caption(f"{literal(grid.row_axis)} ↓ · {literal(grid.column_axis)} →")
+            for col, value in zip(head[1:], grid.columns, strict=False):
+                col.markdown(f"**{literal(value)}**")
+        for r, row_value in enumerate(grid.rows):
+            cols = st.columns(widths)
+            name = f"{literal(grid.row_axis)}=" if grid.row_axis and not across else ""
+            cols[0].markdown(f"{name}**{literal(row_value)}**" if row_value else "")
+            for c, run_id in enumerate(grid.cells[r]):
+                rec = by_id.get(run_id) if run_id is not None else None
+                if rec is None:
+                    continue
+                if across:
+                    with cols[c + 1]:
+                        _sweep_cell(rec, [st.container(border=True, key=f"sweep_cell_{rec.id}")], key=f"sweep{group}")
+                else:
+                    _sweep_cell(rec, cols[1:], key=f"sweep{group}")
+
+
+def _sweep_cell(rec: RunRecord, places: list[Any], *, key: str) -> None:
+    """One request of a sweep: its pictures with the usual actions (one a place, wrapping round), or its
+    progress; its status, error and usage under the first."""
+    job = connection.get_engine().job(rec.id)
+    if job is not None and job.active:
+        with places[0]:
+            if job.previews:
+                number, data = job.previews[max(job.previews)]
+                st.image(data, caption=f"Preview {number + 1}", width="stretch")
+            st.caption(f"{literal(rec.label or '')} · {STATUS_WORDS.get(job.status, job.status)}")
+        return
+    images = connection.get_store().images_of_run(rec.id)
+    for i, image in enumerate(images):
+        with places[i % len(places)]:
+            results.show_image(image, key=key)
+    with places[0]:
+        if rec.status != "ok" or not images:
+            st.caption(f"{literal(rec.label or '')} · {STATUS_WORDS.get(rec.status, rec.status)}")
+        if rec.error:
+            st.error(literal(rec.error), icon=":material/error:")
+        if rec.actual_dollars is not None:
+            tokens = (rec.usage or {}).get("total_tokens", 0)
+            st.caption(f"{tokens:,} tokens · {format_dollars(rec.actual_dollars)}")
 
 
 def _cancel_group(group: str) -> None:
@@ -284,6 +321,6 @@ def _cancel_group(group: str) -> None:
 
 
 def show_sweep(group: str) -> None:
-    """A sweep's runs as cards, live while any of them runs."""
+    """A sweep's runs as a grid by axis values, live while any of them runs."""
     polling = bool(connection.get_engine().active(group=group))
     st.fragment(_draw_sweep, run_every=POLL_SECONDS * 3 if polling else None)(group, polling)

@@ -4,7 +4,7 @@
 # start with "btn_", "upl_" and "canvas_" instead, because Streamlit forbids setting them.
 
 # Every page keeps these widgets' values alive, so nothing typed is lost on a trip to another page.
-KEPT_PREFIXES = ("conn_", "gen_", "ref_", "mask_", "conv_", "gallery_")
+KEPT_PREFIXES = ("conn_", "gen_", "ref_", "mask_", "conv_", "gallery_", "sweep_")
 
 # connection (the key lives only in this browser session)
 API_KEY = "conn_api_key"

@@ -26,7 +26,9 @@ def test_preset_sweep_asks_before_spending_and_runs_every_combination(data_dir):
     assert any("dining chair" in p for p in prompts) and any("speaker" in p for p in prompts)
     assert {r.params["quality"] for r in runs} == {"low", "high"}
     assert any("8 of 8 request(s) made pictures" in m.value for m in at.markdown)
-    assert any("item=bench · quality=high" in c.value for c in at.caption)
+    rows = _grid_rows(at)  # four items down, two qualities across
+    assert [r[0][0] for r in rows] == ["item ↓ · quality →", "dining chair", "fruit bowl", "speaker", "bench"]
+    assert rows[0][1:] == [["low"], ["high"]] and all(len(r) == 3 for r in rows)
 
 
 def test_one_failure_does_not_stop_the_rest(data_dir):
@@ -53,3 +55,76 @@ def test_template_problems_are_sentences(data_dir):
     warnings = " ".join(w.value for w in at.warning)
     assert "place" in warnings
     assert at.button(key=state.SWEEP_BUTTON).disabled
+
+
+def _grid_rows(at) -> list[list[list[str]]]:
+    """The sweep grid as a person reads it: per row, per column, the headings and the pictures' ids
+    (from each picture's own "use as reference" button)."""
+    from streamlit.testing.v1.element_tree import Block, Button, Caption, Markdown
+
+    def texts(node) -> list[str]:
+        out: list[str] = []
+        if isinstance(node, (Markdown, Caption)):
+            out.append(node.value.replace("*", ""))
+        if isinstance(node, Button) and "_ref_" in (node.key or ""):
+            out.append(f"image {node.key.rsplit('_', 1)[1]}")
+        for child in getattr(node, "children", {}).values():
+            out += texts(child)
+        return out
+
+    rows: list[list[list[str]]] = []
+
+    def walk(node) -> None:
+        kids = list(getattr(node, "children", {}).values())
+        if isinstance(node, Block) and kids and all(k.type == "column" for k in kids):
+            first = texts(kids[0])
+            if first and not any(isinstance(c, Button) for c in kids[0].children.values()):
+                rows.append([texts(k) for k in kids])
+                return
+        for k in kids:
+            walk(k)
+
+    walk(at.main)
+    return [r for r in rows if r[0] and ("↓" in r[0][0] or any(any(t.startswith("image") for t in c) for c in r))]
+
+
+def test_two_axes_show_as_rows_by_columns_of_their_pictures(data_dir):
+    at = open_page("pages/5_Sweep.py").run()
+    at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a table").run()
+    at.text_area(key=f"{state.SWEEP_VALUES}_thing").input("red cup\nblue vase").run()
+    at.multiselect(key=f"{state.SWEEP_AXIS}_quality").select("low").select("high").run()
+    plan = " ".join(m.value for m in at.markdown if "The plan" in m.value).replace("\\", "")
+    assert "4 requests in a grid of 2 rows by 2 columns: thing (red cup, blue vase) down, quality (low, high)" in plan
+    at.button(key=state.SWEEP_BUTTON).click().run()
+    settle(at, data_dir)
+    assert not at.exception
+    rows = _grid_rows(at)
+    assert [r[0] for r in rows] == [["thing ↓ · quality →"], ["red cup"], ["blue vase"]]
+    assert rows[0][1:] == [["low"], ["high"]]
+    store = Store(data_dir)
+    for row, thing in zip(rows[1:], ["red cup", "blue vase"], strict=True):
+        assert len(row) == 3  # the row's heading and one cell a column
+        for cell, quality in zip(row[1:], ["low", "high"], strict=True):
+            ids = [int(t.split()[1]) for t in cell if t.startswith("image ")]
+            assert len(ids) == 1, cell
+            run = store.run(store.image(ids[0]).run_id)
+            assert thing in run.prompt and run.params["quality"] == quality
+
+
+def test_the_form_survives_a_trip_to_another_page(data_dir):
+    at = open_page("pages/5_Sweep.py").run()
+    at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} in {place}").run()
+    at.text_area(key=f"{state.SWEEP_VALUES}_thing").input("red cup\nblue vase").run()
+    at.text_area(key=f"{state.SWEEP_VALUES}_place").input("a kitchen").run()
+    at.multiselect(key=f"{state.SWEEP_AXIS}_quality").select("low").select("high").run()
+    at.selectbox(key=f"{state.SWEEP_OPTS}_format").select("webp").run()
+    at.switch_page("pages/1_Generate.py").run()
+    assert not at.exception
+    at.switch_page("pages/5_Sweep.py").run()
+    assert not at.exception
+    assert at.text_area(key=state.SWEEP_TEMPLATE).value == "A {thing} in {place}"
+    assert at.text_area(key=f"{state.SWEEP_VALUES}_thing").value == "red cup\nblue vase"
+    assert at.text_area(key=f"{state.SWEEP_VALUES}_place").value == "a kitchen"
+    assert at.multiselect(key=f"{state.SWEEP_AXIS}_quality").value == ["low", "high"]
+    assert at.selectbox(key=f"{state.SWEEP_OPTS}_format").value == "webp"
+    assert any("4 request(s), 4 image(s)" in i.value for i in at.info)
