@@ -18,6 +18,7 @@ store = connection.require_history()
 NEW = 0
 SHOWN_TURNS = 10
 TURNS_BOX = "conv_turns"  # the transcript's container key, for its style and for tests
+SETTINGS_BOX = "conv_settings"
 MAINLINE_MODELS = catalog().responses_models
 
 
@@ -35,36 +36,65 @@ def show_turn(number: int, turn: TurnRecord, head_id: int | None, counts: dict[i
         if live_job is not None and live_job.active:
             run.show_turn_progress(turn.run_id)
             return
-        if turn.note:
-            st.info(turn.note, icon=":material/history:")
-        if turn.reply:
-            st.markdown(literal(turn.reply))
-        if turn.image_hash:
-            try:
-                results.show_image(store.image_by_hash(turn.image_hash), key=f"conv{turn.id}")
-            except KeyError:  # deleted in the Gallery; the turn still names it
-                results.show_picture(turn.image_hash)
-        if turn.error:
-            st.error(literal(turn.error), icon=":material/error:")
-        if turn.revised_prompt:
-            st.caption(f"Revised prompt: {literal(turn.revised_prompt)}")
-        cost = format_dollars(turn.actual_dollars) if turn.actual_dollars is not None else "no usage"
-        tokens = (turn.usage or {}).get("total_tokens")
-        st.caption(" · ".join(x for x in [f"{tokens:,} tokens" if tokens else "", cost,
-                                           f"response {turn.response_id}" if turn.response_id else ""] if x))
-        b1, b2 = st.columns(2)
-        if b1.button("Continue from here", key=f"btn_conv_from_{turn.id}", icon=":material/call_split:",
-                     disabled=turn.id == head_id, width="stretch",
-                     help="The next turn continues from this one; a new branch if later turns exist."):
-            st.session_state[state.CONV_HEAD] = turn.id
-            st.rerun()
-        if turn.image_call_id and b2.button("Build on this image", key=f"btn_conv_ref_{turn.id}",
-                                            icon=":material/link:", width="stretch",
-                                            help="Send this image's image_generation_call id with the next turn."):
-            st.session_state[state.CONV_REF_CALL] = turn.image_call_id
-            st.rerun()
-        if counts.get(turn.id, 0) > 1:
-            st.caption(f":material/call_split: {counts[turn.id]} branches continue from this turn.")
+        # The picture beside what is said about it, so a whole turn fits above the input.
+        picture, about = st.columns([3, 2], gap="medium") if turn.image_hash else (None, st.container())
+        if picture is not None:
+            with picture:
+                try:
+                    results.show_image(store.image_by_hash(turn.image_hash), key=f"conv{turn.id}")
+                except KeyError:  # deleted in the Gallery; the turn still names it
+                    results.show_picture(turn.image_hash)
+        with about:
+            if turn.note:
+                st.info(turn.note, icon=":material/history:")
+            if turn.reply:
+                st.markdown(literal(turn.reply))
+            if turn.error:
+                st.error(literal(turn.error), icon=":material/error:")
+            cost = format_dollars(turn.actual_dollars) if turn.actual_dollars is not None else "no usage"
+            tokens = (turn.usage or {}).get("total_tokens")
+            st.caption(" · ".join(x for x in [f"{tokens:,} tokens" if tokens else "", cost] if x))
+            if turn.revised_prompt or turn.response_id:
+                with st.expander("Details"):
+                    if turn.revised_prompt:
+                        st.caption(f"Revised prompt: {literal(turn.revised_prompt)}")
+                    if turn.response_id:
+                        st.caption(f"Response {literal(turn.response_id)}")
+            if st.button("Continue from here", key=f"btn_conv_from_{turn.id}", icon=":material/call_split:",
+                         disabled=turn.id == head_id, width="stretch",
+                         help="The next turn continues from this one; a new branch if later turns exist."):
+                st.session_state[state.CONV_HEAD] = turn.id
+                st.rerun()
+            if turn.image_call_id and st.button("Build on this image", key=f"btn_conv_ref_{turn.id}",
+                                                icon=":material/link:", width="stretch",
+                                                help="Send this image's image_generation_call id with the next "
+                                                     "turn."):
+                st.session_state[state.CONV_REF_CALL] = turn.image_call_id
+                st.rerun()
+            if counts.get(turn.id, 0) > 1:
+                st.caption(f":material/call_split: {counts[turn.id]} branches continue from this turn.")
+
+def scroll_to_newest(marker: str) -> None:
+    """Bring the newest turn into view, whole when it fits, once its pictures have loaded.
+
+    The script runs again only when ``marker`` changes (a new turn, or one that finished), so
+    reading earlier turns is not interrupted by every click."""
+    st.html(f"""<span data-newest-turn="{marker}" hidden></span><script>(() => {{
+  const go = () => {{
+    const turns = document.querySelectorAll('.st-key-{TURNS_BOX} [data-testid="stChatMessage"]');
+    if (!turns.length) return;
+    const reply = turns[turns.length - 1], asked = turns[turns.length - 2] || reply;
+    let box = reply.parentElement;  // the page's scrolling area; its end sits above the pinned input
+    while (box && !(box.scrollHeight > box.clientHeight && /auto|scroll/.test(getComputedStyle(box).overflowY)))
+      box = box.parentElement;
+    box = box || document.scrollingElement;
+    box.scrollTop = box.scrollHeight;
+    if (asked.getBoundingClientRect().top < 0) asked.scrollIntoView({{block: "start"}});
+  }};
+  document.querySelectorAll('.st-key-{TURNS_BOX} img').forEach(
+    (img) => {{ if (!img.complete) img.addEventListener("load", go, {{once: true}}); }});
+  [50, 300, 900].forEach((ms) => setTimeout(go, ms));
+}})();</script>""", unsafe_allow_javascript=True)
 
 
 # A new session reopens the conversation the person was last in.
@@ -84,12 +114,15 @@ st.title("Conversation")
 st.caption("Talk a picture into shape: each turn builds on the one before it. \"Continue from here\" on an earlier "
            "turn tries another direction from that point; the turns after it are kept.")
 # Pictures in turns fit the window, so the newest turn is seen whole above the pinned input.
+# The settings stay beside the newest turn while the transcript scrolls.
 st.html(f"<style>.st-key-{TURNS_BOX} [data-testid='stChatMessage'] [data-testid='stImage'] img"
-        "{max-height:min(52vh,560px);width:auto;max-width:100%;object-fit:contain}</style>")
+        "{max-height:min(42vh,560px);width:auto;max-width:100%;object-fit:contain}"
+        f"[data-testid='stColumn']:has(.st-key-{SETTINGS_BOX}){{position:sticky;top:4rem;align-self:flex-start;"
+        "max-height:calc(100vh - 11rem);overflow-y:auto}</style>")
 
-settings, talk = st.columns([4, 7], gap="large")
+settings, talk = st.columns([3, 8], gap="large")
 
-with settings:
+with settings, st.container(key=SETTINGS_BOX):
     pick_next = st.session_state.pop(state.CONV_PICK_NEXT, None)
     if pick_next is not None:
         st.session_state[state.CONV_PICKER] = pick_next
@@ -162,6 +195,8 @@ with talk:
             st.rerun()
         for number, turn in enumerate(path[hidden:], start=hidden + 1):
             show_turn(number, turn, head_id, counts)
+        if path:
+            scroll_to_newest(f"{conv_id}-{path[-1].id}-{path[-1].status}")
 
     # Continuing from an earlier turn shows the conversation up to it: say so, and how to get back.
     if head is not None and tip is not None and tip.id != head.id:
