@@ -261,32 +261,32 @@ def _draw_sweep(group: str, polling: bool) -> None:
 
 
 def show_sweep_grid(group: str, runs: list[RunRecord]) -> None:
-    """A sweep's runs as a grid by axis values: the row's value at the left, the column's above."""
+    """A sweep's runs as a grid by axis values: each row headed by its value, each column by its own."""
     by_id = {r.id: r for r in runs}
     grid = sweep_grid([(r.id, r.label) for r in runs])
     across = [c for c in grid.columns if c]
     # One axis: a row's images sit side by side, at least two places wide so no picture fills the column.
     per_row = max(2, min(4, max((r.requested or 1 for r in runs), default=1)))
-    widths = [1] + [3] * (len(grid.columns) if across else per_row)
+    # The row's value heads the row, so the pictures get the column's whole width.
     with st.container(key=f"sweep_grid_{group}"):
         if across:
-            head = st.columns(widths, vertical_alignment="bottom")
-            head[0].caption(f"{literal(grid.row_axis)} ↓ · {literal(grid.column_axis)} →")
-            for col, value in zip(head[1:], grid.columns, strict=False):
-                col.markdown(f"**{literal(value)}**")
+            st.caption(f"{literal(grid.row_axis)} down ↓ · {literal(grid.column_axis)} across →")
+            for col, value in zip(st.columns(len(grid.columns)), grid.columns, strict=True):
+                col.markdown(f"**{literal(grid.column_axis)}={literal(value)}**")
         for r, row_value in enumerate(grid.rows):
-            cols = st.columns(widths)
-            name = f"{literal(grid.row_axis)}=" if grid.row_axis and not across else ""
-            cols[0].markdown(f"{name}**{literal(row_value)}**" if row_value else "")
+            name = f"{literal(grid.row_axis)}=" if grid.row_axis and " · " not in grid.row_axis else ""
+            if row_value:
+                st.markdown(f"**{name}{literal(row_value)}**")
+            cols = st.columns(len(grid.columns) if across else per_row)
             for c, run_id in enumerate(grid.cells[r]):
                 rec = by_id.get(run_id) if run_id is not None else None
                 if rec is None:
                     continue
                 if across:
-                    with cols[c + 1]:
+                    with cols[c]:
                         _sweep_cell(rec, [st.container(border=True, key=f"sweep_cell_{rec.id}")], key=f"sweep{group}")
                 else:
-                    _sweep_cell(rec, cols[1:], key=f"sweep{group}")
+                    _sweep_cell(rec, cols, key=f"sweep{group}")
 
 
 def _sweep_cell(rec: RunRecord, places: list[Any], *, key: str) -> None:

@@ -46,11 +46,13 @@ with form:
         values[name] = [v.strip() for v in raw.splitlines() if v.strip()]
     info = options.model_picker(state.SWEEP_MODEL)
     st.markdown("**Option axes** — every value is combined with every prompt")
-    a1, a2, a3 = st.columns(3)
+    a1, a2 = st.columns(2)
     axes = {
-        "quality": a1.multiselect("Quality", list(info.qualities), key=f"{state.SWEEP_AXIS}_quality"),
-        "size": a2.multiselect("Size", list(info.sizes), key=f"{state.SWEEP_AXIS}_size"),
-        "model": a3.multiselect("Model", current_models(), key=f"{state.SWEEP_AXIS}_model"),
+        "quality": a1.multiselect("Quality", list(info.qualities), key=f"{state.SWEEP_AXIS}_quality",
+                                  placeholder="Choose qualities"),
+        "size": a2.multiselect("Size", list(info.sizes), key=f"{state.SWEEP_AXIS}_size", placeholder="Choose sizes"),
+        "model": st.multiselect("Model", current_models(), key=f"{state.SWEEP_AXIS}_model",
+                                placeholder="Choose models"),
     }
     axes = {k: v for k, v in axes.items() if v}
     with st.expander("Options for every request"):

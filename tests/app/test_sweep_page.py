@@ -26,9 +26,9 @@ def test_preset_sweep_asks_before_spending_and_runs_every_combination(data_dir):
     assert any("dining chair" in p for p in prompts) and any("speaker" in p for p in prompts)
     assert {r.params["quality"] for r in runs} == {"low", "high"}
     assert any("8 of 8 request(s) made pictures" in m.value for m in at.markdown)
-    rows = _grid_rows(at)  # four items down, two qualities across
-    assert [r[0][0] for r in rows] == ["item ↓ · quality →", "dining chair", "fruit bowl", "speaker", "bench"]
-    assert rows[0][1:] == [["low"], ["high"]] and all(len(r) == 3 for r in rows)
+    heads, rows = _grid(at)  # four items down, two qualities across
+    assert [h for h, _ in rows] == ["item=dining chair", "item=fruit bowl", "item=speaker", "item=bench"]
+    assert heads == [["quality=low"], ["quality=high"]] and all(len(cells) == 2 for _, cells in rows)
 
 
 def test_one_failure_does_not_stop_the_rest(data_dir):
@@ -57,35 +57,43 @@ def test_template_problems_are_sentences(data_dir):
     assert at.button(key=state.SWEEP_BUTTON).disabled
 
 
-def _grid_rows(at) -> list[list[list[str]]]:
-    """The sweep grid as a person reads it: per row, per column, the headings and the pictures' ids
-    (from each picture's own "use as reference" button)."""
+def _grid(at) -> tuple[list[list[str]], list[tuple[str, list[list[str]]]]]:
+    """The sweep grid as a person reads it, top to bottom: the column headings, then each row's heading
+    and its cells, each cell as its texts and its pictures' ids (from each picture's own "use as
+    reference" button)."""
     from streamlit.testing.v1.element_tree import Block, Button, Caption, Markdown
 
     def texts(node) -> list[str]:
         out: list[str] = []
         if isinstance(node, (Markdown, Caption)):
-            out.append(node.value.replace("*", ""))
+            out.append(node.value.replace("*", "").replace("\\", ""))
         if isinstance(node, Button) and "_ref_" in (node.key or ""):
             out.append(f"image {node.key.rsplit('_', 1)[1]}")
         for child in getattr(node, "children", {}).values():
             out += texts(child)
         return out
 
-    rows: list[list[list[str]]] = []
-
-    def walk(node) -> None:
+    def find(node):
         kids = list(getattr(node, "children", {}).values())
-        if isinstance(node, Block) and kids and all(k.type == "column" for k in kids):
-            first = texts(kids[0])
-            if first and not any(isinstance(c, Button) for c in kids[0].children.values()):
-                rows.append([texts(k) for k in kids])
-                return
+        if isinstance(node, Block) and kids and isinstance(kids[0], Caption) and "↓" in kids[0].value:
+            return kids
         for k in kids:
-            walk(k)
+            found = find(k)
+            if found:
+                return found
+        return None
 
-    walk(at.main)
-    return [r for r in rows if r[0] and ("↓" in r[0][0] or any(any(t.startswith("image") for t in c) for c in r))]
+    kids = find(at.main)
+    assert kids, "no sweep grid on the page"
+    heads = [texts(col) for col in kids[1].children.values()]
+    rows: list[tuple[str, list[list[str]]]] = []
+    heading = ""
+    for k in kids[2:]:
+        if isinstance(k, Markdown):
+            heading = texts(k)[0]
+        else:
+            rows.append((heading, [texts(col) for col in k.children.values()]))
+    return heads, rows
 
 
 def test_two_axes_show_as_rows_by_columns_of_their_pictures(data_dir):
@@ -98,13 +106,13 @@ def test_two_axes_show_as_rows_by_columns_of_their_pictures(data_dir):
     at.button(key=state.SWEEP_BUTTON).click().run()
     settle(at, data_dir)
     assert not at.exception
-    rows = _grid_rows(at)
-    assert [r[0] for r in rows] == [["thing ↓ · quality →"], ["red cup"], ["blue vase"]]
-    assert rows[0][1:] == [["low"], ["high"]]
+    heads, rows = _grid(at)
+    assert heads == [["quality=low"], ["quality=high"]]
+    assert [heading for heading, _ in rows] == ["thing=red cup", "thing=blue vase"]
     store = Store(data_dir)
-    for row, thing in zip(rows[1:], ["red cup", "blue vase"], strict=True):
-        assert len(row) == 3  # the row's heading and one cell a column
-        for cell, quality in zip(row[1:], ["low", "high"], strict=True):
+    for (_, cells), thing in zip(rows, ["red cup", "blue vase"], strict=True):
+        assert len(cells) == 2  # one cell a column
+        for cell, quality in zip(cells, ["low", "high"], strict=True):
             ids = [int(t.split()[1]) for t in cell if t.startswith("image ")]
             assert len(ids) == 1, cell
             run = store.run(store.image(ids[0]).run_id)

@@ -107,11 +107,12 @@ def test_a_two_by_two_sweep_is_a_grid_in_axis_order(app, sized):
         cell = page.locator(f".st-key-sweep_cell_{r.id}")
         cell.scroll_into_view_if_needed()
         page.wait_for_function(f"(() => {{ const i = document.querySelector('.st-key-sweep_cell_{r.id} img');"
-                               " return i && i.complete && i.naturalWidth > 0; }})()", timeout=60_000)
+                               " return i && i.complete && i.naturalWidth > 0; })()", timeout=60_000)
         cells[(thing, r.params["quality"])] = (cell.bounding_box(),
                                               cell.locator('[data-testid="stImage"] img').bounding_box())
     assert len(cells) == 4
     page.locator(".st-key-sweep_plan").scroll_into_view_if_needed()
+    screenshot(page, f"sweep-{width}x{height}")
     grid = {k: v[0] for k, v in cells.items()}
     # rows: red cup above blue vase, each row level; columns: low left of high, each column aligned
     for thing in ("red cup", "blue vase"):
@@ -122,4 +123,3 @@ def test_a_two_by_two_sweep_is_a_grid_in_axis_order(app, sized):
         above, below = grid[("red cup", quality)], grid[("blue vase", quality)]
         assert above["y"] + above["height"] <= below["y"]
     assert min(v[1]["width"] for v in cells.values()) >= 220, [v[1]["width"] for v in cells.values()]
-    screenshot(page, f"sweep-{width}x{height}")
