@@ -32,8 +32,8 @@ import platformdirs
 
 from .svg import NotAnSvg, sanitize_svg
 
-__all__ = ["Store", "StorageError", "RunRecord", "ImageRecord", "TurnRecord", "ConversationRecord", "default_data_dir",
-           "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES", "SCHEMA_VERSION"]
+__all__ = ["Store", "StorageError", "RunRecord", "ImageRecord", "BatchRecord", "TurnRecord", "ConversationRecord",
+           "default_data_dir", "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES", "SCHEMA_VERSION"]
 
 RUN_STATUSES = ("queued", "running", "ok", "partial", "failed", "cancelled", "interrupted")
 ACTIVE_STATUSES = ("queued", "running")
@@ -126,8 +126,39 @@ CREATE INDEX IF NOT EXISTS runs_page ON runs(page, id);
 CREATE INDEX IF NOT EXISTS runs_group ON runs(group_id);
 """
 
+# Version 3: Batch API jobs (one row per batch, its cells are runs), spending limits and app settings.
+_SCHEMA_V3 = """
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    group_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    backend TEXT,
+    batch_id TEXT,
+    status TEXT NOT NULL,
+    total INTEGER NOT NULL DEFAULT 0,
+    completed INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    run_ids TEXT NOT NULL,
+    usage TEXT,
+    dollars REAL,
+    error TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS batches_group ON batches(group_id);
+CREATE TABLE IF NOT EXISTS budget_limits (
+    scope TEXT PRIMARY KEY,
+    dollars REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)
+"""
+
 # Each entry brings the schema from version i to i + 1.
-_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2)
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 INTERRUPTED_SENTENCE = ("ImageLab stopped before this run finished; {saved} of {requested} image(s) had been saved "
@@ -231,6 +262,32 @@ class TurnRecord:
     actual_dollars: float | None = None
     est_dollars: float | None = None
     request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """A Batch API job: the batch at the API (``batch_id`` once created), its progress, and its cells' runs."""
+
+    id: int
+    group_id: str
+    endpoint: str
+    backend: str | None
+    batch_id: str | None
+    status: str            # preparing, then the API's: validating, in_progress, finalizing, completed, …
+    total: int
+    completed: int
+    failed: int
+    run_ids: list[int]
+    usage: dict[str, Any] | None
+    dollars: float | None
+    error: str | None
+    cancel_requested: bool
+    created_at: float
+    finished_at: float | None
+
+    @property
+    def active(self) -> bool:
+        return self.finished_at is None
 
 
 class StorageError(Exception):
@@ -732,6 +789,84 @@ class Store:
         aside.unlink(missing_ok=True)
         return not keep
 
+    # --- batches ------------------------------------------------------------------------------
+
+    def add_batch(self, group_id: str, endpoint: str, backend: str | None, run_ids: list[int]) -> int:
+        with self._db() as db:
+            cur = db.execute("INSERT INTO batches(group_id, endpoint, backend, status, total, run_ids, created_at)"
+                             " VALUES (?,?,?,?,?,?,?)", (group_id, endpoint, backend, "preparing", len(run_ids),
+                                                         json.dumps(run_ids), time.time()))
+            return _new_id(cur)
+
+    _BATCH_FIELDS = frozenset({"batch_id", "status", "total", "completed", "failed", "usage", "dollars", "error",
+                               "cancel_requested", "finished_at"})
+
+    def update_batch(self, row_id: int, **fields: Any) -> None:
+        unknown = set(fields) - self._BATCH_FIELDS
+        if unknown:
+            raise ValueError(f"not a batch field: {sorted(unknown)}")
+        if "usage" in fields:
+            fields["usage"] = json.dumps(fields["usage"]) if fields["usage"] else None
+        names = list(fields)
+        with self._db() as db:
+            db.execute(f"UPDATE batches SET {', '.join(f'{n}=?' for n in names)} WHERE id=?",
+                       [*(fields[n] for n in names), row_id])
+
+    def batch(self, row_id: int) -> BatchRecord:
+        with self._db() as db:
+            row = db.execute("SELECT * FROM batches WHERE id=?", (row_id,)).fetchone()
+        if row is None:
+            raise KeyError(row_id)
+        return _batch_record(row)
+
+    def batches(self, *, group_id: str | None = None, active: bool = False) -> list[BatchRecord]:
+        """Batch jobs, oldest first: one group's, or those not yet collected."""
+        where, args = [], []
+        if group_id is not None:
+            where.append("group_id=?")
+            args.append(group_id)
+        if active:
+            where.append("finished_at IS NULL")
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        with self._db() as db:
+            rows = db.execute(f"SELECT * FROM batches{clause} ORDER BY id", args).fetchall()
+        return [_batch_record(r) for r in rows]
+
+    # --- settings and spending limits ---------------------------------------------------------
+
+    def limits(self) -> dict[str, float]:
+        """The spending limits set, by scope (session, day, month), in dollars."""
+        with self._db() as db:
+            return {r["scope"]: float(r["dollars"]) for r in db.execute("SELECT * FROM budget_limits")}
+
+    def set_limit(self, scope: str, dollars: float | None) -> None:
+        """Set a spending limit; None (or 0) removes it."""
+        with self._db() as db:
+            if not dollars:
+                db.execute("DELETE FROM budget_limits WHERE scope=?", (scope,))
+            else:
+                db.execute("INSERT INTO budget_limits(scope, dollars) VALUES (?,?) ON CONFLICT(scope)"
+                           " DO UPDATE SET dollars=excluded.dollars", (scope, float(dollars)))
+
+    def setting(self, name: str, default: str | None = None) -> str | None:
+        with self._db() as db:
+            row = db.execute("SELECT value FROM settings WHERE name=?", (name,)).fetchone()
+        return str(row[0]) if row else default
+
+    def set_setting(self, name: str, value: str) -> None:
+        with self._db() as db:
+            db.execute("INSERT INTO settings(name, value) VALUES (?,?) ON CONFLICT(name)"
+                       " DO UPDATE SET value=excluded.value", (name, value))
+
+    def spending_runs(self, since: float, ids: list[int] | None = None) -> list[RunRecord]:
+        """Runs started since ``since`` (or the given ids) that have, or may have, cost something."""
+        where = "started_at >= ?" if ids is None else f"id IN ({','.join('?' * len(ids))})"
+        args: list[Any] = [since] if ids is None else list(ids)
+        with self._db() as db:
+            rows = db.execute(f"SELECT * FROM runs WHERE {where} AND (actual_dollars IS NOT NULL"
+                              " OR status IN ('queued', 'running'))", args).fetchall()
+        return [_run_record(r) for r in rows]
+
     def parents_of(self, image_id: int) -> list[str]:
         with self._db() as db:
             return [r[0] for r in db.execute("SELECT parent_hash FROM image_parents WHERE image_id=?", (image_id,))]
@@ -764,6 +899,13 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
                      started_at=row["started_at"], finished_at=row["finished_at"], backend=row["backend"],
                      requested=row["requested"], group_id=row["group_id"], label=row["label"],
                      response_id=row["response_id"], sequence=row["sequence"])
+
+
+def _batch_record(row: sqlite3.Row) -> BatchRecord:
+    return BatchRecord(row["id"], row["group_id"], row["endpoint"], row["backend"], row["batch_id"], row["status"],
+                       row["total"], row["completed"], row["failed"], json.loads(row["run_ids"]), _loads(row["usage"]),
+                       row["dollars"], row["error"], bool(row["cancel_requested"]), row["created_at"],
+                       row["finished_at"])
 
 
 def _image_record(row: sqlite3.Row) -> ImageRecord:

@@ -77,8 +77,8 @@ def start_server(host: str = "127.0.0.1", port: int = 0, *, faults: str | Faults
 
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(faults=faults, token=token, batch_pace=batch_pace), log_level="warning", lifespan="off",
-                            access_log=False, timeout_graceful_shutdown=1)
+    config = uvicorn.Config(create_app(faults=faults, token=token, batch_pace=batch_pace), log_level="warning",
+                            lifespan="off", access_log=False, timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"imagelab-offline-{actual_port}")

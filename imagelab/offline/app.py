@@ -11,9 +11,10 @@ and the 404 / 405 answers. Endpoints (under ``/v1``): ``GET /v1/models`` and ``G
 /v1/responses/{id}/input_items`` (``responses``; background runs in ``background``); ``POST``
 / ``GET /v1/files``, ``GET`` / ``DELETE /v1/files/{id}`` and ``GET /v1/files/{id}/content``
 (``files``); ``POST /v1/moderations`` (``moderations``); ``POST`` / ``GET /v1/batches``, ``GET
-/v1/batches/{id}`` and ``POST /v1/batches/{id}/cancel`` (``batches``). To add an endpoint: write ``async def handler(request) -> Response`` using
-``read_json``, ``api_error`` / ``APIError`` (``protocol``), ``apply_faults`` (``faults``) and
-``usage_body``, then add a ``Route`` in ``ROUTES`` (or pass ``extra_routes`` to ``create_app``).
+/v1/batches/{id}`` and ``POST /v1/batches/{id}/cancel`` (``batches``). To add an endpoint: write
+``async def handler(request) -> Response`` using ``read_json``, ``api_error`` / ``APIError``
+(``protocol``), ``apply_faults`` (``faults``) and ``usage_body``, then add a ``Route`` in ``ROUTES``
+(or pass ``extra_routes`` to ``create_app``).
 Builds on every endpoint module.
 """
 

@@ -1,4 +1,4 @@
-"""``POST /v1/moderations`` for the offline backend: the API's answer shape, flagging the image endpoints' trigger words.
+"""``POST /v1/moderations`` for the offline backend: the API's shape, flagging the image endpoints' trigger words.
 
 Owns ``moderation_result`` (one input's verdict) and the handler ``create_moderation``. The body is
 ``{"model", "input"}`` where ``input`` is a string, a list of strings, or a list of multi-modal
