@@ -22,10 +22,12 @@ from typing import Any
 from .costs import estimate, format_dollars
 from .store import RunRecord, Store
 
-__all__ = ["SCOPES", "SCOPE_WORDS", "counts", "period_start", "spent", "Spend", "spending", "Refusal", "check",
-           "what_fits", "Guard"]
+__all__ = ["MODERATION_SETTING", "SCOPES", "SCOPE_WORDS", "counts", "period_start", "spent", "Spend", "spending",
+           "Refusal", "check", "what_fits", "Guard"]
 
 SCOPES = ("session", "day", "month")
+# The store setting that turns on the moderation check before every image request ("on" / "off").
+MODERATION_SETTING = "check_before_spending"
 SCOPE_WORDS = {"session": "per-session", "day": "daily", "month": "monthly"}
 _RESET_WORDS = {"session": "start a new session", "day": "wait until tomorrow", "month": "wait until next month"}
 _QUALITY_ORDER = ("low", "medium", "high", "xhigh", "max")
@@ -93,7 +95,7 @@ def what_fits(spec: Any, room: float) -> str:
     info = getattr(spec, "info", None)
     qualities = [q for q in _QUALITY_ORDER if info is not None and q in info.qualities]
     current = spec.quality if spec.quality in qualities else "high"
-    for q in qualities[:qualities.index(current)] if current in qualities else []:
+    for q in reversed(qualities[:qualities.index(current)] if current in qualities else []):
         cost = estimate(spec.with_changes(quality=q)).dollars
         if cost <= room:
             options.append(f"{q} quality ({format_dollars(cost)})")
@@ -165,4 +167,31 @@ class Guard:
             if refusal is None:
                 mark_running()
                 return None
-        return refusal.sentence.replace("Not sent: this request", "Stopped at the spending limit: this request")
+        return _stopped(refusal)
+
+    def admit(self, cells: list[tuple[int, float, Any]], mark_running: Callable[[list[int]], None]
+              ) -> dict[int, str]:
+        """Cells (run id, cost, spec) sent together (a batch), in order: those that fit are marked running at
+        once; returns the sentence for each one that does not."""
+        with _START_LOCK:
+            now = self.clock()
+            spends = spending(self.store, self.session_ids, now=now) if counts(self.backend) else []
+            admitted: list[int] = []
+            refused: dict[int, str] = {}
+            extra = 0.0
+            for run_id, cost, spec in cells:
+                over = next((s for s in spends if s.spent + extra + cost > s.limit + 1e-9), None)
+                if over is None:
+                    admitted.append(run_id)
+                    extra += cost
+                    continue
+                left = max(over.limit - over.spent - extra, 0.0)
+                refused[run_id] = _stopped(Refusal(over.scope, over.limit, over.spent + extra, cost,
+                                                   what_fits(spec, left) if hasattr(spec, "with_changes") else ""))
+            if admitted:
+                mark_running(admitted)
+        return refused
+
+
+def _stopped(refusal: Refusal) -> str:
+    return refusal.sentence.replace("Not sent: this request", "Stopped at the spending limit: this request")

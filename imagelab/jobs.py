@@ -288,21 +288,30 @@ class RunEngine:
         from .client.batch import endpoint_of
 
         group = group or uuid.uuid4().hex[:12]
-        cells: dict[str, list[tuple[int, Any]]] = {}
+        rows, costs = [], []
         for spec, label in items:
             est = estimate(spec)
             dollars, _ = batch_price(est.dollars)
             priced = replace(est, dollars=dollars, approximate=True,
                              notes=(*est.notes, "Batch API price: half the synchronous one"))
-            run_id = self.store.start_run(page, spec.model, spec.prompt, {**spec.to_record(), "batch": True},
-                                          asdict(priced), connection.label, status="queued",
-                                          requested=max(int(spec.n or 1), 1), group_id=group, label=label)
-            if budget is not None:
-                stopped = budget(run_id, dollars, spec, lambda run_id=run_id: self.store.mark_running(run_id))
-                if stopped:
-                    self.store.finish_run(run_id, "cancelled", error=stopped)
-                    continue
-            cells.setdefault(endpoint_of(spec), []).append((run_id, spec))
+            costs.append(dollars)
+            rows.append({"page": page, "model": spec.model, "prompt": spec.prompt,
+                         "params": {**spec.to_record(), "batch": True}, "estimate": asdict(priced),
+                         "backend": connection.label, "requested": max(int(spec.n or 1), 1), "group_id": group,
+                         "label": label})
+        run_ids = self.store.start_runs(rows)
+        cells_in_order = [(rid, cost, spec) for rid, cost, (spec, _) in zip(run_ids, costs, items, strict=True)]
+        if budget is not None:
+            refused = budget.admit(cells_in_order, self.store.mark_running_many)
+        else:
+            refused = {}
+            self.store.mark_running_many(run_ids)
+        for run_id, sentence in refused.items():
+            self.store.finish_run(run_id, "cancelled", error=sentence)
+        cells: dict[str, list[tuple[int, Any]]] = {}
+        for run_id, _, spec in cells_in_order:
+            if run_id not in refused:
+                cells.setdefault(endpoint_of(spec), []).append((run_id, spec))
         for endpoint, pairs in cells.items():
             row_id = self.store.add_batch(group, endpoint, connection.label, [rid for rid, _ in pairs])
             self._follow(row_id, connection, dict(pairs))

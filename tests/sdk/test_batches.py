@@ -47,8 +47,7 @@ def recording_offline():
 
     import uvicorn
 
-    from imagelab.offline import create_app
-    from imagelab.offline import bind_socket
+    from imagelab.offline import bind_socket, create_app
 
     log = []
     app = create_app()
