@@ -1,4 +1,8 @@
-"""Spending limits, and one prompt sent to several models, through AppTest."""
+"""Spending limits, the check before spending, batch sweeps and one prompt to several models, through AppTest."""
+
+import time
+
+import pytest
 
 from components import state
 from imagelab.costs import estimate
@@ -98,3 +102,44 @@ def test_one_prompt_to_three_models_side_by_side(data_dir):
     starred = [img for r in runs for img in store.images_of_run(r.id) if img.starred]
     assert len(starred) == 1
     assert any("Kept" in c.value for c in at.caption)
+
+
+def test_the_check_before_spending_shows_what_it_flagged(data_dir):
+    at = open_page("pages/1_Generate.py", TIMEOUT).run()
+    at.sidebar.toggle(key=state.BUDGET_MODERATION).set_value(True).run()
+    at.text_area(key=state.GEN_PROMPT).input("A forbidden door in a garden wall").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
+    at.button(key=state.GEN_BUTTON).click().run()
+    settle(at, data_dir)
+    assert not at.exception
+    run = Store(data_dir).runs(1)[0]
+    assert run.status == "failed" and not Store(data_dir).images_of_run(run.id)
+    assert any("The check before spending flagged this request (illicit)" in e for e in shown(at.error))
+
+
+def test_a_sweep_sent_as_a_batch_shows_both_prices_and_fills_its_cells(data_dir):
+    at = open_page("pages/5_Sweep.py", TIMEOUT).run()
+    at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a shelf").run()
+    at.text_area(key=f"{state.SWEEP_VALUES}_thing").input("jug\nforbidden box\nclock").run()
+    at.multiselect(key=f"{state.SWEEP_AXIS}_quality").select("low").run()
+    at.toggle(key=state.SWEEP_AS_BATCH).set_value(True).run()
+    preview = " ".join(shown(at.info))
+    assert "in all now, or ≈ $" in preview and "as a batch (within 24 hours)" in preview, preview
+    at.button(key=state.SWEEP_BUTTON).click().run()
+    assert not at.exception
+    store = Store(data_dir)
+    deadline = time.monotonic() + 60
+    while any(b.active for b in store.batches()):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    at.run()
+    assert not at.exception
+    (row,) = store.batches()
+    runs = {r.label: r for r in store.runs(10, page="sweep")}
+    assert row.status == "completed" and row.completed == 2 and row.failed == 1
+    assert runs["thing=jug"].status == "ok" and runs["thing=clock"].status == "ok"
+    assert "safety system" in runs["thing=forbidden box"].error
+    # cells priced at half the synchronous rate
+    full = estimate(GenerateSpec(prompt="A jug on a shelf", quality="low")).dollars
+    assert runs["thing=jug"].est_dollars == pytest.approx(full / 2)
+    assert any("**Batch** (generations) · completed · 3 of 3 done · 1 failed" in m.value for m in at.markdown)
