@@ -323,9 +323,11 @@ def _draw_fanout(group: str, polling: bool) -> None:
     engine = connection.get_engine()
     store = connection.get_store()
     runs = sorted(store.runs(6, group_id=group), key=lambda r: r.id)
-    cols = st.columns(max(len(runs), 1))
-    for col, rec in zip(cols, runs, strict=False):
-        with col, st.container(border=True, key=f"fanout_{rec.id}"):
+    per_row = 3 if len(runs) != 4 else 2  # wide enough for a picture and its figures
+    for i, rec in enumerate(runs):
+        if i % per_row == 0:
+            cols = st.columns(per_row)
+        with cols[i % per_row], st.container(border=True, key=f"fanout_{rec.id}"):
             st.markdown(f"**{literal(rec.label or rec.model)}**")
             job = engine.job(rec.id)
             if rec.active:
@@ -347,10 +349,11 @@ def _draw_fanout(group: str, polling: bool) -> None:
                 st.error(literal(rec.error), icon=":material/error:")
             if images:
                 if all(i.starred for i in images):
-                    st.caption(":material/star: Kept (starred in the Gallery)")
+                    st.caption(":material/star: Kept (starred)")
                 else:
-                    st.button("Keep this one", key=f"btn_fanout_keep_{rec.id}", icon=":material/star:",
-                              on_click=_keep, args=([i.id for i in images],), width="stretch")
+                    st.button("Keep", key=f"btn_fanout_keep_{rec.id}", icon=":material/star:",
+                              on_click=_keep, args=([i.id for i in images],), width="stretch",
+                              help="Keep this one: star it in the Gallery")
     if bool(engine.active(group=group)) != polling:
         st.rerun()
 

@@ -54,7 +54,7 @@ with form:
     axes = {k: v for k, v in axes.items() if v}
     with st.expander("Options for every request"):
         base_values = options.output_options(info, state.SWEEP_OPTS, allow_stream=False, columns=3)
-    as_batch = st.toggle("Send as one Batch API job (half price, results within 24 hours)", key=state.SWEEP_AS_BATCH,
+    as_batch = st.toggle("Send as a batch (half price, within 24 h)", key=state.SWEEP_AS_BATCH,
                          help="The requests are uploaded as a file and the API works through them when it can; "
                               "progress shows here and in the sidebar, across reloads and restarts.")
     threshold = st.number_input("Ask before spending more than ($)", 0.0, 1000.0, 1.0, step=0.5,

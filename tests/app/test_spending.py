@@ -101,7 +101,7 @@ def test_one_prompt_to_three_models_side_by_side(data_dir):
     keep[0].click().run()
     starred = [img for r in runs for img in store.images_of_run(r.id) if img.starred]
     assert len(starred) == 1
-    assert any("Kept" in c.value for c in at.caption)
+    assert any("Kept (starred)" in c.value for c in at.caption)
 
 
 def test_the_check_before_spending_shows_what_it_flagged(data_dir):
