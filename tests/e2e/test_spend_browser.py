@@ -45,7 +45,8 @@ def test_three_models_side_by_side_and_a_batch_sweep(limited_app, page):
         wait_idle(page)
         screenshot(page, f"compare-models-{width}")
         assert page.locator('[class*="st-key-btn_fanout_keep_"] button:visible').count() == 3
-        figures = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]:visible').filter(has_text=" tokens · $")
+        captions = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]:visible')
+        figures = captions.filter(has_text=" tokens · $")
         assert figures.count() == 3
         page.locator('[class*="st-key-fanout_"] img').nth(2).wait_for(timeout=30_000)
         screenshot(page, f"compare-models-{width}")
