@@ -126,8 +126,15 @@ CREATE INDEX IF NOT EXISTS runs_page ON runs(page, id);
 CREATE INDEX IF NOT EXISTS runs_group ON runs(group_id);
 """
 
+# Version 3: an image made from another result of its run (keep-exact): the raw model output is
+# marked 'raw', its composite 'kept'; ``drift`` holds how far the raw one moved outside the mask (JSON).
+_SCHEMA_V3 = """
+ALTER TABLE images ADD COLUMN variant TEXT;
+ALTER TABLE images ADD COLUMN drift TEXT;
+"""
+
 # Each entry brings the schema from version i to i + 1.
-_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2)
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 INTERRUPTED_SENTENCE = ("ImageLab stopped before this run finished; {saved} of {requested} image(s) had been saved "
@@ -165,6 +172,8 @@ class ImageRecord:
     revised_prompt: str | None = None
     starred: bool = False
     actual_dollars: float | None = None
+    variant: str | None = None               # "raw" (the model's output as sent) or "kept" (keep-exact composite)
+    drift: dict[str, Any] | None = None      # how far the raw output moved outside the mask
 
     @property
     def filename(self) -> str:
@@ -400,7 +409,7 @@ class Store:
         for run in self.unfinished_runs():
             if resumable is not None and resumable(run):
                 continue
-            saved = len(self.images_of_run(run.id))
+            saved = len({rec.index for rec in self.images_of_run(run.id)})
             self.finish_run(run.id, "interrupted", error=INTERRUPTED_SENTENCE.format(
                 saved=saved, requested=run.requested or "?"), keep_usage=True)
             marked.append(run.id)
@@ -446,8 +455,14 @@ class Store:
         return removed
 
     def add_image(self, run_id: int, index: int, data: bytes, fmt: str, width: int | None, height: int | None,
-                  revised_prompt: str | None = None, parents: list[str] | None = None) -> ImageRecord:
+                  revised_prompt: str | None = None, parents: list[str] | None = None, *,
+                  variant: str | None = None, drift: dict[str, Any] | None = None,
+                  roles: dict[str, str] | None = None) -> ImageRecord:
         """Save one result: the file first, then its row, so a row never points at nothing.
+
+        ``variant`` and ``drift`` mark a keep-exact composite ("kept", with its raw output's drift);
+        ``roles`` names a parent's part in the lineage (default "input"; e.g. "raw" for the model
+        output a composite was made from).
 
         Both happen under the database's write lock, which ``delete_image`` also holds while it
         removes a file, so adding and deleting the same bytes can never interleave. An SVG is kept
@@ -463,15 +478,22 @@ class Store:
                 db.execute("ROLLBACK")
                 raise
             cur = db.execute(
-                "INSERT INTO images(run_id, idx, hash, format, width, height, bytes, revised_prompt, created_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
-                (run_id, index, digest, fmt, width, height, len(data), revised_prompt, now))
+                "INSERT INTO images(run_id, idx, hash, format, width, height, bytes, revised_prompt, created_at,"
+                " variant, drift) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (run_id, index, digest, fmt, width, height, len(data), revised_prompt, now, variant,
+                 json.dumps(drift) if drift else None))
             image_id = _new_id(cur)
             for parent in parents or []:
-                db.execute("INSERT INTO image_parents(image_id, parent_hash) VALUES (?,?)", (image_id, parent))
+                db.execute("INSERT INTO image_parents(image_id, parent_hash, role) VALUES (?,?,?)",
+                           (image_id, parent, (roles or {}).get(parent, "input")))
             db.execute("COMMIT")
         return ImageRecord(image_id, run_id, index, digest, fmt, width, height, len(data), now,
-                           revised_prompt=revised_prompt)
+                           revised_prompt=revised_prompt, variant=variant, drift=drift)
+
+    def mark_raw(self, image_id: int) -> None:
+        """Mark a result as the model's raw output, once a keep-exact composite of it has been saved."""
+        with self._db() as db:
+            db.execute("UPDATE images SET variant='raw' WHERE id=?", (image_id,))
 
     def finish_run(self, run_id: int, status: str, *, usage: dict[str, Any] | None = None,
                    actual_dollars: float | None = None, request_id: str | None = None, error: str | None = None,
@@ -533,7 +555,7 @@ class Store:
 
     def images_of_run(self, run_id: int) -> list[ImageRecord]:
         with self._db() as db:
-            rows = db.execute(self._IMAGE_SELECT + " WHERE run_id=? ORDER BY idx", (run_id,)).fetchall()
+            rows = db.execute(self._IMAGE_SELECT + " WHERE run_id=? ORDER BY idx, images.id", (run_id,)).fetchall()
         return [_image_record(r) for r in rows]
 
     def image_by_hash(self, digest: str) -> ImageRecord:
@@ -770,4 +792,4 @@ def _image_record(row: sqlite3.Row) -> ImageRecord:
     return ImageRecord(row["id"], row["run_id"], row["idx"], row["hash"], row["format"], row["width"], row["height"],
                        row["bytes"], row["created_at"], prompt=row["prompt"], model=row["model"], page=row["page"],
                        revised_prompt=row["revised_prompt"], starred=bool(row["starred"]),
-                       actual_dollars=row["actual_dollars"])
+                       actual_dollars=row["actual_dollars"], variant=row["variant"], drift=_loads(row["drift"]))
