@@ -14,6 +14,9 @@ back close to the original but not identical. This module owns, as plain NumPy/P
   protected pixels and the share of them that moved by more than ``DRIFT_THRESHOLD`` ΔE.
 - ``drift_heatmap(original, result, mask)``: the result dimmed, with the drift drawn over it in
   heat colours (transparent where nothing moved), so a designer sees where the model drifted.
+- ``pair_heatmap(raw, kept)``: the same heat map from the two saved pictures alone: a kept-exact
+  composite equals the original wherever the mask protects, so the raw result's difference from
+  it there *is* the drift (the seam band, where both blend, shows faintly).
 - ``postprocess_edit``: the run engine's hook for an edit with keep-exact on (``KeepExact``).
 
 The sRGB → CIELAB conversion is the standard formula (D65) in float: Pillow's LAB mode is 8-bit
@@ -32,7 +35,7 @@ from scipy import ndimage
 
 __all__ = ["Drift", "KeepExact", "DerivedImage", "DRIFT_THRESHOLD", "DEFAULT_FEATHER", "MAX_FEATHER",
            "srgb_to_lab", "delta_e", "keep_weights", "keep_exact", "measure_drift", "drift_heatmap",
-           "protected_region", "postprocess_edit"]
+           "protected_region", "postprocess_edit", "pair_heatmap"]
 
 # A pixel "moved" when its colour changed by more than this many ΔE (about what a person can see side by side).
 DRIFT_THRESHOLD = 2.0
@@ -154,6 +157,12 @@ def drift_heatmap(original: Image.Image, result: Image.Image, mask: Image.Image)
     shown = np.clip(strength * 4, 0, 1)[..., None]  # even a small drift shows clearly
     out = grey * (1 - shown) + heat * shown
     return Image.fromarray(out.clip(0, 255).astype(np.uint8), "RGB")
+
+
+def pair_heatmap(raw: Image.Image, kept: Image.Image) -> Image.Image:
+    """The drift map of a raw result against its kept-exact composite (see the module docstring)."""
+    everywhere = Image.new("RGBA", kept.size, (0, 0, 0, 255))
+    return drift_heatmap(kept, raw, everywhere)
 
 
 # --- the run engine's hook -----------------------------------------------------------------------

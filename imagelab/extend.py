@@ -24,7 +24,7 @@ from PIL import Image
 from .catalog import ModelInfo, catalog, parse_size
 
 __all__ = ["ASPECTS", "PLACEMENTS", "ExtendPlan", "ExtendError", "aspect_canvas", "plan_extend", "padded_picture",
-           "extend_mask", "placement_offset"]
+           "extend_mask", "placement_offset", "plan_preview", "target_for"]
 
 # Preset shapes a designer asks for, as width:height.
 ASPECTS: dict[str, tuple[int, int]] = {
@@ -147,6 +147,30 @@ def plan_extend(width: int, height: int, target: tuple[int, int], placement: str
         notes.append(f"The canvas is {cw}×{ch}: both sides are rounded up to multiples of {rules['multiple']}.")
     left, top = placement_offset((cw, ch), picture, placement)
     return ExtendPlan(cw, ch, left, top, picture, scale, tuple(notes))
+
+
+def target_for(width: int, height: int, shape: str, custom: tuple[int, int] | None = None) -> tuple[int, int]:
+    """The canvas a person asks for: a preset shape from ``ASPECTS`` around the picture, or ``custom``."""
+    if shape in ASPECTS:
+        return aspect_canvas(width, height, ASPECTS[shape])
+    if custom is None:
+        raise ExtendError(f"Choose a shape ({', '.join(ASPECTS)}) or give a width and height.")
+    return custom
+
+
+def plan_preview(picture: Image.Image, plan: ExtendPlan, max_side: int = 768) -> Image.Image:
+    """The new canvas at display size: the picture where it will sit, the new area tinted blue."""
+    factor = min(1.0, max_side / max(plan.width, plan.height))
+    size = (max(1, round(plan.width * factor)), max(1, round(plan.height * factor)))
+    canvas = padded_picture(picture, plan).resize(size, Image.Resampling.BILINEAR)
+    pixels = np.asarray(canvas, dtype=np.float32)
+    new = np.ones(size[::-1], dtype=bool)
+    x0, y0 = round(plan.left * factor), round(plan.top * factor)
+    x1, y1 = round((plan.left + plan.picture[0]) * factor), round((plan.top + plan.picture[1]) * factor)
+    new[y0:y1, x0:x1] = False
+    tint = np.array([59, 130, 246], dtype=np.float32)
+    pixels[new] = pixels[new] * 0.35 + tint * 0.65
+    return Image.fromarray(pixels.clip(0, 255).astype(np.uint8), "RGB")
 
 
 def _png(img: Image.Image) -> bytes:

@@ -12,6 +12,7 @@ from imagelab.drift import (
     keep_exact,
     keep_weights,
     measure_drift,
+    pair_heatmap,
     postprocess_edit,
     srgb_to_lab,
 )
@@ -136,3 +137,16 @@ def test_postprocess_makes_a_kept_copy_with_the_raw_drift():
     with Image.open(io.BytesIO(kept.data)) as img:
         assert (np.asarray(img)[:, :40] == np.asarray(original)[:, :40]).all()
     assert postprocess_edit(b"GIF89a", "gif", _png(original), _png(mask), 4) == []
+
+
+def test_the_heatmap_of_a_saved_pair_matches_the_one_from_original_and_mask():
+    original = _noise(60, 40, 11)
+    raw = np.asarray(original).astype(int)
+    raw[:, 30:] = 255 - raw[:, 30:]                                       # the edit
+    raw[:10, :10] = (raw[:10, :10] + 9).clip(0, 255)                     # drift outside
+    raw_img = Image.fromarray(raw.astype(np.uint8))
+    mask = _mask(60, 40, (30, 0, 60, 40))
+    kept = keep_exact(original, raw_img, mask, feather=0)
+    a = np.asarray(pair_heatmap(raw_img, kept))
+    b = np.asarray(drift_heatmap(original, raw_img, mask))
+    assert (a == b).all()
