@@ -26,12 +26,11 @@ def keep_exact_setting(key: str) -> int | None:
     on_key, feather_key = f"{key}_keep_exact", f"{key}_feather"
     st.session_state.setdefault(on_key, True)
     st.session_state.setdefault(feather_key, DEFAULT_FEATHER)
-    left, right = st.columns([3, 2], vertical_alignment="center")
-    on = left.toggle("Keep the unmasked part exactly", key=on_key,
+    on = st.toggle("Keep the unmasked part exactly", key=on_key,
                      help="The model repaints the whole picture, so pixels outside the mask come back close but "
                           "not identical. With this on, the original pixels are put back outside the mask; the "
                           "model's own result is saved too, marked raw.")
-    feather = right.slider("Seam width (px)", 0, MAX_FEATHER, key=feather_key, disabled=not on,
+    feather = st.columns([1, 1])[0].slider("Seam width (px)", 0, MAX_FEATHER, key=feather_key, disabled=not on,
                            help="How far into the repainted part the original fades out, so the seam does not show.")
     return int(feather) if on else None
 
@@ -77,7 +76,8 @@ def show_result(kept: ImageRecord, raw: ImageRecord | None, *, key: str) -> None
     with map_tab:
         try:
             st.image(_heatmap(raw.hash, raw.format, kept.hash, kept.format), width="stretch",
-                     caption="Where the raw result drifted outside the mask: brighter is more.")
+                     caption="Where the raw result drifted outside the mask: brighter is more. The thin "
+                             "ring around the edit is the seam, where the two are blended.")
         except (OSError, ValueError, KeyError):
             results.show_gone(results.UNREADABLE_SENTENCE)
     with raw_tab:

@@ -96,14 +96,15 @@ def show_error(err: ImageLabError) -> None:
         st.caption(literal(details))
 
 
-def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> None:
+def show_image(rec: ImageRecord, *, key: str, caption: str | None = None, extend: bool = False) -> None:
+    """A stored picture with its size and actions; ``extend`` adds a hand-over to Extend (where there is room)."""
     shown = show_picture(rec.hash, rec.format, caption=caption)
     marked = VARIANT_WORDS.get(rec.variant or "", "")
     st.caption(f"{size_label(rec)} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB{marked}")
     if not shown:
         return
     store = get_store()
-    c1, c2, c3, c4, c5 = st.columns([5, 5, 5, 5, 3])
+    c1, c2, c3, c4, *more = st.columns([5, 5, 5, 5, 3] if extend else 4)
     c1.download_button(rec.format.upper(), data=lambda: with_settings(store, rec), file_name=rec.filename,
                        mime=MIME_TYPES.get(rec.format, "application/octet-stream"), key=f"{key}.dl.{rec.id}",
                        icon=":material/download:", on_click="ignore", width="stretch",
@@ -118,7 +119,7 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> Non
         if c4.button("Chat", key=f"btn_{key}_conv_{rec.id}", icon=":material/forum:", width="stretch",
                      help="Continue in a new conversation with this image"):
             _hand_over(rec.hash, "conv", pages.path_of("conversation"))
-        if c5.button("", key=f"btn_{key}_ext_{rec.id}", icon=":material/open_in_full:", width="stretch",
+        if more and more[0].button("", key=f"btn_{key}_ext_{rec.id}", icon=":material/open_in_full:", width="stretch",
                      help="Extend the canvas around it in Extend"):
             _hand_over(rec.hash, state.EXT, pages.path_of("extend"))
 

@@ -30,9 +30,9 @@ __all__ = ["ASPECTS", "PLACEMENTS", "ExtendPlan", "ExtendError", "aspect_canvas"
 ASPECTS: dict[str, tuple[int, int]] = {
     "16:9 banner": (16, 9),
     "9:16 story": (9, 16),
-    "1:1 square": (1, 1),
-    "4:5 portrait": (4, 5),
-    "3:2 landscape": (3, 2),
+    "1:1": (1, 1),
+    "4:5": (4, 5),
+    "3:2": (3, 2),
 }
 
 # Where the picture sits on the new canvas: (horizontal, vertical), 0 = left/top, 0.5 = centre, 1 = right/bottom.

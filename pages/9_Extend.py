@@ -30,7 +30,7 @@ st.title("Extend")
 st.caption("Give a picture more room: choose the new shape and where the picture sits; the model paints the new "
            "part around it.")
 
-CUSTOM = "Custom size"
+CUSTOM = "Custom"
 PLACE_ICONS = {"top left": "north_west", "top": "north", "top right": "north_east", "left": "west",
                "centre": "filter_center_focus", "right": "east", "bottom left": "south_west", "bottom": "south",
                "bottom right": "south_east"}
@@ -58,7 +58,9 @@ with form:
     shapes = [*ASPECTS, CUSTOM]
     if st.session_state.get(state.EXT_SHAPE) not in shapes:
         st.session_state[state.EXT_SHAPE] = "16:9 banner"
-    shape = st.segmented_control("New shape", shapes, key=state.EXT_SHAPE) or "16:9 banner"
+    shape = st.segmented_control("New shape", shapes, key=state.EXT_SHAPE,
+                                 help="The picture keeps its size; the canvas grows around it to this shape, "
+                                      "or to the width and height you give.") or "16:9 banner"
     custom = None
     if shape == CUSTOM:
         step = catalog().limits["custom_size"]["multiple"]

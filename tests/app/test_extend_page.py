@@ -35,7 +35,7 @@ def test_extend_to_a_landscape_with_the_picture_on_the_right(data_dir):
     at.session_state[state.handoff_key(state.EXT)] = [src.hash]
     at.run()
     assert not at.exception
-    _group(at, "New shape").set_value("3:2 landscape").run()
+    _group(at, "New shape").set_value("3:2").run()
     _group(at, "Where the picture sits").set_value("right").run()
     at.text_area(key=state.EXT_PROMPT).input("A lighthouse on a long cliff under a wide evening sky").run()
     at.selectbox(key=state.EXT_QUALITY).select("low").run()
@@ -58,7 +58,7 @@ def test_a_canvas_smaller_than_the_picture_gets_a_sentence(data_dir):
     at = open_page("pages/9_Extend.py")
     at.session_state[state.handoff_key(state.EXT)] = [src.hash]
     at.run()
-    _group(at, "New shape").set_value("Custom size").run()
+    _group(at, "New shape").set_value("Custom").run()
     at.number_input(key=state.EXT_WIDTH).set_value(800).run()
     at.text_area(key=state.EXT_PROMPT).input("A lighthouse").run()
     assert any("smaller than the picture" in w for w in shown(at.warning))
