@@ -402,7 +402,7 @@ class RunEngine:
             for made in postprocess(ev.data, ev.output_format):
                 shown = self.store.add_image(job.run_id, ev.image_index, made.data, made.format, made.width,
                                              made.height, ev.revised_prompt, [raw.hash, *parents],
-                                             variant=made.variant, drift=made.drift, roles={raw.hash: "raw"})
+                                             variant=made.variant, drift=made.drift)
             if shown is not raw:
                 self.store.mark_raw(raw.id)
         except StorageError as exc:

@@ -56,13 +56,11 @@ class ImageRepository(Repository):
 
     def add_image(self, run_id: int, index: int, data: bytes, fmt: str, width: int | None, height: int | None,
                   revised_prompt: str | None = None, parents: list[str] | None = None, *,
-                  variant: str | None = None, drift: dict[str, Any] | None = None,
-                  roles: dict[str, str] | None = None) -> ImageRecord:
+                  variant: str | None = None, drift: dict[str, Any] | None = None) -> ImageRecord:
         """Save one result: the file first, then its row (see the module's docstring).
 
-        ``variant`` and ``drift`` mark a keep-exact composite ("kept", with its raw output's drift);
-        ``roles`` names a parent's part in the lineage (default "input"; "raw" for the model output
-        a composite was made from).
+        ``variant`` and ``drift`` mark a keep-exact composite ("kept", with its raw output's drift;
+        the raw output is among its parents).
         """
         data = _safe_svg(data) if fmt == "svg" else data
         now = time.time()
@@ -80,8 +78,7 @@ class ImageRepository(Repository):
                  json.dumps(drift) if drift else None))
             image_id = new_id(cur)
             for parent in parents or []:
-                db.execute("INSERT INTO image_parents(image_id, parent_hash, role) VALUES (?,?,?)",
-                           (image_id, parent, (roles or {}).get(parent, "input")))
+                db.execute("INSERT INTO image_parents(image_id, parent_hash) VALUES (?,?)", (image_id, parent))
             db.execute("COMMIT")
         return ImageRecord(image_id, run_id, index, digest, fmt, width, height, len(data), now,
                            revised_prompt=revised_prompt, variant=variant, drift=drift)
