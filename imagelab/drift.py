@@ -186,7 +186,7 @@ def _encode(img: Image.Image, fmt: str) -> bytes:
     elif fmt == "webp":
         img.save(buf, "WEBP", lossless=True)
     else:
-        img.save(buf, "PNG")
+        img.save(buf, "PNG", compress_level=1)  # the run waits for it; the smallest file is not worth seconds
     return buf.getvalue()
 
 
