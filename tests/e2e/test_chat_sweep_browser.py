@@ -59,7 +59,7 @@ def test_three_turns_keep_the_input_and_the_newest_turn_in_view(app, sized):
         page.wait_for_function(
             f"document.querySelectorAll('.st-key-conv_turns [data-testid=\"stChatMessage\"]').length == {2 * n}"
             " && [...document.querySelectorAll('.st-key-conv_turns [data-testid=\"stChatMessage\"] img')]"
-            ".every(i => i.complete && i.naturalWidth > 0)", timeout=60_000)
+            ".slice(-1).every(i => i.complete && i.naturalWidth > 0)", timeout=90_000)
         page.wait_for_timeout(800)  # let the scroll to the newest turn finish
         screenshot(page, f"conversation-{width}x{height}-turn{n}")
         chat_box = box(page, INPUT)
