@@ -91,12 +91,13 @@ def mask_canvas(image: InputImage, *, markup: bool = False, colour: str = "#ff00
         stroke = f"rgba({rgb[0]}, {rgb[1]}, {rgb[2]}, 0.6)"
     width, height = canvas_size(image.width, image.height)
     background = preview(image.hash, image.mime.split("/")[1]) or image.data
+    # above the canvas, so the canvas's own toolbar (undo, redo) does not sit on the tool row
+    st.caption("Paint over what should change. Undo and redo are in the canvas toolbar; the eraser takes paint away."
+               if not markup else "Draw the change you want right on the picture; the drawing guides the edit.")
     result = draw_canvas(
         stroke_width=brush, stroke_color=stroke, background_image=background,
         update_streamlit=True, width=width, height=height, drawing_mode="freedraw", return_image_data=True,
         key=f"{state.MASK_CANVAS}_{image.hash[:12]}_{round_}")
-    st.caption("Paint over what should change. Undo and redo are in the canvas toolbar; the eraser takes paint away."
-               if not markup else "Draw the change you want right on the picture; the drawing guides the edit.")
     strokes = result.image_data if result is not None else None
     if strokes is None:
         return Painted(None, 0.0)

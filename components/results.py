@@ -104,7 +104,7 @@ RESULTS_CSS = """<style>
 [class*='st-key-run_'] [data-testid='stImage'] img, .st-key-lightbox [data-testid='stImage'] img,
 [class*='st-key-card_'] [data-testid='stImage'] img {
   background: repeating-conic-gradient(rgba(128, 128, 128, 0.3) 0 25%, transparent 0 50%) 0 0 / 16px 16px;}
-.st-key-lightbox [data-testid='stImage'] img {max-height: 58vh; width: auto !important; height: auto !important;
+.st-key-lightbox [data-testid='stImage'] img {max-height: 70vh; width: auto !important; height: auto !important;
   max-width: 100%;}
 [class*='st-key-card_starred_'] {border-color: var(--st-primary-color, #6E56CF) !important;
   border-width: 2px !important; background: color-mix(in srgb, var(--st-primary-color, #6E56CF) 7%, transparent);}
@@ -186,21 +186,24 @@ def lightbox(image_id: int) -> None:
         show_gone(DELETED_SENTENCE)
         return
     run = store.run(rec.run_id)
-    with st.container(key="lightbox"):
+    picture, about = st.columns([3, 2], gap="medium")
+    with picture, st.container(key="lightbox"):
         data = full_size(rec)
         if data is None:
             show_gone(picture_problem(rec.hash, rec.format) or UNREADABLE_SENTENCE)
             return
         st.image(data, width="content")
-    st.markdown(f"**{literal(rec.model)}** · {pages.name_of(rec.page)} · {size_label(rec)} {rec.format.upper()}")
-    st.caption(literal(shorten(rec.prompt, 600)))
-    line = settings_line(run.params or {})
-    if line:
-        st.caption(literal(line))
-    with st.container(horizontal=True, gap="small"):
-        _download(rec, "lightbox")
-        if rec.format in ("png", "jpeg", "webp"):
-            _hand_over_buttons(rec, "lightbox")
+    with about:
+        st.markdown(f"**{literal(rec.model)}** · {pages.name_of(rec.page)}")
+        st.caption(file_line(rec))
+        st.markdown(literal(shorten(rec.prompt, 600)))
+        line = settings_line(run.params or {})
+        if line:
+            st.caption(literal(line))
+        with st.container(horizontal=True, gap="small"):
+            _download(rec, "lightbox")
+            if rec.format in ("png", "jpeg", "webp"):
+                _hand_over_buttons(rec, "lightbox")
 
 
 def with_settings(store: Any, rec: ImageRecord) -> bytes:

@@ -78,10 +78,10 @@ def show_detail(rec: ImageRecord) -> None:
         left, right = st.columns([3, 2], gap="medium")
         with left, st.container(key="lightbox"):
             shown = _full(rec)
+        with right:  # the actions first, beside the picture: in view on a small screen too
             st.caption(results.file_line(rec))
             if shown:
                 results.show_image_actions(rec, key="detail", enlarge=False, roomy=True)
-        with right:
             st.markdown(f"**Prompt**  \n{literal(rec.prompt)}")
             if rec.revised_prompt:
                 st.caption(f"Revised prompt: {literal(rec.revised_prompt)}")

@@ -145,14 +145,35 @@ def test_prompt_button_estimate_and_newest_result_in_view(layout_app, sized_page
         page.wait_for_timeout(500)
         assert_in_window(page, *work, f".st-key-run_{newest.id}")
         screenshot(page, f"layout_{key}_{width}_after")
+        if key == "generate":
+            _large_view(page, store, newest.id, width)
+
+
+def _large_view(page, store, run_id: int, width: int) -> None:
+    """The result's View opens the picture as saved (every pixel), on a checkerboard, in the window."""
+    page.locator(f".st-key-run_{run_id}").get_by_role("button", name="View").click()
+    picture = page.locator('[role="dialog"] .st-key-lightbox img')
+    picture.wait_for(timeout=60_000)
+    wait_idle(page)
+    saved = store.images_of_run(run_id)[0]
+    assert picture.evaluate("i => [i.naturalWidth, i.naturalHeight]") == [saved.width, saved.height]
+    assert "conic-gradient" in picture.evaluate("i => getComputedStyle(i).backgroundImage")
+    assert_in_window(page, '[role="dialog"] .st-key-lightbox img', '[role="dialog"] .stDownloadButton button')
+    assert not unnamed_buttons(page), unnamed_buttons(page)
+    screenshot(page, f"layout_large_view_{width}")
+    page.keyboard.press("Escape")
+    picture.wait_for(state="detached", timeout=30_000)
 
 
 def test_gallery_detail_from_the_third_row_opens_in_view(layout_app, sized_page):
     page, store = sized_page, layout_app["store"]
     width = page.viewport_size["width"]
+    store.set_starred(2, True)
     page.goto(f"{layout_app['url']}/Gallery")
     wait_idle(page)
     page.locator(".st-key-card_1").wait_for(timeout=60_000)  # the oldest card: the whole grid is drawn
+    border = "e => getComputedStyle(e).borderColor"
+    assert page.locator(".st-key-card_starred_2").evaluate(border) != page.locator(".st-key-card_1").evaluate(border)
     assert not unnamed_buttons(page), unnamed_buttons(page)
     # the cards' Open buttons by where they are drawn: rows top to bottom, then left to right
     opens = page.evaluate("""() => [...document.querySelectorAll('[class*="st-key-btn_gallery_detail_"]')]
@@ -169,6 +190,6 @@ def test_gallery_detail_from_the_third_row_opens_in_view(layout_app, sized_page)
     wait_idle(page)
     assert store.image(image_id).prompt in dialog.inner_text()
     assert_in_window(page, '[role="dialog"] [data-testid="stImage"] img',
-                     '[role="dialog"] .st-key-btn_gallery_close button')
+                     '[role="dialog"] .st-key-btn_gallery_close button', '[role="dialog"] .stDownloadButton button')
     assert not unnamed_buttons(page), unnamed_buttons(page)
     screenshot(page, f"layout_gallery_detail_{width}")
