@@ -6,7 +6,7 @@ results column beside them: both in view at once on a laptop screen, before and 
 
 import streamlit as st
 
-from components import options, results, run, sidebar, state
+from components import compare_models, options, results, run, sidebar, state
 from imagelab.catalog import catalog
 from imagelab.client import generate
 from imagelab.costs import estimate
@@ -41,9 +41,15 @@ with action:
     clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
                         width="stretch", disabled=bool(shown))
     live = st.empty()
+with form:  # after the options: the form's top stays prompt, button, result
+    fanout_clicked, fanout = compare_models.form(spec)
 
 if clicked:
     run.submit(spec, problems, generate, page="generate", est=est, live=live)
+if fanout_clicked:
+    compare_models.send(fanout, live=live)
+with output:
+    compare_models.show()
 
 with output:
     run.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,

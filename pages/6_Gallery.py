@@ -7,7 +7,7 @@ import streamlit as st
 
 from components import connection, options, pages, results, sidebar, state
 from imagelab.costs import format_dollars
-from imagelab.export import export_zip, read_metadata, settings_from_metadata
+from imagelab.export import export_images, read_metadata, settings_from_metadata
 from imagelab.store import MAX_SEARCH_TEXT, ImageRecord
 from imagelab.text import literal, shorten
 
@@ -175,20 +175,6 @@ def _full(rec: ImageRecord) -> bool:
     return True
 
 
-def export_records(ids: list[int]) -> list[dict]:
-    out = []
-    for image_id in ids:
-        try:
-            rec = store.image(image_id)
-        except KeyError:
-            continue
-        run = store.run(rec.run_id)
-        out.append({"hash": rec.hash, "format": rec.format, "width": rec.width, "height": rec.height,
-                    "prompt": rec.prompt, "model": rec.model, "page": rec.page, "params": run.params,
-                    "usage": run.usage, "est_dollars": run.est_dollars, "actual_dollars": run.actual_dollars,
-                    "request_id": run.request_id, "created_at": rec.created_at})
-    return out
-
 
 def load_from_image(data: bytes) -> None:
     """Read the settings an ImageLab file carries and open them in the page that made it."""
@@ -224,7 +210,7 @@ with st.container(horizontal=True, vertical_alignment="center", gap="small"):
     if st.button("Present", key="btn_gallery_present", icon=":material/slideshow:", disabled=not selection,
                  help="A full-window slideshow of the selected images"):
         st.switch_page(pages.path_of("present"))
-    st.download_button("Export", data=lambda: export_zip(export_records(sorted(selection)), store.read_bytes),
+    st.download_button("Export", data=lambda: export_images(store, sorted(selection)),
                        file_name="imagelab-export.zip", mime="application/zip", key="btn_gallery_export",
                        icon=":material/archive:", disabled=not selection, on_click="ignore",
                        help="A zip of the selected images with a manifest (JSON and CSV) of prompts, settings, "
