@@ -24,6 +24,8 @@ from . import pages, state
 from .connection import get_store
 
 UNREADABLE_SENTENCE = "This picture could not be read; its file may be damaged."
+# How a keep-exact pair's pictures are marked wherever they are shown.
+VARIANT_WORDS = {"raw": " · raw model output", "kept": " · kept exact"}
 UNREADABLE_ERRORS = (OSError, ValueError, Image.DecompressionBombError)  # what damaged or hostile bytes raise
 
 
@@ -111,20 +113,23 @@ RESULTS_CSS = """<style>
 </style>"""
 
 
-def show_image(rec: ImageRecord, *, key: str, caption: str | None = None, enlarge: bool = True) -> None:
+def show_image(rec: ImageRecord, *, key: str, caption: str | None = None, enlarge: bool = True,
+               extend: bool = False) -> None:
     """A saved picture with its size and its actions, labelled in words (they wrap, never cut): a large
-    view, the download, and handing it to another page."""
+    view, the download, and handing it to another page (``extend`` adds Extend)."""
     shown = show_picture(rec.hash, rec.format, caption=caption)
     st.caption(file_line(rec))
     if shown:
-        show_image_actions(rec, key=key, enlarge=enlarge)
+        show_image_actions(rec, key=key, enlarge=enlarge, extend=extend)
 
 
 def file_line(rec: ImageRecord) -> str:
-    return f"{size_label(rec)} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB"
+    marked = VARIANT_WORDS.get(rec.variant or "", "")
+    return f"{size_label(rec)} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB{marked}"
 
 
-def show_image_actions(rec: ImageRecord, *, key: str, enlarge: bool = True, roomy: bool = False) -> None:
+def show_image_actions(rec: ImageRecord, *, key: str, enlarge: bool = True, roomy: bool = False,
+                       extend: bool = False) -> None:
     """A picture's actions in one row that wraps: the large view, the download, another page (behind
     "Use in…" where room is short, ``roomy`` shows those buttons in the row)."""
     with st.container(horizontal=True, gap="small"):
@@ -135,10 +140,10 @@ def show_image_actions(rec: ImageRecord, *, key: str, enlarge: bool = True, room
         if rec.format not in ("png", "jpeg", "webp"):
             return
         if roomy:
-            _hand_over_buttons(rec, key)
+            _hand_over_buttons(rec, key, extend=extend)
             return
         with st.popover("Use in…", icon=":material/move_item:", help="Hand this picture to another page"):
-            _hand_over_buttons(rec, key, width="stretch")
+            _hand_over_buttons(rec, key, width="stretch", extend=extend)
 
 
 def _download(rec: ImageRecord, key: str) -> None:
@@ -148,7 +153,8 @@ def _download(rec: ImageRecord, key: str) -> None:
                        icon=":material/download:", on_click="ignore", help=f"Download {rec.filename}")
 
 
-def _hand_over_buttons(rec: ImageRecord, key: str, width: Literal["stretch", "content"] = "content") -> None:
+def _hand_over_buttons(rec: ImageRecord, key: str, width: Literal["stretch", "content"] = "content",
+                       extend: bool = False) -> None:
     if st.button("Reference edit", key=f"btn_{key}_ref_{rec.id}", icon=":material/collections:", width=width,
                  help="Use as a reference in Reference edit"):
         _hand_over(rec.hash, "ref", pages.path_of("reference_edit"))
@@ -158,6 +164,9 @@ def _hand_over_buttons(rec: ImageRecord, key: str, width: Literal["stretch", "co
     if st.button("Conversation", key=f"btn_{key}_conv_{rec.id}", icon=":material/forum:", width=width,
                  help="Continue in a new conversation with this image"):
         _hand_over(rec.hash, "conv", pages.path_of("conversation"))
+    if extend and st.button("Extend", key=f"btn_{key}_ext_{rec.id}", icon=":material/open_in_full:", width=width,
+                            help="Extend the canvas around it in Extend"):
+        _hand_over(rec.hash, state.EXT, pages.path_of("extend"))
 
 
 def full_size(rec: ImageRecord) -> bytes | None:

@@ -156,8 +156,15 @@ CREATE TABLE IF NOT EXISTS settings (
 )
 """
 
+# Version 4: an image made from another result of its run (keep-exact): the raw model output is
+# marked 'raw', its composite 'kept'; ``drift`` holds how far the raw one moved outside the mask (JSON).
+_SCHEMA_V4 = """
+ALTER TABLE images ADD COLUMN variant TEXT;
+ALTER TABLE images ADD COLUMN drift TEXT;
+"""
+
 # Each entry brings the schema from version i to i + 1.
-_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 INTERRUPTED_SENTENCE = ("ImageLab stopped before this run finished; {saved} of {requested} image(s) had been saved "
@@ -200,7 +207,7 @@ class Store(RunRepository, ImageRepository, ConversationRepository, BatchReposit
         for run in self.unfinished_runs():
             if resumable is not None and resumable(run):
                 continue
-            saved = len(self.images_of_run(run.id))
+            saved = len({rec.index for rec in self.images_of_run(run.id)})
             self.finish_run(run.id, "interrupted", error=INTERRUPTED_SENTENCE.format(
                 saved=saved, requested=run.requested or "?"), keep_usage=True)
             marked.append(run.id)

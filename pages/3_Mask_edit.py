@@ -6,7 +6,7 @@ prompt, the button and the newest result lead the narrow one, so all of them are
 
 import streamlit as st
 
-from components import connection, image_inputs, mask_canvas, options, results, run, sidebar, state
+from components import connection, image_inputs, keep_exact, mask_canvas, options, results, run, sidebar, state
 from imagelab.client import edit
 from imagelab.costs import estimate
 from imagelab.masks import MaskError, mask_edit_fraction
@@ -95,6 +95,7 @@ with output:
 with settings:
     fidelity = options.fidelity_picker(info, state.MASK_FIDELITY)
     values = options.output_options(info, state.MASK_OPTS, columns=3)
+    feather = keep_exact.keep_exact_setting(state.MASK_KEEP) if mode != MARKUP else None
 
 overlay = None
 if image is not None and overlay_png is not None:
@@ -132,7 +133,9 @@ with action:
 if clicked:
     if overlay is not None and not problems:
         store.add_input(overlay.data, "png", overlay.width, overlay.height, "markup.png" if markup_mode else "mask.png")
-    run.submit(spec, problems, edit, page="mask_edit", est=est, live=live, parents=[image.hash] if image else None)
+    kept = keep_exact.postprocess(image.data, overlay.data, feather) if image and overlay and not markup_mode else None
+    run.submit(spec, problems, edit, page="mask_edit", est=est, live=live, parents=[image.hash] if image else None,
+               postprocess=kept)
 
 with output, st.container(key="narrow_results"):  # below the prompt in a narrow column: smaller pictures
     run.show_runs("mask_edit", key="mask", shown_key=state.MASK_SHOWN,

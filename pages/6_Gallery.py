@@ -81,7 +81,7 @@ def show_detail(rec: ImageRecord) -> None:
         with right:  # the actions first, beside the picture: in view on a small screen too
             st.caption(results.file_line(rec))
             if shown:
-                results.show_image_actions(rec, key="detail", enlarge=False, roomy=True)
+                results.show_image_actions(rec, key="detail", enlarge=False, roomy=True, extend=True)
             st.markdown(f"**Prompt**  \n{literal(rec.prompt)}")
             if rec.revised_prompt:
                 st.caption(f"Revised prompt: {literal(rec.revised_prompt)}")
