@@ -76,8 +76,26 @@ def cancel(run_id: int) -> None:
 
 # --- showing runs ---------------------------------------------------------------------------------
 
+def scroll_into_view(run_id: int) -> None:
+    """Bring a run this session started into view, once: the first time its card is drawn."""
+    if run_id not in st.session_state.get(state.SESSION_RUN_IDS, []):
+        return
+    scrolled = st.session_state.setdefault(state.SCROLLED_RUNS, set())
+    if run_id in scrolled:
+        return
+    scrolled.add(run_id)
+    # Nothing moves when the card is already wholly in view; the card may take a moment to be drawn.
+    st.html(f"""<script>(() => {{ let tries = 0; const go = () => {{
+      const card = document.querySelector('.st-key-run_{run_id}');
+      if (!card) {{ if (++tries < 50) setTimeout(go, 100); return; }}
+      const box = card.getBoundingClientRect();
+      if (box.top < 0 || box.bottom > window.innerHeight) card.scrollIntoView({{block: 'center'}});
+      }}; go(); }})();</script>""", unsafe_allow_javascript=True)
+
+
 def show_job(job: JobState, *, key: str) -> None:
     """A run still going: its previews as they stream in, the images already saved, a Cancel button."""
+    scroll_into_view(job.run_id)
     with st.container(border=True, key=f"run_{job.run_id}"):
         verb = _VERBS.get(job.page, "Running")
         head, button = st.columns([3, 1], vertical_alignment="center")
@@ -106,6 +124,7 @@ def show_job(job: JobState, *, key: str) -> None:
 
 def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns: int = 2) -> None:
     """A finished run from the store: its prompt, images, errors, usage and cost."""
+    scroll_into_view(run.id)
     with st.container(border=True, key=f"run_{run.id}"):
         made = len({rec.index for rec in images})
         line = [f"**{run.model}**", f"{made} of {run.requested or made} image(s)"]
@@ -120,7 +139,7 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
             line.append(f"estimated {approx}{format_dollars(run.est_dollars)}")
         if run.status != "ok":
             line.append(STATUS_WORDS.get(run.status, run.status))
-        st.markdown(" · ".join(line))
+        st.markdown(" · ".join(line), help=f"request id {literal(run.request_id)}" if run.request_id else None)
         st.caption(literal(shorten(run.prompt, 300)))
         if run.error:
             icon = ":material/block:" if run.status == "cancelled" else ":material/error:"
@@ -131,8 +150,6 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
             for i, (rec, raw) in enumerate(shown):
                 with cols[i % len(cols)]:
                     keep_exact.show_result(rec, raw, key=f"{key}.{run.id}")
-        if run.request_id:
-            st.caption(f"request id {literal(run.request_id)}")
 
 
 def _draw_active(page: str, key: str, polling: bool, since: float) -> None:
@@ -158,6 +175,7 @@ def show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: str
 
 
 def _show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: str, columns: int) -> None:
+    sidebar.mark_page_seen(page)  # the runs are in view here: the sidebar need not link to them
     engine = connection.get_engine()
     store = connection.get_store()
     polling = bool(engine.active(page=page))
