@@ -17,28 +17,33 @@ st.caption("Describe a picture; ImageLab sends it with exactly the options the c
 options.show_load_notes()
 
 form, output = st.columns([5, 6], gap="large")
-with form:
+with output:
+    live = st.empty()
+
+
+@st.fragment
+def request_form() -> None:
+    """The prompt, its options and the button: typing or changing an option reruns only this part."""
     prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=130,
                           placeholder="A red fox curled up in fresh snow at dawn, soft light, shallow depth of field")
     st.caption(f"{len(prompt):,} / {catalog().limits['prompt_chars']:,} characters")
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
-spec = GenerateSpec(prompt=prompt, model=info.name, **values)
-problems = spec.problems()
-est = estimate(spec)
-bar.show_estimate(est, problems, what=f"{spec.n} × {spec.size} · {spec.quality} · {spec.model}")
-
-# An empty prompt before anything is typed is not worth a warning; every other problem is.
-shown = [p for p in problems if not (p.param == "prompt" and not prompt)]
-with form:
-    results.show_problems(shown)
+    spec = GenerateSpec(prompt=prompt, model=info.name, **values)
+    problems = spec.problems()
+    est = estimate(spec)
+    bar.show_estimate(est, problems, what=f"{spec.n} × {spec.size} · {spec.quality} · {spec.model}")
+    # An empty prompt before anything is typed is not worth a warning; every other problem is.
+    results.show_problems([p for p in problems if not (p.param == "prompt" and not prompt)])
     clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
                         width="stretch")
-with output:
-    live = st.empty()
+    # The request leaves here, before anything else is drawn; then the whole page shows the run.
+    if clicked and run.submit(spec, problems, generate, page="generate", est=est, live=live) is not None:
+        st.rerun()
 
-if clicked:
-    run.submit(spec, problems, generate, page="generate", est=est, live=live)
+
+with form:
+    request_form()
 
 with output:
     run.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,
