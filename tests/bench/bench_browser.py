@@ -250,8 +250,7 @@ class View:
         self._types: dict[str, str] = {}
         self.cdp.on("Network.requestWillBeSent", self._sent)
         self.cdp.on("Network.loadingFinished", self._finished)
-        self.frames: list[float] = []  # when each message from the server arrived (CDP's clock, ms)
-        self.cdp.on("Network.webSocketFrameReceived", self._received)
+        self.cdp.on("Network.webSocketFrameReceived", self._frame)
         self.cdp.on("Network.webSocketFrameSent", self._frame)
 
     def _sent(self, ev: dict[str, Any]) -> None:
@@ -266,11 +265,6 @@ class View:
         frame = ev["response"]
         data = frame.get("payloadData", "")
         self.bytes += len(data) * 3 // 4 if frame.get("opcode") == 2 else len(data.encode())
-
-    def _received(self, ev: dict[str, Any]) -> None:
-        self._frame(ev)
-        if ev["response"].get("opcode") in (1, 2):
-            self.frames.append(float(ev["timestamp"]) * 1000)
 
     def reset_network(self) -> None:
         self.requests, self.bytes, self.finished = 0, 0, []
@@ -400,7 +394,7 @@ def measure_gallery(browser: Any, url: str, samples: Samples) -> None:
         view.close()
 
 
-def run(rounds: int = 5) -> tuple[list[Row], dict[str, tuple[int, int, int]]]:
+def run(rounds: int = 5, lab_args: list[str] | None = None) -> tuple[list[Row], dict[str, tuple[int, int, int]]]:
     from playwright.sync_api import sync_playwright
 
     samples = Samples()
@@ -414,8 +408,8 @@ def run(rounds: int = 5) -> tuple[list[Row], dict[str, tuple[int, int, int]]]:
         (hook / "sitecustomize.py").write_text(TIMING_HOOK)
         logs = {"lab": Path(tmp) / "lab-runs.log", "bare": Path(tmp) / "bare-runs.log"}
         timing = {"PYTHONPATH": str(hook)}
-        with launch_app(data, {"OPENAI_BASE_URL": backend.base_url, "BENCH_SCRIPT_LOG": str(logs["lab"]), **timing}) \
-                as lab, bare_app(Path(tmp) / "bare", backend.base_url,
+        with launch_app(data, {"OPENAI_BASE_URL": backend.base_url, "BENCH_SCRIPT_LOG": str(logs["lab"]), **timing},
+                        lab_args) as lab, bare_app(Path(tmp) / "bare", backend.base_url,
                                  {"BENCH_SCRIPT_LOG": str(logs["bare"]), **timing}) as bare, \
                 sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -480,8 +474,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (medians over these)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a figure misses its target")
+    parser.add_argument("--post-script-gc", choices=["true", "false"],
+                        help="run ImageLab with runner.postScriptGC set so (default: its .streamlit/config.toml)")
     args = parser.parse_args(argv)
-    found, static = run(args.rounds)
+    found, static = run(args.rounds, ["--runner.postScriptGC", args.post_script_gc] if args.post_script_gc else None)
     missed = 0
     for name, value, target, unit in found + static_rows(static):
         verdict = "—" if target == NO_TARGET else ("PASS" if value <= target else "MISS")
