@@ -3,8 +3,10 @@
 A picture shown from bytes (``st.image(data)``) is served by Streamlit from memory with no
 caching headers, so every view of a page downloads it again. A thumbnail written once to a
 folder Streamlit serves as static files (``server.enableStaticServing``) has a URL that never
-changes for the same picture and is sent with ``ETag`` and ``Last-Modified``: a second view
-costs a revalidation, not the picture. Names are ``<content hash>-<side>.<ext>``, so two data
+changes for the same picture and is sent with ``Last-Modified``. Streamlit sends no
+``Cache-Control`` for them, so a browser judges freshness by the file's age (a tenth of the time
+since it was last modified); a thumbnail never changes under its name, so its modification time is
+set to a fixed day long past and the browser keeps it for years without asking again. Names are ``<content hash>-<side>.<ext>``, so two data
 folders or two processes writing the same thumbnail write the same bytes; a file is written
 whole (a temporary name, then a rename) so a reader never sees half of one.
 
@@ -29,6 +31,8 @@ __all__ = ["THUMBNAIL_SIDE", "ThumbnailFolder", "thumbnail_bytes"]
 # sharp there and at 1.25× zoom, at a tenth of a 768 px preview's bytes.
 THUMBNAIL_SIDE = 360
 _EXTENSIONS = (".jpg", ".png")
+# The modification time every thumbnail carries (2001-01-01): content-addressed files never change.
+_SETTLED = 978_307_200
 
 
 def thumbnail_bytes(data: bytes, side: int = THUMBNAIL_SIDE) -> tuple[bytes, str]:
@@ -93,6 +97,7 @@ class ThumbnailFolder:
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
+            os.utime(tmp, (_SETTLED, _SETTLED))
             os.replace(tmp, self.root / name)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
