@@ -17,8 +17,6 @@ st.caption("Describe a picture; ImageLab sends it with exactly the options the c
 options.show_load_notes()
 
 form, output = st.columns([5, 6], gap="large")
-with output:
-    live = st.empty()
 
 
 @st.fragment
@@ -37,8 +35,9 @@ def request_form() -> None:
     results.show_problems([p for p in problems if not (p.param == "prompt" and not prompt)])
     clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
                         width="stretch")
-    # The request leaves here, before anything else is drawn; then the whole page shows the run.
-    if clicked and run.submit(spec, problems, generate, page="generate", est=est, live=live) is not None:
+    # The request leaves here, before anything else is drawn; then the whole page shows the run. A refusal
+    # is said here too: a fragment's rerun cannot write outside it.
+    if clicked and run.submit(spec, problems, generate, page="generate", est=est, live=st.empty()) is not None:
         st.rerun()
 
 
