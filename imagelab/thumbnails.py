@@ -6,9 +6,10 @@ folder Streamlit serves as static files (``server.enableStaticServing``) has a U
 changes for the same picture and is sent with ``Last-Modified``. Streamlit sends no
 ``Cache-Control`` for them, so a browser judges freshness by the file's age (a tenth of the time
 since it was last modified); a thumbnail never changes under its name, so its modification time is
-set to a fixed day long past and the browser keeps it for years without asking again. Names are ``<content hash>-<side>.<ext>``, so two data
-folders or two processes writing the same thumbnail write the same bytes; a file is written
-whole (a temporary name, then a rename) so a reader never sees half of one.
+set to a fixed day long past and the browser keeps it for years without asking again. Names are
+``<content hash>-<side>.<ext>``, so two data folders or two processes writing the same thumbnail
+write the same bytes; a file is written whole (a temporary name, then a rename) so a reader never
+sees half of one.
 
     folder = ThumbnailFolder(Path("static/thumbs"), "/app/static/thumbs")
     url = folder.url(digest, lambda: store.read_bytes(digest, fmt))   # None: show the bytes instead

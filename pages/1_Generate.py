@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import options, results, run, sidebar, state
+from components import compare_models, options, results, run, sidebar, state
 from imagelab.catalog import catalog
 from imagelab.client import generate
 from imagelab.costs import estimate
@@ -35,14 +35,22 @@ def request_form() -> None:
     results.show_problems([p for p in problems if not (p.param == "prompt" and not prompt)])
     clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
                         width="stretch")
-    # The request leaves here, before anything else is drawn; then the whole page shows the run. A refusal
-    # is said here too: a fragment's rerun cannot write outside it.
-    if clicked and run.submit(spec, problems, generate, page="generate", est=est, live=st.empty()) is not None:
+    said = st.empty()  # a refusal is said here: a fragment's rerun cannot write outside it
+    fanout_clicked, fanout = compare_models.form(spec)
+    # The request leaves here, before anything else is drawn; then the whole page shows the run.
+    sent = clicked and run.submit(spec, problems, generate, page="generate", est=est, live=said) is not None
+    if fanout_clicked:
+        before = st.session_state.get(state.GEN_FANOUT_GROUP)
+        compare_models.send(fanout, live=said)
+        sent = st.session_state.get(state.GEN_FANOUT_GROUP) != before
+    if sent:
         st.rerun()
 
 
 with form:
     request_form()
+with output:
+    compare_models.show()
 
 with output:
     run.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,

@@ -198,10 +198,11 @@ def bench_gallery(tmp: str) -> None:
 
 
 def bench_others() -> None:
-    """The engine's, the big-input and the browser figures, from their own scripts."""
-    from tests.bench import bench_browser, bench_engine, bench_inputs
+    """The engine's, the big-input, the batch and the browser figures, from their own scripts."""
+    from tests.bench import bench_batch, bench_browser, bench_engine, bench_inputs
 
-    for name, value, target, unit in [*bench_engine.figures(), *bench_inputs.figures(), *bench_browser.figures()]:
+    for name, value, target, unit in [*bench_engine.figures(), *bench_inputs.figures(), *bench_batch.figures(),
+                                      *bench_browser.figures()]:
         report(name, value, unit, f"≤ {target:g}" if target != bench_browser.NO_TARGET else "—")
 
 
