@@ -7,6 +7,7 @@ deleted from the history or its file is missing), so no page breaks on history t
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 import streamlit as st
@@ -19,6 +20,7 @@ from imagelab.images import DELETED_SENTENCE, MIME_TYPES, MISSING_FILE_SENTENCE,
 from imagelab.store import ImageRecord
 from imagelab.svg import NotAnSvg, sanitize_svg
 from imagelab.text import literal, shorten
+from imagelab.thumbnails import ThumbnailFolder
 
 from . import pages, state
 from .connection import get_store
@@ -27,17 +29,22 @@ UNREADABLE_SENTENCE = "This picture could not be read; its file may be damaged."
 # How a keep-exact pair's pictures are marked wherever they are shown.
 VARIANT_WORDS = {"raw": " · raw model output", "kept": " · kept exact"}
 UNREADABLE_ERRORS = (OSError, ValueError, Image.DecompressionBombError)  # what damaged or hostile bytes raise
+# Streamlit serves <app folder>/static at /app/static (server.enableStaticServing): thumbnails there keep
+# one URL per picture, so the browser keeps them between views (see imagelab.thumbnails).
+THUMBNAILS = ThumbnailFolder(Path(__file__).resolve().parents[1] / "static" / "thumbs", "/app/static/thumbs")
+_THUMBNAIL_FORMATS = ("png", "jpeg", "webp")
 
 
 def _display_copy(digest: str, fmt: str) -> bytes:
     return display_copy(digest, lambda: get_store().read_bytes(digest, fmt))
 
 
-def picture_problem(digest: str, fmt: str | None = None) -> str | None:
+def picture_problem(digest: str, fmt: str | None = None, *, check_copy: bool = True) -> str | None:
     """Why a stored picture cannot be shown, as a sentence, or ``None`` when it can.
 
     Give ``fmt`` only from a record just read from the store; without it the history is asked
-    whether a result or an upload still names these bytes."""
+    whether a result or an upload still names these bytes. ``check_copy=False`` leaves reading the
+    picture to the caller (a thumbnail is made from it instead of a display copy)."""
     store = get_store()
     if fmt is None:
         try:
@@ -49,6 +56,8 @@ def picture_problem(digest: str, fmt: str | None = None) -> str | None:
             return MISSING_FILE_SENTENCE
     except ValueError:
         return UNREADABLE_SENTENCE
+    if not check_copy:
+        return None
     try:
         _display_copy(digest, fmt)
     except UNREADABLE_ERRORS:
@@ -70,15 +79,40 @@ def show_gone(sentence: str) -> None:
     st.info(sentence, icon=":material/hide_image:")
 
 
-def show_picture(digest: str, fmt: str | None = None, *, caption: str | None = None) -> bool:
-    """The picture, or a placeholder and the sentence saying why it is not there; whether it was shown."""
-    problem = picture_problem(digest, fmt)
-    data = preview(digest, fmt) if problem is None else None
+def thumbnail(digest: str, fmt: str) -> str | bytes | None:
+    """A thumbnail-sized still's URL (a GIF or SVG: its display copy's bytes, so it still plays or stays
+    vector-sharp); ``None`` when the picture cannot be read."""
+    try:
+        if fmt in _THUMBNAIL_FORMATS:
+            url = THUMBNAILS.url(digest, lambda: get_store().read_bytes(digest, fmt))
+            if url is not None:
+                return url
+        return _display_copy(digest, fmt)
+    except UNREADABLE_ERRORS:
+        return None
+
+
+def show_picture(digest: str, fmt: str | None = None, *, caption: str | None = None, small: bool = False) -> bool:
+    """The picture, or a placeholder and the sentence saying why it is not there; whether it was shown.
+
+    ``small``: a thumbnail the browser keeps between views (grids of many pictures)."""
+    problem = picture_problem(digest, fmt, check_copy=not small)
+    data = None
+    if problem is None:
+        data = thumbnail(digest, fmt or get_store().format_of(digest)) if small else preview(digest, fmt)
     if data is None:
         show_gone(problem or UNREADABLE_SENTENCE)
         return False
     st.image(data, caption=caption, width="stretch")
     return True
+
+
+def forget_thumbnail(digest: str) -> None:
+    """After a picture left the history: its thumbnail goes too, unless another row still uses the bytes."""
+    try:
+        get_store().format_of(digest)
+    except KeyError:
+        THUMBNAILS.forget(digest)
 
 
 def size_label(rec: ImageRecord) -> str:

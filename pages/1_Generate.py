@@ -20,34 +20,44 @@ st.title("Generate", help="Describe a picture; ImageLab sends it with exactly th
 options.show_load_notes()
 
 form, output = st.columns([5, 6], gap="large")
-with form:
+
+
+@st.fragment
+def request_form() -> None:
+    """The prompt, its options and the button: typing or changing an option reruns only this part."""
     prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=110,
                           placeholder="A red fox curled up in fresh snow at dawn, soft light, shallow depth of field")
     counter = st.empty()
     action = st.container()
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
-spec = GenerateSpec(prompt=prompt, model=info.name, **values)
-problems = spec.problems()
-est = estimate(spec)
-
-# An empty prompt before anything is typed is not worth a warning; every other problem is, once, and
-# stops the button until it is fixed.
-shown = [p for p in problems if not (p.param == "prompt" and not prompt)]
-bar.show_estimate(est, shown, what=f"{spec.n} × {spec.size} · {spec.quality} · {spec.model}")
-counter.caption(f"{len(prompt):,} / {catalog().limits['prompt_chars']:,} characters")
-with action:
-    results.show_problems(shown)
-    clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
-                        width="stretch", disabled=bool(shown))
-    live = st.empty()
-with form:  # after the options: the form's top stays prompt, button, result
+    spec = GenerateSpec(prompt=prompt, model=info.name, **values)
+    problems = spec.problems()
+    est = estimate(spec)
+    # An empty prompt before anything is typed is not worth a warning; every other problem is, once, and
+    # stops the button until it is fixed.
+    shown = [p for p in problems if not (p.param == "prompt" and not prompt)]
+    bar.show_estimate(est, shown, what=f"{spec.n} × {spec.size} · {spec.quality} · {spec.model}")
+    counter.caption(f"{len(prompt):,} / {catalog().limits['prompt_chars']:,} characters")
+    with action:
+        results.show_problems(shown)
+        clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
+                            width="stretch", disabled=bool(shown))
+        said = st.empty()  # a refusal is said here: a fragment's rerun cannot write outside it
+    # after the options: the form's top stays prompt, button, result
     fanout_clicked, fanout = compare_models.form(spec)
+    # The request leaves here, before anything else is drawn; then the whole page shows the run.
+    sent = clicked and run.submit(spec, problems, generate, page="generate", est=est, live=said) is not None
+    if fanout_clicked:
+        before = st.session_state.get(state.GEN_FANOUT_GROUP)
+        compare_models.send(fanout, live=said)
+        sent = st.session_state.get(state.GEN_FANOUT_GROUP) != before
+    if sent:
+        st.rerun()
 
-if clicked:
-    run.submit(spec, problems, generate, page="generate", est=est, live=live)
-if fanout_clicked:
-    compare_models.send(fanout, live=live)
+
+with form:
+    request_form()
 with output:
     compare_models.show()
 

@@ -112,6 +112,7 @@ def show_detail(rec: ImageRecord) -> None:
                 d1, d2 = st.columns(2)
                 if d1.button("Delete", key="btn_gallery_delete_yes", type="primary", width="stretch"):
                     store.delete_image(rec.id)
+                    results.forget_thumbnail(rec.hash)
                     selection.discard(rec.id)
                     st.session_state[state.GALLERY_DETAIL] = None
                     st.session_state[state.GALLERY_CONFIRM_DELETE] = None
@@ -136,7 +137,7 @@ def lineage(rec: ImageRecord) -> None:
     cells = [("made from", digest, None) for digest in parents] + [("made into", c.hash, c) for c in children]
     for i, (label, digest, child) in enumerate(cells[:8]):
         with row[i]:
-            if not results.show_picture(digest, caption=label):
+            if not results.show_picture(digest, caption=label, small=True):
                 st.caption(label)
             if child is not None and st.button("Open", key=f"btn_gallery_open_{child.id}", width="stretch"):
                 st.session_state[state.GALLERY_DETAIL] = child.id
@@ -234,7 +235,7 @@ else:
         # a starred card is framed in the accent colour (RESULTS_CSS), so stars show at a glance
         card = f"card_starred_{rec.id}" if rec.starred else f"card_{rec.id}"
         with cols[i % 4], st.container(border=True, key=card):
-            results.show_picture(rec.hash, rec.format)
+            results.show_picture(rec.hash, rec.format, small=True)
             cost = format_dollars(rec.actual_dollars) if rec.actual_dollars is not None else "no usage"
             st.caption(f"{':material/star: ' if rec.starred else ''}**{rec.model}** · {pages.name_of(rec.page)} · "
                        f"{cost}")

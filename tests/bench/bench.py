@@ -198,11 +198,12 @@ def bench_gallery(tmp: str) -> None:
 
 
 def bench_others() -> None:
-    """The engine's figures and the big-input figures, from their own scripts."""
-    from tests.bench import bench_batch, bench_engine, bench_inputs
+    """The engine's, the big-input, the batch and the browser figures, from their own scripts."""
+    from tests.bench import bench_batch, bench_browser, bench_engine, bench_inputs
 
-    for name, value, target, unit in [*bench_engine.figures(), *bench_inputs.figures(), *bench_batch.figures()]:
-        report(name, value, unit, f"≤ {target:g}")
+    for name, value, target, unit in [*bench_engine.figures(), *bench_inputs.figures(), *bench_batch.figures(),
+                                      *bench_browser.figures()]:
+        report(name, value, unit, f"≤ {target:g}" if target != bench_browser.NO_TARGET else "—")
 
 
 def main(argv: list[str] | None = None) -> int:
