@@ -173,7 +173,8 @@ class RunEngine:
         prompt = getattr(spec, "prompt", "")
         run_id = self.store.start_run(request.page, spec.model, prompt, spec.to_record(), asdict(est),
                                       request.connection.label, status="queued", requested=requested,
-                                      group_id=request.group, label=request.label)
+                                      group_id=request.group, label=request.label,
+                                      billed=not request.connection.offline)
         job = JobState(run_id, request.page, spec.model, prompt, requested, request.group, request.label)
         with self._changed:
             self._jobs[run_id] = job

@@ -126,8 +126,15 @@ CREATE INDEX IF NOT EXISTS runs_page ON runs(page, id);
 CREATE INDEX IF NOT EXISTS runs_group ON runs(group_id);
 """
 
+# Version 3: whether a run was paid for. The offline backend's runs cost nothing: their usage only says
+# what the same request would cost on OpenAI. Older rows are judged by the backend they name.
+_SCHEMA_V3 = """
+ALTER TABLE runs ADD COLUMN billed INTEGER NOT NULL DEFAULT 1;
+UPDATE runs SET billed = 0 WHERE backend LIKE 'Offline%';
+"""
+
 # Each entry brings the schema from version i to i + 1.
-_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2)
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 INTERRUPTED_SENTENCE = ("ImageLab stopped before this run finished; {saved} of {requested} image(s) had been saved "
@@ -164,7 +171,9 @@ class ImageRecord:
     page: str = ""
     revised_prompt: str | None = None
     starred: bool = False
-    actual_dollars: float | None = None
+    actual_dollars: float | None = None  # the whole run's (see ``imagelab.costs.image_money`` for this image's share)
+    billed: bool = True                  # False: made by the offline backend, nothing was paid
+    run_images: int = 1                  # how many images its run saved
 
     @property
     def filename(self) -> str:
@@ -193,6 +202,7 @@ class RunRecord:
     label: str | None = None
     response_id: str | None = None
     sequence: int | None = None
+    billed: bool = True                  # False: sent to the offline backend, nothing was paid
 
     @property
     def active(self) -> bool:
@@ -231,6 +241,7 @@ class TurnRecord:
     actual_dollars: float | None = None
     est_dollars: float | None = None
     request_id: str | None = None
+    billed: bool = True
 
 
 class StorageError(Exception):
@@ -366,14 +377,17 @@ class Store:
 
     def start_run(self, page: str, model: str, prompt: str, params: dict[str, Any],
                   estimate: dict[str, Any] | None = None, backend: str | None = None, *, status: str = "running",
-                  requested: int | None = None, group_id: str | None = None, label: str | None = None) -> int:
-        """A new run row (``queued`` when the engine will send it later); returns its id."""
+                  requested: int | None = None, group_id: str | None = None, label: str | None = None,
+                  billed: bool = True) -> int:
+        """A new run row (``queued`` when the engine will send it later); returns its id.
+
+        ``billed`` is False for a run sent to the offline backend: its usage is kept, but nothing was paid."""
         with self._db() as db:
             cur = db.execute(
                 "INSERT INTO runs(page, model, prompt, params, status, estimate, est_dollars, backend, started_at,"
-                " requested, group_id, label) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " requested, group_id, label, billed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (page, model, prompt, json.dumps(params), status, json.dumps(estimate) if estimate else None,
-                 (estimate or {}).get("dollars"), backend, time.time(), requested, group_id, label))
+                 (estimate or {}).get("dollars"), backend, time.time(), requested, group_id, label, int(billed)))
             return _new_id(cur)
 
     def mark_running(self, run_id: int) -> None:
@@ -523,7 +537,9 @@ class Store:
     # --- images -----------------------------------------------------------------------------
 
     _IMAGE_SELECT = ("SELECT images.*, runs.prompt AS prompt, runs.model AS model, runs.page AS page,"
-                     " runs.actual_dollars AS actual_dollars FROM images JOIN runs ON runs.id = images.run_id")
+                     " runs.actual_dollars AS actual_dollars, runs.billed AS billed,"
+                     " (SELECT COUNT(*) FROM images AS siblings WHERE siblings.run_id = images.run_id) AS run_images"
+                     " FROM images JOIN runs ON runs.id = images.run_id")
 
     def recent_images(self, limit: int = 48, offset: int = 0) -> list[ImageRecord]:
         with self._db() as db:
@@ -610,13 +626,13 @@ class Store:
         with self._db() as db:
             rows = db.execute(
                 "SELECT t.*, r.usage AS usage, r.actual_dollars AS actual_dollars, r.est_dollars AS est_dollars,"
-                " r.request_id AS request_id FROM turns t LEFT JOIN runs r ON r.id = t.run_id"
+                " r.request_id AS request_id, COALESCE(r.billed, 1) AS billed FROM turns t LEFT JOIN runs r ON r.id = t.run_id"
                 " WHERE t.conversation_id=? ORDER BY t.id", (conversation_id,)).fetchall()
         return [TurnRecord(r["id"], r["conversation_id"], r["parent_id"], r["run_id"], r["prompt"],
                            json.loads(r["attachments"]), r["mask_hash"], r["response_id"], r["image_call_id"],
                            r["image_hash"], r["image_format"], r["revised_prompt"], r["reply"], r["status"], r["error"],
                            r["note"], r["created_at"], _loads(r["usage"]), r["actual_dollars"], r["est_dollars"],
-                           r["request_id"]) for r in rows]
+                           r["request_id"], bool(r["billed"])) for r in rows]
 
     # --- gallery ----------------------------------------------------------------------------
 
@@ -685,14 +701,32 @@ class Store:
         return models, pages
 
     def spend_by_day_and_model(self) -> list[dict[str, Any]]:
-        """Actual spend per day and model (local time), newest day first."""
+        """Spend per day and model (local time), newest day first: ``dollars`` is what was paid (billed
+        runs only); ``would_cost`` what the offline backend's runs would have cost on OpenAI."""
         with self._db() as db:
             rows = db.execute(
                 "SELECT date(started_at, 'unixepoch', 'localtime') AS day, model, COUNT(*) AS runs,"
-                " COALESCE(SUM(actual_dollars), 0) AS dollars, COALESCE(SUM(est_dollars), 0) AS estimated"
+                " COALESCE(SUM(CASE WHEN billed THEN actual_dollars END), 0) AS dollars,"
+                " COALESCE(SUM(CASE WHEN billed THEN 0 ELSE actual_dollars END), 0) AS would_cost,"
+                " COALESCE(SUM(est_dollars), 0) AS estimated"
                 " FROM runs WHERE status NOT IN ('queued', 'running')"
                 " GROUP BY day, model ORDER BY day DESC, dollars DESC").fetchall()
         return [dict(r) for r in rows]
+
+    def spent_dollars(self, *, since: float | None = None, until: float | None = None,
+                      page: str | None = None) -> float:
+        """Money actually paid: the priced usage of billed runs started in [since, until), never an
+        offline run's. What a spending budget counts against."""
+        where: list[str] = ["billed = 1"]
+        args: list[Any] = []
+        for clause, value in (("started_at >= ?", since), ("started_at < ?", until), ("page = ?", page)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        with self._db() as db:
+            total = db.execute(f"SELECT COALESCE(SUM(actual_dollars), 0) FROM runs WHERE {' AND '.join(where)}",
+                               args).fetchone()[0]
+        return float(total)
 
     @staticmethod
     def _referenced(db: sqlite3.Connection, digest: str) -> bool:
@@ -763,11 +797,11 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
                      est_dollars=row["est_dollars"], actual_dollars=row["actual_dollars"],
                      started_at=row["started_at"], finished_at=row["finished_at"], backend=row["backend"],
                      requested=row["requested"], group_id=row["group_id"], label=row["label"],
-                     response_id=row["response_id"], sequence=row["sequence"])
+                     response_id=row["response_id"], sequence=row["sequence"], billed=bool(row["billed"]))
 
 
 def _image_record(row: sqlite3.Row) -> ImageRecord:
     return ImageRecord(row["id"], row["run_id"], row["idx"], row["hash"], row["format"], row["width"], row["height"],
                        row["bytes"], row["created_at"], prompt=row["prompt"], model=row["model"], page=row["page"],
                        revised_prompt=row["revised_prompt"], starred=bool(row["starred"]),
-                       actual_dollars=row["actual_dollars"])
+                       actual_dollars=row["actual_dollars"], billed=bool(row["billed"]), run_images=row["run_images"])

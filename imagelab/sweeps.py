@@ -177,9 +177,11 @@ class SweepPlan:
     def image_count(self) -> int:
         return sum(item.spec.n for item in self.items)
 
-    def needs_confirmation(self, threshold_dollars: float) -> bool:
-        """True when the summed estimate exceeds the threshold (ask before spending that much)."""
-        return self.total_estimate_dollars > threshold_dollars
+    def needs_confirmation(self, threshold_dollars: float, *, billed: bool = True) -> bool:
+        """True when the summed estimate exceeds the threshold (ask before spending that much).
+
+        Never for an unbilled (offline) connection: nothing is spent there."""
+        return billed and self.total_estimate_dollars > threshold_dollars
 
 
 def plan_items(items: list[SweepItem]) -> SweepPlan:

@@ -5,7 +5,7 @@ import streamlit as st
 from components import connection, image_inputs, options, results, run, sidebar, state
 from imagelab.catalog import catalog
 from imagelab.conversation import TurnJob, branch_path, children_count, leaves
-from imagelab.costs import estimate, format_dollars
+from imagelab.costs import estimate, money_of, money_text
 from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma
 from imagelab.specs import ACTIONS, MaskInput, TurnSpec
 from imagelab.store import content_hash
@@ -131,7 +131,7 @@ with talk:
                 st.error(literal(turn.error), icon=":material/error:")
             if turn.revised_prompt:
                 st.caption(f"Revised prompt: {literal(turn.revised_prompt)}")
-            cost = format_dollars(turn.actual_dollars) if turn.actual_dollars is not None else "no usage"
+            cost = money_text(money_of(turn))
             tokens = (turn.usage or {}).get("total_tokens")
             st.caption(" · ".join(x for x in [f"{tokens:,} tokens" if tokens else "", cost,
                                                f"response {turn.response_id}" if turn.response_id else ""] if x))

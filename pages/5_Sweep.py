@@ -75,10 +75,13 @@ with form:
         st.warning(p, icon=":material/tune:")
     confirmed = True
     if plan is not None:
-        st.info(f"{plan.request_count} request(s), {plan.image_count} image(s), estimated "
-                f"{'≈ ' if plan.approximate else ''}{format_dollars(plan.total_estimate_dollars)} in all.",
-                icon=":material/calculate:")
-        if plan.needs_confirmation(threshold):
+        # Money is spent only on a billed connection; the offline backend's runs are free.
+        billed = sidebar.ready() and not connection.current_connection().offline
+        price = f"{'≈ ' if plan.approximate else ''}{format_dollars(plan.total_estimate_dollars)}"
+        st.info(f"{plan.request_count} request(s), {plan.image_count} image(s), estimated {price} in all."
+                if billed else f"{plan.request_count} request(s), {plan.image_count} image(s): $0 on the offline "
+                f"backend; on OpenAI it would cost {price}.", icon=":material/calculate:")
+        if plan.needs_confirmation(threshold, billed=billed):
             confirmed = st.checkbox(f"Yes, spend about {format_dollars(plan.total_estimate_dollars)} on this sweep",
                                     key=state.SWEEP_CONFIRM)
     clicked = st.button("Run the sweep", type="primary", key=state.SWEEP_BUTTON, icon=":material/grid_view:",

@@ -4,7 +4,7 @@ import streamlit as st
 
 from components import connection, pages, results, sidebar, state
 from imagelab.compare import before_after, settings_table
-from imagelab.costs import format_dollars
+from imagelab.costs import image_money, money_text
 from imagelab.images import DELETED_SENTENCE
 from imagelab.svg import svg_to_png
 from imagelab.text import literal, shorten
@@ -39,8 +39,7 @@ cols = st.columns(len(records))
 for col, rec, run in zip(cols, records, runs, strict=True):
     with col:
         results.show_picture(rec.hash, rec.format)
-        cost = format_dollars(run.actual_dollars) if run.actual_dollars is not None else "no usage"
-        st.caption(f"**{rec.model}** · {results.size_label(rec)} · {cost}")
+        st.caption(f"**{rec.model}** · {results.size_label(rec)} · {money_text(image_money(rec))}")
 
 names, values, differs = settings_table([{"model": r.model, "prompt": r.prompt, "params": run.params}
                                          for r, run in zip(records, runs, strict=True)])
