@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from components import connection, sidebar
+from components import connection, pages, sidebar
 from components.pages import PAGES
 from imagelab.costs import Money, money_text
 from imagelab.store import StorageError
 
-st.set_page_config(page_title="ImageLab", page_icon=":material/palette:", layout="wide")
+st.set_page_config(page_title="ImageLab", page_icon=pages.icon(), layout="wide")
 bar = sidebar.draw_sidebar()
 bar.show_estimate(None)
 

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from components import options, results, run, sidebar, state
+from components import options, pages, results, run, shortcuts, sidebar, state
 from imagelab.catalog import catalog
 from imagelab.client import generate
 from imagelab.costs import estimate
 from imagelab.specs import GenerateSpec
 
-st.set_page_config(page_title="Generate · ImageLab", page_icon=":material/palette:", layout="wide")
+st.set_page_config(page_title="Generate · ImageLab", page_icon=pages.icon(), layout="wide")
 bar = sidebar.draw_sidebar()
 
 st.title("Generate")
@@ -33,7 +33,8 @@ shown = [p for p in problems if not (p.param == "prompt" and not prompt)]
 with form:
     results.show_problems(shown)
     clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
-                        width="stretch")
+                        width="stretch",
+                        help=f"Or press {shortcuts.SHORTCUT_HINT}")
 with output:
     live = st.empty()
 
@@ -45,4 +46,5 @@ with output:
                   empty_text="Your pictures appear here, newest first, and are kept in the Gallery.",
                   icon=":material/image:")
 
+shortcuts.primary_shortcut(state.GEN_BUTTON)
 bar.finish()

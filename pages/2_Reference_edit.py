@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from components import connection, image_inputs, options, results, run, sidebar, state
+from components import connection, image_inputs, options, pages, results, run, shortcuts, sidebar, state
 from imagelab.client import edit
 from imagelab.costs import estimate
 from imagelab.specs import EditSpec
 
-st.set_page_config(page_title="Reference edit · ImageLab", page_icon=":material/photo_library:", layout="wide")
+st.set_page_config(page_title="Reference edit · ImageLab", page_icon=pages.icon(), layout="wide")
 bar = sidebar.draw_sidebar()
 
 st.title("Reference edit")
@@ -35,7 +35,8 @@ shown = [p for p in problems if not (p.param in ("prompt", "image") and not prom
 with form:
     results.show_problems(shown)
     clicked = st.button("Make image", type="primary", key=state.REF_BUTTON, icon=":material/auto_awesome:",
-                        width="stretch")
+                        width="stretch",
+                        help=f"Or press {shortcuts.SHORTCUT_HINT}")
 with output:
     live = st.empty()
 
@@ -47,4 +48,5 @@ with output:
                   empty_text="Add images and describe what to make of them. Results appear here and in the "
                                     "Gallery.", icon=":material/image:")
 
+shortcuts.primary_shortcut(state.REF_BUTTON)
 bar.finish()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, image_inputs, mask_canvas, options, results, run, sidebar, state
+from components import connection, image_inputs, mask_canvas, options, pages, results, run, shortcuts, sidebar, state
 from imagelab.client import edit
 from imagelab.costs import estimate
 from imagelab.masks import MaskError, mask_edit_fraction
@@ -10,7 +10,7 @@ from imagelab.specs import EditSpec, MaskInput, Problem
 from imagelab.store import content_hash
 from imagelab.text import literal
 
-st.set_page_config(page_title="Mask edit · ImageLab", page_icon=":material/brush:", layout="wide")
+st.set_page_config(page_title="Mask edit · ImageLab", page_icon=pages.icon(), layout="wide")
 bar = sidebar.draw_sidebar()
 
 st.title("Mask edit")
@@ -105,7 +105,8 @@ with output:
     shown = [p for p in problems if p.param not in ("prompt", "image", "mask") or prompt]
     results.show_problems(shown)
     clicked = st.button("Edit the painted part", type="primary", key=state.MASK_BUTTON, icon=":material/brush:",
-                        width="stretch")
+                        width="stretch",
+                        help=f"Or press {shortcuts.SHORTCUT_HINT}")
     live = st.empty()
 
 if clicked:
@@ -118,4 +119,5 @@ with output:
                   empty_text="Pick a picture, paint over what should change and describe the result.",
                   icon=":material/brush:")
 
+shortcuts.primary_shortcut(state.MASK_BUTTON)
 bar.finish()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, image_inputs, options, results, run, sidebar, state
+from components import connection, image_inputs, options, pages, results, run, shortcuts, sidebar, state
 from imagelab.catalog import catalog
 from imagelab.conversation import TurnJob, branch_path, children_count, leaves
 from imagelab.costs import estimate, money_of, money_text
@@ -11,7 +11,7 @@ from imagelab.specs import ACTIONS, MaskInput, TurnSpec
 from imagelab.store import content_hash
 from imagelab.text import literal, shorten
 
-st.set_page_config(page_title="Conversation · ImageLab", page_icon=":material/forum:", layout="wide")
+st.set_page_config(page_title="Conversation · ImageLab", page_icon=pages.icon(), layout="wide")
 bar = sidebar.draw_sidebar()
 store = connection.require_history()
 
@@ -186,4 +186,5 @@ if prompt:
         st.session_state[f"{state.CONV}_images"] = []
         st.rerun()
 
+shortcuts.primary_shortcut(state.CONV_INPUT)
 bar.finish()

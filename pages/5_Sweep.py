@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from components import connection, options, run, sidebar, state
+from components import connection, options, pages, run, shortcuts, sidebar, state
 from imagelab.catalog import current_models
 from imagelab.client import generate
 from imagelab.costs import format_dollars
 from imagelab.specs import GenerateSpec
 from imagelab.sweeps import Sweep, load_presets, submit_sweep, template_variables
 
-st.set_page_config(page_title="Sweep · ImageLab", page_icon=":material/grid_view:", layout="wide")
+st.set_page_config(page_title="Sweep · ImageLab", page_icon=pages.icon(), layout="wide")
 bar = sidebar.draw_sidebar()
 store = connection.require_history()
 PRESETS = {p.name: p for p in load_presets()}
@@ -85,7 +85,8 @@ with form:
             confirmed = st.checkbox(f"Yes, spend about {format_dollars(plan.total_estimate_dollars)} on this sweep",
                                     key=state.SWEEP_CONFIRM)
     clicked = st.button("Run the sweep", type="primary", key=state.SWEEP_BUTTON, icon=":material/grid_view:",
-                        width="stretch", disabled=plan is None or not confirmed)
+                        width="stretch",
+                        help=f"Or press {shortcuts.SHORTCUT_HINT}", disabled=plan is None or not confirmed)
 
 with output:
     live = st.empty()
@@ -107,4 +108,5 @@ with output:
         st.info("Pick a preset or write a template to see how many requests it makes and what they cost.",
                 icon=":material/grid_view:")
 
+shortcuts.primary_shortcut(state.SWEEP_BUTTON)
 bar.finish()
