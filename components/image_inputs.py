@@ -1,10 +1,10 @@
 """Input images for the edit pages: upload, pick from history, or receive from another page.
 
 A picture can also be pasted from the clipboard (``streamlit-paste-button``, whose script ships
-in the package: nothing is fetched). The chosen images live in session state as normalised ``InputImage``s (decoded once, kept in
-the store by hash), in the order they will be sent. An upload bigger than the model reads is
-brought down as it arrives; those reduced bytes are what is stored and sent, and a caption
-under the image says so.
+in the package: nothing is fetched). The chosen images live in session state as normalised
+``InputImage``s (decoded once, kept in the store by hash), in the order they will be sent. An
+upload bigger than the model reads is brought down as it arrives; those reduced bytes are what
+is stored and sent, and a caption under the image says so.
 """
 
 from __future__ import annotations

@@ -626,7 +626,8 @@ class Store:
         with self._db() as db:
             rows = db.execute(
                 "SELECT t.*, r.usage AS usage, r.actual_dollars AS actual_dollars, r.est_dollars AS est_dollars,"
-                " r.request_id AS request_id, COALESCE(r.billed, 1) AS billed FROM turns t LEFT JOIN runs r ON r.id = t.run_id"
+                " r.request_id AS request_id, COALESCE(r.billed, 1) AS billed"
+                " FROM turns t LEFT JOIN runs r ON r.id = t.run_id"
                 " WHERE t.conversation_id=? ORDER BY t.id", (conversation_id,)).fetchall()
         return [TurnRecord(r["id"], r["conversation_id"], r["parent_id"], r["run_id"], r["prompt"],
                            json.loads(r["attachments"]), r["mask_hash"], r["response_id"], r["image_call_id"],
