@@ -1,20 +1,33 @@
-"""Keyboard: Ctrl+Enter (⌘+Enter on a Mac) presses the page's primary button, from anywhere on the page.
+"""Keyboard: Ctrl+Enter (⌘+Enter on a Mac) runs each page's primary action.
 
-``streamlit-shortcuts`` listens on the page and clicks the button whose widget key it is given; its
-script is inline, so nothing is fetched. A text area that has focus commits what was typed first.
+Buttons take it through Streamlit's own ``st.button(shortcut=PRIMARY)``, which also shows it on the
+button. A chat input has no such option, so ``chat_sends_on_ctrl_enter`` adds a few lines of script
+(inline: nothing is fetched) that press its send button.
 """
 
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_shortcuts import add_shortcuts
 
-__all__ = ["primary_shortcut", "SHORTCUT_HINT"]
+__all__ = ["PRIMARY", "chat_sends_on_ctrl_enter"]
 
-SHORTCUT_HINT = "Ctrl+Enter (⌘+Enter on a Mac)"
+PRIMARY = "Ctrl+Enter"  # runs the page's primary action from anywhere on the page, the prompt included
+
+_CHAT_SCRIPT = """<script>
+const host = window.parent;
+if (!host.__imagelabChatCtrlEnter) {
+  host.__imagelabChatCtrlEnter = true;
+  host.document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || !(e.ctrlKey || e.metaKey)) return;
+    const chat = e.target.closest && e.target.closest('[data-testid="stChatInput"]');
+    const send = (chat || host.document).querySelector('[data-testid="stChatInputSubmitButton"]');
+    if (send && !send.disabled) { e.preventDefault(); send.click(); }
+  }, true);
+}
+</script>"""
 
 
-def primary_shortcut(button_key: str) -> None:
-    """Bind Ctrl/⌘+Enter to the button with ``button_key``. Drawn in the sidebar's foot, out of the layout."""
-    with st.sidebar:
-        add_shortcuts(**{button_key: ["ctrl+enter", "meta+enter"]})
+def chat_sends_on_ctrl_enter() -> None:
+    """Ctrl/⌘+Enter sends the chat input's message, like Enter does (drawn at the sidebar's foot)."""
+    with st.sidebar, st.container(key="chat_shortcut", height=1, border=False):
+        st.iframe(_CHAT_SCRIPT, height=1)

@@ -34,7 +34,7 @@ with form:
     results.show_problems(shown)
     clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
                         width="stretch",
-                        help=f"Or press {shortcuts.SHORTCUT_HINT}")
+                        shortcut=shortcuts.PRIMARY)
 with output:
     live = st.empty()
 
@@ -46,5 +46,4 @@ with output:
                   empty_text="Your pictures appear here, newest first, and are kept in the Gallery.",
                   icon=":material/image:")
 
-shortcuts.primary_shortcut(state.GEN_BUTTON)
 bar.finish()

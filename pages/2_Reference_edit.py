@@ -36,7 +36,7 @@ with form:
     results.show_problems(shown)
     clicked = st.button("Make image", type="primary", key=state.REF_BUTTON, icon=":material/auto_awesome:",
                         width="stretch",
-                        help=f"Or press {shortcuts.SHORTCUT_HINT}")
+                        shortcut=shortcuts.PRIMARY)
 with output:
     live = st.empty()
 
@@ -48,5 +48,4 @@ with output:
                   empty_text="Add images and describe what to make of them. Results appear here and in the "
                                     "Gallery.", icon=":material/image:")
 
-shortcuts.primary_shortcut(state.REF_BUTTON)
 bar.finish()

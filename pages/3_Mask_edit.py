@@ -106,7 +106,7 @@ with output:
     results.show_problems(shown)
     clicked = st.button("Edit the painted part", type="primary", key=state.MASK_BUTTON, icon=":material/brush:",
                         width="stretch",
-                        help=f"Or press {shortcuts.SHORTCUT_HINT}")
+                        shortcut=shortcuts.PRIMARY)
     live = st.empty()
 
 if clicked:
@@ -119,5 +119,4 @@ with output:
                   empty_text="Pick a picture, paint over what should change and describe the result.",
                   icon=":material/brush:")
 
-shortcuts.primary_shortcut(state.MASK_BUTTON)
 bar.finish()

@@ -186,5 +186,5 @@ if prompt:
         st.session_state[f"{state.CONV}_images"] = []
         st.rerun()
 
-shortcuts.primary_shortcut(state.CONV_INPUT)
+shortcuts.chat_sends_on_ctrl_enter()
 bar.finish()

@@ -86,7 +86,7 @@ with form:
                                     key=state.SWEEP_CONFIRM)
     clicked = st.button("Run the sweep", type="primary", key=state.SWEEP_BUTTON, icon=":material/grid_view:",
                         width="stretch",
-                        help=f"Or press {shortcuts.SHORTCUT_HINT}", disabled=plan is None or not confirmed)
+                        shortcut=shortcuts.PRIMARY, disabled=plan is None or not confirmed)
 
 with output:
     live = st.empty()
@@ -108,5 +108,4 @@ with output:
         st.info("Pick a preset or write a template to see how many requests it makes and what they cost.",
                 icon=":material/grid_view:")
 
-shortcuts.primary_shortcut(state.SWEEP_BUTTON)
 bar.finish()
