@@ -63,7 +63,7 @@ def before_after(before: bytes, after: bytes, split: float, max_side: int = 1024
 
 _SLIDER = """<!doctype html><html><head><meta charset="utf-8"><style>
 html,body{margin:0;background:transparent;font-family:system-ui,sans-serif}
-#frame{position:relative;width:100%;max-height:__MAXH__px;aspect-ratio:__RATIO__;margin:0 auto;overflow:hidden;
+#frame{position:relative;width:min(100%, __MAXW__px);aspect-ratio:__RATIO__;margin:0 auto;overflow:hidden;
   cursor:ew-resize;user-select:none;touch-action:none;border-radius:6px;
   background:repeating-conic-gradient(#d8d8d8 0 25%,#f4f4f4 0 50%) 0 0/16px 16px}
 #frame img{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;pointer-events:none}
@@ -71,7 +71,7 @@ html,body{margin:0;background:transparent;font-family:system-ui,sans-serif}
 #knob{position:absolute;top:50%;left:50%;width:34px;height:34px;margin:-17px 0 0 -17px;border-radius:50%;
   background:#fff;box-shadow:0 1px 6px #0008;display:flex;align-items:center;justify-content:center;
   font-size:16px;color:#333}
-.tag{position:absolute;top:8px;padding:2px 8px;border-radius:4px;background:#000a;color:#fff;font-size:12px}
+.tag{position:absolute;bottom:8px;padding:2px 8px;border-radius:4px;background:#000a;color:#fff;font-size:12px}
 #range{position:absolute;left:0;bottom:0;width:100%;opacity:0;height:100%;margin:0;cursor:ew-resize}
 </style></head><body>
 <div id="frame" data-split="50"><img id="after" alt="after"><img id="before" alt="before">
@@ -105,7 +105,7 @@ def slider_html(before: tuple[bytes, str], after: tuple[bytes, str], size: tuple
     after picture's ``size``, the before side clipped at a line the person drags; nothing is fetched."""
     width, height = size
     return (_SLIDER.replace("__RATIO__", f"{max(width, 1)} / {max(height, 1)}")
-            .replace("__MAXH__", str(int(max_height)))
+            .replace("__MAXW__", str(round(max_height * max(width, 1) / max(height, 1))))
             .replace("__AFTER__", f"'{_data_url(*after)}'").replace("__BEFORE__", f"'{_data_url(*before)}'"))
 
 
