@@ -259,7 +259,7 @@ with st.expander("Spend by day and model"):
                        round(r["would_cost"], 4), "estimated ($)": round(r["estimated"], 4)}
                       for r in rows], hide_index=True, width="stretch")
         total = Money(spent=sum(r["dollars"] for r in rows), would_cost=sum(r["would_cost"] for r in rows))
-        st.caption(f"Total spent: {money_text(total)}")
+        st.caption(f"Total: {money_text(total)}")
     else:
         st.caption("No spend yet.")
 
