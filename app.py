@@ -7,7 +7,7 @@ from components.pages import PAGES
 from imagelab.costs import Money, money_text
 from imagelab.store import StorageError
 
-st.set_page_config(page_title="ImageLab", page_icon=pages.icon(), layout="wide")
+st.set_page_config(page_title="ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 bar.show_estimate(None)
 

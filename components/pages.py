@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
-from PIL import Image, ImageDraw
-
-__all__ = ["Page", "PAGES", "HOME", "by_key", "name_of", "path_of", "icon"]
+__all__ = ["Page", "PAGES", "HOME", "by_key", "name_of", "path_of", "ICON"]
 
 
 @dataclass(frozen=True)
@@ -55,15 +52,6 @@ def path_of(key: str) -> str:
     return _BY_KEY[key].path
 
 
-@lru_cache(maxsize=1)
-def icon() -> Image.Image:
-    """The tab icon: drawn here and served by the app itself. A ``:material/…:`` page icon would be
-    fetched from a font server on the internet, which fails offline."""
-    size = 64
-    img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(img)
-    draw.rounded_rectangle((2, 2, size - 3, size - 3), radius=14, fill=(255, 75, 75, 255))
-    for (x, y), colour in zip(((20, 22), (40, 20), (46, 38), (22, 42)),
-                              ((255, 214, 10), (64, 196, 255), (120, 230, 120), (255, 255, 255)), strict=True):
-        draw.ellipse((x - 7, y - 7, x + 7, y + 7), fill=(*colour, 255))
-    return img
+# The tab icon. An emoji is drawn by the browser itself; a ``:material/…:`` page icon would be fetched
+# from a font server on the internet, which fails offline.
+ICON = "🎨"

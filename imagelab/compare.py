@@ -90,7 +90,7 @@ function split(pct) {
   range.value = pct;
   frame.dataset.split = pct.toFixed(1);
 }
-
+range.addEventListener('input', () => split(parseFloat(range.value)));
 split(50);
 </script></body></html>"""
 

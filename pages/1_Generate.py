@@ -8,7 +8,7 @@ from imagelab.client import generate
 from imagelab.costs import estimate
 from imagelab.specs import GenerateSpec
 
-st.set_page_config(page_title="Generate · ImageLab", page_icon=pages.icon(), layout="wide")
+st.set_page_config(page_title="Generate · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 
 st.title("Generate")

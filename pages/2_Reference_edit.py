@@ -7,7 +7,7 @@ from imagelab.client import edit
 from imagelab.costs import estimate
 from imagelab.specs import EditSpec
 
-st.set_page_config(page_title="Reference edit · ImageLab", page_icon=pages.icon(), layout="wide")
+st.set_page_config(page_title="Reference edit · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 
 st.title("Reference edit")

@@ -10,7 +10,7 @@ from imagelab.specs import EditSpec, MaskInput, Problem
 from imagelab.store import content_hash
 from imagelab.text import literal
 
-st.set_page_config(page_title="Mask edit · ImageLab", page_icon=pages.icon(), layout="wide")
+st.set_page_config(page_title="Mask edit · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 
 st.title("Mask edit")

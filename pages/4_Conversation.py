@@ -11,7 +11,7 @@ from imagelab.specs import ACTIONS, MaskInput, TurnSpec
 from imagelab.store import content_hash
 from imagelab.text import literal, shorten
 
-st.set_page_config(page_title="Conversation · ImageLab", page_icon=pages.icon(), layout="wide")
+st.set_page_config(page_title="Conversation · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 store = connection.require_history()
 

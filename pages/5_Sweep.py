@@ -9,7 +9,7 @@ from imagelab.costs import format_dollars
 from imagelab.specs import GenerateSpec
 from imagelab.sweeps import Sweep, load_presets, submit_sweep, template_variables
 
-st.set_page_config(page_title="Sweep · ImageLab", page_icon=pages.icon(), layout="wide")
+st.set_page_config(page_title="Sweep · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 store = connection.require_history()
 PRESETS = {p.name: p for p in load_presets()}

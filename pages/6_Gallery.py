@@ -11,7 +11,7 @@ from imagelab.export import export_zip, read_metadata, settings_from_metadata
 from imagelab.store import MAX_SEARCH_TEXT, ImageRecord
 from imagelab.text import literal, shorten
 
-st.set_page_config(page_title="Gallery · ImageLab", page_icon=pages.icon(), layout="wide")
+st.set_page_config(page_title="Gallery · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 bar.show_estimate(None)
 store = connection.require_history()

@@ -12,7 +12,7 @@ from imagelab.images import DELETED_SENTENCE, mime_of, preview_bytes
 from imagelab.svg import svg_to_png
 from imagelab.text import literal, shorten
 
-st.set_page_config(page_title="Compare · ImageLab", page_icon=pages.icon(), layout="wide")
+st.set_page_config(page_title="Compare · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 bar.show_estimate(None)
 store = connection.require_history()

@@ -7,7 +7,7 @@ from imagelab.images import DELETED_SENTENCE, mime_of, preview_bytes
 from imagelab.slideshow import slideshow_html
 from imagelab.svg import sanitize_svg
 
-st.set_page_config(page_title="Present · ImageLab", page_icon=pages.icon(), layout="wide",
+st.set_page_config(page_title="Present · ImageLab", page_icon=pages.ICON, layout="wide",
                    initial_sidebar_state="collapsed")
 bar = sidebar.draw_sidebar()
 # A clean full window: no sidebar (nor its estimate panel), no toolbar; the slides take the height left.
