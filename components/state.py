@@ -22,6 +22,12 @@ MODELS_OLDER = "common_models_older"  # the picker's "show retiring and retired 
 # usage shown in the sidebar
 SESSION_RUN_IDS = "usage_session_run_ids"  # ids of the runs this session submitted, oldest first
 TRAY_SEEN = "tray_seen"              # finished runs whose page the person has seen since
+BUDGET = "budget_limit"              # prefix: budget_limit_session / _day / _month (seeded from the store)
+BUDGET_MODERATION = "budget_moderation"
+GEN_FANOUT_TARGETS = "gen_fanout_targets"
+GEN_FANOUT_GROUP = "gen_fanout_group"  # the group of the last "Compare models" send
+GEN_FANOUT_BUTTON = "btn_gen_fanout"
+SWEEP_AS_BATCH = "sweep_as_batch"
 
 # Generate page
 GEN_PROMPT = "gen_prompt"
