@@ -13,14 +13,21 @@ from .repository import Repository
 __all__ = ["RunRepository"]
 
 
+def _billed(backend: str | None) -> bool:
+    """Whether a run on this backend is paid for: all but the built-in offline backend's (``Offline…``)."""
+    return not str(backend or "").startswith("Offline")
+
+
 class RunRepository(Repository):
     def start_run(self, page: str, model: str, prompt: str, params: dict[str, Any],
                   estimate: dict[str, Any] | None = None, backend: str | None = None, *, status: str = "running",
                   requested: int | None = None, group_id: str | None = None, label: str | None = None,
-                  billed: bool = True) -> int:
+                  billed: bool | None = None) -> int:
         """A new run row (``queued`` when the engine will send it later); returns its id.
 
-        ``billed`` is False for a run sent to the offline backend: its usage is kept, but nothing was paid."""
+        ``billed`` is False for a run sent to the offline backend: its usage is kept, but nothing was paid.
+        Left out, it is judged from ``backend`` (the offline backend's label), as older rows were."""
+        billed = _billed(backend) if billed is None else billed
         with self._db() as db:
             cur = db.execute(
                 "INSERT INTO runs(page, model, prompt, params, status, estimate, est_dollars, backend, started_at,"
@@ -42,7 +49,7 @@ class RunRepository(Repository):
                     " requested, group_id, label, billed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (r["page"], r["model"], r["prompt"], json.dumps(r["params"]), r.get("status", "queued"),
                      json.dumps(est) if est else None, (est or {}).get("dollars"), r.get("backend"), now,
-                     r.get("requested"), r.get("group_id"), r.get("label"), int(r.get("billed", True))))
+                     r.get("requested"), r.get("group_id"), r.get("label"), int(r.get("billed", _billed(r.get("backend"))))))
                 ids.append(new_id(cur))
             db.execute("COMMIT")
         return ids
