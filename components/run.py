@@ -20,7 +20,7 @@ from imagelab.jobs import STATUS_WORDS, EventCall, JobRequest, JobState
 from imagelab.store import ImageRecord, RunRecord, StorageError
 from imagelab.text import literal, shorten
 
-from . import connection, results, sidebar, spending, state
+from . import connection, keep_exact, results, sidebar, spending, state
 
 # How often a page with a running job redraws it: short enough that a saved image shows at once.
 POLL_SECONDS = 0.1
@@ -28,16 +28,18 @@ RUNS_PER_PAGE = 8
 # A finished job's pictures stay in the polling part this long before the page is redrawn in full.
 _SHOWN_BEFORE_REDRAW = 0.3
 _VERBS = {"generate": "Generating", "reference_edit": "Making", "mask_edit": "Editing", "sweep": "Generating",
-          "conversation": "Answering"}
+          "conversation": "Answering", "extend": "Extending"}
 
 
 def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: Estimate | None, live: Any,
            parents: list[str] | None = None, group: str | None = None, label: str | None = None,
            on_queued: Callable[[int], None] | None = None,
-           on_finish: Callable[[JobState], None] | None = None) -> int | None:
+           on_finish: Callable[[JobState], None] | None = None,
+           postprocess: Callable[[bytes, str], list[Any]] | None = None) -> int | None:
     """The primary button's action: refuse with sentences, or hand the spec to the run engine.
 
-    Returns the run id at once; the run goes on whatever happens to this page.
+    Returns the run id at once; the run goes on whatever happens to this page. ``postprocess``
+    (keep-exact) runs in the engine's worker on every saved result.
     """
     if problems:
         with live.container():
@@ -56,7 +58,8 @@ def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: E
         live.error(refused, icon=":material/savings:")
         return None
     request = JobRequest(spec, call, connection.current_connection(), page, tuple(parents or ()), est, group, label,
-                         on_queued, on_finish, budget=spending.guard(), moderate=spending.moderation_on())
+                         on_queued, on_finish, budget=spending.guard(), moderate=spending.moderation_on(),
+                         postprocess=postprocess)
     try:
         run_id = connection.get_engine().submit(request)
     except StorageError as exc:  # nothing was sent: a picture that cannot be saved must not be paid for
@@ -103,7 +106,8 @@ def show_job(job: JobState, *, key: str) -> None:
 def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns: int = 2) -> None:
     """A finished run from the store: its prompt, images, errors, usage and cost."""
     with st.container(border=True, key=f"run_{run.id}"):
-        line = [f"**{run.model}**", f"{len(images)} of {run.requested or len(images)} image(s)"]
+        made = len({rec.index for rec in images})
+        line = [f"**{run.model}**", f"{made} of {run.requested or made} image(s)"]
         if run.finished_at:
             line.append(f"{run.finished_at - run.started_at:.1f} s")
         tokens = (run.usage or {}).get("total_tokens")
@@ -120,11 +124,12 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
         if run.error:
             icon = ":material/block:" if run.status == "cancelled" else ":material/error:"
             (st.warning if images else st.error)(literal(run.error), icon=icon)
-        if images:
-            cols = st.columns(min(columns, len(images)))
-            for i, rec in enumerate(images):
+        shown = keep_exact.pairs(images)
+        if shown:
+            cols = st.columns(min(columns, len(shown)))
+            for i, (rec, raw) in enumerate(shown):
                 with cols[i % len(cols)]:
-                    results.show_image(rec, key=f"{key}.{run.id}")
+                    keep_exact.show_result(rec, raw, key=f"{key}.{run.id}")
         if run.request_id:
             st.caption(f"request id {literal(run.request_id)}")
 

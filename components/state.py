@@ -4,7 +4,7 @@
 # start with "btn_", "upl_" and "canvas_" instead, because Streamlit forbids setting them.
 
 # Every page keeps these widgets' values alive, so nothing typed is lost on a trip to another page.
-KEPT_PREFIXES = ("common_", "conn_", "gen_", "ref_", "mask_", "conv_", "gallery_")
+KEPT_PREFIXES = ("common_", "conn_", "gen_", "ref_", "mask_", "conv_", "gallery_", "ext_")
 
 # connection (the key lives only in this browser session)
 API_KEY = "conn_api_key"
@@ -64,6 +64,22 @@ MASK_EDIT_COLOUR = "mask_edit_colour"
 MASK_SUBJECT = "mask_subject"
 MASK_DRAWN = "mask_drawn"            # (image hash, mask PNG or None, problem or None) of the model-drawn mask
 MASK_DRAWING_RUN = "mask_drawing_run"  # run id of the drawing being made for the mask
+
+MASK_KEEP = "mask"                   # prefix of the keep-exact setting (mask_keep_exact, mask_feather)
+
+# Extend page
+EXT = "ext"                          # prefix of the input picker's state (ext_images, …) and keep-exact setting
+EXT_PROMPT = "ext_prompt"
+EXT_MODEL = "ext_model"
+EXT_SHAPE = "ext_shape"              # a preset aspect or custom
+EXT_WIDTH = "ext_width"
+EXT_HEIGHT = "ext_height"
+EXT_PLACE = "ext_place"
+EXT_QUALITY = "ext_quality"
+EXT_FORMAT = "ext_format"
+EXT_N = "ext_n"
+EXT_SHOWN = "ext_shown"
+EXT_BUTTON = "btn_ext_run"
 
 # Conversation page
 CONV = "conv"                        # prefix of the attachment picker's state (conv_images, …)

@@ -13,6 +13,11 @@ so a reload, a second tab or a restarted app sees the same runs. Streamlit stops
 whenever the person clicks, so nothing here may depend on one: workers get plain data and never
 touch the page. The engine never imports Streamlit; pages poll ``version`` while a job is active.
 
+A request's ``postprocess`` (keep-exact, ``imagelab.drift``) runs in the worker on every result as
+it is saved: what it makes is saved beside the result (which is marked ``raw``) before the run
+finishes, whatever the page does meanwhile. ``JobState.images`` holds one record per image index:
+the derived one when there is one.
+
     engine = RunEngine(store)
     run_id = engine.submit(JobRequest(spec, generate, connection, page="generate"))
     engine.wait(run_id)          # tests and benchmarks; pages poll instead
@@ -47,6 +52,7 @@ from .client import (
     translate_error,
 )
 from .costs import Cost, Estimate, actual, batch_price, estimate
+from .drift import DerivedImage
 from .images import display_copy
 from .store import ImageRecord, StorageError, Store
 
@@ -81,6 +87,8 @@ class JobRequest:
     on_finish: Callable[[JobState], None] | None = None  # in the worker, once the run row is final
     budget: Any = None                   # budgets.Guard: refuses to start a job that would cross a spending limit
     moderate: bool = False               # check the prompt and input images with the moderation endpoint first
+    # in the worker, for each saved result: pictures made from it (keep-exact), saved beside it
+    postprocess: Callable[[bytes, str], list[DerivedImage]] | None = None
 
 
 @dataclass
@@ -429,7 +437,7 @@ class RunEngine:
             events = request.call(client, spec)
             try:
                 for ev in events:
-                    self._handle(job, ev, spec, parents)
+                    self._handle(job, ev, spec, parents, request.postprocess)
                     if job.cancel_requested:
                         break
             finally:
@@ -471,7 +479,8 @@ class RunEngine:
         if failed is not None:
             log.warning("cancelling %s: %s", response_id, failed.error.sentence)
 
-    def _handle(self, job: JobState, ev: Any, spec: Any, parents: list[str]) -> None:
+    def _handle(self, job: JobState, ev: Any, spec: Any, parents: list[str],
+                postprocess: Callable[[bytes, str], list[DerivedImage]] | None = None) -> None:
         if isinstance(ev, FinalImage):
             try:
                 rec = self.store.add_image(job.run_id, ev.image_index, ev.data, ev.output_format, ev.width,
@@ -479,6 +488,8 @@ class RunEngine:
             except StorageError as exc:
                 job.errors.append(ImageLabError(f"This image could not be saved. {exc.sentence}"))
             else:
+                if postprocess is not None:
+                    rec = self._derive(job, rec, ev, parents, postprocess)
                 job.images.append(ImageRecord(**{**rec.__dict__, "prompt": job.prompt, "model": spec.model,
                                                  "page": job.page}))
                 job.previews.pop(ev.image_index, None)
@@ -502,6 +513,28 @@ class RunEngine:
             with contextlib.suppress(StorageError):  # where to pick the response up again if this process stops
                 self.store.set_resume_point(job.run_id, ev.response_id, ev.sequence_number)
         self._bump()
+
+    def _derive(self, job: JobState, raw: ImageRecord, ev: FinalImage, parents: list[str],
+                postprocess: Callable[[bytes, str], list[DerivedImage]]) -> ImageRecord:
+        """Save what ``postprocess`` makes of a saved result; return the record the run shows for it.
+
+        The raw result is kept and marked ``raw``; if the follow-up fails, the raw result is the run's."""
+        shown = raw
+        try:
+            for made in postprocess(ev.data, ev.output_format):
+                shown = self.store.add_image(job.run_id, ev.image_index, made.data, made.format, made.width,
+                                             made.height, ev.revised_prompt, [raw.hash, *parents],
+                                             variant=made.variant, drift=made.drift)
+            if shown is not raw:
+                self.store.mark_raw(raw.id)
+        except StorageError as exc:
+            job.errors.append(ImageLabError(f"The kept-exact copy could not be saved; the model's own result is. "
+                                            f"{exc.sentence}"))
+        except Exception as exc:  # noqa: BLE001 - a picture the follow-up cannot read: the raw result stands
+            log.warning("keep-exact for run %s: %s", job.run_id, exc)
+            job.errors.append(ImageLabError("The kept-exact copy could not be made from this result; the model's "
+                                            "own result is saved."))
+        return shown
 
     def _finish(self, job: JobState, request: JobRequest | None, parents: list[str]) -> None:
         saved = len(job.images)

@@ -156,15 +156,22 @@ CREATE TABLE IF NOT EXISTS settings (
 )
 """
 
-# Version 4: whether a run was paid for. The offline backend's runs cost nothing: their usage only says
-# what the same request would cost on OpenAI. Older rows are judged by the backend they name.
+# Version 4: an image made from another result of its run (keep-exact): the raw model output is
+# marked 'raw', its composite 'kept'; ``drift`` holds how far the raw one moved outside the mask (JSON).
 _SCHEMA_V4 = """
+ALTER TABLE images ADD COLUMN variant TEXT;
+ALTER TABLE images ADD COLUMN drift TEXT;
+"""
+
+# Version 5: whether a run was paid for. The offline backend's runs cost nothing: their usage only says
+# what the same request would cost on OpenAI. Older rows are judged by the backend they name.
+_SCHEMA_V5 = """
 ALTER TABLE runs ADD COLUMN billed INTEGER NOT NULL DEFAULT 1;
 UPDATE runs SET billed = 0 WHERE backend LIKE 'Offline%'
 """
 
 # Each entry brings the schema from version i to i + 1.
-_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4)
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 INTERRUPTED_SENTENCE = ("ImageLab stopped before this run finished; {saved} of {requested} image(s) had been saved "
@@ -207,7 +214,7 @@ class Store(RunRepository, ImageRepository, ConversationRepository, BatchReposit
         for run in self.unfinished_runs():
             if resumable is not None and resumable(run):
                 continue
-            saved = len(self.images_of_run(run.id))
+            saved = len({rec.index for rec in self.images_of_run(run.id)})
             self.finish_run(run.id, "interrupted", error=INTERRUPTED_SENTENCE.format(
                 saved=saved, requested=run.requested or "?"), keep_usage=True)
             marked.append(run.id)

@@ -37,8 +37,10 @@ class ImageRecord:
     revised_prompt: str | None = None
     starred: bool = False
     actual_dollars: float | None = None  # the whole run's (``imagelab.costs.image_money`` gives this image's share)
+    variant: str | None = None               # "raw" (the model's output as sent) or "kept" (keep-exact composite)
+    drift: dict[str, Any] | None = None      # how far the raw output moved outside the mask
     billed: bool = True                  # False: made by the offline backend, nothing was paid
-    run_images: int = 1                  # how many images its run saved
+    run_images: int = 1                  # how many pictures its run made (a raw copy kept beside its composite not counted)
 
     @property
     def filename(self) -> str:
@@ -114,7 +116,7 @@ def loads(text: str | None) -> Any:
 
 
 # Columns stored as JSON text, read back as Python values.
-_JSON = {"params", "estimate", "usage", "attachments"}
+_JSON = {"params", "estimate", "usage", "attachments", "drift"}
 _RENAMED = {"idx": "index"}
 
 
