@@ -2,8 +2,19 @@
 
 import streamlit as st
 
-from components import (connection, image_inputs, keep_exact, mask_canvas, options, pages, results, run, shortcuts,
-                        sidebar, state)
+from components import (
+    connection,
+    image_inputs,
+    keep_exact,
+    mask_canvas,
+    options,
+    pages,
+    results,
+    run,
+    shortcuts,
+    sidebar,
+    state,
+)
 from imagelab.client import edit
 from imagelab.costs import estimate
 from imagelab.masks import MaskError, mask_edit_fraction

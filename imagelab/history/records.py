@@ -40,7 +40,7 @@ class ImageRecord:
     variant: str | None = None               # "raw" (the model's output as sent) or "kept" (keep-exact composite)
     drift: dict[str, Any] | None = None      # how far the raw output moved outside the mask
     billed: bool = True                  # False: made by the offline backend, nothing was paid
-    run_images: int = 1                  # how many pictures its run made (a raw copy kept beside its composite not counted)
+    run_images: int = 1                  # how many pictures its run made (raw copies beside a composite not counted)
 
     @property
     def filename(self) -> str:

@@ -49,7 +49,8 @@ class RunRepository(Repository):
                     " requested, group_id, label, billed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (r["page"], r["model"], r["prompt"], json.dumps(r["params"]), r.get("status", "queued"),
                      json.dumps(est) if est else None, (est or {}).get("dollars"), r.get("backend"), now,
-                     r.get("requested"), r.get("group_id"), r.get("label"), int(r.get("billed", _billed(r.get("backend"))))))
+                     r.get("requested"), r.get("group_id"), r.get("label"),
+                     int(r.get("billed", _billed(r.get("backend"))))))
                 ids.append(new_id(cur))
             db.execute("COMMIT")
         return ids
