@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from components import connection, sidebar
+from components import connection, pages, sidebar
 from components.pages import PAGES
+from imagelab.costs import Money, money_text
 from imagelab.store import StorageError
 
-st.set_page_config(page_title="ImageLab", page_icon=":material/palette:", layout="wide")
+st.set_page_config(page_title="ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar(connection_note=False)  # the page says it at length, once
 bar.show_estimate(None)
 
@@ -30,7 +31,12 @@ for i, place in enumerate(p for p in PAGES if p.purpose):
         st.caption(place.purpose)
 
 try:
-    st.caption(f"History is kept in `{connection.get_store().root}`.")
+    store = connection.get_store()
+    paid = store.spent_dollars()
+    would = sum(r["would_cost"] for r in store.spend_by_day_and_model())
+    if paid or would:
+        st.caption(f"Spent on pictures so far: {money_text(Money(spent=paid, would_cost=would))}.")
+    st.caption(f"History is kept in `{store.root}`.")
 except StorageError as exc:
     st.error(exc.sentence, icon=":material/folder_off:")
 bar.finish()

@@ -1,22 +1,26 @@
 """Input images for the edit pages: upload, pick from history, or receive from another page.
 
-The chosen images live in session state as normalised ``InputImage``s (decoded once, kept in
-the store by hash), in the order they will be sent. An upload bigger than the model reads is
-brought down as it arrives; those reduced bytes are what is stored and sent, and a caption
-under the image says so.
+A picture can also be pasted from the clipboard (``streamlit-paste-button``, whose script ships
+in the package: nothing is fetched). The chosen images live in session state as normalised
+``InputImage``s (decoded once, kept in the store by hash), in the order they will be sent. An
+upload bigger than the model reads is brought down as it arrives; those reduced bytes are what
+is stored and sent, and a caption under the image says so.
 """
 
 from __future__ import annotations
 
+import io
+
 import streamlit as st
+from streamlit_paste_button import paste_image_button
 
 from imagelab.images import DELETED_SENTENCE, MISSING_FILE_SENTENCE
 from imagelab.inputs import MODEL_READ_SIDE, InputRefused, input_from_store, stage_input
 from imagelab.specs import InputImage
-from imagelab.store import Store
+from imagelab.store import Store, content_hash
 
 from . import state
-from .results import preview, show_picture
+from .results import UNREADABLE_ERRORS, preview, show_picture
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "mpo", "gif", "bmp", "tif", "tiff", "heic"]
 HISTORY_CHOICES = 12
@@ -78,6 +82,7 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
                     _scaled(key)[img.hash] = scaling
             st.session_state[f"{key}_upload_round"] = upload_round + 1  # empties the uploader
             st.rerun()
+        _paste(key, store, images, messages, limit, single)
     with history_tab:
         recent = [r for r in store.recent_images(HISTORY_CHOICES) if r.format in ("png", "jpeg", "webp")]
         if not recent:
@@ -97,6 +102,46 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
 
     _image_list(key, images, single)
     return list(images)
+
+
+def _pasted_png(key: str) -> bytes | None:
+    """A picture pasted from the clipboard since the last one was taken in, as PNG bytes (else None)."""
+    pasted = paste_image_button("📋 Paste an image", key=f"upl_{key}_paste",
+                                background_color="#4a5568", hover_background_color="#2d3748").image_data
+    if pasted is None:
+        return None
+    buf = io.BytesIO()
+    pasted.save(buf, "PNG")
+    data = buf.getvalue()
+    # The button keeps reporting its last paste on every rerun: take each picture in once.
+    if st.session_state.get(f"{key}_pasted") == content_hash(data):
+        return None
+    st.session_state[f"{key}_pasted"] = content_hash(data)
+    return data
+
+
+def _paste(key: str, store: Store, images: list[InputImage], messages: list[tuple[str, str]], limit: int,
+           single: bool) -> None:
+    """Paste from the clipboard (a screenshot, a picture copied in a browser): taken in like an upload."""
+    try:
+        data = _pasted_png(key)
+    except UNREADABLE_ERRORS:
+        messages.append(("error", "The clipboard did not hold a picture that can be read; copy it again."))
+        return
+    if data is None:
+        return
+    try:
+        img, notes, scaling = stage_input(store, data, "pasted image.png", max_side=MODEL_READ_SIDE)
+    except InputRefused as exc:
+        messages.append(("error", exc.sentence))
+        return
+    if not single and len(images) >= limit and all(i.hash != img.hash for i in images):
+        messages.append(("warning", f"The pasted picture was left out: at most {limit} images can be sent."))
+        return
+    _add(images, img, limit, single)
+    messages.extend(("info", f"Pasted picture: {note}") for note in notes)
+    if scaling:
+        _scaled(key)[img.hash] = scaling
 
 
 def _image_list(key: str, images: list[InputImage], single: bool) -> None:

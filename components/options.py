@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from imagelab.catalog import ModelInfo, catalog, image_models, model_info, parse_size
+from imagelab.catalog import ModelInfo, catalog, model_info, parse_size, picker_choices
 
 from . import state
 
@@ -44,23 +44,82 @@ def _grid(count: int, columns: int):
         yield from st.columns(columns)
 
 
+# --- choices that carry across pages ----------------------------------------------------------------
+# Each page keeps its own widgets (their keys differ), but the model, size, quality and n chosen last on
+# any page are what every other page shows next, until they are changed there.
+
+def remember_choice(name: str, value: Any, widget_key: str | None = None) -> None:
+    """Make ``value`` the common choice for ``name`` ("model", "size", "quality", "n")."""
+    version = int(st.session_state.get(state.COMMON_VERSION, 0)) + 1
+    st.session_state[state.COMMON_VERSION] = version
+    st.session_state.setdefault(state.COMMON_CHOICES, {})[name] = (value, version)
+    if widget_key is not None:
+        st.session_state.setdefault(state.COMMON_SEEN, {})[widget_key] = version
+
+
+def _publish(widget_key: str, name: str) -> None:
+    """A widget's change callback: what was picked here becomes the common choice."""
+    remember_choice(name, st.session_state[widget_key], widget_key)
+
+
+def _adopt(widget_key: str, name: str) -> None:
+    """Before a widget is drawn: take the common choice if it changed since this widget last saw it."""
+    common = st.session_state.get(state.COMMON_CHOICES) or {}
+    if name not in common:
+        return
+    value, version = common[name]
+    seen = st.session_state.setdefault(state.COMMON_SEEN, {})
+    if seen.get(widget_key) != version:
+        st.session_state[widget_key] = value
+        seen[widget_key] = version
+
+
+def _switch_model(key: str, name: str) -> None:
+    st.session_state[key] = name
+    remember_choice("model", name, key)
+
+
+def model_label(name: str) -> str:
+    """How the picker lists a model: its name and one line on what it is for, or its dates."""
+    info = model_info(name)
+    if info is None:
+        return name
+    if info.retired:
+        return f"{name} — retired {info.retired_on}"
+    if info.retiring:
+        return f"{name} — retiring {info.retiring_on}{' (reported)' if info.retiring_reported else ''}"
+    if info.snapshot_of:
+        return f"{name} — snapshot of {info.snapshot_of}"
+    return f"{name} — {info.purpose}" if info.purpose else name
+
+
 def model_picker(key: str, label: str = "Model") -> ModelInfo:
-    names = image_models()
-    if key not in st.session_state:
+    """Current models first (each with what it is for), then dated snapshots; retiring and retired ones
+    behind a toggle, with their dates. A retiring or retired choice says so and offers its successor."""
+    _adopt(key, "model")
+    if key not in st.session_state or model_info(st.session_state[key]) is None:
         st.session_state[key] = catalog().default_model
-
-    def fmt(name: str) -> str:
-        info = model_info(name)
-        return f"{name} (retired)" if info and info.retired else name
-
-    st.selectbox(label, names, key=key, format_func=fmt,
-                 help="Retired models stay listed so old settings still open; they cannot be sent.")
+    chosen = st.session_state[key]
+    show_older = bool(st.session_state.get(state.MODELS_OLDER, False))
+    names = picker_choices(show_older, chosen)
+    st.selectbox(label, names, key=key, format_func=model_label, on_change=_publish, args=(key, "model"),
+                 help="Current models first, then dated snapshots. Retiring and retired models are listed "
+                      "with their dates when the switch below is on; retired ones cannot be sent.")
+    st.toggle("Show retiring and retired models", key=state.MODELS_OLDER)
     info = model_info(st.session_state[key])
     assert info is not None
-    if info.retired:
-        st.error(info.retirement_sentence(), icon=":material/block:")
-    elif info.note:
-        st.caption(info.note)
+    if info.retired or info.retiring:
+        sentence = info.retirement_sentence() if info.retired else info.retiring_sentence()
+        (st.error if info.retired else st.warning)(
+            sentence, icon=":material/block:" if info.retired else ":material/schedule:")
+        if info.lifecycle_source:
+            st.caption(f"Source: {info.lifecycle_source}")
+        if info.successor:
+            st.button(f"Try this on {info.successor}", key=f"btn_{key}_successor", icon=":material/switch_access:",
+                      on_click=_switch_model, args=(key, info.successor))
+    elif info.purpose:
+        # A note (a preview feature, a borrowed figure) sits behind the help mark, not repeated in full on every page.
+        st.caption(f"{info.purpose[:1].upper()}{info.purpose[1:]}.", help=info.note or None)
     return info
 
 
@@ -69,6 +128,8 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
     """Render every output option ``info`` accepts under keys ``{key}.…``; return their values."""
     k = lambda name: f"{key}_{name}"  # noqa: E731
     values: dict[str, Any] = {}
+    for name in ("size", "quality", "n"):
+        _adopt(k(name), name)
 
     formats = list(info.all_formats)
     _keep_valid(k("format"), formats, "png")
@@ -87,6 +148,7 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
     cells = _grid(9, columns)
     with next(cells):
         size = st.selectbox("Size", sizes, key=k("size"), format_func=lambda s: SIZE_LABELS.get(s, s),
+                            on_change=_publish, args=(k("size"), "size"),
                             help=f"Custom sizes: both sides multiples of {step}, between {ratio}, at most "
                                  f"{long_edge}×{short_edge}." if info.custom_sizes
                             else f"{info.name} takes these sizes only.")
@@ -100,10 +162,12 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
                 st.caption(f"Above {exp_w}×{exp_h} is experimental.")
         values["size"] = size
     with next(cells):
-        values["quality"] = st.selectbox("Quality", qualities, key=k("quality"),
+        values["quality"] = st.selectbox("Quality", qualities, key=k("quality"), on_change=_publish,
+                                         args=(k("quality"), "quality"),
                                          help="Higher quality costs more output tokens.")
     with next(cells):
         values["n"] = st.number_input("Images (n)", limits["n"][0], limits["n"][1], 1, key=k("n"), disabled=not allow_n,
+                                      on_change=_publish, args=(k("n"), "n"),
                                       help="1 to 10 images in one request.") if allow_n else 1
     with next(cells):
         fmt = st.selectbox("Format", formats, key=k("format"),
@@ -189,6 +253,7 @@ def load_settings(params: dict[str, Any], *, model_key: str, prompt_key: str, op
         info = model_info(catalog().default_model)
     assert info is not None
     st.session_state[model_key] = info.name
+    remember_choice("model", info.name, model_key)
     st.session_state[prompt_key] = str(params.get("prompt", ""))
     allowed = {"quality": info.qualities, "output_format": info.all_formats, "background": info.backgrounds,
                "moderation": info.moderation or ("auto",)}
@@ -200,9 +265,12 @@ def load_settings(params: dict[str, Any], *, model_key: str, prompt_key: str, op
             notes.append(f"The {name.replace('_', ' ')} '{value}' does not apply to {info.name} and was left out.")
             continue
         st.session_state[f"{opts_key}_{widget}"] = value
+        if name in ("quality", "n"):
+            remember_choice(name, value, f"{opts_key}_{widget}")
     size = str(params.get("size", "auto"))
     if size in info.sizes:
         st.session_state[f"{opts_key}_size"] = size
+        remember_choice("size", size, f"{opts_key}_size")
     elif info.custom_sizes and (dims := parse_size(size)):
         w, h = dims
         st.session_state[f"{opts_key}_size"] = CUSTOM_SIZE

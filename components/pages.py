@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Page", "PAGES", "HOME", "by_key", "name_of", "path_of"]
+__all__ = ["Page", "PAGES", "HOME", "by_key", "name_of", "path_of", "ICON"]
 
 
 @dataclass(frozen=True)
@@ -52,3 +52,8 @@ def name_of(key: str) -> str:
 def path_of(key: str) -> str:
     """The file of a page, for links and page switches."""
     return _BY_KEY[key].path
+
+
+# The tab icon. An emoji is drawn by the browser itself; a ``:material/…:`` page icon would be fetched
+# from a font server on the internet, which fails offline.
+ICON = "🎨"

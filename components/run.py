@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from imagelab.costs import Estimate, estimate, format_dollars
+from imagelab.costs import Estimate, estimate, format_dollars, money_of, money_text, total_money
 from imagelab.jobs import STATUS_WORDS, EventCall, JobRequest, JobState
 from imagelab.store import ImageRecord, RunRecord, StorageError
 from imagelab.sweeps import sweep_grid
@@ -132,8 +132,8 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
             line.append(f"{run.finished_at - run.started_at:.1f} s")
         tokens = (run.usage or {}).get("total_tokens")
         if run.actual_dollars is not None:
-            line.append(f"{tokens:,} tokens · {format_dollars(run.actual_dollars)}" if tokens else
-                        format_dollars(run.actual_dollars))
+            money = money_text(money_of(run))
+            line.append(f"{tokens:,} tokens · {money}" if tokens else money)
         if run.est_dollars is not None:
             approx = "≈ " if (run.estimate or {}).get("approximate") else ""
             line.append(f"estimated {approx}{format_dollars(run.est_dollars)}")
@@ -303,9 +303,9 @@ def _draw_sweep(group: str, polling: bool) -> None:
     runs = sorted(store.runs(500, group_id=group), key=lambda r: r.id)
     done = [r for r in runs if not r.active]
     ok = sum(1 for r in done if r.status in ("ok", "partial"))
-    spent = sum(r.actual_dollars or 0 for r in done)
     progress = f" · {len(done)} of {len(runs)} finished" if len(done) < len(runs) else ""
-    st.markdown(f"**Sweep** · {ok} of {len(runs)} request(s) made pictures{progress} · {format_dollars(spent)}")
+    st.markdown(f"**Sweep** · {ok} of {len(runs)} request(s) made pictures{progress} · "
+                f"{money_text(total_money(done))}")
     if len(done) < len(runs) and not batch_active:
         st.progress(len(done) / max(len(runs), 1))
         st.button("Cancel the rest", key=f"btn_sweep_cancel_{group}", icon=":material/stop_circle:",
@@ -368,7 +368,7 @@ def _sweep_cell(rec: RunRecord, places: list[Any], *, key: str) -> None:
             st.error(literal(rec.error), icon=":material/error:")
         if rec.actual_dollars is not None:
             tokens = (rec.usage or {}).get("total_tokens", 0)
-            st.caption(f"{tokens:,} tokens · {format_dollars(rec.actual_dollars)}")
+            st.caption(f"{tokens:,} tokens · {money_text(money_of(rec))}")
 
 
 def _cancel_group(group: str) -> None:
@@ -403,7 +403,7 @@ def _draw_fanout(group: str, polling: bool) -> None:
                     st.image(copy, width="stretch")
             figures = [f"{rec.finished_at - rec.started_at:.1f} s" if rec.finished_at else "",
                        f"{(rec.usage or {}).get('total_tokens', 0):,} tokens",
-                       format_dollars(rec.actual_dollars or 0)]
+                       money_text(money_of(rec))]
             st.caption(" · ".join(f for f in figures if f))
             if rec.error:
                 st.error(literal(rec.error), icon=":material/error:")

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from imagelab.costs import Estimate, format_dollars
+from imagelab.costs import Estimate, format_dollars, money_of, money_text, total_money
 from imagelab.jobs import STATUS_WORDS, RunEngine
 from imagelab.specs import Problem
 from imagelab.store import StorageError
@@ -82,10 +82,14 @@ def _usage_panels() -> None:
         rows = ["| | tokens | cost |", "| --- | ---: | ---: |",
                 f"| estimated | {approx}{est_tokens:,} | {approx}{format_dollars(last.est_dollars or 0)} |"]
         usage = last.usage or {}
-        if last.actual_dollars is not None:
-            rows.append(f"| actual | {usage.get('total_tokens', 0):,} | {format_dollars(last.actual_dollars)} |")
-        else:
+        money = money_of(last)
+        if not money.priced:
             rows.append("| actual | — | — |")
+        elif last.billed:
+            rows.append(f"| spent | {usage.get('total_tokens', 0):,} | {format_dollars(money.spent)} |")
+        else:  # the offline backend: nothing was paid; its usage only prices what OpenAI would charge
+            rows.append(f"| spent | {usage.get('total_tokens', 0):,} | $0.00 |")
+            rows.append(f"| would cost on OpenAI | | ≈ {format_dollars(money.would_cost)} |")
         st.markdown("\n".join(rows))
         detail = f"{last.model} · {STATUS_WORDS.get(last.status, last.status)}"
         if last.finished_at:
@@ -94,9 +98,8 @@ def _usage_panels() -> None:
             detail += " · the API reported no usage"
         st.caption(detail)
     tokens = sum((r.usage or {}).get("total_tokens", 0) for r in done)
-    dollars = sum(r.actual_dollars or 0 for r in done)
     st.markdown("**This session**")
-    st.caption(f"{len(done)} run(s) · {tokens:,} tokens · {format_dollars(dollars)}")
+    st.caption(f"{len(done)} run(s) · {tokens:,} tokens · {money_text(total_money(done))}")
 
 
 def _cancel_run(engine: RunEngine, run_id: int) -> None:

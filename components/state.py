@@ -4,7 +4,7 @@
 # start with "btn_", "upl_" and "canvas_" instead, because Streamlit forbids setting them.
 
 # Every page keeps these widgets' values alive, so nothing typed is lost on a trip to another page.
-KEPT_PREFIXES = ("conn_", "gen_", "ref_", "mask_", "conv_", "gallery_", "ext_", "sweep_")
+KEPT_PREFIXES = ("common_", "conn_", "gen_", "ref_", "mask_", "conv_", "gallery_", "ext_", "sweep_")
 
 # connection (the key lives only in this browser session)
 API_KEY = "conn_api_key"
@@ -12,6 +12,12 @@ BASE_URL = "conn_base_url"
 BACKEND_CHOICE = "conn_backend"
 TIMEOUT = "conn_timeout"
 CLIENT = "client_cached"              # (Connection, openai.OpenAI) for this session
+
+# choices that carry across pages (components/options.py): the model, size, quality and n picked last
+COMMON_CHOICES = "common_choices"    # {name: (value, version)}; plain state, no widget has this key
+COMMON_SEEN = "common_seen"          # {widget key: version of the common choice it last took}
+COMMON_VERSION = "common_version"
+MODELS_OLDER = "common_models_older"  # the picker's "show retiring and retired models" switch (kept on every page)
 
 # usage shown in the sidebar
 SESSION_RUN_IDS = "usage_session_run_ids"  # ids of the runs this session submitted, oldest first

@@ -34,11 +34,8 @@ _QUALITY_ORDER = ("low", "medium", "high", "xhigh", "max")
 
 
 def counts(backend: str | None) -> bool:
-    """Whether runs on this backend count against a budget: everything but the built-in offline backend.
-
-    (Decided from the backend label the runs table records; the one place to change when the store
-    learns which runs were billed.)
-    """
+    """Whether a new run on this backend will count against a budget: everything but the built-in
+    offline backend. Recorded runs say so themselves (``RunRecord.billed``)."""
     return not str(backend or "").startswith("Offline")
 
 
@@ -62,7 +59,7 @@ def spent(store: Store, scope: str, session_ids: Sequence[int], *, now: float, e
         runs = store.spending_runs(0, ids=list(session_ids)) if session_ids else []
     else:
         runs = store.spending_runs(period_start(scope, now))
-    return sum(_committed(r) for r in runs if counts(r.backend) and r.id != exclude)
+    return sum(_committed(r) for r in runs if r.billed and r.id != exclude)  # offline runs were never paid
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,13 @@ __all__ = [
     "model_info",
     "image_models",
     "current_models",
+    "picker_groups",
+    "picker_choices",
+    "group_of",
+    "GROUP_CURRENT",
+    "GROUP_SNAPSHOTS",
+    "GROUP_RETIRING",
+    "GROUP_RETIRED",
     "shape_of",
     "parse_size",
 ]
@@ -31,7 +38,7 @@ class ModelInfo:
     """What one image model accepts."""
 
     name: str
-    status: str  # "current" or "retired"
+    status: str  # "current", "retiring" (still sent, with a warning) or "retired" (never sent)
     successor: str | None
     retired_on: str | None
     sizes: tuple[str, ...]
@@ -51,10 +58,24 @@ class ModelInfo:
     tokens_exact: bool = True  # False where the token table is borrowed from another model
     # documented as a preview feature: may be refused by the API; offered only when marked as preview
     preview_backgrounds: tuple[str, ...] = ()
+    purpose: str = ""                  # one line: what the model is for
+    retiring_on: str | None = None     # the announced (or reported) shut-down date of a retiring model
+    retiring_reported: bool = False    # the date comes from third parties, not from OpenAI
+    lifecycle_source: str = ""         # where the retirement date comes from
 
     @property
     def retired(self) -> bool:
         return self.status == "retired"
+
+    @property
+    def retiring(self) -> bool:
+        return self.status == "retiring"
+
+    def retiring_sentence(self) -> str:
+        """The warning shown when a retiring model is chosen."""
+        reported = " is reported to shut down" if self.retiring_reported else " shuts down"
+        return (f"{self.name}{reported} on {self.retiring_on}. Work made with it stays in the history; "
+                f"{self.successor} is its successor.")
 
     @property
     def all_formats(self) -> tuple[str, ...]:
@@ -136,6 +157,10 @@ def _load(path: Path) -> Catalog:
             snapshot_of=m.get("snapshot_of"),
             tokens_exact=bool(m.get("tokens_exact", True)),
             preview_backgrounds=tuple(m.get("preview_backgrounds", ())),
+            purpose=m.get("purpose", ""),
+            retiring_on=m.get("retiring_on"),
+            retiring_reported=bool(m.get("retiring_reported", False)),
+            lifecycle_source=m.get("lifecycle_source", ""),
         )
     return Catalog(raw=raw, models=models)
 
@@ -158,6 +183,45 @@ def image_models() -> list[str]:
 
 def current_models() -> list[str]:
     return [m.name for m in catalog().models.values() if not m.retired]
+
+
+GROUP_CURRENT = "Current"
+GROUP_SNAPSHOTS = "Dated snapshots"
+GROUP_RETIRING = "Retiring"
+GROUP_RETIRED = "Retired"
+
+
+def _group_of(info: ModelInfo) -> str:
+    if info.retired:
+        return GROUP_RETIRED
+    if info.retiring:
+        return GROUP_RETIRING
+    return GROUP_SNAPSHOTS if info.snapshot_of else GROUP_CURRENT
+
+
+def picker_groups() -> list[tuple[str, list[str]]]:
+    """The models as the picker offers them: current ones, then dated snapshots, then retiring and
+    retired ones (the last two behind a toggle), each group in catalog order; empty groups left out."""
+    order = (GROUP_CURRENT, GROUP_SNAPSHOTS, GROUP_RETIRING, GROUP_RETIRED)
+    groups: dict[str, list[str]] = {g: [] for g in order}
+    for info in catalog().models.values():
+        groups[_group_of(info)].append(info.name)
+    return [(g, groups[g]) for g in order if groups[g]]
+
+
+def picker_choices(show_older: bool, chosen: str | None = None) -> list[str]:
+    """The names the picker lists: retiring and retired models only when ``show_older`` (or when one of
+    them is the ``chosen`` model, so a loaded setting is never silently swapped)."""
+    names = []
+    for group, members in picker_groups():
+        older = group in (GROUP_RETIRING, GROUP_RETIRED)
+        names += [n for n in members if show_older or not older or n == chosen]
+    return names
+
+
+def group_of(name: str) -> str | None:
+    info = model_info(name)
+    return _group_of(info) if info else None
 
 
 def parse_size(size: str) -> tuple[int, int] | None:

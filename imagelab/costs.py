@@ -3,6 +3,11 @@
 ``estimate(spec)`` reads the catalog's token tables; where the table has no exact figure for
 the model, quality and size, the estimate says it is approximate. ``actual(usage, model)``
 prices the ``usage`` object the API returned, which is the truth.
+
+Money is told as it is: a run on the offline backend was paid for by nobody, so it is $0 spent;
+the price of its usage is only what it *would* cost on OpenAI. ``spent(record)`` is the one
+figure of real money (what budgets count); ``money_text`` says a run's or an image's cost in
+those words; an image's share is its run's cost divided by the images the run saved.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from typing import Any
 
 from .catalog import catalog, model_info, parse_size, shape_of
 
-__all__ = ["Estimate", "Cost", "estimate", "actual", "text_tokens", "output_tokens_per_image",
-           "input_image_tokens", "usage_to_dict", "format_dollars", "batch_price"]
+__all__ = ["Estimate", "Cost", "Money", "estimate", "actual", "text_tokens", "output_tokens_per_image",
+           "input_image_tokens", "usage_to_dict", "format_dollars", "batch_price", "spent", "money_of", "image_money",
+           "money_text", "total_money"]
 
 
 @dataclass(frozen=True)
@@ -172,3 +178,62 @@ def actual(usage: Any, model: str) -> Cost:
     out = int(u.get("output_tokens") or 0)
     dollars = _price(model, text, image_in, out) or 0.0
     return Cost(text, image_in, out, dollars)
+
+
+# --- money as it is told -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Money:
+    """What something cost: ``spent`` was paid; ``would_cost`` is what unpaid (offline) usage would
+    cost on OpenAI. ``priced`` is False when no usage was reported, so nothing is known."""
+
+    spent: float = 0.0
+    would_cost: float = 0.0
+    priced: bool = True
+
+    def __add__(self, other: Money) -> Money:
+        return Money(self.spent + other.spent, self.would_cost + other.would_cost, self.priced or other.priced)
+
+
+def spent(record: Any) -> float:
+    """Real money a run (a ``RunRecord``, ``TurnRecord`` or anything with ``actual_dollars`` and
+    ``billed``) cost: its priced usage when it was billed, 0 for the offline backend's runs."""
+    dollars = getattr(record, "actual_dollars", None)
+    return float(dollars or 0.0) if getattr(record, "billed", True) else 0.0
+
+
+def money_of(record: Any) -> Money:
+    """A run's cost split into what was paid and what it would have cost."""
+    dollars = getattr(record, "actual_dollars", None)
+    if dollars is None:
+        return Money(priced=False)
+    if getattr(record, "billed", True):
+        return Money(spent=float(dollars))
+    return Money(would_cost=float(dollars))
+
+
+def image_money(record: Any) -> Money:
+    """One image's share: its run's cost divided by the images that run saved (an ``ImageRecord``)."""
+    whole = money_of(record)
+    count = max(int(getattr(record, "run_images", 1) or 1), 1)
+    return Money(whole.spent / count, whole.would_cost / count, whole.priced)
+
+
+def total_money(records: Any) -> Money:
+    """The sum over runs: paid and would-have-cost kept apart."""
+    total = Money(priced=False)
+    for record in records:
+        total = total + money_of(record)
+    return total
+
+
+def money_text(money: Money, *, offline_word: str = "spent") -> str:
+    """``$0.211`` for paid usage; ``$0 spent · would cost ≈ $0.211 on OpenAI`` for the offline backend's."""
+    if not money.priced:
+        return "no usage reported"
+    if money.would_cost and not money.spent:
+        return f"$0 {offline_word} · would cost ≈ {format_dollars(money.would_cost)} on OpenAI"
+    if money.would_cost:
+        return (f"{format_dollars(money.spent)} {offline_word} · offline runs would cost ≈ "
+                f"{format_dollars(money.would_cost)} more on OpenAI")
+    return format_dollars(money.spent)

@@ -194,7 +194,8 @@ class RunEngine:
         prompt = getattr(spec, "prompt", "")
         run_id = self.store.start_run(request.page, spec.model, prompt, spec.to_record(), asdict(est),
                                       request.connection.label, status="queued", requested=requested,
-                                      group_id=request.group, label=request.label)
+                                      group_id=request.group, label=request.label,
+                                      billed=not request.connection.offline)
         job = JobState(run_id, request.page, spec.model, prompt, requested, request.group, request.label)
         with self._changed:
             self._jobs[run_id] = job
@@ -306,7 +307,7 @@ class RunEngine:
             rows.append({"page": page, "model": spec.model, "prompt": spec.prompt,
                          "params": {**spec.to_record(), "batch": True}, "estimate": asdict(priced),
                          "backend": connection.label, "requested": max(int(spec.n or 1), 1), "group_id": group,
-                         "label": label})
+                         "label": label, "billed": not connection.offline})
         run_ids = self.store.start_runs(rows)
         cells_in_order = [(rid, cost, spec) for rid, cost, (spec, _) in zip(run_ids, costs, items, strict=True)]
         if budget is not None:

@@ -163,8 +163,15 @@ ALTER TABLE images ADD COLUMN variant TEXT;
 ALTER TABLE images ADD COLUMN drift TEXT;
 """
 
+# Version 5: whether a run was paid for. The offline backend's runs cost nothing: their usage only says
+# what the same request would cost on OpenAI. Older rows are judged by the backend they name.
+_SCHEMA_V5 = """
+ALTER TABLE runs ADD COLUMN billed INTEGER NOT NULL DEFAULT 1;
+UPDATE runs SET billed = 0 WHERE backend LIKE 'Offline%'
+"""
+
 # Each entry brings the schema from version i to i + 1.
-_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4)
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 INTERRUPTED_SENTENCE = ("ImageLab stopped before this run finished; {saved} of {requested} image(s) had been saved "

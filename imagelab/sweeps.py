@@ -204,9 +204,11 @@ class SweepPlan:
             return f"{requests}, a row for each {grid.row_axis}: {some(grid.rows)}; {pictures}."
         return f"{requests}; {pictures}."
 
-    def needs_confirmation(self, threshold_dollars: float) -> bool:
-        """True when the summed estimate exceeds the threshold (ask before spending that much)."""
-        return self.total_estimate_dollars > threshold_dollars
+    def needs_confirmation(self, threshold_dollars: float, *, billed: bool = True) -> bool:
+        """True when the summed estimate exceeds the threshold (ask before spending that much).
+
+        Never for an unbilled (offline) connection: nothing is spent there."""
+        return billed and self.total_estimate_dollars > threshold_dollars
 
 
 def plan_items(items: list[SweepItem]) -> SweepPlan:

@@ -6,13 +6,13 @@ results column beside them: both in view at once on a laptop screen, before and 
 
 import streamlit as st
 
-from components import compare_models, options, results, run, sidebar, state
+from components import compare_models, options, pages, results, run, shortcuts, sidebar, state
 from imagelab.catalog import catalog
 from imagelab.client import generate
 from imagelab.costs import estimate
 from imagelab.specs import GenerateSpec
 
-st.set_page_config(page_title="Generate · ImageLab", page_icon=":material/palette:", layout="wide")
+st.set_page_config(page_title="Generate · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 
 st.title("Generate", help="Describe a picture; ImageLab sends it with exactly the options the chosen model accepts.")
@@ -42,7 +42,7 @@ def request_form() -> None:
     with action:
         results.show_problems(shown)
         clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
-                            width="stretch", disabled=bool(shown))
+                            width="stretch", disabled=bool(shown), shortcut=shortcuts.PRIMARY)
         said = st.empty()  # a refusal is said here: a fragment's rerun cannot write outside it
     # after the options: the form's top stays prompt, button, result
     fanout_clicked, fanout = compare_models.form(spec)

@@ -6,12 +6,12 @@ beside the button, not a screen away from it; the inputs and options follow.
 
 import streamlit as st
 
-from components import connection, image_inputs, options, results, run, sidebar, state
+from components import connection, image_inputs, options, pages, results, run, shortcuts, sidebar, state
 from imagelab.client import edit
 from imagelab.costs import estimate
 from imagelab.specs import EditSpec
 
-st.set_page_config(page_title="Reference edit · ImageLab", page_icon=":material/photo_library:", layout="wide")
+st.set_page_config(page_title="Reference edit · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 
 st.title("Reference edit", help="Combine up to 16 pictures into a new one: a product on a new backdrop, a character "
@@ -39,7 +39,7 @@ bar.show_estimate(est, shown, what=f"{len(images)} input(s) → {spec.n} × {spe
 with action:
     results.show_problems(shown)
     clicked = st.button("Make image", type="primary", key=state.REF_BUTTON, icon=":material/auto_awesome:",
-                        width="stretch", disabled=bool(shown))
+                        width="stretch", disabled=bool(shown), shortcut=shortcuts.PRIMARY)
     live = st.empty()
 
 if clicked:

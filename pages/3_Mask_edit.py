@@ -6,7 +6,19 @@ prompt, the button and the newest result lead the narrow one, so all of them are
 
 import streamlit as st
 
-from components import connection, image_inputs, keep_exact, mask_canvas, options, results, run, sidebar, state
+from components import (
+    connection,
+    image_inputs,
+    keep_exact,
+    mask_canvas,
+    options,
+    pages,
+    results,
+    run,
+    shortcuts,
+    sidebar,
+    state,
+)
 from imagelab.client import edit
 from imagelab.costs import estimate
 from imagelab.masks import MaskError, mask_edit_fraction
@@ -14,7 +26,7 @@ from imagelab.specs import EditSpec, MaskInput, Problem
 from imagelab.store import content_hash
 from imagelab.text import literal
 
-st.set_page_config(page_title="Mask edit · ImageLab", page_icon=":material/brush:", layout="wide")
+st.set_page_config(page_title="Mask edit · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 
 st.title("Mask edit", help="Paint over the part of a picture to change; everything you leave unpainted stays as "
@@ -127,7 +139,7 @@ bar.show_estimate(est, shown, what=f"{spec.n} × {spec.size} · {spec.quality} �
 with action:
     results.show_problems(shown)
     clicked = st.button("Edit the painted part", type="primary", key=state.MASK_BUTTON, icon=":material/brush:",
-                        width="stretch", disabled=bool(shown))
+                        width="stretch", disabled=bool(shown), shortcut=shortcuts.PRIMARY)
     live = st.empty()
 
 if clicked:

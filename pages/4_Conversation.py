@@ -2,16 +2,16 @@
 
 import streamlit as st
 
-from components import connection, image_inputs, options, results, run, sidebar, state
+from components import connection, image_inputs, options, pages, results, run, shortcuts, sidebar, state
 from imagelab.catalog import catalog
 from imagelab.conversation import TurnJob, branch_path, children_count, leaves, newest_leaf_under
-from imagelab.costs import estimate, format_dollars
+from imagelab.costs import estimate, money_of, money_text
 from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma
 from imagelab.specs import ACTIONS, MaskInput, TurnSpec
 from imagelab.store import TurnRecord, content_hash
 from imagelab.text import literal, shorten
 
-st.set_page_config(page_title="Conversation · ImageLab", page_icon=":material/forum:", layout="wide")
+st.set_page_config(page_title="Conversation · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 store = connection.require_history()
 
@@ -51,7 +51,7 @@ def show_turn(number: int, turn: TurnRecord, head_id: int | None, counts: dict[i
                 st.markdown(literal(turn.reply))
             if turn.error:
                 st.error(literal(turn.error), icon=":material/error:")
-            cost = format_dollars(turn.actual_dollars) if turn.actual_dollars is not None else "no usage"
+            cost = money_text(money_of(turn))
             tokens = (turn.usage or {}).get("total_tokens")
             st.caption(" · ".join(x for x in [f"{tokens:,} tokens" if tokens else "", cost] if x))
             if turn.revised_prompt or turn.response_id:
@@ -248,4 +248,5 @@ if prompt:
         st.session_state[f"{state.CONV}_images"] = []
         st.rerun()
 
+shortcuts.chat_sends_on_ctrl_enter()
 bar.finish()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, options, run, sidebar, spending, state
+from components import connection, options, pages, run, shortcuts, sidebar, spending, state
 from imagelab.batches import COMPLETION_WINDOW_WORDS
 from imagelab.catalog import current_models
 from imagelab.client import generate
@@ -11,7 +11,7 @@ from imagelab.specs import GenerateSpec
 from imagelab.sweeps import Sweep, load_presets, submit_sweep, template_variables
 from imagelab.text import literal
 
-st.set_page_config(page_title="Sweep · ImageLab", page_icon=":material/grid_view:", layout="wide")
+st.set_page_config(page_title="Sweep · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 store = connection.require_history()
 PRESETS = {p.name: p for p in load_presets()}
@@ -86,15 +86,20 @@ with form:
         st.warning(p, icon=":material/tune:")
     confirmed = True
     if plan is not None:
-        st.info(f"{plan.request_count} request(s), {plan.image_count} image(s), estimated "
-                f"{'≈ ' if plan.approximate else ''}{format_dollars(plan.total_estimate_dollars)} in all now, or ≈ "
-                f"{format_dollars(batch_price(plan.total_estimate_dollars)[0])} as a batch "
-                f"({COMPLETION_WINDOW_WORDS}).", icon=":material/calculate:")
-        if plan.needs_confirmation(threshold):
+        # Money is spent only on a billed connection; the offline backend's runs are free.
+        billed = sidebar.ready() and not connection.current_connection().offline
+        price = f"{'≈ ' if plan.approximate else ''}{format_dollars(plan.total_estimate_dollars)}"
+        batch = (f"≈ {format_dollars(batch_price(plan.total_estimate_dollars)[0])} as a batch "
+                 f"({COMPLETION_WINDOW_WORDS})")
+        st.info(f"{plan.request_count} request(s), {plan.image_count} image(s), estimated {price} in all now, or "
+                f"{batch}." if billed else f"{plan.request_count} request(s), {plan.image_count} image(s): $0 on the "
+                f"offline backend; on OpenAI it would cost {price} now, or {batch}.", icon=":material/calculate:")
+        if plan.needs_confirmation(threshold, billed=billed):
             confirmed = st.checkbox(f"Yes, spend about {format_dollars(plan.total_estimate_dollars)} on this sweep",
                                     key=state.SWEEP_CONFIRM)
     clicked = st.button("Run the sweep", type="primary", key=state.SWEEP_BUTTON, icon=":material/grid_view:",
-                        width="stretch", disabled=plan is None or not confirmed)
+                        width="stretch",
+                        shortcut=shortcuts.PRIMARY, disabled=plan is None or not confirmed)
 
 with output:
     live = st.empty()

@@ -6,12 +6,12 @@ import json
 import streamlit as st
 
 from components import connection, options, pages, results, sidebar, state
-from imagelab.costs import format_dollars
+from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
 from imagelab.export import export_images, read_metadata, settings_from_metadata
 from imagelab.store import MAX_SEARCH_TEXT, ImageRecord
 from imagelab.text import literal, shorten
 
-st.set_page_config(page_title="Gallery · ImageLab", page_icon=":material/photo_library:", layout="wide")
+st.set_page_config(page_title="Gallery · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 bar.show_estimate(None)
 store = connection.require_history()
@@ -65,6 +65,15 @@ def detail_dialog(image_id: int) -> None:
         results.show_gone("This image was deleted from the history.")
         return
     show_detail(rec)
+def _actual_rows(run, usage: dict) -> str:
+    """The detail table's rows of what the run cost: paid, or (offline) what it would cost on OpenAI."""
+    money = money_of(run)
+    tokens = f"{usage.get('total_tokens', 0):,}"
+    if not money.priced:
+        return "| actual | — | — |"
+    if run.billed:
+        return f"| spent | {tokens} | {format_dollars(money.spent)} |"
+    return f"| spent | {tokens} | $0.00 |\n| would cost on OpenAI | | ≈ {format_dollars(money.would_cost)} |"
 
 
 def show_detail(rec: ImageRecord) -> None:
@@ -92,8 +101,9 @@ def show_detail(rec: ImageRecord) -> None:
                 "| | tokens | cost |\n| --- | ---: | ---: |\n"
                 f"| estimated | {'≈ ' if est.get('approximate') else ''}{est_tokens:,} "
                 f"| {format_dollars(run.est_dollars or 0)} |\n"
-                f"| actual | {usage.get('total_tokens', 0):,} | "
-                f"{format_dollars(run.actual_dollars) if run.actual_dollars is not None else '—'} |")
+                + _actual_rows(run, usage)
+                + (f"\n\nThis image's share: {money_text(image_money(rec))} (the run made {rec.run_images} image(s))"
+                   if rec.run_images > 1 and run.actual_dollars is not None else ""))
             made = dt.datetime.fromtimestamp(rec.created_at).strftime("%Y-%m-%d %H:%M")
             st.caption(f"{made} · {results.size_label(rec)} {rec.format.upper()} · request id {run.request_id or '—'}")
             with st.expander("All parameters"):
@@ -236,9 +246,8 @@ else:
         card = f"card_starred_{rec.id}" if rec.starred else f"card_{rec.id}"
         with cols[i % 4], st.container(border=True, key=card):
             results.show_picture(rec.hash, rec.format, small=True)
-            cost = format_dollars(rec.actual_dollars) if rec.actual_dollars is not None else "no usage"
             st.caption(f"{':material/star: ' if rec.starred else ''}**{rec.model}** · {pages.name_of(rec.page)} · "
-                       f"{cost}")
+                       f"{money_text(image_money(rec))}")
             st.caption(literal(shorten(rec.prompt, 120)))
             with st.container(horizontal=True, vertical_alignment="center", gap="small"):
                 st.checkbox("Select", value=rec.id in selection, key=f"gallery_sel_{rec.id}",
@@ -259,9 +268,11 @@ with st.expander("Spend by day and model"):
     rows = store.spend_by_day_and_model()
     if rows:
         st.dataframe([{"day": r["day"], "model": r["model"], "runs": r["runs"],
-                       "actual ($)": round(r["dollars"], 4), "estimated ($)": round(r["estimated"], 4)}
+                       "spent ($)": round(r["dollars"], 4), "offline, would cost on OpenAI ($)":
+                       round(r["would_cost"], 4), "estimated ($)": round(r["estimated"], 4)}
                       for r in rows], hide_index=True, width="stretch")
-        st.caption(f"Total actual spend: {format_dollars(sum(r['dollars'] for r in rows))}")
+        total = Money(spent=sum(r["dollars"] for r in rows), would_cost=sum(r["would_cost"] for r in rows))
+        st.caption(f"Total: {money_text(total)}")
     else:
         st.caption("No spend yet.")
 

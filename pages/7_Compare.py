@@ -1,15 +1,18 @@
 """Compare: 2–4 images side by side, their differing settings marked, and a before/after slider."""
 
+import io
+
 import streamlit as st
+from PIL import Image
 
 from components import connection, pages, results, sidebar, state
-from imagelab.compare import before_after, settings_table
-from imagelab.costs import format_dollars
-from imagelab.images import DELETED_SENTENCE
+from imagelab.compare import pair_labels, settings_table, slider_html
+from imagelab.costs import image_money, money_text
+from imagelab.images import DELETED_SENTENCE, mime_of, preview_bytes
 from imagelab.svg import svg_to_png
 from imagelab.text import literal, shorten
 
-st.set_page_config(page_title="Compare · ImageLab", page_icon=":material/compare:", layout="wide")
+st.set_page_config(page_title="Compare · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
 bar.show_estimate(None)
 store = connection.require_history()
@@ -36,11 +39,10 @@ if len(selection) > 4:
 
 runs = [store.run(r.run_id) for r in records]
 cols = st.columns(len(records))
-for col, rec, run in zip(cols, records, runs, strict=True):
+for col, rec in zip(cols, records, strict=True):
     with col:
         results.show_picture(rec.hash, rec.format)
-        cost = format_dollars(run.actual_dollars) if run.actual_dollars is not None else "no usage"
-        st.caption(f"**{rec.model}** · {results.size_label(rec)} · {cost}")
+        st.caption(f"**{rec.model}** · {results.size_label(rec)} · {money_text(image_money(rec))}")
 
 names, values, differs = settings_table([{"model": r.model, "prompt": r.prompt, "params": run.params}
                                          for r, run in zip(records, runs, strict=True)])
@@ -60,27 +62,39 @@ if len(lines) == 2:
 else:
     st.markdown("\n".join(lines))
 
-def pixels(digest: str) -> bytes:
-    """A stored picture as bytes Pillow reads: an SVG drawn (sanitised) as PNG, any other format as stored."""
+def shown_copy(digest: str) -> tuple[bytes, str]:
+    """A stored picture at display size for the split (an SVG drawn, sanitised, as PNG)."""
     fmt = store.format_of(digest)
     data = store.read_bytes(digest, fmt)
-    return svg_to_png(data, 1024) if fmt == "svg" else data
+    small = preview_bytes(svg_to_png(data, 1024) if fmt == "svg" else data, max_side=1600)
+    return small, mime_of(small)
 
 
-# Before/after: an edit against its input, or any two of the selection.
+def size_of(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as img:
+        return img.size
+
+
+# Before/after: an edit against its input, or any two of the selection, each named by its prompt.
 st.subheader("Before and after")
+names = pair_labels([r.prompt for r in records])
 pairs = []
-for rec in records:
-    for parent in store.parents_of(rec.id):
-        pairs.append((parent, rec.hash, f"image {records.index(rec) + 1} and its input"))
-pairs.append((records[0].hash, records[1].hash, "image 1 and image 2"))
+for rec, name in zip(records, names, strict=True):
+    parents = store.parents_of(rec.id)
+    for n, parent in enumerate(parents):
+        which = f"input {n + 1}" if len(parents) > 1 else "its input"
+        pairs.append((parent, rec.hash, f"{name} — against {which}"))
+for i in range(len(records)):
+    for j in range(i + 1, len(records)):
+        pairs.append((records[i].hash, records[j].hash, f"{names[i]} ◀ ▶ {names[j]}"))
 labels = [p[2] for p in pairs]
 choice = st.selectbox("Pair", range(len(pairs)), format_func=lambda i: labels[i], key="compare_pair")
 before, after, _ = pairs[choice]
-split = st.slider("Before ◀ ▶ After", 0, 100, 50, key="compare_split", format="%d%%")
 try:
-    st.image(before_after(pixels(before), pixels(after), split / 100), width="stretch",
-             caption="Left of the line: before · right of it: after")
+    # Drawn in the browser: dragging the line sends nothing to the server.
+    after_copy = shown_copy(after)
+    st.iframe(slider_html(shown_copy(before), after_copy, size_of(after_copy[0]), max_height=640), height=660)
+    st.caption("Drag the line, or focus it and use the arrow keys. Left of the line: before · right of it: after.")
 except (KeyError, *results.UNREADABLE_ERRORS):
     results.show_gone(results.picture_problem(before) or results.picture_problem(after)
                       or results.UNREADABLE_SENTENCE)

@@ -7,10 +7,13 @@ from imagelab.images import DELETED_SENTENCE, mime_of, preview_bytes
 from imagelab.slideshow import slideshow_html
 from imagelab.svg import sanitize_svg
 
-st.set_page_config(page_title="Present · ImageLab", page_icon=":material/slideshow:", layout="wide",
+st.set_page_config(page_title="Present · ImageLab", page_icon=pages.ICON, layout="wide",
                    initial_sidebar_state="collapsed")
 bar = sidebar.draw_sidebar()
-bar.show_estimate(None)
+# A clean full window: no sidebar (nor its estimate panel), no toolbar; the slides take the height left.
+st.html("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], [data-testid='stHeader']"
+        " {display: none !important;} [data-testid='stMainBlockContainer'] {padding: 0.75rem 1.5rem 0;"
+        " max-width: 100%;} .st-key-present_stage iframe {height: calc(100vh - 6.5rem) !important;}</style>")
 store = connection.require_history()
 
 Slide = tuple[str, str, str, str]  # content hash, format, caption, small print
@@ -42,12 +45,14 @@ if not selection:
     st.info("Select images in the Gallery (or star some), then choose Present.", icon=":material/slideshow:")
     st.page_link(pages.path_of("gallery"), label="Open the Gallery", icon=":material/photo_library:")
 else:
-    c1, c2, c3, c4 = st.columns([4, 1, 1, 1], vertical_alignment="center")
+    c0, c1, c2, c3, c4 = st.columns([1, 4, 1, 1, 1], vertical_alignment="bottom")
+    c0.page_link(pages.path_of("gallery"), label="Gallery", icon=":material/arrow_back:")
     c1.caption(f"{len(selection)} picture(s) from {source}. Click the slides, then use the arrow keys; "
                "space plays and pauses, F goes full screen.")
     captions = c2.toggle("Captions", value=True, key="present_captions")
     autoplay = c3.toggle("Slideshow", value=False, key="present_autoplay")
-    seconds = c4.number_input("Seconds", 2, 30, 5, key="present_seconds", label_visibility="collapsed")
+    seconds = c4.number_input("Seconds per slide", 2, 30, 5, key="present_seconds",
+                              help="How long each picture stays when the slideshow plays.")
     slides: list[Slide] = []
     left_out: dict[str, int] = {}
     for image_id in selection:
@@ -66,6 +71,7 @@ else:
         results.show_gone(f"{sentence} ({count} picture(s) left out of the slides.)")
     if slides:
         # Our own template; captions go in as JSON data shown with textContent, so no prompt can run as code.
-        st.iframe(build(tuple(slides), autoplay, float(seconds)), height=760)
+        with st.container(key="present_stage"):
+            st.iframe(build(tuple(slides), autoplay, float(seconds)), height=760)
 
 bar.finish()

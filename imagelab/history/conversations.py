@@ -75,7 +75,8 @@ class ConversationRepository(Repository):
         with self._db() as db:
             rows = db.execute(
                 "SELECT t.*, r.usage AS usage, r.actual_dollars AS actual_dollars, r.est_dollars AS est_dollars,"
-                " r.request_id AS request_id FROM turns t LEFT JOIN runs r ON r.id = t.run_id"
+                " r.request_id AS request_id, COALESCE(r.billed, 1) AS billed"
+                " FROM turns t LEFT JOIN runs r ON r.id = t.run_id"
                 " WHERE t.conversation_id=? ORDER BY t.id", (conversation_id,)).fetchall()
         return [turn_record(r) for r in rows]
 

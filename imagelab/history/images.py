@@ -23,7 +23,10 @@ __all__ = ["ImageRepository", "MAX_SEARCH_TEXT"]
 MAX_SEARCH_TEXT = 500  # far below SQLite's LIKE pattern limit, even escaped
 
 _IMAGE_SELECT = ("SELECT images.*, runs.prompt AS prompt, runs.model AS model, runs.page AS page,"
-                 " runs.actual_dollars AS actual_dollars FROM images JOIN runs ON runs.id = images.run_id")
+                 " runs.actual_dollars AS actual_dollars, runs.billed AS billed,"
+                 " (SELECT COUNT(*) FROM images AS siblings WHERE siblings.run_id = images.run_id"
+                 " AND COALESCE(siblings.variant, '') != 'raw') AS run_images"
+                 " FROM images JOIN runs ON runs.id = images.run_id")
 
 
 class ImageRepository(Repository):

@@ -36,9 +36,11 @@ class ImageRecord:
     page: str = ""
     revised_prompt: str | None = None
     starred: bool = False
-    actual_dollars: float | None = None
+    actual_dollars: float | None = None  # the whole run's (``imagelab.costs.image_money`` gives this image's share)
     variant: str | None = None               # "raw" (the model's output as sent) or "kept" (keep-exact composite)
     drift: dict[str, Any] | None = None      # how far the raw output moved outside the mask
+    billed: bool = True                  # False: made by the offline backend, nothing was paid
+    run_images: int = 1                  # how many pictures its run made (raw copies beside a composite not counted)
 
     @property
     def filename(self) -> str:
@@ -67,6 +69,7 @@ class RunRecord:
     label: str | None = None
     response_id: str | None = None
     sequence: int | None = None
+    billed: bool = True                  # False: sent to the offline backend, nothing was paid
 
     @property
     def active(self) -> bool:
@@ -105,6 +108,7 @@ class TurnRecord:
     actual_dollars: float | None = None
     est_dollars: float | None = None
     request_id: str | None = None
+    billed: bool = True
 
 
 def loads(text: str | None) -> Any:
@@ -130,18 +134,21 @@ def _fields_of(cls: type, row: sqlite3.Row) -> dict[str, Any]:
 def run_record(row: sqlite3.Row) -> RunRecord:
     values = _fields_of(RunRecord, row)
     values["params"] = values.get("params") or {}
+    values["billed"] = bool(values.get("billed", True))
     return RunRecord(**values)
 
 
 def image_record(row: sqlite3.Row) -> ImageRecord:
     values = _fields_of(ImageRecord, row)
     values["starred"] = bool(values.get("starred"))
+    values["billed"] = bool(values.get("billed", True))
     return ImageRecord(**values)
 
 
 def turn_record(row: sqlite3.Row) -> TurnRecord:
     values = _fields_of(TurnRecord, row)
     values["attachments"] = values.get("attachments") or []
+    values["billed"] = bool(values.get("billed", True))
     return TurnRecord(**values)
 
 

@@ -13,17 +13,27 @@ from .repository import Repository
 __all__ = ["RunRepository"]
 
 
+def _billed(backend: str | None) -> bool:
+    """Whether a run on this backend is paid for: all but the built-in offline backend's (``Offline…``)."""
+    return not str(backend or "").startswith("Offline")
+
+
 class RunRepository(Repository):
     def start_run(self, page: str, model: str, prompt: str, params: dict[str, Any],
                   estimate: dict[str, Any] | None = None, backend: str | None = None, *, status: str = "running",
-                  requested: int | None = None, group_id: str | None = None, label: str | None = None) -> int:
-        """A new run row (``queued`` when the engine will send it later); returns its id."""
+                  requested: int | None = None, group_id: str | None = None, label: str | None = None,
+                  billed: bool | None = None) -> int:
+        """A new run row (``queued`` when the engine will send it later); returns its id.
+
+        ``billed`` is False for a run sent to the offline backend: its usage is kept, but nothing was paid.
+        Left out, it is judged from ``backend`` (the offline backend's label), as older rows were."""
+        billed = _billed(backend) if billed is None else billed
         with self._db() as db:
             cur = db.execute(
                 "INSERT INTO runs(page, model, prompt, params, status, estimate, est_dollars, backend, started_at,"
-                " requested, group_id, label) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " requested, group_id, label, billed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (page, model, prompt, json.dumps(params), status, json.dumps(estimate) if estimate else None,
-                 (estimate or {}).get("dollars"), backend, time.time(), requested, group_id, label))
+                 (estimate or {}).get("dollars"), backend, time.time(), requested, group_id, label, int(billed)))
             return new_id(cur)
 
     def start_runs(self, rows: list[dict[str, Any]]) -> list[int]:
@@ -36,10 +46,11 @@ class RunRepository(Repository):
                 est = r.get("estimate")
                 cur = db.execute(
                     "INSERT INTO runs(page, model, prompt, params, status, estimate, est_dollars, backend, started_at,"
-                    " requested, group_id, label) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " requested, group_id, label, billed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (r["page"], r["model"], r["prompt"], json.dumps(r["params"]), r.get("status", "queued"),
                      json.dumps(est) if est else None, (est or {}).get("dollars"), r.get("backend"), now,
-                     r.get("requested"), r.get("group_id"), r.get("label")))
+                     r.get("requested"), r.get("group_id"), r.get("label"),
+                     int(r.get("billed", _billed(r.get("backend"))))))
                 ids.append(new_id(cur))
             db.execute("COMMIT")
         return ids
@@ -126,11 +137,29 @@ class RunRepository(Repository):
         return models, pages
 
     def spend_by_day_and_model(self) -> list[dict[str, Any]]:
-        """Actual spend per day and model (local time), newest day first."""
+        """Spend per day and model (local time), newest day first: ``dollars`` is what was paid (billed
+        runs only); ``would_cost`` what the offline backend's runs would have cost on OpenAI."""
         with self._db() as db:
             rows = db.execute(
                 "SELECT date(started_at, 'unixepoch', 'localtime') AS day, model, COUNT(*) AS runs,"
-                " COALESCE(SUM(actual_dollars), 0) AS dollars, COALESCE(SUM(est_dollars), 0) AS estimated"
+                " COALESCE(SUM(CASE WHEN billed THEN actual_dollars END), 0) AS dollars,"
+                " COALESCE(SUM(CASE WHEN billed THEN 0 ELSE actual_dollars END), 0) AS would_cost,"
+                " COALESCE(SUM(est_dollars), 0) AS estimated"
                 " FROM runs WHERE status NOT IN ('queued', 'running')"
                 " GROUP BY day, model ORDER BY day DESC, dollars DESC").fetchall()
         return [dict(r) for r in rows]
+
+    def spent_dollars(self, *, since: float | None = None, until: float | None = None,
+                      page: str | None = None) -> float:
+        """Money actually paid: the priced usage of billed runs started in [since, until), never an
+        offline run's."""
+        where: list[str] = ["billed = 1"]
+        args: list[Any] = []
+        for clause, value in (("started_at >= ?", since), ("started_at < ?", until), ("page = ?", page)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        with self._db() as db:
+            total = db.execute(f"SELECT COALESCE(SUM(actual_dollars), 0) FROM runs WHERE {' AND '.join(where)}",
+                               args).fetchone()[0]
+        return float(total)

@@ -62,6 +62,7 @@ def test_reference_inputs_reorder_and_remove(data_dir):
 
 def test_input_fidelity_only_where_the_model_takes_it(data_dir):
     at = open_page("pages/2_Reference_edit.py").run()
+    at.toggle(key=state.MODELS_OLDER).set_value(True).run()  # gpt-image-1.5 is retiring
     at.selectbox(key=state.REF_MODEL).select("gpt-image-1.5").run()
     assert at.get("button_group")  # the input fidelity control
     at.selectbox(key=state.REF_MODEL).select("gpt-image-2").run()

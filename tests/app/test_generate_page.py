@@ -49,7 +49,7 @@ def test_generate_saves_and_shows_an_image(data_dir):
     # shown: the image element and its download, and the prompt survives the run
     assert len(at.get("image")) >= 1
     assert at.text_area(key=state.GEN_PROMPT).value == "A teal lighthouse on a cliff at dusk"
-    assert any("| actual |" in m.value for m in at.sidebar.markdown)
+    assert any("| spent |" in m.value and "| would cost on OpenAI |" in m.value for m in at.sidebar.markdown)
 
 
 def test_estimate_changes_with_quality(data_dir):

@@ -118,7 +118,10 @@ def test_compare_shows_svg_and_gif_side_by_side_and_split(svg_and_gif, served):
     at.session_state[state.SELECTION] = {svg.id, gif.id}
     at.run()
     assert_safe(at, served)
-    assert len(at.get("image")) == 3  # both pictures and the before/after split
+    assert len(at.get("image")) == 2  # both pictures ...
+    split = at.get("iframe")[0].proto.srcdoc  # ... and the before/after split, drawn in the browser
+    assert split.count("data:image/png;base64,") == 1 and split.count("data:image/gif;base64,") == 1
+    assert "<svg" not in split  # the SVG goes in drawn as PNG, never as markup
     assert ":orange[output_format]" in page_text(at)
 
 
@@ -203,12 +206,14 @@ def test_compare_leaves_out_deleted_pictures_and_marks_missing_ones(data_dir):
     said = " ".join(shown(at.info))
     assert f"{DELETED_SENTENCE} (1 of the selected pictures left out.)" in said
     assert MISSING_FILE_SENTENCE in said
-    assert at.selectbox(key="compare_pair").options[0] == "image 1 and its input"
-    assert len(at.get("image")) == 2  # a, b; the pair with the deleted input is a placeholder
+    assert at.selectbox(key="compare_pair").options[:2] == ["the fox in snow — against its input",
+                                                           "the fox in snow ◀ ▶ a whale"]
+    assert len(at.get("image")) == 2  # a, b
+    assert not at.get("iframe")  # the pair with the deleted input is a placeholder
     assert shown(at.info).count(DELETED_SENTENCE) == 1
     at.selectbox(key="compare_pair").set_value(1).run()
     assert not at.exception
-    assert len(at.get("image")) == 3
+    assert len(at.get("iframe")) == 1
 
 
 def test_present_leaves_out_deleted_and_missing_pictures(data_dir):

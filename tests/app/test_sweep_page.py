@@ -6,11 +6,27 @@ from imagelab.store import Store
 from .conftest import open_page, settle, shown
 
 
-def test_preset_sweep_asks_before_spending_and_runs_every_combination(data_dir):
+def test_offline_sweeps_spend_nothing_so_nothing_asks_for_confirmation(data_dir):
     at = open_page("pages/5_Sweep.py").run()
     at.selectbox(key=state.SWEEP_PRESET).select("Furniture on a white backdrop").run()
+    at.number_input(key=state.SWEEP_THRESHOLD).set_value(0.5).run()
+    assert any("8 request(s), 8 image(s): $0 on the offline backend; on OpenAI it would cost" in i.value
+               for i in at.info)
+    assert not at.checkbox  # no "Yes, spend about …": nothing is spent
+    assert not at.button(key=state.SWEEP_BUTTON).disabled
+
+
+def test_preset_sweep_asks_before_spending_and_runs_every_combination(data_dir, compatible_server):
+    from components.connection import CUSTOM
+
+    server = compatible_server()  # a billed connection: any server behind a custom base URL
+    at = open_page("pages/5_Sweep.py")
+    at.session_state[state.BACKEND_CHOICE] = CUSTOM
+    at.session_state[state.BASE_URL] = server.base_url
+    at.run()
+    at.selectbox(key=state.SWEEP_PRESET).select("Furniture on a white backdrop").run()
     assert not at.exception
-    assert any("8 request(s), 8 image(s)" in i.value for i in at.info)
+    assert any("8 request(s), 8 image(s), estimated" in i.value for i in at.info)
     assert not at.button(key=state.SWEEP_BUTTON).disabled  # under the $1 default threshold
     at.number_input(key=state.SWEEP_THRESHOLD).set_value(0.5).run()
     assert at.button(key=state.SWEEP_BUTTON).disabled  # over it: confirm first
@@ -21,7 +37,7 @@ def test_preset_sweep_asks_before_spending_and_runs_every_combination(data_dir):
     assert not at.exception
     store = Store(data_dir)
     runs = [r for r in store.runs() if r.page == "sweep"]
-    assert len(runs) == 8 and all(r.status == "ok" for r in runs)
+    assert len(runs) == 8 and all(r.status == "ok" and r.billed for r in runs)
     prompts = {r.prompt for r in runs}
     assert any("dining chair" in p for p in prompts) and any("speaker" in p for p in prompts)
     assert {r.params["quality"] for r in runs} == {"low", "high"}

@@ -144,7 +144,7 @@ def type_into(page, key: str, text: str) -> None:
     """Type into a text area by its widget key and let the app rerun with the new value."""
     area = page.locator(f".st-key-{key} textarea")
     area.fill(text)
-    area.press("Control+Enter")
+    area.blur()  # commits the text; Ctrl+Enter would also press the page's primary button
     page.wait_for_timeout(300)
     wait_idle(page)
 

@@ -1,0 +1,36 @@
+"""Money on screen: an offline run is $0 spent with what it would cost on OpenAI beside it, and each
+image of a run shows its share."""
+
+import re
+
+from components import state
+from imagelab.costs import format_dollars
+from imagelab.store import Store
+
+from .conftest import open_page, settle, shown
+
+
+def test_an_offline_run_shows_nothing_spent_and_each_image_its_share(data_dir):
+    at = open_page("pages/1_Generate.py").run()
+    at.text_area(key=state.GEN_PROMPT).input("Three paper boats").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
+    at.number_input(key=f"{state.GEN_OPTS}_n").set_value(3).run()
+    at.button(key=state.GEN_BUTTON).click().run()
+    settle(at, data_dir)
+    assert not at.exception
+    run = Store(data_dir).runs()[0]
+    assert run.actual_dollars > 0 and not run.billed
+    whole = format_dollars(run.actual_dollars)
+    sidebar = " ".join(shown(at.sidebar.markdown)) + " ".join(c.value for c in at.sidebar.caption)
+    assert re.search(r"\| spent \| [\d,]+ \| \$0\.00 \|", sidebar)
+    assert f"| would cost on OpenAI | | ≈ {whole} |" in sidebar
+    assert f"$0 spent · would cost ≈ {whole} on OpenAI" in sidebar  # this session
+    assert f"$0 spent · would cost ≈ {whole} on OpenAI" in " ".join(shown(at.markdown))  # the run's card
+
+    at.switch_page("pages/6_Gallery.py").run()
+    assert not at.exception
+    share = format_dollars(run.actual_dollars / 3)
+    cards = [c.value for c in at.caption if c.value.startswith("**gpt-image-2** · Generate")]
+    assert len(cards) == 3 and all(f"$0 spent · would cost ≈ {share} on OpenAI" in c for c in cards)
+    assert not any(whole in c for c in cards)
+    assert f"Total: $0 spent · would cost ≈ {whole} on OpenAI" in [c.value for c in at.caption]
