@@ -68,11 +68,12 @@ def show_result(kept: ImageRecord, raw: ImageRecord | None, *, key: str) -> None
     kept_tab, map_tab, raw_tab = st.tabs(["Kept exact", "Drift map", "Raw"])
     with kept_tab:
         results.show_image(kept, key=key)
-    if drift is not None:
-        st.metric("Drift outside the mask (mean ΔE)", f"{drift.mean_delta_e:.2f}",
-                  help="How much the model's raw result changed the pixels the mask protected, in CIELAB ΔE "
-                       "(about 2 is just visible side by side). The kept-exact result has them back exactly.")
-        st.caption(drift.sentence())
+    if drift is not None:  # one line, so the card stays short enough to sit beside the form
+        with st.container(key=f"drift_{kept.id}"):
+            st.markdown(f"**Drift outside the mask (mean ΔE): {drift.mean_delta_e:.2f}**",
+                        help="How much the model's raw result changed the pixels the mask protected, in CIELAB "
+                             "ΔE (about 2 is just visible side by side). The kept-exact result has them back "
+                             "exactly. " + drift.sentence())
     with map_tab:
         try:
             st.image(_heatmap(raw.hash, raw.format, kept.hash, kept.format), width="stretch",

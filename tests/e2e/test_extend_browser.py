@@ -97,9 +97,10 @@ def test_mask_edit_with_drift_shows_the_figure_and_keeps_the_rest_exact(drifting
     raw, kept = store.images_of_run(runs[0].id)
     assert (raw.variant, kept.variant) == ("raw", "kept")
     wait_idle(page)
-    figure = page.locator('[data-testid="stMetricValue"]').first
+    figure = page.locator(f".st-key-drift_{kept.id}")
     figure.wait_for(timeout=60_000)
-    assert float(re.sub(r"[^0-9.]", "", figure.inner_text())) > 0
+    said = re.search(r"Drift outside the mask \(mean ΔE\): ([0-9.]+)", figure.inner_text())
+    assert said is not None and float(said.group(1)) > 0
     with Image.open(store.path_for(runs[0].params["mask"]["hash"], "png")) as mask:
         keep = np.asarray(mask.convert("RGBA"))[..., 3] > 0
     original = pixels(store.path_for(src.hash, src.format))
