@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from imagelab.catalog import ModelInfo, catalog, image_models, model_info, parse_size
+from imagelab.specs import GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS
 
 from . import state
 
@@ -148,8 +149,10 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
         fewest, most = limits["gif_frames"]
         values["frame_count"] = int(g1.number_input("Frames", fewest, most, limits["gif_frames_default"],
                                                     key=k("frames")))
-        values["frame_duration_ms"] = int(g2.number_input("Frame duration (ms)", 10, 655350,
-                                                          limits["gif_frame_ms_default"], step=10, key=k("frame_ms")))
+        values["frame_duration_ms"] = int(g2.number_input(
+            "Frame duration (ms)", GIF_MIN_FRAME_MS, GIF_MAX_FRAME_MS, limits["gif_frame_ms_default"], step=10,
+            key=k("frame_ms"), help=f"At least {GIF_MIN_FRAME_MS} ms; sent rounded to the nearest 10 ms."))
+        st.caption("GIF and SVG cannot stream, send partial images, use a mask or be compressed.")
     values["n"] = int(values["n"])
     values["partial_images"] = int(values["partial_images"])
     values["output_compression"] = int(values["output_compression"])

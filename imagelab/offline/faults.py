@@ -10,8 +10,9 @@ organization must be verified …"); ``cut-stream`` (a stream closes after the f
 image, without a completed event); ``cut-after:<k>`` (a stream closes after ``k`` finished
 images); ``cut-after-events:<k>`` (a stream's HTTP connection closes after it has sent ``k``
 events; a background response's work goes on); ``corrupt:<i>`` (image ``i`` is sent as base64 of
-bytes that are not an image). ``apply_faults`` sleeps and answers with the error a handler should
-return; the streaming and JSON bodies apply the rest. Builds on ``protocol``.
+bytes that are not an image); ``svg-script`` (SVG output carries a ``<script>``, an ``onload`` handler
+and an external image, for testing that viewers run none of it). ``apply_faults`` sleeps and answers
+with the error a handler should return; the streaming and JSON bodies apply the rest. Builds on ``protocol``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Faults:
     cut_after_events: int | None = None  # close a stream's connection after it has sent this many events
     corrupt: set[int] = field(default_factory=set)  # indexes of images sent as bytes that are not an image
     unknown: list[str] = field(default_factory=list)
+    svg_script: bool = False  # SVG output carries a script, a handler and an external link (viewer tests)
 
     def merged(self, other: Faults) -> Faults:
         cut_after = other.cut_after if other.cut_after is not None else self.cut_after
@@ -58,7 +60,8 @@ class Faults:
         return Faults(latency=self.latency + other.latency, status=other.status or self.status,
                       cut_stream=self.cut_stream or other.cut_stream, cut_after=cut_after,
                       cut_after_events=cut_events,
-                      corrupt=self.corrupt | other.corrupt, unknown=self.unknown + other.unknown)
+                      corrupt=self.corrupt | other.corrupt, unknown=self.unknown + other.unknown,
+                      svg_script=self.svg_script or other.svg_script)
 
     def image_b64(self, index: int, data: bytes) -> str:
         """The image as sent: base64 of its bytes, or of a text that is no image when told to corrupt it."""
@@ -82,6 +85,8 @@ def parse_faults(spec: str | None) -> Faults:
             faults.status = int(item)
         elif item in ("cut-stream", "cut_stream", "cutstream"):
             faults.cut_stream = True
+        elif item == "svg-script":
+            faults.svg_script = True
         elif item.startswith("cut-after-events:"):
             number = item.partition(":")[2]
             if number.isdigit():
