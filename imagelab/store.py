@@ -2,7 +2,7 @@
 
 Layout under the data directory::
 
-    history.sqlite3           runs, images, image_parents
+    history.sqlite3           runs, images, image_parents, prompt_library
     images/ab/abcdef….png     bytes named by their SHA-256, written atomically
 
 Every write commits before the caller shows anything, so nothing shown is unsaved. Each call
@@ -30,6 +30,7 @@ from typing import Any
 
 import platformdirs
 
+from .library import LibraryPrompt
 from .svg import NotAnSvg, sanitize_svg
 
 __all__ = ["Store", "StorageError", "RunRecord", "ImageRecord", "TurnRecord", "ConversationRecord", "default_data_dir",
@@ -126,8 +127,22 @@ CREATE INDEX IF NOT EXISTS runs_page ON runs(page, id);
 CREATE INDEX IF NOT EXISTS runs_group ON runs(group_id);
 """
 
+# Version 3: the words a text-only run brought back (a description, a rewritten prompt), and the prompt library.
+_SCHEMA_V3 = """
+ALTER TABLE runs ADD COLUMN reply TEXT;
+CREATE TABLE IF NOT EXISTS prompt_library (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    source TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS prompt_library_created ON prompt_library(created_at DESC);
+"""
+
 # Each entry brings the schema from version i to i + 1.
-_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2)
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 INTERRUPTED_SENTENCE = ("ImageLab stopped before this run finished; {saved} of {requested} image(s) had been saved "
@@ -193,6 +208,7 @@ class RunRecord:
     label: str | None = None
     response_id: str | None = None
     sequence: int | None = None
+    reply: str | None = None  # the words a text-only run brought back
 
     @property
     def active(self) -> bool:
@@ -472,6 +488,31 @@ class Store:
             db.execute("COMMIT")
         return ImageRecord(image_id, run_id, index, digest, fmt, width, height, len(data), now,
                            revised_prompt=revised_prompt)
+
+    def set_reply(self, run_id: int, text: str) -> None:
+        """Keep the words a text-only run brought back, before the run is shown as finished."""
+        with self._db() as db:
+            db.execute("UPDATE runs SET reply=? WHERE id=?", (text, run_id))
+
+    # --- the prompt library -------------------------------------------------------------------
+
+    def save_prompt(self, title: str, text: str, tags: tuple[str, ...] | list[str] = (), source: str = "") -> int:
+        """Keep a prompt in the library; returns its id."""
+        with self._db() as db:
+            cur = db.execute("INSERT INTO prompt_library(title, text, tags, source, created_at) VALUES (?,?,?,?,?)",
+                             (title, text, json.dumps(list(tags)), source, time.time()))
+            return _new_id(cur)
+
+    def saved_prompts(self) -> list[LibraryPrompt]:
+        """Every saved prompt, newest first."""
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM prompt_library ORDER BY created_at DESC, id DESC").fetchall()
+        return [LibraryPrompt(title=r["title"], text=r["text"], tags=tuple(_loads(r["tags"]) or ()), id=r["id"],
+                              source=r["source"], created_at=r["created_at"]) for r in rows]
+
+    def delete_prompt(self, prompt_id: int) -> bool:
+        with self._db() as db:
+            return db.execute("DELETE FROM prompt_library WHERE id=?", (prompt_id,)).rowcount > 0
 
     def finish_run(self, run_id: int, status: str, *, usage: dict[str, Any] | None = None,
                    actual_dollars: float | None = None, request_id: str | None = None, error: str | None = None,
@@ -763,7 +804,7 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
                      est_dollars=row["est_dollars"], actual_dollars=row["actual_dollars"],
                      started_at=row["started_at"], finished_at=row["finished_at"], backend=row["backend"],
                      requested=row["requested"], group_id=row["group_id"], label=row["label"],
-                     response_id=row["response_id"], sequence=row["sequence"])
+                     response_id=row["response_id"], sequence=row["sequence"], reply=row["reply"])
 
 
 def _image_record(row: sqlite3.Row) -> ImageRecord:
