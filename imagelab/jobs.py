@@ -12,7 +12,8 @@ words came back, kept in the run's ``reply``. While a job runs, its live state â
 the latest preview of each image, the images saved so far â€” is kept in memory (``JobState``); the
 store holds everything else, so a reload, a second tab or a restarted app sees the same runs.
 Streamlit stops a script run whenever the person clicks, so nothing here may depend on one:
-workers get plain data and never touch the page. The engine never imports Streamlit; pages poll ``version`` while a job is active.
+workers get plain data and never touch the page. The engine never imports Streamlit; pages poll
+``version`` while a job is active.
 
     engine = RunEngine(store)
     run_id = engine.submit(JobRequest(spec, generate, connection, page="generate"))
