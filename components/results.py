@@ -115,6 +115,9 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> Non
         if c4.button("Chat", key=f"btn_{key}_conv_{rec.id}", icon=":material/forum:", width="stretch",
                      help="Continue in a new conversation with this image"):
             _hand_over(rec.hash, "conv", pages.path_of("conversation"))
+        if st.button("Describe", key=f"btn_{key}_describe_{rec.id}", icon=":material/image_search:",
+                     type="tertiary", help="Ask a vision model for a prompt that would recreate this picture"):
+            _hand_over(rec.hash, state.DESCRIBE, pages.path_of("generate"))
 
 
 def with_settings(store: Any, rec: ImageRecord) -> bytes:

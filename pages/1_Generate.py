@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import options, results, run, sidebar, state
+from components import options, prompt_tools, results, run, sidebar, state
 from imagelab.catalog import catalog
 from imagelab.client import generate
 from imagelab.costs import estimate
@@ -21,6 +21,7 @@ with form:
     prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=130,
                           placeholder="A red fox curled up in fresh snow at dawn, soft light, shallow depth of field")
     st.caption(f"{len(prompt):,} / {catalog().limits['prompt_chars']:,} characters")
+    prompt_tools.prompt_tools(prompt, state.GEN_PROMPT)
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
 spec = GenerateSpec(prompt=prompt, model=info.name, **values)
