@@ -87,3 +87,11 @@ def test_save_search_and_insert_from_the_library(data_dir):
     at.text_area(key=state.GEN_PROMPT).input("").run()
     at.button(key="btn_library_use_0").click().run()
     assert at.text_area(key=state.GEN_PROMPT).value == "A paper fox in a snowy forest"
+
+
+def test_the_diff_shows_markup_in_a_prompt_as_text():
+    from components.prompt_tools import diff_html
+
+    shown = diff_html('a <b onclick="x()">bold</b> fox', "a <script>alert(1)</script> fox")
+    assert "<script>" not in shown and "&lt;script&gt;" in shown and "<b " not in shown
+    assert "<del>&lt;b onclick=&quot;x()&quot;&gt;bold&lt;/b&gt;</del>" in shown
