@@ -41,7 +41,7 @@ from .specs import ACTIONS, OutputOptions, size_problem
 from .svg import NotAnSvg, sanitize_svg
 
 __all__ = ["embed_metadata", "read_metadata", "metadata_payload", "settings_from_metadata", "LoadedSettings",
-           "export_zip", "scrub", "PAGES", "MAX_PIXELS", "MANIFEST_COLUMNS"]
+           "export_zip", "export_images", "manifest_records", "scrub", "PAGES", "MAX_PIXELS", "MANIFEST_COLUMNS"]
 
 KEYWORD = "imagelab"
 PAGES = ("generate", "reference_edit", "mask_edit", "conversation")
@@ -589,6 +589,30 @@ def export_zip(records: list[dict[str, Any]], read_bytes: Callable[[str, str], b
             zf.writestr("missing.txt", "These images could not be read and are not in the zip:\n"
                         + "\n".join(missing) + "\n")
     return buf.getvalue()
+
+
+def manifest_records(store: Any, image_ids: list[int]) -> list[dict[str, Any]]:
+    """The records ``export_zip`` takes, for these image ids, from a ``Store``, in the order given.
+
+    Ids no longer in the history (deleted meanwhile) are left out."""
+    out = []
+    for image_id in image_ids:
+        try:
+            rec = store.image(image_id)
+        except KeyError:
+            continue
+        run = store.run(rec.run_id)
+        out.append({"hash": rec.hash, "format": rec.format, "width": rec.width, "height": rec.height,
+                    "prompt": rec.prompt, "revised_prompt": rec.revised_prompt, "model": rec.model,
+                    "page": rec.page, "params": run.params, "usage": run.usage, "est_dollars": run.est_dollars,
+                    "actual_dollars": run.actual_dollars, "request_id": run.request_id,
+                    "created_at": rec.created_at})
+    return out
+
+
+def export_images(store: Any, image_ids: list[int]) -> bytes:
+    """The zip of these images from a ``Store`` (``export_zip`` says what is in it)."""
+    return export_zip(manifest_records(store, image_ids), store.read_bytes)
 
 
 def _zip_time(ts: Any) -> tuple[int, int, int, int, int, int]:

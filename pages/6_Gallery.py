@@ -7,7 +7,7 @@ import streamlit as st
 
 from components import connection, options, pages, results, sidebar, state
 from imagelab.costs import format_dollars
-from imagelab.export import export_zip, read_metadata, settings_from_metadata
+from imagelab.export import export_images, read_metadata, settings_from_metadata
 from imagelab.store import MAX_SEARCH_TEXT, ImageRecord
 from imagelab.text import literal, shorten
 
@@ -151,20 +151,6 @@ if detail_id is not None:
     except KeyError:
         st.session_state[state.GALLERY_DETAIL] = None
 
-def export_records(ids: list[int]) -> list[dict]:
-    out = []
-    for image_id in ids:
-        try:
-            rec = store.image(image_id)
-        except KeyError:
-            continue
-        run = store.run(rec.run_id)
-        out.append({"hash": rec.hash, "format": rec.format, "width": rec.width, "height": rec.height,
-                    "prompt": rec.prompt, "model": rec.model, "page": rec.page, "params": run.params,
-                    "usage": run.usage, "est_dollars": run.est_dollars, "actual_dollars": run.actual_dollars,
-                    "request_id": run.request_id, "created_at": rec.created_at})
-    return out
-
 
 def load_from_image(data: bytes) -> None:
     """Read the settings an ImageLab file carries and open them in the page that made it."""
@@ -200,7 +186,7 @@ if s2.button("Compare", key="btn_gallery_compare", icon=":material/compare:", di
 if s3.button("Present", key="btn_gallery_present", icon=":material/slideshow:", disabled=not selection,
              width="stretch"):
     st.switch_page(pages.path_of("present"))
-s5.download_button("Export", data=lambda: export_zip(export_records(sorted(selection)), store.read_bytes),
+s5.download_button("Export", data=lambda: export_images(store, sorted(selection)),
                    file_name="imagelab-export.zip", mime="application/zip", key="btn_gallery_export",
                    icon=":material/archive:", disabled=not selection, on_click="ignore", width="stretch",
                    help="A zip of the selected images with a manifest (JSON and CSV) of prompts, settings, "

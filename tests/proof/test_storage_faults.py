@@ -27,7 +27,7 @@ def broken(monkeypatch, message, *, writes_only=False):
                 raise sqlite3.OperationalError(message)
             return super().execute(sql, *args)
 
-    monkeypatch.setattr("imagelab.store.sqlite3.connect", lambda *a, **k: real(*a, factory=Failing, **k))
+    monkeypatch.setattr("imagelab.history.database.sqlite3.connect", lambda *a, **k: real(*a, factory=Failing, **k))
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -201,3 +201,29 @@ def test_export_zip_contents():
 def test_export_zip_of_nothing_is_a_valid_zip():
     zf = zipfile.ZipFile(io.BytesIO(export_zip([], lambda h, f: b"")))
     assert json.loads(zf.read("manifest.json")) == []
+
+
+def test_exporting_a_selection_from_the_history_carries_each_images_run(tmp_path):
+    from imagelab.store import Store
+
+    store = Store(tmp_path)
+    first = store.start_run("generate", "gpt-image-1", "A teal lighthouse", SPEC.to_record())
+    a = store.add_image(first, 0, encode(picture(seed=1), "PNG"), "png", 24, 16)
+    store.finish_run(first, "ok", usage={"input_tokens": 9, "output_tokens": 272, "total_tokens": 281},
+                     actual_dollars=0.24, request_id="req_first")
+    second = store.start_run("edit", "gpt-image-1.5", "Make it night", {"quality": "low"})
+    b = store.add_image(second, 0, encode(picture(seed=2), "PNG"), "png", 24, 16, revised_prompt="Night scene")
+    store.finish_run(second, "ok", actual_dollars=0.02, request_id="req_second")
+    gone = store.add_image(second, 1, encode(picture(seed=3), "PNG"), "png", 24, 16)
+    store.delete_image(gone.id)
+
+    from imagelab.export import export_images
+    zf = zipfile.ZipFile(io.BytesIO(export_images(store, [b.id, gone.id, a.id])))
+    manifest = json.loads(zf.read("manifest.json"))
+    assert [(m["prompt"], m["model"], m["page"], m["request_id"]) for m in manifest] == [
+        ("Make it night", "gpt-image-1.5", "edit", "req_second"),
+        ("A teal lighthouse", "gpt-image-1", "generate", "req_first")]
+    assert manifest[0]["revised_prompt"] == "Night scene" and manifest[1]["usage"]["output_tokens"] == 272
+    assert manifest[1]["params"]["quality"] == "high"
+    assert np.array_equal(pixels(zf.read(manifest[1]["file"]))[1], pixels(encode(picture(seed=1), "PNG"))[1])
+    assert "missing.txt" not in zf.namelist()

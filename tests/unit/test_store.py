@@ -192,7 +192,7 @@ def test_a_full_disk_is_a_sentence_and_leaves_nothing_half_written(tmp_path, mon
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("imagelab.store.os.fsync", full)
+    monkeypatch.setattr("imagelab.history.blobs.os.fsync", full)
     with pytest.raises(StorageError) as caught:
         store.add_image(run, 0, b"\x89PNG not really", "png", 1, 1)
     assert str(tmp_path) in caught.value.sentence and "Free some disk space" in caught.value.sentence
@@ -210,7 +210,7 @@ def test_a_database_that_cannot_be_written_is_a_sentence(tmp_path, monkeypatch):
                 raise sqlite3.OperationalError("attempt to write a readonly database")
             return super().execute(sql, *args)
 
-    monkeypatch.setattr("imagelab.store.sqlite3.connect", lambda *a, **k: real(*a, factory=ReadOnly, **k))
+    monkeypatch.setattr("imagelab.history.database.sqlite3.connect", lambda *a, **k: real(*a, factory=ReadOnly, **k))
     with pytest.raises(StorageError) as caught:
         store.start_run("generate", "m", "p", {})
     assert "Make the folder writable" in caught.value.sentence and str(tmp_path) in caught.value.sentence
