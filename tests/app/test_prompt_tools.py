@@ -95,3 +95,25 @@ def test_the_diff_shows_markup_in_a_prompt_as_text():
     shown = diff_html('a <b onclick="x()">bold</b> fox', "a <script>alert(1)</script> fox")
     assert "<script>" not in shown and "&lt;script&gt;" in shown and "<b " not in shown
     assert "<del>&lt;b onclick=&quot;x()&quot;&gt;bold&lt;/b&gt;</del>" in shown
+
+
+def test_generate_a_gif_from_the_page(data_dir):
+    import io
+
+    from PIL import Image
+
+    at = app().run()
+    at.text_area(key=state.GEN_PROMPT).input("a spinning red top").run()
+    at.selectbox(key=state.GEN_MODEL).select("gpt-image-2.5-flare").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_format").select("gif").run()
+    assert any("cannot stream" in c.value for c in at.caption)
+    at.number_input(key=f"{state.GEN_OPTS}_frames").set_value(3).run()
+    at.number_input(key=f"{state.GEN_OPTS}_frame_ms").set_value(20).run()
+    at.button(key=state.GEN_BUTTON).click().run()
+    settle(at, data_dir)
+    assert not at.exception and not at.error
+    store = Store(data_dir)
+    image = store.recent_images()[0]
+    assert image.format == "gif"
+    with Image.open(io.BytesIO(store.read_bytes(image.hash, "gif"))) as gif:
+        assert gif.n_frames == 3 and gif.info["duration"] == 20
