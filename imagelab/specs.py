@@ -105,6 +105,7 @@ class OutputOptions:
     complexity: str | None = None
     frame_count: int | None = None
     frame_duration_ms: int | None = None
+    svg_model: str | None = None  # the model that authors SVG output, for accounts with SVG model selection
 
     @property
     def info(self) -> ModelInfo | None:
@@ -189,6 +190,9 @@ class OutputOptions:
         elif self.frame_count is not None or self.frame_duration_ms is not None:
             out.append(Problem("frame_count", "Frame count and frame duration apply only to GIF output; "
                                               "choose the GIF format or clear them."))
+        if self.svg_model is not None and self.output_format != "svg":
+            out.append(Problem("svg_model", "An SVG author model applies only to SVG output; choose the SVG format "
+                                            "or clear it."))
         return out
 
     def option_kwargs(self) -> dict[str, Any]:
@@ -208,6 +212,8 @@ class OutputOptions:
                 kw["frame_count"] = self.frame_count
             if self.frame_duration_ms is not None:
                 kw["frame_duration_ms"] = gif_frame_ms(self.frame_duration_ms)
+        if self.output_format == "svg" and self.svg_model:
+            kw["svg"] = {"model": self.svg_model}  # omitted unless the account has SVG model selection
         if self.stream:
             kw["stream"] = True
             kw["partial_images"] = self.partial_images

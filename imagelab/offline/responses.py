@@ -146,7 +146,7 @@ RESPONSE_PARAMS = {
 TOOL_PARAMS = {
     "type", "model", "size", "quality", "background", "output_format", "output_compression", "moderation",
     "action", "input_fidelity", "partial_images", "input_image_mask", "complexity", "frame_count",
-    "frame_duration_ms",
+    "frame_duration_ms", "svg",
 }
 # Every tool type the API defines; only image_generation does anything offline.
 TOOL_TYPES = (

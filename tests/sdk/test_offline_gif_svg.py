@@ -88,7 +88,8 @@ def test_the_engine_saves_gif_and_svg_as_they_came(offline_server, tmp_path):
                       max_retries=0)
     gif = GenerateSpec(prompt="a bouncing ball", model=PREVIEW_MODEL, size="1024x1024", output_format="gif",
                        frame_count=3, frame_duration_ms=60)
-    svg = GenerateSpec(prompt="a bouncing ball", model=PREVIEW_MODEL, size="1024x1024", output_format="svg")
+    svg = GenerateSpec(prompt="a bouncing ball", model=PREVIEW_MODEL, size="1024x1024", output_format="svg",
+                       svg_model="gpt-5.5")
     assert gif.problems() == [] and svg.problems() == []
     jobs = [engine_run(store, generate, s, connection=conn) for s in (gif, svg)]
     assert [j.status for j in jobs] == ["ok", "ok"], [e.sentence for j in jobs for e in j.errors]

@@ -188,3 +188,11 @@ def test_gif_and_svg_refusals_say_what_they_cannot_do():
     assert "stream" in msg and "partial images" in msg and "mask" in msg and "compression" in msg
     comp = GenerateSpec(prompt="x", model=m, output_format="svg", output_compression=50).problems()
     assert [p.param for p in comp] == ["output_compression"]
+
+
+def test_svg_author_model_is_sent_only_with_svg():
+    m = "gpt-image-2.5-flare"
+    kw = GenerateSpec(prompt="x", model=m, output_format="svg", svg_model="gpt-5.5").to_sdk_kwargs()
+    assert kw["svg"] == {"model": "gpt-5.5"} and kw["n"] == 1
+    assert "svg" not in GenerateSpec(prompt="x", model=m, output_format="svg").to_sdk_kwargs()
+    assert params(GenerateSpec(prompt="x", model=m, output_format="png", svg_model="gpt-5.5")) == ["svg_model"]
