@@ -7,6 +7,7 @@ deleted from the history or its file is missing), so no page breaks on history t
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import streamlit as st
@@ -15,9 +16,9 @@ from PIL import Image
 from imagelab.client import ImageLabError
 from imagelab.costs import format_dollars
 from imagelab.export import embed_metadata
-from imagelab.images import DELETED_SENTENCE, MIME_TYPES, MISSING_FILE_SENTENCE, display_copy
-from imagelab.store import ImageRecord
-from imagelab.svg import NotAnSvg, sanitize_svg
+from imagelab.images import DELETED_SENTENCE, MIME_TYPES, MISSING_FILE_SENTENCE, display_copy, first_frame_png
+from imagelab.store import ImageRecord, StorageError
+from imagelab.svg import NotAnSvg, sanitize_svg, svg_to_png
 from imagelab.text import literal, shorten
 
 from . import pages, state
@@ -115,9 +116,27 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> Non
         if c4.button("Chat", key=f"btn_{key}_conv_{rec.id}", icon=":material/forum:", width="stretch",
                      help="Continue in a new conversation with this image"):
             _hand_over(rec.hash, "conv", pages.path_of("conversation"))
-        if st.button("Describe", key=f"btn_{key}_describe_{rec.id}", icon=":material/image_search:",
-                     type="tertiary", help="Ask a vision model for a prompt that would recreate this picture"):
-            _hand_over(rec.hash, state.DESCRIBE, pages.path_of("generate"))
+    if st.button("Describe", key=f"btn_{key}_describe_{rec.id}", icon=":material/image_search:",
+                 type="tertiary", help="Ask a vision model for a prompt that would recreate this picture"):
+        try:
+            still = _still_of(store, rec)
+        except (StorageError, *UNREADABLE_ERRORS):
+            st.error("This picture could not be read to describe it; its file may be damaged.",
+                     icon=":material/error:")
+        else:
+            _hand_over(still, state.DESCRIBE, pages.path_of("generate"))
+
+
+def _still_of(store: Any, rec: ImageRecord) -> str:
+    """The hash of a picture a vision model can read: the result itself, or for a GIF its first frame and
+    for an SVG its sanitised drawing, kept as a PNG input."""
+    if rec.format not in ("gif", "svg"):
+        return rec.hash
+    data = store.read_bytes(rec.hash, rec.format)
+    png = svg_to_png(data, 1024) if rec.format == "svg" else first_frame_png(data)
+    with Image.open(io.BytesIO(png)) as still:
+        width, height = still.size
+    return str(store.add_input(png, "png", width, height, f"imagelab-{rec.hash[:12]}-still.png"))
 
 
 def with_settings(store: Any, rec: ImageRecord) -> bytes:

@@ -117,3 +117,22 @@ def test_generate_a_gif_from_the_page(data_dir):
     assert image.format == "gif"
     with Image.open(io.BytesIO(store.read_bytes(image.hash, "gif"))) as gif:
         assert gif.n_frames == 3 and gif.info["duration"] == 20
+
+
+def test_describe_a_gif_result_reads_its_first_frame(data_dir):
+    from imagelab.offline.render import render_gif
+
+    store = Store(data_dir)
+    run_id = store.start_run("generate", "gpt-image-2.5-flare", "a bouncing ball", {"output_format": "gif"}, None,
+                             "test", requested=1)
+    rec = store.add_image(run_id, 0, render_gif("a bouncing ball", 1024, 576, frames=3), "gif", 1024, 576)
+    store.finish_run(run_id, "ok")
+    at = app().run()
+    at.button(key=f"btn_gen.{run_id}_describe_{rec.id}").click().run()
+    assert not at.exception and not at.error
+    chosen = at.session_state[f"{state.DESCRIBE}_images"]
+    assert len(chosen) == 1 and chosen[0].mime == "image/png" and (chosen[0].width, chosen[0].height) == (1024, 576)
+    at.button(key="btn_describe").click().run()
+    settle(at, data_dir)
+    described = Store(data_dir).runs(1, page="describe")[0]
+    assert described.status == "ok" and "landscape 1024x576" in described.reply
