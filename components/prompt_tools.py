@@ -242,9 +242,13 @@ def _library(prompt: str, prompt_key: str) -> None:
 def prompt_tools(prompt: str, prompt_key: str) -> None:
     """The expander under Generate's prompt; opens on Describe when a picture was handed over."""
     handed = bool(st.session_state.get(state.handoff_key(state.DESCRIBE)))
-    with st.expander("Prompt tools: improve · describe a picture · library", icon=":material/handyman:",
-                     expanded=handed or bool(st.session_state.get(state.IMPROVE_RUN) or
-                                             st.session_state.get(state.DESCRIBE_RUN))):
+    if handed:
+        st.session_state[state.PROMPT_TOOLS] = True
+    tools = st.expander("Prompt tools: improve · describe a picture · library", icon=":material/handyman:",
+                        key=state.PROMPT_TOOLS, on_change="rerun")
+    if not tools.open:  # drawn only when open: a closed expander costs nothing (and hides no pictures)
+        return
+    with tools:
         model = _words_model()
         improve, describe, library = st.tabs([":material/auto_fix_high: Improve", ":material/image_search: Describe",
                                               ":material/bookmarks: Library"],

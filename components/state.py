@@ -25,6 +25,7 @@ GEN_BUTTON = "btn_gen_run"
 GEN_SHOWN = "gen_shown"             # how many runs the results column shows
 
 # Generate's prompt tools: improve, describe, library
+PROMPT_TOOLS = "gen_prompt_tools"    # the tools' expander (open or not)
 WORDS_MODEL = "gen_words_model"      # the text model that describes and rewrites
 IMPROVE_RUN = "words_improve_run"    # run id of the last "Improve my prompt" request
 IMPROVE_FROM = "words_improve_from"  # the prompt it improved

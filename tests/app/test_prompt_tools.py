@@ -11,7 +11,9 @@ TIMEOUT = 60
 
 
 def app():
-    return open_page("pages/1_Generate.py", TIMEOUT)
+    at = open_page("pages/1_Generate.py", TIMEOUT)
+    at.session_state[state.PROMPT_TOOLS] = True  # the person opened the prompt tools
+    return at
 
 
 def html_of(at) -> str:
