@@ -26,8 +26,17 @@ def hostile_app(tmp_path_factory):
 
 
 def choose(page, key: str, option: str) -> None:
-    page.locator(f".st-key-{key}").click()
-    page.get_by_role("option", name=option).first.click()
+    """Pick ``option`` in a selectbox; a rerun can close the list as it opens, so try again if it did."""
+    for attempt in range(3):
+        wait_idle(page)
+        page.locator(f".st-key-{key}").click()
+        try:
+            page.get_by_role("option", name=option).first.click(timeout=15_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's timeout; the last attempt raises
+            page.keyboard.press("Escape")
+            if attempt == 2:
+                raise
     wait_idle(page)
 
 
