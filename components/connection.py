@@ -57,7 +57,7 @@ def require_history() -> Store:
 @st.cache_resource
 def _engine(path: str) -> RunEngine:
     store = _store(path)
-    return RunEngine(store, on_resumed=functools.partial(finish_resumed_turn, store))
+    return RunEngine(store, on_resumed=functools.partial(finish_resumed_turn, store), batch_poll=2.0)
 
 
 def get_engine() -> RunEngine:

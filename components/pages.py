@@ -33,6 +33,8 @@ PAGES = (
          "Everything made, with its parameters, usage, cost and lineage; export and present."),
     Page("compare", "pages/7_Compare.py", "Compare", ":material/compare:"),
     Page("present", "pages/8_Present.py", "Present", ":material/slideshow:"),
+    Page("extend", "pages/9_Extend.py", "Extend", ":material/open_in_full:",
+         "Grow the canvas to a new shape; the model paints the new part, the picture stays exact."),
 )
 _BY_KEY = {p.key: p for p in PAGES}
 

@@ -25,6 +25,8 @@ from . import pages, state
 from .connection import get_store
 
 UNREADABLE_SENTENCE = "This picture could not be read; its file may be damaged."
+# How a keep-exact pair's pictures are marked wherever they are shown.
+VARIANT_WORDS = {"raw": " · raw model output", "kept": " · kept exact"}
 UNREADABLE_ERRORS = (OSError, ValueError, Image.DecompressionBombError)  # what damaged or hostile bytes raise
 
 
@@ -95,13 +97,15 @@ def show_error(err: ImageLabError) -> None:
         st.caption(literal(details))
 
 
-def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> None:
+def show_image(rec: ImageRecord, *, key: str, caption: str | None = None, extend: bool = False) -> None:
+    """A stored picture with its size and actions; ``extend`` adds a hand-over to Extend (where there is room)."""
     shown = show_picture(rec.hash, rec.format, caption=caption)
-    st.caption(f"{size_label(rec)} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB")
+    marked = VARIANT_WORDS.get(rec.variant or "", "")
+    st.caption(f"{size_label(rec)} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB{marked}")
     if not shown:
         return
     store = get_store()
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4, *more = st.columns([5, 5, 5, 5, 3] if extend else 4)
     c1.download_button(rec.format.upper(), data=lambda: with_settings(store, rec), file_name=rec.filename,
                        mime=MIME_TYPES.get(rec.format, "application/octet-stream"), key=f"{key}.dl.{rec.id}",
                        icon=":material/download:", on_click="ignore", width="stretch",
@@ -116,6 +120,9 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None) -> Non
         if c4.button("Chat", key=f"btn_{key}_conv_{rec.id}", icon=":material/forum:", width="stretch",
                      help="Continue in a new conversation with this image"):
             _hand_over(rec.hash, "conv", pages.path_of("conversation"))
+        if more and more[0].button("", key=f"btn_{key}_ext_{rec.id}", icon=":material/open_in_full:", width="stretch",
+                     help="Extend the canvas around it in Extend"):
+            _hand_over(rec.hash, state.EXT, pages.path_of("extend"))
     if st.button("Describe", key=f"btn_{key}_describe_{rec.id}", icon=":material/image_search:",
                  type="tertiary", help="Ask a vision model for a prompt that would recreate this picture"):
         try:

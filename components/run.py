@@ -15,12 +15,12 @@ from typing import Any
 
 import streamlit as st
 
-from imagelab.costs import Estimate, format_dollars
+from imagelab.costs import Estimate, estimate, format_dollars
 from imagelab.jobs import STATUS_WORDS, EventCall, JobRequest, JobState
 from imagelab.store import ImageRecord, RunRecord, StorageError
 from imagelab.text import literal, shorten
 
-from . import connection, results, sidebar, state
+from . import connection, keep_exact, results, sidebar, spending, state
 
 # How often a page with a running job redraws it: short enough that a saved image shows at once.
 POLL_SECONDS = 0.1
@@ -28,16 +28,18 @@ RUNS_PER_PAGE = 8
 # A finished job's pictures stay in the polling part this long before the page is redrawn in full.
 _SHOWN_BEFORE_REDRAW = 0.3
 _VERBS = {"generate": "Generating", "reference_edit": "Making", "mask_edit": "Editing", "sweep": "Generating",
-          "conversation": "Answering"}
+          "conversation": "Answering", "extend": "Extending"}
 
 
 def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: Estimate | None, live: Any,
            parents: list[str] | None = None, group: str | None = None, label: str | None = None,
            on_queued: Callable[[int], None] | None = None,
-           on_finish: Callable[[JobState], None] | None = None) -> int | None:
+           on_finish: Callable[[JobState], None] | None = None,
+           postprocess: Callable[[bytes, str], list[Any]] | None = None) -> int | None:
     """The primary button's action: refuse with sentences, or hand the spec to the run engine.
 
-    Returns the run id at once; the run goes on whatever happens to this page.
+    Returns the run id at once; the run goes on whatever happens to this page. ``postprocess``
+    (keep-exact) runs in the engine's worker on every saved result.
     """
     if problems:
         with live.container():
@@ -47,8 +49,17 @@ def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: E
     if not sidebar.ready():
         live.error("Finish setting up the connection in the sidebar first.", icon=":material/link_off:")
         return None
+    try:
+        refused = spending.refusal(spec, (est or estimate(spec)).dollars)
+    except StorageError as exc:
+        live.error(f"Nothing was sent. {exc.sentence}", icon=":material/folder_off:")
+        return None
+    if refused:
+        live.error(refused, icon=":material/savings:")
+        return None
     request = JobRequest(spec, call, connection.current_connection(), page, tuple(parents or ()), est, group, label,
-                         on_queued, on_finish)
+                         on_queued, on_finish, budget=spending.guard(), moderate=spending.moderation_on(),
+                         postprocess=postprocess)
     try:
         run_id = connection.get_engine().submit(request)
     except StorageError as exc:  # nothing was sent: a picture that cannot be saved must not be paid for
@@ -95,7 +106,8 @@ def show_job(job: JobState, *, key: str) -> None:
 def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns: int = 2) -> None:
     """A finished run from the store: its prompt, images, errors, usage and cost."""
     with st.container(border=True, key=f"run_{run.id}"):
-        line = [f"**{run.model}**", f"{len(images)} of {run.requested or len(images)} image(s)"]
+        made = len({rec.index for rec in images})
+        line = [f"**{run.model}**", f"{made} of {run.requested or made} image(s)"]
         if run.finished_at:
             line.append(f"{run.finished_at - run.started_at:.1f} s")
         tokens = (run.usage or {}).get("total_tokens")
@@ -112,11 +124,12 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
         if run.error:
             icon = ":material/block:" if run.status == "cancelled" else ":material/error:"
             (st.warning if images else st.error)(literal(run.error), icon=icon)
-        if images:
-            cols = st.columns(min(columns, len(images)))
-            for i, rec in enumerate(images):
+        shown = keep_exact.pairs(images)
+        if shown:
+            cols = st.columns(min(columns, len(shown)))
+            for i, (rec, raw) in enumerate(shown):
                 with cols[i % len(cols)]:
-                    results.show_image(rec, key=f"{key}.{run.id}")
+                    keep_exact.show_result(rec, raw, key=f"{key}.{run.id}")
         if run.request_id:
             st.caption(f"request id {literal(run.request_id)}")
 
@@ -175,7 +188,6 @@ def ask_for_mask(image: Any, subject: str, model: str, *, live: Any) -> int | No
     ``mask_from_drawing`` turns it into a mask once it has arrived.
     """
     from imagelab.client import edit
-    from imagelab.costs import estimate
     from imagelab.specs import EditSpec
 
     spec = EditSpec(prompt=MASK_REQUEST.format(subject=subject.strip()), model=model, images=(image,),
@@ -241,23 +253,50 @@ def show_turn_progress(run_id: int) -> None:
     st.fragment(_draw_turn, run_every=POLL_SECONDS)(run_id)
 
 
+def _draw_batch_progress(group: str) -> bool:
+    """A sweep sent through the Batch API: each batch's status, n of N done, and Cancel. Whether one is active."""
+    from imagelab.batches import BATCH_WORDS
+
+    rows = connection.get_store().batches(group_id=group)
+    for row in rows:
+        words = BATCH_WORDS.get(row.status, row.status)
+        done = row.completed + row.failed
+        cost = f" · {format_dollars(row.dollars)} at the batch price" if row.dollars is not None else ""
+        st.markdown(f"**Batch** ({row.endpoint.rsplit('/', 1)[-1]}) · {words} · {done} of {row.total} done"
+                    f"{f' · {row.failed} failed' if row.failed else ''}{cost}")
+        if row.active:
+            st.progress(done / max(row.total, 1))
+            if row.cancel_requested:
+                st.caption("Cancelling… what the batch already made is kept.")
+            else:
+                st.button("Cancel the batch", key=f"btn_batch_cancel_{row.id}", icon=":material/stop_circle:",
+                          on_click=_cancel_group, args=(group,),
+                          help="Lines already done are kept and saved to their cells.")
+        if row.error and row.active:
+            st.warning(literal(row.error), icon=":material/sync_problem:")
+    return any(r.active for r in rows)
+
+
 def _draw_sweep(group: str, polling: bool) -> None:
     engine = connection.get_engine()
     store = connection.get_store()
+    batch_active = _draw_batch_progress(group)
     runs = sorted(store.runs(500, group_id=group), key=lambda r: r.id)
     done = [r for r in runs if not r.active]
     ok = sum(1 for r in done if r.status in ("ok", "partial"))
     spent = sum(r.actual_dollars or 0 for r in done)
     progress = f" · {len(done)} of {len(runs)} finished" if len(done) < len(runs) else ""
     st.markdown(f"**Sweep** · {ok} of {len(runs)} request(s) made pictures{progress} · {format_dollars(spent)}")
-    if len(done) < len(runs):
+    if len(done) < len(runs) and not batch_active:
         st.progress(len(done) / max(len(runs), 1))
         st.button("Cancel the rest", key=f"btn_sweep_cancel_{group}", icon=":material/stop_circle:",
                   on_click=_cancel_group, args=(group,), help="Runs already finished, and their images, are kept.")
     cols = st.columns(3)
     for i, rec in enumerate(runs):
         with cols[i % 3], st.container(border=True):
-            st.caption(f"**{literal(rec.label or rec.prompt)}** · {STATUS_WORDS.get(rec.status, rec.status)}")
+            status = "in the batch" if rec.active and rec.params.get("batch") else STATUS_WORDS.get(rec.status,
+                                                                                                      rec.status)
+            st.caption(f"**{literal(rec.label or rec.prompt)}** · {status}")
             job = engine.job(rec.id)
             if job is not None and job.active:
                 if job.previews:
@@ -273,7 +312,7 @@ def _draw_sweep(group: str, polling: bool) -> None:
             if rec.actual_dollars is not None:
                 tokens = (rec.usage or {}).get("total_tokens", 0)
                 st.caption(f"{tokens:,} tokens · {format_dollars(rec.actual_dollars)}")
-    if bool(engine.active(group=group)) != polling:
+    if (bool(engine.active(group=group)) or batch_active) != polling:
         st.rerun()
 
 
@@ -281,9 +320,63 @@ def _cancel_group(group: str) -> None:
     engine = connection.get_engine()
     for job in engine.active(group=group):
         engine.cancel(job.run_id)
+    engine.cancel_batch(group)
+
+
+def _draw_fanout(group: str, polling: bool) -> None:
+    """One prompt sent to several models: the results side by side, each with its figures and "Keep this one"."""
+    engine = connection.get_engine()
+    store = connection.get_store()
+    runs = sorted(store.runs(6, group_id=group), key=lambda r: r.id)
+    per_row = 3 if len(runs) != 4 else 2  # wide enough for a picture and its figures
+    for i, rec in enumerate(runs):
+        if i % per_row == 0:
+            cols = st.columns(per_row)
+        with cols[i % per_row], st.container(border=True, key=f"fanout_{rec.id}"):
+            st.markdown(f"**{literal(rec.label or rec.model)}**")
+            job = engine.job(rec.id)
+            if rec.active:
+                st.caption(f"{STATUS_WORDS.get(rec.status, rec.status)} · {job.elapsed if job else 0:.0f} s")
+                if job is not None and job.previews:
+                    number, data = job.previews[max(job.previews)]
+                    st.image(data, caption=f"Preview {number + 1}", width="stretch")
+                continue
+            images = store.images_of_run(rec.id)
+            for image in images:
+                copy = results.preview(image.hash, image.format)
+                if copy is not None:
+                    st.image(copy, width="stretch")
+            figures = [f"{rec.finished_at - rec.started_at:.1f} s" if rec.finished_at else "",
+                       f"{(rec.usage or {}).get('total_tokens', 0):,} tokens",
+                       format_dollars(rec.actual_dollars or 0)]
+            st.caption(" · ".join(f for f in figures if f))
+            if rec.error:
+                st.error(literal(rec.error), icon=":material/error:")
+            if images:
+                if all(i.starred for i in images):
+                    st.caption(":material/star: Kept (starred)")
+                else:
+                    st.button("Keep", key=f"btn_fanout_keep_{rec.id}", icon=":material/star:",
+                              on_click=_keep, args=([i.id for i in images],), width="stretch",
+                              help="Keep this one: star it in the Gallery")
+    if bool(engine.active(group=group)) != polling:
+        st.rerun()
+
+
+def _keep(image_ids: list[int]) -> None:
+    store = connection.get_store()
+    for image_id in image_ids:
+        store.set_starred(image_id, True)
+
+
+def show_fanout(group: str) -> None:
+    """The latest "Compare models" send, side by side, live while any of it runs."""
+    polling = bool(connection.get_engine().active(group=group))
+    st.fragment(_draw_fanout, run_every=POLL_SECONDS * 3 if polling else None)(group, polling)
 
 
 def show_sweep(group: str) -> None:
-    """A sweep's runs as cards, live while any of them runs."""
-    polling = bool(connection.get_engine().active(group=group))
+    """A sweep's runs as cards, live while any of them runs (or its batch is not yet collected)."""
+    polling = bool(connection.get_engine().active(group=group)) or any(
+        r.active for r in connection.get_store().batches(group_id=group))
     st.fragment(_draw_sweep, run_every=POLL_SECONDS * 3 if polling else None)(group, polling)

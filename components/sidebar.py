@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from imagelab.specs import Problem
 from imagelab.store import StorageError
 from imagelab.text import literal, shorten
 
-from . import connection, state
+from . import connection, spending, state
 from .connection import CUSTOM, OFFLINE, OPENAI
 from .options import keep_widget_state
 from .pages import PAGES, by_key
@@ -46,6 +47,7 @@ class Sidebar:
                 st.caption("Approximate: " + "; ".join(est.notes) + ".")
             if problems:
                 st.caption(f":orange[{len(problems)} setting(s) to fix before sending.]")
+            spending.show(est.dollars)
 
     def finish(self) -> None:
         """Fill the job tray and the usage panels (call at the end of the page, after any submit)."""
@@ -94,9 +96,30 @@ def _cancel_run(engine: RunEngine, run_id: int) -> None:
     engine.cancel(run_id)
 
 
+def _cancel_batch(group: str) -> None:
+    connection.get_engine().cancel_batch(group)
+
+
+def _draw_batches() -> bool:
+    """Batch API jobs not yet collected, with their progress and Cancel; whether there were any."""
+    from imagelab.batches import BATCH_WORDS
+
+    rows = connection.get_store().batches(active=True)
+    for row in rows:
+        line, stop = st.columns([4, 1], vertical_alignment="center")
+        line.caption(f"Batch · {BATCH_WORDS.get(row.status, row.status)} · {row.completed + row.failed} of "
+                     f"{row.total} done")
+        if not row.cancel_requested:
+            stop.button("", key=f"btn_tray_batch_cancel_{row.id}", icon=":material/stop_circle:",
+                        on_click=_cancel_batch, args=(row.group_id,),
+                        help="Cancel this batch (what it already made is kept)")
+    return bool(rows)
+
+
 def _draw_tray(polling: bool) -> None:
     """Running and queued jobs of every page, with Cancel; this session's runs that finished elsewhere."""
     engine = connection.get_engine()
+    batches = _draw_batches()
     jobs = engine.active()
     if jobs:
         running = sum(1 for j in jobs if j.status == "running")
@@ -119,7 +142,7 @@ def _draw_tray(polling: bool) -> None:
             continue
         st.page_link(page.path, label=f"{page.name}: {len(job.images)} of {job.requested} image(s) "
                                       f"{STATUS_WORDS[job.status]}", icon=":material/done_all:")
-    if bool(jobs) != polling:
+    if bool(jobs or batches) != polling:
         st.rerun()
 
 
@@ -137,7 +160,7 @@ def _tray() -> None:
     engine = connection.get_engine()
     if engine.pending and ready():  # turns a previous process was following go on from where they were
         engine.resume_pending(connection.current_connection())
-    polling = bool(engine.active())
+    polling = bool(engine.active()) or bool(connection.get_store().batches(active=True))
     st.fragment(_draw_tray, run_every=1.0 if polling else None)(polling)
 
 
@@ -192,6 +215,8 @@ def draw_sidebar() -> Sidebar:
             st.page_link(page.path, label=page.name, icon=page.icon)
         st.divider()
         _connection_panel()
+        with contextlib.suppress(StorageError):  # the page itself says what is wrong with the history folder
+            spending.settings()
         st.divider()
         estimate_slot = st.empty()
         tray_slot = st.empty()

@@ -4,7 +4,7 @@
 # start with "btn_", "upl_" and "canvas_" instead, because Streamlit forbids setting them.
 
 # Every page keeps these widgets' values alive, so nothing typed is lost on a trip to another page.
-KEPT_PREFIXES = ("conn_", "gen_", "ref_", "mask_", "conv_", "gallery_")
+KEPT_PREFIXES = ("conn_", "gen_", "ref_", "mask_", "conv_", "gallery_", "ext_")
 
 # connection (the key lives only in this browser session)
 API_KEY = "conn_api_key"
@@ -16,6 +16,12 @@ CLIENT = "client_cached"              # (Connection, openai.OpenAI) for this ses
 # usage shown in the sidebar
 SESSION_RUN_IDS = "usage_session_run_ids"  # ids of the runs this session submitted, oldest first
 TRAY_SEEN = "tray_seen"              # finished runs whose page the person has seen since
+BUDGET = "budget_limit"              # prefix: budget_limit_session / _day / _month (seeded from the store)
+BUDGET_MODERATION = "budget_moderation"
+GEN_FANOUT_TARGETS = "gen_fanout_targets"
+GEN_FANOUT_GROUP = "gen_fanout_group"  # the group of the last "Compare models" send
+GEN_FANOUT_BUTTON = "btn_gen_fanout"
+SWEEP_AS_BATCH = "sweep_as_batch"
 
 # Generate page
 GEN_PROMPT = "gen_prompt"
@@ -67,6 +73,22 @@ MASK_EDIT_COLOUR = "mask_edit_colour"
 MASK_SUBJECT = "mask_subject"
 MASK_DRAWN = "mask_drawn"            # (image hash, mask PNG or None, problem or None) of the model-drawn mask
 MASK_DRAWING_RUN = "mask_drawing_run"  # run id of the drawing being made for the mask
+
+MASK_KEEP = "mask"                   # prefix of the keep-exact setting (mask_keep_exact, mask_feather)
+
+# Extend page
+EXT = "ext"                          # prefix of the input picker's state (ext_images, …) and keep-exact setting
+EXT_PROMPT = "ext_prompt"
+EXT_MODEL = "ext_model"
+EXT_SHAPE = "ext_shape"              # a preset aspect or custom
+EXT_WIDTH = "ext_width"
+EXT_HEIGHT = "ext_height"
+EXT_PLACE = "ext_place"
+EXT_QUALITY = "ext_quality"
+EXT_FORMAT = "ext_format"
+EXT_N = "ext_n"
+EXT_SHOWN = "ext_shown"
+EXT_BUTTON = "btn_ext_run"
 
 # Conversation page
 CONV = "conv"                        # prefix of the attachment picker's state (conv_images, …)

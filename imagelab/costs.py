@@ -14,7 +14,7 @@ from typing import Any
 from .catalog import catalog, model_info, parse_size, shape_of
 
 __all__ = ["Estimate", "Cost", "estimate", "actual", "text_tokens", "output_tokens_per_image",
-           "input_image_tokens", "usage_to_dict", "format_dollars"]
+           "input_image_tokens", "usage_to_dict", "format_dollars", "batch_price"]
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,12 @@ def estimate(spec: Any, input_sizes: list[tuple[int, int]] | None = None, high_f
         notes.append("no price is known for this model")
         dollars, exact = 0.0, False
     return Estimate(t, img_in, out, dollars, approximate=not exact, notes=tuple(notes))
+
+
+def batch_price(dollars: float) -> tuple[float, bool]:
+    """What ``dollars`` of synchronous requests cost through the Batch API, and whether that is approximate."""
+    rules = catalog().raw["batch"]
+    return dollars * float(rules["discount"]), bool(rules["approximate"])
 
 
 def usage_to_dict(usage: Any) -> dict[str, Any] | None:

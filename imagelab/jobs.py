@@ -15,6 +15,11 @@ Streamlit stops a script run whenever the person clicks, so nothing here may dep
 workers get plain data and never touch the page. The engine never imports Streamlit; pages poll
 ``version`` while a job is active.
 
+A request's ``postprocess`` (keep-exact, ``imagelab.drift``) runs in the worker on every result as
+it is saved: what it makes is saved beside the result (which is marked ``raw``) before the run
+finishes, whatever the page does meanwhile. ``JobState.images`` holds one record per image index:
+the derived one when there is one.
+
     engine = RunEngine(store)
     run_id = engine.submit(JobRequest(spec, generate, connection, page="generate"))
     engine.wait(run_id)          # tests and benchmarks; pages poll instead
@@ -26,9 +31,10 @@ import contextlib
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .client import (
@@ -36,6 +42,7 @@ from .client import (
     Failed,
     FinalImage,
     ImageLabError,
+    ModerationBlocked,
     PartialImage,
     ResponseProgress,
     StreamCut,
@@ -46,7 +53,8 @@ from .client import (
     resume,
     translate_error,
 )
-from .costs import Cost, Estimate, actual, estimate
+from .costs import Cost, Estimate, actual, batch_price, estimate
+from .drift import DerivedImage
 from .images import display_copy
 from .store import ImageRecord, StorageError, Store
 
@@ -79,6 +87,10 @@ class JobRequest:
     label: str | None = None             # this run's place in its group ("quality=low · item=chair")
     on_queued: Callable[[int], None] | None = None       # after the run row exists, before it can start
     on_finish: Callable[[JobState], None] | None = None  # in the worker, once the run row is final
+    budget: Any = None                   # budgets.Guard: refuses to start a job that would cross a spending limit
+    moderate: bool = False               # check the prompt and input images with the moderation endpoint first
+    # in the worker, for each saved result: pictures made from it (keep-exact), saved beside it
+    postprocess: Callable[[bytes, str], list[DerivedImage]] | None = None
 
 
 @dataclass
@@ -106,6 +118,7 @@ class JobState:
     response_id: str | None = None       # a background response this run follows (a conversation turn)
     sequence: int | None = None          # the last of its events seen
     cancel_requested: bool = False
+    stopped: str | None = None           # why the job was not sent (a spending limit), as a sentence
     client: Any = field(default=None, repr=False)
 
     @property
@@ -149,9 +162,13 @@ class RunEngine:
     """One per process and data directory: a worker pool per backend, the store as the truth."""
 
     def __init__(self, store: Store, *, workers: int = DEFAULT_WORKERS,
-                 on_resumed: Callable[[JobState], None] | None = None) -> None:
-        """``on_resumed`` is called (in the worker) when a run resumed after a restart has finished."""
+                 on_resumed: Callable[[JobState], None] | None = None, batch_poll: float = 5.0) -> None:
+        """``on_resumed`` is called (in the worker) when a run resumed after a restart has finished;
+        ``batch_poll`` is how often, in seconds, a Batch API job asks the API for its progress."""
         self.store = store
+        self.batch_poll = batch_poll
+        self._stop = threading.Event()
+        self._batch_threads: dict[int, threading.Thread] = {}
         self._on_resumed = on_resumed
         self.workers = workers
         self._pools: dict[str, ThreadPoolExecutor] = {}
@@ -162,8 +179,12 @@ class RunEngine:
         self._version = 0
         # Whatever a previous process left queued or running is interrupted now (keeping what it saved),
         # except background responses, which went on at the API and are resumed (``resume_pending``).
-        self.recovered = store.recover(_resumable)
-        self._pending = {run.id: run for run in store.unfinished_runs()}
+        # Batch API jobs went on at the API too: their cells stay as they are until the batch is followed again.
+        batches = store.batches(active=True)
+        in_batches = {rid for b in batches for rid in b.run_ids}
+        self.recovered = store.recover(lambda run: _resumable(run) or run.id in in_batches)
+        self._pending = {run.id: run for run in store.unfinished_runs() if run.id not in in_batches}
+        self._pending_batches = {b.id: b for b in batches}
 
     # --- what pages call ----------------------------------------------------------------------
 
@@ -253,12 +274,89 @@ class RunEngine:
                 self.wait(job.run_id, timeout)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop taking jobs; with ``wait`` let the running ones finish, else cancel them."""
+        """Stop taking jobs; with ``wait`` let the running ones finish, else cancel them.
+
+        Batch API jobs are left going at the API; the next engine on this data directory follows them again.
+        """
         if not wait:
             for job in self.active():
                 self.cancel(job.run_id)
         for pool in self._pools.values():
             pool.shutdown(wait=wait)
+        self._stop.set()
+        for thread in list(self._batch_threads.values()):
+            thread.join(30)
+
+    # --- Batch API jobs -----------------------------------------------------------------------
+
+    def submit_batch(self, items: list[tuple[Any, str | None]], connection: Connection, *, page: str = "sweep",
+                     group: str | None = None, budget: Any = None) -> str:
+        """Send (spec, label) cells as Batch API jobs (one per endpoint) at half price; return the group.
+
+        Each cell is a run of the group. With a ``budget`` guard, cells past a spending limit are not sent
+        (their runs say so); the others go.
+        """
+        from .client.batch import endpoint_of
+
+        group = group or uuid.uuid4().hex[:12]
+        rows, costs = [], []
+        for spec, label in items:
+            est = estimate(spec)
+            dollars, _ = batch_price(est.dollars)
+            priced = replace(est, dollars=dollars, approximate=True,
+                             notes=(*est.notes, "Batch API price: half the synchronous one"))
+            costs.append(dollars)
+            rows.append({"page": page, "model": spec.model, "prompt": spec.prompt,
+                         "params": {**spec.to_record(), "batch": True}, "estimate": asdict(priced),
+                         "backend": connection.label, "requested": max(int(spec.n or 1), 1), "group_id": group,
+                         "label": label})
+        run_ids = self.store.start_runs(rows)
+        cells_in_order = [(rid, cost, spec) for rid, cost, (spec, _) in zip(run_ids, costs, items, strict=True)]
+        if budget is not None:
+            refused = budget.admit(cells_in_order, self.store.mark_running_many)
+        else:
+            refused = {}
+            self.store.mark_running_many(run_ids)
+        for run_id, sentence in refused.items():
+            self.store.finish_run(run_id, "cancelled", error=sentence)
+        cells: dict[str, list[tuple[int, Any]]] = {}
+        for run_id, _, spec in cells_in_order:
+            if run_id not in refused:
+                cells.setdefault(endpoint_of(spec), []).append((run_id, spec))
+        for endpoint, pairs in cells.items():
+            row_id = self.store.add_batch(group, endpoint, connection.label, [rid for rid, _ in pairs])
+            self._follow(row_id, connection, dict(pairs))
+        self._bump()
+        return group
+
+    def cancel_batch(self, group: str) -> int:
+        """Ask the API to cancel the group's batches; lines already done are kept. Returns how many were active."""
+        rows = self.store.batches(group_id=group, active=True)
+        for row in rows:
+            self.store.update_batch(row.id, cancel_requested=1)
+        self._bump()
+        return len(rows)
+
+    def _follow(self, row_id: int, connection: Connection, specs: dict[int, Any] | None) -> None:
+        from .batches import follow
+
+        def run() -> None:
+            try:
+                follow(self.store, row_id, connection, specs=specs, stop=self._stop, poll=self.batch_poll,
+                       changed=self._bump)
+            except Exception:  # noqa: BLE001 - the batch row stays active and is followed again next start
+                log.exception("following batch row %s", row_id)
+            finally:
+                self._batch_threads.pop(row_id, None)
+                self._bump()
+
+        thread = threading.Thread(target=run, name=f"imagelab-batch-{row_id}", daemon=True)
+        self._batch_threads[row_id] = thread
+        thread.start()
+
+    def following(self) -> bool:
+        """Whether any Batch API job is being followed by this engine."""
+        return bool(self._batch_threads)
 
     def resume_pending(self, connection: Connection) -> list[int]:
         """Resume the background responses a previous process was following on this connection's backend.
@@ -266,6 +364,9 @@ class RunEngine:
         Called whenever a page has a connection; runs whose backend is another stay pending.
         """
         resumed = []
+        for row in [b for b in self._pending_batches.values() if b.backend == connection.label]:
+            del self._pending_batches[row.id]
+            self._follow(row.id, connection, None)
         for run in [r for r in self._pending.values() if r.backend == connection.label]:
             del self._pending[run.id]
             job = JobState(run.id, run.page, run.model, run.prompt, run.requested or 1, run.group_id, run.label,
@@ -291,8 +392,8 @@ class RunEngine:
 
     @property
     def pending(self) -> list[int]:
-        """Runs waiting to be resumed once a page connects to their backend."""
-        return list(self._pending)
+        """Runs (and batch rows) waiting to be resumed once a page connects to their backend."""
+        return list(self._pending) + list(self._pending_batches)
 
     # --- the worker ---------------------------------------------------------------------------
 
@@ -314,19 +415,31 @@ class RunEngine:
         if job.cancel_requested:
             self._finish(job, request, [])
             return
+        spec = request.spec
+        if request.budget is not None:  # a queued job that would cross a spending limit is not sent
+            cost = (request.estimate or estimate(spec)).dollars
+            job.stopped = request.budget(job.run_id, cost, spec, lambda: self.store.mark_running(job.run_id))
+            if job.stopped:
+                self._finish(job, request, [])
+                return
+        else:
+            self.store.mark_running(job.run_id)
         job.started_at = time.time()
         job.status = "running"
-        self.store.mark_running(job.run_id)
         self._bump()
-        spec = request.spec
         client = make_client(request.connection)
         job.client = client
         parents = list(request.parents)
         try:
+            if request.moderate:
+                flagged = self._moderation(client, spec)
+                if flagged is not None:
+                    job.errors.append(flagged)
+                    return
             events = request.call(client, spec)
             try:
                 for ev in events:
-                    self._handle(job, ev, spec, parents)
+                    self._handle(job, ev, spec, parents, request.postprocess)
                     if job.cancel_requested:
                         break
             finally:
@@ -345,6 +458,22 @@ class RunEngine:
             self._finish(job, request, parents)
 
     @staticmethod
+    def _moderation(client: Any, spec: Any) -> ImageLabError | None:
+        """The check before spending: None when the moderation endpoint flags nothing, else why not sent."""
+        from .client.batch import moderate
+
+        images = [(img.data, img.mime) for img in getattr(spec, "images", ()) or ()]
+        try:
+            verdict = moderate(client, getattr(spec, "prompt", ""), images)
+        except Exception as exc:  # noqa: BLE001 - no verdict, no spending
+            err = translate_error(exc, base_url=str(client.base_url), secrets=(client.api_key,))
+            return ImageLabError(f"The check before spending could not be made, so nothing was sent: {err.sentence}",
+                                 request_id=err.request_id, status=err.status)
+        if verdict.flagged:
+            return ModerationBlocked(verdict.sentence(), stage="check")
+        return None
+
+    @staticmethod
     def _cancel_at_api(connection: Connection, response_id: str) -> None:
         """Stop a background response at the API too, so it is not finished (and billed) for nobody."""
         with make_client(connection) as client:
@@ -352,7 +481,8 @@ class RunEngine:
         if failed is not None:
             log.warning("cancelling %s: %s", response_id, failed.error.sentence)
 
-    def _handle(self, job: JobState, ev: Any, spec: Any, parents: list[str]) -> None:
+    def _handle(self, job: JobState, ev: Any, spec: Any, parents: list[str],
+                postprocess: Callable[[bytes, str], list[DerivedImage]] | None = None) -> None:
         if isinstance(ev, FinalImage):
             try:
                 rec = self.store.add_image(job.run_id, ev.image_index, ev.data, ev.output_format, ev.width,
@@ -360,6 +490,8 @@ class RunEngine:
             except StorageError as exc:
                 job.errors.append(ImageLabError(f"This image could not be saved. {exc.sentence}"))
             else:
+                if postprocess is not None:
+                    rec = self._derive(job, rec, ev, parents, postprocess)
                 job.images.append(ImageRecord(**{**rec.__dict__, "prompt": job.prompt, "model": spec.model,
                                                  "page": job.page}))
                 job.previews.pop(ev.image_index, None)
@@ -389,11 +521,35 @@ class RunEngine:
                 self.store.set_resume_point(job.run_id, ev.response_id, ev.sequence_number)
         self._bump()
 
+    def _derive(self, job: JobState, raw: ImageRecord, ev: FinalImage, parents: list[str],
+                postprocess: Callable[[bytes, str], list[DerivedImage]]) -> ImageRecord:
+        """Save what ``postprocess`` makes of a saved result; return the record the run shows for it.
+
+        The raw result is kept and marked ``raw``; if the follow-up fails, the raw result is the run's."""
+        shown = raw
+        try:
+            for made in postprocess(ev.data, ev.output_format):
+                shown = self.store.add_image(job.run_id, ev.image_index, made.data, made.format, made.width,
+                                             made.height, ev.revised_prompt, [raw.hash, *parents],
+                                             variant=made.variant, drift=made.drift)
+            if shown is not raw:
+                self.store.mark_raw(raw.id)
+        except StorageError as exc:
+            job.errors.append(ImageLabError(f"The kept-exact copy could not be saved; the model's own result is. "
+                                            f"{exc.sentence}"))
+        except Exception as exc:  # noqa: BLE001 - a picture the follow-up cannot read: the raw result stands
+            log.warning("keep-exact for run %s: %s", job.run_id, exc)
+            job.errors.append(ImageLabError("The kept-exact copy could not be made from this result; the model's "
+                                            "own result is saved."))
+        return shown
+
     def _finish(self, job: JobState, request: JobRequest | None, parents: list[str]) -> None:
         saved = len(job.images)
         if request is not None and getattr(request.spec, "text_only", False):  # words, not pictures
             saved = 1 if job.reply is not None and job.reply.text.strip() and not job.errors else 0
-        status = run_status(job.requested, saved, cancelled=job.cancel_requested)
+        status = run_status(job.requested, saved, cancelled=job.cancel_requested or bool(job.stopped))
+        if job.stopped:
+            job.errors.insert(0, ImageLabError(job.stopped))
         if status == "partial" and not job.errors:
             job.errors.append(StreamCut(f"{saved} of {job.requested} images arrived; the server sent no more. "
                                         "The ones that arrived are kept; run again for the rest.",
@@ -404,7 +560,7 @@ class RunEngine:
                                             "The server answered without any image; nothing was saved.",
                                             request_id=job.request_id))
         sentences = [e.sentence for e in job.errors]
-        if status == "cancelled":
+        if status == "cancelled" and not job.stopped:
             sentences.insert(0, f"Cancelled; {saved} of {job.requested} image(s) had been saved and are kept.")
         first = job.errors[0] if job.errors else None
         job.request_id = job.request_id or (first.request_id if first else None)

@@ -9,8 +9,9 @@ Layout under the data directory::
 ``Store`` is the one object the rest of ImageLab holds. It is made of the parts in
 ``imagelab.history``: a ``BlobStore`` for the files, a ``Database`` for the connection and
 migrations, and one repository per subject (``RunRepository``, ``ImageRepository``,
-``ConversationRepository``, ``PromptLibraryRepository``), each speaking SQL only about its own
-tables. What spans them — start-up recovery and orphan removal — is here, with the schema.
+``ConversationRepository``, ``BatchRepository``, ``PromptLibraryRepository``), each speaking SQL
+only about its own tables. What spans them — start-up recovery and orphan removal — is here, with
+the schema.
 
 Every write commits before the caller shows anything, so nothing shown is unsaved. The schema
 carries a version (``PRAGMA user_version``); ``_MIGRATIONS`` brings an older database up to date
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import platformdirs
 
+from .history.batches import BatchRecord, BatchRepository
 from .history.blobs import ORPHAN_AGE_SECONDS, BlobStore, content_hash
 from .history.conversations import ConversationRepository
 from .history.database import Database
@@ -35,8 +37,8 @@ from .history.prompts import PromptLibraryRepository
 from .history.records import ACTIVE_STATUSES, RUN_STATUSES, ConversationRecord, ImageRecord, RunRecord, TurnRecord
 from .history.runs import RunRepository
 
-__all__ = ["Store", "StorageError", "RunRecord", "ImageRecord", "TurnRecord", "ConversationRecord", "default_data_dir",
-           "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES", "SCHEMA_VERSION", "MAX_SEARCH_TEXT"]
+__all__ = ["Store", "StorageError", "RunRecord", "ImageRecord", "BatchRecord", "TurnRecord", "ConversationRecord",
+           "default_data_dir", "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES", "SCHEMA_VERSION", "MAX_SEARCH_TEXT"]
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -126,8 +128,46 @@ CREATE INDEX IF NOT EXISTS runs_page ON runs(page, id);
 CREATE INDEX IF NOT EXISTS runs_group ON runs(group_id);
 """
 
-# Version 3: the words a text-only run brought back (a description, a rewritten prompt), and the prompt library.
+# Version 3: Batch API jobs (one row per batch, its cells are runs), spending limits and app settings.
 _SCHEMA_V3 = """
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    group_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    backend TEXT,
+    batch_id TEXT,
+    status TEXT NOT NULL,
+    total INTEGER NOT NULL DEFAULT 0,
+    completed INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    run_ids TEXT NOT NULL,
+    usage TEXT,
+    dollars REAL,
+    error TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS batches_group ON batches(group_id);
+CREATE TABLE IF NOT EXISTS budget_limits (
+    scope TEXT PRIMARY KEY,
+    dollars REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)
+"""
+
+# Version 4: an image made from another result of its run (keep-exact): the raw model output is
+# marked 'raw', its composite 'kept'; ``drift`` holds how far the raw one moved outside the mask (JSON).
+_SCHEMA_V4 = """
+ALTER TABLE images ADD COLUMN variant TEXT;
+ALTER TABLE images ADD COLUMN drift TEXT;
+"""
+
+# Version 5: the words a text-only run brought back (a description, a rewritten prompt), and the prompt library.
+_SCHEMA_V5 = """
 ALTER TABLE runs ADD COLUMN reply TEXT;
 CREATE TABLE IF NOT EXISTS prompt_library (
     id INTEGER PRIMARY KEY,
@@ -141,7 +181,7 @@ CREATE INDEX IF NOT EXISTS prompt_library_created ON prompt_library(created_at D
 """
 
 # Each entry brings the schema from version i to i + 1.
-_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 INTERRUPTED_SENTENCE = ("ImageLab stopped before this run finished; {saved} of {requested} image(s) had been saved "
@@ -153,7 +193,7 @@ def default_data_dir() -> Path:
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("imagelab", appauthor=False))
 
 
-class Store(RunRepository, ImageRepository, ConversationRepository, PromptLibraryRepository):
+class Store(RunRepository, ImageRepository, ConversationRepository, BatchRepository, PromptLibraryRepository):
     """The history of one data directory."""
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
@@ -184,7 +224,7 @@ class Store(RunRepository, ImageRepository, ConversationRepository, PromptLibrar
         for run in self.unfinished_runs():
             if resumable is not None and resumable(run):
                 continue
-            saved = len(self.images_of_run(run.id))
+            saved = len({rec.index for rec in self.images_of_run(run.id)})
             self.finish_run(run.id, "interrupted", error=INTERRUPTED_SENTENCE.format(
                 saved=saved, requested=run.requested or "?"), keep_usage=True)
             marked.append(run.id)

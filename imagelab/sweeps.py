@@ -192,14 +192,16 @@ def plan_items(items: list[SweepItem]) -> SweepPlan:
 # --- running --------------------------------------------------------------------------------
 
 def submit_sweep(engine: RunEngine, items: list[SweepItem], call: EventCall, connection: Connection, *,
-                 group: str | None = None) -> tuple[str, list[int]]:
+                 group: str | None = None, budget: Any = None, moderate: bool = False) -> tuple[str, list[int]]:
     """Hand every item to the run engine as one job (page ``"sweep"``), grouped; return (group, run ids).
 
     The engine's worker pool bounds how many run at once; one item's failure loses none of the
-    others, and cancelling the group's runs stops what has not finished, keeping what was saved.
+    others, and cancelling the group's runs stops what has not finished, keeping what was saved. With a
+    ``budget`` guard (``budgets.Guard``) each run is checked as it starts: the sweep stops at a spending limit.
     """
     group = group or uuid.uuid4().hex[:12]
-    ids = [engine.submit(JobRequest(item.spec, call, connection, "sweep", group=group, label=item.label))
+    ids = [engine.submit(JobRequest(item.spec, call, connection, "sweep", group=group, label=item.label,
+                                    budget=budget, moderate=moderate))
            for item in items]
     return group, ids
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import options, prompt_tools, results, run, sidebar, state
+from components import compare_models, options, prompt_tools, results, run, sidebar, state
 from imagelab.catalog import catalog
 from imagelab.client import generate
 from imagelab.costs import estimate
@@ -35,11 +35,16 @@ with form:
     results.show_problems(shown)
     clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
                         width="stretch")
+    fanout_clicked, fanout = compare_models.form(spec)
 with output:
     live = st.empty()
 
 if clicked:
     run.submit(spec, problems, generate, page="generate", est=est, live=live)
+if fanout_clicked:
+    compare_models.send(fanout, live=live)
+with output:
+    compare_models.show()
 
 with output:
     run.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,

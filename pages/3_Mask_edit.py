@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, image_inputs, mask_canvas, options, results, run, sidebar, state
+from components import connection, image_inputs, keep_exact, mask_canvas, options, results, run, sidebar, state
 from imagelab.client import edit
 from imagelab.costs import estimate
 from imagelab.masks import MaskError, mask_edit_fraction
@@ -82,6 +82,7 @@ with output:
                "transparent area so the entire image matches the prompt.")
     fidelity = options.fidelity_picker(info, state.MASK_FIDELITY)
     values = options.output_options(info, state.MASK_OPTS, columns=3)
+    feather = keep_exact.keep_exact_setting(state.MASK_KEEP) if mode != MARKUP else None
 
 overlay = None
 if image is not None and overlay_png is not None:
@@ -111,7 +112,9 @@ with output:
 if clicked:
     if overlay is not None and not problems:
         store.add_input(overlay.data, "png", overlay.width, overlay.height, "markup.png" if markup_mode else "mask.png")
-    run.submit(spec, problems, edit, page="mask_edit", est=est, live=live, parents=[image.hash] if image else None)
+    kept = keep_exact.postprocess(image.data, overlay.data, feather) if image and overlay and not markup_mode else None
+    run.submit(spec, problems, edit, page="mask_edit", est=est, live=live, parents=[image.hash] if image else None,
+               postprocess=kept)
 
 with output:
     run.show_runs("mask_edit", key="mask", shown_key=state.MASK_SHOWN,

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from components import connection, options, run, sidebar, state
+from components import connection, options, run, sidebar, spending, state
+from imagelab.batches import COMPLETION_WINDOW_WORDS
 from imagelab.catalog import current_models
 from imagelab.client import generate
-from imagelab.costs import format_dollars
+from imagelab.costs import batch_price, format_dollars
 from imagelab.specs import GenerateSpec
 from imagelab.sweeps import Sweep, load_presets, submit_sweep, template_variables
 
@@ -53,6 +54,9 @@ with form:
     axes = {k: v for k, v in axes.items() if v}
     with st.expander("Options for every request"):
         base_values = options.output_options(info, state.SWEEP_OPTS, allow_stream=False, columns=3)
+    as_batch = st.toggle("Send as a batch (half price, within 24 h)", key=state.SWEEP_AS_BATCH,
+                         help="The requests are uploaded as a file and the API works through them when it can; "
+                              "progress shows here and in the sidebar, across reloads and restarts.")
     threshold = st.number_input("Ask before spending more than ($)", 0.0, 1000.0, 1.0, step=0.5,
                                 key=state.SWEEP_THRESHOLD)
 
@@ -67,6 +71,9 @@ if plan is not None:
         st.markdown("**Estimate of this sweep**")
         st.metric("Estimated cost", f"{approx}{format_dollars(plan.total_estimate_dollars)}")
         st.caption(f"{plan.request_count} request(s) · {plan.image_count} image(s)")
+        st.caption(f"Now: {approx}{format_dollars(plan.total_estimate_dollars)} · as a batch: ≈ "
+                   f"{format_dollars(batch_price(plan.total_estimate_dollars)[0])} ({COMPLETION_WINDOW_WORDS})")
+        spending.show(batch_price(plan.total_estimate_dollars)[0] if as_batch else plan.total_estimate_dollars)
 else:
     bar.show_estimate(None)
 
@@ -76,8 +83,9 @@ with form:
     confirmed = True
     if plan is not None:
         st.info(f"{plan.request_count} request(s), {plan.image_count} image(s), estimated "
-                f"{'≈ ' if plan.approximate else ''}{format_dollars(plan.total_estimate_dollars)} in all.",
-                icon=":material/calculate:")
+                f"{'≈ ' if plan.approximate else ''}{format_dollars(plan.total_estimate_dollars)} in all now, or ≈ "
+                f"{format_dollars(batch_price(plan.total_estimate_dollars)[0])} as a batch "
+                f"({COMPLETION_WINDOW_WORDS}).", icon=":material/calculate:")
         if plan.needs_confirmation(threshold):
             confirmed = st.checkbox(f"Yes, spend about {format_dollars(plan.total_estimate_dollars)} on this sweep",
                                     key=state.SWEEP_CONFIRM)
@@ -91,7 +99,14 @@ if clicked and plan is not None and confirmed:
     if not sidebar.ready():
         live.error("Finish setting up the connection in the sidebar first.", icon=":material/link_off:")
     else:
-        group, run_ids = submit_sweep(connection.get_engine(), plan.items, generate, connection.current_connection())
+        conn = connection.current_connection()
+        if as_batch:
+            group = connection.get_engine().submit_batch([(item.spec, item.label) for item in plan.items], conn,
+                                                         budget=spending.guard())
+            run_ids = [r.id for r in store.runs(len(plan.items), group_id=group)]
+        else:
+            group, run_ids = submit_sweep(connection.get_engine(), plan.items, generate, conn, budget=spending.guard(),
+                                          moderate=spending.moderation_on())
         st.session_state.setdefault(state.SESSION_RUN_IDS, []).extend(run_ids)
         st.session_state[state.SWEEP_GROUP] = group
 

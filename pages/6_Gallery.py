@@ -60,7 +60,7 @@ def show_detail(rec: ImageRecord) -> None:
             st.rerun()
         left, right = st.columns([3, 2], gap="large")
         with left:
-            results.show_image(rec, key="detail")
+            results.show_image(rec, key="detail", extend=True)
         with right:
             st.markdown(f"**Prompt**  \n{literal(rec.prompt)}")
             if rec.revised_prompt:

@@ -7,6 +7,7 @@ interleave and a row never points at nothing. SVG bytes are kept sanitised (``im
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from typing import Any
@@ -54,8 +55,13 @@ class ImageRepository(Repository):
         return digest
 
     def add_image(self, run_id: int, index: int, data: bytes, fmt: str, width: int | None, height: int | None,
-                  revised_prompt: str | None = None, parents: list[str] | None = None) -> ImageRecord:
-        """Save one result: the file first, then its row (see the module's docstring)."""
+                  revised_prompt: str | None = None, parents: list[str] | None = None, *,
+                  variant: str | None = None, drift: dict[str, Any] | None = None) -> ImageRecord:
+        """Save one result: the file first, then its row (see the module's docstring).
+
+        ``variant`` and ``drift`` mark a keep-exact composite ("kept", with its raw output's drift;
+        the raw output is among its parents).
+        """
         data = _safe_svg(data) if fmt == "svg" else data
         now = time.time()
         with self._db() as db:
@@ -66,15 +72,21 @@ class ImageRepository(Repository):
                 db.execute("ROLLBACK")
                 raise
             cur = db.execute(
-                "INSERT INTO images(run_id, idx, hash, format, width, height, bytes, revised_prompt, created_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?)",
-                (run_id, index, digest, fmt, width, height, len(data), revised_prompt, now))
+                "INSERT INTO images(run_id, idx, hash, format, width, height, bytes, revised_prompt, created_at,"
+                " variant, drift) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (run_id, index, digest, fmt, width, height, len(data), revised_prompt, now, variant,
+                 json.dumps(drift) if drift else None))
             image_id = new_id(cur)
             for parent in parents or []:
                 db.execute("INSERT INTO image_parents(image_id, parent_hash) VALUES (?,?)", (image_id, parent))
             db.execute("COMMIT")
         return ImageRecord(image_id, run_id, index, digest, fmt, width, height, len(data), now,
-                           revised_prompt=revised_prompt)
+                           revised_prompt=revised_prompt, variant=variant, drift=drift)
+
+    def mark_raw(self, image_id: int) -> None:
+        """Mark a result as the model's raw output, once a keep-exact composite of it has been saved."""
+        with self._db() as db:
+            db.execute("UPDATE images SET variant='raw' WHERE id=?", (image_id,))
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -86,7 +98,7 @@ class ImageRepository(Repository):
 
     def images_of_run(self, run_id: int) -> list[ImageRecord]:
         with self._db() as db:
-            rows = db.execute(_IMAGE_SELECT + " WHERE run_id=? ORDER BY idx", (run_id,)).fetchall()
+            rows = db.execute(_IMAGE_SELECT + " WHERE run_id=? ORDER BY idx, images.id", (run_id,)).fetchall()
         return [image_record(r) for r in rows]
 
     def image_by_hash(self, digest: str) -> ImageRecord:

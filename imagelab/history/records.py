@@ -37,6 +37,8 @@ class ImageRecord:
     revised_prompt: str | None = None
     starred: bool = False
     actual_dollars: float | None = None
+    variant: str | None = None               # "raw" (the model's output as sent) or "kept" (keep-exact composite)
+    drift: dict[str, Any] | None = None      # how far the raw output moved outside the mask
 
     @property
     def filename(self) -> str:
@@ -111,7 +113,7 @@ def loads(text: str | None) -> Any:
 
 
 # Columns stored as JSON text, read back as Python values.
-_JSON = {"params", "estimate", "usage", "attachments"}
+_JSON = {"params", "estimate", "usage", "attachments", "drift"}
 _RENAMED = {"idx": "index"}
 
 

@@ -26,6 +26,38 @@ class RunRepository(Repository):
                  (estimate or {}).get("dollars"), backend, time.time(), requested, group_id, label))
             return new_id(cur)
 
+    def start_runs(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Many ``start_run``s in one transaction (a sweep's cells); each dict holds ``start_run``'s arguments."""
+        now = time.time()
+        ids = []
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            for r in rows:
+                est = r.get("estimate")
+                cur = db.execute(
+                    "INSERT INTO runs(page, model, prompt, params, status, estimate, est_dollars, backend, started_at,"
+                    " requested, group_id, label) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (r["page"], r["model"], r["prompt"], json.dumps(r["params"]), r.get("status", "queued"),
+                     json.dumps(est) if est else None, (est or {}).get("dollars"), r.get("backend"), now,
+                     r.get("requested"), r.get("group_id"), r.get("label")))
+                ids.append(new_id(cur))
+            db.execute("COMMIT")
+        return ids
+
+    def mark_running_many(self, run_ids: list[int]) -> None:
+        with self._db() as db:
+            marks = ",".join("?" * len(run_ids))
+            db.execute(f"UPDATE runs SET status='running' WHERE status='queued' AND id IN ({marks})", run_ids)
+
+    def spending_runs(self, since: float, ids: list[int] | None = None) -> list[RunRecord]:
+        """Runs started since ``since`` (or the given ids) that have, or may have, cost something."""
+        where = "started_at >= ?" if ids is None else f"id IN ({','.join('?' * len(ids))})"
+        args: list[Any] = [since] if ids is None else list(ids)
+        with self._db() as db:
+            rows = db.execute(f"SELECT * FROM runs WHERE {where} AND (actual_dollars IS NOT NULL"
+                              " OR status IN ('queued', 'running'))", args).fetchall()
+        return [run_record(r) for r in rows]
+
     def mark_running(self, run_id: int) -> None:
         with self._db() as db:
             db.execute("UPDATE runs SET status='running' WHERE id=? AND status='queued'", (run_id,))

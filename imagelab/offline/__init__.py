@@ -70,15 +70,15 @@ class OfflineServer:
 
 
 def start_server(host: str = "127.0.0.1", port: int = 0, *, faults: str | Faults | None = None,
-                 timeout: float = 10.0, token: str | None = None) -> OfflineServer:
+                 timeout: float = 10.0, token: str | None = None, batch_pace: float | None = None) -> OfflineServer:
     """Run the offline server in a daemon thread; return once it accepts connections. With ``token``
     only requests carrying that API key are answered; without, any non-empty key is accepted."""
     import uvicorn
 
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(faults=faults, token=token), log_level="warning", lifespan="off",
-                            access_log=False, timeout_graceful_shutdown=1)
+    config = uvicorn.Config(create_app(faults=faults, token=token, batch_pace=batch_pace), log_level="warning",
+                            lifespan="off", access_log=False, timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"imagelab-offline-{actual_port}")

@@ -10,9 +10,11 @@ and the 404 / 405 answers. Endpoints (under ``/v1``): ``GET /v1/models`` and ``G
 ``DELETE /v1/responses/{id}``, ``POST /v1/responses/{id}/cancel`` and ``GET
 /v1/responses/{id}/input_items`` (``responses``; background runs in ``background``); ``POST``
 / ``GET /v1/files``, ``GET`` / ``DELETE /v1/files/{id}`` and ``GET /v1/files/{id}/content``
-(``files``). To add an endpoint: write ``async def handler(request) -> Response`` using
-``read_json``, ``api_error`` / ``APIError`` (``protocol``), ``apply_faults`` (``faults``) and
-``usage_body``, then add a ``Route`` in ``ROUTES`` (or pass ``extra_routes`` to ``create_app``).
+(``files``); ``POST /v1/moderations`` (``moderations``); ``POST`` / ``GET /v1/batches``, ``GET
+/v1/batches/{id}`` and ``POST /v1/batches/{id}/cancel`` (``batches``). To add an endpoint: write
+``async def handler(request) -> Response`` using ``read_json``, ``api_error`` / ``APIError``
+(``protocol``), ``apply_faults`` (``faults``) and ``usage_body``, then add a ``Route`` in ``ROUTES``
+(or pass ``extra_routes`` to ``create_app``).
 Builds on every endpoint module.
 """
 
@@ -30,11 +32,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import AuthMiddleware
+from .batches import cancel_batch, create_batch, get_batch, list_batches
 from .edits_json import create_edit_any
 from .faults import FAULT_ENV, Faults, parse_faults
 from .files import delete_file, get_file, get_file_content, list_files, upload_file
 from .generations import create_generation
 from .models import get_model, list_models
+from .moderations import create_moderation
 from .protocol import APIError, api_error, new_request_id
 from .responses import cancel_response, create_response, delete_response, get_response, list_input_items
 
@@ -71,6 +75,11 @@ ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/v1/files", list_files, ["GET"]),
     ("/v1/responses/{response_id}", delete_response, ["DELETE"]),
     ("/v1/responses/{response_id}/input_items", list_input_items, ["GET"]),
+    ("/v1/moderations", create_moderation, ["POST"]),
+    ("/v1/batches", create_batch, ["POST"]),
+    ("/v1/batches", list_batches, ["GET"]),
+    ("/v1/batches/{batch_id}", get_batch, ["GET"]),
+    ("/v1/batches/{batch_id}/cancel", cancel_batch, ["POST"]),
 ]
 
 
@@ -111,14 +120,16 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(faults: str | Faults | None = None, extra_routes: Iterable[tuple[str, Any, list[str]]] = (),
-               token: str | None = None) -> Starlette:
+               token: str | None = None, batch_pace: float | None = None) -> Starlette:
     """The Starlette app. ``faults`` (or env IMAGELAB_OFFLINE_FAULT) applies to every request; every
-    request needs an API key: ``token``, or any non-empty key when ``token`` is None."""
+    request needs an API key: ``token``, or any non-empty key when ``token`` is None. ``batch_pace``:
+    seconds a batch spends on each line (else env IMAGELAB_OFFLINE_BATCH_PACE, see ``batches``)."""
     if faults is None:
         faults = os.environ.get(FAULT_ENV)
     routes = [api_route(p, h, m) for p, h, m in [*ROUTES, *extra_routes]]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
     app.state.faults = faults if isinstance(faults, Faults) else parse_faults(faults)
+    app.state.batch_pace = batch_pace
     app.add_middleware(AuthMiddleware, token=token)
     app.add_middleware(RequestIdMiddleware)  # outermost: a 401 carries a request id too
     return app

@@ -27,6 +27,9 @@ The picture (deterministic for the same inputs):
   RGB (RGBA when ``background=transparent``), so an input's alpha is dropped in opaque output;
 - with a ``markup``: the same, with the markup's non-transparent pixels (alpha > 0, the drawn
   strokes) as the region to repaint;
+- with the ``drift`` fault (``faults``): as with a mask or markup, but the kept pixels change a
+  little (deterministic noise of up to that many levels per channel, ``add_drift``), as the real
+  models' repaint does;
 - otherwise: a synthetic background from the prompt with every input image laid out as a tile
   (scaled to fit its cell, aspect kept) in a grid, so each reference visibly appears.
 
@@ -96,6 +99,7 @@ __all__ = [
     "collage",
     "fit",
     "edit_picture",
+    "add_drift",
 ]
 
 FILE_FIELDS = {"image", "image[]", "mask", "markup"}
@@ -169,9 +173,17 @@ def fit(img: Image.Image, size: tuple[int, int],
     return img if img.size == size else img.resize(size, resample)
 
 
+def add_drift(img: Image.Image, keep: np.ndarray, levels: int, seed: int) -> Image.Image:
+    """``img`` with the pixels where ``keep`` is True moved by up to ``levels`` per colour channel."""
+    pixels = np.asarray(img).astype(np.int16)
+    noise = np.random.default_rng(seed).integers(-levels, levels + 1, pixels.shape[:2] + (3,), dtype=np.int16)
+    pixels[..., :3] += noise * keep[..., None]
+    return Image.fromarray(pixels.clip(0, 255).astype(np.uint8), img.mode)
+
+
 def edit_picture(prompt: str, images: list[Image.Image], width: int, height: int, *, quality: str, index: int,
                  transparent: bool, mask: Image.Image | None = None,
-                 markup: Image.Image | None = None) -> Image.Image:
+                 markup: Image.Image | None = None, drift: int = 0) -> Image.Image:
     """The edited picture (RGB, or RGBA when ``transparent``); see the module docstring."""
     mode = "RGBA" if transparent else "RGB"
     if asks_for_mask(prompt):
@@ -183,7 +195,10 @@ def edit_picture(prompt: str, images: list[Image.Image], width: int, height: int
     alpha = np.asarray(fit(guide.convert("RGBA"), (width, height), Image.Resampling.NEAREST))[..., 3]
     region = alpha == 0 if mask is not None else alpha > 0
     first = fit(images[0].convert(mode), (width, height))
-    return repaint(first, region, new)
+    out = repaint(first, region, new)
+    if drift:
+        out = add_drift(out, ~region, drift, render.seed_for(prompt, width, height, quality, index, "drift"))
+    return out
 
 
 # --------------------------------------------------------------------------- request handling
@@ -199,10 +214,11 @@ class EditSpec:
     input_image_tokens: int = 0
     input_sizes: list[tuple[int, int]] = field(default_factory=list)
 
-    def picture(self, index: int) -> Image.Image:
+    def picture(self, index: int, drift: int = 0) -> Image.Image:
         o = self.out
         return edit_picture(o.prompt, self.images, o.width, o.height, quality=o.quality, index=index,
-                            transparent=o.background == "transparent", mask=self.mask, markup=self.markup)
+                            transparent=o.background == "transparent", mask=self.mask, markup=self.markup,
+                            drift=drift)
 
     def usage(self, images: int, partials_per_image: int) -> dict[str, Any]:
         return generation_usage(self.out, images, partials_per_image, self.input_image_tokens)
@@ -340,7 +356,7 @@ async def answer_edit(spec: EditSpec, faults: Faults) -> Response:
     out = spec.out
 
     def produce(index: int) -> tuple[list[bytes], bytes]:
-        img = spec.picture(index)
+        img = spec.picture(index, faults.drift)
         partials = [render.encode(p, out.output_format, out.compression)
                     for p in render.partial_states(img, out.partial_images)]
         return partials, render.encode(img, out.output_format, out.compression)
@@ -349,6 +365,6 @@ async def answer_edit(spec: EditSpec, faults: Faults) -> Response:
         return event_stream(image_events(out, faults, "image_edit", produce, spec.usage(1, out.partial_images)))
 
     def work() -> list[bytes]:
-        return [render.encode(spec.picture(i), out.output_format, out.compression) for i in range(out.n)]
+        return [render.encode(spec.picture(i, faults.drift), out.output_format, out.compression) for i in range(out.n)]
 
     return images_response(out, faults, await run_in_threadpool(work), spec.usage(out.n, 0))

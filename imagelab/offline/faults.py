@@ -10,9 +10,12 @@ organization must be verified …"); ``cut-stream`` (a stream closes after the f
 image, without a completed event); ``cut-after:<k>`` (a stream closes after ``k`` finished
 images); ``cut-after-events:<k>`` (a stream's HTTP connection closes after it has sent ``k``
 events; a background response's work goes on); ``corrupt:<i>`` (image ``i`` is sent as base64 of
-bytes that are not an image); ``svg-script`` (SVG output carries a ``<script>``, an ``onload`` handler
-and an external image, for testing that viewers run none of it). ``apply_faults`` sleeps and answers
-with the error a handler should return; the streaming and JSON bodies apply the rest. Builds on ``protocol``.
+bytes that are not an image); ``drift`` or ``drift:<levels>`` (an edit with a mask or markup changes
+the pixels it should keep by up to that many levels per channel, default ``DEFAULT_DRIFT`` — what
+the real models do; without it those pixels come back exact); ``svg-script`` (SVG output carries a
+``<script>``, an ``onload`` handler and an external image, for testing that viewers run none of
+it). ``apply_faults`` sleeps and answers with the error a handler should return; the streaming and
+JSON bodies apply the rest. Builds on ``protocol``.
 """
 
 from __future__ import annotations
@@ -37,10 +40,12 @@ __all__ = [
     "request_faults",
     "apply_faults",
     "LatencySpread",
+    "DEFAULT_DRIFT",
 ]
 
 FAULT_HEADER = "x-imagelab-fault"
 FAULT_ENV = "IMAGELAB_OFFLINE_FAULT"
+DEFAULT_DRIFT = 6  # levels per channel: a few ΔE, about what a real model's repaint moves kept pixels
 
 
 @dataclass
@@ -51,6 +56,7 @@ class Faults:
     cut_after: int | None = None  # close the stream after this many finished images
     cut_after_events: int | None = None  # close a stream's connection after it has sent this many events
     corrupt: set[int] = field(default_factory=set)  # indexes of images sent as bytes that are not an image
+    drift: int = 0  # an edit's kept pixels change by up to this many levels per channel
     unknown: list[str] = field(default_factory=list)
     svg_script: bool = False  # SVG output carries a script, a handler and an external link (viewer tests)
 
@@ -60,8 +66,8 @@ class Faults:
         return Faults(latency=self.latency + other.latency, status=other.status or self.status,
                       cut_stream=self.cut_stream or other.cut_stream, cut_after=cut_after,
                       cut_after_events=cut_events,
-                      corrupt=self.corrupt | other.corrupt, unknown=self.unknown + other.unknown,
-                      svg_script=self.svg_script or other.svg_script)
+                      corrupt=self.corrupt | other.corrupt, drift=other.drift or self.drift,
+                      unknown=self.unknown + other.unknown, svg_script=self.svg_script or other.svg_script)
 
     def image_b64(self, index: int, data: bytes) -> str:
         """The image as sent: base64 of its bytes, or of a text that is no image when told to corrupt it."""
@@ -87,6 +93,12 @@ def parse_faults(spec: str | None) -> Faults:
             faults.cut_stream = True
         elif item == "svg-script":
             faults.svg_script = True
+        elif item == "drift" or item.startswith("drift:"):
+            levels = item.partition(":")[2] or str(DEFAULT_DRIFT)
+            if levels.isdigit() and 0 < int(levels) <= 255:
+                faults.drift = int(levels)
+            else:
+                faults.unknown.append(item)
         elif item.startswith("cut-after-events:"):
             number = item.partition(":")[2]
             if number.isdigit():

@@ -199,9 +199,9 @@ def bench_gallery(tmp: str) -> None:
 
 def bench_others() -> None:
     """The engine's figures and the big-input figures, from their own scripts."""
-    from tests.bench import bench_engine, bench_inputs
+    from tests.bench import bench_batch, bench_engine, bench_inputs
 
-    for name, value, target, unit in [*bench_engine.figures(), *bench_inputs.figures()]:
+    for name, value, target, unit in [*bench_engine.figures(), *bench_inputs.figures(), *bench_batch.figures()]:
         report(name, value, unit, f"≤ {target:g}")
 
 

@@ -1,0 +1,174 @@
+"""Sweeps through the Batch API: half the price, nothing held open while the API works.
+
+``RunEngine.submit_batch`` records one run per cell (``queued``, priced at the batch rate) and a
+batch row per endpoint, then ``follow`` — on a thread of the engine — writes the cells as JSONL
+lines, uploads them, creates the batch, records its id (so a restarted app picks it up again),
+polls its progress into the store, sends the cancel when asked, and when the batch has ended saves
+each line's images with its cell's run, with the line's usage and cost at the batch price. A line's
+error lands in its cell; cells the batch never reached are ``cancelled`` or ``failed`` and say why.
+
+Batch statuses as a person reads them are in ``BATCH_WORDS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .client import Connection, SDKClient, make_client, translate_error
+from .client.batch import (
+    TERMINAL,
+    BatchProgress,
+    batch_progress,
+    batch_results,
+    cancel_batch,
+    request_line,
+    start_batch,
+)
+from .costs import actual, batch_price
+from .jobs import run_status
+from .store import BatchRecord, StorageError, Store
+
+__all__ = ["BATCH_WORDS", "follow", "COMPLETION_WINDOW_WORDS"]
+
+log = logging.getLogger(__name__)
+
+BATCH_WORDS = {"preparing": "uploading the requests", "validating": "validating", "in_progress": "in progress",
+               "finalizing": "finalising", "completed": "completed", "failed": "failed", "expired": "expired",
+               "cancelling": "cancelling", "cancelled": "cancelled"}
+COMPLETION_WINDOW_WORDS = "within 24 hours"
+# Consecutive failed polls after which the follower stops for now (the batch is picked up at the next start).
+_MAX_POLL_FAILURES = 5
+
+_UNREACHED = {
+    "cancelled": ("cancelled", "The batch was cancelled before this cell was made."),
+    "expired": ("failed", "The batch expired (its 24-hour window ran out) before this cell was made."),
+    "failed": ("failed", "The batch failed before this cell was made: {errors}"),
+    "completed": ("failed", "The batch finished without an answer for this cell."),
+}
+
+
+def _custom_id(run_id: int) -> str:
+    return f"run-{run_id}"
+
+
+def _finish_cells(store: Store, row: BatchRecord, status: str, sentence: str) -> None:
+    for run in store.runs(len(row.run_ids), ids=row.run_ids):
+        if run.active:
+            store.finish_run(run.id, status, error=sentence)
+
+
+def _collect(store: Store, client: SDKClient, row: BatchRecord, progress: BatchProgress) -> None:
+    """Save every line's images and usage with its cell; say why for cells without an answer."""
+    runs = {r.id: r for r in store.runs(len(row.run_ids), ids=row.run_ids)}
+    formats = {_custom_id(rid): (str(r.params.get("output_format") or "png"), r.model) for rid, r in runs.items()}
+    results = {r.custom_id: r for r in batch_results(client, progress, formats)}
+    total = 0.0
+    for rid in row.run_ids:
+        run = runs.get(rid)
+        if run is None or not run.active:  # collected before a restart
+            total += (run.actual_dollars or 0) if run else 0
+            continue
+        result = results.get(_custom_id(rid))
+        if result is None:
+            status, sentence = _UNREACHED.get(progress.status, _UNREACHED["failed"])
+            store.finish_run(rid, status, error=sentence.format(errors="; ".join(progress.errors) or "no reason given"))
+            continue
+        parents = [img["hash"] for img in run.params.get("images") or [] if isinstance(img, dict) and "hash" in img]
+        errors = [result.error.sentence] if result.error else []
+        saved = 0
+        for image in result.images:
+            try:
+                store.add_image(rid, image.image_index, image.data, image.output_format, image.width, image.height,
+                                image.revised_prompt, parents)
+                saved += 1
+            except StorageError as exc:
+                errors.append(f"This image could not be saved. {exc.sentence}")
+        dollars = batch_price(actual(result.usage, run.model).dollars)[0] if result.usage else None
+        total += dollars or 0
+        requested = run.requested or 1
+        if saved and saved < requested and not errors:
+            errors.append(f"{saved} of {requested} images came back from the batch.")
+        store.finish_run(rid, run_status(requested, saved), usage=result.usage, actual_dollars=dollars,
+                         request_id=result.request_id, error="; ".join(errors) or None)
+    store.update_batch(row.id, status=progress.status, total=progress.total, completed=progress.completed,
+                       failed=progress.failed, usage=progress.usage, dollars=total, finished_at=time.time())
+
+
+def follow(store: Store, row_id: int, connection: Connection, *, specs: dict[int, Any] | None,
+           stop: threading.Event, poll: float, changed: Callable[[], None]) -> None:
+    """Send (when ``specs`` are given and the batch is not created yet), follow and collect one batch.
+
+    Returns early when ``stop`` is set: the batch goes on at the API and is followed again next start.
+    """
+    row = store.batch(row_id)
+    with make_client(connection) as client:
+        try:
+            if row.batch_id is None:
+                if row.cancel_requested:
+                    _finish_cells(store, row, "cancelled", "Cancelled before the batch was sent; nothing was paid.")
+                    store.update_batch(row_id, status="cancelled", finished_at=time.time())
+                    return
+                if specs is None:
+                    _finish_cells(store, row, "interrupted", "ImageLab stopped before this batch was sent; "
+                                                             "nothing was sent for this cell.")
+                    store.update_batch(row_id, status="failed", error="never sent", finished_at=time.time())
+                    return
+                lines = [request_line(_custom_id(rid), specs[rid]) for rid in row.run_ids]
+                progress = start_batch(client, lines, row.endpoint)
+                store.update_batch(row_id, batch_id=progress.batch_id, status=progress.status)
+                row = store.batch(row_id)
+                changed()
+        except Exception as exc:  # noqa: BLE001 - nothing was sent: every cell says why
+            err = translate_error(exc, base_url=connection.base_url, secrets=(connection.api_key,))
+            _finish_cells(store, row, "failed", f"The batch could not be sent: {err.sentence}")
+            store.update_batch(row_id, status="failed", error=err.sentence, finished_at=time.time())
+            changed()
+            return
+        _follow_sent(store, client, row, connection, stop, poll, changed)
+
+
+def _follow_sent(store: Store, client: SDKClient, row: BatchRecord, connection: Connection,
+                 stop: threading.Event, poll: float, changed: Callable[[], None]) -> None:
+    batch_id = str(row.batch_id)
+    cancel_sent = False
+    failures = 0
+    while True:
+        try:
+            row = store.batch(row.id)
+            if row.cancel_requested and not cancel_sent:
+                cancel_sent = True
+                progress = cancel_batch(client, batch_id)
+            else:
+                progress = batch_progress(client, batch_id)
+            failures = 0
+            store.update_batch(row.id, status=progress.status, total=progress.total, completed=progress.completed,
+                               failed=progress.failed)
+            changed()
+            if progress.status in TERMINAL:
+                _collect(store, client, row, progress)
+                changed()
+                return
+        except Exception as exc:  # noqa: BLE001 - a failed poll is tried again; the batch goes on at the API
+            err = translate_error(exc, base_url=connection.base_url, secrets=(connection.api_key,))
+            if err.status != 404:
+                failures += 1
+                log.warning("following batch %s: %s", batch_id, err.sentence)
+                if failures >= _MAX_POLL_FAILURES:
+                    store.update_batch(row.id, error=err.sentence)
+                    changed()
+                    return
+                if stop.wait(poll):
+                    return
+                continue
+            sentence = ("The backend no longer knows this batch (the offline backend forgets its batches when "
+                        f"ImageLab restarts). {err.sentence}")
+            _finish_cells(store, row, "failed", sentence)
+            store.update_batch(row.id, status="failed", error=sentence, finished_at=time.time())
+            changed()
+            return
+        if stop.wait(poll):
+            return

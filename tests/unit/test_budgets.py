@@ -1,0 +1,46 @@
+"""Spending limits against the history: what counts, and the sentence a refusal says."""
+
+import time
+
+from imagelab import budgets
+from imagelab.specs import GenerateSpec
+from imagelab.store import Store
+
+
+def finished(store, backend, dollars, status="ok"):
+    run_id = store.start_run("generate", "gpt-image-1.5", "p", {}, {"dollars": dollars}, backend, status="running")
+    store.finish_run(run_id, status, usage={"total_tokens": 1}, actual_dollars=dollars)
+    return run_id
+
+
+def test_offline_runs_never_count_and_are_never_refused(tmp_path):
+    store = Store(tmp_path)
+    store.set_limit("day", 1.0)
+    finished(store, "Offline backend", 5.0)
+    billed = finished(store, "OpenAI", 0.25)
+    running = store.start_run("generate", "gpt-image-1.5", "p", {}, {"dollars": 0.5}, "OpenAI", status="running")
+    now = time.time()
+    (day,) = budgets.spending(store, [], now=now)
+    assert day.spent == 0.75  # the billed run's actual cost and the running one's estimate
+    assert budgets.check(store, 0.5, backend="Offline backend", session_ids=[], now=now) is None
+    refusal = budgets.check(store, 0.5, backend="OpenAI", session_ids=[], now=now)
+    assert refusal.scope == "day" and round(refusal.over, 2) == 0.25
+    # the session limit counts only this session's runs
+    store.set_limit("session", 0.3)
+    assert budgets.check(store, 0.1, backend="OpenAI", session_ids=[billed], now=now).scope == "session"
+    store.set_limit("day", None)
+    assert budgets.check(store, 0.04, backend="OpenAI", session_ids=[billed], now=now) is None
+    assert budgets.check(store, 0.1, backend="OpenAI", session_ids=[billed, running], now=now).scope == "session"
+
+
+def test_a_refusal_says_what_would_fit(tmp_path):
+    store = Store(tmp_path)
+    store.set_limit("month", 0.1)
+    spec = GenerateSpec(prompt="a pear", model="gpt-image-1.5", quality="high", size="1024x1024", n=2)
+    refusal = budgets.check(store, 0.4, backend="OpenAI", session_ids=[], spec=spec, now=time.time())
+    assert refusal.sentence.startswith("Not sent: this request would cost about $0.400, which would cross your "
+                                       "monthly limit of $0.100 by $0.300.")
+    assert "What would fit in the $0.100 left: medium quality ($0." in refusal.sentence
+    store.set_limit("month", 0.001)
+    tight = budgets.check(store, 0.4, backend="OpenAI", session_ids=[], spec=spec, now=time.time())
+    assert tight.sentence.endswith("raise the limit in the sidebar or wait until next month.")
