@@ -7,7 +7,7 @@ from components.pages import PAGES
 from imagelab.store import StorageError
 
 st.set_page_config(page_title="ImageLab", page_icon=":material/palette:", layout="wide")
-bar = sidebar.draw_sidebar()
+bar = sidebar.draw_sidebar(connection_note=False)  # the page says it at length, once
 bar.show_estimate(None)
 
 st.title("ImageLab")

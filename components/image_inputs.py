@@ -108,7 +108,7 @@ def _image_list(key: str, images: list[InputImage], single: bool) -> None:
         st.caption("The first image is the one a mask applies to and the one kept with the most detail.")
     for i, img in enumerate(images):
         with st.container(border=True):
-            thumb, text, buttons = st.columns([1, 3, 2], vertical_alignment="center")
+            thumb, text = st.columns([1, 4], vertical_alignment="center")
             thumb.image(preview(img.hash, img.mime.split("/")[1]) or img.data, width="stretch")
             first = " · **first**" if i == 0 and not single else ""
             text.markdown(f"**{i + 1}.** {img.filename}{first}")
@@ -116,15 +116,18 @@ def _image_list(key: str, images: list[InputImage], single: bool) -> None:
             scaling = _scaled(key).get(img.hash)
             if scaling:
                 text.caption(scaling)
-            b1, b2, b3 = buttons.columns(3)
-            if not single and b1.button("", key=f"btn_{key}_up_{i}", icon=":material/arrow_upward:",
-                                        disabled=i == 0, help="Move up"):
-                images[i - 1], images[i] = images[i], images[i - 1]
-                st.rerun()
-            if not single and b2.button("", key=f"btn_{key}_down_{i}", icon=":material/arrow_downward:",
-                                        disabled=i == len(images) - 1, help="Move down"):
-                images[i + 1], images[i] = images[i], images[i + 1]
-                st.rerun()
-            if b3.button("", key=f"btn_{key}_remove_{i}", icon=":material/close:", help="Remove"):
-                images.pop(i)
-                st.rerun()
+            # words, in a row that wraps: a label is never cut and every button has a name
+            with text.container(horizontal=True, gap="small"):
+                if not single and st.button("Up", key=f"btn_{key}_up_{i}", icon=":material/arrow_upward:",
+                                            disabled=i == 0, type="tertiary", help="Move up: send it earlier"):
+                    images[i - 1], images[i] = images[i], images[i - 1]
+                    st.rerun()
+                if not single and st.button("Down", key=f"btn_{key}_down_{i}", icon=":material/arrow_downward:",
+                                            disabled=i == len(images) - 1, type="tertiary",
+                                            help="Move down: send it later"):
+                    images[i + 1], images[i] = images[i], images[i + 1]
+                    st.rerun()
+                if st.button("Remove", key=f"btn_{key}_remove_{i}", icon=":material/close:", type="tertiary",
+                             help="Take it out of the inputs"):
+                    images.pop(i)
+                    st.rerun()

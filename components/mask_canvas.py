@@ -60,7 +60,8 @@ def _to_png(strokes: np.ndarray, image_size: tuple[int, int], invert: bool, mark
             return None, 0.0
         return markup_from_strokes(strokes, image_size), float((strokes[..., 3] > 0).mean())
     painted = paint_minus_eraser(strokes, PAINT_RGB, ERASER_RGB)
-    if not invert and not (painted[..., 3] > 0).any():
+    # Nothing painted is no mask, inverted or not: "repaint everything" is never a silent default.
+    if not (painted[..., 3] > 0).any():
         return None, 0.0
     png = mask_from_strokes(painted, image_size, invert=invert)
     return png, mask_edit_fraction(png)
@@ -68,7 +69,8 @@ def _to_png(strokes: np.ndarray, image_size: tuple[int, int], invert: bool, mark
 
 def mask_canvas(image: InputImage, *, markup: bool = False, colour: str = "#ff0050") -> Painted:
     """Tools and canvas over ``image``; returns the mask (or markup) drawn so far."""
-    t1, t3, t4 = st.columns([3, 2, 2], vertical_alignment="bottom")
+    # One row of tools, so the canvas starts near the top of the window.
+    t1, t2, t3, t4 = st.columns([5, 4, 4, 3], vertical_alignment="bottom")
     tool = "Brush"
     if not markup:
         if state.MASK_TOOL not in st.session_state:
@@ -76,7 +78,7 @@ def mask_canvas(image: InputImage, *, markup: bool = False, colour: str = "#ff00
         tool = t1.segmented_control("Tool", ["Brush", "Eraser"], key=state.MASK_TOOL) or "Brush"
     invert = False if markup else t3.toggle("Invert", key=state.MASK_INVERT,
                                             help="Edit everything except what you painted.")
-    brush = st.slider("Brush size", 4, 120, 40, key=state.MASK_BRUSH)
+    brush = t2.slider("Brush size", 4, 120, 40, key=state.MASK_BRUSH)
     round_ = st.session_state.setdefault(state.MASK_CANVAS_ROUND, 0)
     if t4.button("Clear", key="btn_mask_clear", icon=":material/delete:", help="Start the drawing again",
                  width="stretch"):
@@ -89,16 +91,16 @@ def mask_canvas(image: InputImage, *, markup: bool = False, colour: str = "#ff00
         stroke = f"rgba({rgb[0]}, {rgb[1]}, {rgb[2]}, 0.6)"
     width, height = canvas_size(image.width, image.height)
     background = preview(image.hash, image.mime.split("/")[1]) or image.data
+    # above the canvas, so the canvas's own toolbar (undo, redo) does not sit on the tool row
+    st.caption("Paint over what should change. Undo and redo are in the canvas toolbar; the eraser takes paint away."
+               if not markup else "Draw the change you want right on the picture; the drawing guides the edit.")
     result = draw_canvas(
         stroke_width=brush, stroke_color=stroke, background_image=background,
         update_streamlit=True, width=width, height=height, drawing_mode="freedraw", return_image_data=True,
         key=f"{state.MASK_CANVAS}_{image.hash[:12]}_{round_}")
-    st.caption("Paint over what should change. Undo and redo are in the canvas toolbar; the eraser takes paint away."
-               if not markup else "Draw the change you want right on the picture; the drawing guides the edit.")
     strokes = result.image_data if result is not None else None
     if strokes is None:
-        return Painted(None, 0.0) if not invert else Painted(*_to_png(
-            np.zeros((height, width, 4), np.uint8), (image.width, image.height), True, False))
+        return Painted(None, 0.0)
     png, fraction = _to_png(strokes, (image.width, image.height), invert, markup)
     return Painted(png, fraction)
 

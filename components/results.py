@@ -8,7 +8,7 @@ deleted from the history or its file is missing), so no page breaks on history t
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 from PIL import Image
@@ -97,36 +97,62 @@ def show_error(err: ImageLabError) -> None:
         st.caption(literal(details))
 
 
-def show_image(rec: ImageRecord, *, key: str, caption: str | None = None, extend: bool = False) -> None:
-    """A stored picture with its size and actions; ``extend`` adds a hand-over to Extend (where there is room)."""
+# Result pictures: never taller than the window leaves room for (so a run's card fits beside the form),
+# on a checkerboard that shows where a picture is transparent; starred Gallery cards in the accent colour.
+RESULTS_CSS = """<style>
+[class*='st-key-run_'] {gap: 0.5rem;}
+[class*='st-key-run_'] [data-testid='stImage'] img {max-height: 40vh; width: auto !important;
+  height: auto !important; max-width: 100%;}
+.st-key-narrow_results [class*='st-key-run_'] [data-testid='stImage'] img {max-height: 30vh;}
+[class*='st-key-run_'] [data-testid='stImage'] img, .st-key-lightbox [data-testid='stImage'] img,
+[class*='st-key-card_'] [data-testid='stImage'] img {
+  background: repeating-conic-gradient(rgba(128, 128, 128, 0.3) 0 25%, transparent 0 50%) 0 0 / 16px 16px;}
+.st-key-lightbox [data-testid='stImage'] img {max-height: 70vh; width: auto !important; height: auto !important;
+  max-width: 100%;}
+[class*='st-key-card_starred_'] {border-color: var(--st-primary-color, #6E56CF) !important;
+  border-width: 2px !important; background: color-mix(in srgb, var(--st-primary-color, #6E56CF) 7%, transparent);}
+</style>"""
+
+
+def show_image(rec: ImageRecord, *, key: str, caption: str | None = None, enlarge: bool = True,
+               extend: bool = False) -> None:
+    """A saved picture with its size and its actions, labelled in words (they wrap, never cut): a large
+    view, the download, and handing it to another page (``extend`` adds Extend)."""
     shown = show_picture(rec.hash, rec.format, caption=caption)
+    st.caption(file_line(rec))
+    if shown:
+        show_image_actions(rec, key=key, enlarge=enlarge, extend=extend)
+
+
+def file_line(rec: ImageRecord) -> str:
     marked = VARIANT_WORDS.get(rec.variant or "", "")
-    st.caption(f"{size_label(rec)} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB{marked}")
-    if not shown:
-        return
-    store = get_store()
-    c1, c2, c3, c4, *more = st.columns([5, 5, 5, 5, 3] if extend else 4)
-    c1.download_button(rec.format.upper(), data=lambda: with_settings(store, rec), file_name=rec.filename,
-                       mime=MIME_TYPES.get(rec.format, "application/octet-stream"), key=f"{key}.dl.{rec.id}",
-                       icon=":material/download:", on_click="ignore", width="stretch",
-                       help=f"Download {rec.filename}")
-    if rec.format in ("png", "jpeg", "webp"):
-        if c2.button("Ref", key=f"btn_{key}_ref_{rec.id}", icon=":material/collections:", width="stretch",
-                     help="Use as a reference in Reference edit"):
-            _hand_over(rec.hash, "ref", pages.path_of("reference_edit"))
-        if c3.button("Mask", key=f"btn_{key}_mask_{rec.id}", icon=":material/brush:", width="stretch",
-                     help="Paint a mask over it in Mask edit"):
-            _hand_over(rec.hash, "mask", pages.path_of("mask_edit"))
-        if c4.button("Chat", key=f"btn_{key}_conv_{rec.id}", icon=":material/forum:", width="stretch",
-                     help="Continue in a new conversation with this image"):
-            _hand_over(rec.hash, "conv", pages.path_of("conversation"))
-        if more and more[0].button("", key=f"btn_{key}_ext_{rec.id}", icon=":material/open_in_full:", width="stretch",
-                     help="Extend the canvas around it in Extend"):
-            _hand_over(rec.hash, state.EXT, pages.path_of("extend"))
+    return f"{size_label(rec)} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB{marked}"
+
+
+def show_image_actions(rec: ImageRecord, *, key: str, enlarge: bool = True, roomy: bool = False,
+                       extend: bool = False) -> None:
+    """A picture's actions in one row that wraps: the large view, the download, another page (behind
+    "Use in…" where room is short, ``roomy`` shows those buttons in the row)."""
+    with st.container(horizontal=True, gap="small"):
+        if enlarge and st.button("View", key=f"btn_{key}_view_{rec.id}", icon=":material/open_in_full:",
+                                 help="See it large, with its settings and actions"):
+            lightbox(rec.id)
+        _download(rec, key)
+        _describe_button(rec, key)
+        if rec.format not in ("png", "jpeg", "webp"):
+            return
+        if roomy:
+            _hand_over_buttons(rec, key, extend=extend)
+            return
+        with st.popover("Use in…", icon=":material/move_item:", help="Hand this picture to another page"):
+            _hand_over_buttons(rec, key, width="stretch", extend=extend)
+
+
+def _describe_button(rec: ImageRecord, key: str) -> None:
     if st.button("Describe", key=f"btn_{key}_describe_{rec.id}", icon=":material/image_search:",
-                 type="tertiary", help="Ask a vision model for a prompt that would recreate this picture"):
+                 help="Ask a vision model for a prompt that would recreate this picture"):
         try:
-            still = _still_of(store, rec)
+            still = _still_of(get_store(), rec)
         except (StorageError, *UNREADABLE_ERRORS):
             st.error("This picture could not be read to describe it; its file may be damaged.",
                      icon=":material/error:")
@@ -144,6 +170,75 @@ def _still_of(store: Any, rec: ImageRecord) -> str:
     with Image.open(io.BytesIO(png)) as still:
         width, height = still.size
     return str(store.add_input(png, "png", width, height, f"imagelab-{rec.hash[:12]}-still.png"))
+
+
+def _download(rec: ImageRecord, key: str) -> None:
+    store = get_store()
+    st.download_button(rec.format.upper(), data=lambda: with_settings(store, rec), file_name=rec.filename,
+                       mime=MIME_TYPES.get(rec.format, "application/octet-stream"), key=f"{key}.dl.{rec.id}",
+                       icon=":material/download:", on_click="ignore", help=f"Download {rec.filename}")
+
+
+def _hand_over_buttons(rec: ImageRecord, key: str, width: Literal["stretch", "content"] = "content",
+                       extend: bool = False) -> None:
+    if st.button("Reference edit", key=f"btn_{key}_ref_{rec.id}", icon=":material/collections:", width=width,
+                 help="Use as a reference in Reference edit"):
+        _hand_over(rec.hash, "ref", pages.path_of("reference_edit"))
+    if st.button("Mask edit", key=f"btn_{key}_mask_{rec.id}", icon=":material/brush:", width=width,
+                 help="Paint a mask over it in Mask edit"):
+        _hand_over(rec.hash, "mask", pages.path_of("mask_edit"))
+    if st.button("Conversation", key=f"btn_{key}_conv_{rec.id}", icon=":material/forum:", width=width,
+                 help="Continue in a new conversation with this image"):
+        _hand_over(rec.hash, "conv", pages.path_of("conversation"))
+    if extend and st.button("Extend", key=f"btn_{key}_ext_{rec.id}", icon=":material/open_in_full:", width=width,
+                            help="Extend the canvas around it in Extend"):
+        _hand_over(rec.hash, state.EXT, pages.path_of("extend"))
+
+
+def full_size(rec: ImageRecord) -> bytes | None:
+    """The picture as saved (a vector drawn as PNG), for the large view; ``None`` when it cannot be shown."""
+    if rec.format == "svg" or picture_problem(rec.hash, rec.format) is not None:
+        return preview(rec.hash, rec.format)
+    try:
+        return get_store().read_bytes(rec.hash, rec.format)
+    except (KeyError, OSError):
+        return None
+
+
+def settings_line(params: dict[str, Any]) -> str:
+    """The settings people compare at a glance, in one line."""
+    names = ("size", "quality", "output_format", "background", "input_fidelity", "moderation")
+    return " · ".join(f"{n.replace('output_', '').replace('_', ' ')} {params[n]}" for n in names if params.get(n))
+
+
+@st.dialog("Picture", width="large")
+def lightbox(image_id: int) -> None:
+    """One picture as large as the window allows, on a checkerboard, with its settings and actions."""
+    store = get_store()
+    try:
+        rec = store.image(image_id)
+    except KeyError:
+        show_gone(DELETED_SENTENCE)
+        return
+    run = store.run(rec.run_id)
+    picture, about = st.columns([3, 2], gap="medium")
+    with picture, st.container(key="lightbox"):
+        data = full_size(rec)
+        if data is None:
+            show_gone(picture_problem(rec.hash, rec.format) or UNREADABLE_SENTENCE)
+            return
+        st.image(data, width="content")
+    with about:
+        st.markdown(f"**{literal(rec.model)}** · {pages.name_of(rec.page)}")
+        st.caption(file_line(rec))
+        st.markdown(literal(shorten(rec.prompt, 600)))
+        line = settings_line(run.params or {})
+        if line:
+            st.caption(literal(line))
+        with st.container(horizontal=True, gap="small"):
+            _download(rec, "lightbox")
+            if rec.format in ("png", "jpeg", "webp"):
+                _hand_over_buttons(rec, "lightbox")
 
 
 def with_settings(store: Any, rec: ImageRecord) -> bytes:

@@ -18,6 +18,7 @@ import streamlit as st
 from imagelab.costs import Estimate, estimate, format_dollars
 from imagelab.jobs import STATUS_WORDS, EventCall, JobRequest, JobState
 from imagelab.store import ImageRecord, RunRecord, StorageError
+from imagelab.sweeps import sweep_grid
 from imagelab.text import literal, shorten
 
 from . import connection, keep_exact, results, sidebar, spending, state
@@ -75,8 +76,26 @@ def cancel(run_id: int) -> None:
 
 # --- showing runs ---------------------------------------------------------------------------------
 
+def scroll_into_view(run_id: int) -> None:
+    """Bring a run this session started into view, once: the first time its card is drawn."""
+    if run_id not in st.session_state.get(state.SESSION_RUN_IDS, []):
+        return
+    scrolled = st.session_state.setdefault(state.SCROLLED_RUNS, set())
+    if run_id in scrolled:
+        return
+    scrolled.add(run_id)
+    # Nothing moves when the card is already wholly in view; the card may take a moment to be drawn.
+    st.html(f"""<script>(() => {{ let tries = 0; const go = () => {{
+      const card = document.querySelector('.st-key-run_{run_id}');
+      if (!card) {{ if (++tries < 50) setTimeout(go, 100); return; }}
+      const box = card.getBoundingClientRect();
+      if (box.top < 0 || box.bottom > window.innerHeight) card.scrollIntoView({{block: 'center'}});
+      }}; go(); }})();</script>""", unsafe_allow_javascript=True)
+
+
 def show_job(job: JobState, *, key: str) -> None:
     """A run still going: its previews as they stream in, the images already saved, a Cancel button."""
+    scroll_into_view(job.run_id)
     with st.container(border=True, key=f"run_{job.run_id}"):
         verb = _VERBS.get(job.page, "Running")
         head, button = st.columns([3, 1], vertical_alignment="center")
@@ -105,6 +124,7 @@ def show_job(job: JobState, *, key: str) -> None:
 
 def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns: int = 2) -> None:
     """A finished run from the store: its prompt, images, errors, usage and cost."""
+    scroll_into_view(run.id)
     with st.container(border=True, key=f"run_{run.id}"):
         made = len({rec.index for rec in images})
         line = [f"**{run.model}**", f"{made} of {run.requested or made} image(s)"]
@@ -119,7 +139,7 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
             line.append(f"estimated {approx}{format_dollars(run.est_dollars)}")
         if run.status != "ok":
             line.append(STATUS_WORDS.get(run.status, run.status))
-        st.markdown(" · ".join(line))
+        st.markdown(" · ".join(line), help=f"request id {literal(run.request_id)}" if run.request_id else None)
         st.caption(literal(shorten(run.prompt, 300)))
         if run.error:
             icon = ":material/block:" if run.status == "cancelled" else ":material/error:"
@@ -130,8 +150,6 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
             for i, (rec, raw) in enumerate(shown):
                 with cols[i % len(cols)]:
                     keep_exact.show_result(rec, raw, key=f"{key}.{run.id}")
-        if run.request_id:
-            st.caption(f"request id {literal(run.request_id)}")
 
 
 def _draw_active(page: str, key: str, polling: bool, since: float) -> None:
@@ -157,6 +175,7 @@ def show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: str
 
 
 def _show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: str, columns: int) -> None:
+    sidebar.mark_page_seen(page)  # the runs are in view here: the sidebar need not link to them
     engine = connection.get_engine()
     store = connection.get_store()
     polling = bool(engine.active(page=page))
@@ -291,29 +310,65 @@ def _draw_sweep(group: str, polling: bool) -> None:
         st.progress(len(done) / max(len(runs), 1))
         st.button("Cancel the rest", key=f"btn_sweep_cancel_{group}", icon=":material/stop_circle:",
                   on_click=_cancel_group, args=(group,), help="Runs already finished, and their images, are kept.")
-    cols = st.columns(3)
-    for i, rec in enumerate(runs):
-        with cols[i % 3], st.container(border=True):
-            status = "in the batch" if rec.active and rec.params.get("batch") else STATUS_WORDS.get(rec.status,
-                                                                                                      rec.status)
-            st.caption(f"**{literal(rec.label or rec.prompt)}** · {status}")
-            job = engine.job(rec.id)
-            if job is not None and job.active:
-                if job.previews:
-                    number, data = job.previews[max(job.previews)]
-                    st.image(data, caption=f"Preview {number + 1}", width="stretch")
-                continue
-            for image in store.images_of_run(rec.id):
-                copy = results.preview(image.hash, image.format)
-                if copy is not None:
-                    st.image(copy, width="stretch")
-            if rec.error:
-                st.error(literal(rec.error), icon=":material/error:")
-            if rec.actual_dollars is not None:
-                tokens = (rec.usage or {}).get("total_tokens", 0)
-                st.caption(f"{tokens:,} tokens · {format_dollars(rec.actual_dollars)}")
+    show_sweep_grid(group, runs)
     if (bool(engine.active(group=group)) or batch_active) != polling:
         st.rerun()
+
+
+def show_sweep_grid(group: str, runs: list[RunRecord]) -> None:
+    """A sweep's runs as a grid by axis values: each row headed by its value, each column by its own."""
+    by_id = {r.id: r for r in runs}
+    grid = sweep_grid([(r.id, r.label) for r in runs])
+    across = [c for c in grid.columns if c]
+    # One axis: a row's images sit side by side, at least two places wide so no picture fills the column.
+    per_row = max(2, min(4, max((r.requested or 1 for r in runs), default=1)))
+    # The row's value heads the row, so the pictures get the column's whole width.
+    with st.container(key=f"sweep_grid_{group}"):
+        if across:
+            st.caption(f"{literal(grid.row_axis)} down ↓ · {literal(grid.column_axis)} across →")
+            for col, value in zip(st.columns(len(grid.columns)), grid.columns, strict=True):
+                col.markdown(f"**{literal(grid.column_axis)}={literal(value)}**")
+        for r, row_value in enumerate(grid.rows):
+            name = f"{literal(grid.row_axis)}=" if grid.row_axis and " · " not in grid.row_axis else ""
+            if row_value:
+                st.markdown(f"**{name}{literal(row_value)}**")
+            cols = st.columns(len(grid.columns) if across else per_row)
+            for c, run_id in enumerate(grid.cells[r]):
+                rec = by_id.get(run_id) if run_id is not None else None
+                if rec is None:
+                    continue
+                if across:
+                    with cols[c]:
+                        _sweep_cell(rec, [st.container(border=True, key=f"sweep_cell_{rec.id}")], key=f"sweep{group}")
+                else:
+                    _sweep_cell(rec, cols, key=f"sweep{group}")
+
+
+def _sweep_cell(rec: RunRecord, places: list[Any], *, key: str) -> None:
+    """One request of a sweep: its pictures with the usual actions (one a place, wrapping round), or its
+    progress; its status, error and usage under the first."""
+    job = connection.get_engine().job(rec.id)
+    if job is not None and job.active:
+        with places[0]:
+            if job.previews:
+                number, data = job.previews[max(job.previews)]
+                st.image(data, caption=f"Preview {number + 1}", width="stretch")
+            st.caption(f"{literal(rec.label or '')} · {STATUS_WORDS.get(job.status, job.status)}")
+        return
+    images = connection.get_store().images_of_run(rec.id)
+    for i, image in enumerate(images):
+        with places[i % len(places)]:
+            results.show_image(image, key=key)
+    with places[0]:
+        if rec.status != "ok" or not images:
+            status = "in the batch" if rec.active and rec.params.get("batch") else STATUS_WORDS.get(rec.status,
+                                                                                                      rec.status)
+            st.caption(f"{literal(rec.label or '')} · {status}")
+        if rec.error:
+            st.error(literal(rec.error), icon=":material/error:")
+        if rec.actual_dollars is not None:
+            tokens = (rec.usage or {}).get("total_tokens", 0)
+            st.caption(f"{tokens:,} tokens · {format_dollars(rec.actual_dollars)}")
 
 
 def _cancel_group(group: str) -> None:
@@ -376,7 +431,7 @@ def show_fanout(group: str) -> None:
 
 
 def show_sweep(group: str) -> None:
-    """A sweep's runs as cards, live while any of them runs (or its batch is not yet collected)."""
+    """A sweep's runs as a grid by axis values, live while any of them runs (or its batch is not yet collected)."""
     polling = bool(connection.get_engine().active(group=group)) or any(
         r.active for r in connection.get_store().batches(group_id=group))
     st.fragment(_draw_sweep, run_every=POLL_SECONDS * 3 if polling else None)(group, polling)

@@ -14,13 +14,22 @@ from imagelab.specs import Problem
 from imagelab.store import StorageError
 from imagelab.text import literal, shorten
 
-from . import connection, spending, state
+from . import connection, results, spending, state
 from .connection import CUSTOM, OFFLINE, OPENAI
 from .options import keep_widget_state
 from .pages import PAGES, by_key
 
-# Less empty space above each page's title; the pages are tools, not articles.
-PAGE_CSS = "<style>.block-container, [data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>"
+# The pages are tools, not articles: little space above and beside the work, a title that does not
+# push the form down, and a sidebar whose first lines (the estimate) sit at the top of the window.
+PAGE_CSS = """<style>
+[data-testid='stMainBlockContainer'] {padding: 3.25rem 2rem 3rem; max-width: none;}
+[data-testid='stMainBlockContainer'] h1 {font-size: 1.9rem; padding: 0 0 0.1rem;}
+[data-testid='stSidebarHeader'] {height: 2.25rem; padding-top: 0.5rem; padding-bottom: 0; margin-bottom: 0;}
+[data-testid='stSidebarUserContent'] {padding-top: 0;}
+[data-testid='stSidebarUserContent'] hr {margin: 0.5rem 0;}
+[data-testid='stSidebar'] [data-testid='stPageLink'] a {padding-top: 0; padding-bottom: 0;}
+.st-key-sidebar_estimate [data-testid='stMetricValue'] {font-size: 1.9rem;}
+</style>"""
 
 
 @dataclass
@@ -31,14 +40,13 @@ class Sidebar:
 
     def show_estimate(self, est: Estimate | None, problems: list[Problem] | None = None, what: str = "") -> None:
         """Fill the estimate panel with what the page would send now."""
-        with self.estimate_slot.container():
-            st.markdown("**Estimate of this request**")
-            if est is None:
-                st.caption("Nothing to send from this page.")
-                return
+        if est is None:  # a page that sends nothing has no headline figure
+            return
+        with self.estimate_slot.container(key="sidebar_estimate"):
             approx = "≈ " if est.approximate else ""
             st.metric("Estimated cost", f"{approx}{format_dollars(est.dollars)}",
-                      help="Prices per 1M tokens come from the catalog; the API's usage after a run is the truth.")
+                      help="The estimate of this request, from the catalog's prices per 1M tokens; the API's usage "
+                           "after a run is the truth.")
             st.caption(f"{approx}{est.total_tokens:,} tokens: text in {est.text_tokens:,} · image in "
                        f"{est.image_input_tokens:,} · image out {est.output_tokens:,}")
             if what:
@@ -126,10 +134,11 @@ def _draw_tray(polling: bool) -> None:
         st.markdown(f"**Runs** · {running} running · {len(jobs) - running} queued")
         for live in jobs:
             page = by_key(live.page)
-            line, stop = st.columns([4, 1], vertical_alignment="center")
+            line, stop = st.columns([3, 2], vertical_alignment="center")
             line.caption(f"{page.name if page else live.page} · {literal(shorten(live.prompt, 40))} · "
                          f"{STATUS_WORDS[live.status]} · {live.elapsed:.0f} s")
-            stop.button("", key=f"btn_tray_cancel_{live.run_id}", icon=":material/stop_circle:",
+            stop.button("Cancel", key=f"btn_tray_cancel_{live.run_id}", icon=":material/stop_circle:",
+                        type="tertiary",
                         on_click=_cancel_run, args=(connection.get_engine(), live.run_id),
                         help="Cancel this run (images already saved are kept)")
     ids = st.session_state.get(state.SESSION_RUN_IDS, [])
@@ -140,8 +149,10 @@ def _draw_tray(polling: bool) -> None:
         page = by_key(job.page)
         if page is None:
             continue
-        st.page_link(page.path, label=f"{page.name}: {len(job.images)} of {job.requested} image(s) "
-                                      f"{STATUS_WORDS[job.status]}", icon=":material/done_all:")
+        # short enough for the sidebar's width: a link label does not wrap
+        st.page_link(page.path, label=f"{page.name} · {len(job.images)}/{job.requested} {STATUS_WORDS[job.status]}",
+                     icon=":material/done_all:", help=f"{len(job.images)} of {job.requested} image(s) "
+                                                      f"{STATUS_WORDS[job.status]}: open {page.name} to see them")
     if bool(jobs or batches) != polling:
         st.rerun()
 
@@ -164,7 +175,7 @@ def _tray() -> None:
     st.fragment(_draw_tray, run_every=1.0 if polling else None)(polling)
 
 
-def _connection_panel() -> None:
+def _connection_panel(note: bool) -> None:
     options = [OFFLINE, OPENAI, CUSTOM]
     if state.BACKEND_CHOICE not in st.session_state:
         st.session_state[state.BACKEND_CHOICE] = connection.default_backend()
@@ -182,13 +193,14 @@ def _connection_panel() -> None:
         st.number_input("Timeout (seconds)", 300, 3600, 600, step=60, key=state.TIMEOUT,
                         help="Generation can take over two minutes; a shorter wait would lose paid pictures.")
     conn = _resolved(choice)
-    if conn is None:
+    if conn is None or not note:
         return
     if conn.offline:
-        st.info("**Offline backend** — pictures are synthesised locally and are not from an OpenAI model. "
-                "Add an API key to use OpenAI.", icon=":material/science:")
+        st.caption(":material/science: **Offline backend** · synthetic pictures, made on this computer",
+                   help="Pictures are synthesised locally and are not from an OpenAI model. Add an API key to use "
+                        "OpenAI.")
     else:
-        st.success(f"**{conn.label}**", icon=":material/cloud_done:")
+        st.caption(f":material/cloud_done: **{literal(conn.label)}**")
 
 
 def _resolved(choice: str):
@@ -205,21 +217,25 @@ def ready() -> bool:
         is None
 
 
-def draw_sidebar() -> Sidebar:
-    """Draw the shared sidebar; the page fills its estimate and calls ``finish()`` at the end."""
+def draw_sidebar(*, connection_note: bool = True) -> Sidebar:
+    """Draw the shared sidebar; the page fills its estimate and calls ``finish()`` at the end.
+
+    ``connection_note=False`` leaves out the line saying where requests go, for a page (Home) that
+    says it at length itself, so it is not shown twice.
+    """
     keep_widget_state(*state.KEPT_PREFIXES)
-    st.html(PAGE_CSS)
+    st.html(PAGE_CSS + results.RESULTS_CSS)
     with st.sidebar:
-        st.markdown("### :material/palette: ImageLab")
+        # The estimate of what the page would send is the headline: first, above the fold at any height.
+        estimate_slot = st.empty()
+        tray_slot = st.empty()
+        st.markdown("**:material/palette: ImageLab**")
         for page in PAGES:
             st.page_link(page.path, label=page.name, icon=page.icon)
         st.divider()
-        _connection_panel()
+        _connection_panel(connection_note)
         with contextlib.suppress(StorageError):  # the page itself says what is wrong with the history folder
             spending.settings()
-        st.divider()
-        estimate_slot = st.empty()
-        tray_slot = st.empty()
         st.divider()
         usage_slot = st.empty()
     return Sidebar(estimate_slot, tray_slot, usage_slot)

@@ -4,7 +4,7 @@
 # start with "btn_", "upl_" and "canvas_" instead, because Streamlit forbids setting them.
 
 # Every page keeps these widgets' values alive, so nothing typed is lost on a trip to another page.
-KEPT_PREFIXES = ("conn_", "gen_", "ref_", "mask_", "conv_", "gallery_", "ext_")
+KEPT_PREFIXES = ("conn_", "gen_", "ref_", "mask_", "conv_", "gallery_", "ext_", "sweep_")
 
 # connection (the key lives only in this browser session)
 API_KEY = "conn_api_key"
@@ -16,6 +16,7 @@ CLIENT = "client_cached"              # (Connection, openai.OpenAI) for this ses
 # usage shown in the sidebar
 SESSION_RUN_IDS = "usage_session_run_ids"  # ids of the runs this session submitted, oldest first
 TRAY_SEEN = "tray_seen"              # finished runs whose page the person has seen since
+SCROLLED_RUNS = "scrolled_runs"      # runs of this session already scrolled into view once
 BUDGET = "budget_limit"              # prefix: budget_limit_session / _day / _month (seeded from the store)
 BUDGET_MODERATION = "budget_moderation"
 GEN_FANOUT_TARGETS = "gen_fanout_targets"

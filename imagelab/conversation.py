@@ -17,7 +17,8 @@ from .inputs import input_from_store
 from .specs import TurnSpec
 from .store import Store, TurnRecord
 
-__all__ = ["branch_path", "leaves", "children_count", "TurnJob", "finish_resumed_turn", "EXPIRED_NOTE"]
+__all__ = ["branch_path", "leaves", "children_count", "newest_leaf_under", "TurnJob", "finish_resumed_turn",
+           "EXPIRED_NOTE"]
 
 EXPIRED_NOTE = ("The API no longer keeps the earlier response, so this turn sent the last picture again as an "
                 "input instead of continuing from it.")
@@ -38,6 +39,19 @@ def leaves(turns: list[TurnRecord]) -> list[TurnRecord]:
     """The last turn of every branch, oldest branch first."""
     parents = {t.parent_id for t in turns}
     return [t for t in turns if t.id not in parents]
+
+
+def newest_leaf_under(turns: list[TurnRecord], turn_id: int | None) -> TurnRecord | None:
+    """The newest last turn of a branch that runs through ``turn_id`` (the turn itself when nothing follows it).
+
+    Going back from a branch point to "the full conversation" opens this turn.
+    """
+    below: set[int] = set() if turn_id is None else {turn_id}
+    for t in turns:  # oldest first, so a parent is always seen before its children
+        if t.parent_id is not None and t.parent_id in below:
+            below.add(t.id)
+    tips = [t for t in leaves(turns) if t.id in below]
+    return max(tips, key=lambda t: t.id) if tips else None
 
 
 def children_count(turns: list[TurnRecord]) -> dict[int, int]:

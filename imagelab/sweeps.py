@@ -12,6 +12,9 @@ Items are the cartesian product of the variables' values (in template order) and
 axes (in the order given), the first dimension varying slowest. Each item is one request
 (``images.generate`` with the item's ``n``).
 
+``sweep_grid(runs)`` lays a sweep's runs out by their axis values from their labels: the last
+axis that varies across the columns, the others down the rows.
+
 ``load_presets()`` reads ``presets.json`` beside this module: the image-generation guide's
 gallery prompts as sweeps to start from.
 """
@@ -33,7 +36,8 @@ from .jobs import EventCall, JobRequest, RunEngine
 from .specs import GenerateSpec, OutputOptions
 
 __all__ = ["MAX_REQUESTS", "template_variables", "fill_template", "Sweep", "SweepItem", "SweepPlan", "plan_items",
-           "submit_sweep", "cancel_sweep", "Preset", "load_presets", "PRESETS_FILE"]
+           "submit_sweep", "cancel_sweep", "SweepGrid", "parse_label", "sweep_grid", "Preset", "load_presets",
+           "PRESETS_FILE"]
 
 MAX_REQUESTS = 200
 PRESETS_FILE = Path(__file__).with_name("presets.json")
@@ -177,6 +181,29 @@ class SweepPlan:
     def image_count(self) -> int:
         return sum(item.spec.n for item in self.items)
 
+    @property
+    def grid(self) -> SweepGrid:
+        """How the results will be laid out: rows and columns by axis values."""
+        return sweep_grid([(item.index, item.label) for item in self.items])
+
+    def describe(self) -> str:
+        """What the plan is, in a sentence: how many requests, laid out how, and how many pictures."""
+        grid = self.grid
+        requests = f"{self.request_count} request{'s' if self.request_count != 1 else ''}"
+        pictures = f"{self.image_count} picture{'s' if self.image_count != 1 else ''}"
+
+        def some(values: list[str]) -> str:
+            return ", ".join(values[:4]) + (f" and {len(values) - 4} more" if len(values) > 4 else "")
+
+        if grid.column_axis:
+            down = (f"{grid.row_axis} ({some(grid.rows)})" if " · " not in grid.row_axis
+                    else f"{grid.row_axis} ({len(grid.rows)} combinations)")
+            return (f"{requests} in a grid of {len(grid.rows)} rows by {len(grid.columns)} columns: {down} down, "
+                    f"{grid.column_axis} ({some(grid.columns)}) across; {pictures}.")
+        if grid.row_axis:
+            return f"{requests}, a row for each {grid.row_axis}: {some(grid.rows)}; {pictures}."
+        return f"{requests}; {pictures}."
+
     def needs_confirmation(self, threshold_dollars: float) -> bool:
         """True when the summed estimate exceeds the threshold (ask before spending that much)."""
         return self.total_estimate_dollars > threshold_dollars
@@ -187,6 +214,76 @@ def plan_items(items: list[SweepItem]) -> SweepPlan:
     return SweepPlan(items=list(items), estimates=ests, request_count=len(items),
                      total_estimate_dollars=sum(e.dollars for e in ests),
                      approximate=any(e.approximate for e in ests))
+
+
+# --- showing ----------------------------------------------------------------------------------
+
+_LABEL_PART = re.compile(r" · (?=[A-Za-z_][A-Za-z0-9_]*=)")
+_LABEL_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
+
+
+def parse_label(label: str | None) -> list[tuple[str, str]] | None:
+    """An item's label back into its (axis, value) pairs; ``[]`` for a sweep with nothing varying
+    ("#1"), ``None`` for a label not made by ``SweepItem``."""
+    if not label:
+        return None
+    if re.fullmatch(r"#\d+", label):
+        return []
+    pairs = []
+    for part in _LABEL_PART.split(label):
+        m = _LABEL_NAME.fullmatch(part)
+        if m is None:
+            return None
+        pairs.append((m.group(1), m.group(2)))
+    return pairs
+
+
+@dataclass(frozen=True)
+class SweepGrid:
+    """A sweep's runs by axis values: ``cells[r][c]`` is the run id at row ``rows[r]`` and column
+    ``columns[c]`` (``None`` where no run has those values). One axis, or none: a single column ``""``."""
+
+    row_axis: str
+    column_axis: str
+    rows: list[str]
+    columns: list[str]
+    cells: list[list[int | None]]
+
+
+def _in_order(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def sweep_grid(runs: list[tuple[int, str | None]]) -> SweepGrid:
+    """Lay out (run id, label) pairs, in the order they were submitted, as rows by columns.
+
+    Two axes: the first down the rows, the second across. More: every axis but the last down the
+    rows ("item=chair · quality=low"), the last across. One: a row per value. Labels that are not
+    a sweep's (or disagree on their axes) give a row per run.
+    """
+    runs = sorted(runs, key=lambda r: r[0])
+    parsed = [parse_label(label) for _, label in runs]
+    names = [tuple(k for k, _ in p) for p in parsed if p is not None]
+    if not runs or len(names) < len(runs) or len(set(names)) != 1:
+        rows = [label or f"#{i + 1}" for i, (_, label) in enumerate(runs)]
+        return SweepGrid("", "", rows, [""], [[run_id] for run_id, _ in runs])
+    axes = names[0]
+    if len(axes) < 2:
+        row_of = [p[0][1] if p else f"#{i + 1}" for i, p in enumerate(parsed) if p is not None]
+        rows = _in_order(row_of)
+        cells: list[list[int | None]] = [[None] for _ in rows]
+        for (run_id, _), row in zip(runs, row_of, strict=True):
+            cells[rows.index(row)][0] = cells[rows.index(row)][0] or run_id
+        return SweepGrid(axes[0] if axes else "", "", rows, [""], cells)
+    many = len(axes) > 2
+    row_of = [" · ".join(f"{k}={v}" if many else v for k, v in p[:-1]) for p in parsed if p is not None]
+    col_of = [p[-1][1] for p in parsed if p is not None]
+    rows, columns = _in_order(row_of), _in_order(col_of)
+    cells = [[None] * len(columns) for _ in rows]
+    for (run_id, _), row, col in zip(runs, row_of, col_of, strict=True):
+        r, c = rows.index(row), columns.index(col)
+        cells[r][c] = cells[r][c] or run_id
+    return SweepGrid(" · ".join(axes[:-1]), axes[-1], rows, columns, cells)
 
 
 # --- running --------------------------------------------------------------------------------

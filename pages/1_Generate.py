@@ -1,4 +1,8 @@
-"""Generate: text to image with every option the chosen model accepts."""
+"""Generate: text to image with every option the chosen model accepts.
+
+The prompt and the Generate button sit at the top of the form, the newest result at the top of the
+results column beside them: both in view at once on a laptop screen, before and after a run.
+"""
 
 import streamlit as st
 
@@ -11,33 +15,35 @@ from imagelab.specs import GenerateSpec
 st.set_page_config(page_title="Generate · ImageLab", page_icon=":material/palette:", layout="wide")
 bar = sidebar.draw_sidebar()
 
-st.title("Generate")
-st.caption("Describe a picture; ImageLab sends it with exactly the options the chosen model accepts.")
+st.title("Generate", help="Describe a picture; ImageLab sends it with exactly the options the chosen model accepts.")
 
 options.show_load_notes()
 
 form, output = st.columns([5, 6], gap="large")
 with form:
-    prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=130,
+    prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=110,
                           placeholder="A red fox curled up in fresh snow at dawn, soft light, shallow depth of field")
-    st.caption(f"{len(prompt):,} / {catalog().limits['prompt_chars']:,} characters")
+    counter = st.empty()
+    action = st.container()
     prompt_tools.prompt_tools(prompt, state.GEN_PROMPT)
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
 spec = GenerateSpec(prompt=prompt, model=info.name, **values)
 problems = spec.problems()
 est = estimate(spec)
-bar.show_estimate(est, problems, what=f"{spec.n} × {spec.size} · {spec.quality} · {spec.model}")
 
-# An empty prompt before anything is typed is not worth a warning; every other problem is.
+# An empty prompt before anything is typed is not worth a warning; every other problem is, once, and
+# stops the button until it is fixed.
 shown = [p for p in problems if not (p.param == "prompt" and not prompt)]
-with form:
+bar.show_estimate(est, shown, what=f"{spec.n} × {spec.size} · {spec.quality} · {spec.model}")
+counter.caption(f"{len(prompt):,} / {catalog().limits['prompt_chars']:,} characters")
+with action:
     results.show_problems(shown)
     clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
-                        width="stretch")
-    fanout_clicked, fanout = compare_models.form(spec)
-with output:
+                        width="stretch", disabled=bool(shown))
     live = st.empty()
+with form:  # after the options: the form's top stays prompt, button, result
+    fanout_clicked, fanout = compare_models.form(spec)
 
 if clicked:
     run.submit(spec, problems, generate, page="generate", est=est, live=live)

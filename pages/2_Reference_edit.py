@@ -1,4 +1,8 @@
-"""Reference edit: a new image from up to 16 input images and a prompt."""
+"""Reference edit: a new image from up to 16 input images and a prompt.
+
+The prompt and the button lead the form, so the newest result (top of the results column) is
+beside the button, not a screen away from it; the inputs and options follow.
+"""
 
 import streamlit as st
 
@@ -10,33 +14,32 @@ from imagelab.specs import EditSpec
 st.set_page_config(page_title="Reference edit · ImageLab", page_icon=":material/photo_library:", layout="wide")
 bar = sidebar.draw_sidebar()
 
-st.title("Reference edit")
-st.caption("Combine up to 16 pictures into a new one: a product on a new backdrop, a character in a new scene, "
-           "a gift basket of the items shown.")
+st.title("Reference edit", help="Combine up to 16 pictures into a new one: a product on a new backdrop, a character "
+                                "in a new scene, a gift basket of the items shown.")
 
 store = connection.require_history()
 options.show_load_notes()
 form, output = st.columns([5, 6], gap="large")
 with form:
+    prompt = st.text_area("Prompt", key=state.REF_PROMPT, height=90,
+                          placeholder="Put the items from these pictures into a gift basket labelled 'Relax & Unwind'")
+    action = st.container()
     info = options.model_picker(state.REF_MODEL)
     limit = min(16, info.max_input_images) or 16
     images = image_inputs.image_inputs(state.REF, store, limit=limit)
-    prompt = st.text_area("Prompt", key=state.REF_PROMPT, height=110,
-                          placeholder="Put the items from these pictures into a gift basket labelled 'Relax & Unwind'")
     fidelity = options.fidelity_picker(info, state.REF_FIDELITY)
     values = options.output_options(info, state.REF_OPTS, columns=3)
 
 spec = EditSpec(prompt=prompt, model=info.name, images=tuple(images), input_fidelity=fidelity, **values)
 problems = spec.problems()
 est = estimate(spec)
-bar.show_estimate(est, problems, what=f"{len(images)} input(s) → {spec.n} × {spec.size} · {spec.quality}")
 
 shown = [p for p in problems if not (p.param in ("prompt", "image") and not prompt and not images)]
-with form:
+bar.show_estimate(est, shown, what=f"{len(images)} input(s) → {spec.n} × {spec.size} · {spec.quality}")
+with action:
     results.show_problems(shown)
     clicked = st.button("Make image", type="primary", key=state.REF_BUTTON, icon=":material/auto_awesome:",
-                        width="stretch")
-with output:
+                        width="stretch", disabled=bool(shown))
     live = st.empty()
 
 if clicked:

@@ -1,4 +1,8 @@
-"""Mask edit: paint over a picture; only the painted part is repainted."""
+"""Mask edit: paint over a picture; only the painted part is repainted.
+
+The canvas leads the wide column (the picture picker folds away once a picture is chosen); the
+prompt, the button and the newest result lead the narrow one, so all of them are in view together.
+"""
 
 import streamlit as st
 
@@ -13,25 +17,32 @@ from imagelab.text import literal
 st.set_page_config(page_title="Mask edit · ImageLab", page_icon=":material/brush:", layout="wide")
 bar = sidebar.draw_sidebar()
 
-st.title("Mask edit")
-st.caption("Paint over the part of a picture to change; everything you leave unpainted stays as it is.")
+st.title("Mask edit", help="Paint over the part of a picture to change; everything you leave unpainted stays as "
+                           "it is.")
 
 PAINT, UPLOAD, ASK, MARKUP = "Paint a mask", "Upload a mask", "Ask the model for a mask", "Markup drawing"
 
 store = connection.require_history()
 options.show_load_notes()
-form, output = st.columns([7, 5], gap="large")
-with output:
-    info = options.model_picker(state.MASK_MODEL)
+form, output = st.columns([3, 2], gap="medium")
 with form:
-    images = image_inputs.image_inputs(state.MASK, store, single=True)
+    picker, canvas_area, settings = st.container(), st.container(), st.container()
+with settings:
+    info = options.model_picker(state.MASK_MODEL)
+with picker:
+    chosen = st.session_state.get(f"{state.MASK}_images") or []
+    # Once a picture is chosen the picker folds away: the canvas is what this page is for.
+    with st.expander(f"Picture: {chosen[0].filename} · change it" if chosen else "Picture to edit",
+                     expanded=not chosen, icon=":material/image:"):
+        images = image_inputs.image_inputs(state.MASK, store, single=True)
     image = images[0] if images else None
+with canvas_area:
     modes = [PAINT, UPLOAD, ASK] + ([MARKUP] if info.markup else [])
     if st.session_state.get(state.MASK_MODE) not in modes:
         st.session_state[state.MASK_MODE] = PAINT
-    mode = st.segmented_control("How to mark the change", modes, key=state.MASK_MODE) or PAINT
-    if not info.markup:
-        st.caption(f"Markup drawings need a 2.5 model; {info.name} takes a mask.")
+    mode = st.segmented_control("How to mark the change", modes, key=state.MASK_MODE,
+                                help=None if info.markup else
+                                f"Markup drawings need a 2.5 model; {info.name} takes a mask.") or PAINT
 
     overlay_png, fraction = None, 0.0
     if image is not None:
@@ -76,10 +87,12 @@ with form:
                     fraction = mask_edit_fraction(overlay_png)
 
 with output:
-    prompt = st.text_area("Prompt", key=state.MASK_PROMPT, height=100,
-                          placeholder="A sunlit indoor lounge area with a pool containing a flamingo")
-    st.caption("Describe the **whole** picture you want, not only the painted part: the model repaints the "
-               "transparent area so the entire image matches the prompt.")
+    prompt = st.text_area("Prompt", key=state.MASK_PROMPT, height=72,
+                          placeholder="A sunlit indoor lounge area with a pool containing a flamingo",
+                          help="Describe the **whole** picture you want, not only the painted part: the model "
+                               "repaints the transparent area so the entire image matches the prompt.")
+    action = st.container()
+with settings:
     fidelity = options.fidelity_picker(info, state.MASK_FIDELITY)
     values = options.output_options(info, state.MASK_OPTS, columns=3)
     feather = keep_exact.keep_exact_setting(state.MASK_KEEP) if mode != MARKUP else None
@@ -91,22 +104,30 @@ markup_mode = mode == MARKUP
 spec = EditSpec(prompt=prompt, model=info.name, images=tuple(images), input_fidelity=fidelity,
                 mask=None if markup_mode else overlay, markup=overlay if markup_mode else None, **values)
 problems = spec.problems()
+inverted_blank = mode == PAINT and bool(st.session_state.get(state.MASK_INVERT)) and overlay is None
 if image is not None and overlay is None:
-    what = "Draw on the picture" if markup_mode else "Mark the part to change (paint, upload or ask for a mask)"
-    problems.append(Problem("mask", f"{what} first."))
+    if inverted_blank:
+        what = ("Nothing is masked: Invert is on but nothing is painted. Paint what should stay as it is, "
+                "or turn Invert off and paint what should change")
+    elif markup_mode:
+        what = "Draw on the picture first"
+    else:
+        what = "Mark the part to change (paint, upload or ask for a mask) first"
+    problems.append(Problem("mask", f"{what}."))
 est = estimate(spec)
-bar.show_estimate(est, problems,
-                  what=f"{spec.n} × {spec.size} · {spec.quality} · {fraction:.0%} of the picture to edit")
 
-with form:
+with canvas_area:
     if image is not None and overlay is not None and not markup_mode:
+        # a thumbnail, not a second full-size copy of the picture under the canvas
         st.image(mask_canvas.mask_overlay(image, overlay), caption=f"Mask preview: {fraction:.0%} of the picture will "
-                 "be repainted (tinted)", width="stretch")
-with output:
-    shown = [p for p in problems if p.param not in ("prompt", "image", "mask") or prompt]
+                 "be repainted (tinted)", width=180)
+shown = [p for p in problems if p.param not in ("prompt", "image", "mask") or prompt or inverted_blank]
+bar.show_estimate(est, shown, what=f"{spec.n} × {spec.size} · {spec.quality} · " +
+                  (f"{fraction:.0%} of the picture to edit" if overlay is not None else "nothing masked yet"))
+with action:
     results.show_problems(shown)
     clicked = st.button("Edit the painted part", type="primary", key=state.MASK_BUTTON, icon=":material/brush:",
-                        width="stretch")
+                        width="stretch", disabled=bool(shown))
     live = st.empty()
 
 if clicked:
@@ -116,7 +137,7 @@ if clicked:
     run.submit(spec, problems, edit, page="mask_edit", est=est, live=live, parents=[image.hash] if image else None,
                postprocess=kept)
 
-with output:
+with output, st.container(key="narrow_results"):  # below the prompt in a narrow column: smaller pictures
     run.show_runs("mask_edit", key="mask", shown_key=state.MASK_SHOWN,
                   empty_text="Pick a picture, paint over what should change and describe the result.",
                   icon=":material/brush:")

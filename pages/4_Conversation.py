@@ -4,11 +4,11 @@ import streamlit as st
 
 from components import connection, image_inputs, options, results, run, sidebar, state
 from imagelab.catalog import catalog
-from imagelab.conversation import TurnJob, branch_path, children_count, leaves
+from imagelab.conversation import TurnJob, branch_path, children_count, leaves, newest_leaf_under
 from imagelab.costs import estimate, format_dollars
 from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma
 from imagelab.specs import ACTIONS, MaskInput, TurnSpec
-from imagelab.store import content_hash
+from imagelab.store import TurnRecord, content_hash
 from imagelab.text import literal, shorten
 
 st.set_page_config(page_title="Conversation · ImageLab", page_icon=":material/forum:", layout="wide")
@@ -17,7 +17,85 @@ store = connection.require_history()
 
 NEW = 0
 SHOWN_TURNS = 10
+TURNS_BOX = "conv_turns"  # the transcript's container key, for its style and for tests
+SETTINGS_BOX = "conv_settings"
 MAINLINE_MODELS = catalog().responses_models
+
+
+def show_turn(number: int, turn: TurnRecord, head_id: int | None, counts: dict[int, int]) -> None:
+    """One turn: what was asked, then the reply with its picture, cost and what can be done from it."""
+    with st.chat_message("user"):
+        st.markdown(f"**Turn {number}** · {literal(turn.prompt)}")
+        if turn.attachments:
+            cols = st.columns(min(len(turn.attachments), 6))
+            for i, digest in enumerate(turn.attachments[:6]):
+                with cols[i]:
+                    results.show_picture(digest)
+    with st.chat_message("assistant"):
+        live_job = connection.get_engine().job(turn.run_id) if turn.run_id else None
+        if live_job is not None and live_job.active:
+            run.show_turn_progress(turn.run_id)
+            return
+        # The picture beside what is said about it, so a whole turn fits above the input.
+        picture, about = st.columns([3, 2], gap="medium") if turn.image_hash else (None, st.container())
+        if picture is not None:
+            with picture:
+                try:
+                    results.show_image(store.image_by_hash(turn.image_hash), key=f"conv{turn.id}")
+                except KeyError:  # deleted in the Gallery; the turn still names it
+                    results.show_picture(turn.image_hash)
+        with about:
+            if turn.note:
+                st.info(turn.note, icon=":material/history:")
+            if turn.reply:
+                st.markdown(literal(turn.reply))
+            if turn.error:
+                st.error(literal(turn.error), icon=":material/error:")
+            cost = format_dollars(turn.actual_dollars) if turn.actual_dollars is not None else "no usage"
+            tokens = (turn.usage or {}).get("total_tokens")
+            st.caption(" · ".join(x for x in [f"{tokens:,} tokens" if tokens else "", cost] if x))
+            if turn.revised_prompt or turn.response_id:
+                with st.expander("Details"):
+                    if turn.revised_prompt:
+                        st.caption(f"Revised prompt: {literal(turn.revised_prompt)}")
+                    if turn.response_id:
+                        st.caption(f"Response {literal(turn.response_id)}")
+            if st.button("Continue from here", key=f"btn_conv_from_{turn.id}", icon=":material/call_split:",
+                         disabled=turn.id == head_id, width="stretch",
+                         help="The next turn continues from this one; a new branch if later turns exist."):
+                st.session_state[state.CONV_HEAD] = turn.id
+                st.rerun()
+            if turn.image_call_id and st.button("Build on this image", key=f"btn_conv_ref_{turn.id}",
+                                                icon=":material/link:", width="stretch",
+                                                help="Send this image's image_generation_call id with the next "
+                                                     "turn."):
+                st.session_state[state.CONV_REF_CALL] = turn.image_call_id
+                st.rerun()
+            if counts.get(turn.id, 0) > 1:
+                st.caption(f":material/call_split: {counts[turn.id]} branches continue from this turn.")
+
+def scroll_to_newest(marker: str) -> None:
+    """Bring the newest turn into view, whole when it fits, once its pictures have loaded.
+
+    The script runs again only when ``marker`` changes (a new turn, or one that finished), so
+    reading earlier turns is not interrupted by every click."""
+    st.html(f"""<span data-newest-turn="{marker}" hidden></span><script>(() => {{
+  const go = () => {{
+    const turns = document.querySelectorAll('.st-key-{TURNS_BOX} [data-testid="stChatMessage"]');
+    if (!turns.length) return;
+    const reply = turns[turns.length - 1], asked = turns[turns.length - 2] || reply;
+    let box = reply.parentElement;  // the page's scrolling area; its end sits above the pinned input
+    while (box && !(box.scrollHeight > box.clientHeight && /auto|scroll/.test(getComputedStyle(box).overflowY)))
+      box = box.parentElement;
+    box = box || document.scrollingElement;
+    box.scrollTop = box.scrollHeight;
+    if (asked.getBoundingClientRect().top < 0) asked.scrollIntoView({{block: "start"}});
+  }};
+  document.querySelectorAll('.st-key-{TURNS_BOX} img').forEach(
+    (img) => {{ if (!img.complete) img.addEventListener("load", go, {{once: true}}); }});
+  [50, 300, 900].forEach((ms) => setTimeout(go, ms));
+}})();</script>""", unsafe_allow_javascript=True)
+
 
 # A new session reopens the conversation the person was last in.
 if state.CONV_ID not in st.session_state and not st.session_state.get(state.handoff_key(state.CONV)):
@@ -33,12 +111,18 @@ if st.session_state.get(state.handoff_key(state.CONV)):
     st.session_state[state.CONV_PICKER] = NEW
 
 st.title("Conversation")
-st.caption("Each turn continues from the last one with `previous_response_id`. Continue from any earlier turn "
-           "to start a branch.")
+st.caption("Talk a picture into shape: each turn builds on the one before it. \"Continue from here\" on an earlier "
+           "turn tries another direction from that point; the turns after it are kept.")
+# Pictures in turns fit the window, so the newest turn is seen whole above the pinned input.
+# The settings stay beside the newest turn while the transcript scrolls.
+st.html(f"<style>.st-key-{TURNS_BOX} [data-testid='stChatMessage'] [data-testid='stImage'] img"
+        "{max-height:min(42vh,560px);width:auto;max-width:100%;object-fit:contain}"
+        f"[data-testid='stColumn']:has(.st-key-{SETTINGS_BOX}){{position:sticky;top:4rem;align-self:flex-start;"
+        "max-height:calc(100vh - 11rem);overflow-y:auto}</style>")
 
-settings, talk = st.columns([4, 7], gap="large")
+settings, talk = st.columns([3, 8], gap="large")
 
-with settings:
+with settings, st.container(key=SETTINGS_BOX):
     pick_next = st.session_state.pop(state.CONV_PICK_NEXT, None)
     if pick_next is not None:
         st.session_state[state.CONV_PICKER] = pick_next
@@ -90,64 +174,42 @@ head = by_id.get(head_id) if head_id is not None else None
 branches = leaves(turns)
 
 with talk:
+    # The newest branch through the head: where "Back to the full conversation" goes.
+    tip = newest_leaf_under(turns, head_id)
     if len(branches) > 1:
-        tip = next((b for b in branches if b.id in {t.id for t in branch_path(turns, head_id)}), branches[-1])
+        chosen = tip or branches[-1]
         labels = {b.id: f"Branch {i + 1}: {literal(shorten(b.prompt, 40))}" for i, b in enumerate(branches)}
-        choice = st.radio("Branch", list(labels), index=list(labels).index(tip.id), format_func=labels.get,
-                          horizontal=True, key=f"conv_branch_{conv_id}_{len(branches)}")
-        if choice != tip.id:
+        choice = st.radio("Branch", list(labels), index=list(labels).index(chosen.id), format_func=labels.get,
+                          horizontal=True, key=f"conv_branch_{conv_id}_{len(branches)}_{head_id}")
+        if choice != chosen.id:
             st.session_state[state.CONV_HEAD] = choice
             st.rerun()
     path = branch_path(turns, head_id)
-    # When continuing from an earlier turn, show the branch up to that turn.
     counts = children_count(turns)
     hidden = max(len(path) - st.session_state.get(state.CONV_EARLIER, SHOWN_TURNS), 0)
-    if hidden and st.button(f"Show {hidden} earlier turn(s)", key="btn_conv_earlier", icon=":material/expand_less:"):
-        st.session_state[state.CONV_EARLIER] = len(path)
-        st.rerun()
-    for number, turn in enumerate(path[hidden:], start=hidden + 1):
-        with st.chat_message("user"):
-            st.markdown(f"**Turn {number}** · {literal(turn.prompt)}")
-            if turn.attachments:
-                cols = st.columns(min(len(turn.attachments), 6))
-                for i, digest in enumerate(turn.attachments[:6]):
-                    with cols[i]:
-                        results.show_picture(digest)
-        with st.chat_message("assistant"):
-            live_job = connection.get_engine().job(turn.run_id) if turn.run_id else None
-            if live_job is not None and live_job.active:
-                run.show_turn_progress(turn.run_id)
-                continue
-            if turn.note:
-                st.info(turn.note, icon=":material/history:")
-            if turn.reply:
-                st.markdown(literal(turn.reply))
-            if turn.image_hash:
-                try:
-                    results.show_image(store.image_by_hash(turn.image_hash), key=f"conv{turn.id}")
-                except KeyError:  # deleted in the Gallery; the turn still names it
-                    results.show_picture(turn.image_hash)
-            if turn.error:
-                st.error(literal(turn.error), icon=":material/error:")
-            if turn.revised_prompt:
-                st.caption(f"Revised prompt: {literal(turn.revised_prompt)}")
-            cost = format_dollars(turn.actual_dollars) if turn.actual_dollars is not None else "no usage"
-            tokens = (turn.usage or {}).get("total_tokens")
-            st.caption(" · ".join(x for x in [f"{tokens:,} tokens" if tokens else "", cost,
-                                               f"response {turn.response_id}" if turn.response_id else ""] if x))
-            b1, b2 = st.columns(2)
-            if b1.button("Continue from here", key=f"btn_conv_from_{turn.id}", icon=":material/call_split:",
-                         disabled=turn.id == head_id, width="stretch",
-                         help="The next turn continues from this one; a new branch if later turns exist."):
-                st.session_state[state.CONV_HEAD] = turn.id
-                st.rerun()
-            if turn.image_call_id and b2.button("Build on this image", key=f"btn_conv_ref_{turn.id}",
-                                                icon=":material/link:", width="stretch",
-                                                help="Send this image's image_generation_call id with the next turn."):
-                st.session_state[state.CONV_REF_CALL] = turn.image_call_id
-                st.rerun()
-            if counts.get(turn.id, 0) > 1:
-                st.caption(f":material/call_split: {counts[turn.id]} branches continue from this turn.")
+    transcript = st.container(key=TURNS_BOX)
+    with transcript:
+        if hidden and st.button(f"Show {hidden} earlier turn(s)", key="btn_conv_earlier",
+                                icon=":material/expand_less:"):
+            st.session_state[state.CONV_EARLIER] = len(path)
+            st.rerun()
+        for number, turn in enumerate(path[hidden:], start=hidden + 1):
+            show_turn(number, turn, head_id, counts)
+        if path:
+            scroll_to_newest(f"{conv_id}-{path[-1].id}-{path[-1].status}")
+
+    # Continuing from an earlier turn shows the conversation up to it: say so, and how to get back.
+    if head is not None and tip is not None and tip.id != head.id:
+        later = len(branch_path(turns, tip.id)) - len(path)
+        first, last = len(path) + 1, len(path) + later
+        which = f"turn {first}" if later == 1 else f"turns {first}–{last}"
+        st.info(f"Branching from turn {len(path)}: {which} {'stays' if later == 1 else 'stay'} in the history "
+                "under the earlier branch. Your next message starts a new branch from here.",
+                icon=":material/call_split:")
+        if st.button("Back to the full conversation", key="btn_conv_back", icon=":material/undo:",
+                     help=f"Show all {len(path) + later} turns again and continue from the last one."):
+            st.session_state[state.CONV_HEAD] = tip.id
+            st.rerun()
 
     ref_call = st.session_state.get(state.CONV_REF_CALL)
     spec = TurnSpec(mainline=mainline, model=info.name, prompt="", images=tuple(attached), action=action,
@@ -160,12 +222,12 @@ with talk:
     bar.show_estimate(est, [p for p in spec.problems() if p.param != "prompt"],
                       what=f"image tool {info.name} · {spec.size} · {spec.quality}; the conversation model's own "
                            "tokens are billed at its price")
-    if head is not None and turns and head.id != turns[-1].id:
-        st.caption(f":material/call_split: The next turn continues from turn {len(path)} and starts a branch.")
     if ref_call:
         st.caption(f":material/link: The next turn builds on image `{ref_call}`.")
     live = st.empty()
-    prompt = st.chat_input("Describe the picture, or what to change…", key=state.CONV_INPUT)
+
+# At the top level Streamlit pins the input to the bottom of the window and keeps the newest turn above it.
+prompt = st.chat_input("Describe the picture, or what to change…", key=state.CONV_INPUT)
 
 if prompt:
     spec = spec.with_changes(prompt=prompt)

@@ -9,6 +9,7 @@ from imagelab.client import generate
 from imagelab.costs import batch_price, format_dollars
 from imagelab.specs import GenerateSpec
 from imagelab.sweeps import Sweep, load_presets, submit_sweep, template_variables
+from imagelab.text import literal
 
 st.set_page_config(page_title="Sweep · ImageLab", page_icon=":material/grid_view:", layout="wide")
 bar = sidebar.draw_sidebar()
@@ -32,7 +33,8 @@ st.title("Sweep")
 st.caption("Write a prompt with `{variables}`, give each a list of values, add option axes, and run every "
            "combination at once. Each request is priced before anything is sent.")
 
-form, output = st.columns([5, 6], gap="large")
+# The results grid gets the wider column, so each picture is large enough to judge.
+form, output = st.columns([4, 7], gap="large")
 with form:
     st.selectbox("Start from a preset", list(PRESETS), index=None, key=state.SWEEP_PRESET, on_change=apply_preset,
                  placeholder="The image guide's gallery prompts…")
@@ -45,11 +47,13 @@ with form:
         values[name] = [v.strip() for v in raw.splitlines() if v.strip()]
     info = options.model_picker(state.SWEEP_MODEL)
     st.markdown("**Option axes** — every value is combined with every prompt")
-    a1, a2, a3 = st.columns(3)
+    a1, a2 = st.columns(2)
     axes = {
-        "quality": a1.multiselect("Quality", list(info.qualities), key=f"{state.SWEEP_AXIS}_quality"),
-        "size": a2.multiselect("Size", list(info.sizes), key=f"{state.SWEEP_AXIS}_size"),
-        "model": a3.multiselect("Model", current_models(), key=f"{state.SWEEP_AXIS}_model"),
+        "quality": a1.multiselect("Quality", list(info.qualities), key=f"{state.SWEEP_AXIS}_quality",
+                                  placeholder="Choose qualities"),
+        "size": a2.multiselect("Size", list(info.sizes), key=f"{state.SWEEP_AXIS}_size", placeholder="Choose sizes"),
+        "model": st.multiselect("Model", current_models(), key=f"{state.SWEEP_AXIS}_model",
+                                placeholder="Choose models"),
     }
     axes = {k: v for k, v in axes.items() if v}
     with st.expander("Options for every request"):
@@ -113,9 +117,12 @@ if clicked and plan is not None and confirmed:
 latest = store.runs(1, page="sweep")
 group = st.session_state.get(state.SWEEP_GROUP) or (latest[0].group_id if latest else None)
 with output:
+    if plan is not None:
+        with st.container(border=True, key="sweep_plan"):
+            st.markdown(f"**The plan** · {literal(plan.describe())}")
     if group:
         run.show_sweep(group)
-    else:
+    elif plan is None:
         st.info("Pick a preset or write a template to see how many requests it makes and what they cost.",
                 icon=":material/grid_view:")
 

@@ -28,7 +28,7 @@ st.title("Gallery")
 
 # --- filters ------------------------------------------------------------------------------
 models, used_pages = store.used_models_and_pages()
-f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 1], vertical_alignment="bottom")
+f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 1.4], vertical_alignment="bottom")
 text = f1.text_input("Search prompts", key=state.GALLERY_TEXT, placeholder="fox, lighthouse…")
 if len(text) > MAX_SEARCH_TEXT:
     text = text[:MAX_SEARCH_TEXT]
@@ -50,18 +50,38 @@ page_count = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
 
 
 # --- detail -------------------------------------------------------------------------------
+def close_detail() -> None:
+    st.session_state[state.GALLERY_DETAIL] = None
+    st.session_state[state.GALLERY_CONFIRM_DELETE] = None
+
+
+@st.dialog("Picture details", width="large", on_dismiss=close_detail)
+def detail_dialog(image_id: int) -> None:
+    """The detail opens over the page, so it is in view wherever the card was (third row or thirtieth)."""
+    try:
+        rec = store.image(image_id)
+    except KeyError:
+        close_detail()
+        results.show_gone("This image was deleted from the history.")
+        return
+    show_detail(rec)
+
+
 def show_detail(rec: ImageRecord) -> None:
     run = store.run(rec.run_id)
-    with st.container(border=True):
-        top = st.columns([6, 1])
-        top[0].subheader(f"{pages.name_of(rec.page)} · {rec.model}")
+    with st.container():
+        top = st.columns([6, 1], vertical_alignment="center")
+        top[0].markdown(f"**{pages.name_of(rec.page)} · {literal(rec.model)}**")
         if top[1].button("Close", key="btn_gallery_close", icon=":material/close:", width="stretch"):
-            st.session_state[state.GALLERY_DETAIL] = None
+            close_detail()
             st.rerun()
-        left, right = st.columns([3, 2], gap="large")
-        with left:
-            results.show_image(rec, key="detail", extend=True)
-        with right:
+        left, right = st.columns([3, 2], gap="medium")
+        with left, st.container(key="lightbox"):
+            shown = _full(rec)
+        with right:  # the actions first, beside the picture: in view on a small screen too
+            st.caption(results.file_line(rec))
+            if shown:
+                results.show_image_actions(rec, key="detail", enlarge=False, roomy=True, extend=True)
             st.markdown(f"**Prompt**  \n{literal(rec.prompt)}")
             if rec.revised_prompt:
                 st.caption(f"Revised prompt: {literal(rec.revised_prompt)}")
@@ -78,12 +98,13 @@ def show_detail(rec: ImageRecord) -> None:
             st.caption(f"{made} · {results.size_label(rec)} {rec.format.upper()} · request id {run.request_id or '—'}")
             with st.expander("All parameters"):
                 st.code(json.dumps(run.params, indent=1), language="json")
-            a1, a2 = st.columns(2)
-            if a1.button("Run again with these settings", key="btn_gallery_again", icon=":material/replay:",
-                         width="stretch"):
+            a1, a2 = st.columns([3, 2])
+            if a1.button("Run again", key="btn_gallery_again", icon=":material/replay:", width="stretch",
+                         help="Open these settings in the page that made it"):
                 run_again(run.page, run.params)
             star_label = "Unstar" if rec.starred else "Star"
-            if a2.button(star_label, key="btn_gallery_star_detail", icon=":material/star:", width="stretch"):
+            if a2.button(star_label, key="btn_gallery_star_detail",
+                         icon=":material/star:" if rec.starred else ":material/star_border:", width="stretch"):
                 store.set_starred(rec.id, not rec.starred)
                 st.rerun()
             if st.session_state.get(state.GALLERY_CONFIRM_DELETE) == rec.id:
@@ -144,12 +165,15 @@ def run_again(page: str, params: dict, extra_notes: list[str] | None = None) -> 
     st.switch_page(target)
 
 
-detail_id = st.session_state.get(state.GALLERY_DETAIL)
-if detail_id is not None:
-    try:
-        show_detail(store.image(detail_id))
-    except KeyError:
-        st.session_state[state.GALLERY_DETAIL] = None
+def _full(rec: ImageRecord) -> bool:
+    """The picture as saved, as large as the dialog allows; whether it could be shown."""
+    data = results.full_size(rec)
+    if data is None:
+        results.show_gone(results.picture_problem(rec.hash, rec.format) or results.UNREADABLE_SENTENCE)
+        return False
+    st.image(data, width="content")
+    return True
+
 
 
 def load_from_image(data: bytes) -> None:
@@ -178,22 +202,22 @@ with st.expander("Load settings from an image"):
         load_from_image(upload.getvalue())
 
 # --- selection actions ----------------------------------------------------------------------
-s1, s2, s3, s5, s4 = st.columns([3, 1, 1, 1, 1], vertical_alignment="center")
-s1.caption(f"{total:,} image(s) match · {len(selection)} selected")
-if s2.button("Compare", key="btn_gallery_compare", icon=":material/compare:", disabled=not 2 <= len(selection) <= 4,
-             width="stretch", help="Pick 2 to 4 images"):
-    st.switch_page(pages.path_of("compare"))
-if s3.button("Present", key="btn_gallery_present", icon=":material/slideshow:", disabled=not selection,
-             width="stretch"):
-    st.switch_page(pages.path_of("present"))
-s5.download_button("Export", data=lambda: export_images(store, sorted(selection)),
-                   file_name="imagelab-export.zip", mime="application/zip", key="btn_gallery_export",
-                   icon=":material/archive:", disabled=not selection, on_click="ignore", width="stretch",
-                   help="A zip of the selected images with a manifest (JSON and CSV) of prompts, settings, "
-                        "usage and cost")
-if s4.button("Clear selection", key="btn_gallery_clear", disabled=not selection, width="stretch"):
-    selection.clear()
-    st.rerun()
+with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+    st.caption(f"{total:,} image(s) match · {len(selection)} selected")
+    if st.button("Compare", key="btn_gallery_compare", icon=":material/compare:",
+                 disabled=not 2 <= len(selection) <= 4, help="Pick 2 to 4 images"):
+        st.switch_page(pages.path_of("compare"))
+    if st.button("Present", key="btn_gallery_present", icon=":material/slideshow:", disabled=not selection,
+                 help="A full-window slideshow of the selected images"):
+        st.switch_page(pages.path_of("present"))
+    st.download_button("Export", data=lambda: export_images(store, sorted(selection)),
+                       file_name="imagelab-export.zip", mime="application/zip", key="btn_gallery_export",
+                       icon=":material/archive:", disabled=not selection, on_click="ignore",
+                       help="A zip of the selected images with a manifest (JSON and CSV) of prompts, settings, "
+                            "usage and cost")
+    if st.button("Clear selection", key="btn_gallery_clear", disabled=not selection):
+        selection.clear()
+        st.rerun()
 
 # --- grid ---------------------------------------------------------------------------------
 if total == 0:
@@ -207,23 +231,27 @@ else:
     records, _ = store.search_images(**filters, limit=PAGE_SIZE, offset=(int(page_no) - 1) * PAGE_SIZE)
     cols = st.columns(4)
     for i, rec in enumerate(records):
-        with cols[i % 4], st.container(border=True):
+        # a starred card is framed in the accent colour (RESULTS_CSS), so stars show at a glance
+        card = f"card_starred_{rec.id}" if rec.starred else f"card_{rec.id}"
+        with cols[i % 4], st.container(border=True, key=card):
             results.show_picture(rec.hash, rec.format)
             cost = format_dollars(rec.actual_dollars) if rec.actual_dollars is not None else "no usage"
-            st.caption(f"**{rec.model}** · {pages.name_of(rec.page)} · {cost}")
+            st.caption(f"{':material/star: ' if rec.starred else ''}**{rec.model}** · {pages.name_of(rec.page)} · "
+                       f"{cost}")
             st.caption(literal(shorten(rec.prompt, 120)))
-            c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="center")
-            c1.checkbox("Select", value=rec.id in selection, key=f"gallery_sel_{rec.id}",
-                        on_change=toggle, args=(rec.id,))
-            if c2.button("", key=f"btn_gallery_star_{rec.id}",
-                         icon=":material/star:" if rec.starred else ":material/star_border:",
-                         help="Unstar" if rec.starred else "Star"):
-                store.set_starred(rec.id, not rec.starred)
-                st.rerun()
-            if c3.button("", key=f"btn_gallery_detail_{rec.id}", icon=":material/open_in_full:",
-                         help="Details, lineage and actions"):
-                st.session_state[state.GALLERY_DETAIL] = rec.id
-                st.rerun()
+            with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+                st.checkbox("Select", value=rec.id in selection, key=f"gallery_sel_{rec.id}",
+                            on_change=toggle, args=(rec.id,))
+                if st.button("Starred" if rec.starred else "Star", key=f"btn_gallery_star_{rec.id}",
+                             icon=":material/star:" if rec.starred else ":material/star_border:", type="tertiary",
+                             help="Unstar" if rec.starred else "Star this picture"):
+                    store.set_starred(rec.id, not rec.starred)
+                    st.rerun()
+                if st.button("Open", key=f"btn_gallery_detail_{rec.id}", icon=":material/open_in_full:",
+                             type="tertiary", help="Details, lineage and actions"):
+                    st.session_state[state.GALLERY_DETAIL] = rec.id
+                    st.session_state[state.GALLERY_CONFIRM_DELETE] = None
+                    st.rerun()
 
 # --- spend --------------------------------------------------------------------------------
 with st.expander("Spend by day and model"):
@@ -235,5 +263,9 @@ with st.expander("Spend by day and model"):
         st.caption(f"Total actual spend: {format_dollars(sum(r['dollars'] for r in rows))}")
     else:
         st.caption("No spend yet.")
+
+detail_id = st.session_state.get(state.GALLERY_DETAIL)
+if detail_id is not None:
+    detail_dialog(detail_id)
 
 bar.finish()

@@ -65,12 +65,14 @@ def test_conversation_reopens_after_a_restart(data_dir, sent):
     at = open_page("pages/4_Conversation.py").run()
     say(at, "A bowl of green apples")
     conv_id = Store(data_dir).conversations()[0].id
-    fresh = open_page("pages/4_Conversation.py").run()   # a new session, as after a restart
-    fresh.selectbox(key=state.CONV_PICKER).select(conv_id).run()
-    assert "A bowl of green apples" in " ".join(m.value for m in fresh.markdown)
+    say(at, "Put them on a blue plate")
+    fresh = open_page("pages/4_Conversation.py").run()   # a new session, as after a reload or a restart
+    assert fresh.selectbox(key=state.CONV_PICKER).value == conv_id  # not an empty "New conversation"
+    transcript = " ".join(m.value for m in fresh.markdown)
+    assert "A bowl of green apples" in transcript and "Put them on a blue plate" in transcript
     say(fresh, "Now make them red")
     turns = Store(data_dir).turns(conv_id)
-    assert sent[-1]["previous_response_id"] == turns[0].response_id and turns[1].parent_id == turns[0].id
+    assert sent[-1]["previous_response_id"] == turns[1].response_id and turns[2].parent_id == turns[1].id
 
 
 def test_expired_previous_response_resends_the_last_image(data_dir, sent):
@@ -135,3 +137,21 @@ def test_server_text_in_a_turn_shows_as_text_not_markdown(data_dir):
     raw = [e.value for e in at.error]
     assert hostile in shown(at.error)  # a person reads exactly what the server said
     assert not any("[click me](http" in v or ":red[" in v for v in raw), raw  # and nothing of it is markup
+
+
+def test_continuing_from_an_earlier_turn_says_what_happens_and_goes_back(data_dir, sent):
+    at = open_page("pages/4_Conversation.py").run()
+    for text in ("A paper boat on a pond", "Make it rain", "Add a frog on a lily pad", "Make the frog orange"):
+        say(at, text)
+    turns = Store(data_dir).turns(Store(data_dir).conversations()[0].id)
+    at.button(key=f"btn_conv_from_{turns[1].id}").click().run()
+    said = " ".join(shown(at.info))
+    assert "Branching from turn 2: turns 3–4 stay in the history under the earlier branch" in said
+    transcript = " ".join(m.value for m in at.markdown)
+    assert "Make it rain" in transcript and "frog" not in transcript
+    at.button(key="btn_conv_back").click().run()
+    transcript = " ".join(m.value for m in at.markdown)
+    assert "Make the frog orange" in transcript and "Branching" not in " ".join(shown(at.info))
+    say(at, "Make the frog green")  # the full conversation continues from its last turn, no new branch
+    turns = Store(data_dir).turns(turns[0].conversation_id)
+    assert turns[-1].parent_id == turns[3].id and sent[-1]["previous_response_id"] == turns[3].response_id

@@ -72,8 +72,8 @@ def test_input_fidelity_only_where_the_model_takes_it(data_dir):
 def test_reference_edit_without_images_says_what_to_do(data_dir):
     at = open_page("pages/2_Reference_edit.py").run()
     at.text_area(key=state.REF_PROMPT).input("a basket").run()
-    at.button(key=state.REF_BUTTON).click().run()
-    assert "Add at least one image to edit." in shown(at.error)
+    assert "Add at least one image to edit." in shown(at.warning)
+    assert at.button(key=state.REF_BUTTON).disabled
     assert Store(data_dir).runs() == []
 
 
@@ -118,8 +118,25 @@ def test_mask_edit_needs_a_mark_first(data_dir, monkeypatch):
     at.session_state[state.handoff_key(state.MASK)] = hashes
     at.run()
     at.text_area(key=state.MASK_PROMPT).input("a lake with a boat").run()
-    at.button(key=state.MASK_BUTTON).click().run()
-    assert any("Mark the part to change" in e for e in shown(at.error))
+    assert any("Mark the part to change" in e for e in shown(at.warning))
+    assert at.button(key=state.MASK_BUTTON).disabled
+
+
+def test_invert_with_nothing_painted_says_nothing_is_masked(data_dir, monkeypatch):
+    """Every stroke undone with Invert on is no mask at all, not a silent "repaint everything"."""
+    monkeypatch.setattr(mask_canvas, "draw_canvas",
+                        lambda **kw: SimpleNamespace(image_data=np.zeros((kw["height"], kw["width"], 4), np.uint8)))
+    _, hashes = seed(data_dir, ("A calm lake",))
+    at = open_page("pages/3_Mask_edit.py")
+    at.session_state[state.handoff_key(state.MASK)] = hashes
+    at.run()
+    before = len(Store(data_dir).runs())
+    at.toggle(key=state.MASK_INVERT).set_value(True).run()
+    assert not at.exception
+    assert any(w.startswith("Nothing is masked: Invert is on but nothing is painted") for w in shown(at.warning))
+    assert not any("100%" in img.caption for el in at.get("image") for img in el.proto.imgs)
+    assert at.button(key=state.MASK_BUTTON).disabled
+    assert len(Store(data_dir).runs()) == before
 
 
 def test_ask_the_model_for_a_mask(data_dir, monkeypatch):
@@ -162,7 +179,7 @@ def test_a_one_pixel_upload_is_refused_with_a_sentence_and_nothing_is_sent(data_
         '"dot.png" is only 1×1 pixels; the API needs at least 16 pixels on each side. Upload a bigger picture.']
     assert at.session_state[f"{state.REF}_images"] == []
     at.text_area(key=state.REF_PROMPT).input("a basket").run()
-    at.button(key=state.REF_BUTTON).click().run()
+    assert at.button(key=state.REF_BUTTON).disabled  # nothing to send: the button cannot be pressed
     store = Store(data_dir)
     assert store.runs() == []
     assert not [p for p in store.images_dir.rglob("*") if p.is_file()]

@@ -74,9 +74,19 @@ def test_bad_input_gets_a_sentence_and_nothing_is_saved(data_dir):
     at.selectbox(key=f"{state.GEN_OPTS}_format").select("jpeg").run()
     at.selectbox(key=f"{state.GEN_OPTS}_background").select("transparent").run()
     assert any("PNG or WebP" in w.value for w in at.warning)
-    at.button(key=state.GEN_BUTTON).click().run()
-    assert any("PNG or WebP" in e for e in shown(at.error))
+    assert at.button(key=state.GEN_BUTTON).disabled  # a setting to fix stops the button until it is fixed
     assert Store(data_dir).runs() == []
+
+
+def test_a_40000_character_prompt_says_so_once_and_stops_the_button(data_dir):
+    at = app().run()
+    at.text_area(key=state.GEN_PROMPT).input("fox " * 10_000).run()
+    assert not at.exception
+    said = [m for m in shown(at.error) + shown(at.warning) if "characters long" in m]
+    assert said == ["The prompt is 40,000 characters long; shorten it to 32,000 or fewer."]
+    assert at.button(key=state.GEN_BUTTON).disabled
+    at.text_area(key=state.GEN_PROMPT).input("a fox").run()
+    assert not at.button(key=state.GEN_BUTTON).disabled
 
 
 def test_api_error_appears_in_place_and_keeps_the_prompt(data_dir):

@@ -26,7 +26,9 @@ def test_preset_sweep_asks_before_spending_and_runs_every_combination(data_dir):
     assert any("dining chair" in p for p in prompts) and any("speaker" in p for p in prompts)
     assert {r.params["quality"] for r in runs} == {"low", "high"}
     assert any("8 of 8 request(s) made pictures" in m.value for m in at.markdown)
-    assert any("item=bench · quality=high" in c.value for c in at.caption)
+    heads, rows = _grid(at)  # four items down, two qualities across
+    assert [h for h, _ in rows] == ["item=dining chair", "item=fruit bowl", "item=speaker", "item=bench"]
+    assert heads == [["quality=low"], ["quality=high"]] and all(len(cells) == 2 for _, cells in rows)
 
 
 def test_one_failure_does_not_stop_the_rest(data_dir):
@@ -53,3 +55,84 @@ def test_template_problems_are_sentences(data_dir):
     warnings = " ".join(w.value for w in at.warning)
     assert "place" in warnings
     assert at.button(key=state.SWEEP_BUTTON).disabled
+
+
+def _grid(at) -> tuple[list[list[str]], list[tuple[str, list[list[str]]]]]:
+    """The sweep grid as a person reads it, top to bottom: the column headings, then each row's heading
+    and its cells, each cell as its texts and its pictures' ids (from each picture's own "use as
+    reference" button)."""
+    from streamlit.testing.v1.element_tree import Block, Button, Caption, Markdown
+
+    def texts(node) -> list[str]:
+        out: list[str] = []
+        if isinstance(node, (Markdown, Caption)):
+            out.append(node.value.replace("*", "").replace("\\", ""))
+        if isinstance(node, Button) and "_ref_" in (node.key or ""):
+            out.append(f"image {node.key.rsplit('_', 1)[1]}")
+        for child in getattr(node, "children", {}).values():
+            out += texts(child)
+        return out
+
+    def find(node):
+        kids = list(getattr(node, "children", {}).values())
+        if isinstance(node, Block) and kids and isinstance(kids[0], Caption) and "↓" in kids[0].value:
+            return kids
+        for k in kids:
+            found = find(k)
+            if found:
+                return found
+        return None
+
+    kids = find(at.main)
+    assert kids, "no sweep grid on the page"
+    heads = [texts(col) for col in kids[1].children.values()]
+    rows: list[tuple[str, list[list[str]]]] = []
+    heading = ""
+    for k in kids[2:]:
+        if isinstance(k, Markdown):
+            heading = texts(k)[0]
+        else:
+            rows.append((heading, [texts(col) for col in k.children.values()]))
+    return heads, rows
+
+
+def test_two_axes_show_as_rows_by_columns_of_their_pictures(data_dir):
+    at = open_page("pages/5_Sweep.py").run()
+    at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a table").run()
+    at.text_area(key=f"{state.SWEEP_VALUES}_thing").input("red cup\nblue vase").run()
+    at.multiselect(key=f"{state.SWEEP_AXIS}_quality").select("low").select("high").run()
+    plan = " ".join(m.value for m in at.markdown if "The plan" in m.value).replace("\\", "")
+    assert "4 requests in a grid of 2 rows by 2 columns: thing (red cup, blue vase) down, quality (low, high)" in plan
+    at.button(key=state.SWEEP_BUTTON).click().run()
+    settle(at, data_dir)
+    assert not at.exception
+    heads, rows = _grid(at)
+    assert heads == [["quality=low"], ["quality=high"]]
+    assert [heading for heading, _ in rows] == ["thing=red cup", "thing=blue vase"]
+    store = Store(data_dir)
+    for (_, cells), thing in zip(rows, ["red cup", "blue vase"], strict=True):
+        assert len(cells) == 2  # one cell a column
+        for cell, quality in zip(cells, ["low", "high"], strict=True):
+            ids = [int(t.split()[1]) for t in cell if t.startswith("image ")]
+            assert len(ids) == 1, cell
+            run = store.run(store.image(ids[0]).run_id)
+            assert thing in run.prompt and run.params["quality"] == quality
+
+
+def test_the_form_survives_a_trip_to_another_page(data_dir):
+    at = open_page("pages/5_Sweep.py").run()
+    at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} in {place}").run()
+    at.text_area(key=f"{state.SWEEP_VALUES}_thing").input("red cup\nblue vase").run()
+    at.text_area(key=f"{state.SWEEP_VALUES}_place").input("a kitchen").run()
+    at.multiselect(key=f"{state.SWEEP_AXIS}_quality").select("low").select("high").run()
+    at.selectbox(key=f"{state.SWEEP_OPTS}_format").select("webp").run()
+    at.switch_page("pages/1_Generate.py").run()
+    assert not at.exception
+    at.switch_page("pages/5_Sweep.py").run()
+    assert not at.exception
+    assert at.text_area(key=state.SWEEP_TEMPLATE).value == "A {thing} in {place}"
+    assert at.text_area(key=f"{state.SWEEP_VALUES}_thing").value == "red cup\nblue vase"
+    assert at.text_area(key=f"{state.SWEEP_VALUES}_place").value == "a kitchen"
+    assert at.multiselect(key=f"{state.SWEEP_AXIS}_quality").value == ["low", "high"]
+    assert at.selectbox(key=f"{state.SWEEP_OPTS}_format").value == "webp"
+    assert any("4 request(s), 4 image(s)" in i.value for i in at.info)

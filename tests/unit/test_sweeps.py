@@ -16,6 +16,7 @@ from imagelab.sweeps import (
     fill_template,
     load_presets,
     submit_sweep,
+    sweep_grid,
     template_variables,
 )
 
@@ -177,3 +178,27 @@ def test_cancel_stops_items_not_started_and_keeps_what_was_saved(tmp_path):
 def test_empty_sweep_runs_nothing(tmp_path):
     engine = RunEngine(Store(tmp_path))
     assert submit_sweep(engine, [], fake_events, NOWHERE)[1] == []
+
+
+def test_grid_puts_the_first_axis_down_and_the_second_across():
+    items = furniture(values={"item": ["chair", "bench"]}).expand()
+    runs = [(10 + i, item.label) for i, item in enumerate(items)]
+    grid = sweep_grid(list(reversed(runs)))  # submission order comes from the run ids, not the list
+    assert (grid.row_axis, grid.column_axis) == ("item", "quality")
+    assert grid.rows == ["chair", "bench"] and grid.columns == ["low", "high"]
+    assert grid.cells == [[10, 11], [12, 13]]
+    assert [items[i].bindings for i in (1, 2)] == [{"item": "chair", "quality": "high"},
+                                                   {"item": "bench", "quality": "low"}]
+
+
+def test_grid_of_one_axis_is_a_row_per_value_and_odd_labels_a_row_per_run():
+    grid = sweep_grid([(1, "item=a cup · saucer"), (2, "item=x=1")])
+    assert grid.rows == ["a cup · saucer", "x=1"] and grid.columns == [""] and grid.cells == [[1], [2]]
+    three = furniture(values={"item": ["chair", "bench"]},
+                      axes={"quality": ["low", "high"], "size": ["1024x1024", "1536x1024"]})
+    grid = sweep_grid([(i, item.label) for i, item in enumerate(three.expand())])
+    assert grid.rows == ["item=chair · quality=low", "item=chair · quality=high", "item=bench · quality=low",
+                         "item=bench · quality=high"]
+    assert grid.columns == ["1024x1024", "1536x1024"] and grid.cells == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    mixed = sweep_grid([(1, "item=a"), (2, "a typed label")])
+    assert mixed.rows == ["item=a", "a typed label"] and mixed.cells == [[1], [2]]
