@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from imagelab.catalog import ModelInfo, catalog, model_info, parse_size, picker_choices
+from imagelab.specs import GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS
 
 from . import state
 
@@ -212,8 +213,16 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
         fewest, most = limits["gif_frames"]
         values["frame_count"] = int(g1.number_input("Frames", fewest, most, limits["gif_frames_default"],
                                                     key=k("frames")))
-        values["frame_duration_ms"] = int(g2.number_input("Frame duration (ms)", 10, 655350,
-                                                          limits["gif_frame_ms_default"], step=10, key=k("frame_ms")))
+        values["frame_duration_ms"] = int(g2.number_input(
+            "Frame duration (ms)", GIF_MIN_FRAME_MS, GIF_MAX_FRAME_MS, limits["gif_frame_ms_default"], step=10,
+            key=k("frame_ms"), help=f"At least {GIF_MIN_FRAME_MS} ms; sent rounded to the nearest 10 ms."))
+        st.caption("GIF and SVG cannot stream, send partial images, use a mask or be compressed.")
+    if fmt == "svg":
+        author = st.text_input("SVG author model (optional)", key=k("svg_model"), placeholder="leave empty",
+                               help="Only for accounts with SVG model selection: the model that writes the SVG. "
+                                    "Leave it empty otherwise; the image model still draws the reference picture.")
+        values["svg_model"] = author.strip() or None
+        st.caption("SVG makes one image and cannot stream, send partial images, use a mask or be compressed.")
     values["n"] = int(values["n"])
     values["partial_images"] = int(values["partial_images"])
     values["output_compression"] = int(values["output_compression"])
@@ -282,6 +291,8 @@ def load_settings(params: dict[str, Any], *, model_key: str, prompt_key: str, op
         st.session_state[f"{opts_key}_frames"] = params["frame_count"]
     if params.get("frame_duration_ms"):
         st.session_state[f"{opts_key}_frame_ms"] = params["frame_duration_ms"]
+    if isinstance(params.get("svg_model"), str):
+        st.session_state[f"{opts_key}_svg_model"] = params["svg_model"]
     if fidelity_key is not None:
         fid = params.get("input_fidelity")
         st.session_state[fidelity_key] = fid if fid in info.input_fidelity else DEFAULT

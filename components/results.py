@@ -7,6 +7,7 @@ deleted from the history or its file is missing), so no page breaks on history t
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,9 +17,9 @@ from PIL import Image
 from imagelab.client import ImageLabError
 from imagelab.costs import format_dollars
 from imagelab.export import embed_metadata
-from imagelab.images import DELETED_SENTENCE, MIME_TYPES, MISSING_FILE_SENTENCE, display_copy
-from imagelab.store import ImageRecord
-from imagelab.svg import NotAnSvg, sanitize_svg
+from imagelab.images import DELETED_SENTENCE, MIME_TYPES, MISSING_FILE_SENTENCE, display_copy, first_frame_png
+from imagelab.store import ImageRecord, StorageError
+from imagelab.svg import NotAnSvg, sanitize_svg, svg_to_png
 from imagelab.text import literal, shorten
 from imagelab.thumbnails import ThumbnailFolder
 
@@ -171,6 +172,7 @@ def show_image_actions(rec: ImageRecord, *, key: str, enlarge: bool = True, room
                                  help="See it large, with its settings and actions"):
             lightbox(rec.id)
         _download(rec, key)
+        _describe_button(rec, key)
         if rec.format not in ("png", "jpeg", "webp"):
             return
         if roomy:
@@ -178,6 +180,30 @@ def show_image_actions(rec: ImageRecord, *, key: str, enlarge: bool = True, room
             return
         with st.popover("Use in…", icon=":material/move_item:", help="Hand this picture to another page"):
             _hand_over_buttons(rec, key, width="stretch", extend=extend)
+
+
+def _describe_button(rec: ImageRecord, key: str) -> None:
+    if st.button("Describe", key=f"btn_{key}_describe_{rec.id}", icon=":material/image_search:",
+                 help="Ask a vision model for a prompt that would recreate this picture"):
+        try:
+            still = _still_of(get_store(), rec)
+        except (StorageError, *UNREADABLE_ERRORS):
+            st.error("This picture could not be read to describe it; its file may be damaged.",
+                     icon=":material/error:")
+        else:
+            _hand_over(still, state.DESCRIBE, pages.path_of("generate"))
+
+
+def _still_of(store: Any, rec: ImageRecord) -> str:
+    """The hash of a picture a vision model can read: the result itself, or for a GIF its first frame and
+    for an SVG its sanitised drawing, kept as a PNG input."""
+    if rec.format not in ("gif", "svg"):
+        return rec.hash
+    data = store.read_bytes(rec.hash, rec.format)
+    png = svg_to_png(data, 1024) if rec.format == "svg" else first_frame_png(data)
+    with Image.open(io.BytesIO(png)) as still:
+        width, height = still.size
+    return str(store.add_input(png, "png", width, height, f"imagelab-{rec.hash[:12]}-still.png"))
 
 
 def _download(rec: ImageRecord, key: str) -> None:

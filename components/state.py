@@ -37,6 +37,21 @@ GEN_OPTS = "gen_opt"                 # prefix for the output option widgets
 GEN_BUTTON = "btn_gen_run"
 GEN_SHOWN = "gen_shown"             # how many runs the results column shows
 
+# Generate's prompt tools: improve, describe, library
+PROMPT_TOOLS = "gen_prompt_tools"    # the tools' expander (open or not)
+WORDS_MODEL = "gen_words_model"      # the text model that describes and rewrites
+IMPROVE_RUN = "words_improve_run"    # run id of the last "Improve my prompt" request
+IMPROVE_FROM = "words_improve_from"  # the prompt it improved
+IMPROVE_EDIT = "gen_improve_edit"    # the rewrite, as the person edits it before accepting
+IMPROVE_DONE = "words_improve_done"  # run ids accepted or rejected (their panel is closed)
+DESCRIBE = "describe"                # prefix of the describe picker's state; also its hand-over key
+DESCRIBE_RUN = "words_describe_run"  # run id of the last "Describe this picture" request
+DESCRIBE_OPEN = "words_describe_open"  # open the tools on Describe (a picture was handed over)
+LIBRARY_QUERY = "gen_library_query"
+LIBRARY_TAGS = "gen_library_tags"
+LIBRARY_TITLE = "gen_library_title"
+LIBRARY_NEW_TAGS = "gen_library_new_tags"
+
 # Reference edit page
 REF = "ref"                          # prefix of the input picker's state (ref_images, …)
 REF_PROMPT = "ref_prompt"

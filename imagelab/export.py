@@ -37,7 +37,7 @@ from typing import Any
 from PIL import Image
 
 from .catalog import catalog, model_info
-from .specs import ACTIONS, OutputOptions, size_problem
+from .specs import ACTIONS, GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS, OutputOptions, size_problem
 from .svg import NotAnSvg, sanitize_svg
 
 __all__ = ["embed_metadata", "read_metadata", "metadata_payload", "settings_from_metadata", "LoadedSettings",
@@ -428,7 +428,9 @@ def _check(key: str, value: Any, info: Any) -> str | None:
         lo, hi = limits["gif_frames"]
         return None if value is None or (_is_int(value) and lo <= value <= hi) else bad
     if key == "frame_duration_ms":
-        return None if value is None or (_is_int(value) and 0 < value <= 60_000) else bad
+        return None if value is None or (_is_int(value) and GIF_MIN_FRAME_MS <= value <= GIF_MAX_FRAME_MS) else bad
+    if key == "svg_model":
+        return None if value is None or (isinstance(value, str) and _MAINLINE.match(value)) else bad
     if key == "input_fidelity":
         return None if value is None or (isinstance(value, str) and value in info.input_fidelity) else bad
     if key == "mainline":

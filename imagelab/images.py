@@ -15,7 +15,8 @@ from PIL import Image, ImageSequence
 
 from .svg import svg_to_png
 
-__all__ = ["DELETED_SENTENCE", "MIME_TYPES", "MISSING_FILE_SENTENCE", "is_svg", "mime_of", "preview_bytes"]
+__all__ = ["DELETED_SENTENCE", "MIME_TYPES", "MISSING_FILE_SENTENCE", "is_svg", "mime_of", "preview_bytes",
+           "first_frame_png"]
 
 MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif",
               "svg": "image/svg+xml"}
@@ -42,6 +43,15 @@ def mime_of(data: bytes) -> str:
     if is_svg(data):
         return "image/svg+xml"
     return "application/octet-stream"
+
+
+def first_frame_png(data: bytes) -> bytes:
+    """The first frame of an animated picture as a PNG still (for what reads stills only, such as a vision model)."""
+    with Image.open(io.BytesIO(data)) as img:
+        still = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    out = io.BytesIO()
+    still.save(out, "PNG")
+    return out.getvalue()
 
 
 def _gif_preview(data: bytes, max_side: int) -> bytes:

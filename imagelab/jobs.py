@@ -7,11 +7,13 @@ the run's status in the store::
     queued → running → ok | partial | failed | cancelled      (interrupted: ``Store.recover``)
 
 ``ok`` means every requested image was saved; fewer is ``partial`` and says so; none is
-``failed``. While a job runs, its live state — elapsed time, the latest preview of each image,
-the images saved so far — is kept in memory (``JobState``); the store holds everything else,
-so a reload, a second tab or a restarted app sees the same runs. Streamlit stops a script run
-whenever the person clicks, so nothing here may depend on one: workers get plain data and never
-touch the page. The engine never imports Streamlit; pages poll ``version`` while a job is active.
+``failed``. A text-only spec (``text_only``, e.g. ``prompts.PromptRequest``) is ``ok`` once its
+words came back, kept in the run's ``reply``. While a job runs, its live state — elapsed time,
+the latest preview of each image, the images saved so far — is kept in memory (``JobState``); the
+store holds everything else, so a reload, a second tab or a restarted app sees the same runs.
+Streamlit stops a script run whenever the person clicks, so nothing here may depend on one:
+workers get plain data and never touch the page. The engine never imports Streamlit; pages poll
+``version`` while a job is active.
 
 A request's ``postprocess`` (keep-exact, ``imagelab.drift``) runs in the worker on every result as
 it is saved: what it makes is saved beside the result (which is marked ``raw``) before the run
@@ -189,7 +191,8 @@ class RunEngine:
     def submit(self, request: JobRequest) -> int:
         """Record the run as ``queued`` and hand it to a worker; return its run id at once."""
         spec = request.spec
-        est = request.estimate or estimate(spec)
+        # a spec that prices itself (a request for words) says so; image specs go through the catalog
+        est = request.estimate or (spec.estimate() if hasattr(spec, "estimate") else estimate(spec))
         requested = max(int(getattr(spec, "n", 1) or 1), 1)
         prompt = getattr(spec, "prompt", "")
         run_id = self.store.start_run(request.page, spec.model, prompt, spec.to_record(), asdict(est),
@@ -508,6 +511,11 @@ class RunEngine:
                 job.cost = actual(ev.usage, spec.model)
         elif isinstance(ev, TurnReply):
             job.reply = ev
+            if getattr(spec, "text_only", False) and ev.text.strip():
+                try:  # the words are the result: kept before the run shows as finished
+                    self.store.set_reply(job.run_id, ev.text)
+                except StorageError as exc:
+                    job.errors.append(ImageLabError(f"This answer could not be saved. {exc.sentence}"))
         elif isinstance(ev, ResponseProgress):
             job.response_id, job.sequence = ev.response_id, ev.sequence_number
             with contextlib.suppress(StorageError):  # where to pick the response up again if this process stops
@@ -538,6 +546,8 @@ class RunEngine:
 
     def _finish(self, job: JobState, request: JobRequest | None, parents: list[str]) -> None:
         saved = len(job.images)
+        if request is not None and getattr(request.spec, "text_only", False):  # words, not pictures
+            saved = 1 if job.reply is not None and job.reply.text.strip() and not job.errors else 0
         status = run_status(job.requested, saved, cancelled=job.cancel_requested or bool(job.stopped))
         if job.stopped:
             job.errors.insert(0, ImageLabError(job.stopped))
@@ -546,7 +556,9 @@ class RunEngine:
                                         "The ones that arrived are kept; run again for the rest.",
                                         request_id=job.request_id))
         if status == "failed" and not job.errors:
-            job.errors.append(ImageLabError("The server answered without any image; nothing was saved.",
+            words = request is not None and getattr(request.spec, "text_only", False)
+            job.errors.append(ImageLabError("The model answered without any words; ask again." if words else
+                                            "The server answered without any image; nothing was saved.",
                                             request_id=job.request_id))
         sentences = [e.sentence for e in job.errors]
         if status == "cancelled" and not job.stopped:

@@ -14,7 +14,8 @@ from typing import Any, Self
 from .catalog import ModelInfo, catalog, model_info, parse_size
 
 __all__ = ["Problem", "OutputOptions", "GenerateSpec", "EditSpec", "InputImage", "MaskInput", "size_problem",
-           "nearest_custom_size", "prompt_problems", "TurnSpec", "ACTIONS"]
+           "nearest_custom_size", "prompt_problems", "TurnSpec", "ACTIONS", "gif_frame_ms",
+           "GIF_MIN_FRAME_MS", "GIF_MAX_FRAME_MS"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class OutputOptions:
     complexity: str | None = None
     frame_count: int | None = None
     frame_duration_ms: int | None = None
+    svg_model: str | None = None  # the model that authors SVG output, for accounts with SVG model selection
 
     @property
     def info(self) -> ModelInfo | None:
@@ -171,7 +173,8 @@ class OutputOptions:
             fmt = self.output_format.upper()
             if self.partial_images:
                 out.append(Problem("partial_images",
-                                   f"{fmt} output cannot stream partial images; set partial images to 0."))
+                                   f"{fmt} output cannot stream or send partial images (nor use a mask or "
+                                   "compression); set partial images to 0."))
         if self.output_format == "svg" and self.n != 1:
             out.append(Problem("n", "SVG output makes one image at a time; set the number of images to 1."))
         if self.output_format == "gif":
@@ -179,12 +182,17 @@ class OutputOptions:
             if self.frame_count is not None and not flo <= self.frame_count <= fhi:
                 out.append(Problem("frame_count",
                                    f"A GIF has between {flo} and {fhi} frames; {self.frame_count} is out of range."))
-            if self.frame_duration_ms is not None and self.frame_duration_ms <= 0:
+            if self.frame_duration_ms is not None and not GIF_MIN_FRAME_MS <= self.frame_duration_ms \
+                    <= GIF_MAX_FRAME_MS:
                 out.append(Problem("frame_duration_ms",
-                                   "The frame duration must be a positive number of milliseconds."))
+                                   f"A GIF frame lasts from {GIF_MIN_FRAME_MS} to {GIF_MAX_FRAME_MS:,} ms; "
+                                   f"{self.frame_duration_ms} ms is out of range."))
         elif self.frame_count is not None or self.frame_duration_ms is not None:
             out.append(Problem("frame_count", "Frame count and frame duration apply only to GIF output; "
                                               "choose the GIF format or clear them."))
+        if self.svg_model is not None and self.output_format != "svg":
+            out.append(Problem("svg_model", "An SVG author model applies only to SVG output; choose the SVG format "
+                                            "or clear it."))
         return out
 
     def option_kwargs(self) -> dict[str, Any]:
@@ -203,11 +211,22 @@ class OutputOptions:
             if self.frame_count is not None:
                 kw["frame_count"] = self.frame_count
             if self.frame_duration_ms is not None:
-                kw["frame_duration_ms"] = self.frame_duration_ms
+                kw["frame_duration_ms"] = gif_frame_ms(self.frame_duration_ms)
+        if self.output_format == "svg" and self.svg_model:
+            kw["svg"] = {"model": self.svg_model}  # omitted unless the account has SVG model selection
         if self.stream:
             kw["stream"] = True
             kw["partial_images"] = self.partial_images
         return kw
+
+
+GIF_MIN_FRAME_MS = 20
+GIF_MAX_FRAME_MS = 655_350  # the API caps the encoded delay here
+
+
+def gif_frame_ms(ms: int) -> int:
+    """A frame duration as the API keeps it: rounded to the nearest 10 ms (half up), within its limits."""
+    return max(GIF_MIN_FRAME_MS, min(GIF_MAX_FRAME_MS, (int(ms) + 5) // 10 * 10))
 
 
 def prompt_problems(prompt: str) -> list[Problem]:

@@ -2,14 +2,16 @@
 
 Layout under the data directory::
 
-    history.sqlite3           runs, images, image_parents, inputs, conversations, turns
+    history.sqlite3           runs, images, image_parents, inputs, conversations, turns,
+                              prompt_library
     images/ab/abcdef….png     bytes named by their SHA-256, written atomically
 
 ``Store`` is the one object the rest of ImageLab holds. It is made of the parts in
 ``imagelab.history``: a ``BlobStore`` for the files, a ``Database`` for the connection and
 migrations, and one repository per subject (``RunRepository``, ``ImageRepository``,
-``ConversationRepository``, ``BatchRepository``), each speaking SQL only about its own tables. What spans them —
-start-up recovery and orphan removal — is here, with the schema.
+``ConversationRepository``, ``BatchRepository``, ``PromptLibraryRepository``), each speaking SQL
+only about its own tables. What spans them — start-up recovery and orphan removal — is here, with
+the schema.
 
 Every write commits before the caller shows anything, so nothing shown is unsaved. The schema
 carries a version (``PRAGMA user_version``); ``_MIGRATIONS`` brings an older database up to date
@@ -31,6 +33,7 @@ from .history.conversations import ConversationRepository
 from .history.database import Database
 from .history.errors import StorageError
 from .history.images import MAX_SEARCH_TEXT, ImageRepository
+from .history.prompts import PromptLibraryRepository
 from .history.records import ACTIVE_STATUSES, RUN_STATUSES, ConversationRecord, ImageRecord, RunRecord, TurnRecord
 from .history.runs import RunRepository
 
@@ -170,8 +173,22 @@ ALTER TABLE runs ADD COLUMN billed INTEGER NOT NULL DEFAULT 1;
 UPDATE runs SET billed = 0 WHERE backend LIKE 'Offline%'
 """
 
+# Version 6: the words a text-only run brought back (a description, a rewritten prompt), and the prompt library.
+_SCHEMA_V6 = """
+ALTER TABLE runs ADD COLUMN reply TEXT;
+CREATE TABLE IF NOT EXISTS prompt_library (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    source TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS prompt_library_created ON prompt_library(created_at DESC);
+"""
+
 # Each entry brings the schema from version i to i + 1.
-_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5)
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5, _SCHEMA_V6)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 INTERRUPTED_SENTENCE = ("ImageLab stopped before this run finished; {saved} of {requested} image(s) had been saved "
@@ -183,7 +200,7 @@ def default_data_dir() -> Path:
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("imagelab", appauthor=False))
 
 
-class Store(RunRepository, ImageRepository, ConversationRepository, BatchRepository):
+class Store(RunRepository, ImageRepository, ConversationRepository, BatchRepository, PromptLibraryRepository):
     """The history of one data directory."""
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:

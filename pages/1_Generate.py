@@ -6,7 +6,7 @@ results column beside them: both in view at once on a laptop screen, before and 
 
 import streamlit as st
 
-from components import compare_models, options, pages, results, run, shortcuts, sidebar, state
+from components import compare_models, options, pages, prompt_tools, results, run, shortcuts, sidebar, state
 from imagelab.catalog import catalog
 from imagelab.client import generate
 from imagelab.costs import estimate
@@ -29,6 +29,7 @@ def request_form() -> None:
                           placeholder="A red fox curled up in fresh snow at dawn, soft light, shallow depth of field")
     counter = st.empty()
     action = st.container()
+    prompt_tools.prompt_tools(prompt, state.GEN_PROMPT)
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
     spec = GenerateSpec(prompt=prompt, model=info.name, **values)

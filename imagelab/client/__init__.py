@@ -10,6 +10,7 @@ compatible base URL). Laid out the way openai-python is:
     decode       base64 image fields and the check that bytes are a picture
     images       images.generate and images.edit: run_images, generate, edit
     responses    responses.create for conversation turns (in the background: resumed, resume, cancel_response),
+                 for words (ask_for_words: describe a picture, rewrite a prompt),
                  and Files API uploads
 """
 
@@ -39,10 +40,11 @@ from .errors import (
 )
 from .events import Event, Failed, FinalImage, PartialImage, ResponseProgress, TurnReply, UsageReport
 from .images import edit, generate, run_images
-from .responses import cancel_response, respond, resume, upload_files
+from .responses import ask_for_words, cancel_response, respond, resume, upload_files
 
 __all__ = [
     "Connection", "SDKClient", "make_client", "generate", "edit", "run_images", "respond", "resume", "cancel_response",
+    "ask_for_words",
     "TurnReply", "ResponseProgress", "upload_files", "PartialImage", "FinalImage", "UsageReport", "Failed", "Event",
     "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
     "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "Cancelled", "NotAnImage",

@@ -33,11 +33,12 @@ from ._reply import (
     usage_of,
 )
 from .decode import final_image
-from .errors import Cancelled, ModerationBlocked, NotAnImage, StreamCut, translate_error
+from .errors import Cancelled, ImageLabError, ModerationBlocked, NotAnImage, StreamCut, translate_error
 from .events import Event, Failed, ResponseProgress, TurnReply, UsageReport
 from .images import partial_image
 
-__all__ = ["respond", "resume", "cancel_response", "upload_files", "RESUME_ATTEMPTS", "RESUME_BACKOFF"]
+__all__ = ["respond", "resume", "cancel_response", "upload_files", "ask_for_words", "RESUME_ATTEMPTS",
+           "RESUME_BACKOFF"]
 
 RESUME_ATTEMPTS = 4  # tries in a row that bring no new event before a dropped turn is given up
 RESUME_BACKOFF = 0.25  # seconds before the first of them, doubled for each next one
@@ -311,6 +312,36 @@ def _respond(client: openai.OpenAI, spec: Any, file_ids: dict[str, str] | None,
             return
         yield from _turn_outputs(final, spec.output_format, request_id)
         yield UsageReport(usage_of(final), request_id, time.perf_counter() - started)
+    except Exception as exc:  # every SDK failure becomes a Failed event, never a traceback
+        err = translate_error(exc, base_url=base_url, model=spec.model, secrets=secrets_of(client))
+        if err.request_id is None:
+            err.request_id = request_id
+        yield Failed(err)
+
+
+def ask_for_words(client: openai.OpenAI, spec: Any) -> Iterator[Event]:
+    """Run a request for words (``prompts.PromptRequest``): one ``responses.create`` without tools.
+
+    Yields a ``TurnReply`` with the model's text (or ``Failed`` when it wrote none), then the usage.
+    No exception escapes, and no text in an event carries anything key-shaped or the client's key.
+    """
+    return scrubbed(_ask_for_words(client, spec), secrets_of(client))
+
+
+def _ask_for_words(client: openai.OpenAI, spec: Any) -> Iterator[Event]:
+    started = time.perf_counter()
+    base_url = str(client.base_url)
+    request_id = None
+    try:
+        raw = client.responses.with_raw_response.create(**spec.to_sdk_kwargs())
+        request_id = request_id_of(raw.headers)
+        response = expect(raw, Response, where=base_url)
+        text = _output_text(response).strip()
+        if text:
+            yield TurnReply(text_of(response, "id"), text, None, None)
+        else:
+            yield Failed(ImageLabError("The model answered without any words; ask again.", request_id=request_id))
+        yield UsageReport(usage_of(response), request_id, time.perf_counter() - started)
     except Exception as exc:  # every SDK failure becomes a Failed event, never a traceback
         err = translate_error(exc, base_url=base_url, model=spec.model, secrets=secrets_of(client))
         if err.request_id is None:

@@ -5,8 +5,8 @@
 - ``database``: ``Database``, one SQLite connection per call, schema migrations by ``user_version``.
 - ``records``: the frozen records the store hands out and the functions that map rows to them by
   column name.
-- ``runs``, ``images``, ``conversations``: one repository per subject; each is a mixin of ``Store``
-  that speaks SQL only about its own tables.
+- ``runs``, ``images``, ``conversations``, ``prompts`` (the prompt library): one repository per
+  subject; each is a mixin of ``Store`` that speaks SQL only about its own tables.
 
 Imports run downward only: errors ← blobs, database ← records ← repositories ← ``imagelab.store``.
 """

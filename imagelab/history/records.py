@@ -70,6 +70,7 @@ class RunRecord:
     response_id: str | None = None
     sequence: int | None = None
     billed: bool = True                  # False: sent to the offline backend, nothing was paid
+    reply: str | None = None  # the words a text-only run brought back (a description, a rewrite)
 
     @property
     def active(self) -> bool:

@@ -78,6 +78,11 @@ class RunRepository(Repository):
         with self._db() as db:
             db.execute("UPDATE runs SET response_id=?, sequence=? WHERE id=?", (response_id, sequence, run_id))
 
+    def set_reply(self, run_id: int, text: str) -> None:
+        """Keep the words a text-only run brought back, before the run is shown as finished."""
+        with self._db() as db:
+            db.execute("UPDATE runs SET reply=? WHERE id=?", (text, run_id))
+
     def unfinished_runs(self) -> list[RunRecord]:
         with self._db() as db:
             rows = db.execute("SELECT * FROM runs WHERE status IN ('queued','running') ORDER BY id").fetchall()

@@ -323,6 +323,9 @@ def validate_edit(body: dict[str, Any], images: list[Upload], mask: Upload | Non
                        param="markup", code="invalid_image_format")
 
     out = validate_output_options(body, info, prompt, auto_size=edit_output_size(info, *decoded[0].size))
+    if out.output_format in ("gif", "svg") and guides:
+        raise APIError(400, f"{out.output_format.upper()} output cannot be combined with a mask or markup.",
+                       param="mask" if "mask" in guides else "markup", code="invalid_value")
     check_moderation(prompt)
     high = reads_high_fidelity(info, fidelity)
     sizes = [im.size for im in decoded]

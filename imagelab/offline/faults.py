@@ -12,8 +12,10 @@ images); ``cut-after-events:<k>`` (a stream's HTTP connection closes after it ha
 events; a background response's work goes on); ``corrupt:<i>`` (image ``i`` is sent as base64 of
 bytes that are not an image); ``drift`` or ``drift:<levels>`` (an edit with a mask or markup changes
 the pixels it should keep by up to that many levels per channel, default ``DEFAULT_DRIFT`` — what
-the real models do; without it those pixels come back exact). ``apply_faults`` sleeps and
-answers with the error a handler should return; the streaming and JSON bodies apply the rest. Builds on ``protocol``.
+the real models do; without it those pixels come back exact); ``svg-script`` (SVG output carries a
+``<script>``, an ``onload`` handler and an external image, for testing that viewers run none of
+it). ``apply_faults`` sleeps and answers with the error a handler should return; the streaming and
+JSON bodies apply the rest. Builds on ``protocol``.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Faults:
     corrupt: set[int] = field(default_factory=set)  # indexes of images sent as bytes that are not an image
     drift: int = 0  # an edit's kept pixels change by up to this many levels per channel
     unknown: list[str] = field(default_factory=list)
+    svg_script: bool = False  # SVG output carries a script, a handler and an external link (viewer tests)
 
     def merged(self, other: Faults) -> Faults:
         cut_after = other.cut_after if other.cut_after is not None else self.cut_after
@@ -64,7 +67,7 @@ class Faults:
                       cut_stream=self.cut_stream or other.cut_stream, cut_after=cut_after,
                       cut_after_events=cut_events,
                       corrupt=self.corrupt | other.corrupt, drift=other.drift or self.drift,
-                      unknown=self.unknown + other.unknown)
+                      unknown=self.unknown + other.unknown, svg_script=self.svg_script or other.svg_script)
 
     def image_b64(self, index: int, data: bytes) -> str:
         """The image as sent: base64 of its bytes, or of a text that is no image when told to corrupt it."""
@@ -88,6 +91,8 @@ def parse_faults(spec: str | None) -> Faults:
             faults.status = int(item)
         elif item in ("cut-stream", "cut_stream", "cutstream"):
             faults.cut_stream = True
+        elif item == "svg-script":
+            faults.svg_script = True
         elif item == "drift" or item.startswith("drift:"):
             levels = item.partition(":")[2] or str(DEFAULT_DRIFT)
             if levels.isdigit() and 0 < int(levels) <= 255:

@@ -3,8 +3,9 @@
 Owns ``validate_generation`` (the body → ``GenerationSpec``), ``generation_events`` (the
 streamed answer) and the handler ``create_generation``, which answers with the real
 ``ImagesResponse`` shape, or server-sent events when ``stream`` is true; the pictures come from
-``render``. Builds on ``render``, ``protocol``, ``sse``, ``faults``, ``validation`` and
-``images``.
+``render`` (GIF: an animation whose frames change, ``render_gif``; SVG: a small drawing, ``render_svg``,
+carrying a script when the ``svg-script`` fault is on). Builds on ``render``, ``protocol``, ``sse``,
+``faults``, ``validation`` and ``images``.
 """
 
 from __future__ import annotations
@@ -62,6 +63,13 @@ async def create_generation(request: Request) -> Response:
         return event_stream(generation_events(spec, faults))
 
     def work() -> list[bytes]:
+        if spec.output_format == "gif":
+            return [render.render_gif(spec.prompt, spec.width, spec.height, frames=spec.frame_count,
+                                      duration_ms=spec.frame_duration_ms, quality=spec.quality, index=i)
+                    for i in range(spec.n)]
+        if spec.output_format == "svg":
+            return [render.render_svg(spec.prompt, spec.width, spec.height, quality=spec.quality,
+                                      hostile=faults.svg_script)]
         return [render.render(spec.prompt, spec.width, spec.height, output_format=spec.output_format,
                               quality=spec.quality, index=i, transparent=spec.background == "transparent",
                               compression=spec.compression) for i in range(spec.n)]

@@ -28,6 +28,10 @@ __all__ = [
     "partial_states",
     "render",
     "render_partials",
+    "render_gif",
+    "animate",
+    "render_svg",
+    "HOSTILE_SVG_PARTS",
 ]
 
 LABEL = "SYNTHETIC · offline"
@@ -252,6 +256,10 @@ def encode(image: Image.Image, output_format: str = "png", compression: int | No
     elif fmt == "webp":
         q = 90 if compression is None else max(0, min(100, int(compression)))
         image.save(buf, "WEBP", quality=q, method=0)
+    elif fmt == "gif":
+        return animate(image)
+    elif fmt == "svg":
+        return _svg_of_raster(image)
     else:
         raise ValueError(f"unsupported output format {output_format!r}")
     return buf.getvalue()
@@ -302,3 +310,97 @@ def render_partials(
     img = compose(prompt, width, height, quality=quality, index=index, transparent=transparent)
     partials = [encode(p, output_format, compression) for p in partial_states(img, count)]
     return partials, encode(img, output_format, compression)
+
+
+def render_gif(prompt: str, width: int, height: int, *, frames: int = 9, duration_ms: int = 200,
+               quality: str = "high", index: int = 0) -> bytes:
+    """An animated GIF of the prompt's picture: a bright band sweeps across it and a counter shows the frame.
+
+    Every frame differs from the one before (the band moves, the counter changes); the picture under
+    them is the same ``compose`` result a PNG of this prompt would show. One palette for all frames
+    keeps the encoding quick.
+    """
+    return animate(compose(prompt, width, height, quality=quality, index=index), frames, duration_ms)
+
+
+def animate(picture: Image.Image, frames: int = 9, duration_ms: int = 200) -> bytes:
+    """``picture`` as an animated GIF of ``frames`` frames, each visibly different (see ``render_gif``)."""
+    base = picture.convert("RGB")
+    width, height = base.size
+    palette = base.quantize(colors=240, method=Image.Quantize.MEDIANCUT)
+    short = min(width, height)
+    font = _font(max(12, short // 16))
+    pictures = []
+    for k in range(frames):
+        frame = base.copy()
+        draw = ImageDraw.Draw(frame)
+        band = max(8, width // (frames + 2))
+        x = int((width - band) * k / max(1, frames - 1))
+        draw.rectangle((x, 0, x + band, height), fill=(255, 255, 255))
+        label = f"{k + 1}/{frames}"
+        draw.rectangle((width - short // 4, height - short // 8, width, height), fill=(0, 0, 0))
+        draw.text((width - short // 4 + short // 40, height - short // 9), label, font=font, fill=(255, 255, 255))
+        pictures.append(frame.quantize(palette=palette, dither=Image.Dither.NONE))
+    buf = io.BytesIO()
+    pictures[0].save(buf, "GIF", save_all=True, append_images=pictures[1:], duration=duration_ms, loop=0,
+                     optimize=False, disposal=1)
+    return buf.getvalue()
+
+
+def _svg_of_raster(image: Image.Image) -> bytes:
+    """An edited picture as SVG: the picture itself (scaled down, embedded) inside a valid SVG document."""
+    import base64
+
+    width, height = image.size
+    small = image.copy()
+    small.thumbnail((512, 512))
+    buf = io.BytesIO()
+    small.save(buf, "PNG")
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}"><image width="{width}" height="{height}" '
+            f'href="data:image/png;base64,{data}"/></svg>').encode()
+
+
+def _xml_text(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
+
+
+# What ``render_svg(..., hostile=True)`` adds: markup a viewer must never run (script, a handler, a link out).
+HOSTILE_SVG_PARTS = ('<script>window.__pwned = 1; document.title = "pwned";</script>',
+                     '<image href="https://example.invalid/track.png" width="1" height="1"/>')
+
+
+def render_svg(prompt: str, width: int, height: int, *, quality: str = "high", index: int = 0,
+               hostile: bool = False) -> bytes:
+    """A small, valid SVG of the prompt: the same two colours as its PNG in a gradient, a few shapes, the
+    prompt's words and the synthetic label. ``hostile`` adds a ``<script>``, an ``onload`` handler and an
+    external image (the fault ``svg-script``), so a viewer's safety can be tested."""
+    rng = random.Random(seed_for(prompt, width, height, quality, index, salt="svg"))
+    a, b, extras = _palette(prompt, rng)
+    hexa = "#%02x%02x%02x"
+    shapes = []
+    for i in range(rng.randint(3, 5)):
+        colour = hexa % extras[i % len(extras)]
+        cx, cy = width * rng.uniform(0.3, 0.7), height * rng.uniform(0.3, 0.7)
+        r = min(width, height) * rng.uniform(0.08, 0.18)
+        if i % 2:
+            shapes.append(f'<rect x="{cx - r:.0f}" y="{cy - r:.0f}" width="{2 * r:.0f}" height="{1.4 * r:.0f}" '
+                          f'rx="{r * 0.2:.0f}" fill="{colour}" fill-opacity="0.9"/>')
+        else:
+            shapes.append(f'<circle cx="{cx:.0f}" cy="{cy:.0f}" r="{r:.0f}" fill="{colour}" fill-opacity="0.9"/>')
+    size = max(12, min(width, height) // 24)
+    words = _xml_text(prompt if len(prompt) <= 80 else prompt[:79] + "…")
+    onload = ' onload="window.__pwned = 2"' if hostile else ""
+    extra = "".join(HOSTILE_SVG_PARTS) if hostile else ""
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}"{onload}>'
+           f'<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">'
+           f'<stop offset="0" stop-color="{hexa % a}"/><stop offset="1" stop-color="{hexa % b}"/>'
+           f'</linearGradient></defs>'
+           f'<rect width="{width}" height="{height}" fill="url(#g)"/>{"".join(shapes)}'
+           f'<text x="{width / 2:.0f}" y="{height * 0.85:.0f}" font-size="{size}" text-anchor="middle" '
+           f'fill="#ffffff" font-family="sans-serif">{words}</text>'
+           f'<text x="{size // 2}" y="{size}" font-size="{size * 0.6:.0f}" fill="#ffffff" '
+           f'font-family="sans-serif">{_xml_text(LABEL)}</text>{extra}</svg>')
+    return svg.encode("utf-8")

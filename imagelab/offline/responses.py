@@ -13,6 +13,8 @@ simulates are accepted and ignored; a tool type the API does not define is refus
 / ``DELETE /v1/responses/{id}`` and ``GET /v1/responses/{id}/input_items``. The offline "mainline
 model" (any model string that is not an image model) always calls the ``image_generation`` tool
 when one is listed (unless ``tool_choice`` is ``"none"``), then answers with a short message.
+Without the tool it answers in words (``words``): given an input image, a prompt that would
+recreate it; asked (in the instructions) to improve or rewrite a prompt, a deterministic rewrite.
 Stored responses (``store`` not false; at most ``MAX_RESPONSES`` / ``MAX_STORE_BYTES``) can be
 continued with ``previous_response_id``; their image calls can be referenced in ``input`` as
 ``{"type": "image_generation_call", "id": "ig_…"}``.
@@ -87,7 +89,7 @@ from imagelab import costs
 from imagelab.catalog import catalog, current_models, model_info
 from imagelab.costs import text_tokens
 
-from . import render
+from . import render, words
 from .background import BackgroundRun, Frame, background_runs, cancel_run, follow, numbered, start_run
 from .edits import asks_for_mask, collage, edit_output_size, fit, mask_picture, repaint
 from .faults import Faults, LatencySpread, apply_faults
@@ -144,7 +146,7 @@ RESPONSE_PARAMS = {
 TOOL_PARAMS = {
     "type", "model", "size", "quality", "background", "output_format", "output_compression", "moderation",
     "action", "input_fidelity", "partial_images", "input_image_mask", "complexity", "frame_count",
-    "frame_duration_ms",
+    "frame_duration_ms", "svg",
 }
 # Every tool type the API defines; only image_generation does anything offline.
 TOOL_TYPES = (
@@ -205,6 +207,7 @@ class Turn:
     texts: list[str] = field(default_factory=list)  # user texts
     other_texts: list[str] = field(default_factory=list)  # system / developer / assistant texts
     images: list[tuple[str, Image.Image]] = field(default_factory=list)  # (param path, picture)
+    image_data: list[bytes] = field(default_factory=list)  # the same pictures' bytes, as sent
     call_ref: StoredCall | None = None  # the last referenced image_generation_call
 
     @property
@@ -326,6 +329,7 @@ def parse_input(value: Any, files: BoundedStore, calls: BoundedStore) -> Turn:
                 (turn.texts if role == "user" else turn.other_texts).append(text)
             elif ptype == "input_image":
                 turn.images.append((p, image_from_ref(part, p, files)))
+                turn.image_data.append(ref_bytes(part, p, files))
             elif ptype == "refusal":
                 continue
             else:
@@ -469,8 +473,15 @@ def plan_response(body: dict[str, Any], files: BoundedStore, responses: BoundedS
     main_in = text_tokens(context_text) if context_text.strip() else 0
 
     if tool is None:
-        plan.message = ("The offline model can only make pictures: add the image_generation tool to get one."
-                        if turn.text else "Hello! Describe a picture and I will make it.")
+        if turn.images:
+            plan.message = words.describe_picture(turn.image_data[0], turn.images[0][1])
+        elif turn.text and words.asks_to_rewrite(" ".join([body.get("instructions") or "", *turn.other_texts])):
+            plan.message = words.improve_prompt(turn.text)
+        else:
+            plan.message = ("The offline model can only make pictures: add the image_generation tool to get one."
+                            if turn.text else "Hello! Describe a picture and I will make it.")
+        if turn.images:  # the picture was read: its tokens count as input
+            main_in += sum(costs.input_image_tokens(im.width, im.height) for _, im in turn.images)
         main_out = text_tokens(plan.message)
         plan.usage = _usage(main_in, main_out, None)
         return plan

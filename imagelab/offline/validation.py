@@ -4,7 +4,9 @@ Owns the typed parameter readers (``int_param``, ``str_param``), ``refuse_unknow
 (``resolve_model``), sizes (``STANDARD_SIZE``, ``custom_size_problem``, ``resolve_size``), the
 prompt (``check_prompt``), input fidelity (``check_input_fidelity``, ``reads_high_fidelity``),
 and ``validate_output_options`` → ``GenerationSpec`` (n, size, quality, output_format,
-background, output_compression, moderation, complexity, stream, partial_images), used by
+background, output_compression, moderation, complexity, stream, partial_images, and for GIF
+frame_count / frame_duration_ms with the API's defaults and 10 ms rounding; GIF and SVG refuse
+streaming, partial images and compression, SVG more than one image), used by
 generations, edits and the Responses image tool (a background a model has in preview, such as
 transparent on gpt-image-2, is accepted and rendered). Moderation triggers (documented,
 deterministic, ``check_moderation``): a prompt containing ``forbidden-output`` → 400
@@ -21,7 +23,7 @@ from typing import Any
 
 from imagelab.catalog import ModelInfo, catalog, model_info, parse_size
 
-from .protocol import APIError, invalid_value, quote_list
+from .protocol import APIError, invalid_value
 
 __all__ = [
     "STANDARD_SIZE",
@@ -142,6 +144,8 @@ class GenerationSpec:
     compression: int | None
     stream: bool
     partial_images: int
+    frame_count: int = 9
+    frame_duration_ms: int = 200
 
     @property
     def size(self) -> str:
@@ -196,11 +200,8 @@ def validate_output_options(body: dict[str, Any], info: ModelInfo, prompt: str, 
         quality = catalog().raw.get("auto_quality_estimated_as", "high")
 
     fmt = str_param(body, "output_format", "png") or "png"
-    if fmt not in info.formats:
-        if fmt in info.preview_formats:
-            raise APIError(400, f"The offline backend does not render '{fmt}' output; use one of "
-                                f"{quote_list(info.formats)}.", param="output_format", code="invalid_value")
-        raise invalid_value("output_format", fmt, info.formats)
+    if fmt not in info.all_formats:
+        raise invalid_value("output_format", fmt, info.all_formats)
 
     background = str_param(body, "background", "auto") or "auto"
     if background not in ("auto", "opaque", "transparent"):
@@ -231,10 +232,44 @@ def validate_output_options(body: dict[str, Any], info: ModelInfo, prompt: str, 
     if stream is not None and not isinstance(stream, bool):
         raise APIError(400, "Invalid type for 'stream': expected a boolean.", param="stream", code="invalid_type")
     partial_images = int_param(body, "partial_images", limits["partial_images"][0], limits["partial_images"][1], 0)
+    frame_count, frame_ms = _animation(body, fmt, stream=bool(stream), partial_images=partial_images,
+                                       compression=compression, n=n)
 
     return GenerationSpec(model=info, prompt=prompt, n=n, width=width, height=height, quality=quality,
                           output_format=fmt, background="transparent" if background == "transparent" else "opaque",
-                          compression=compression, stream=bool(stream), partial_images=partial_images)
+                          compression=compression, stream=bool(stream), partial_images=partial_images,
+                          frame_count=frame_count, frame_duration_ms=frame_ms)
+
+
+def _animation(body: dict[str, Any], fmt: str, *, stream: bool, partial_images: int, compression: int | None,
+               n: int) -> tuple[int, int]:
+    """GIF frame count and duration (the API's defaults and rounding), and the GIF/SVG restrictions."""
+    limits = catalog().limits
+    for name in ("frame_count", "frame_duration_ms"):
+        if body.get(name) is not None and fmt != "gif":
+            raise APIError(400, f"'{name}' is only supported with output_format 'gif'.", param=name,
+                           code="invalid_value")
+    if body.get("svg") is not None:
+        svg = body["svg"]
+        if fmt != "svg":
+            raise APIError(400, "'svg' is only supported with output_format 'svg'.", param="svg", code="invalid_value")
+        if not isinstance(svg, dict) or not isinstance(svg.get("model"), str):
+            raise APIError(400, "Invalid 'svg': expected an object with a string 'model'.", param="svg.model",
+                           code="invalid_type")
+    if fmt in ("gif", "svg"):
+        if stream or partial_images:
+            name = "stream" if stream else "partial_images"
+            raise APIError(400, f"{fmt.upper()} output does not support streaming or partial images.", param=name,
+                           code="invalid_value")
+        if compression is not None:
+            raise APIError(400, f"{fmt.upper()} output does not support 'output_compression'.",
+                           param="output_compression", code="invalid_value")
+    if fmt == "svg" and n != 1:
+        raise APIError(400, "SVG output requires n=1.", param="n", code="invalid_value")
+    frames = int_param(body, "frame_count", limits["gif_frames"][0], limits["gif_frames"][1],
+                       limits["gif_frames_default"])
+    ms = int_param(body, "frame_duration_ms", 1, 10**9, limits["gif_frame_ms_default"])
+    return frames, max(10, min(655_350, (ms + 5) // 10 * 10))  # the API rounds to 10 ms and caps the delay
 
 
 def check_input_fidelity(body: dict[str, Any], info: ModelInfo) -> str | None:

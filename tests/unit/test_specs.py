@@ -168,3 +168,31 @@ def test_edit_estimate_counts_input_images():
     assert high.image_input_tokens == 194 + 4160 and high.dollars > low.dollars
     two = estimate(EditSpec(prompt="x", model="gpt-image-1.5", images=(_img(), _img(1536, 1024, "b"))))
     assert two.image_input_tokens == 194 + 323
+
+
+def test_gif_frame_duration_is_at_least_20_ms_and_sent_rounded_to_10():
+    m = "gpt-image-2.5-flare"
+    short = GenerateSpec(prompt="x", model=m, output_format="gif", frame_duration_ms=19).problems()
+    assert [p.param for p in short] == ["frame_duration_ms"] and "20" in short[0].message
+    assert GenerateSpec(prompt="x", model=m, output_format="gif", frame_duration_ms=20).problems() == []
+    kw = GenerateSpec(prompt="x", model=m, output_format="gif", frame_count=3, frame_duration_ms=124).to_sdk_kwargs()
+    assert kw["frame_duration_ms"] == 120 and kw["frame_count"] == 3 and kw["output_format"] == "gif"
+    assert GenerateSpec(prompt="x", model=m, output_format="gif", frame_duration_ms=125).to_sdk_kwargs()[
+        "frame_duration_ms"] == 130
+    assert "stream" not in kw and "partial_images" not in kw and "output_compression" not in kw
+
+
+def test_gif_and_svg_refusals_say_what_they_cannot_do():
+    m = "gpt-image-2.5-flare"
+    msg = GenerateSpec(prompt="x", model=m, output_format="gif", partial_images=2).problems()[0].message
+    assert "stream" in msg and "partial images" in msg and "mask" in msg and "compression" in msg
+    comp = GenerateSpec(prompt="x", model=m, output_format="svg", output_compression=50).problems()
+    assert [p.param for p in comp] == ["output_compression"]
+
+
+def test_svg_author_model_is_sent_only_with_svg():
+    m = "gpt-image-2.5-flare"
+    kw = GenerateSpec(prompt="x", model=m, output_format="svg", svg_model="gpt-5.5").to_sdk_kwargs()
+    assert kw["svg"] == {"model": "gpt-5.5"} and kw["n"] == 1
+    assert "svg" not in GenerateSpec(prompt="x", model=m, output_format="svg").to_sdk_kwargs()
+    assert params(GenerateSpec(prompt="x", model=m, output_format="png", svg_model="gpt-5.5")) == ["svg_model"]
