@@ -44,7 +44,7 @@ def _scaled(key: str) -> dict[str, str]:
 
 def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = False) -> list[InputImage]:
     """Render the input picker under ``key``; return the chosen images in sending order."""
-    images: list[InputImage] = st.session_state.setdefault(f"{key}_images", [])
+    images: list[InputImage] = st.session_state.setdefault(state.picked_images(key), [])
     messages = _messages(key)
 
     for digest in st.session_state.pop(state.handoff_key(key), None) or []:

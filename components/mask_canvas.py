@@ -97,7 +97,7 @@ def mask_canvas(image: InputImage, *, markup: bool = False, colour: str = "#ff00
     result = draw_canvas(
         stroke_width=brush, stroke_color=stroke, background_image=background,
         update_streamlit=True, width=width, height=height, drawing_mode="freedraw", return_image_data=True,
-        key=f"{state.MASK_CANVAS}_{image.hash[:12]}_{round_}")
+        key=state.item(state.MASK_CANVAS, image.hash[:12], round_))
     strokes = result.image_data if result is not None else None
     if strokes is None:
         return Painted(None, 0.0)

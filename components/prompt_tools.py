@@ -125,9 +125,9 @@ def _show_rewrite(record: RunRecord, rewrite: str, prompt_key: str) -> None:
         st.caption("Suggested rewrite: struck-through words would go, highlighted words would be added. "
                    "Your prompt is unchanged until you accept.")
         st.html(diff_html(original, rewrite))
-        if st.session_state.get(f"{state.IMPROVE_EDIT}_of") != record.id:
+        if st.session_state.get(state.item(state.IMPROVE_EDIT, "of")) != record.id:
             st.session_state[state.IMPROVE_EDIT] = rewrite
-            st.session_state[f"{state.IMPROVE_EDIT}_of"] = record.id
+            st.session_state[state.item(state.IMPROVE_EDIT, "of")] = record.id
         st.text_area("Rewrite (edit before accepting if you like)", key=state.IMPROVE_EDIT, height=110)
         yes, no = st.columns(2)
         yes.button("Accept", key="btn_improve_accept", type="primary", icon=":material/check:", width="stretch",

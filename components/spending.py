@@ -25,7 +25,7 @@ def moderation_on() -> bool:
 
 
 def _save_limit(scope: str) -> None:
-    connection.get_store().set_limit(scope, st.session_state.get(f"{state.BUDGET}_{scope}") or None)
+    connection.get_store().set_limit(scope, st.session_state.get(state.item(state.BUDGET, scope)) or None)
 
 
 def _save_moderation() -> None:
@@ -39,7 +39,7 @@ def settings() -> None:
     limits = store.limits()
     with st.expander("Spending limits and checks", icon=":material/savings:"):
         for scope in budgets.SCOPES:
-            key = f"{state.BUDGET}_{scope}"
+            key = state.item(state.BUDGET, scope)
             if key not in st.session_state:
                 st.session_state[key] = float(limits.get(scope, 0.0))
             st.number_input(f"{budgets.SCOPE_WORDS[scope].capitalize()} limit ($, 0 = none)", 0.0, 100_000.0,

@@ -147,3 +147,38 @@ LOAD_NOTES = "load_notes"            # sentences about settings that could not b
 
 # A selection of images (ids) shared by Gallery, Compare, Presentation and export
 SELECTION = "selection"
+
+
+# --- composed keys: one widget of many (a card, a turn, a variable), or a picker's parts ----------------
+
+# Prefixes of widgets drawn once per item; ``item`` adds the item's id.
+CONV_FROM = "btn_conv_from"          # "Continue from here" on a turn
+CONV_BUILD_ON = "btn_conv_ref"       # "Build on this image" on a turn
+CONV_IMAGE = "turn"                  # a turn's picture card; not "conv_": a kept prefix would reassign its buttons
+CONV_BRANCH = "conv_branch"          # the branch picker, per conversation, branch count and head
+GALLERY_SELECT = "gallery_sel"       # a card's Select box
+GALLERY_STAR = "btn_gallery_star"
+GALLERY_OPEN = "btn_gallery_detail"  # a card's Open button
+GALLERY_OPEN_CHILD = "btn_gallery_open"  # Open on an image made from the one in detail
+GALLERY_CARD = "card"                # a card's container; CSS frames a starred one by its key
+GALLERY_CARD_STARRED = "card_starred"
+
+
+def item(prefix: str, *ids: object) -> str:
+    """The key of one widget among many of its kind: ``item(GALLERY_STAR, 12)`` is ``btn_gallery_star_12``."""
+    return "_".join([prefix, *(str(i) for i in ids)])
+
+
+def picked_images(picker: str) -> str:
+    """The list of input images an image picker keeps (``picked_images(REF)`` is ``ref_images``)."""
+    return f"{picker}_images"
+
+
+def sweep_values(variable: str) -> str:
+    """The text area of one template variable's values."""
+    return item(SWEEP_VALUES, variable)
+
+
+def sweep_axis(axis: str) -> str:
+    """The multiselect of one option axis: ``quality``, ``size`` or ``model``."""
+    return item(SWEEP_AXIS, axis)

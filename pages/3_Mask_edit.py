@@ -42,7 +42,7 @@ with form:
 with settings:
     info = options.model_picker(state.MASK_MODEL)
 with picker:
-    chosen = st.session_state.get(f"{state.MASK}_images") or []
+    chosen = st.session_state.get(state.picked_images(state.MASK)) or []
     # Once a picture is chosen the picker folds away: the canvas is what this page is for.
     with st.expander(f"Picture: {chosen[0].filename} · change it" if chosen else "Picture to edit",
                      expanded=not chosen, icon=":material/image:"):

@@ -41,7 +41,7 @@ def show_turn(number: int, turn: TurnRecord, head_id: int | None, counts: dict[i
         if picture is not None:
             with picture:
                 try:
-                    results.show_image(store.image_by_hash(turn.image_hash), key=f"conv{turn.id}")
+                    results.show_image(store.image_by_hash(turn.image_hash), key=state.item(state.CONV_IMAGE, turn.id))
                 except KeyError:  # deleted in the Gallery; the turn still names it
                     results.show_picture(turn.image_hash)
         with about:
@@ -60,12 +60,12 @@ def show_turn(number: int, turn: TurnRecord, head_id: int | None, counts: dict[i
                         st.caption(f"Revised prompt: {literal(turn.revised_prompt)}")
                     if turn.response_id:
                         st.caption(f"Response {literal(turn.response_id)}")
-            if st.button("Continue from here", key=f"btn_conv_from_{turn.id}", icon=":material/call_split:",
+            if st.button("Continue from here", key=state.item(state.CONV_FROM, turn.id), icon=":material/call_split:",
                          disabled=turn.id == head_id, width="stretch",
                          help="The next turn continues from this one; a new branch if later turns exist."):
                 st.session_state[state.CONV_HEAD] = turn.id
                 st.rerun()
-            if turn.image_call_id and st.button("Build on this image", key=f"btn_conv_ref_{turn.id}",
+            if turn.image_call_id and st.button("Build on this image", key=state.item(state.CONV_BUILD_ON, turn.id),
                                                 icon=":material/link:", width="stretch",
                                                 help="Send this image's image_generation_call id with the next "
                                                      "turn."):
@@ -152,7 +152,7 @@ with settings, st.container(key=SETTINGS_BOX):
     fidelity = options.fidelity_picker(info, state.CONV_FIDELITY)
     with st.expander("Image options", expanded=False):
         values = options.output_options(info, state.CONV_OPTS, allow_n=False, columns=2)
-    with st.expander("Attach images", expanded=bool(st.session_state.get(f"{state.CONV}_images"))):
+    with st.expander("Attach images", expanded=bool(st.session_state.get(state.picked_images(state.CONV)))):
         attached = image_inputs.image_inputs(state.CONV, store, limit=16)
         attach_as = st.radio("Send attachments as", ["data_url", "file"], key=state.CONV_ATTACH_AS, horizontal=True,
                              format_func={"data_url": "Data URLs", "file": "Files API (file_id)"}.get)
@@ -180,7 +180,7 @@ with talk:
         chosen = tip or branches[-1]
         labels = {b.id: f"Branch {i + 1}: {literal(shorten(b.prompt, 40))}" for i, b in enumerate(branches)}
         choice = st.radio("Branch", list(labels), index=list(labels).index(chosen.id), format_func=labels.get,
-                          horizontal=True, key=f"conv_branch_{conv_id}_{len(branches)}_{head_id}")
+                          horizontal=True, key=state.item(state.CONV_BRANCH, conv_id, len(branches), head_id))
         if choice != chosen.id:
             st.session_state[state.CONV_HEAD] = choice
             st.rerun()
@@ -245,7 +245,7 @@ if prompt:
     if run_id is not None:
         st.session_state[state.CONV_HEAD] = job.turn_id
         st.session_state[state.CONV_REF_CALL] = None
-        st.session_state[f"{state.CONV}_images"] = []
+        st.session_state[state.picked_images(state.CONV)] = []
         st.rerun()
 
 shortcuts.chat_sends_on_ctrl_enter()

@@ -24,9 +24,9 @@ def apply_preset() -> None:
         return
     st.session_state[state.SWEEP_TEMPLATE] = preset.template
     for name, values in preset.values.items():
-        st.session_state[f"{state.SWEEP_VALUES}_{name}"] = "\n".join(values)
+        st.session_state[state.sweep_values(name)] = "\n".join(values)
     for axis in ("quality", "size", "model"):
-        st.session_state[f"{state.SWEEP_AXIS}_{axis}"] = list(preset.axes.get(axis, []))
+        st.session_state[state.sweep_axis(axis)] = list(preset.axes.get(axis, []))
 
 
 st.title("Sweep")
@@ -43,16 +43,16 @@ with form:
     variables = template_variables(template)
     values: dict[str, list[str]] = {}
     for name in variables:
-        raw = st.text_area(f"Values for {{{name}}}, one per line", key=f"{state.SWEEP_VALUES}_{name}", height=100)
+        raw = st.text_area(f"Values for {{{name}}}, one per line", key=state.sweep_values(name), height=100)
         values[name] = [v.strip() for v in raw.splitlines() if v.strip()]
     info = options.model_picker(state.SWEEP_MODEL)
     st.markdown("**Option axes** — every value is combined with every prompt")
     a1, a2 = st.columns(2)
     axes = {
-        "quality": a1.multiselect("Quality", list(info.qualities), key=f"{state.SWEEP_AXIS}_quality",
+        "quality": a1.multiselect("Quality", list(info.qualities), key=state.sweep_axis("quality"),
                                   placeholder="Choose qualities"),
-        "size": a2.multiselect("Size", list(info.sizes), key=f"{state.SWEEP_AXIS}_size", placeholder="Choose sizes"),
-        "model": st.multiselect("Model", current_models(), key=f"{state.SWEEP_AXIS}_model",
+        "size": a2.multiselect("Size", list(info.sizes), key=state.sweep_axis("size"), placeholder="Choose sizes"),
+        "model": st.multiselect("Model", current_models(), key=state.sweep_axis("model"),
                                 placeholder="Choose models"),
     }
     axes = {k: v for k, v in axes.items() if v}

@@ -149,7 +149,8 @@ def lineage(rec: ImageRecord) -> None:
         with row[i]:
             if not results.show_picture(digest, caption=label, small=True):
                 st.caption(label)
-            if child is not None and st.button("Open", key=f"btn_gallery_open_{child.id}", width="stretch"):
+            if child is not None and st.button("Open", key=state.item(state.GALLERY_OPEN_CHILD, child.id),
+                                               width="stretch"):
                 st.session_state[state.GALLERY_DETAIL] = child.id
                 st.rerun()
 
@@ -161,7 +162,7 @@ def run_again(page: str, params: dict, extra_notes: list[str] | None = None) -> 
         notes = options.load_settings(params, model_key=state.REF_MODEL, prompt_key=state.REF_PROMPT,
                                       opts_key=state.REF_OPTS, fidelity_key=state.REF_FIDELITY)
         st.session_state[state.handoff_key(state.REF)] = hashes
-        st.session_state[f"{state.REF}_images"] = []
+        st.session_state[state.picked_images(state.REF)] = []
         target = pages.path_of("reference_edit")
     elif page == "mask_edit":
         notes = options.load_settings(params, model_key=state.MASK_MODEL, prompt_key=state.MASK_PROMPT,
@@ -243,21 +244,21 @@ else:
     cols = st.columns(4)
     for i, rec in enumerate(records):
         # a starred card is framed in the accent colour (RESULTS_CSS), so stars show at a glance
-        card = f"card_starred_{rec.id}" if rec.starred else f"card_{rec.id}"
+        card = state.item(state.GALLERY_CARD_STARRED if rec.starred else state.GALLERY_CARD, rec.id)
         with cols[i % 4], st.container(border=True, key=card):
             results.show_picture(rec.hash, rec.format, small=True)
             st.caption(f"{':material/star: ' if rec.starred else ''}**{rec.model}** · {pages.name_of(rec.page)} · "
                        f"{money_text(image_money(rec))}")
             st.caption(literal(shorten(rec.prompt, 120)))
             with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-                st.checkbox("Select", value=rec.id in selection, key=f"gallery_sel_{rec.id}",
+                st.checkbox("Select", value=rec.id in selection, key=state.item(state.GALLERY_SELECT, rec.id),
                             on_change=toggle, args=(rec.id,))
-                if st.button("Starred" if rec.starred else "Star", key=f"btn_gallery_star_{rec.id}",
+                if st.button("Starred" if rec.starred else "Star", key=state.item(state.GALLERY_STAR, rec.id),
                              icon=":material/star:" if rec.starred else ":material/star_border:", type="tertiary",
                              help="Unstar" if rec.starred else "Star this picture"):
                     store.set_starred(rec.id, not rec.starred)
                     st.rerun()
-                if st.button("Open", key=f"btn_gallery_detail_{rec.id}", icon=":material/open_in_full:",
+                if st.button("Open", key=state.item(state.GALLERY_OPEN, rec.id), icon=":material/open_in_full:",
                              type="tertiary", help="Details, lineage and actions"):
                     st.session_state[state.GALLERY_DETAIL] = rec.id
                     st.session_state[state.GALLERY_CONFIRM_DELETE] = None

@@ -34,7 +34,7 @@ def prompt_costing(dollars, base):
 def test_a_limit_of_50_cents_refuses_a_76_cent_request(data_dir, monkeypatch, compatible_server):
     billed(monkeypatch, compatible_server)
     at = open_page("pages/1_Generate.py", TIMEOUT).run()
-    at.sidebar.number_input(key=f"{state.BUDGET}_session").set_value(0.5).run()
+    at.sidebar.number_input(key=state.item(state.BUDGET, "session")).set_value(0.5).run()
     base = GenerateSpec(model="gpt-image-2.5-sunburst", quality="xhigh", size="1536x1024", n=3)
     prompt = prompt_costing(0.76, base)
     at.selectbox(key=state.GEN_MODEL).select(base.model).run()
@@ -56,14 +56,14 @@ def test_a_limit_of_50_cents_refuses_a_76_cent_request(data_dir, monkeypatch, co
 def test_a_sweep_stops_at_the_limit(data_dir, monkeypatch, compatible_server):
     billed(monkeypatch, compatible_server)
     at = open_page("pages/5_Sweep.py", TIMEOUT).run()
-    base = GenerateSpec(prompt="A fox on a table", model="gpt-image-1.5", quality="low", size="1024x1024")
+    base = GenerateSpec(prompt="A fox on a table", model="gpt-image-2", quality="low", size="1024x1024")
     limit = round(estimate(base).dollars * 3.5, 4)
-    at.sidebar.number_input(key=f"{state.BUDGET}_day").set_value(limit).run()
+    at.sidebar.number_input(key=state.item(state.BUDGET, "day")).set_value(limit).run()
     at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a table").run()
-    at.text_area(key=f"{state.SWEEP_VALUES}_thing").input("fox\nowl\ncat\nelk\nbat\nemu").run()
-    at.selectbox(key=state.SWEEP_MODEL).select("gpt-image-1.5").run()
-    at.multiselect(key=f"{state.SWEEP_AXIS}_quality").select("low").run()
-    at.multiselect(key=f"{state.SWEEP_AXIS}_size").select("1024x1024").run()
+    at.text_area(key=state.sweep_values("thing")).input("fox\nowl\ncat\nelk\nbat\nemu").run()
+    at.selectbox(key=state.SWEEP_MODEL).select("gpt-image-2").run()
+    at.multiselect(key=state.sweep_axis("quality")).select("low").run()
+    at.multiselect(key=state.sweep_axis("size")).select("1024x1024").run()
     at.button(key=state.SWEEP_BUTTON).click().run()
     assert not at.exception
     settle(at, data_dir)
@@ -120,11 +120,12 @@ def test_the_check_before_spending_shows_what_it_flagged(data_dir):
 def test_a_sweep_sent_as_a_batch_shows_both_prices_and_fills_its_cells(data_dir):
     at = open_page("pages/5_Sweep.py", TIMEOUT).run()
     at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a shelf").run()
-    at.text_area(key=f"{state.SWEEP_VALUES}_thing").input("jug\nforbidden box\nclock").run()
-    at.multiselect(key=f"{state.SWEEP_AXIS}_quality").select("low").run()
+    at.text_area(key=state.sweep_values("thing")).input("jug\nforbidden box\nclock").run()
+    at.multiselect(key=state.sweep_axis("quality")).select("low").run()
     at.toggle(key=state.SWEEP_AS_BATCH).set_value(True).run()
     preview = " ".join(shown(at.info))
-    assert "in all now, or ≈ $" in preview and "as a batch (within 24 hours)" in preview, preview
+    assert "$0 on the offline backend; on OpenAI it would cost ≈ $" in preview, preview
+    assert " now, or ≈ $" in preview and " as a batch (within 24 hours)" in preview, preview
     at.button(key=state.SWEEP_BUTTON).click().run()
     assert not at.exception
     store = Store(data_dir)
