@@ -126,7 +126,7 @@ def test_prompt_button_estimate_and_newest_result_in_view(layout_app, sized_page
         type_into(page, prompt_key, f"A small red kite over the sea, for the {width} px layout check")
         before = store.runs(1, page=key)[0].id
         work = [f".st-key-{prompt_key} textarea", f".st-key-{button_key} button", ESTIMATE]
-        assert_in_window(page, *work, f".st-key-run_{before}")
+        assert_in_window(page, *work, f".st-key-run_{before} [data-testid='stImage'] img")
         assert not unnamed_buttons(page), unnamed_buttons(page)
         screenshot(page, f"layout_{key}_{width}_before")
 
@@ -141,10 +141,17 @@ def test_prompt_button_estimate_and_newest_result_in_view(layout_app, sized_page
                             and not r.active and r, what=f"the {path} run to finish")
         assert newest.status == "ok", newest.error
         page.locator(f".st-key-run_{newest.id} [data-testid='stImage'] img").first.wait_for(timeout=60_000)
+        # the live card hands over to the saved run's card: wait until only that one is left
+        page.wait_for_function(f"document.querySelectorAll('.st-key-run_{newest.id}').length === 1",
+                               timeout=30_000)
         wait_idle(page)
         page.wait_for_timeout(500)
-        assert_in_window(page, *work, f".st-key-run_{newest.id}")
-        screenshot(page, f"layout_{key}_{width}_after")
+        screenshot(page, f"layout_{key}_{width}_after")  # first, so a failure can be looked at
+        # the new run's card starts in view and its picture is wholly in view (a keep-exact card's drift
+        # line and actions may run below a 720-pixel window's edge)
+        assert_in_window(page, *work, f".st-key-run_{newest.id} [data-testid='stImage'] img")
+        card = page.locator(f".st-key-run_{newest.id}").first.bounding_box()
+        assert card is not None and 0 <= card["y"] < page.viewport_size["height"] / 2, card
         if key == "generate":
             _large_view(page, store, newest.id, width)
 

@@ -19,7 +19,8 @@ def test_secrets_file_is_not_read_by_the_browser_suite(tmp_path, project_secrets
         wait_idle(page)
         prompt = page.locator(".st-key-gen_prompt textarea")
         prompt.fill("A teal lighthouse on a red cliff")
-        prompt.press("Control+Enter")
+        prompt.blur()  # commits the text; Ctrl+Enter would press the primary button
+        page.wait_for_timeout(300)
         wait_idle(page)
         page.locator(".st-key-btn_gen_run button").click()
         store = Store(app["data_dir"])

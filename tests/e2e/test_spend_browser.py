@@ -1,4 +1,4 @@
-"""One prompt to three models, and a sweep sent as a batch, in a real browser (with screenshots to look at)."""
+"""Spending limits in the sidebar and a sweep sent as a batch, in a real browser (with screenshots to look at)."""
 
 import pytest
 
@@ -17,46 +17,22 @@ def limited_app(tmp_path):
         yield server
 
 
-def test_three_models_side_by_side_and_a_batch_sweep(limited_app, page):
-    for width, height in ((1440, 900), (1280, 720)):
-        page.set_viewport_size({"width": width, "height": height})
-        page.goto(limited_app["url"] + "/Generate")
-        wait_idle(page)
-        sidebar = page.locator('[data-testid="stSidebar"]')
-        assert "Today: $0.00 of $5.00" in sidebar.inner_text()
-        prompt = page.locator(".st-key-gen_prompt textarea")
-        prompt.fill(f"A paper boat on a still pond, {width} wide")
-        prompt.press("Control+Enter")
-        wait_idle(page)
-        page.get_by_text("Compare models").click()
-        picker = page.locator(".st-key-gen_fanout_targets input")
-        chosen = page.locator(".st-key-gen_fanout_targets").inner_text()
-        for target in [t for t in ("gpt-image-1.5", "gpt-image-1-mini", "gpt-image-2 · low") if t not in chosen]:
-            picker.click()
-            picker.fill(target)
-            page.get_by_role("option", name=target, exact=True).click(force=True)
-            wait_idle(page)
-        page.keyboard.press("Escape")
-        page.locator(".st-key-btn_gen_fanout button").click()
-        wait_idle(page)
-        page.locator('[class*="st-key-btn_fanout_keep_"]').nth(2).wait_for(timeout=90_000)
-        wait_idle(page)
-        page.wait_for_timeout(1500)  # the polling part hands over to the full page once all three have ended
-        wait_idle(page)
-        screenshot(page, f"compare-models-{width}")
-        assert page.locator('[class*="st-key-btn_fanout_keep_"] button:visible').count() == 3
-        captions = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]:visible')
-        figures = captions.filter(has_text=" tokens · $")
-        assert figures.count() == 3
-        page.locator('[class*="st-key-fanout_"] img').nth(2).wait_for(timeout=30_000)
-        screenshot(page, f"compare-models-{width}")
+def test_a_batch_sweep_with_limits_in_the_sidebar(limited_app, page):
+    # Three models side by side are proved through AppTest (tests/app/test_spending.py); here the sidebar's
+    # limit and a batch sweep are driven in Chromium.
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(limited_app["url"] + "/Generate")
+    wait_idle(page)
+    assert "Today: $0.00 of $5.00" in page.locator('[data-testid="stSidebar"]').inner_text()
     page.goto(limited_app["url"] + "/Sweep")
     wait_idle(page)
     page.locator(".st-key-sweep_template textarea").fill("A {thing} on a shelf")
-    page.locator(".st-key-sweep_template textarea").press("Control+Enter")
+    page.locator(".st-key-sweep_template textarea").blur()  # commits; Ctrl+Enter would run it
+    page.wait_for_timeout(300)
     wait_idle(page)
     page.locator(".st-key-sweep_values_thing textarea").fill("jug\nclock\nvase\nlamp")
-    page.locator(".st-key-sweep_values_thing textarea").press("Control+Enter")
+    page.locator(".st-key-sweep_values_thing textarea").blur()  # commits; Ctrl+Enter would run it
+    page.wait_for_timeout(300)
     wait_idle(page)
     page.locator(".st-key-sweep_as_batch label").click()
     wait_idle(page)
