@@ -144,6 +144,8 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
         if run.error:
             icon = ":material/block:" if run.status == "cancelled" else ":material/error:"
             (st.warning if images else st.error)(literal(run.error), icon=icon)
+            if run.request_id:  # what to quote to the provider about this failure, in view beneath it
+                st.caption(f"request id {literal(run.request_id)}")
         shown = keep_exact.pairs(images)
         if shown:
             cols = st.columns(min(columns, len(shown)))
