@@ -40,6 +40,7 @@ def test_paint_a_mask_with_the_mouse_and_edit(app_server, page):
     for i in range(1, 21):
         page.mouse.move(box["x"] + box["width"] * (0.08 + 0.015 * i), box["y"] + box["height"] * 0.12, steps=2)
     page.mouse.up()
+    page.wait_for_timeout(1000)  # the canvas sends its strokes a moment after the mouse is released
     wait_idle(page)
     page.wait_for_selector("text=Mask preview", timeout=30_000)
     type_into(page, "mask_prompt", "The same field with a red kite in the sky")
