@@ -68,18 +68,7 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
         files = uploaded if isinstance(uploaded, list) else [uploaded] if uploaded else []
         if files:
             for f in files:
-                try:
-                    img, notes, scaling = stage_input(store, f.getvalue(), f.name, max_side=MODEL_READ_SIDE)
-                except InputRefused as exc:
-                    messages.append(("error", exc.sentence))
-                    continue
-                if not single and len(images) >= limit and all(i.hash != img.hash for i in images):
-                    messages.append(("warning", f"{f.name} was left out: at most {limit} images can be sent."))
-                    continue
-                _add(images, img, limit, single)
-                messages.extend(("info", f"{f.name}: {note}") for note in notes)
-                if scaling:
-                    _scaled(key)[img.hash] = scaling
+                _take_in(key, store, images, messages, f.getvalue(), f.name, f.name, f.name, limit, single)
             st.session_state[f"{key}_upload_round"] = upload_round + 1  # empties the uploader
             st.rerun()
         _paste(key, store, images, messages, limit, single)
@@ -130,16 +119,23 @@ def _paste(key: str, store: Store, images: list[InputImage], messages: list[tupl
         return
     if data is None:
         return
+    _take_in(key, store, images, messages, data, "pasted image.png", "The pasted picture", "Pasted picture",
+             limit, single)
+
+
+def _take_in(key: str, store: Store, images: list[InputImage], messages: list[tuple[str, str]], data: bytes,
+             filename: str, named: str, noted: str, limit: int, single: bool) -> None:
+    """Stage an uploaded or pasted file as an input: ``named`` says it was left out, ``noted`` heads what changed."""
     try:
-        img, notes, scaling = stage_input(store, data, "pasted image.png", max_side=MODEL_READ_SIDE)
+        img, notes, scaling = stage_input(store, data, filename, max_side=MODEL_READ_SIDE)
     except InputRefused as exc:
         messages.append(("error", exc.sentence))
         return
     if not single and len(images) >= limit and all(i.hash != img.hash for i in images):
-        messages.append(("warning", f"The pasted picture was left out: at most {limit} images can be sent."))
+        messages.append(("warning", f"{named} was left out: at most {limit} images can be sent."))
         return
     _add(images, img, limit, single)
-    messages.extend(("info", f"Pasted picture: {note}") for note in notes)
+    messages.extend(("info", f"{noted}: {note}") for note in notes)
     if scaling:
         _scaled(key)[img.hash] = scaling
 
