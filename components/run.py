@@ -3,8 +3,11 @@
 A click *submits* the spec to the run engine and returns at once: the request is sent by the
 engine's workers whatever the person does next (types, clicks, changes page, closes the tab).
 The page's results column shows the runs from the store, newest first; the ones still running
-are drawn by a fragment that polls the engine only while one is active, so an idle page costs
-nothing.
+are drawn by a fragment that reruns only while one is active, so an idle page costs nothing.
+
+Each of those reruns waits in the engine until something has changed (a preview, a saved picture,
+the end of the run) and draws it at once: a picture shows as soon as it is saved, not at the next
+tick. The wait gives way the moment the person does anything else on the page.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext, get_script_run_ctx
 
 from imagelab.costs import Estimate, estimate, format_dollars, money_of, money_text, total_money
 from imagelab.jobs import STATUS_WORDS, EventCall, JobRequest, JobState
@@ -23,8 +27,11 @@ from imagelab.text import literal, shorten
 
 from . import connection, keep_exact, results, sidebar, spending, state
 
-# How often a page with a running job redraws it: short enough that a saved image shows at once.
+# How often the browser asks a page's live part to redraw while a job runs. Each redraw first waits
+# in the engine for news (up to LONG_POLL_SECONDS), so this only keeps a redraw always queued.
 POLL_SECONDS = 0.1
+LONG_POLL_SECONDS = 1.0
+_GIVE_WAY_SECONDS = 0.03  # how soon a wait notices that the person did something
 RUNS_PER_PAGE = 8
 # A finished job's pictures stay in the polling part this long before the page is redrawn in full.
 _SHOWN_BEFORE_REDRAW = 0.3
@@ -72,6 +79,44 @@ def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: E
 
 def cancel(run_id: int) -> None:
     connection.get_engine().cancel(run_id)
+
+
+def await_news(name: str) -> None:
+    """At the top of a live part (a fragment that reruns while jobs run): in its own rerun, wait until
+    the engine has news since this part was last drawn, for at most LONG_POLL_SECONDS.
+
+    A full page run never waits here. The wait ends early when the person asks for anything else:
+    a full rerun or a stop ends this run through Streamlit's own check; a rerun of another part of
+    the page is let through by ending the wait.
+    """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    engine = connection.get_engine()
+    seen_key = state.item(state.LIVE_SEEN, name)
+    seen = st.session_state.get(seen_key)
+    if ctx is not None and ctx.fragment_ids_this_run and seen is not None:
+        deadline = time.monotonic() + LONG_POLL_SECONDS
+        while engine.version == seen and time.monotonic() < deadline:
+            ctx.yield_check()
+            if someone_else_waiting(ctx):
+                break
+            engine.wait_for_change(seen, _GIVE_WAY_SECONDS)
+    st.session_state[seen_key] = engine.version
+
+
+def someone_else_waiting(ctx: ScriptRunContext) -> bool:
+    """Whether a rerun of something other than the part running now is waiting for this run to end."""
+    requests = ctx.script_requests
+    if requests is None:
+        return False
+    try:
+        waiting = requests._state.name
+        queued = requests._rerun_data.fragment_id_queue
+    except AttributeError:  # Streamlit changed its insides: never hold anyone up
+        return True
+    if waiting == "CONTINUE":
+        return False
+    running = set(ctx.fragment_ids_this_run or ())
+    return waiting != "RERUN" or not queued or any(f not in running for f in queued)
 
 
 # --- showing runs ---------------------------------------------------------------------------------
@@ -155,6 +200,8 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
 
 
 def _draw_active(page: str, key: str, polling: bool, since: float) -> None:
+    if polling:
+        await_news(f"runs_{page}")
     engine = connection.get_engine()
     jobs = engine.active(page=page)
     # Runs that finished since the page was last drawn in full: their pictures show at once, here.
@@ -244,6 +291,7 @@ def show_drawing_progress(run_id: int) -> None:
 
 def wait_for_drawing(run_id: int) -> None:
     """Shown while the model draws a mask; reruns the page once the drawing has arrived."""
+    await_news(f"drawing_{run_id}")
     job = connection.get_engine().job(run_id)
     if job is None or not job.active:
         st.rerun()
@@ -251,6 +299,7 @@ def wait_for_drawing(run_id: int) -> None:
 
 
 def _draw_turn(run_id: int) -> None:
+    await_news(f"turn_{run_id}")
     job = connection.get_engine().job(run_id)
     if job is None or not job.active:
         st.rerun()
@@ -299,6 +348,8 @@ def _draw_batch_progress(group: str) -> bool:
 
 
 def _draw_sweep(group: str, polling: bool) -> None:
+    if polling:
+        await_news(f"sweep_{group}")
     engine = connection.get_engine()
     store = connection.get_store()
     batch_active = _draw_batch_progress(group)
@@ -382,6 +433,8 @@ def _cancel_group(group: str) -> None:
 
 def _draw_fanout(group: str, polling: bool) -> None:
     """One prompt sent to several models: the results side by side, each with its figures and "Keep this one"."""
+    if polling:
+        await_news(f"fanout_{group}")
     engine = connection.get_engine()
     store = connection.get_store()
     runs = sorted(store.runs(6, group_id=group), key=lambda r: r.id)

@@ -23,6 +23,7 @@ MODELS_OLDER = "common_models_older"  # the picker's "show retiring and retired 
 SESSION_RUN_IDS = "usage_session_run_ids"  # ids of the runs this session submitted, oldest first
 TRAY_SEEN = "tray_seen"              # finished runs whose page the person has seen since
 SCROLLED_RUNS = "scrolled_runs"      # runs of this session already scrolled into view once
+LIVE_SEEN = "live_seen"              # prefix: the engine version a live part of a page last drew
 BUDGET = "budget_limit"              # prefix: budget_limit_session / _day / _month (seeded from the store)
 BUDGET_MODERATION = "budget_moderation"
 GEN_FANOUT_TARGETS = "gen_fanout_targets"
@@ -130,6 +131,9 @@ GALLERY_DATES = "gallery_dates"
 GALLERY_STARRED = "gallery_starred"
 GALLERY_DETAIL = "gallery_detail"        # image id shown in detail
 GALLERY_CONFIRM_DELETE = "gallery_confirm_delete"
+# folded parts drawn only while open (what they hold costs a view time): not kept across pages
+GALLERY_SPEND_OPEN = "fold_gallery_spend"
+GALLERY_LOAD_OPEN = "fold_gallery_load"
 
 # Sweep page
 SWEEP_TEMPLATE = "sweep_template"

@@ -1,0 +1,41 @@
+"""A live part of a page (a fragment rerunning while jobs run) waits in the engine for news, and gives
+way to anything else the person asks for: these are the requests it must and must not give way to,
+queued on Streamlit's own request object the way the browser's messages queue them."""
+
+from types import SimpleNamespace
+
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests
+
+from components.run import someone_else_waiting
+
+
+def _live_part_running(*queued: RerunData) -> SimpleNamespace:
+    requests = ScriptRequests()
+    requests.request_rerun(RerunData(fragment_id="live", is_auto_rerun=True))
+    requests.on_scriptrunner_ready()  # the run of the live part has started
+    for data in queued:
+        requests.request_rerun(data)
+    return SimpleNamespace(script_requests=requests, fragment_ids_this_run=["live"])
+
+
+def test_nothing_queued_lets_the_part_wait() -> None:
+    assert not someone_else_waiting(_live_part_running())
+
+
+def test_the_parts_own_timer_does_not_end_the_wait() -> None:
+    assert not someone_else_waiting(_live_part_running(RerunData(fragment_id="live", is_auto_rerun=True)))
+
+
+def test_typing_in_another_part_ends_the_wait() -> None:
+    assert someone_else_waiting(_live_part_running(RerunData(fragment_id="form")))
+
+
+def test_a_full_rerun_behind_the_parts_own_timer_ends_the_wait() -> None:
+    ctx = _live_part_running(RerunData(fragment_id="live", is_auto_rerun=True), RerunData(query_string="x"))
+    assert someone_else_waiting(ctx)
+
+
+def test_a_stop_ends_the_wait() -> None:
+    ctx = _live_part_running()
+    ctx.script_requests.request_stop()
+    assert someone_else_waiting(ctx)
