@@ -207,9 +207,9 @@ def load_from_image(data: bytes) -> None:
     run_again(page, settings, extra_notes=loaded.dropped)
 
 
-with st.expander("Load settings from an image"):
+with st.expander("Load settings from an image", key=state.GALLERY_LOAD_OPEN, on_change="rerun") as loading:
     upload = st.file_uploader("A PNG, WebP or JPEG saved from ImageLab", type=["png", "webp", "jpg", "jpeg"],
-                              key="upl_gallery_settings")
+                              key="upl_gallery_settings") if loading.open else None
     if upload is not None and st.button("Open its settings", key="btn_gallery_load", icon=":material/upload_file:"):
         load_from_image(upload.getvalue())
 
@@ -265,8 +265,9 @@ else:
                     st.rerun()
 
 # --- spend --------------------------------------------------------------------------------
-with st.expander("Spend by day and model"):
-    rows = store.spend_by_day_and_model()
+with st.expander("Spend by day and model", key=state.GALLERY_SPEND_OPEN, on_change="rerun") as spend:
+    # drawn only while open: the table is the heaviest thing on the page to load
+    rows = store.spend_by_day_and_model() if spend.open else []
     if rows:
         st.dataframe([{"day": r["day"], "model": r["model"], "runs": r["runs"],
                        "spent ($)": round(r["dollars"], 4), "offline, would cost on OpenAI ($)":
@@ -274,7 +275,7 @@ with st.expander("Spend by day and model"):
                       for r in rows], hide_index=True, width="stretch")
         total = Money(spent=sum(r["dollars"] for r in rows), would_cost=sum(r["would_cost"] for r in rows))
         st.caption(f"Total: {money_text(total)}")
-    else:
+    elif spend.open:
         st.caption("No spend yet.")
 
 detail_id = st.session_state.get(state.GALLERY_DETAIL)

@@ -91,3 +91,16 @@ def test_present_builds_a_slideshow_of_the_selection(filled):
     at.run()
     assert not at.exception
     assert "2 picture(s) from your selection" in captions(at)
+
+
+def test_spend_table_is_drawn_only_once_opened(filled):
+    at = open_page("pages/6_Gallery.py").run()
+    assert not at.exception
+    assert not at.dataframe  # folded: the table is not even sent
+    at.session_state[state.GALLERY_SPEND_OPEN] = True  # what a click on the fold does
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert sorted(table["model"]) == ["gpt-image-1.5", "gpt-image-2"]
+    assert table["runs"].sum() == 3
+    assert "Total:" in captions(at)
