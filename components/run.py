@@ -12,6 +12,7 @@ tick. The wait gives way the moment the person does anything else on the page.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -74,6 +75,7 @@ def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: E
         live.error(f"Nothing was sent. {exc.sentence}", icon=":material/folder_off:")
         return None
     st.session_state.setdefault(state.SESSION_RUN_IDS, []).append(run_id)
+    st.session_state.setdefault(state.item(state.LIVE_WATCH, page), []).append(run_id)
     return run_id
 
 
@@ -81,9 +83,9 @@ def cancel(run_id: int) -> None:
     connection.get_engine().cancel(run_id)
 
 
-def await_news(name: str) -> None:
+def await_news(name: str, *, limit: float | None = None) -> None:
     """At the top of a live part (a fragment that reruns while jobs run): in its own rerun, wait until
-    the engine has news since this part was last drawn, for at most LONG_POLL_SECONDS.
+    the engine has news since this part was last drawn, for at most ``limit`` or LONG_POLL_SECONDS.
 
     A full page run never waits here. The wait ends early when the person asks for anything else:
     a full rerun or a stop ends this run through Streamlit's own check; a rerun of another part of
@@ -94,7 +96,7 @@ def await_news(name: str) -> None:
     seen_key = state.item(state.LIVE_SEEN, name)
     seen = st.session_state.get(seen_key)
     if ctx is not None and ctx.fragment_ids_this_run and seen is not None:
-        deadline = time.monotonic() + LONG_POLL_SECONDS
+        deadline = time.monotonic() + (LONG_POLL_SECONDS if limit is None else min(limit, LONG_POLL_SECONDS))
         while engine.version == seen and time.monotonic() < deadline:
             ctx.yield_check()
             if someone_else_waiting(ctx):
@@ -111,12 +113,14 @@ def someone_else_waiting(ctx: ScriptRunContext) -> bool:
     try:
         waiting = requests._state.name
         queued = requests._rerun_data.fragment_id_queue
+        timer = requests._rerun_data.is_auto_rerun
     except AttributeError:  # Streamlit changed its insides: never hold anyone up
         return True
     if waiting == "CONTINUE":
         return False
     running = set(ctx.fragment_ids_this_run or ())
-    return waiting != "RERUN" or not queued or any(f not in running for f in queued)
+    # a rerun of this very part that its timer did not send: the person clicked in it (Cancel)
+    return waiting != "RERUN" or not queued or not timer or any(f not in running for f in queued)
 
 
 # --- showing runs ---------------------------------------------------------------------------------
@@ -199,10 +203,84 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
                     keep_exact.show_result(rec, raw, key=f"{key}.{run.id}")
 
 
-def _draw_active(page: str, key: str, polling: bool, since: float) -> None:
-    if polling:
-        await_news(f"runs_{page}")
+def watch_here(page: str, slot: Any) -> None:
+    """The end of a form's own rerun (a fragment): show the runs it sent in ``slot``, a place at the top of
+    the results column, as they change, and redraw the whole page once they have ended.
+
+    The click's own run shows the picture the moment it is saved, with no full redraw of the page
+    first. Nothing happens in a full run of the page, or while the results' live part is polling (it
+    shows the runs itself). The person is never held up: a full rerun ends this run at once, a rerun of
+    the form (typing, Cancel, another click) ends the watch and the form's next run takes it up again,
+    and a rerun of any other part makes the whole page redraw, where the live part takes over.
+    """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not ctx.fragment_ids_this_run:
+        slot.empty()  # a full run: the place is kept for the form's own reruns to fill
+        return
+    ids = st.session_state.get(state.item(state.LIVE_WATCH, page))
+    if not ids or st.session_state.get(
+            state.item(state.LIVE_POLLING, page)):
+        return
     engine = connection.get_engine()
+    ended_at = None
+    for drawn in itertools.count():
+        version = engine.version
+        jobs = [job for job in (engine.job(run_id) for run_id in ids) if job is not None]
+        with slot.container():
+            for job in reversed(jobs):
+                _job_body(job, key=f"run_{job.run_id}_watched_{drawn}")
+        if not any(job.active for job in jobs):
+            ended_at = ended_at or time.monotonic()
+            if time.monotonic() - ended_at >= _SHOWN_BEFORE_REDRAW:
+                st.rerun()  # the pictures are in view: now the page in full, with their actions
+        deadline = time.monotonic() + (_SHOWN_BEFORE_REDRAW if ended_at else LONG_POLL_SECONDS)
+        while engine.version == version and time.monotonic() < deadline:
+            ctx.yield_check()
+            if someone_else_waiting(ctx):
+                if _only_this_part_waiting(ctx):
+                    return  # the form's next run watches again
+                st.rerun()
+            engine.wait_for_change(version, _GIVE_WAY_SECONDS)
+
+
+def _only_this_part_waiting(ctx: ScriptRunContext) -> bool:
+    requests = ctx.script_requests
+    queued: list[str] = getattr(getattr(requests, "_rerun_data", None), "fragment_id_queue", None) or []
+    return bool(queued) and set(queued) <= set(ctx.fragment_ids_this_run or ())
+
+
+def _job_body(job: JobState, *, key: str) -> None:
+    """A run as it goes, without widgets (a form's rerun may draw only these outside itself)."""
+    with st.container(border=True, key=key):
+        verb = _VERBS.get(job.page, "Running")
+        st.markdown(f"**{verb} {job.requested} image(s) with {job.model}** · {STATUS_WORDS[job.status]} · "
+                    f"{job.elapsed:.0f} s")
+        st.caption(literal(shorten(job.prompt, 200)))
+        saved = {rec.index: rec for rec in list(job.images)}
+        previews = dict(job.previews)
+        cols = st.columns(min(job.requested, 2))
+        for i in range(job.requested):
+            with cols[i % len(cols)]:
+                if i in saved:
+                    data = results.preview(saved[i].hash, saved[i].format)
+                    if data is not None:
+                        st.image(data, caption="Saved", width="stretch")
+                elif i in previews:
+                    st.image(previews[i][1], caption=f"Preview {previews[i][0] + 1}", width="stretch")
+                else:
+                    st.caption(f"Image {i + 1}: waiting…")
+        for err in list(job.errors):
+            results.show_error(err)
+
+
+def _draw_active(page: str, key: str, polling: bool, since: float) -> None:
+    engine = connection.get_engine()
+    if polling:
+        # Nothing left running: only wait out the moment the last pictures stay here before the full redraw.
+        ended = [j.finished_at or 0 for j in engine.finished_since(since, page=page)]
+        left = None if engine.active(page=page) else max(0.0, _SHOWN_BEFORE_REDRAW - (time.time() - max(ended,
+                                                                                                          default=0)))
+        await_news(f"runs_{page}", limit=left)
     jobs = engine.active(page=page)
     # Runs that finished since the page was last drawn in full: their pictures show at once, here.
     done = [j for j in engine.finished_since(since, page=page)] if polling else []
@@ -228,6 +306,9 @@ def _show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: st
     engine = connection.get_engine()
     store = connection.get_store()
     polling = bool(engine.active(page=page))
+    # From here the live part shows every running job; the form's own watch stands down.
+    st.session_state[state.item(state.LIVE_POLLING, page)] = polling
+    st.session_state[state.item(state.LIVE_WATCH, page)] = []
     st.fragment(_draw_active, run_every=POLL_SECONDS if polling else None)(page, key, polling, time.time())
     shown = st.session_state.get(shown_key, RUNS_PER_PAGE)
     runs = [r for r in store.runs(shown + len(engine.active(page=page)), page=page)

@@ -20,6 +20,8 @@ st.title("Generate", help="Describe a picture; ImageLab sends it with exactly th
 options.show_load_notes()
 
 form, output = st.columns([5, 6], gap="large")
+# where the form's own rerun shows the runs it sent, before the page is redrawn in full
+sent_here = output.empty()
 
 
 @st.fragment
@@ -47,14 +49,15 @@ def request_form() -> None:
         said = st.empty()  # a refusal is said here: a fragment's rerun cannot write outside it
     # after the options: the form's top stays prompt, button, result
     fanout_clicked, fanout = compare_models.form(spec)
-    # The request leaves here, before anything else is drawn; then the whole page shows the run.
-    sent = clicked and run.submit(spec, problems, generate, page="generate", est=est, live=said) is not None
+    if clicked:
+        run.submit(spec, problems, generate, page="generate", est=est, live=said)
     if fanout_clicked:
         before = st.session_state.get(state.GEN_FANOUT_GROUP)
         compare_models.send(fanout, live=said)
-        sent = st.session_state.get(state.GEN_FANOUT_GROUP) != before
-    if sent:
-        st.rerun()
+        if st.session_state.get(state.GEN_FANOUT_GROUP) != before:
+            st.rerun()  # the models side by side are drawn by the page
+    # The run shows in the results column from this very run: no redraw of the page before its picture.
+    run.watch_here("generate", sent_here)
 
 
 with form:

@@ -33,4 +33,6 @@ def test_an_offline_run_shows_nothing_spent_and_each_image_its_share(data_dir):
     cards = [c.value for c in at.caption if c.value.startswith("**gpt-image-2** · Generate")]
     assert len(cards) == 3 and all(f"$0 spent · would cost ≈ {share} on OpenAI" in c for c in cards)
     assert not any(whole in c for c in cards)
+    at.session_state[state.GALLERY_SPEND_OPEN] = True  # the spend table is drawn once its fold is opened
+    at.run()
     assert f"Total: $0 spent · would cost ≈ {whole} on OpenAI" in [c.value for c in at.caption]
