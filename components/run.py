@@ -243,6 +243,26 @@ def watch_here(page: str, slot: Any) -> None:
             engine.wait_for_change(version, _GIVE_WAY_SECONDS)
 
 
+def watched_cancel(page: str, place: Any, *, key: str) -> None:
+    """Beside a form's button, while the runs it sent are shown by its own reruns (``watch_here``): a
+    Cancel for them, since that place has no room for buttons. Cancelling keeps what was saved."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not ctx.fragment_ids_this_run or st.session_state.get(state.item(state.LIVE_POLLING, page)):
+        return
+    engine = connection.get_engine()
+    running = [run_id for run_id in st.session_state.get(state.item(state.LIVE_WATCH, page)) or []
+               if (job := engine.job(run_id)) is not None and job.active]
+    if running:
+        with place.container():
+            st.button("Cancel", key=f"btn_{key}_cancel_sent", icon=":material/stop_circle:", on_click=_cancel_all,
+                      args=(running,), help="Stop the run(s) just sent; images already saved are kept.")
+
+
+def _cancel_all(run_ids: list[int]) -> None:
+    for run_id in run_ids:
+        cancel(run_id)
+
+
 def _only_this_part_waiting(ctx: ScriptRunContext) -> bool:
     requests = ctx.script_requests
     queued: list[str] = getattr(getattr(requests, "_rerun_data", None), "fragment_id_queue", None) or []

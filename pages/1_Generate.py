@@ -31,7 +31,7 @@ def request_form() -> None:
                           placeholder="A red fox curled up in fresh snow at dawn, soft light, shallow depth of field")
     counter = st.empty()
     action = st.container()
-    prompt_tools.prompt_tools(prompt, state.GEN_PROMPT)
+    tools = st.container()  # drawn once the request has left
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
     spec = GenerateSpec(prompt=prompt, model=info.name, **values)
@@ -47,10 +47,14 @@ def request_form() -> None:
         clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
                             width="stretch", disabled=bool(shown), shortcut=shortcuts.PRIMARY)
         said = st.empty()  # a refusal is said here: a fragment's rerun cannot write outside it
+        stop = st.empty()  # Cancel, while the runs just sent are shown
+    if clicked:  # the request leaves before the rest of the form is drawn
+        run.submit(spec, problems, generate, page="generate", est=est, live=said)
+    run.watched_cancel("generate", stop, key="gen")
+    with tools:
+        prompt_tools.prompt_tools(prompt, state.GEN_PROMPT)
     # after the options: the form's top stays prompt, button, result
     fanout_clicked, fanout = compare_models.form(spec)
-    if clicked:
-        run.submit(spec, problems, generate, page="generate", est=est, live=said)
     if fanout_clicked:
         before = st.session_state.get(state.GEN_FANOUT_GROUP)
         compare_models.send(fanout, live=said)

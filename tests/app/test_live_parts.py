@@ -26,6 +26,10 @@ def test_the_parts_own_timer_does_not_end_the_wait() -> None:
     assert not someone_else_waiting(_live_part_running(RerunData(fragment_id="live", is_auto_rerun=True)))
 
 
+def test_a_click_inside_the_part_itself_ends_the_wait() -> None:
+    assert someone_else_waiting(_live_part_running(RerunData(fragment_id="live")))
+
+
 def test_typing_in_another_part_ends_the_wait() -> None:
     assert someone_else_waiting(_live_part_running(RerunData(fragment_id="form")))
 

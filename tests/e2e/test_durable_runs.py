@@ -126,14 +126,30 @@ def test_two_clicks_a_second_apart_both_finish_and_show(slow_app, page):
     shows_images_of(page, slow_app["url"], runs[1], n=1)
 
 
+def test_cancel_beside_the_button_keeps_the_run_as_cancelled(slow_app, page):
+    store = Store(slow_app["data_dir"])
+    prompt = "Durable five and a half: a beetle on a stone"
+    start_run(page, slow_app["url"], prompt, n=1, partials=2)
+    page.locator(".st-key-btn_gen_cancel_sent button").first.click()
+    run = finished_run(store, prompt)
+    assert run.status == "cancelled" and "Cancelled" in run.error
+    page.get_by_text("cancelled", exact=False).first.wait_for(timeout=30_000)
+    # once the run has ended, the page is drawn in full: its card, and no Cancel left beside the button
+    page.locator(f".st-key-run_{run.id}").wait_for(timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('.st-key-btn_gen_cancel_sent')", timeout=30_000)
+
+
 def test_cancel_from_the_tray_keeps_the_run_as_cancelled(slow_app, page):
     store = Store(slow_app["data_dir"])
     prompt = "Durable six: a snail on a leaf"
     start_run(page, slow_app["url"], prompt, n=1, partials=2)
+    page.goto(slow_app["url"] + "/Gallery")  # the tray on another page lists the run still going
+    wait_idle(page)
     page.locator('[data-testid="stSidebar"] [class*="st-key-btn_tray_cancel_"] button').first.click()
     run = finished_run(store, prompt)
     assert run.status == "cancelled" and "Cancelled" in run.error
-    page.get_by_text("cancelled", exact=False).first.wait_for(timeout=30_000)
+    page.goto(slow_app["url"] + "/Generate")
+    page.locator(f".st-key-run_{run.id}").get_by_text("cancelled", exact=False).first.wait_for(timeout=30_000)
 
 
 def test_killed_app_marks_the_run_interrupted_and_starts_clean(tmp_path, browser):
