@@ -107,22 +107,20 @@ def wait_idle(page, timeout=60_000):
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout)
 
 
-def screenshot(page, name: str, *, baseline: bool = False, mask=(), height: int | None = None) -> Path:
+def screenshot(page, name: str, *, baseline: bool = False, mask=(), clip: dict | None = None) -> Path:
     """Save what the browser shows as ``name``.png; with ``baseline``, also compare it with the committed
     tests/e2e/baselines/``name``.png and fail (writing a diff image beside it) past the tolerance.
 
     For the comparison only: ``mask`` paints over what changes from run to run (a run's seconds) in one
-    colour, and ``height`` keeps the top of the window, where what other tests left behind does not reach."""
+    colour, and ``clip`` (x, y, width, height) keeps the part of the window that other tests leave alone."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     if baseline:
         compared = path
-        if mask or height is not None:
+        if mask or clip is not None:
             compared = ARTIFACTS / "compared" / f"{name}.png"
             compared.parent.mkdir(parents=True, exist_ok=True)
-            clip = None if height is None else {"x": 0, "y": 0, "width": page.viewport_size["width"],
-                                                "height": height}
             page.screenshot(path=str(compared), full_page=False, mask=list(mask), clip=clip)
         assert_matches_baseline(compared, BASELINES / f"{name}.png")
     return path
