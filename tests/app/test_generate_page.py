@@ -52,14 +52,23 @@ def test_generate_saves_and_shows_an_image(data_dir):
     assert any("| spent |" in m.value and "| would cost on OpenAI |" in m.value for m in at.sidebar.markdown)
 
 
+def estimate_shown(at) -> str:
+    """The sidebar's large estimate figure, as a person reads it."""
+    import re
+
+    figures = [m.value for m in at.sidebar.markdown if 'class="imagelab-figure"' in m.value]
+    assert len(figures) == 1, figures
+    return re.sub(r"<[^>]+>", "", figures[0])
+
+
 def test_estimate_changes_with_quality(data_dir):
     at = app().run()
     at.text_area(key=state.GEN_PROMPT).input("a red apple").run()
     at.selectbox(key=f"{state.GEN_OPTS}_size").select("1024x1024").run()
     at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
-    low = [m.value for m in at.sidebar.get("metric") if m.label == "Estimated cost"][0]
+    low = estimate_shown(at)
     at.selectbox(key=f"{state.GEN_OPTS}_quality").select("high").run()
-    high = [m.value for m in at.sidebar.get("metric") if m.label == "Estimated cost"][0]
+    high = estimate_shown(at)
     assert low != high
     assert float(high.strip("≈ $")) > float(low.strip("≈ $")) * 10
 
