@@ -19,8 +19,13 @@ from . import run, state
 
 
 def form(spec: Any) -> tuple[bool, list[FanoutTarget]]:
-    """The expander: targets, what changes for each, the summed estimate; (clicked, the adapted targets)."""
-    with st.expander("Compare models", icon=":material/view_column:"):
+    """The expander: targets, what changes for each, the summed estimate; (clicked, the adapted targets).
+
+    Drawn only while open: closed, it costs the page nothing (its picker's script included)."""
+    box = st.expander("Compare models", icon=":material/view_column:", key=state.GEN_FANOUT_OPEN, on_change="rerun")
+    if not box.open:
+        return False, []
+    with box:
         targets = st.multiselect(f"Send this prompt to {MIN_TARGETS}–{MAX_TARGETS} models or quality levels",
                                  target_choices(), key=state.GEN_FANOUT_TARGETS, max_selections=MAX_TARGETS,
                                  placeholder="gpt-image-1.5, gpt-image-2 · low, …")

@@ -31,6 +31,7 @@ BUDGET_MODERATION = "budget_moderation"
 GEN_FANOUT_TARGETS = "gen_fanout_targets"
 GEN_FANOUT_GROUP = "gen_fanout_group"  # the group of the last "Compare models" send
 GEN_FANOUT_BUTTON = "btn_gen_fanout"
+GEN_FANOUT_OPEN = "fold_gen_fanout"  # the "Compare models" fold (drawn only while open)
 SWEEP_AS_BATCH = "sweep_as_batch"
 
 # Generate page

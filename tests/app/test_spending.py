@@ -84,6 +84,8 @@ def test_one_prompt_to_three_models_side_by_side(data_dir):
     at.text_area(key=state.GEN_PROMPT).input("A paper boat on a pond").run()
     at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
     targets = ["gpt-image-1.5", "gpt-image-1-mini", "gpt-image-2 · low"]
+    at.session_state[state.GEN_FANOUT_OPEN] = True  # what a click on the fold does
+    at.run()
     at.multiselect(key=state.GEN_FANOUT_TARGETS).set_value(targets).run()
     at.button(key=state.GEN_FANOUT_BUTTON).click().run()
     assert not at.exception
