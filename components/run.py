@@ -153,22 +153,7 @@ def show_job(job: JobState, *, key: str) -> None:
         if job.active:
             button.button("Cancel", key=f"btn_{key}_cancel_{job.run_id}", on_click=cancel, args=(job.run_id,),
                           icon=":material/stop_circle:", help="Stop this run; images already saved are kept.")
-        st.caption(literal(shorten(job.prompt, 200)))
-        saved = {rec.index: rec for rec in list(job.images)}
-        previews = dict(job.previews)
-        cols = st.columns(min(job.requested, 2))
-        for i in range(job.requested):
-            with cols[i % len(cols)]:
-                if i in saved:
-                    data = results.preview(saved[i].hash, saved[i].format)
-                    if data is not None:
-                        st.image(data, caption="Saved", width="stretch")
-                elif i in previews:
-                    st.image(previews[i][1], caption=f"Preview {previews[i][0] + 1}", width="stretch")
-                else:
-                    st.caption(f"Image {i + 1}: waiting…")
-        for err in list(job.errors):
-            results.show_error(err)
+        _job_pictures(job)
 
 
 def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns: int = 2) -> None:
@@ -275,22 +260,27 @@ def _job_body(job: JobState, *, key: str) -> None:
         verb = _VERBS.get(job.page, "Running")
         st.markdown(f"**{verb} {job.requested} image(s) with {job.model}** · {STATUS_WORDS[job.status]} · "
                     f"{job.elapsed:.0f} s")
-        st.caption(literal(shorten(job.prompt, 200)))
-        saved = {rec.index: rec for rec in list(job.images)}
-        previews = dict(job.previews)
-        cols = st.columns(min(job.requested, 2))
-        for i in range(job.requested):
-            with cols[i % len(cols)]:
-                if i in saved:
-                    data = results.preview(saved[i].hash, saved[i].format)
-                    if data is not None:
-                        st.image(data, caption="Saved", width="stretch")
-                elif i in previews:
-                    st.image(previews[i][1], caption=f"Preview {previews[i][0] + 1}", width="stretch")
-                else:
-                    st.caption(f"Image {i + 1}: waiting…")
-        for err in list(job.errors):
-            results.show_error(err)
+        _job_pictures(job)
+
+
+def _job_pictures(job: JobState) -> None:
+    """A running job's prompt, then each image as saved, its latest preview or a wait; its errors."""
+    st.caption(literal(shorten(job.prompt, 200)))
+    saved = {rec.index: rec for rec in list(job.images)}
+    previews = dict(job.previews)
+    cols = st.columns(min(job.requested, 2))
+    for i in range(job.requested):
+        with cols[i % len(cols)]:
+            if i in saved:
+                data = results.preview(saved[i].hash, saved[i].format)
+                if data is not None:
+                    st.image(data, caption="Saved", width="stretch")
+            elif i in previews:
+                st.image(previews[i][1], caption=f"Preview {previews[i][0] + 1}", width="stretch")
+            else:
+                st.caption(f"Image {i + 1}: waiting…")
+    for err in list(job.errors):
+        results.show_error(err)
 
 
 def _draw_active(page: str, key: str, polling: bool, since: float) -> None:
