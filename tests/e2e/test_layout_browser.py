@@ -19,7 +19,7 @@ from .conftest import launch_app, screenshot, type_into, wait_idle, wait_until
 pytestmark = pytest.mark.e2e
 
 SIZES = [(1440, 900), (1280, 720)]
-ESTIMATE = '.st-key-sidebar_estimate .imagelab-figure'
+ESTIMATE = '.st-key-sidebar_estimate h2'
 GALLERY_IMAGES = 13  # four cards a row: the thirteenth is on the fourth row
 
 
