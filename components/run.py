@@ -96,31 +96,44 @@ def await_news(name: str, *, limit: float | None = None) -> None:
     seen_key = state.item(state.LIVE_SEEN, name)
     seen = st.session_state.get(seen_key)
     if ctx is not None and ctx.fragment_ids_this_run and seen is not None:
-        deadline = time.monotonic() + (LONG_POLL_SECONDS if limit is None else min(limit, LONG_POLL_SECONDS))
-        while engine.version == seen and time.monotonic() < deadline:
-            ctx.yield_check()
-            if someone_else_waiting(ctx):
-                break
-            engine.wait_for_change(seen, _GIVE_WAY_SECONDS)
+        _wait_for_change(ctx, seen, LONG_POLL_SECONDS if limit is None else min(limit, LONG_POLL_SECONDS))
     st.session_state[seen_key] = engine.version
 
 
-def someone_else_waiting(ctx: ScriptRunContext) -> bool:
-    """Whether a rerun of something other than the part running now is waiting for this run to end."""
+def _wait_for_change(ctx: ScriptRunContext, version: int, seconds: float) -> str | None:
+    """Wait up to ``seconds`` for the engine to move past ``version``; who is waiting if the wait gave
+    way to the person (see ``who_waits``), else ``None``. A full rerun or a stop ends the run here."""
+    engine = connection.get_engine()
+    deadline = time.monotonic() + seconds
+    while engine.version == version and time.monotonic() < deadline:
+        ctx.yield_check()
+        waiting = who_waits(ctx)
+        if waiting is not None:
+            return waiting
+        engine.wait_for_change(version, _GIVE_WAY_SECONDS)
+    return None
+
+
+def who_waits(ctx: ScriptRunContext) -> str | None:
+    """``"here"`` when the person asked for a rerun of the part running now (typing in it, a click in
+    it), ``"elsewhere"`` for anything else (another part, the whole page, a stop), ``None`` when only
+    this part's own timer (or nobody) waits."""
     requests = ctx.script_requests
     if requests is None:
-        return False
+        return None
     try:
         waiting = requests._state.name
         queued = requests._rerun_data.fragment_id_queue
         timer = requests._rerun_data.is_auto_rerun
     except AttributeError:  # Streamlit changed its insides: never hold anyone up
-        return True
+        return "elsewhere"
     if waiting == "CONTINUE":
-        return False
+        return None
     running = set(ctx.fragment_ids_this_run or ())
-    # a rerun of this very part that its timer did not send: the person clicked in it (Cancel)
-    return waiting != "RERUN" or not queued or not timer or any(f not in running for f in queued)
+    if waiting != "RERUN" or not queued or any(f not in running for f in queued):
+        return "elsewhere"
+    # a rerun of this very part that its timer did not send: the person typed or clicked in it
+    return None if timer else "here"
 
 
 # --- showing runs ---------------------------------------------------------------------------------
@@ -202,9 +215,8 @@ def watch_here(page: str, slot: Any) -> None:
     if ctx is None or not ctx.fragment_ids_this_run:
         slot.empty()  # a full run: the place is kept for the form's own reruns to fill
         return
-    ids = st.session_state.get(state.item(state.LIVE_WATCH, page))
-    if not ids or st.session_state.get(
-            state.item(state.LIVE_POLLING, page)):
+    ids = _sent_here(page)
+    if not ids:
         return
     engine = connection.get_engine()
     ended_at = None
@@ -218,40 +230,38 @@ def watch_here(page: str, slot: Any) -> None:
             ended_at = ended_at or time.monotonic()
             if time.monotonic() - ended_at >= _SHOWN_BEFORE_REDRAW:
                 st.rerun()  # the pictures are in view: now the page in full, with their actions
-        deadline = time.monotonic() + (_SHOWN_BEFORE_REDRAW if ended_at else LONG_POLL_SECONDS)
-        while engine.version == version and time.monotonic() < deadline:
-            ctx.yield_check()
-            if someone_else_waiting(ctx):
-                if _only_this_part_waiting(ctx):
-                    return  # the form's next run watches again
-                st.rerun()
-            engine.wait_for_change(version, _GIVE_WAY_SECONDS)
+        waiting = _wait_for_change(ctx, version, _SHOWN_BEFORE_REDRAW if ended_at else LONG_POLL_SECONDS)
+        if waiting == "here":
+            return  # the form's next run watches again
+        if waiting == "elsewhere":
+            st.rerun()
 
 
 def watched_cancel(page: str, place: Any, *, key: str) -> None:
     """Beside a form's button, while the runs it sent are shown by its own reruns (``watch_here``): a
     Cancel for them, since that place has no room for buttons. Cancelling keeps what was saved."""
     ctx = get_script_run_ctx(suppress_warning=True)
-    if ctx is None or not ctx.fragment_ids_this_run or st.session_state.get(state.item(state.LIVE_POLLING, page)):
+    if ctx is None or not ctx.fragment_ids_this_run:
         return
     engine = connection.get_engine()
-    running = [run_id for run_id in st.session_state.get(state.item(state.LIVE_WATCH, page)) or []
-               if (job := engine.job(run_id)) is not None and job.active]
+    running = [run_id for run_id in _sent_here(page) if (job := engine.job(run_id)) is not None and job.active]
     if running:
         with place.container():
             st.button("Cancel", key=f"btn_{key}_cancel_sent", icon=":material/stop_circle:", on_click=_cancel_all,
                       args=(running,), help="Stop the run(s) just sent; images already saved are kept.")
 
 
+def _sent_here(page: str) -> list[int]:
+    """The runs ``page``'s form sent since its last full run, which the form itself shows; none while the
+    results' live part is polling (it shows every running job)."""
+    if st.session_state.get(state.item(state.LIVE_POLLING, page)):
+        return []
+    return list(st.session_state.get(state.item(state.LIVE_WATCH, page)) or [])
+
+
 def _cancel_all(run_ids: list[int]) -> None:
     for run_id in run_ids:
         cancel(run_id)
-
-
-def _only_this_part_waiting(ctx: ScriptRunContext) -> bool:
-    requests = ctx.script_requests
-    queued: list[str] = getattr(getattr(requests, "_rerun_data", None), "fragment_id_queue", None) or []
-    return bool(queued) and set(queued) <= set(ctx.fragment_ids_this_run or ())
 
 
 def _job_body(job: JobState, *, key: str) -> None:

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests
 
-from components.run import someone_else_waiting
+from components.run import who_waits
 
 
 def _live_part_running(*queued: RerunData) -> SimpleNamespace:
@@ -19,27 +19,27 @@ def _live_part_running(*queued: RerunData) -> SimpleNamespace:
 
 
 def test_nothing_queued_lets_the_part_wait() -> None:
-    assert not someone_else_waiting(_live_part_running())
+    assert who_waits(_live_part_running()) is None
 
 
 def test_the_parts_own_timer_does_not_end_the_wait() -> None:
-    assert not someone_else_waiting(_live_part_running(RerunData(fragment_id="live", is_auto_rerun=True)))
+    assert who_waits(_live_part_running(RerunData(fragment_id="live", is_auto_rerun=True))) is None
 
 
 def test_a_click_inside_the_part_itself_ends_the_wait() -> None:
-    assert someone_else_waiting(_live_part_running(RerunData(fragment_id="live")))
+    assert who_waits(_live_part_running(RerunData(fragment_id="live"))) == "here"
 
 
 def test_typing_in_another_part_ends_the_wait() -> None:
-    assert someone_else_waiting(_live_part_running(RerunData(fragment_id="form")))
+    assert who_waits(_live_part_running(RerunData(fragment_id="form"))) == "elsewhere"
 
 
 def test_a_full_rerun_behind_the_parts_own_timer_ends_the_wait() -> None:
     ctx = _live_part_running(RerunData(fragment_id="live", is_auto_rerun=True), RerunData(query_string="x"))
-    assert someone_else_waiting(ctx)
+    assert who_waits(ctx) == "elsewhere"
 
 
 def test_a_stop_ends_the_wait() -> None:
     ctx = _live_part_running()
     ctx.script_requests.request_stop()
-    assert someone_else_waiting(ctx)
+    assert who_waits(ctx) == "elsewhere"
