@@ -14,7 +14,7 @@ from imagelab.specs import Problem
 from imagelab.store import StorageError
 from imagelab.text import literal, shorten
 
-from . import connection, results, spending, state
+from . import connection, first_view, results, spending, state
 from .connection import CUSTOM, OFFLINE, OPENAI
 from .options import keep_widget_state
 from .pages import PAGES, by_key
@@ -29,6 +29,7 @@ PAGE_CSS = """<style>
 [data-testid='stSidebarUserContent'] hr {margin: 0.5rem 0;}
 [data-testid='stSidebar'] [data-testid='stPageLink'] a {padding-top: 0; padding-bottom: 0;}
 .st-key-sidebar_estimate h2 {font-size: 1.9rem; font-weight: 400; line-height: 1.25; padding: 0 0 0.35rem;}
+.st-key-first_view_box {display: none;}
 </style>"""
 
 
@@ -45,6 +46,7 @@ class Sidebar:
     estimate_slot: Any
     tray_slot: Any
     usage_slot: Any
+    brief: bool = False  # the session's first view: the page draws its prompt and button only
 
     def show_estimate(self, est: Estimate | None, problems: list[Problem] | None = None, what: str = "") -> None:
         """Fill the estimate panel with what the page would send now."""
@@ -65,8 +67,17 @@ class Sidebar:
                 st.caption(f":orange[{len(problems)} setting(s) to fix before sending.]")
             spending.show(est.dollars)
 
+    def hold_estimate(self) -> None:
+        """Keep the estimate's place for a fragment's own reruns to fill: Streamlit lets a fragment write
+        outside itself only where it wrote in the page's last full run."""
+        self.estimate_slot.empty()
+
     def finish(self) -> None:
-        """Fill the job tray and the usage panels (call at the end of the page, after any submit)."""
+        """Fill the job tray and the usage panels (call at the end of the page, after any submit); in a brief
+        first view, ask for the rest of the page instead."""
+        if self.brief:
+            first_view.ask_for_the_rest()
+            return
         try:
             with self.tray_slot.container():
                 _tray()
@@ -228,18 +239,22 @@ def ready() -> bool:
         is None
 
 
-def draw_sidebar(*, connection_note: bool = True) -> Sidebar:
+def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False) -> Sidebar:
     """Draw the shared sidebar; the page fills its estimate and calls ``finish()`` at the end.
 
     ``connection_note=False`` leaves out the line saying where requests go, for a page (Home) that
-    says it at length itself, so it is not shown twice.
+    says it at length itself, so it is not shown twice. ``brief_first_view=True``: the page draws a brief
+    first view of a session (``components/first_view.py``), in which the sidebar waits for the rest too.
     """
     keep_widget_state(*state.KEPT_PREFIXES)
+    brief = first_view.begin(brief_allowed=brief_first_view)
     st.html(PAGE_CSS + results.RESULTS_CSS)
     with st.sidebar:
         # The estimate of what the page would send is the headline: first, above the fold at any height.
         estimate_slot = st.empty()
         tray_slot = st.empty()
+        if brief:
+            return Sidebar(estimate_slot, tray_slot, None, brief=True)
         st.markdown("**:material/palette: ImageLab**")
         for page in PAGES:
             st.page_link(page.path, label=page.name, icon=page.icon)

@@ -19,6 +19,10 @@ COMMON_SEEN = "common_seen"          # {widget key: version of the common choice
 COMMON_VERSION = "common_version"
 MODELS_OLDER = "common_models_older"  # the picker's "show retiring and retired models" switch (kept on every page)
 
+# the session's first view (components/first_view.py)
+VIEW_SEEN = "view_seen"              # a page has been drawn in this session
+VIEW_BRIEF = "view_brief"            # this full run draws the brief first view (prompt and button only)
+
 # usage shown in the sidebar
 SESSION_RUN_IDS = "usage_session_run_ids"  # ids of the runs this session submitted, oldest first
 TRAY_SEEN = "tray_seen"              # finished runs whose page the person has seen since

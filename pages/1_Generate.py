@@ -1,19 +1,20 @@
 """Generate: text to image with every option the chosen model accepts.
 
 The prompt and the Generate button sit at the top of the form, the newest result at the top of the
-results column beside them: both in view at once on a laptop screen, before and after a run.
+results column beside them: both in view at once on a laptop screen, before and after a run. A session's
+first view draws the prompt and button alone; the rest follows once they are on screen (first_view.py).
 """
 
 import streamlit as st
 
-from components import compare_models, options, pages, prompt_tools, results, run, shortcuts, sidebar, state
+from components import compare_models, first_view, options, pages, prompt_tools, results, run, shortcuts, sidebar, state
 from imagelab.catalog import catalog
 from imagelab.client import generate
 from imagelab.costs import estimate
 from imagelab.specs import GenerateSpec
 
 st.set_page_config(page_title="Generate · ImageLab", page_icon=pages.ICON, layout="wide")
-bar = sidebar.draw_sidebar()
+bar = sidebar.draw_sidebar(brief_first_view=True)
 
 st.title("Generate", help="Describe a picture; ImageLab sends it with exactly the options the chosen model accepts.")
 
@@ -24,6 +25,15 @@ form, output = st.columns([5, 6], gap="large")
 sent_here = output.empty()
 
 
+def _count(prompt: str) -> str:
+    return f"{len(prompt):,} / {catalog().limits['prompt_chars']:,} characters"
+
+
+def _generate_button(*, disabled: bool) -> bool:
+    return st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
+                     width="stretch", disabled=disabled, shortcut=shortcuts.PRIMARY)
+
+
 @st.fragment
 def request_form() -> None:
     """The prompt, its options and the button: typing or changing an option reruns only this part."""
@@ -32,6 +42,14 @@ def request_form() -> None:
     counter = st.empty()
     action = st.container()
     tools = st.container()  # drawn once the request has left
+    if first_view.brief():  # the options follow once the prompt and button are on screen
+        counter.caption(_count(prompt))
+        with action:
+            _generate_button(disabled=False)
+        # the places outside the form that its own reruns fill (a click before the rest has arrived)
+        bar.hold_estimate()
+        run.watch_here("generate", sent_here)
+        return
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
     spec = GenerateSpec(prompt=prompt, model=info.name, **values)
@@ -41,11 +59,10 @@ def request_form() -> None:
     # stops the button until it is fixed.
     shown = [p for p in problems if not (p.param == "prompt" and not prompt)]
     bar.show_estimate(est, shown, what=f"{spec.n} × {spec.size} · {spec.quality} · {spec.model}")
-    counter.caption(f"{len(prompt):,} / {catalog().limits['prompt_chars']:,} characters")
+    counter.caption(_count(prompt))
     with action:
         results.show_problems(shown)
-        clicked = st.button("Generate", type="primary", key=state.GEN_BUTTON, icon=":material/auto_awesome:",
-                            width="stretch", disabled=bool(shown), shortcut=shortcuts.PRIMARY)
+        clicked = _generate_button(disabled=bool(shown))
         said = st.empty()  # a refusal is said here: a fragment's rerun cannot write outside it
         stop = st.empty()  # Cancel, while the runs just sent are shown
     if clicked:  # the request leaves before the rest of the form is drawn
@@ -66,12 +83,11 @@ def request_form() -> None:
 
 with form:
     request_form()
-with output:
-    compare_models.show()
-
-with output:
-    run.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,
-                  empty_text="Your pictures appear here, newest first, and are kept in the Gallery.",
-                  icon=":material/image:")
+if not bar.brief:
+    with output:
+        compare_models.show()
+        run.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,
+                      empty_text="Your pictures appear here, newest first, and are kept in the Gallery.",
+                      icon=":material/image:")
 
 bar.finish()

@@ -5,11 +5,19 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def open_page(path: str = "pages/1_Generate.py", timeout: float = 60) -> AppTest:
-    """The app as a user opens it: from app.py, switched to the page (so page links resolve)."""
+def open_page(path: str = "pages/1_Generate.py", timeout: float = 60, *, first_view: bool = False) -> AppTest:
+    """The app as a user opens it: from app.py, switched to the page (so page links resolve).
+
+    In a browser, a session's first view of Generate is brief (the prompt and button) and a script in the page
+    asks for the rest at once; AppTest runs no script, so by default the session starts past that first view.
+    ``first_view=True`` keeps it, for the tests of that view."""
+    from components import state
+
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     if path != "app.py":
         at.switch_page(path)
+    if not first_view:
+        at.session_state[state.VIEW_SEEN] = True
     return at
 
 

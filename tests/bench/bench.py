@@ -93,8 +93,11 @@ def bench_generate_rerun(store: Store) -> None:
         png = render(f"{spec.prompt} {i}", 1024, 1024, output_format="png", quality="low", index=i)
         store.add_image(run_id, 0, png, "png", 1024, 1024)
         store.finish_run(run_id, "ok")
+    from components import state
+
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.switch_page("pages/1_Generate.py")
+    at.session_state[state.VIEW_SEEN] = True  # past the session's brief first view: the whole page reruns
     report("Generate page rerun with 50 runs in the history (median)", median_rerun(at), "ms", "≤ 200 ms")
 
 

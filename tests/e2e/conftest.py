@@ -104,6 +104,9 @@ def page(browser):
 
 def wait_idle(page, timeout=60_000):
     page.wait_for_selector(IDLE, timeout=timeout)
+    # A session's brief first view asks for the rest of the page as soon as it is shown: wait for the rest.
+    page.wait_for_function("() => !document.querySelector('.st-key-first_view_box')", timeout=timeout)
+    page.wait_for_selector(IDLE, timeout=timeout)
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout)
 
 

@@ -1,0 +1,70 @@
+"""A session's first view: the prompt and the button first, the rest of the page once they are on screen.
+
+A cold view is slow in the browser, not on the server: each kind of element brings its own script, and every
+element takes rendering. When all of a page arrives at once, the prompt waits for the sidebar, the options and
+the results to be loaded and drawn beside it. So a page that opts in draws, on the first run of a session, only
+its title, prompt and button (``brief()``), with a few lines of script that ask for the rest once nothing on the
+page is still loading (``ask_for_the_rest``): that request reruns the page in full. If the script never runs,
+it asks anyway after a few seconds, and any click or keystroke draws the whole page too.
+
+Nothing is lost: a new session has no values yet, and the prompt and button are the same widgets in both views,
+so what is typed meanwhile stays, and a click meanwhile runs (its rerun draws the whole form).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+from . import state
+
+MARKER_KEY = "first_view"  # the script's element: ``.st-key-first_view`` in the page until the rest is drawn
+
+# Waits until no element is a loading placeholder (each kind of element shows one while its own script
+# loads), lets the browser paint that, then asks for the rest. Several seconds at the most.
+_ASK_WHEN_SHOWN = """
+export default function ({ setTriggerValue }) {
+  let done = false;
+  let frame = 0;
+  const ask = () => { if (!done) { done = true; setTriggerValue("shown", true); } };
+  const look = () => {
+    if (done) return;
+    if (document.querySelector('[data-testid="stSkeleton"]')) frame = requestAnimationFrame(look);
+    else frame = requestAnimationFrame(() => setTimeout(ask, 0));
+  };
+  look();
+  const late = setTimeout(ask, 4000);
+  return () => { done = true; cancelAnimationFrame(frame); clearTimeout(late); };
+}
+"""
+
+_ask = st.components.v2.component("imagelab_first_view", js=_ASK_WHEN_SHOWN)
+
+
+def begin(*, brief_allowed: bool) -> bool:
+    """Call at the top of every full run of every page: whether this run is the session's first and is drawn
+    brief (only pages that draw a brief view allow it)."""
+    first = not st.session_state.get(state.VIEW_SEEN)
+    st.session_state[state.VIEW_SEEN] = True
+    st.session_state[state.VIEW_BRIEF] = first and brief_allowed
+    return first and brief_allowed
+
+
+def brief() -> bool:
+    """Whether the part being drawn now belongs to the brief first view. A fragment's own rerun (a keystroke or
+    a click while the rest is on its way) always draws in full."""
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.fragment_ids_this_run:
+        return False
+    return bool(st.session_state.get(state.VIEW_BRIEF))
+
+
+def ask_for_the_rest() -> None:
+    """The script that reruns the page once the brief view is on screen (in the sidebar, out of sight: the
+    page's style hides ``first_view_box``)."""
+    with st.sidebar, st.container(key="first_view_box"):
+        _ask(key=MARKER_KEY, on_shown_change=_nothing)
+
+
+def _nothing() -> None:
+    """The rerun the script asks for is the point; its value needs no handling."""

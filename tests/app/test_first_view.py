@@ -1,0 +1,54 @@
+"""A session's first view of Generate: the prompt and button alone, then the whole page on the rerun that the
+page's script asks for (components/first_view.py). The script itself runs in tests/e2e/test_first_view_browser.py."""
+
+from components import state
+from imagelab.offline.render import render
+from imagelab.store import Store
+
+from .conftest import open_page, settle
+
+TIMEOUT = 60
+
+
+def _seed_one_run(data_dir) -> None:
+    store = Store(data_dir)
+    run_id = store.start_run("generate", "gpt-image-2", "a seeded harbour", {}, requested=1)
+    store.add_image(run_id, 0, render("a seeded harbour", 64, 64, output_format="png", quality="low", index=0),
+                    "png", 64, 64)
+    store.finish_run(run_id, "ok")
+
+
+def test_first_view_is_the_prompt_and_button_and_the_rerun_draws_the_rest(data_dir):
+    _seed_one_run(data_dir)
+    at = open_page(first_view=True, timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.text_area(key=state.GEN_PROMPT).value == ""
+    assert not at.button(key=state.GEN_BUTTON).disabled
+    assert [e.key for e in at.sidebar.get("bidi_component")] == ["first_view"]  # the script that asks for the rest
+    assert not at.main.selectbox and not at.get("image") and not at.sidebar.get("page_link")
+    at.run()  # what the script asks for once the browser shows the prompt
+    assert not at.exception
+    assert at.selectbox(key=state.GEN_MODEL).value
+    assert len(at.sidebar.get("page_link")) >= 9 and at.get("image")
+    assert not [e for e in at.sidebar.get("bidi_component") if e.key == "first_view"]
+    at.run()  # and only the session's first view is brief
+    assert at.selectbox(key=state.GEN_MODEL).value and at.get("image")
+
+
+def test_a_click_before_the_rest_arrives_sends_with_the_default_options(data_dir):
+    at = open_page(first_view=True, timeout=TIMEOUT).run()
+    at.text_area(key=state.GEN_PROMPT).input("A paper boat on a puddle")
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception
+    settle(at, data_dir)
+    runs = Store(data_dir).runs()
+    assert [(r.prompt, r.status) for r in runs] == [("A paper boat on a puddle", "ok")]
+    assert runs[0].params["model"] == "gpt-image-2" and runs[0].params["n"] == 1
+    assert at.text_area(key=state.GEN_PROMPT).value == "A paper boat on a puddle"
+
+
+def test_pages_without_a_brief_view_draw_in_full_and_end_the_first_view(data_dir):
+    at = open_page("pages/6_Gallery.py", first_view=True, timeout=TIMEOUT).run()
+    assert not at.exception and len(at.sidebar.get("page_link")) >= 9
+    at.switch_page("pages/1_Generate.py").run()  # the session's first view was the Gallery's
+    assert at.selectbox(key=state.GEN_MODEL).value and len(at.sidebar.get("page_link")) >= 9
