@@ -24,7 +24,7 @@ def test_secrets_file_is_not_read_by_the_browser_suite(tmp_path, project_secrets
         wait_idle(page)
         page.locator(".st-key-btn_gen_run button").click()
         store = Store(app["data_dir"])
-        wait_until(lambda: [r for r in store.runs() if r.status != "running"], what="the run to finish")
+        wait_until(lambda: [r for r in store.runs() if r.status not in ("queued", "running")], what="the run to finish")
         assert [r.status for r in store.runs()] == ["ok"] and store.count_images() == 1
         assert "Offline backend" in page.locator('[data-testid="stSidebar"]').inner_text()
     assert backends(app["data_dir"]) == ["Offline backend"]
