@@ -1,22 +1,30 @@
-"""Gallery: everything ever made, newest first; find it again, look closer, pick some to compare or show."""
+"""Gallery: everything ever made, newest first; find it again, look closer, pick some to compare or show.
+
+A session's first view shows the newest pictures alone, in their cards; the filters, the actions and the sidebar
+follow once the pictures are on screen (components/first_view.py). Each part keeps its place in both views (a
+blank as tall as what comes), so the pictures are neither drawn twice nor moved."""
 
 import datetime as dt
 import json
 
 import streamlit as st
 
-from components import connection, options, pages, results, sidebar, state
+from components import connection, first_view, options, pages, results, sidebar, state
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
 from imagelab.export import export_images, read_metadata, settings_from_metadata
 from imagelab.store import MAX_SEARCH_TEXT, ImageRecord
 from imagelab.text import literal, shorten
 
 st.set_page_config(page_title="Gallery · ImageLab", page_icon=pages.ICON, layout="wide")
-bar = sidebar.draw_sidebar()
+bar = sidebar.draw_sidebar(brief_first_view=True)
+brief = bar.brief  # a session's first view: a new session has no filters or selection yet
 bar.show_estimate(None)
 store = connection.require_history()
 
 PAGE_SIZE = 24
+# How tall the parts drawn after the first view are (px, measured from 1024 to 1440 wide): the first view
+# keeps their places blank, so nothing moves when they arrive.
+FILTERS_PX, FOLD_PX, ACTIONS_PX, PAGE_NO_PX, CARD_ACTIONS_PX = 68, 40, 40, 68, 40
 selection: set[int] = st.session_state.setdefault(state.SELECTION, set())
 
 
@@ -27,16 +35,20 @@ def toggle(image_id: int) -> None:
 st.title("Gallery")
 
 # --- filters ------------------------------------------------------------------------------
-models, used_pages = store.used_models_and_pages()
-f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 1.4], vertical_alignment="bottom")
-text = f1.text_input("Search prompts", key=state.GALLERY_TEXT, placeholder="fox, lighthouse…")
-if len(text) > MAX_SEARCH_TEXT:
-    text = text[:MAX_SEARCH_TEXT]
-    f1.caption(f"The search was shortened to its first {MAX_SEARCH_TEXT} characters.")
-page_filter = f2.multiselect("Page", used_pages, key=state.GALLERY_PAGES, format_func=pages.name_of)
-model_filter = f3.multiselect("Model", models, key=state.GALLERY_MODELS)
-dates = f4.date_input("Made between", value=(), key=state.GALLERY_DATES, format="YYYY-MM-DD")
-starred = f5.toggle("Starred", key=state.GALLERY_STARRED)
+text, page_filter, model_filter, dates, starred = "", [], [], (), False
+if brief:
+    first_view.place(FILTERS_PX)
+else:
+    models, used_pages = store.used_models_and_pages()
+    f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 1.4], vertical_alignment="bottom")
+    text = f1.text_input("Search prompts", key=state.GALLERY_TEXT, placeholder="fox, lighthouse…")
+    if len(text) > MAX_SEARCH_TEXT:
+        text = text[:MAX_SEARCH_TEXT]
+        f1.caption(f"The search was shortened to its first {MAX_SEARCH_TEXT} characters.")
+    page_filter = f2.multiselect("Page", used_pages, key=state.GALLERY_PAGES, format_func=pages.name_of)
+    model_filter = f3.multiselect("Model", models, key=state.GALLERY_MODELS)
+    dates = f4.date_input("Made between", value=(), key=state.GALLERY_DATES, format="YYYY-MM-DD")
+    starred = f5.toggle("Starred", key=state.GALLERY_STARRED)
 since = until = None
 if isinstance(dates, (tuple, list)) and dates:
     since = dt.datetime.combine(dates[0], dt.time()).timestamp()
@@ -207,14 +219,16 @@ def load_from_image(data: bytes) -> None:
     run_again(page, settings, extra_notes=loaded.dropped)
 
 
-with st.expander("Load settings from an image", key=state.GALLERY_LOAD_OPEN, on_change="rerun") as loading:
-    upload = st.file_uploader("A PNG, WebP or JPEG saved from ImageLab", type=["png", "webp", "jpg", "jpeg"],
-                              key="upl_gallery_settings") if loading.open else None
-    if upload is not None and st.button("Open its settings", key="btn_gallery_load", icon=":material/upload_file:"):
-        load_from_image(upload.getvalue())
+def load_settings() -> None:
+    with st.expander("Load settings from an image", key=state.GALLERY_LOAD_OPEN, on_change="rerun") as loading:
+        upload = st.file_uploader("A PNG, WebP or JPEG saved from ImageLab", type=["png", "webp", "jpg", "jpeg"],
+                                  key="upl_gallery_settings") if loading.open else None
+        if upload is not None and st.button("Open its settings", key="btn_gallery_load",
+                                            icon=":material/upload_file:"):
+            load_from_image(upload.getvalue())
 
-# --- selection actions ----------------------------------------------------------------------
-with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+
+def selection_actions() -> None:
     st.caption(f"{total:,} image(s) match · {len(selection)} selected")
     if st.button("Compare", key="btn_gallery_compare", icon=":material/compare:",
                  disabled=not 2 <= len(selection) <= 4, help="Pick 2 to 4 images"):
@@ -231,6 +245,15 @@ with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         selection.clear()
         st.rerun()
 
+
+if brief:  # the places of the settings loader and of the selection's actions
+    first_view.place(FOLD_PX)
+    first_view.place(ACTIONS_PX)
+else:
+    load_settings()
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        selection_actions()
+
 # --- grid ---------------------------------------------------------------------------------
 if total == 0:
     st.info("Nothing matches. Pictures you make on any page are saved here." if any(filters.values()) else
@@ -238,8 +261,11 @@ if total == 0:
 else:
     if st.session_state.get(state.GALLERY_PAGE, 1) > page_count:
         st.session_state[state.GALLERY_PAGE] = 1
-    page_no = st.number_input(f"Page (of {page_count})", 1, page_count, 1, key=state.GALLERY_PAGE) \
-        if page_count > 1 else 1
+    page_no = 1
+    if page_count > 1 and brief:
+        first_view.place(PAGE_NO_PX)
+    elif page_count > 1:
+        page_no = st.number_input(f"Page (of {page_count})", 1, page_count, 1, key=state.GALLERY_PAGE)
     records, _ = store.search_images(**filters, limit=PAGE_SIZE, offset=(int(page_no) - 1) * PAGE_SIZE)
     cols = st.columns(4)
     for i, rec in enumerate(records):
@@ -247,9 +273,12 @@ else:
         card = state.item(state.GALLERY_CARD_STARRED if rec.starred else state.GALLERY_CARD, rec.id)
         with cols[i % 4], st.container(border=True, key=card):
             results.show_picture(rec.hash, rec.format, small=True)
+            # one caption of two lines: each caption is a Markdown element, the costliest kind to draw
             st.caption(f"{':material/star: ' if rec.starred else ''}**{rec.model}** · {pages.name_of(rec.page)} · "
-                       f"{money_text(image_money(rec))}")
-            st.caption(literal(shorten(rec.prompt, 120)))
+                       f"{money_text(image_money(rec))}  \n{literal(shorten(rec.prompt, 120))}")
+            if brief:
+                first_view.place(CARD_ACTIONS_PX)
+                continue
             with st.container(horizontal=True, vertical_alignment="center", gap="small"):
                 st.checkbox("Select", value=rec.id in selection, key=state.item(state.GALLERY_SELECT, rec.id),
                             on_change=toggle, args=(rec.id,))
@@ -265,21 +294,25 @@ else:
                     st.rerun()
 
 # --- spend --------------------------------------------------------------------------------
-with st.expander("Spend by day and model", key=state.GALLERY_SPEND_OPEN, on_change="rerun") as spend:
-    # drawn only while open: the table is the heaviest thing on the page to load
-    rows = store.spend_by_day_and_model() if spend.open else []
-    if rows:
-        st.dataframe([{"day": r["day"], "model": r["model"], "runs": r["runs"],
-                       "spent ($)": round(r["dollars"], 4), "offline, would cost on OpenAI ($)":
-                       round(r["would_cost"], 4), "estimated ($)": round(r["estimated"], 4)}
-                      for r in rows], hide_index=True, width="stretch")
-        total = Money(spent=sum(r["dollars"] for r in rows), would_cost=sum(r["would_cost"] for r in rows))
-        st.caption(f"Total: {money_text(total)}")
-    elif spend.open:
-        st.caption("No spend yet.")
+def spend_by_day() -> None:
+    with st.expander("Spend by day and model", key=state.GALLERY_SPEND_OPEN, on_change="rerun") as spend:
+        # drawn only while open: the table is the heaviest thing on the page to load
+        rows = store.spend_by_day_and_model() if spend.open else []
+        if rows:
+            st.dataframe([{"day": r["day"], "model": r["model"], "runs": r["runs"],
+                           "spent ($)": round(r["dollars"], 4), "offline, would cost on OpenAI ($)":
+                           round(r["would_cost"], 4), "estimated ($)": round(r["estimated"], 4)}
+                          for r in rows], hide_index=True, width="stretch")
+            spent = Money(spent=sum(r["dollars"] for r in rows), would_cost=sum(r["would_cost"] for r in rows))
+            st.caption(f"Total: {money_text(spent)}")
+        elif spend.open:
+            st.caption("No spend yet.")
 
-detail_id = st.session_state.get(state.GALLERY_DETAIL)
-if detail_id is not None:
-    detail_dialog(detail_id)
+
+if not brief:  # in the first view, the rest follows once the pictures are on screen
+    spend_by_day()
+    detail_id = st.session_state.get(state.GALLERY_DETAIL)
+    if detail_id is not None:
+        detail_dialog(detail_id)
 
 bar.finish()

@@ -1,6 +1,8 @@
 """A session's first view of Generate: the prompt and button alone, then the whole page on the rerun that the
 page's script asks for (components/first_view.py). The script itself runs in tests/e2e/test_first_view_browser.py."""
 
+import re
+
 from components import state
 from imagelab.offline.render import render
 from imagelab.store import Store
@@ -10,12 +12,15 @@ from .conftest import open_page, settle
 TIMEOUT = 60
 
 
-def _seed_one_run(data_dir) -> None:
+def _seed_one_run(data_dir, prompt: str = "a seeded harbour") -> None:
     store = Store(data_dir)
-    run_id = store.start_run("generate", "gpt-image-2", "a seeded harbour", {}, requested=1)
-    store.add_image(run_id, 0, render("a seeded harbour", 64, 64, output_format="png", quality="low", index=0),
-                    "png", 64, 64)
+    run_id = store.start_run("generate", "gpt-image-2", prompt, {}, requested=1)
+    store.add_image(run_id, 0, render(prompt, 64, 64, output_format="png", quality="low", index=0), "png", 64, 64)
     store.finish_run(run_id, "ok")
+
+
+def prompts_shown(at) -> list[str]:
+    return [m.group(0) for c in at.main.caption if (m := re.search(r"picture number \d+", c.value))]
 
 
 def test_first_view_is_the_prompt_and_button_and_the_rerun_draws_the_rest(data_dir):
@@ -48,7 +53,25 @@ def test_a_click_before_the_rest_arrives_sends_with_the_default_options(data_dir
 
 
 def test_pages_without_a_brief_view_draw_in_full_and_end_the_first_view(data_dir):
-    at = open_page("pages/6_Gallery.py", first_view=True, timeout=TIMEOUT).run()
+    at = open_page("pages/5_Sweep.py", first_view=True, timeout=TIMEOUT).run()
     assert not at.exception and len(at.sidebar.get("page_link")) >= 9
-    at.switch_page("pages/1_Generate.py").run()  # the session's first view was the Gallery's
+    at.switch_page("pages/1_Generate.py").run()  # the session's first view was the Sweep's
     assert at.selectbox(key=state.GEN_MODEL).value and len(at.sidebar.get("page_link")) >= 9
+
+
+def test_gallery_first_view_is_the_newest_pictures_and_the_rerun_adds_the_rest(data_dir):
+    for i in range(26):
+        _seed_one_run(data_dir, f"picture number {i}")
+    at = open_page("pages/6_Gallery.py", first_view=True, timeout=TIMEOUT).run()
+    assert not at.exception
+    first = prompts_shown(at)  # column by column
+    assert sorted(first) == sorted(f"picture number {i}" for i in range(2, 26))  # the newest page of them
+    assert len(at.get("image")) == 24
+    assert not at.checkbox and not at.text_input and not at.main.button and not at.number_input
+    assert [e.key for e in at.sidebar.get("bidi_component")] == ["first_view"]
+    at.run()  # what the script asks for once the browser shows the pictures
+    assert not at.exception
+    assert prompts_shown(at) == first
+    assert len(at.get("image")) == 24 and len(at.checkbox) == 24
+    assert at.text_input(key=state.GALLERY_TEXT) and at.number_input(key=state.GALLERY_PAGE).value == 1
+    assert len(at.sidebar.get("page_link")) >= 9 and not at.sidebar.get("bidi_component")

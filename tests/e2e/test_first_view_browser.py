@@ -4,13 +4,17 @@ look at the brief view, then let through."""
 
 import pytest
 
+from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import wait_idle
+from .conftest import launch_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 LINKS = '[data-testid="stSidebar"] [data-testid="stPageLink"]'
+PLACES = ("() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')].map(img => {"
+          " const r = img.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top)]; })")
+CARD_CHECKBOXES = '[class*="st-key-card_"] [data-testid="stCheckbox"]'
 
 
 def _hold_the_script(context) -> list:
@@ -20,13 +24,14 @@ def _hold_the_script(context) -> list:
     return held
 
 
-def _brief_view(browser, url: str):
+def _brief_view(browser, url: str, path: str = "/Generate", shown: tuple[str, ...] = (
+        ".st-key-gen_prompt textarea", ".st-key-btn_gen_run button")):
     context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
     held = _hold_the_script(context)
     page = context.new_page()
-    page.goto(url + "/Generate")
-    page.locator(".st-key-gen_prompt textarea").wait_for()
-    page.locator(".st-key-btn_gen_run button").wait_for()
+    page.goto(url + path)
+    for selector in shown:
+        page.locator(selector).first.wait_for()
     for _ in range(200):  # the asker's script is requested with the prompt's own
         if held:
             break
@@ -80,3 +85,37 @@ def test_a_click_before_the_rest_arrives_generates(app_server, browser):
         assert page.locator('[data-testid="stImage"] img').count() >= 1
     finally:
         context.close()
+
+
+def test_gallery_pictures_come_first_and_stay_in_place_when_the_rest_arrives(browser, tmp_path):
+    data = tmp_path / "gallery-data"
+    store = Store(data)
+    for i in range(26):
+        run_id = store.start_run("generate", "gpt-image-2", f"picture number {i}", {}, requested=1)
+        store.add_image(run_id, 0, render(f"picture number {i}", 96, 96, output_format="png", quality="low", index=i),
+                        "png", 96, 96)
+        store.finish_run(run_id, "ok")
+    with launch_app(data) as server:
+        context, page, held = _brief_view(browser, server["url"], "/Gallery", ('[data-testid="stImage"] img',))
+        try:
+            pictures = page.locator('[data-testid="stImage"] img')
+            page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
+                                   ".filter(i => i.complete && i.naturalWidth).length === 24", timeout=30_000)
+            assert page.locator(CARD_CHECKBOXES).count() == 0
+            assert page.locator('[data-testid="stTextInput"]').count() == 0 and page.locator(LINKS).count() == 0
+            page.evaluate("() => document.querySelectorAll('[data-testid=\"stImage\"] img')"
+                          ".forEach(img => { img.dataset.firstView = 'yes'; })")
+            where = page.evaluate(PLACES)
+            for route in held:
+                route.continue_()
+            page.locator(LINKS).first.wait_for(timeout=30_000)
+            wait_idle(page)
+            assert page.locator(CARD_CHECKBOXES).count() == 24
+            assert page.locator(".st-key-gallery_text input").count() == 1
+            # the same 24 pictures, not drawn again: each is still the element the first view made
+            assert pictures.count() == 24
+            assert page.locator('[data-testid="stImage"] img[data-first-view="yes"]').count() == 24
+            # and where they were: the first view kept the places of what came after (at this width)
+            assert page.evaluate(PLACES) == where
+        finally:
+            context.close()
