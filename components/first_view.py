@@ -66,10 +66,5 @@ def ask_for_the_rest() -> None:
         _ask(key=MARKER_KEY, on_shown_change=_nothing)
 
 
-def place(height: int) -> None:
-    """A blank as tall as the part the full view draws here, so nothing below it moves when that part comes."""
-    st.container(height=height, border=False)
-
-
 def _nothing() -> None:
     """The rerun the script asks for is the point; its value needs no handling."""

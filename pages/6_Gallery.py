@@ -9,7 +9,7 @@ import json
 
 import streamlit as st
 
-from components import connection, first_view, options, pages, results, sidebar, state
+from components import connection, options, pages, results, sidebar, state
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
 from imagelab.export import export_images, read_metadata, settings_from_metadata
 from imagelab.store import MAX_SEARCH_TEXT, ImageRecord
@@ -22,9 +22,9 @@ bar.show_estimate(None)
 store = connection.require_history()
 
 PAGE_SIZE = 24
-# How tall the parts drawn after the first view are (px, measured from 1024 to 1440 wide): the first view
-# keeps their places blank, so nothing moves when they arrive.
-FILTERS_PX, FOLD_PX, ACTIONS_PX, PAGE_NO_PX, CARD_ACTIONS_PX = 68, 40, 40, 68, 40
+# How tall the parts drawn after the first view are, in st.space's sizes: "large" is a labelled input's
+# height, "medium" a button's. The first view keeps their places blank, so nothing moves when they arrive.
+FILTERS, FOLD, ACTIONS, PAGE_NO, CARD_ACTIONS = "large", "medium", "medium", "large", "medium"
 selection: set[int] = st.session_state.setdefault(state.SELECTION, set())
 
 
@@ -37,7 +37,7 @@ st.title("Gallery")
 # --- filters ------------------------------------------------------------------------------
 text, page_filter, model_filter, dates, starred = "", [], [], (), False
 if brief:
-    first_view.place(FILTERS_PX)
+    st.space(FILTERS)
 else:
     models, used_pages = store.used_models_and_pages()
     f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 1.4], vertical_alignment="bottom")
@@ -247,8 +247,8 @@ def selection_actions() -> None:
 
 
 if brief:  # the places of the settings loader and of the selection's actions
-    first_view.place(FOLD_PX)
-    first_view.place(ACTIONS_PX)
+    st.space(FOLD)
+    st.space(ACTIONS)
 else:
     load_settings()
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
@@ -263,7 +263,7 @@ else:
         st.session_state[state.GALLERY_PAGE] = 1
     page_no = 1
     if page_count > 1 and brief:
-        first_view.place(PAGE_NO_PX)
+        st.space(PAGE_NO)
     elif page_count > 1:
         page_no = st.number_input(f"Page (of {page_count})", 1, page_count, 1, key=state.GALLERY_PAGE)
     records, _ = store.search_images(**filters, limit=PAGE_SIZE, offset=(int(page_no) - 1) * PAGE_SIZE)
@@ -277,7 +277,7 @@ else:
             st.caption(f"{':material/star: ' if rec.starred else ''}**{rec.model}** · {pages.name_of(rec.page)} · "
                        f"{money_text(image_money(rec))}  \n{literal(shorten(rec.prompt, 120))}")
             if brief:
-                first_view.place(CARD_ACTIONS_PX)
+                st.space(CARD_ACTIONS)
                 continue
             with st.container(horizontal=True, vertical_alignment="center", gap="small"):
                 st.checkbox("Select", value=rec.id in selection, key=state.item(state.GALLERY_SELECT, rec.id),
