@@ -108,6 +108,24 @@ def show_picture(digest: str, fmt: str | None = None, *, caption: str | None = N
     return True
 
 
+def show_thumbnail(digest: str, fmt: str | None = None) -> bool:
+    """A grid's picture, or the sentence saying why it is not there; whether it was shown.
+
+    A thumbnail file is shown as a Markdown image: Streamlit draws its image element with a script it loads
+    on first use, behind a placeholder it holds back for a moment, so a page of two dozen appeared well after
+    the page itself. A GIF or SVG (shown from its display copy, to play or stay sharp) is still ``st.image``."""
+    problem = picture_problem(digest, fmt, check_copy=False)
+    data = thumbnail(digest, fmt or get_store().format_of(digest)) if problem is None else None
+    if data is None:
+        show_gone(problem or UNREADABLE_SENTENCE)
+        return False
+    if isinstance(data, str):
+        st.markdown(f"![Picture]({data})")
+    else:
+        st.image(data, width="stretch")
+    return True
+
+
 def forget_thumbnail(digest: str) -> None:
     """After a picture left the history: its thumbnail goes too, unless another row still uses the bytes."""
     try:
@@ -139,10 +157,11 @@ RESULTS_CSS = """<style>
   height: auto !important; max-width: 100%;}
 .st-key-narrow_results [class*='st-key-run_'] [data-testid='stImage'] img {max-height: 30vh;}
 [class*='st-key-run_'] [data-testid='stImage'] img, .st-key-lightbox [data-testid='stImage'] img,
-[class*='st-key-card_'] [data-testid='stImage'] img {
+[class*='st-key-card_'] [data-testid='stImage'] img, [class*='st-key-card_'] [data-testid='stMarkdownContainer'] img {
   background: repeating-conic-gradient(rgba(128, 128, 128, 0.3) 0 25%, transparent 0 50%) 0 0 / 16px 16px;}
 .st-key-lightbox [data-testid='stImage'] img {max-height: 70vh; width: auto !important; height: auto !important;
   max-width: 100%;}
+[class*='st-key-card_'] [data-testid='stMarkdownContainer'] img {width: 100%; display: block;}
 [class*='st-key-card_starred_'] {border-color: var(--st-primary-color, #6E56CF) !important;
   border-width: 2px !important; background: color-mix(in srgb, var(--st-primary-color, #6E56CF) 7%, transparent);}
 </style>"""

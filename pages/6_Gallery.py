@@ -272,7 +272,7 @@ else:
         # a starred card is framed in the accent colour (RESULTS_CSS), so stars show at a glance
         card = state.item(state.GALLERY_CARD_STARRED if rec.starred else state.GALLERY_CARD, rec.id)
         with cols[i % 4], st.container(border=True, key=card):
-            results.show_picture(rec.hash, rec.format, small=True)
+            results.show_thumbnail(rec.hash, rec.format)
             # one caption of two lines: each caption is a Markdown element, the costliest kind to draw
             st.caption(f"{':material/star: ' if rec.starred else ''}**{rec.model}** · {pages.name_of(rec.page)} · "
                        f"{money_text(image_money(rec))}  \n{literal(shorten(rec.prompt, 120))}")

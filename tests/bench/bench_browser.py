@@ -91,6 +91,9 @@ def script_runs(log: Path, since: float, until: float = float("inf")) -> list[tu
     return [r for r in runs if since <= r[0] <= until]
 
 
+# Every picture shown: the image elements, and the Gallery cards' thumbnails (Markdown images).
+PICTURES = '[data-testid="stImage"] img, [class*="st-key-card_"] img'
+
 # Watches the page from its first byte: when the prompt became usable, every change of the script's
 # state (with the browser's clock), and when each picture finished loading.
 WATCH = """(() => {
@@ -110,12 +113,12 @@ WATCH = """(() => {
       const button = document.querySelector('.st-key-btn_gen_run button');
       if (area && !area.disabled && button && !button.disabled) lab.usable = performance.now();
     }
-    document.querySelectorAll('[data-testid="stImage"] img').forEach(img => {
+    document.querySelectorAll(PICTURES).forEach(img => {
       if (img.__watched === img.src) return;
       img.__watched = img.src;
       const seen = () => {
         if (!(img.src in lab.loaded)) lab.loaded[img.src] = Date.now();
-        const done = [...document.querySelectorAll('[data-testid="stImage"] img')]
+        const done = [...document.querySelectorAll(PICTURES)]
           .filter(i => i.complete && i.naturalWidth).length;
         if (lab.thumbsAt === null && done >= THUMBS) lab.thumbsAt = performance.now();
       };
@@ -124,7 +127,7 @@ WATCH = """(() => {
   };
   new MutationObserver(look).observe(document, {subtree: true, childList: true, attributes: true,
     attributeOldValue: true, attributeFilter: ['data-test-script-state', 'disabled', 'src']});
-})();""".replace("THUMBS", str(PAGE_THUMBS))
+})();""".replace("THUMBS", str(PAGE_THUMBS)).replace("PICTURES", repr(PICTURES))
 
 
 # --- the shared backend, timed ------------------------------------------------------------------------

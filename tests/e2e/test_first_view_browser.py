@@ -12,7 +12,7 @@ from .conftest import launch_app, wait_idle
 pytestmark = pytest.mark.e2e
 
 LINKS = '[data-testid="stSidebar"] [data-testid="stPageLink"]'
-PLACES = ("() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')].map(img => {"
+PLACES = ("() => [...document.querySelectorAll('[class*=\"st-key-card_\"] img')].map(img => {"
           " const r = img.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top)]; })")
 CARD_CHECKBOXES = '[class*="st-key-card_"] [data-testid="stCheckbox"]'
 
@@ -96,14 +96,14 @@ def test_gallery_pictures_come_first_and_stay_in_place_when_the_rest_arrives(bro
                         "png", 96, 96)
         store.finish_run(run_id, "ok")
     with launch_app(data) as server:
-        context, page, held = _brief_view(browser, server["url"], "/Gallery", ('[data-testid="stImage"] img',))
+        context, page, held = _brief_view(browser, server["url"], "/Gallery", ('[class*="st-key-card_"] img',))
         try:
-            pictures = page.locator('[data-testid="stImage"] img')
-            page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
+            pictures = page.locator('[class*="st-key-card_"] img')
+            page.wait_for_function("() => [...document.querySelectorAll('[class*=\"st-key-card_\"] img')]"
                                    ".filter(i => i.complete && i.naturalWidth).length === 24", timeout=30_000)
             assert page.locator(CARD_CHECKBOXES).count() == 0
             assert page.locator('[data-testid="stTextInput"]').count() == 0 and page.locator(LINKS).count() == 0
-            page.evaluate("() => document.querySelectorAll('[data-testid=\"stImage\"] img')"
+            page.evaluate("() => document.querySelectorAll('[class*=\"st-key-card_\"] img')"
                           ".forEach(img => { img.dataset.firstView = 'yes'; })")
             where = page.evaluate(PLACES)
             for route in held:
@@ -114,7 +114,7 @@ def test_gallery_pictures_come_first_and_stay_in_place_when_the_rest_arrives(bro
             assert page.locator(".st-key-gallery_text input").count() == 1
             # the same 24 pictures, not drawn again: each is still the element the first view made
             assert pictures.count() == 24
-            assert page.locator('[data-testid="stImage"] img[data-first-view="yes"]').count() == 24
+            assert page.locator('[class*="st-key-card_"] img[data-first-view="yes"]').count() == 24
             # and where they were: the first view kept the places of what came after (at this width)
             assert page.evaluate(PLACES) == where
         finally:

@@ -36,6 +36,6 @@ def test_page_opens_with_the_sidebar(app_server, page, path, title, name):
     assert said == 1, f"'offline backend' appears {said} times"
     assert not page.locator('[data-testid="stException"]').count()
     if name == "gallery":
-        page.wait_for_selector('[data-testid="stImage"] img')
-        assert page.locator('[data-testid="stImage"] img').count() >= 6
+        page.wait_for_selector('[class*="st-key-card_"] img')
+        assert page.locator('[class*="st-key-card_"] img').count() >= 6
     screenshot(page, name, baseline=name in ("home", "compare_empty"))

@@ -33,14 +33,14 @@ def test_a_second_gallery_view_downloads_no_thumbnail_again(tmp_path, browser):
             received.clear()
             page.goto(server["url"] + "/Gallery")
             wait_idle(page)
-            page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
+            page.wait_for_function("() => [...document.querySelectorAll('[class*=\"st-key-card_\"] img')]"
                                    ".filter(i => i.complete && i.naturalWidth).length >= 3", timeout=60_000)
             page.wait_for_timeout(500)
             return {url: size for url, size in received.items() if "/app/static/thumbs/" in url}
 
         first = view()
         assert len(first) == 3, first  # every grid picture is a thumbnail file
-        widths = page.evaluate("() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
+        widths = page.evaluate("() => [...document.querySelectorAll('[class*=\"st-key-card_\"] img')]"
                                ".map(i => i.naturalWidth)")
         assert max(widths) <= THUMBNAIL_SIDE
         assert all(size > 2_000 for size in first.values()), first
