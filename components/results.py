@@ -93,16 +93,24 @@ def thumbnail(digest: str, fmt: str) -> str | bytes | None:
         return None
 
 
-def show_picture(digest: str, fmt: str | None = None, *, caption: str | None = None, small: bool = False) -> bool:
-    """The picture, or a placeholder and the sentence saying why it is not there; whether it was shown.
-
-    ``small``: a thumbnail the browser keeps between views (grids of many pictures)."""
+def _picture_or_gone(digest: str, fmt: str | None, small: bool) -> str | bytes | None:
+    """What shows the picture (a thumbnail's URL or bytes, or the preview's bytes); or ``None``, after the
+    placeholder and the sentence saying why it is not there."""
     problem = picture_problem(digest, fmt, check_copy=not small)
     data = None
     if problem is None:
         data = thumbnail(digest, fmt or get_store().format_of(digest)) if small else preview(digest, fmt)
     if data is None:
         show_gone(problem or UNREADABLE_SENTENCE)
+    return data
+
+
+def show_picture(digest: str, fmt: str | None = None, *, caption: str | None = None, small: bool = False) -> bool:
+    """The picture, or a placeholder and the sentence saying why it is not there; whether it was shown.
+
+    ``small``: a thumbnail the browser keeps between views (grids of many pictures)."""
+    data = _picture_or_gone(digest, fmt, small)
+    if data is None:
         return False
     st.image(data, caption=caption, width="stretch")
     return True
@@ -114,10 +122,8 @@ def show_thumbnail(digest: str, fmt: str | None = None) -> bool:
     A thumbnail file is shown as a Markdown image: Streamlit draws its image element with a script it loads
     on first use, behind a placeholder it holds back for a moment, so a page of two dozen appeared well after
     the page itself. A GIF or SVG (shown from its display copy, to play or stay sharp) is still ``st.image``."""
-    problem = picture_problem(digest, fmt, check_copy=False)
-    data = thumbnail(digest, fmt or get_store().format_of(digest)) if problem is None else None
+    data = _picture_or_gone(digest, fmt, small=True)
     if data is None:
-        show_gone(problem or UNREADABLE_SENTENCE)
         return False
     if isinstance(data, str):
         st.markdown(f"![Picture]({data})")
