@@ -3,7 +3,7 @@
 A cold view is slow in the browser, not on the server: each kind of element brings its own script, and every
 element takes rendering. When all of a page arrives at once, the prompt waits for the sidebar, the options and
 the results to be loaded and drawn beside it. So a page that opts in draws, on the first run of a session, only
-its title, prompt and button (``brief()``), with a few lines of script that ask for the rest once nothing on the
+its title, prompt and button (``still_brief``), with a few lines of script that ask for the rest once nothing on the
 page is still loading (``ask_for_the_rest``): that request reruns the page in full. If the script never runs,
 it asks anyway after a few seconds, and any click or keystroke draws the whole page too.
 
@@ -46,17 +46,14 @@ def begin(*, brief_allowed: bool) -> bool:
     brief (only pages that draw a brief view allow it)."""
     first = not st.session_state.get(state.VIEW_SEEN)
     st.session_state[state.VIEW_SEEN] = True
-    st.session_state[state.VIEW_BRIEF] = first and brief_allowed
     return first and brief_allowed
 
 
-def brief() -> bool:
-    """Whether the part being drawn now belongs to the brief first view. A fragment's own rerun (a keystroke or
-    a click while the rest is on its way) always draws in full."""
+def still_brief(drawn_brief: bool) -> bool:
+    """Whether the part being drawn now belongs to the brief first view, given whether the page's last full
+    run drew one. A fragment's own rerun (a keystroke or a click while the rest is on its way) draws in full."""
     ctx = get_script_run_ctx()
-    if ctx is not None and ctx.fragment_ids_this_run:
-        return False
-    return bool(st.session_state.get(state.VIEW_BRIEF))
+    return drawn_brief and not (ctx is not None and ctx.fragment_ids_this_run)
 
 
 def ask_for_the_rest() -> None:

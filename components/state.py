@@ -21,7 +21,6 @@ MODELS_OLDER = "common_models_older"  # the picker's "show retiring and retired 
 
 # the session's first view (components/first_view.py)
 VIEW_SEEN = "view_seen"              # a page has been drawn in this session
-VIEW_BRIEF = "view_brief"            # this full run draws the brief first view (prompt and button only)
 
 # usage shown in the sidebar
 SESSION_RUN_IDS = "usage_session_run_ids"  # ids of the runs this session submitted, oldest first

@@ -42,7 +42,8 @@ def request_form() -> None:
     counter = st.empty()
     action = st.container()
     tools = st.container()  # drawn once the request has left
-    if first_view.brief():  # the options follow once the prompt and button are on screen
+    # ``bar`` is the last full run's: a brief first view draws the options once prompt and button are shown
+    if first_view.still_brief(bar.brief):
         counter.caption(_count(prompt))
         with action:
             _generate_button(disabled=False)
