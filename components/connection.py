@@ -12,6 +12,7 @@ from imagelab.client import Connection, SDKClient, make_client
 from imagelab.conversation import finish_resumed_turn
 from imagelab.jobs import RunEngine
 from imagelab.offline import OfflineServer, start_server
+from imagelab.serving import NETWORK_WARNING, serves_network
 from imagelab.store import StorageError, Store, default_data_dir
 
 from . import state
@@ -74,6 +75,21 @@ def _secret(name: str) -> str | None:
     except Exception:  # no secrets file is the usual case
         return None
     return str(value) if value else None
+
+
+def login_configured() -> bool:
+    """Whether people log in before they are served (an ``[auth]`` section in the secrets)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file is the usual case
+        return False
+
+
+def warn_if_exposed() -> None:
+    """On every page: the warning that this ImageLab serves the network without login, when it does."""
+    address = str(st.get_option("server.address") or "")
+    if serves_network(address) and not login_configured():
+        st.warning(NETWORK_WARNING.format(address=address or "every interface"), icon=":material/lan:")
 
 
 def configured_key() -> str | None:

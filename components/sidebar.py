@@ -249,6 +249,7 @@ def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False
     keep_widget_state(*state.KEPT_PREFIXES)
     brief = first_view.begin(brief_allowed=brief_first_view)
     st.html(PAGE_CSS + results.RESULTS_CSS)
+    connection.warn_if_exposed()
     with st.sidebar:
         # The estimate of what the page would send is the headline: first, above the fold at any height.
         estimate_slot = st.empty()
