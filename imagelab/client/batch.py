@@ -19,6 +19,8 @@ from typing import Any
 import httpx2
 import openai
 
+from imagelab.text import scrub
+
 from .decode import final_image
 from .errors import ImageLabError, translate_error
 from .events import FinalImage
@@ -66,10 +68,11 @@ class BatchProgress:
     errors: tuple[str, ...] = ()
 
 
-def _progress(batch: Any) -> BatchProgress:
+def _progress(batch: Any, secrets: tuple[str | None, ...]) -> BatchProgress:
     counts = batch.request_counts
     usage = batch.usage.model_dump() if batch.usage is not None else None
-    errors = tuple(e.message or e.code or "" for e in ((batch.errors.data or []) if batch.errors else []))
+    errors = tuple(scrub(str(e.message or e.code or ""), secrets)
+                   for e in ((batch.errors.data or []) if batch.errors else []))
     return BatchProgress(batch.id, batch.status, counts.total if counts else 0, counts.completed if counts else 0,
                          counts.failed if counts else 0, batch.output_file_id, batch.error_file_id, usage, errors)
 
@@ -80,15 +83,15 @@ def start_batch(client: openai.OpenAI, lines: list[dict[str, Any]], endpoint: st
     uploaded = client.files.create(file=("imagelab-batch.jsonl", data, "application/jsonl"), purpose="batch")
     batch = client.batches.create(input_file_id=uploaded.id, endpoint=endpoint,  # type: ignore[arg-type]
                                   completion_window="24h", metadata={"made_by": "imagelab"})
-    return _progress(batch)
+    return _progress(batch, (client.api_key,))
 
 
 def batch_progress(client: openai.OpenAI, batch_id: str) -> BatchProgress:
-    return _progress(client.batches.retrieve(batch_id))
+    return _progress(client.batches.retrieve(batch_id), (client.api_key,))
 
 
 def cancel_batch(client: openai.OpenAI, batch_id: str) -> BatchProgress:
-    return _progress(client.batches.cancel(batch_id))
+    return _progress(client.batches.cancel(batch_id), (client.api_key,))
 
 
 @dataclass
@@ -102,6 +105,11 @@ class LineResult:
     error: ImageLabError | None = None
 
 
+def _server_text(value: object, secrets: tuple[str | None, ...]) -> str | None:
+    """A text field of a result line as it may be kept: scrubbed of the key and anything key-shaped."""
+    return None if value is None else scrub(str(value), secrets)
+
+
 def _line_error(client: openai.OpenAI, status: int, body: Any, request_id: str | None, model: str | None
                 ) -> ImageLabError:
     """The error of one failed line, said like the same error from a direct request."""
@@ -110,12 +118,16 @@ def _line_error(client: openai.OpenAI, status: int, body: Any, request_id: str |
     error = body.get("error") if isinstance(body, dict) else None
     message = (error or {}).get("message") if isinstance(error, dict) else None
     exc = client._make_status_error(message or f"Error code: {status}", body=error, response=response)
-    return translate_error(exc, base_url=str(client.base_url), model=model)
+    return translate_error(exc, base_url=str(client.base_url), model=model, secrets=(client.api_key,))
 
 
 def batch_results(client: openai.OpenAI, progress: BatchProgress, formats: dict[str, tuple[str, str]]
                   ) -> list[LineResult]:
-    """Read the output and error files; ``formats`` maps each custom_id to (output format, model)."""
+    """Read the output and error files; ``formats`` maps each custom_id to (output format, model).
+
+    Every text a line carries (request id, error, revised prompt) is scrubbed of the connection's key and
+    anything key-shaped: a server that echoes the key must not put it in the history or on a page."""
+    secrets = (client.api_key,)
     out: list[LineResult] = []
     for file_id in (progress.output_file_id, progress.error_file_id):
         if not file_id:
@@ -130,11 +142,12 @@ def batch_results(client: openai.OpenAI, progress: BatchProgress, formats: dict[
             result = LineResult(custom_id)
             response = line.get("response") or {}
             body = response.get("body") or {}
-            result.request_id = response.get("request_id")
+            result.request_id = _server_text(response.get("request_id"), secrets)
             if line.get("error"):
-                err = line["error"]
-                result.error = ImageLabError(f"The batch could not run this request: {err.get('message')}",
-                                             api_message=err.get("message"), code=err.get("code"))
+                err = line["error"] if isinstance(line["error"], dict) else {"message": line["error"]}
+                message = _server_text(err.get("message"), secrets)
+                result.error = ImageLabError(f"The batch could not run this request: {message}",
+                                             api_message=message, code=_server_text(err.get("code"), secrets))
             elif response.get("status_code") != 200:
                 result.error = _line_error(client, int(response.get("status_code") or 500), body,
                                            result.request_id, model)
@@ -142,7 +155,7 @@ def batch_results(client: openai.OpenAI, progress: BatchProgress, formats: dict[
                 result.usage = body.get("usage")
                 for i, item in enumerate(body.get("data") or []):
                     image = final_image(i, item.get("b64_json"), body.get("output_format") or fmt,
-                                        item.get("revised_prompt"))
+                                        _server_text(item.get("revised_prompt"), secrets))
                     if isinstance(image, FinalImage):
                         result.images.append(image)
                     elif result.error is None:
