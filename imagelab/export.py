@@ -39,6 +39,7 @@ from PIL import Image
 from .catalog import catalog, model_info
 from .specs import ACTIONS, GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS, OutputOptions, size_problem
 from .svg import NotAnSvg, sanitize_svg
+from .text import scrub as scrub_text
 
 __all__ = ["embed_metadata", "read_metadata", "metadata_payload", "settings_from_metadata", "LoadedSettings",
            "export_zip", "export_images", "manifest_records", "scrub", "PAGES", "MAX_PIXELS", "MANIFEST_COLUMNS"]
@@ -53,7 +54,6 @@ _XMP_NS = "urn:imagelab:metadata:1.0"
 # --- scrubbing ------------------------------------------------------------------------------
 
 _SECRET_KEY = re.compile(r"api[_-]?key|authorization|secret|password|bearer", re.I)
-_SECRET_VALUE = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}|Bearer\s+[A-Za-z0-9_\-.=]{8,}")
 
 
 def scrub(value: Any) -> Any:
@@ -63,7 +63,7 @@ def scrub(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [scrub(v) for v in value]
     if isinstance(value, str):
-        return _SECRET_VALUE.sub("[redacted]", value)
+        return scrub_text(value)
     return value
 
 
