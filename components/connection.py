@@ -107,6 +107,11 @@ def default_backend() -> str:
     return CUSTOM if configured_base_url() else OFFLINE
 
 
+def offline_chosen() -> bool:
+    """Whether this session sends to the built-in offline backend, where nothing is paid."""
+    return (st.session_state.get(state.BACKEND_CHOICE) or default_backend()) == OFFLINE
+
+
 def missing_setting(choice: str) -> str | None:
     """What the chosen backend still needs before it can send, as a sentence; None when ready."""
     if choice == OPENAI and not configured_key():

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from imagelab.costs import Estimate, format_dollars, money_of, money_text, total_money
+from imagelab.costs import Estimate, estimated_tokens, format_dollars, money_of, money_text, total_money
 from imagelab.jobs import STATUS_WORDS, RunEngine
 from imagelab.specs import Problem
 from imagelab.store import StorageError
@@ -54,9 +54,15 @@ class Sidebar:
             return
         with self.estimate_slot.container(key="sidebar_estimate"):
             approx = "≈ " if est.approximate else ""
-            headline("Estimated cost", f"{approx}{format_dollars(est.dollars)}",
-                     help="The estimate of this request, from the catalog's prices per 1M tokens; the API's usage "
-                          "after a run is the truth.")
+            if connection.offline_chosen():  # nothing is paid here: the figure is only what OpenAI would charge
+                headline("Estimated cost", "$0 here",
+                         help="The offline backend charges nothing. The figure beneath is what the same request "
+                              "would cost on OpenAI, from the catalog's prices per 1M tokens.")
+                st.caption(f"would cost ≈ {format_dollars(est.dollars)} on OpenAI")
+            else:
+                headline("Estimated cost", f"{approx}{format_dollars(est.dollars)}",
+                         help="The estimate of this request, from the catalog's prices per 1M tokens; the API's "
+                              "usage after a run is the truth.")
             st.caption(f"{approx}{est.total_tokens:,} tokens: text in {est.text_tokens:,} · image in "
                        f"{est.image_input_tokens:,} · image out {est.output_tokens:,}")
             if what:
@@ -97,7 +103,7 @@ def _usage_panels() -> None:
     else:
         last = done[0]
         approx = "≈ " if (last.estimate or {}).get("approximate") else ""
-        est_tokens = (last.estimate or {}).get("total_tokens", 0)
+        est_tokens = estimated_tokens(last.estimate)
         rows = ["| | tokens | cost |", "| --- | ---: | ---: |",
                 f"| estimated | {approx}{est_tokens:,} | {approx}{format_dollars(last.est_dollars or 0)} |"]
         usage = last.usage or {}

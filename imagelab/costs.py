@@ -20,7 +20,7 @@ from .catalog import catalog, model_info, parse_size, shape_of
 
 __all__ = ["Estimate", "Cost", "Money", "estimate", "actual", "text_tokens", "output_tokens_per_image",
            "input_image_tokens", "usage_to_dict", "format_dollars", "batch_price", "spent", "money_of", "image_money",
-           "money_text", "total_money"]
+           "money_text", "total_money", "estimated_tokens"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,14 @@ class Cost:
 
 
 ZERO_COST = Cost(0, 0, 0, 0.0)
+
+
+def estimated_tokens(saved: dict[str, Any] | None) -> int:
+    """The total tokens of an estimate as a run keeps it (the ``Estimate``'s fields, without its properties)."""
+    saved = saved or {}
+    if "total_tokens" in saved:
+        return int(saved["total_tokens"] or 0)
+    return sum(int(saved.get(name) or 0) for name in ("text_tokens", "image_input_tokens", "output_tokens"))
 
 
 def format_dollars(amount: float) -> str:

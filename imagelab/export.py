@@ -37,6 +37,7 @@ from typing import Any
 from PIL import Image
 
 from .catalog import catalog, model_info
+from .costs import image_money
 from .specs import ACTIONS, GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS, OutputOptions, size_problem
 from .svg import NotAnSvg, sanitize_svg
 from .text import scrub as scrub_text
@@ -512,7 +513,7 @@ def settings_from_metadata(meta: dict[str, Any]) -> LoadedSettings:
 _EXT = {"png": "png", "jpeg": "jpg", "jpg": "jpg", "webp": "webp", "gif": "gif", "svg": "svg"}
 MANIFEST_COLUMNS = ("file", "hash", "format", "width", "height", "page", "model", "prompt", "params",
                     "input_tokens", "output_tokens", "total_tokens", "usage", "est_dollars", "actual_dollars",
-                    "request_id", "created_at", "created_at_iso")
+                    "billed", "would_cost_dollars", "request_id", "created_at", "created_at_iso")
 
 
 def _csv_cell(value: Any) -> Any:
@@ -573,6 +574,7 @@ def export_zip(records: list[dict[str, Any]], read_bytes: Callable[[str, str], b
                          "prompt": rec.get("prompt"), "revised_prompt": rec.get("revised_prompt"),
                          "params": rec.get("params") or {}, "usage": usage,
                          "est_dollars": rec.get("est_dollars"), "actual_dollars": rec.get("actual_dollars"),
+                         "billed": rec.get("billed", True), "would_cost_dollars": rec.get("would_cost_dollars"),
                          "request_id": rec.get("request_id"), "created_at": rec.get("created_at"),
                          "created_at_iso": _iso(rec.get("created_at"))})
         zf.writestr("manifest.json", json.dumps(scrub(rows), indent=2, ensure_ascii=False))
@@ -604,11 +606,14 @@ def manifest_records(store: Any, image_ids: list[int]) -> list[dict[str, Any]]:
         except KeyError:
             continue
         run = store.run(rec.run_id)
+        # the picture's share of its run, and only what was paid counts as spent
+        money = image_money(rec)
         out.append({"hash": rec.hash, "format": rec.format, "width": rec.width, "height": rec.height,
                     "prompt": rec.prompt, "revised_prompt": rec.revised_prompt, "model": rec.model,
                     "page": rec.page, "params": run.params, "usage": run.usage, "est_dollars": run.est_dollars,
-                    "actual_dollars": run.actual_dollars, "request_id": run.request_id,
-                    "created_at": rec.created_at})
+                    "actual_dollars": round(money.spent, 6) if money.priced else None, "billed": run.billed,
+                    "would_cost_dollars": None if run.billed or not money.priced else round(money.would_cost, 6),
+                    "request_id": run.request_id, "created_at": rec.created_at})
     return out
 
 

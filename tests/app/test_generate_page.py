@@ -53,10 +53,15 @@ def test_generate_saves_and_shows_an_image(data_dir):
 
 
 def estimate_shown(at) -> str:
-    """The sidebar's large estimate figure, as a person reads it."""
-    figures = [h.value for h in at.sidebar.header]
+    """The sidebar's estimate figure, as a person reads it: the large figure, or on the offline backend (where
+    the large figure is "$0 here") what OpenAI would charge, beneath it."""
+    figures = [h.value.replace("\\", "") for h in at.sidebar.header]
     assert len(figures) == 1, figures
-    return figures[0].replace("\\", "")
+    if figures[0] == "$0 here":
+        would = [c.value for c in at.sidebar.caption if c.value.startswith("would cost ≈ ")]
+        assert len(would) == 1, would
+        return would[0].removeprefix("would cost ").removesuffix(" on OpenAI")
+    return figures[0]
 
 
 def test_estimate_changes_with_quality(data_dir):
