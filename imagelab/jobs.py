@@ -560,6 +560,8 @@ class RunEngine:
             job.errors.append(ImageLabError("The model answered without any words; ask again." if words else
                                             "The server answered without any image; nothing was saved.",
                                             request_id=job.request_id))
+        if status == "cancelled" and not job.stopped:
+            job.errors.clear()  # Cancel closed the connection: what the client said of that is not news
         sentences = [e.sentence for e in job.errors]
         if status == "cancelled" and not job.stopped:
             sentences.insert(0, f"Cancelled; {saved} of {job.requested} image(s) had been saved and are kept.")

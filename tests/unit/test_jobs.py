@@ -101,6 +101,30 @@ def test_cancel_while_running_keeps_what_was_saved(engine):
     assert not engine.cancel(run_id)  # finished runs cannot be cancelled again
 
 
+def test_a_cancelled_run_says_it_was_cancelled_and_nothing_else(engine):
+    """Cancel closes the connection, and the client then reports the closed stream as a network failure:
+    that is the cancel's own doing, not news for the person."""
+    from imagelab.client import ConnectionFailed
+
+    gate = threading.Event()
+
+    def cut_by_cancel(client, sp):
+        yield FinalImage(0, png(1), "png", 16, 16)
+        gate.wait(10)
+        yield Failed(ConnectionFailed("Could not reach http://127.0.0.1:9/v1. Check the base URL and your network."))
+
+    run_id = engine.submit(JobRequest(spec(2), cut_by_cancel, NOWHERE, page="generate"))
+    while not engine.job(run_id).images:
+        engine.wait_for_change(engine.version, 1)
+    assert engine.cancel(run_id)
+    gate.set()
+    engine.wait(run_id)
+    done = engine.store.run(run_id)
+    assert done.status == "cancelled"
+    assert done.error == "Cancelled; 1 of 2 image(s) had been saved and are kept."
+    assert not engine.job(run_id).errors
+
+
 def test_cancel_while_queued_sends_nothing(tmp_path):
     engine = RunEngine(Store(tmp_path), workers=1)
     gate = threading.Event()
