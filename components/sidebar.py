@@ -13,6 +13,7 @@ from imagelab.jobs import STATUS_WORDS, RunEngine
 from imagelab.specs import Problem
 from imagelab.store import StorageError
 from imagelab.text import literal, shorten
+from imagelab.tray import TrayEntry, tray_entries
 
 from . import connection, first_view, results, spending, state
 from .connection import CUSTOM, OFFLINE, OPENAI
@@ -127,11 +128,6 @@ def _usage_panels() -> None:
     st.caption(f"{len(done)} run(s) · {tokens:,} tokens · {money_text(total_money(done))}")
 
 
-def _cancel_run(engine: RunEngine, run_id: int) -> None:
-    """The tray's Cancel button (a click callback returns nothing; ``cancel`` says whether it stopped a run)."""
-    engine.cancel(run_id)
-
-
 def _cancel_batch(group: str) -> None:
     connection.get_engine().cancel_batch(group)
 
@@ -152,35 +148,53 @@ def _draw_batches() -> bool:
     return bool(rows)
 
 
+def _cancel_runs(engine: RunEngine, run_ids: tuple[int, ...]) -> None:
+    """The tray's Cancel of an entry: every run of it still queued or running."""
+    for run_id in run_ids:
+        engine.cancel(run_id)
+
+
+def _entry_name(entry: TrayEntry) -> str:
+    page = by_key(entry.page)
+    name = page.name if page else entry.page
+    return f"{name} of {len(entry.run_ids)}" if entry.grouped else name
+
+
 def _draw_tray(polling: bool) -> None:
-    """Running and queued jobs of every page, with Cancel; this session's runs that finished elsewhere."""
+    """Running and queued jobs of every page, with Cancel, a sweep or fan-out as one entry; this session's runs
+    that finished elsewhere, folded away."""
     engine = connection.get_engine()
     batches = _draw_batches()
     jobs = engine.active()
     if jobs:
         running = sum(1 for j in jobs if j.status == "running")
         st.markdown(f"**Runs** · {running} running · {len(jobs) - running} queued")
-        for live in jobs:
-            page = by_key(live.page)
+        for entry in tray_entries(jobs):
             line, stop = st.columns([3, 2], vertical_alignment="center")
-            line.caption(f"{page.name if page else live.page} · {literal(shorten(live.prompt, 40))} · "
-                         f"{STATUS_WORDS[live.status]} · {live.elapsed:.0f} s")
-            stop.button("Cancel", key=f"btn_tray_cancel_{live.run_id}", icon=":material/stop_circle:",
-                        type="tertiary",
-                        on_click=_cancel_run, args=(connection.get_engine(), live.run_id),
-                        help="Cancel this run (images already saved are kept)")
+            what = f"{entry.running} running · {entry.queued} queued" if entry.grouped else STATUS_WORDS[entry.status]
+            line.caption(f"{_entry_name(entry)} · {literal(shorten(entry.prompt, 40))} · {what} · "
+                         f"{entry.elapsed:.0f} s")
+            stop.button("Cancel", key=f"btn_tray_cancel_{entry.run_ids[0]}", icon=":material/stop_circle:",
+                        type="tertiary", on_click=_cancel_runs, args=(engine, entry.active_ids),
+                        help="Cancel " + ("every run of this group still going" if entry.grouped else "this run")
+                             + " (images already saved are kept)")
     ids = st.session_state.get(state.SESSION_RUN_IDS, [])
     seen = st.session_state.setdefault(state.TRAY_SEEN, set())
-    for job in [engine.job(i) for i in ids]:
-        if job is None or job.active or job.run_id in seen:
-            continue
-        page = by_key(job.page)
-        if page is None:
-            continue
-        # short enough for the sidebar's width: a link label does not wrap
-        st.page_link(page.path, label=f"{page.name} · {len(job.images)}/{job.requested} {STATUS_WORDS[job.status]}",
-                     icon=":material/done_all:", help=f"{len(job.images)} of {job.requested} image(s) "
-                                                      f"{STATUS_WORDS[job.status]}: open {page.name} to see them")
+    finished = [job for job in (engine.job(i) for i in ids)
+                if job is not None and not job.active and job.run_id not in seen and by_key(job.page) is not None]
+    # a group still partly running is listed above; its finished runs wait for the group to end
+    going = {j.group for j in jobs if j.group}
+    entries = tray_entries(j for j in finished if j.group not in going)
+    if entries:
+        with st.expander(f"Finished elsewhere · {len(entries)}", icon=":material/done_all:"):
+            for entry in entries:
+                page = by_key(entry.page)
+                assert page is not None
+                words = STATUS_WORDS.get(entry.status, entry.status)
+                # short enough for the sidebar's width: a link label does not wrap
+                st.page_link(page.path, label=f"{_entry_name(entry)} · {entry.saved}/{entry.requested} {words}",
+                             help=f"{entry.saved} of {entry.requested} image(s) {words}: open {page.name} to "
+                                  "see them")
     if bool(jobs or batches) != polling:
         st.rerun()
 
@@ -259,12 +273,13 @@ def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False
     with st.sidebar:
         # The estimate of what the page would send is the headline: first, above the fold at any height.
         estimate_slot = st.empty()
-        tray_slot = st.empty()
         if brief:
-            return Sidebar(estimate_slot, tray_slot, None, brief=True)
+            return Sidebar(estimate_slot, None, None, brief=True)
         st.markdown("**:material/palette: ImageLab**")
         for page in PAGES:
             st.page_link(page.path, label=page.name, icon=page.icon)
+        # below the page list, so that what runs never moves it
+        tray_slot = st.empty()
         st.divider()
         _connection_panel(connection_note)
         with contextlib.suppress(StorageError):  # the page itself says what is wrong with the history folder

@@ -126,6 +126,11 @@ class JobState:
         return self.status in ("queued", "running")
 
     @property
+    def saved(self) -> int:
+        """Pictures saved so far."""
+        return len(self.images)
+
+    @property
     def elapsed(self) -> float:
         """Seconds since the job started (or was queued), up to when it finished."""
         start = self.started_at or self.submitted_at

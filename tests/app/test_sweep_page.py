@@ -152,3 +152,19 @@ def test_the_form_survives_a_trip_to_another_page(data_dir):
     assert at.multiselect(key=f"{state.SWEEP_AXIS}_quality").value == ["low", "high"]
     assert at.selectbox(key=f"{state.SWEEP_OPTS}_format").value == "webp"
     assert any("4 request(s), 4 image(s)" in i.value for i in at.info)
+
+
+def test_a_finished_sweep_is_one_folded_entry_in_the_tray_below_the_page_list(data_dir):
+    at = open_page("pages/5_Sweep.py").run()
+    at.selectbox(key=state.SWEEP_PRESET).select("Furniture on a white backdrop").run()
+    at.button(key=state.SWEEP_BUTTON).click().run()
+    settle(at, data_dir)
+    at.switch_page("pages/6_Gallery.py").run()  # elsewhere: the sweep's runs finished while the person was away
+    assert not at.exception
+    links = [link.proto.label for link in at.sidebar.get("page_link")]
+    finished = [label for label in links if label.startswith("Sweep ")]
+    assert finished == ["Sweep of 8 · 8/8 done"], links
+    # the page list comes first and the entry sits in a fold that is closed
+    assert links.index("Gallery") < links.index(finished[0])
+    folds = [e for e in at.sidebar.expander if e.label.startswith("Finished elsewhere")]
+    assert len(folds) == 1 and folds[0].label == "Finished elsewhere · 1" and not folds[0].proto.expanded
