@@ -13,7 +13,7 @@ import streamlit as st
 from imagelab.catalog import ModelInfo, catalog, model_info, parse_size, picker_choices
 from imagelab.specs import GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS
 
-from . import state
+from . import drafts, state
 
 CUSTOM_SIZE = "custom…"
 DEFAULT = "default"
@@ -34,9 +34,27 @@ def keep_widget_state(*prefixes: str) -> None:
     Buttons, uploaders and canvases cannot be set this way, so their keys start with
     ``btn_``, ``upl_`` or ``canvas_`` and never match a page prefix.
     """
+    drafts.start_from_draft()
+    kept = remember_widget_values(*prefixes)
     for key in list(st.session_state.keys()):
         if isinstance(key, str) and key.startswith(prefixes):
             st.session_state[key] = st.session_state[key]
+    # A fragment's own rerun can drop the state of a widget it drew once the page is left; the copy taken at the
+    # start of every run (the fragment's too) brings it back.
+    for key, value in kept.items():
+        if key not in st.session_state and key.startswith(prefixes):
+            st.session_state[key] = value
+
+
+def remember_widget_values(*prefixes: str) -> dict[str, Any]:
+    """Copy the values of the widgets whose keys start with ``prefixes`` aside, where no widget clean-up reaches
+    them; a fragment holding form widgets calls this at its start. Returns every value kept so far."""
+    kept: dict[str, Any] = st.session_state.setdefault(state.KEPT_VALUES, {})
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(prefixes) and key != state.KEPT_VALUES:
+            kept[key] = st.session_state[key]
+    drafts.save_draft(kept)
+    return kept
 
 
 def _grid(count: int, columns: int):

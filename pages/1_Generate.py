@@ -37,6 +37,7 @@ def _generate_button(*, disabled: bool) -> bool:
 @st.fragment
 def request_form() -> None:
     """The prompt, its options and the button: typing or changing an option reruns only this part."""
+    options.remember_widget_values(*state.KEPT_PREFIXES)  # what this part's own reruns took in is kept, too
     prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=110,
                           placeholder="A red fox curled up in fresh snow at dawn, soft light, shallow depth of field")
     counter = st.empty()

@@ -1,0 +1,105 @@
+"""What a person typed and chose on each page, kept in the history so a reload finds it again.
+
+Streamlit forgets a session when the browser reloads. The values of the pages' form widgets
+(prompts, templates, options) are written as one JSON draft to the history's settings, at most
+twice a second and off the script's thread, and a new session starts from it. The connection's
+widgets are never written: the API key stays in the session. Only plain values (text, numbers,
+switches, lists of them) are kept; a value a widget cannot take back is left out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+import streamlit as st
+
+from imagelab.store import StorageError, Store
+
+from . import state
+from .connection import get_store
+
+__all__ = ["save_draft", "load_draft", "DRAFT_PREFIXES"]
+
+log = logging.getLogger(__name__)
+
+# the pages' forms; never "conn_" (the key) nor "common_" (derived from these)
+DRAFT_PREFIXES = ("gen_", "ref_", "mask_", "conv_", "ext_", "sweep_", "gallery_")
+_SETTING = "draft"
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(isinstance(v, _PLAIN) for v in value)
+    return isinstance(value, _PLAIN)
+
+
+def draft_of(values: dict[str, Any]) -> dict[str, Any]:
+    """The part of the kept widget values that goes into a draft."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()
+            if k.startswith(DRAFT_PREFIXES) and _plain(v)}
+
+
+class _DraftWriter:
+    """Writes the newest draft of a history at most every ``pause`` seconds, on a thread of its own."""
+
+    def __init__(self, store: Store, pause: float = 0.5) -> None:
+        self.store = store
+        self.pause = pause
+        self._pending: str | None = None
+        self._written: str | None = None
+        self._wake = threading.Condition()
+        threading.Thread(target=self._loop, name="imagelab-drafts", daemon=True).start()
+
+    def save(self, text: str) -> None:
+        with self._wake:
+            if text != self._written:
+                self._pending = text
+                self._wake.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while self._pending is None:
+                    self._wake.wait()
+                text, self._pending = self._pending, None
+            try:
+                self.store.set_setting(_SETTING, text)
+                self._written = text
+            except StorageError as exc:  # the page says what is wrong with the history; the draft waits
+                log.warning("the draft could not be kept: %s", exc.sentence)
+            threading.Event().wait(self.pause)
+
+
+@st.cache_resource
+def _writer(root: str) -> _DraftWriter:
+    return _DraftWriter(get_store())
+
+
+def save_draft(values: dict[str, Any]) -> None:
+    """Keep the pages' form values for the next session (written shortly after, off this thread)."""
+    store = get_store()
+    _writer(str(store.root)).save(json.dumps(draft_of(values), sort_keys=True))
+
+
+def load_draft() -> dict[str, Any]:
+    """The form values the last session left; empty when there are none or the history cannot be read."""
+    try:
+        text = get_store().setting(_SETTING)
+        loaded = json.loads(text) if text else {}
+    except (StorageError, ValueError):
+        return {}
+    return draft_of(loaded) if isinstance(loaded, dict) else {}
+
+
+def start_from_draft() -> None:
+    """On a session's first run: put the last draft's values in place, before any widget is drawn."""
+    if state.KEPT_VALUES in st.session_state:
+        return
+    draft = load_draft()
+    st.session_state[state.KEPT_VALUES] = dict(draft)
+    for key, value in draft.items():
+        st.session_state.setdefault(key, value)
