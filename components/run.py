@@ -309,6 +309,8 @@ def _draw_active(page: str, key: str, polling: bool, since: float) -> None:
     done = [j for j in engine.finished_since(since, page=page)] if polling else []
     for job in reversed(done + jobs):
         show_job(job, key=key)
+    # what the finished runs below leave out: a run's row may say it has ended while it is drawn here
+    st.session_state[state.item(state.LIVE_DRAWN, page)] = {job.run_id for job in done + jobs}
     # A job started elsewhere, or every job has ended and its pictures have been on the page a moment:
     # redraw the whole page (which stops the polling when nothing is left running).
     settled = all(time.time() - (j.finished_at or 0) > _SHOWN_BEFORE_REDRAW for j in done)
@@ -334,9 +336,10 @@ def _show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: st
     st.session_state[state.item(state.LIVE_WATCH, page)] = []
     st.fragment(connection.says_history_faults(_draw_active), run_every=POLL_SECONDS if polling else None)(
         page, key, polling, time.time())
+    drawn_live = st.session_state.get(state.item(state.LIVE_DRAWN, page)) or set()
     shown = st.session_state.get(shown_key, RUNS_PER_PAGE)
-    runs = [r for r in store.runs(shown + len(engine.active(page=page)), page=page)
-            if not (r.active and engine.job(r.id) is not None)][:shown]
+    runs = [r for r in store.runs(shown + len(drawn_live) + len(engine.active(page=page)), page=page)
+            if r.id not in drawn_live and not (r.active and engine.job(r.id) is not None)][:shown]
     for run in runs:
         show_record(run, store.images_of_run(run.id), key=key, columns=columns)
     total = store.count_runs(page=page)
