@@ -5,6 +5,7 @@ Layout under the data directory::
     history.sqlite3           runs, images, image_parents, inputs, conversations, turns,
                               prompt_library
     images/ab/abcdef….png     bytes named by their SHA-256, written atomically
+    engines/<pid>-<nonce>     a lease per live run engine: the runs it holds (``imagelab.leases``)
 
 ``Store`` is the one object the rest of ImageLab holds. It is made of the parts in
 ``imagelab.history``: a ``BlobStore`` for the files, a ``Database`` for the connection and
