@@ -91,14 +91,25 @@ def as_the_forms_own_rerun(monkeypatch):
         monkeypatch.setattr(f"{module}.get_script_run_ctx", lambda *a, **k: FormRerun())
 
 
+def _click_generate_in_the_forms_own_rerun(monkeypatch):
+    at = open_page().run()
+    at.text_area(key=state.GEN_PROMPT).input("a lighthouse in the rain")
+    as_the_forms_own_rerun(monkeypatch)
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception, at.exception
+    errors = shown(at.error)
+    assert any(e.startswith("Nothing was sent. ImageLab cannot use its history folder") for e in errors), errors
+    assert at.text_area(key=state.GEN_PROMPT).value == "a lighthouse in the rain"
+
+
 def test_a_read_only_folder_is_a_sentence_in_the_forms_own_rerun(data_dir, monkeypatch):
     Store(data_dir)
     with read_only(data_dir):
-        at = open_page().run()
-        at.text_area(key=state.GEN_PROMPT).input("a lighthouse in the rain")
-        as_the_forms_own_rerun(monkeypatch)
-        at.button(key=state.GEN_BUTTON).click().run()
-        assert not at.exception, at.exception
-        errors = shown(at.error)
-        assert any(e.startswith("Nothing was sent. ImageLab cannot use its history folder") for e in errors), errors
-        assert at.text_area(key=state.GEN_PROMPT).value == "a lighthouse in the rain"
+        _click_generate_in_the_forms_own_rerun(monkeypatch)
+
+
+def test_a_folder_that_cannot_be_made_is_a_sentence_in_the_forms_own_rerun(tmp_path, monkeypatch):
+    """The same fault wherever ``chattr`` is missing: the data folder's parent is a file."""
+    (tmp_path / "a file").write_text("not a folder")
+    monkeypatch.setenv("IMAGELAB_DATA_DIR", str(tmp_path / "a file" / "data"))
+    _click_generate_in_the_forms_own_rerun(monkeypatch)
