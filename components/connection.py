@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import os
 import secrets
+from collections.abc import Callable
+from typing import ParamSpec
 
 import streamlit as st
 
@@ -20,6 +22,8 @@ from . import state
 OPENAI = "OpenAI"
 OFFLINE = "Offline (synthetic)"
 CUSTOM = "Custom base URL"
+
+P = ParamSpec("P")
 
 
 @st.cache_resource(show_spinner="Starting the offline backend…")
@@ -53,6 +57,20 @@ def require_history() -> Store:
         st.error(exc.sentence, icon=":material/folder_off:")
         st.stop()
         raise  # st.stop() does not return
+
+
+def says_history_faults(draw: Callable[P, None]) -> Callable[P, None]:
+    """A part of a page that reruns on its own (a fragment): a history folder that cannot be used is its
+    sentence there, since the page's own checks do not run around it."""
+
+    @functools.wraps(draw)
+    def drawn(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            draw(*args, **kwargs)
+        except StorageError as exc:
+            st.error(exc.sentence, icon=":material/folder_off:")
+
+    return drawn
 
 
 @st.cache_resource

@@ -96,7 +96,7 @@ def _show_run(record: RunRecord | None, show_words: Callable[[RunRecord, str], N
         return
     job = connection.get_engine().job(record.id)
     if job is not None and job.active:
-        st.fragment(_wait, run_every=run.POLL_SECONDS * 5)(record.id)
+        st.fragment(connection.says_history_faults(_wait), run_every=run.POLL_SECONDS * 5)(record.id)
         return
     if record.active:  # recorded as running, but no worker has it: a restart will mark it interrupted
         return

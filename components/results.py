@@ -259,9 +259,13 @@ def full_size(rec: ImageRecord) -> bytes | None:
     if rec.format == "svg" or picture_problem(rec.hash, rec.format) is not None:
         return preview(rec.hash, rec.format)
     try:
-        return get_store().read_bytes(rec.hash, rec.format)
-    except (KeyError, OSError):
+        data = get_store().read_bytes(rec.hash, rec.format)
+        # the display copy may predate the file: bytes written over it since are checked before they are shown
+        with Image.open(io.BytesIO(data)):
+            pass
+    except (KeyError, *UNREADABLE_ERRORS):
         return None
+    return data
 
 
 def settings_line(params: dict[str, Any]) -> str:

@@ -243,8 +243,11 @@ def watched_cancel(page: str, place: Any, *, key: str) -> None:
     ctx = get_script_run_ctx(suppress_warning=True)
     if ctx is None or not ctx.fragment_ids_this_run:
         return
+    sent = _sent_here(page)
+    if not sent:  # nothing to cancel, and no engine needed (it cannot start while the history folder is unusable)
+        return
     engine = connection.get_engine()
-    running = [run_id for run_id in _sent_here(page) if (job := engine.job(run_id)) is not None and job.active]
+    running = [run_id for run_id in sent if (job := engine.job(run_id)) is not None and job.active]
     if running:
         with place.container():
             st.button("Cancel", key=f"btn_{key}_cancel_sent", icon=":material/stop_circle:", on_click=_cancel_all,
@@ -306,6 +309,8 @@ def _draw_active(page: str, key: str, polling: bool, since: float) -> None:
     done = [j for j in engine.finished_since(since, page=page)] if polling else []
     for job in reversed(done + jobs):
         show_job(job, key=key)
+    # what the finished runs below leave out: a run's row may say it has ended while it is drawn here
+    st.session_state[state.item(state.LIVE_DRAWN, page)] = {job.run_id for job in done + jobs}
     # A job started elsewhere, or every job has ended and its pictures have been on the page a moment:
     # redraw the whole page (which stops the polling when nothing is left running).
     settled = all(time.time() - (j.finished_at or 0) > _SHOWN_BEFORE_REDRAW for j in done)
@@ -329,10 +334,12 @@ def _show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: st
     # From here the live part shows every running job; the form's own watch stands down.
     st.session_state[state.item(state.LIVE_POLLING, page)] = polling
     st.session_state[state.item(state.LIVE_WATCH, page)] = []
-    st.fragment(_draw_active, run_every=POLL_SECONDS if polling else None)(page, key, polling, time.time())
+    st.fragment(connection.says_history_faults(_draw_active), run_every=POLL_SECONDS if polling else None)(
+        page, key, polling, time.time())
+    drawn_live = st.session_state.get(state.item(state.LIVE_DRAWN, page)) or set()
     shown = st.session_state.get(shown_key, RUNS_PER_PAGE)
-    runs = [r for r in store.runs(shown + len(engine.active(page=page)), page=page)
-            if not (r.active and engine.job(r.id) is not None)][:shown]
+    runs = [r for r in store.runs(shown + len(drawn_live) + len(engine.active(page=page)), page=page)
+            if r.id not in drawn_live and not (r.active and engine.job(r.id) is not None)][:shown]
     for run in runs:
         show_record(run, store.images_of_run(run.id), key=key, columns=columns)
     total = store.count_runs(page=page)
@@ -387,7 +394,7 @@ def mask_from_drawing(run_id: int, image: Any) -> tuple[str | None, bytes | None
 
 def show_drawing_progress(run_id: int) -> None:
     """While the model draws a mask: a line that updates itself, and a page rerun once it has arrived."""
-    st.fragment(wait_for_drawing, run_every=POLL_SECONDS * 5)(run_id)
+    st.fragment(connection.says_history_faults(wait_for_drawing), run_every=POLL_SECONDS * 5)(run_id)
 
 
 def wait_for_drawing(run_id: int) -> None:
@@ -421,7 +428,7 @@ def _draw_turn(run_id: int) -> None:
 
 def show_turn_progress(run_id: int) -> None:
     """A conversation turn still running: its previews as they arrive; the page redraws when it ends."""
-    st.fragment(_draw_turn, run_every=POLL_SECONDS)(run_id)
+    st.fragment(connection.says_history_faults(_draw_turn), run_every=POLL_SECONDS)(run_id)
 
 
 def _draw_batch_progress(group: str) -> bool:
@@ -583,11 +590,13 @@ def _keep(image_ids: list[int]) -> None:
 def show_fanout(group: str) -> None:
     """The latest "Compare models" send, side by side, live while any of it runs."""
     polling = bool(connection.get_engine().active(group=group))
-    st.fragment(_draw_fanout, run_every=POLL_SECONDS * 3 if polling else None)(group, polling)
+    st.fragment(connection.says_history_faults(_draw_fanout), run_every=POLL_SECONDS * 3 if polling else None)(
+        group, polling)
 
 
 def show_sweep(group: str) -> None:
     """A sweep's runs as a grid by axis values, live while any of them runs (or its batch is not yet collected)."""
     polling = bool(connection.get_engine().active(group=group)) or any(
         r.active for r in connection.get_store().batches(group_id=group))
-    st.fragment(_draw_sweep, run_every=POLL_SECONDS * 3 if polling else None)(group, polling)
+    st.fragment(connection.says_history_faults(_draw_sweep), run_every=POLL_SECONDS * 3 if polling else None)(
+        group, polling)

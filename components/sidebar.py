@@ -214,7 +214,7 @@ def _tray() -> None:
     if engine.pending and ready():  # turns a previous process was following go on from where they were
         engine.resume_pending(connection.current_connection())
     polling = bool(engine.active()) or bool(connection.get_store().batches(active=True))
-    st.fragment(_draw_tray, run_every=1.0 if polling else None)(polling)
+    st.fragment(connection.says_history_faults(_draw_tray), run_every=1.0 if polling else None)(polling)
 
 
 def _connection_panel(note: bool) -> None:

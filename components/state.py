@@ -30,6 +30,7 @@ SCROLLED_RUNS = "scrolled_runs"      # runs of this session already scrolled int
 LIVE_SEEN = "live_seen"              # prefix: the engine version a live part of a page last drew
 LIVE_POLLING = "live_polling"        # prefix: whether a page's live part was drawn polling, in its last full run
 LIVE_WATCH = "live_watch"            # prefix: runs a page's form sent since its last full run (the form shows them)
+LIVE_DRAWN = "live_drawn"            # prefix: the runs a page's live part drew in this full run (drawn once)
 BUDGET = "budget_limit"              # prefix: budget_limit_session / _day / _month (seeded from the store)
 BUDGET_MODERATION = "budget_moderation"
 GEN_FANOUT_TARGETS = "gen_fanout_targets"

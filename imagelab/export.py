@@ -256,6 +256,8 @@ def _webp_read(data: bytes) -> str | None:
 # --- JPEG -----------------------------------------------------------------------------------
 
 _COM_SLICE = 60_000
+# More slices than the largest metadata text needs: a count read from the file is believed only up to this.
+_MAX_COM_PARTS = _MAX_TEXT // _COM_SLICE + 1
 
 
 def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], int]:
@@ -317,7 +319,7 @@ def _jpeg_read(data: bytes) -> str | None:
             i, _, n = head.partition(b"/")
             parts[int(i)] = piece
             total = int(n)
-    if not parts or sorted(parts) != list(range(1, total + 1)):
+    if not 0 < total <= _MAX_COM_PARTS or sorted(parts) != list(range(1, total + 1)):
         return None
     return b"".join(parts[i] for i in sorted(parts)).decode("utf-8")
 

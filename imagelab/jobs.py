@@ -56,6 +56,7 @@ from .client import (
 from .costs import Cost, Estimate, actual, batch_price, estimate
 from .drift import DerivedImage
 from .images import display_copy
+from .leases import EngineLease, live_claims
 from .store import ImageRecord, StorageError, Store
 
 __all__ = ["RunEngine", "JobRequest", "JobState", "run_status", "DEFAULT_WORKERS", "EventCall", "STATUS_WORDS"]
@@ -182,13 +183,22 @@ class RunEngine:
         self._requests: dict[int, JobRequest] = {}
         self._changed = threading.Condition()
         self._version = 0
-        # Whatever a previous process left queued or running is interrupted now (keeping what it saved),
-        # except background responses, which went on at the API and are resumed (``resume_pending``).
-        # Batch API jobs went on at the API too: their cells stay as they are until the batch is followed again.
-        batches = store.batches(active=True)
-        in_batches = {rid for b in batches for rid in b.run_ids}
-        self.recovered = store.recover(lambda run: _resumable(run) or run.id in in_batches)
-        self._pending = {run.id: run for run in store.unfinished_runs() if run.id not in in_batches}
+        # This engine's runs are its own: another process on the same data folder leaves them alone (``leases``).
+        self.lease = EngineLease(store.root)
+        claims = live_claims(store.root, own=self.lease)
+        # Whatever a dead process left queued or running is interrupted now (keeping what it saved), except
+        # background responses, which went on at the API and are resumed (``resume_pending``), and the runs
+        # of engines still alive. Batch API jobs went on at the API too: their cells stay as they are until
+        # the batch is followed again. Temporary files are cleared only when no other engine may be writing.
+        batches = [b for b in store.batches(active=True) if b.id not in claims.batches]
+        in_batches = {rid for b in store.batches(active=True) for rid in b.run_ids}
+
+        def left_alone(run: Any) -> bool:
+            return _resumable(run) or run.id in in_batches or claims.holds(run.id, run.started_at)
+
+        self.recovered = store.recover(left_alone, sweep=not claims.engines)
+        self._pending = {run.id: run for run in store.unfinished_runs()
+                         if run.id not in in_batches and not claims.holds(run.id, run.started_at)}
         self._pending_batches = {b.id: b for b in batches}
 
     # --- what pages call ----------------------------------------------------------------------
@@ -200,10 +210,12 @@ class RunEngine:
         est = request.estimate or (spec.estimate() if hasattr(spec, "estimate") else estimate(spec))
         requested = max(int(getattr(spec, "n", 1) or 1), 1)
         prompt = getattr(spec, "prompt", "")
-        run_id = self.store.start_run(request.page, spec.model, prompt, spec.to_record(), asdict(est),
-                                      request.connection.label, status="queued", requested=requested,
-                                      group_id=request.group, label=request.label,
-                                      billed=not request.connection.offline)
+        with self.lease.starting():
+            run_id = self.store.start_run(request.page, spec.model, prompt, spec.to_record(), asdict(est),
+                                          request.connection.label, status="queued", requested=requested,
+                                          group_id=request.group, label=request.label,
+                                          billed=not request.connection.offline)
+            self.lease.hold(run_id)
         job = JobState(run_id, request.page, spec.model, prompt, requested, request.group, request.label)
         with self._changed:
             self._jobs[run_id] = job
@@ -292,6 +304,7 @@ class RunEngine:
         self._stop.set()
         for thread in list(self._batch_threads.values()):
             thread.join(30)
+        self.lease.close()
 
     # --- Batch API jobs -----------------------------------------------------------------------
 
@@ -302,9 +315,16 @@ class RunEngine:
         Each cell is a run of the group. With a ``budget`` guard, cells past a spending limit are not sent
         (their runs say so); the others go.
         """
+        group = group or uuid.uuid4().hex[:12]
+        with self.lease.starting():  # the cells are this engine's until their batch rows exist
+            self._submit_batch(items, connection, page, group, budget)
+        self._bump()
+        return group
+
+    def _submit_batch(self, items: list[tuple[Any, str | None]], connection: Connection, page: str, group: str,
+                      budget: Any) -> None:
         from .client.batch import endpoint_of
 
-        group = group or uuid.uuid4().hex[:12]
         rows, costs = [], []
         for spec, label in items:
             est = estimate(spec)
@@ -332,8 +352,6 @@ class RunEngine:
         for endpoint, pairs in cells.items():
             row_id = self.store.add_batch(group, endpoint, connection.label, [rid for rid, _ in pairs])
             self._follow(row_id, connection, dict(pairs))
-        self._bump()
-        return group
 
     def cancel_batch(self, group: str) -> int:
         """Ask the API to cancel the group's batches; lines already done are kept. Returns how many were active."""
@@ -354,7 +372,10 @@ class RunEngine:
                 log.exception("following batch row %s", row_id)
             finally:
                 self._batch_threads.pop(row_id, None)
+                self.lease.release_batch(row_id)
                 self._bump()
+
+        self.lease.hold_batch(row_id)
 
         thread = threading.Thread(target=run, name=f"imagelab-batch-{row_id}", daemon=True)
         self._batch_threads[row_id] = thread
@@ -389,6 +410,7 @@ class RunEngine:
                                  on_finish=self._on_resumed)
             with self._changed:
                 self._jobs[run.id] = job
+            self.lease.hold(run.id)
             self._requests[run.id] = request
             self._futures[run.id] = self._pool(connection).submit(self._work, job, request)
             resumed.append(run.id)
@@ -579,6 +601,7 @@ class RunEngine:
         except StorageError as exc:  # the row stays unfinished; the next start-up marks it interrupted
             log.warning("run %s could not be recorded: %s", job.run_id, exc.sentence)
             job.errors.append(ImageLabError(f"This run could not be recorded. {exc.sentence}"))
+        self.lease.release(job.run_id)  # recorded as finished (or, failing that, left for a restart to mark)
         job.finished_at = time.time()
         job.previews.clear()
         job.status = status

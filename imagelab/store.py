@@ -5,6 +5,7 @@ Layout under the data directory::
     history.sqlite3           runs, images, image_parents, inputs, conversations, turns,
                               prompt_library
     images/ab/abcdef….png     bytes named by their SHA-256, written atomically
+    engines/<pid>-<nonce>     a lease per live run engine: the runs it holds (``imagelab.leases``)
 
 ``Store`` is the one object the rest of ImageLab holds. It is made of the parts in
 ``imagelab.history``: a ``BlobStore`` for the files, a ``Database`` for the connection and
@@ -221,11 +222,12 @@ class Store(RunRepository, ImageRepository, ConversationRepository, BatchReposit
 
     # --- after a restart --------------------------------------------------------------------
 
-    def recover(self, resumable: Callable[[RunRecord], bool] | None = None) -> list[int]:
+    def recover(self, resumable: Callable[[RunRecord], bool] | None = None, *, sweep: bool = True) -> list[int]:
         """After a restart: mark runs a dead process left queued or running as ``interrupted``.
 
-        Runs for which ``resumable(run)`` is true are left as they are (the caller resumes them).
-        Images already saved stay; stray temporary files are removed. Returns the ids marked.
+        Runs for which ``resumable(run)`` is true are left as they are (the caller resumes them, or another
+        live process runs them). Images already saved stay; stray temporary files are removed unless
+        ``sweep`` is false (another process may be writing them). Returns the ids marked.
         """
         marked = []
         for run in self.unfinished_runs():
@@ -236,7 +238,8 @@ class Store(RunRepository, ImageRepository, ConversationRepository, BatchReposit
                 saved=saved, requested=run.requested or "?"), keep_usage=True)
             marked.append(run.id)
         self.interrupt_turns_of_interrupted_runs()
-        self.blobs.sweep(self._known_hashes())
+        if sweep:
+            self.blobs.sweep(self._known_hashes())
         return marked
 
     def _known_hashes(self) -> set[str]:

@@ -8,6 +8,7 @@ first view draws the prompt and button alone; the rest follows once they are on 
 import streamlit as st
 
 from components import compare_models, first_view, options, pages, prompt_tools, results, run, shortcuts, sidebar, state
+from components.connection import says_history_faults
 from imagelab.catalog import catalog
 from imagelab.client import generate
 from imagelab.costs import estimate
@@ -35,6 +36,7 @@ def _generate_button(*, disabled: bool) -> bool:
 
 
 @st.fragment
+@says_history_faults
 def request_form() -> None:
     """The prompt, its options and the button: typing or changing an option reruns only this part."""
     options.remember_widget_values(*state.KEPT_PREFIXES)  # what this part's own reruns took in is kept, too

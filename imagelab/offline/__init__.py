@@ -9,11 +9,11 @@
 Modules, in import order (each imports only the ones above it): ``render`` (synthetic
 pictures), ``protocol`` (request ids, error bodies, usage, capped request bodies), ``auth`` (API
 keys), ``sse`` (server-sent events), ``faults`` (fault injection), ``validation`` (shared request
-checks, moderation triggers), ``uploads`` (multipart bodies, uploaded images), ``images`` (what
-the ``/v1/images`` endpoints share), then one module per endpoint family – ``models``,
-``generations``, ``edits``, ``files``, ``edits_json`` (an edit's JSON body), ``background``
-(responses that outlive their connection), ``responses`` – then
-``app`` (``create_app``, routes, middleware, error handlers), and this package
+checks, moderation triggers), ``workload`` (how many pictures are drawn at once), ``uploads``
+(multipart bodies, uploaded images), ``images`` (what the ``/v1/images`` endpoints share), then
+one module per endpoint family – ``models``, ``generations``, ``edits``, ``files``, ``edits_json``
+(an edit's JSON body), ``background`` (responses that outlive their connection), ``responses`` –
+then ``app`` (``create_app``, routes, middleware, error handlers), and this package
 (``OfflineServer``, ``start_server``). Every request needs ``Authorization: Bearer <key>``: the
 server's ``token`` when it has one, any non-empty key when it has none (see ``auth``). See
 ``app`` for the endpoints, ``faults`` for fault injection and ``validation`` for the moderation
@@ -26,6 +26,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from .app import create_app
 from .faults import FAULT_ENV, FAULT_HEADER, Faults, parse_faults
@@ -50,6 +51,7 @@ class OfflineServer:
     _server: object = field(repr=False)
     _thread: threading.Thread = field(repr=False)
     token: str | None = field(default=None, repr=False)  # the API key requests must carry; None: any key
+    app: Any = field(default=None, repr=False)  # its Starlette app: ``app.state.render_gate`` says how busy it is
 
     @property
     def url(self) -> str:
@@ -70,14 +72,17 @@ class OfflineServer:
 
 
 def start_server(host: str = "127.0.0.1", port: int = 0, *, faults: str | Faults | None = None,
-                 timeout: float = 10.0, token: str | None = None, batch_pace: float | None = None) -> OfflineServer:
+                 timeout: float = 10.0, token: str | None = None, batch_pace: float | None = None,
+                 render_workers: int | None = None, render_queue: int | None = None) -> OfflineServer:
     """Run the offline server in a daemon thread; return once it accepts connections. With ``token``
     only requests carrying that API key are answered; without, any non-empty key is accepted."""
     import uvicorn
 
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(faults=faults, token=token, batch_pace=batch_pace), log_level="warning",
+    app = create_app(faults=faults, token=token, batch_pace=batch_pace, render_workers=render_workers,
+                     render_queue=render_queue)
+    config = uvicorn.Config(app, log_level="warning",
                             lifespan="off", access_log=False, timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
@@ -91,4 +96,4 @@ def start_server(host: str = "127.0.0.1", port: int = 0, *, faults: str | Faults
             server.should_exit = True
             raise TimeoutError("the offline server did not start in time")
         time.sleep(0.01)
-    return OfflineServer(host=host, port=actual_port, _server=server, _thread=thread, token=token)
+    return OfflineServer(host=host, port=actual_port, _server=server, _thread=thread, token=token, app=app)

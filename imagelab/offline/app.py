@@ -41,6 +41,7 @@ from .models import get_model, list_models
 from .moderations import create_moderation
 from .protocol import APIError, api_error, new_request_id
 from .responses import cancel_response, create_response, delete_response, get_response, list_input_items
+from .workload import RenderGate
 
 __all__ = ["ROUTES", "api_route", "RequestIdMiddleware", "create_app"]
 
@@ -120,16 +121,19 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(faults: str | Faults | None = None, extra_routes: Iterable[tuple[str, Any, list[str]]] = (),
-               token: str | None = None, batch_pace: float | None = None) -> Starlette:
+               token: str | None = None, batch_pace: float | None = None, render_workers: int | None = None,
+               render_queue: int | None = None) -> Starlette:
     """The Starlette app. ``faults`` (or env IMAGELAB_OFFLINE_FAULT) applies to every request; every
     request needs an API key: ``token``, or any non-empty key when ``token`` is None. ``batch_pace``:
-    seconds a batch spends on each line (else env IMAGELAB_OFFLINE_BATCH_PACE, see ``batches``)."""
+    seconds a batch spends on each line (else env IMAGELAB_OFFLINE_BATCH_PACE, see ``batches``). ``render_workers``
+    and ``render_queue``: how many pictures are drawn at once and how many requests wait (see ``workload``)."""
     if faults is None:
         faults = os.environ.get(FAULT_ENV)
     routes = [api_route(p, h, m) for p, h, m in [*ROUTES, *extra_routes]]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
     app.state.faults = faults if isinstance(faults, Faults) else parse_faults(faults)
     app.state.batch_pace = batch_pace
+    app.state.render_gate = RenderGate(render_workers, render_queue)
     app.add_middleware(AuthMiddleware, token=token)
     app.add_middleware(RequestIdMiddleware)  # outermost: a 401 carries a request id too
     return app

@@ -47,7 +47,6 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -83,6 +82,7 @@ from .validation import (
     resolve_model,
     validate_output_options,
 )
+from .workload import RenderGate, render_gate
 
 __all__ = [
     "EDIT_PARAMS",
@@ -347,11 +347,12 @@ async def create_edit(request: Request) -> Response:
         images, mask, markup = await _read_uploads(form)
     finally:
         await form.close()
-    spec = await run_in_threadpool(validate_edit, body, images, mask, markup)
-    return await answer_edit(spec, faults)
+    gate = render_gate(request)
+    spec = await gate.run(validate_edit, body, images, mask, markup)
+    return await answer_edit(spec, faults, gate)
 
 
-async def answer_edit(spec: EditSpec, faults: Faults) -> Response:
+async def answer_edit(spec: EditSpec, faults: Faults, gate: RenderGate) -> Response:
     """The edited pictures as the API answers them: ``ImagesResponse`` JSON, or events when streaming."""
     out = spec.out
 
@@ -362,9 +363,10 @@ async def answer_edit(spec: EditSpec, faults: Faults) -> Response:
         return partials, render.encode(img, out.output_format, out.compression)
 
     if out.stream:
-        return event_stream(image_events(out, faults, "image_edit", produce, spec.usage(1, out.partial_images)))
+        gate.admit()  # a stream's answer begins at once: a busy server refuses it here or never
+        return event_stream(image_events(out, faults, "image_edit", produce, spec.usage(1, out.partial_images), gate))
 
     def work() -> list[bytes]:
         return [render.encode(spec.picture(i, faults.drift), out.output_format, out.compression) for i in range(out.n)]
 
-    return images_response(out, faults, await run_in_threadpool(work), spec.usage(out.n, 0))
+    return images_response(out, faults, await gate.run(work), spec.usage(out.n, 0))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -27,6 +26,7 @@ from .files import BoundedStore, file_store, ref_data
 from .protocol import JSON, APIError, media_type, read_json
 from .uploads import Upload
 from .validation import refuse_unknown
+from .workload import render_gate
 
 __all__ = ["EDIT_JSON_PARAMS", "MAX_JSON_EDIT_BYTES", "read_edit_refs", "create_edit_from_json", "create_edit_any"]
 
@@ -76,8 +76,9 @@ async def create_edit_from_json(request: Request) -> Response:
     if err:
         return err
     images, mask = read_edit_refs(body, file_store(request))
-    spec = await run_in_threadpool(validate_edit, body, images, mask, None)
-    return await answer_edit(spec, faults)
+    gate = render_gate(request)
+    spec = await gate.run(validate_edit, body, images, mask, None)
+    return await answer_edit(spec, faults, gate)
 
 
 async def create_edit_any(request: Request) -> Response:

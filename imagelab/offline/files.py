@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,6 +34,7 @@ from .faults import apply_faults
 from .protocol import APIError, invalid_value
 from .uploads import decode_image, read_multipart
 from .validation import refuse_unknown
+from .workload import render_gate
 
 __all__ = [
     "MAX_FILES",
@@ -155,8 +155,10 @@ async def upload_file(request: Request) -> Response:
         raise APIError(413, f"File too large: the maximum is {MAX_FILE_BYTES // (1024 * 1024)} MB.",
                        param="file", code="file_too_large")
     if purpose == "vision":
+        gate = render_gate(request)
+        gate.admit()  # outside the check below: a busy server is no fault of the file
         try:
-            img = await run_in_threadpool(decode_image, data)
+            img = await gate.run(decode_image, data, admitted=True)
             content_type = Image.MIME.get(img.format or "", content_type)
         except Exception:  # noqa: BLE001 - not an image Pillow can read
             raise APIError(400, f"Invalid file '{filename}': files with purpose 'vision' must be images "

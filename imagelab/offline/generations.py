@@ -5,7 +5,7 @@ streamed answer) and the handler ``create_generation``, which answers with the r
 ``ImagesResponse`` shape, or server-sent events when ``stream`` is true; the pictures come from
 ``render`` (GIF: an animation whose frames change, ``render_gif``; SVG: a small drawing, ``render_svg``,
 carrying a script when the ``svg-script`` fault is on). Builds on ``render``, ``protocol``, ``sse``,
-``faults``, ``validation`` and ``images``.
+``faults``, ``validation``, ``images`` and ``workload`` (at most so many pictures drawn at once).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -30,6 +29,7 @@ from .validation import (
     resolve_model,
     validate_output_options,
 )
+from .workload import RenderGate, render_gate
 
 __all__ = ["validate_generation", "generation_events", "create_generation"]
 
@@ -43,13 +43,14 @@ def validate_generation(body: dict[str, Any]) -> GenerationSpec:
     return spec
 
 
-def generation_events(spec: GenerationSpec, faults: Faults) -> AsyncIterator[bytes]:
+def generation_events(spec: GenerationSpec, faults: Faults, gate: RenderGate) -> AsyncIterator[bytes]:
     def produce(index: int) -> tuple[list[bytes], bytes]:
         return render.render_partials(spec.prompt, spec.width, spec.height, spec.partial_images,
                                       output_format=spec.output_format, quality=spec.quality, index=index,
                                       transparent=spec.background == "transparent", compression=spec.compression)
 
-    return image_events(spec, faults, "image_generation", produce, generation_usage(spec, 1, spec.partial_images))
+    return image_events(spec, faults, "image_generation", produce, generation_usage(spec, 1, spec.partial_images),
+                        gate)
 
 
 async def create_generation(request: Request) -> Response:
@@ -59,8 +60,10 @@ async def create_generation(request: Request) -> Response:
     if err:
         return err
     spec = validate_generation(body)
+    gate = render_gate(request)
     if spec.stream:
-        return event_stream(generation_events(spec, faults))
+        gate.admit()  # a stream's answer begins at once: a busy server refuses it here or never
+        return event_stream(generation_events(spec, faults, gate))
 
     def work() -> list[bytes]:
         if spec.output_format == "gif":
@@ -74,5 +77,5 @@ async def create_generation(request: Request) -> Response:
                               quality=spec.quality, index=i, transparent=spec.background == "transparent",
                               compression=spec.compression) for i in range(spec.n)]
 
-    images = await run_in_threadpool(work)
+    images = await gate.run(work)
     return images_response(spec, faults, images, generation_usage(spec, spec.n, 0))

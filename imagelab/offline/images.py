@@ -5,7 +5,7 @@ Owns ``GENERATION_PARAMS`` (the generations body's parameters, which edits exten
 ``<prefix>.partial_image`` / ``<prefix>.completed`` server-sent events) and
 ``images_response`` (the ``ImagesResponse`` JSON body); the stream faults (cut-stream,
 cut-after, cut-after-events, corrupt) and the spread latency apply in both. Builds on
-``protocol``, ``sse``, ``faults`` and ``validation``.
+``protocol``, ``sse``, ``faults``, ``validation`` and ``workload``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from imagelab.catalog import catalog
@@ -25,6 +24,7 @@ from .faults import Faults, LatencySpread
 from .protocol import b64, output_tokens_per_image, usage_body
 from .sse import sse
 from .validation import GenerationSpec
+from .workload import RenderGate
 
 __all__ = ["GENERATION_PARAMS", "generation_usage", "image_events", "images_response"]
 
@@ -45,10 +45,11 @@ def generation_usage(spec: GenerationSpec, images: int, partials_per_image: int,
 
 async def image_events(spec: GenerationSpec, faults: Faults, prefix: str,
                        produce: Callable[[int], tuple[list[bytes], bytes]],
-                       usage: dict[str, Any]) -> AsyncIterator[bytes]:
+                       usage: dict[str, Any], gate: RenderGate) -> AsyncIterator[bytes]:
     """SSE events ``<prefix>.partial_image`` / ``<prefix>.completed`` for ``spec.n`` images.
 
-    ``produce(index) -> (partial images, final image)`` (encoded bytes) runs in a thread;
+    ``produce(index) -> (partial images, final image)`` (encoded bytes) runs in a thread through ``gate`` (the
+    request was admitted before its answer began);
     ``usage`` goes on every completed event. Faults cut_stream / cut_after / cut_after_events /
     corrupt apply; an injected latency is spread over every partial and final image of every image.
     """
@@ -61,7 +62,7 @@ async def image_events(spec: GenerationSpec, faults: Faults, prefix: str,
     for index in range(spec.n):
         if faults.cut_after is not None and index >= faults.cut_after:
             return
-        partials, final = await run_in_threadpool(produce, index)
+        partials, final = await gate.run(produce, index, admitted=True)
         for k, data in enumerate(partials):
             if limit is not None and sent >= limit:
                 return

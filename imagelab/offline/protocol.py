@@ -168,7 +168,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     """``raw`` as a JSON object, or the API's 400 for a body that is not JSON / not an object."""
     try:
         body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise APIError(400, "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
                             "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
                             "sent was not valid JSON.)") from None

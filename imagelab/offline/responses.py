@@ -81,7 +81,6 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -112,6 +111,7 @@ from .validation import (
     resolve_model,
     validate_output_options,
 )
+from .workload import render_gate
 
 __all__ = [
     "BoundedStore",
@@ -698,7 +698,7 @@ async def create_response(request: Request) -> Response:
     if err:
         return err
     state = _stores(request)
-    plan = await run_in_threadpool(plan_response, body, file_store(request), state.imagelab_responses,
+    plan = await render_gate(request).run(plan_response, body, file_store(request), state.imagelab_responses,
                                    state.imagelab_calls)
     if plan.background:
         run = BackgroundRun(plan.response_id, _response_body(plan, "queued", []))

@@ -319,3 +319,19 @@ def test_a_downloaded_svg_is_sanitised(svg_and_gif):
     data = with_settings(store, svg)
     assert b"<rect" in data and not any(bad in data for bad in DANGER)
     assert with_settings(store, gif) == store.read_bytes(gif.hash, "gif")
+
+
+def test_gallery_detail_of_a_file_overwritten_with_junk_says_so_and_keeps_the_record(data_dir):
+    from components.results import UNREADABLE_SENTENCE
+
+    store = Store(data_dir)
+    rec = seed(store, "a fox made to be overwritten", png("a fox made to be overwritten"), "png", 96, 96)
+    at = open_page("pages/6_Gallery.py").run()
+    at.button(key=f"btn_gallery_detail_{rec.id}").click().run()  # its display copy is made from the good file
+    assert not at.exception
+    store.path_for(rec.hash, "png").write_bytes(b"junk written over a picture")
+    at.run()
+    assert not at.exception, at.exception
+    assert UNREADABLE_SENTENCE in shown(at.info)
+    assert any("a fox made to be overwritten" in m for m in shown(at.markdown))  # the prompt
+    assert any('"output_format": "png"' in c.value for c in at.code)  # the parameters

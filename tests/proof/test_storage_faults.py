@@ -4,7 +4,10 @@ The failure is injected where the operating system would raise it: SQLite's conn
 answers as it does for a read-only folder or a full disk.
 """
 
+import contextlib
+import os
 import sqlite3
+import subprocess
 
 import pytest
 
@@ -53,3 +56,60 @@ def test_a_read_only_history_sends_nothing_and_keeps_the_prompt(data_dir, monkey
     monkeypatch.undo()
     settle(at, data_dir)
     assert Store(data_dir).runs() == []  # nothing half-written once the folder is back
+
+
+@contextlib.contextmanager
+def read_only(folder):
+    """The folder made read-only for real: ``chattr +i`` for root (whom permissions do not stop), else mode 0o500."""
+    if os.geteuid() == 0:
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+            pytest.skip("this file system cannot make a folder read-only for root (chattr +i)")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+    else:
+        folder.chmod(0o500)
+        try:
+            yield
+        finally:
+            folder.chmod(0o700)
+
+
+def as_the_forms_own_rerun(monkeypatch):
+    """Make the page's parts that ask see a rerun of the Generate form alone (a keystroke or a click in it), as the
+    browser sends; AppTest itself only runs whole pages."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    class FormRerun:
+        fragment_ids_this_run = ["request_form"]
+
+        def __getattr__(self, name):
+            return getattr(get_script_run_ctx(), name)
+
+    for module in ("components.run", "components.first_view"):
+        monkeypatch.setattr(f"{module}.get_script_run_ctx", lambda *a, **k: FormRerun())
+
+
+def _click_generate_in_the_forms_own_rerun(monkeypatch):
+    at = open_page().run()
+    at.text_area(key=state.GEN_PROMPT).input("a lighthouse in the rain")
+    as_the_forms_own_rerun(monkeypatch)
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception, at.exception
+    errors = shown(at.error)
+    assert any(e.startswith("Nothing was sent. ImageLab cannot use its history folder") for e in errors), errors
+    assert at.text_area(key=state.GEN_PROMPT).value == "a lighthouse in the rain"
+
+
+def test_a_read_only_folder_is_a_sentence_in_the_forms_own_rerun(data_dir, monkeypatch):
+    Store(data_dir)
+    with read_only(data_dir):
+        _click_generate_in_the_forms_own_rerun(monkeypatch)
+
+
+def test_a_folder_that_cannot_be_made_is_a_sentence_in_the_forms_own_rerun(tmp_path, monkeypatch):
+    """The same fault wherever ``chattr`` is missing: the data folder's parent is a file."""
+    (tmp_path / "a file").write_text("not a folder")
+    monkeypatch.setenv("IMAGELAB_DATA_DIR", str(tmp_path / "a file" / "data"))
+    _click_generate_in_the_forms_own_rerun(monkeypatch)

@@ -181,3 +181,17 @@ def test_huge_bodies_are_refused_without_taking_memory(server_process):
         assert r.json()["error"]["code"] in ("request_too_large", "file_too_large")
     grown = peak_rss_mb(proc.pid) - before
     assert grown < 64, f"the server's peak memory grew by {grown:.0f} MB"
+
+
+# --------------------------------------------------------------------------- nesting
+
+
+@pytest.mark.parametrize("path", ["/images/generations", "/images/edits", "/responses", "/moderations", "/batches"])
+@pytest.mark.parametrize("deep", ["[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000,
+                                  '{"prompt": ' + "[" * 5_000 + "]" * 5_000 + "}"],
+                         ids=["arrays", "objects", "inside a field"])
+def test_json_nested_too_deeply_is_the_apis_400_not_a_server_error(offline_server, path, deep):
+    r = post(offline_server.base_url + path, deep, "application/json")
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["message"], error

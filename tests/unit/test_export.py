@@ -227,3 +227,19 @@ def test_exporting_a_selection_from_the_history_carries_each_images_run(tmp_path
     assert manifest[1]["params"]["quality"] == "high"
     assert np.array_equal(pixels(zf.read(manifest[1]["file"]))[1], pixels(encode(picture(seed=1), "PNG"))[1])
     assert "missing.txt" not in zf.namelist()
+
+
+def test_a_jpeg_claiming_twenty_million_parts_is_refused_with_bounded_work():
+    import tracemalloc
+
+    data = encode(picture(), "JPEG", quality=85)
+    body = b"imagelab:1/20000000:{}"
+    lying = data[:2] + b"\xff\xfe" + struct.pack(">H", len(body) + 2) + body + data[2:]
+    tracemalloc.start()
+    try:
+        meta = read_metadata(lying)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert meta is None
+    assert peak < 2 * 1024 * 1024, f"reading {len(lying):,} bytes took {peak:,} bytes of memory"
