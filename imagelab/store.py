@@ -41,7 +41,8 @@ from .history.runs import RunRepository
 from .history.storage import S3Storage, picture_storage
 
 __all__ = ["Store", "StorageError", "PictureStorageError", "RunRecord", "ImageRecord", "BatchRecord", "TurnRecord",
-           "ConversationRecord", "default_data_dir", "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES", "SCHEMA_VERSION", "MAX_SEARCH_TEXT"]
+           "ConversationRecord", "default_data_dir", "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES",
+           "SCHEMA_VERSION", "MAX_SEARCH_TEXT"]
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS runs (

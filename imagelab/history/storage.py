@@ -465,4 +465,5 @@ def _make_client() -> Any:
     config = Config(signature_version="s3v4", connect_timeout=5, read_timeout=30,
                     retries={"max_attempts": 2, "mode": "standard"},
                     s3={"addressing_style": "path" if endpoint else "auto"})
-    return boto3.client("s3", endpoint_url=endpoint or None, region_name=region, config=config)
+    # A session of its own: boto3's default one keeps the first credentials it found for the process.
+    return boto3.session.Session().client("s3", endpoint_url=endpoint or None, region_name=region, config=config)
