@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Tests never use a real key or base URL from the developer's shell.
-for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
+# Tests never use a real key or base URL from the developer's shell, nor the team's picture storage.
+for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "IMAGELAB_STORAGE_URL",
+              "IMAGELAB_URL_LIFETIME", *(n for n in os.environ if n.startswith("AWS_"))):
     os.environ.pop(_name, None)
 
 # Nor one from a secrets.toml (~/.streamlit/, the project's .streamlit/): Streamlit looks only here,
