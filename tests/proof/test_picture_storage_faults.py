@@ -8,7 +8,7 @@ from imagelab.store import PictureStorageError, Store
 from tests.conftest import s3_place
 from tests.services.seaweed import Seaweed
 
-from ..app.conftest import open_page
+from tests.app.conftest import open_page
 
 
 @pytest.fixture(scope="module")
