@@ -5,10 +5,9 @@ stopped and started again on the same folder and ports."""
 import pytest
 
 from imagelab.store import PictureStorageError, Store
+from tests.app.conftest import open_page
 from tests.conftest import s3_place
 from tests.services.seaweed import Seaweed
-
-from tests.app.conftest import open_page
 
 
 @pytest.fixture(scope="module")
