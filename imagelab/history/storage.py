@@ -21,6 +21,7 @@ Failures become a ``PictureStorageError`` whose sentence names the endpoint and 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import threading
 import time
@@ -185,7 +186,7 @@ class S3Storage:
         self.lifetime = url_lifetime()
         self._client = client if client is not None else _make_client()
         self.endpoint = str(self._client.meta.endpoint_url)
-        self._present: set[str] = set()                     # keys known to be in the bucket
+        self._present: set[str] = set()                     # keys seen in the bucket (for showing only)
         self._urls: dict[str, tuple[str, float]] = {}       # key -> (presigned URL, when made)
         self._copies: dict[str, str] = {}                   # copy name -> its key
         self._lock = threading.Lock()
@@ -209,9 +210,7 @@ class S3Storage:
         digest = content_hash(data)
         key = self.key_for(digest, fmt)
         self._retry_spool()
-        if key in self._present:
-            return digest
-        try:
+        try:  # always asked, never taken from memory: another server may have deleted it meanwhile
             self._put(key, data, _CONTENT_TYPES.get(EXTENSIONS.get(fmt, ""), "application/octet-stream"))
         except PictureStorageError as exc:
             self._note(exc)
@@ -288,7 +287,10 @@ class S3Storage:
         cutoff = time.time() - min_age
         removed = []
         try:
-            pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+            paginator = self._client.get_paginator("list_objects_v2")
+            folders = (self.prefix + "sha256/", self.prefix + "thumbs/")  # only what ImageLab names there
+            pages = itertools.chain.from_iterable(paginator.paginate(Bucket=self.bucket, Prefix=folder)
+                                                  for folder in folders)
             for page in pages:
                 for obj in page.get("Contents", []):
                     key = str(obj["Key"])

@@ -110,6 +110,21 @@ def test_start_up_removes_bytes_no_row_names_once_they_are_old_enough(tmp_path, 
     assert store.read_bytes(kept.hash, "png") == b"kept bytes"
 
 
+def test_the_orphan_sweep_removes_only_what_imagelab_names_under_its_prefix(tmp_path, s3_storage):
+    store = Store(tmp_path)
+    kept = store.write_bytes(b"kept", "png")
+    run = store.start_run("generate", "m", "p", {})
+    store.add_image(run, 0, b"kept", "png", 1, 1)
+    client = s3_storage.server.client()
+    notes, thumb = f"{s3_storage.prefix}/notes.txt", f"{s3_storage.prefix}/thumbs/{'f' * 64}-360.jpg"
+    for key in (notes, thumb, f"{s3_storage.prefix}/thumbs/{kept}-360.jpg"):
+        client.put_object(Bucket=s3_storage.bucket, Key=key, Body=b"x")
+    time.sleep(2.1)
+    assert store.remove_orphans(min_age=1) == [thumb]
+    left = {o["Key"] for o in client.list_objects_v2(Bucket=s3_storage.bucket, Prefix=s3_storage.prefix)["Contents"]}
+    assert left == {notes, f"{s3_storage.prefix}/thumbs/{kept}-360.jpg", f"{s3_storage.prefix}/sha256/{kept}.png"}
+
+
 def test_concurrent_writers_all_keep_their_pictures(tmp_path, picture_storage):
     store = Store(tmp_path)
     errors = []
