@@ -128,3 +128,7 @@ def test_with_shared_storage_the_gallery_shows_thumbnails_kept_in_the_bucket_by_
         assert Image.open(io.BytesIO(answer.read())).size == (360, 270)
     static = Path(__file__).resolve().parents[2] / "static" / "thumbs"
     assert not list(static.glob(f"{rec.hash}-*"))  # nothing of it only on this server's disk
+    at.button(key=f"btn_gallery_detail_{rec.id}").click().run()  # the large view: the picture itself
+    large = [img.url for el in at.get("image") for img in el.proto.imgs]
+    assert len(large) == 1
+    assert large[0].startswith(f"{endpoint}/{s3_storage.bucket}/{s3_storage.prefix}/sha256/{rec.hash}.png?")
