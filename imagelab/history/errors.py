@@ -36,10 +36,8 @@ class PictureStorageError(StorageError):
     has no such bucket, or failed; or the setting itself cannot be read.
 
     ``sentence`` names the endpoint and bucket and says what to check; it never holds a secret.
-    ``unreachable`` is true when the storage could not be reached at all (bytes wait in the spool).
     """
 
-    def __init__(self, sentence: str, *, unreachable: bool = False) -> None:
+    def __init__(self, sentence: str) -> None:
         self.sentence = sentence
-        self.unreachable = unreachable
         Exception.__init__(self, sentence)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
@@ -133,34 +134,32 @@ def _endpoint_words(endpoint: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}" if parts.hostname else "AWS"
 
 
-# Causes in order, first match wins: (test, sentence, unreachable). The sentence may name {endpoint},
-# {bucket} and {code}.
-_CAUSES: tuple[tuple[Callable[[str, int, BaseException], bool], str, bool], ...] = (
+# Causes in order, first match wins: (test, sentence). The sentence may name {endpoint}, {bucket} and {code}.
+_CAUSES: tuple[tuple[Callable[[str, int, BaseException], bool], str], ...] = (
     (lambda code, status, exc: type(exc).__name__ in ("NoCredentialsError", "PartialCredentialsError"),
      "ImageLab has no credentials for the picture storage at {endpoint}: set AWS_ACCESS_KEY_ID and "
-     "AWS_SECRET_ACCESS_KEY.", False),
+     "AWS_SECRET_ACCESS_KEY."),
     (lambda code, status, exc: code in _REFUSED or status == 403,
      "The picture storage at {endpoint} refused ImageLab's credentials ({code}) for the bucket {bucket}. "
-     "Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.", False),
+     "Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."),
     (lambda code, status, exc: code == "NoSuchBucket",
-     "The picture storage at {endpoint} has no bucket {bucket}: create it, or correct IMAGELAB_STORAGE_URL.",
-     False),
+     "The picture storage at {endpoint} has no bucket {bucket}: create it, or correct IMAGELAB_STORAGE_URL."),
     (lambda code, status, exc: not code and type(exc).__module__.startswith(("botocore", "urllib3")),
      "ImageLab cannot reach the picture storage at {endpoint}. Check that it is running and that "
-     "AWS_ENDPOINT_URL names it.", True),
+     "AWS_ENDPOINT_URL names it."),
     (lambda code, status, exc: status >= 500 or code in ("SlowDown", "ServiceUnavailable", "InternalError"),
-     "The picture storage at {endpoint} failed ({code}); try again in a moment.", True),
+     "The picture storage at {endpoint} failed ({code}); try again in a moment."),
 )
 
 
 def storage_error(exc: BaseException, endpoint: str, bucket: str) -> PictureStorageError:
     """The sentence a boto3 failure becomes (``_CAUSES``); never the server's words or a secret."""
-    code = _error_code(exc)
+    code = re.sub(r"[^A-Za-z0-9_.-]", "", _error_code(exc))[:40]  # a server's code, never its words
     status = int((getattr(exc, "response", None) or {}).get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
     where = {"endpoint": _endpoint_words(endpoint), "bucket": bucket, "code": code or status or type(exc).__name__}
-    for test, sentence, unreachable in _CAUSES:
+    for test, sentence in _CAUSES:
         if test(code, status, exc):
-            return PictureStorageError(sentence.format(**where), unreachable=unreachable)
+            return PictureStorageError(sentence.format(**where))
     return PictureStorageError("The picture storage at {endpoint} did not accept the request ({code}) for the "
                                "bucket {bucket}.".format(**where))
 

@@ -109,3 +109,18 @@ def test_a_write_never_replaces_an_object_already_under_its_key(tmp_path, place)
     assert Store(tmp_path).write_bytes(data, "png") == digest  # 412 from the storage: no error
     assert client.get_object(Bucket=place.bucket, Key=key)["Body"].read() == b"someone else's bytes under the same name"
     assert Store(tmp_path).spooled_count() == 0
+
+
+def test_a_bucket_that_is_not_there_and_a_storage_url_that_is_no_s3_url_are_sentences(tmp_path, place, monkeypatch):
+    from imagelab.store import StorageError
+
+    monkeypatch.setenv("IMAGELAB_STORAGE_URL", "s3://no-such-bucket/pictures")
+    with pytest.raises(PictureStorageError) as caught:
+        Store(tmp_path).read_bytes("a" * 64, "png")
+    assert caught.value.sentence == (f"The picture storage at {place.server.endpoint} has no bucket no-such-bucket: "
+                                     "create it, or correct IMAGELAB_STORAGE_URL.")
+    for wrong in ("https://bucket/prefix", "s3://user:secret-in-url@bucket/prefix"):
+        monkeypatch.setenv("IMAGELAB_STORAGE_URL", wrong)
+        with pytest.raises(StorageError) as caught:
+            Store(tmp_path)
+        assert "IMAGELAB_STORAGE_URL" in caught.value.sentence and "secret-in-url" not in caught.value.sentence
