@@ -124,3 +124,33 @@ def test_a_bucket_that_is_not_there_and_a_storage_url_that_is_no_s3_url_are_sent
         with pytest.raises(StorageError) as caught:
             Store(tmp_path)
         assert "IMAGELAB_STORAGE_URL" in caught.value.sentence and "secret-in-url" not in caught.value.sentence
+
+
+def test_a_storage_stopped_in_the_middle_of_a_run_of_writes_loses_no_picture(tmp_path, place):
+    import threading
+    import time
+
+    store = Store(tmp_path)
+    run = store.start_run("generate", "m", "p", {})
+    pictures = [b"\x89PNG %d " % i + bytes([i]) * 400_000 for i in range(16)]
+    saved = []
+
+    def write_all():
+        for i, data in enumerate(pictures):
+            saved.append(store.add_image(run, i, data, "png", 1, 1))
+
+    writer = threading.Thread(target=write_all)
+    writer.start()
+    deadline = time.monotonic() + 60
+    while len(saved) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    place.server.stop()  # while the writer goes on
+    writer.join(120)
+    assert len(saved) == 16 and store.spooled_count() > 0
+    place.server.start()
+    Store(tmp_path).recover()
+    client = place.server.client()
+    for rec, data in zip(saved, pictures, strict=True):
+        key = f"{place.prefix}/sha256/{rec.hash}.png"
+        assert client.get_object(Bucket=place.bucket, Key=key)["Body"].read() == data
+    assert Store(tmp_path).spooled_count() == 0
