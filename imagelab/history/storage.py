@@ -27,7 +27,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -166,13 +165,6 @@ def storage_error(exc: BaseException, endpoint: str, bucket: str) -> PictureStor
 
 # --- S3 -------------------------------------------------------------------------------------
 
-@dataclass
-class _SetAside:
-    key: str
-    data: bytes | None            # the object's bytes, deleted from the bucket until put back
-    spooled: object | None        # or the spool's set-aside file
-
-
 class S3Storage:
     """Pictures in ``bucket`` under ``prefix``; what cannot be sent waits in ``spool``."""
 
@@ -238,40 +230,36 @@ class S3Storage:
         key = self.key_for(digest, fmt)
         return key in self._present or self.spool.path_for(digest, fmt).is_file() or self._exists(key)
 
-    def set_aside(self, digest: str, fmt: str) -> _SetAside | None:
+    def set_aside(self, digest: str, fmt: str) -> Path | None:
+        """The bytes leave the bucket for a set-aside file of the spool, so a process that dies before the
+        delete commits loses nothing: start-up puts the file back in the spool when a row still names it."""
         key = self.key_for(digest, fmt)
-        spooled = self.spool.set_aside(digest, fmt)
         try:
             data: bytes | None = self._call("get_object", Bucket=self.bucket, Key=key)["Body"].read()
         except _Missing:
             data = None
-        except BaseException:
-            self.spool.put_back(spooled)
+        except PictureStorageError:
             raise
+        except Exception as exc:
+            raise self._failure(exc) from None
+        if data is not None:
+            self.spool.write(data, fmt)
+        aside = self.spool.set_aside(digest, fmt)
         if data is not None:
             try:
                 self._call("delete_object", Bucket=self.bucket, Key=key)
             except BaseException:
-                self.spool.put_back(spooled)
+                self.spool.put_back(aside)  # still in the bucket; the spooled copy goes up as a no-op
                 raise
         self._forget(key)
-        return _SetAside(key, data, spooled) if data is not None or spooled is not None else None
+        return aside
 
     def put_back(self, aside: object | None) -> None:
-        if not isinstance(aside, _SetAside):
-            return
-        self.spool.put_back(aside.spooled)
-        if aside.data is not None:
-            fmt = aside.key.rsplit(".", 1)[-1]
-            try:
-                self._put(aside.key, aside.data, _CONTENT_TYPES.get(fmt, "application/octet-stream"))
-            except PictureStorageError as exc:
-                self._note(exc)
-                self.spool.write(aside.data, _format_of_extension(fmt))
+        self.spool.put_back(aside)
+        self.flush_spool()
 
     def discard(self, aside: object | None) -> None:
-        if isinstance(aside, _SetAside):
-            self.spool.discard(aside.spooled)
+        self.spool.discard(aside)
 
     def sweep(self, known: Collection[str], min_age: float = ORPHAN_AGE_SECONDS) -> list[str]:
         removed = [str(p) for p in self.spool.sweep(known, min_age)]

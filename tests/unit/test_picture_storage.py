@@ -97,6 +97,18 @@ def test_bytes_set_aside_by_a_delete_go_back_or_go_for_good(tmp_path, picture_st
     assert not Store(tmp_path).has_bytes(digest, "png") and digest not in stored_hashes(store, picture_storage)
 
 
+def test_a_process_that_dies_between_setting_bytes_aside_and_committing_the_delete_loses_nothing(
+        tmp_path, picture_storage):
+    store = Store(tmp_path)
+    run = store.start_run("generate", "m", "p", {})
+    rec = store.add_image(run, 0, b"\x89PNG still named by its row", "png", 1, 1)
+    store.blobs.set_aside(rec.hash, "png")  # ... and the process dies: the row was never deleted
+    assert rec.hash not in stored_hashes(store, picture_storage)
+    Store(tmp_path).recover()
+    assert rec.hash in stored_hashes(store, picture_storage)
+    assert Store(tmp_path).read_bytes(rec.hash, "png") == b"\x89PNG still named by its row"
+
+
 def test_start_up_removes_bytes_no_row_names_once_they_are_old_enough(tmp_path, picture_storage):
     store = Store(tmp_path)
     run = store.start_run("generate", "m", "p", {})
