@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, pages, sidebar
+from components import connection, pages, results, sidebar
 from components.pages import PAGES
 from imagelab.costs import Money, money_text
 from imagelab.store import StorageError
@@ -37,6 +37,7 @@ try:
     if paid or would:
         st.caption(f"Spent on pictures so far: {money_text(Money(spent=paid, would_cost=would))}.")
     st.caption(f"History is kept in `{store.root}`.")
+    results.show_waiting_pictures(store)
 except StorageError as exc:
     st.error(exc.sentence, icon=":material/folder_off:")
 bar.finish()

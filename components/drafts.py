@@ -81,7 +81,10 @@ def _writer(root: str) -> _DraftWriter:
 
 def save_draft(values: dict[str, Any]) -> None:
     """Keep the pages' form values for the next session (written shortly after, off this thread)."""
-    store = get_store()
+    try:
+        store = get_store()
+    except StorageError:  # the page says what is wrong with the history; the session still holds the values
+        return
     _writer(str(store.root)).save(json.dumps(draft_of(values), sort_keys=True))
 
 

@@ -1,8 +1,9 @@
 """Result grids: the images of a run with their size, usage, cost and download.
 
 Every picture a page shows from the history goes through ``preview`` (a display copy, made once
-per picture) or ``show_picture`` (that copy, or a placeholder and a sentence when the picture was
-deleted from the history or its file is missing), so no page breaks on history that changed.
+per picture) or ``show_picture`` (what ``picture_source`` says shows it, or a placeholder and a sentence
+when the picture was deleted from the history, its file is missing or the picture storage refuses), so
+no page breaks on history that changed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from imagelab.images import DELETED_SENTENCE, MIME_TYPES, MISSING_FILE_SENTENCE,
 from imagelab.store import ImageRecord, StorageError
 from imagelab.svg import NotAnSvg, sanitize_svg, svg_to_png
 from imagelab.text import literal, shorten
-from imagelab.thumbnails import ThumbnailFolder
+from imagelab.thumbnails import THUMBNAIL_SIDE, ThumbnailFolder, thumbnail_bytes
 
 from . import pages, state
 from .connection import get_store
@@ -34,6 +35,7 @@ UNREADABLE_ERRORS = (OSError, ValueError, Image.DecompressionBombError)  # what 
 # one URL per picture, so the browser keeps them between views (see imagelab.thumbnails).
 THUMBNAILS = ThumbnailFolder(Path(__file__).resolve().parents[1] / "static" / "thumbs", "/app/static/thumbs")
 _THUMBNAIL_FORMATS = ("png", "jpeg", "webp")
+_DISPLAY_SIDE = 768  # the display copy's long edge (imagelab.images.preview_bytes)
 
 
 def _display_copy(digest: str, fmt: str) -> bytes:
@@ -53,10 +55,12 @@ def picture_problem(digest: str, fmt: str | None = None, *, check_copy: bool = T
         except KeyError:
             return DELETED_SENTENCE
     try:
-        if not store.path_for(digest, fmt).is_file():
+        if not store.has_bytes(digest, fmt):
             return MISSING_FILE_SENTENCE
     except ValueError:
         return UNREADABLE_SENTENCE
+    except StorageError as exc:
+        return exc.sentence
     if not check_copy:
         return None
     try:
@@ -71,8 +75,17 @@ def preview(digest: str, fmt: str | None = None) -> bytes | None:
     PNG), made once per picture; ``None`` when it was deleted, its file is missing or unreadable."""
     try:
         return _display_copy(digest, fmt or get_store().format_of(digest))
-    except (KeyError, *UNREADABLE_ERRORS):
+    except (KeyError, StorageError, *UNREADABLE_ERRORS):
         return None
+
+
+def show_waiting_pictures(store: Any) -> None:
+    """How many pictures wait on this server to be sent to the shared picture storage, and why; nothing
+    when none do."""
+    waiting = store.spooled_count()
+    if waiting:
+        st.warning(f"{waiting} picture(s) wait on this server to be uploaded to the picture storage; they are "
+                   f"kept and shown meanwhile. {store.storage_problem() or ''}", icon=":material/cloud_upload:")
 
 
 def show_gone(sentence: str) -> None:
@@ -80,26 +93,51 @@ def show_gone(sentence: str) -> None:
     st.info(sentence, icon=":material/hide_image:")
 
 
-def thumbnail(digest: str, fmt: str) -> str | bytes | None:
-    """A thumbnail-sized still's URL (a GIF or SVG: its display copy's bytes, so it still plays or stays
-    vector-sharp); ``None`` when the picture cannot be read."""
-    try:
-        if fmt in _THUMBNAIL_FORMATS:
-            url = THUMBNAILS.url(digest, lambda: get_store().read_bytes(digest, fmt))
-            if url is not None:
-                return url
-        return _display_copy(digest, fmt)
-    except UNREADABLE_ERRORS:
-        return None
+def picture_source(digest: str, fmt: str, *, small: bool) -> str | bytes:
+    """What shows a stored picture: a URL the browser fetches and keeps, or bytes.
+
+    ``small``: a thumbnail-sized still (a GIF or SVG: its display copy, so it still plays or stays
+    vector-sharp); otherwise the display copy. With shared storage the copy is kept beside the picture
+    there and shown by a presigned URL, so any server shows it (bytes while the storage cannot be
+    reached); with the data folder a thumbnail is a file of the static folder and a display copy is bytes.
+    Raises ``UNREADABLE_ERRORS`` for bytes that are no picture, ``StorageError`` when they cannot be read."""
+    store = get_store()
+
+    def load() -> bytes:
+        return store.read_bytes(digest, fmt)
+
+    thumbnailed = small and fmt in _THUMBNAIL_FORMATS
+    if store.shares_pictures:
+        url = store.copy_url(f"{digest}-{THUMBNAIL_SIDE}", lambda: thumbnail_bytes(load())) if thumbnailed else \
+            store.copy_url(f"{digest}-{_DISPLAY_SIDE}", lambda: _with_extension(_display_copy(digest, fmt)))
+        if url is not None:
+            return url
+    elif thumbnailed:
+        url = THUMBNAILS.url(digest, load)
+        if url is not None:
+            return url
+    return _display_copy(digest, fmt)
+
+
+def _with_extension(copy: bytes) -> tuple[bytes, str]:
+    """A display copy and the extension of what it is (JPEG, PNG or GIF)."""
+    return copy, ".gif" if copy.startswith(b"GIF8") else ".png" if copy.startswith(b"\x89PNG") else ".jpg"
 
 
 def _picture_or_gone(digest: str, fmt: str | None, small: bool) -> str | bytes | None:
-    """What shows the picture (a thumbnail's URL or bytes, or the preview's bytes); or ``None``, after the
-    placeholder and the sentence saying why it is not there."""
-    problem = picture_problem(digest, fmt, check_copy=not small)
+    """What shows the picture (``picture_source``); or ``None``, after the placeholder and the sentence
+    saying why it is not there."""
+    problem = picture_problem(digest, fmt, check_copy=False)
     data = None
     if problem is None:
-        data = thumbnail(digest, fmt or get_store().format_of(digest)) if small else preview(digest, fmt)
+        try:
+            data = picture_source(digest, fmt or get_store().format_of(digest), small=small)
+        except KeyError:
+            problem = DELETED_SENTENCE
+        except StorageError as exc:
+            problem = exc.sentence
+        except UNREADABLE_ERRORS:
+            problem = UNREADABLE_SENTENCE
     if data is None:
         show_gone(problem or UNREADABLE_SENTENCE)
     return data
@@ -134,10 +172,12 @@ def show_thumbnail(digest: str, fmt: str | None = None) -> bool:
 
 def forget_thumbnail(digest: str) -> None:
     """After a picture left the history: its thumbnail goes too, unless another row still uses the bytes."""
+    store = get_store()
     try:
-        get_store().format_of(digest)
+        store.format_of(digest)
     except KeyError:
         THUMBNAILS.forget(digest)
+        store.forget_copies(digest)
 
 
 def size_label(rec: ImageRecord) -> str:
@@ -254,16 +294,20 @@ def _hand_over_buttons(rec: ImageRecord, key: str, width: Literal["stretch", "co
         _hand_over(rec.hash, state.EXT, pages.path_of("extend"))
 
 
-def full_size(rec: ImageRecord) -> bytes | None:
-    """The picture as saved (a vector drawn as PNG), for the large view; ``None`` when it cannot be shown."""
+def full_size(rec: ImageRecord) -> str | bytes | None:
+    """The picture as saved (a vector drawn as PNG), for the large view: its bytes, or with shared storage
+    its URL; ``None`` when it cannot be shown."""
     if rec.format == "svg" or picture_problem(rec.hash, rec.format) is not None:
         return preview(rec.hash, rec.format)
     try:
+        url = get_store().picture_url(rec.hash, rec.format)
+        if url is not None:  # shared storage: the browser fetches the original itself
+            return url
         data = get_store().read_bytes(rec.hash, rec.format)
         # the display copy may predate the file: bytes written over it since are checked before they are shown
         with Image.open(io.BytesIO(data)):
             pass
-    except (KeyError, *UNREADABLE_ERRORS):
+    except (KeyError, StorageError, *UNREADABLE_ERRORS):
         return None
     return data
 

@@ -27,12 +27,13 @@ import io
 import json
 import re
 import struct
+import tempfile
 import time
 import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import fields
-from typing import Any
+from typing import IO, Any
 
 from PIL import Image
 
@@ -43,7 +44,8 @@ from .svg import NotAnSvg, sanitize_svg
 from .text import scrub as scrub_text
 
 __all__ = ["embed_metadata", "read_metadata", "metadata_payload", "settings_from_metadata", "LoadedSettings",
-           "export_zip", "export_images", "manifest_records", "scrub", "PAGES", "MAX_PIXELS", "MANIFEST_COLUMNS"]
+           "export_zip", "write_zip", "export_images", "manifest_records", "scrub", "PAGES", "MAX_PIXELS",
+           "MANIFEST_COLUMNS"]
 
 KEYWORD = "imagelab"
 PAGES = ("generate", "reference_edit", "mask_edit", "conversation")
@@ -533,7 +535,17 @@ def _iso(ts: Any) -> str | None:
 
 
 def export_zip(records: list[dict[str, Any]], read_bytes: Callable[[str, str], bytes]) -> bytes:
-    """A zip of the images with their settings embedded, plus ``manifest.json`` and ``manifest.csv``.
+    """The zip ``write_zip`` writes, as bytes (built in a temporary file, not in memory)."""
+    with tempfile.TemporaryFile() as tmp:
+        write_zip(tmp, records, read_bytes)
+        tmp.seek(0)
+        return tmp.read()
+
+
+def write_zip(out: IO[bytes], records: list[dict[str, Any]], read_bytes: Callable[[str, str], bytes]) -> None:
+    """Write to ``out`` a zip of the images with their settings embedded, plus ``manifest.json`` and
+    ``manifest.csv``. Each picture is read (from the folder or the shared storage) only as it goes in,
+    so one picture at a time is held, however many are exported.
 
     Each record is a plain dict the caller builds from the store, with the keys
     ``hash``, ``format`` (png/jpeg/webp/gif/svg), ``prompt``, ``model``, ``page``, ``params`` (the run's
@@ -546,11 +558,10 @@ def export_zip(records: list[dict[str, Any]], read_bytes: Callable[[str, str], b
     kept as stored. Keys named like credentials (``api_key``, ``authorization``...) and key-shaped
     strings are scrubbed from everything written.
     """
-    buf = io.BytesIO()
     rows: list[dict[str, Any]] = []
     missing: list[str] = []
     width = max(2, len(str(len(records))))
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for n, original in enumerate(records, start=1):
             rec = scrub(dict(original))
             digest = str(rec.get("hash") or "")
@@ -580,8 +591,8 @@ def export_zip(records: list[dict[str, Any]], read_bytes: Callable[[str, str], b
                          "request_id": rec.get("request_id"), "created_at": rec.get("created_at"),
                          "created_at_iso": _iso(rec.get("created_at"))})
         zf.writestr("manifest.json", json.dumps(scrub(rows), indent=2, ensure_ascii=False))
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=MANIFEST_COLUMNS, extrasaction="ignore", lineterminator="\n")
+        table = io.StringIO()
+        writer = csv.DictWriter(table, fieldnames=MANIFEST_COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in scrub(rows):
             usage = row["usage"] or {}
@@ -590,11 +601,10 @@ def export_zip(records: list[dict[str, Any]], read_bytes: Callable[[str, str], b
                     "input_tokens": usage.get("input_tokens"), "output_tokens": usage.get("output_tokens"),
                     "total_tokens": usage.get("total_tokens")}
             writer.writerow({k: _csv_cell(v) for k, v in flat.items()})
-        zf.writestr("manifest.csv", out.getvalue())
+        zf.writestr("manifest.csv", table.getvalue())
         if missing:
             zf.writestr("missing.txt", "These images could not be read and are not in the zip:\n"
                         + "\n".join(missing) + "\n")
-    return buf.getvalue()
 
 
 def manifest_records(store: Any, image_ids: list[int]) -> list[dict[str, Any]]:

@@ -6,9 +6,11 @@ Layout under the data directory::
                               prompt_library
     images/ab/abcdef….png     bytes named by their SHA-256, written atomically
     engines/<pid>-<nonce>     a lease per live run engine: the runs it holds (``imagelab.leases``)
+    spool/ab/abcdef….png      with shared storage (IMAGELAB_STORAGE_URL): bytes waiting to be sent
 
 ``Store`` is the one object the rest of ImageLab holds. It is made of the parts in
-``imagelab.history``: a ``BlobStore`` for the files, a ``Database`` for the connection and
+``imagelab.history``: a ``PictureStorage`` for the bytes (a ``BlobStore`` of files, or with
+``IMAGELAB_STORAGE_URL=s3://bucket/prefix`` an ``S3Storage``), a ``Database`` for the connection and
 migrations, and one repository per subject (``RunRepository``, ``ImageRepository``,
 ``ConversationRepository``, ``BatchRepository``, ``PromptLibraryRepository``), each speaking SQL
 only about its own tables. What spans them — start-up recovery and orphan removal — is here, with
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import platformdirs
@@ -32,14 +34,16 @@ from .history.batches import BatchRecord, BatchRepository
 from .history.blobs import ORPHAN_AGE_SECONDS, BlobStore, content_hash
 from .history.conversations import ConversationRepository
 from .history.database import Database
-from .history.errors import StorageError
+from .history.errors import PictureStorageError, StorageError
 from .history.images import MAX_SEARCH_TEXT, ImageRepository
 from .history.prompts import PromptLibraryRepository
 from .history.records import ACTIVE_STATUSES, RUN_STATUSES, ConversationRecord, ImageRecord, RunRecord, TurnRecord
 from .history.runs import RunRepository
+from .history.storage import S3Storage, picture_storage
 
-__all__ = ["Store", "StorageError", "RunRecord", "ImageRecord", "BatchRecord", "TurnRecord", "ConversationRecord",
-           "default_data_dir", "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES", "SCHEMA_VERSION", "MAX_SEARCH_TEXT"]
+__all__ = ["Store", "StorageError", "PictureStorageError", "RunRecord", "ImageRecord", "BatchRecord", "TurnRecord",
+           "ConversationRecord", "default_data_dir", "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES",
+           "SCHEMA_VERSION", "MAX_SEARCH_TEXT"]
 
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -204,21 +208,59 @@ def default_data_dir() -> Path:
 class Store(RunRepository, ImageRepository, ConversationRepository, BatchRepository, PromptLibraryRepository):
     """The history of one data directory."""
 
-    def __init__(self, data_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None, *, storage_url: str | None = None) -> None:
+        """``storage_url``: where pictures live (``s3://bucket/prefix``); ``IMAGELAB_STORAGE_URL`` unless
+        given; the data directory's ``images`` folder when neither is set."""
         self.root = Path(data_dir) if data_dir else default_data_dir()
         self.images_dir = self.root / "images"
+        self.spool_dir = self.root / "spool"
         self.db_path = self.root / "history.sqlite3"
+        url = os.environ.get("IMAGELAB_STORAGE_URL", "") if storage_url is None else storage_url
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            self.images_dir.mkdir(exist_ok=True)
+            (self.spool_dir if url else self.images_dir).mkdir(exist_ok=True)
         except OSError as exc:
             raise StorageError(self.root, exc) from None
-        self.blobs = BlobStore(self.images_dir, self.root)
+        self.blobs = picture_storage(url, BlobStore(self.spool_dir, self.root)) if url else \
+            BlobStore(self.images_dir, self.root)
         self.database = Database(self.db_path, self.root)
         self.database.migrate(_MIGRATIONS)
 
     def path_for(self, digest: str, fmt: str) -> Path:
+        """The file of a picture kept in the data folder (not with shared storage)."""
+        if not isinstance(self.blobs, BlobStore):
+            raise TypeError("pictures are kept in shared storage, not in files")
         return self.blobs.path_for(digest, fmt)
+
+    # --- picture bytes, wherever they live --------------------------------------------------
+
+    @property
+    def shares_pictures(self) -> bool:
+        """Whether pictures live in shared storage, shown to browsers by URL."""
+        return isinstance(self.blobs, S3Storage)
+
+    def has_bytes(self, digest: str, fmt: str) -> bool:
+        """Whether the picture's bytes are kept (``ValueError`` for what is no content hash)."""
+        return self.blobs.has_bytes(digest, fmt)
+
+    def picture_url(self, digest: str, fmt: str) -> str | None:
+        """A URL that shows the picture for a while (shared storage); ``None``: show its bytes."""
+        return self.blobs.url_for(digest, fmt)
+
+    def copy_url(self, name: str, make: Callable[[], tuple[bytes, str]]) -> str | None:
+        """The URL of a copy kept beside the pictures (a thumbnail, a display copy), made by ``make`` once."""
+        return self.blobs.copy_url(name, make)
+
+    def forget_copies(self, digest: str) -> None:
+        self.blobs.forget_copies(digest)
+
+    def spooled_count(self) -> int:
+        """How many pictures wait on this machine to be sent to the shared storage."""
+        return self.blobs.spooled_count()
+
+    def storage_problem(self) -> str | None:
+        """Why pictures wait, as a sentence, while any do."""
+        return self.blobs.problem()
 
     # --- after a restart --------------------------------------------------------------------
 
@@ -253,6 +295,6 @@ class Store(RunRepository, ImageRepository, ConversationRepository, BatchReposit
                 known.update(json.loads(attachments or "[]"))
         return known
 
-    def remove_orphans(self, min_age: float = ORPHAN_AGE_SECONDS) -> list[Path]:
+    def remove_orphans(self, min_age: float = ORPHAN_AGE_SECONDS) -> Sequence[Path | str]:
         """Delete image files no row refers to (left by a write whose row never committed)."""
         return self.blobs.remove_unknown(self._known_hashes(), min_age)

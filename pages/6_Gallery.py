@@ -33,6 +33,7 @@ def toggle(image_id: int) -> None:
 
 
 st.title("Gallery")
+results.show_waiting_pictures(store)
 
 # --- filters ------------------------------------------------------------------------------
 text, page_filter, model_filter, dates, starred = "", [], [], (), False

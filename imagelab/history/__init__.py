@@ -2,11 +2,14 @@
 
 - ``errors``: ``StorageError``, the one sentence a disk or database failure becomes.
 - ``blobs``: ``BlobStore``, bytes in files named by their SHA-256 (written atomically).
+- ``storage``: ``PictureStorage``, what the store asks of wherever bytes live, and ``S3Storage``
+  (shared storage, with a local spool for what it cannot send yet).
 - ``database``: ``Database``, one SQLite connection per call, schema migrations by ``user_version``.
 - ``records``: the frozen records the store hands out and the functions that map rows to them by
   column name.
 - ``runs``, ``images``, ``conversations``, ``prompts`` (the prompt library): one repository per
   subject; each is a mixin of ``Store`` that speaks SQL only about its own tables.
 
-Imports run downward only: errors ← blobs, database ← records ← repositories ← ``imagelab.store``.
+Imports run downward only: errors ← blobs ← storage, database ← records ← repositories ←
+``imagelab.store``.
 """

@@ -1,5 +1,8 @@
 """``BlobStore``: image bytes in content-addressed files, ``images/ab/abcdef….png``.
 
+The single-user ``PictureStorage`` (``imagelab.history.storage``), and the spool where ``S3Storage``
+keeps what it could not send yet.
+
 A file is named by the SHA-256 of its bytes, so the same picture is kept once however many rows
 name it. Writes go to a ``.tmp-`` file that is fsynced and renamed into place, so a file either
 exists whole or not at all. The blob store knows nothing of the database: which hashes are still
@@ -12,7 +15,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from .errors import StorageError
@@ -72,6 +75,32 @@ class BlobStore:
     def read(self, digest: str, fmt: str) -> bytes:
         return self.path_for(digest, fmt).read_bytes()
 
+    def has_bytes(self, digest: str, fmt: str) -> bool:
+        return self.path_for(digest, fmt).is_file()
+
+    @staticmethod
+    def url_for(digest: str, fmt: str) -> str | None:
+        """No URL: the page shows the bytes (or a thumbnail of its own folder)."""
+        return None
+
+    @staticmethod
+    def copy_url(name: str, make: Callable[[], tuple[bytes, str]]) -> str | None:
+        """No copies kept here: the page keeps its thumbnails (``imagelab.thumbnails``)."""
+        return None
+
+    @staticmethod
+    def forget_copies(digest: str) -> None:
+        pass
+
+    @staticmethod
+    def spooled_count() -> int:
+        """Nothing waits: the folder is the storage."""
+        return 0
+
+    @staticmethod
+    def problem() -> str | None:
+        return None
+
     def set_aside(self, digest: str, fmt: str) -> Path | None:
         """Move a file out of sight before its last row is deleted; ``put_back`` or ``discard`` it after.
 
@@ -84,13 +113,13 @@ class BlobStore:
         return aside
 
     @staticmethod
-    def put_back(aside: Path | None) -> None:
-        if aside is not None and aside.exists():
+    def put_back(aside: object | None) -> None:
+        if isinstance(aside, Path) and aside.exists():
             os.replace(aside, aside.with_name(aside.name.removeprefix(_DELETED)))
 
     @staticmethod
-    def discard(aside: Path | None) -> None:
-        if aside is not None:
+    def discard(aside: object | None) -> None:
+        if isinstance(aside, Path):
             aside.unlink(missing_ok=True)
 
     def sweep(self, known: Collection[str], min_age: float = ORPHAN_AGE_SECONDS) -> list[Path]:

@@ -1,11 +1,15 @@
-"""``StorageError``: the history folder cannot be read or written, as one sentence with advice."""
+"""``StorageError``: the history cannot be read or written, as one sentence with advice.
+
+    StorageError                the history folder (database or picture files) cannot be used
+     └── PictureStorageError    the shared picture storage (S3) cannot be reached or refuses
+"""
 
 from __future__ import annotations
 
 import errno
 from pathlib import Path
 
-__all__ = ["StorageError"]
+__all__ = ["StorageError", "PictureStorageError"]
 
 
 class StorageError(Exception):
@@ -25,3 +29,15 @@ class StorageError(Exception):
             advice = "Check the folder, or set IMAGELAB_DATA_DIR to another one."
         self.sentence = f"ImageLab cannot use its history folder {root}: {reason}. {advice}"
         super().__init__(self.sentence)
+
+
+class PictureStorageError(StorageError):
+    """The picture storage named by ``IMAGELAB_STORAGE_URL`` cannot be reached, refuses the credentials,
+    has no such bucket, or failed; or the setting itself cannot be read.
+
+    ``sentence`` names the endpoint and bucket and says what to check; it never holds a secret.
+    """
+
+    def __init__(self, sentence: str) -> None:
+        self.sentence = sentence
+        Exception.__init__(self, sentence)

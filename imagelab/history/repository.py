@@ -1,4 +1,4 @@
-"""``Repository``: what every repository mixin of ``Store`` stands on — the database and the blob store."""
+"""``Repository``: what every repository mixin of ``Store`` stands on — the database and the picture storage."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .blobs import BlobStore
 from .database import Database
+from .storage import PictureStorage
 
 __all__ = ["Repository"]
 
@@ -16,7 +16,7 @@ __all__ = ["Repository"]
 class Repository:
     root: Path
     database: Database
-    blobs: BlobStore
+    blobs: PictureStorage
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:

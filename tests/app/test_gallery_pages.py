@@ -104,3 +104,31 @@ def test_spend_table_is_drawn_only_once_opened(filled):
     assert sorted(table["model"]) == ["gpt-image-1.5", "gpt-image-2"]
     assert table["runs"].sum() == 3
     assert "Total:" in captions(at)
+
+
+def test_with_shared_storage_the_gallery_shows_thumbnails_kept_in_the_bucket_by_presigned_url(data_dir, s3_storage):
+    import io
+    import urllib.request
+    from pathlib import Path
+
+    from PIL import Image
+
+    store = Store(data_dir)
+    run = store.start_run("generate", "gpt-image-2", "a red fox", {"n": 1}, {"dollars": 0.01})
+    rec = store.add_image(run, 0, render("a red fox", 512, 384, index=0), "png", 512, 384)
+    store.finish_run(run, "ok")
+    at = open_page("pages/6_Gallery.py").run()
+    assert not at.exception, at.exception
+    shown = [m.value for m in at.markdown if m.value.startswith("![Picture](")]
+    assert len(shown) == 1
+    url = shown[0].removeprefix("![Picture](").removesuffix(")")
+    endpoint = s3_storage.env["AWS_ENDPOINT_URL"]
+    assert url.startswith(f"{endpoint}/{s3_storage.bucket}/{s3_storage.prefix}/thumbs/{rec.hash}-360.jpg?")
+    with urllib.request.urlopen(url, timeout=10) as answer:  # what the browser fetches, from any server
+        assert Image.open(io.BytesIO(answer.read())).size == (360, 270)
+    static = Path(__file__).resolve().parents[2] / "static" / "thumbs"
+    assert not list(static.glob(f"{rec.hash}-*"))  # nothing of it only on this server's disk
+    at.button(key=f"btn_gallery_detail_{rec.id}").click().run()  # the large view: the picture itself
+    large = [img.url for el in at.get("image") for img in el.proto.imgs]
+    assert len(large) == 1
+    assert large[0].startswith(f"{endpoint}/{s3_storage.bucket}/{s3_storage.prefix}/sha256/{rec.hash}.png?")

@@ -33,15 +33,6 @@ def test_database_uses_wal(tmp_path):
     assert mode == "wal"
 
 
-def test_same_bytes_are_stored_once(tmp_path):
-    store = Store(tmp_path)
-    run = store.start_run("generate", "m", "p", {})
-    store.add_image(run, 0, b"same", "png", 1, 1)
-    store.add_image(run, 1, b"same", "png", 1, 1)
-    assert len(list(store.images_dir.rglob("*.png"))) == 1
-    assert store.count_images() == 2
-
-
 def test_paths_cannot_escape_the_data_directory(tmp_path):
     store = Store(tmp_path)
     with pytest.raises(ValueError):
@@ -156,31 +147,6 @@ def test_before_after_split_puts_each_side_in_place():
 def test_the_database_is_private_to_its_user(tmp_path):
     store = Store(tmp_path / "fresh")
     assert stat.S_IMODE(store.db_path.stat().st_mode) == 0o600
-
-
-def test_adding_bytes_while_they_are_being_deleted_never_leaves_a_row_without_its_file(tmp_path, monkeypatch):
-    """A delete decides the file can go; at that moment the same bytes are added again."""
-    store = Store(tmp_path)
-    run = store.start_run("generate", "m", "p", {})
-    data = b"\x89PNG the same bytes twice"
-    first = store.add_image(run, 0, data, "png", 1, 1)
-    added = []
-    real = Store._referenced
-
-    def referenced_while_someone_adds(db, digest):
-        worker = threading.Thread(target=lambda: added.append(store.add_image(run, 1, data, "png", 1, 1)))
-        worker.start()
-        worker.join(0.5)  # the add runs as far as it can while the delete is deciding
-        return real(db, digest)
-
-    monkeypatch.setattr(Store, "_referenced", staticmethod(referenced_while_someone_adds))
-    store.delete_image(first.id)
-    monkeypatch.undo()
-    deadline = time.time() + 10
-    while not added and time.time() < deadline:
-        time.sleep(0.05)
-    assert [r.index for r in store.images_of_run(run)] == [1]
-    assert store.read_bytes(added[0].hash, "png") == data  # the new row's file is there
 
 
 def test_a_full_disk_is_a_sentence_and_leaves_nothing_half_written(tmp_path, monkeypatch):
