@@ -152,8 +152,9 @@ def estimate(spec: Any, input_sizes: list[tuple[int, int]] | None = None, high_f
     elif getattr(spec, "waits", False):
         factor, said = window_price(spec.completion_window)
         dollars *= factor
-        if said:
+        if said:  # the real price is likely lower: the figure is an upper bound, so approximate
             notes.append(said)
+            exact = False
     return Estimate(t, img_in, out, dollars, approximate=not exact, notes=tuple(notes))
 
 

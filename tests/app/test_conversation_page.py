@@ -168,6 +168,8 @@ def test_a_turn_that_can_wait_is_sent_with_its_window_and_priced_honestly(data_d
     assert ("Sent in the background with a 2h completion window: the 2h window is discounted background execution, "
             "but the discount is not published; the estimate shows the standard price.") in captions
     assert at.number_input(key=f"{state.CONV_OPTS}_partials").disabled  # not streamed, so no partial images
+    assert any("Approximate:" in c.value and "the estimate shows the standard price" in c.value
+               for c in at.sidebar.caption)
     say(at, "A lighthouse on a rocky coast at dusk")
     assert sent[0]["background"] is True and "stream" not in sent[0]
     assert sent[0]["background_options"] == {"completion_window": "2h"} and sent[0]["service_tier"] == "default"
