@@ -10,8 +10,8 @@ from typing import Any
 
 import streamlit as st
 
-from imagelab.catalog import ModelInfo, catalog, model_info, parse_size, picker_choices
-from imagelab.specs import GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS
+from imagelab.catalog import ModelInfo, catalog, gif_sizes, model_info, parse_size, picker_choices, svg_rules
+from imagelab.specs import GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS, gif_frame_ms, size_problem
 
 from . import drafts, state
 
@@ -20,6 +20,12 @@ DEFAULT = "default"
 
 SIZE_LABELS = {"auto": "auto", "1024x1024": "1024×1024 square", "1536x1024": "1536×1024 landscape",
                "1024x1536": "1024×1536 portrait"}
+
+
+def gif_size_label(size: str) -> str:
+    """A GIF frame size as the form lists it, with the frames it fits."""
+    most = gif_sizes().get(size)
+    return f"{size.replace('x', '×')} · up to {most} frames" if most else size
 
 
 def _keep_valid(key: str, options: list[Any], fallback: Any) -> None:
@@ -105,6 +111,8 @@ def model_label(name: str) -> str:
         return name
     if info.retired:
         return f"{name} — retired {info.retired_on}"
+    if info.shut_down():
+        return f"{name} — {info.stage()} {info.retiring_on}"
     if info.retiring:
         return f"{name} — retiring {info.retiring_on}{' (reported)' if info.retiring_reported else ''}"
     if info.snapshot_of:
@@ -113,8 +121,9 @@ def model_label(name: str) -> str:
 
 
 def model_picker(key: str, label: str = "Model") -> ModelInfo:
-    """Current models first (each with what it is for), then dated snapshots; retiring and retired ones
-    behind a toggle, with their dates. A retiring or retired choice says so and offers its successor."""
+    """Current models first (each with what it is for), then dated snapshots and retiring ones (with their
+    date); shut-down and retired ones behind a toggle, with their dates. A retiring, shut-down or retired
+    choice says so and offers its successor."""
     _adopt(key, "model")
     if key not in st.session_state or model_info(st.session_state[key]) is None:
         st.session_state[key] = catalog().default_model
@@ -122,9 +131,10 @@ def model_picker(key: str, label: str = "Model") -> ModelInfo:
     show_older = bool(st.session_state.get(state.MODELS_OLDER, False))
     names = picker_choices(show_older, chosen)
     st.selectbox(label, names, key=key, format_func=model_label, on_change=_publish, args=(key, "model"),
-                 help="Current models first, then dated snapshots. Retiring and retired models are listed "
-                      "with their dates when the switch below is on; retired ones cannot be sent.")
-    st.toggle("Show retiring and retired models", key=state.MODELS_OLDER)
+                 help="Current models first, then dated snapshots and retiring ones. Models past their "
+                      "shut-down date and retired ones are listed with their dates when the switch below is on; "
+                      "retired ones cannot be sent.")
+    st.toggle("Show shut-down and retired models", key=state.MODELS_OLDER)
     info = model_info(st.session_state[key])
     assert info is not None
     if info.retired or info.retiring:
@@ -152,10 +162,25 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
 
     formats = list(info.all_formats)
     _keep_valid(k("format"), formats, "png")
-    qualities = list(info.qualities)
-    _keep_valid(k("quality"), qualities, "auto" if "auto" in qualities else qualities[0])
-    sizes = list(info.sizes) + ([CUSTOM_SIZE] if info.custom_sizes else [])
-    _keep_valid(k("size"), sizes, "auto" if "auto" in sizes else sizes[0])
+    # GIF and SVG have their own sizes and SVG its own qualities and complexity: the format picks them
+    chosen_format = st.session_state.get(k("format"), "png")
+    svg = svg_rules()
+    if chosen_format == "svg":
+        qualities, quality_default = list(svg["qualities"]), svg["default_quality"]
+    else:
+        qualities = list(info.qualities)
+        quality_default = "auto" if "auto" in qualities else qualities[0]
+    _keep_valid(k("quality"), qualities, quality_default)
+    if chosen_format == "gif":
+        sizes, size_default = list(gif_sizes()), catalog().limits["gif"]["default_size"]
+    elif chosen_format == "svg":
+        sizes, size_default = list(svg["sizes"]), svg["default_size"]
+    else:
+        sizes = list(info.sizes) + ([CUSTOM_SIZE] if info.custom_sizes else [])
+        size_default = "auto" if "auto" in sizes else sizes[0]
+    _keep_valid(k("size"), sizes, size_default)
+    complexities = list(svg["complexities"]) if chosen_format == "svg" else [DEFAULT, "low", "medium", "high"]
+    _keep_valid(k("complexity"), complexities, svg["default_complexity"] if chosen_format == "svg" else DEFAULT)
     backgrounds = list(info.backgrounds) + [b for b in info.preview_backgrounds if b not in info.backgrounds]
     _keep_valid(k("background"), backgrounds, backgrounds[0])
 
@@ -166,11 +191,19 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
     ratio = f"1:{custom['max_ratio']:g} and {custom['max_ratio']:g}:1"
     cells = _grid(9, columns)
     with next(cells):
-        size = st.selectbox("Size", sizes, key=k("size"), format_func=lambda s: SIZE_LABELS.get(s, s),
-                            on_change=_publish, args=(k("size"), "size"),
-                            help=f"Custom sizes: both sides multiples of {step}, between {ratio}, at most "
-                                 f"{long_edge}×{short_edge}." if info.custom_sizes
-                            else f"{info.name} takes these sizes only.")
+        if chosen_format == "gif":
+            size = st.selectbox("Frame size", sizes, key=k("size"), format_func=gif_size_label,
+                                help="GIF frames come in these sizes; larger frames fit fewer frames (approximate, "
+                                     "from the API's 'Size too large for this frame count').")
+        elif chosen_format == "svg":
+            size = st.selectbox("Reference size", sizes, key=k("size"), format_func=lambda s: SIZE_LABELS.get(s, s),
+                                help="The SVG is drawn from a reference picture of one of these sizes.")
+        else:
+            size = st.selectbox("Size", sizes, key=k("size"), format_func=lambda s: SIZE_LABELS.get(s, s),
+                                on_change=_publish, args=(k("size"), "size"),
+                                help=f"Custom sizes: both sides multiples of {step}, between {ratio}, at most "
+                                     f"{long_edge}×{short_edge}." if info.custom_sizes
+                                else f"{info.name} takes these sizes only.")
         if size == CUSTOM_SIZE:
             w_col, h_col = st.columns(2)
             w = w_col.number_input("Width", step, long_edge, 1536, step=step, key=k("width"))
@@ -183,7 +216,9 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
     with next(cells):
         values["quality"] = st.selectbox("Quality", qualities, key=k("quality"), on_change=_publish,
                                          args=(k("quality"), "quality"),
-                                         help="Higher quality costs more output tokens.")
+                                         help=("The reference picture's quality: low by default, up to max."
+                                               if chosen_format == "svg" else
+                                               "Higher quality costs more output tokens."))
     with next(cells):
         values["n"] = st.number_input("Images (n)", limits["n"][0], limits["n"][1], 1, key=k("n"), disabled=not allow_n,
                                       on_change=_publish, args=(k("n"), "n"),
@@ -221,30 +256,54 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
         if not can_stream:
             values["partial_images"] = 0
     with next(cells):
-        cx = st.selectbox("Complexity", [DEFAULT, "low", "medium", "high"], key=k("complexity"),
-                          help="Planning effort, independent of quality.")
+        cx = st.selectbox("Complexity", complexities, key=k("complexity"),
+                          help="Planning effort, independent of quality" +
+                               (" (for SVG: the reference picture's; high by default)." if chosen_format == "svg"
+                                else "."))
         values["complexity"] = None if cx == DEFAULT else cx
 
     if fmt == "gif":
-        limits = catalog().limits
-        g1, g2 = st.columns(2)
-        fewest, most = limits["gif_frames"]
-        values["frame_count"] = int(g1.number_input("Frames", fewest, most, limits["gif_frames_default"],
-                                                    key=k("frames")))
-        values["frame_duration_ms"] = int(g2.number_input(
-            "Frame duration (ms)", GIF_MIN_FRAME_MS, GIF_MAX_FRAME_MS, limits["gif_frame_ms_default"], step=10,
-            key=k("frame_ms"), help=f"At least {GIF_MIN_FRAME_MS} ms; sent rounded to the nearest 10 ms."))
-        st.caption("GIF and SVG cannot stream, send partial images, use a mask or be compressed.")
+        values.update(_gif_options(k, str(values["size"])))
     if fmt == "svg":
-        author = st.text_input("SVG author model (optional)", key=k("svg_model"), placeholder="leave empty",
-                               help="Only for accounts with SVG model selection: the model that writes the SVG. "
-                                    "Leave it empty otherwise; the image model still draws the reference picture.")
-        values["svg_model"] = author.strip() or None
-        st.caption("SVG makes one image and cannot stream, send partial images, use a mask or be compressed.")
+        values.update(_svg_options(k))
     values["n"] = int(values["n"])
     values["partial_images"] = int(values["partial_images"])
     values["output_compression"] = int(values["output_compression"])
     return values
+
+
+def _gif_options(k: Any, size: str) -> dict[str, Any]:
+    """Frames and frame duration, with how many frames this frame size fits and the frame rate."""
+    limits = catalog().limits
+    g1, g2 = st.columns(2)
+    fewest, most = limits["gif_frames"]
+    frames = int(g1.number_input("Frames", fewest, most, limits["gif_frames_default"], key=k("frames")))
+    ms = int(g2.number_input(
+        "Frame duration (ms)", GIF_MIN_FRAME_MS, GIF_MAX_FRAME_MS, limits["gif_frame_ms_default"], step=10,
+        key=k("frame_ms"), help=f"At least {GIF_MIN_FRAME_MS} ms; sent rounded to the nearest 10 ms."))
+    fits = gif_sizes().get(size)
+    rate = 1000 / gif_frame_ms(ms)
+    said = [f"{size.replace('x', '×')} fits {fewest} to {fits} frames (approximate)" if fits else "",
+            f"{frames} frames × {gif_frame_ms(ms)} ms = {frames * gif_frame_ms(ms) / 1000:g} s at {rate:.3g} fps"]
+    st.caption(". ".join(x for x in said if x) + ". GIF cannot stream, send partial images, use a mask or be "
+                                                  "compressed.")
+    return {"frame_count": frames, "frame_duration_ms": ms}
+
+
+def _svg_options(k: Any) -> dict[str, Any]:
+    """The SVG author model and its reasoning effort: only for accounts with SVG model selection."""
+    efforts = [DEFAULT, *svg_rules()["reasoning_efforts"]]
+    a1, a2 = st.columns(2)
+    typed = a1.text_input("SVG author model (optional)", key=k("svg_model"), placeholder="leave empty",
+                          help="Only for accounts with SVG model selection: the model that writes the SVG. "
+                               "Leave it empty otherwise; the image model still draws the reference picture.")
+    author = typed.strip() or None
+    _keep_valid(k("svg_effort"), efforts, DEFAULT)
+    effort = a2.selectbox("Author reasoning effort", efforts, key=k("svg_effort"), disabled=author is None,
+                          help="How hard the author model reasons, independent of complexity; 'default' leaves "
+                               "it to the model. Needs an author model.")
+    st.caption("SVG makes one image and cannot stream, send partial images, use a mask or be compressed.")
+    return {"svg_model": author, "svg_effort": None if author is None or effort == DEFAULT else effort}
 
 
 def fidelity_picker(info: ModelInfo, key: str) -> str | None:
@@ -282,7 +341,9 @@ def load_settings(params: dict[str, Any], *, model_key: str, prompt_key: str, op
     st.session_state[model_key] = info.name
     remember_choice("model", info.name, model_key)
     st.session_state[prompt_key] = str(params.get("prompt", ""))
-    allowed = {"quality": info.qualities, "output_format": info.all_formats, "background": info.backgrounds,
+    fmt = params.get("output_format") if params.get("output_format") in info.all_formats else "png"
+    qualities = (*info.qualities, *svg_rules()["qualities"]) if fmt == "svg" else info.qualities
+    allowed = {"quality": qualities, "output_format": info.all_formats, "background": info.backgrounds,
                "moderation": info.moderation or ("auto",)}
     for name, widget in _OPTION_WIDGETS.items():
         if name not in params or params[name] is None:
@@ -295,7 +356,7 @@ def load_settings(params: dict[str, Any], *, model_key: str, prompt_key: str, op
         if name in ("quality", "n"):
             remember_choice(name, value, f"{opts_key}_{widget}")
     size = str(params.get("size", "auto"))
-    if size in info.sizes:
+    if size in info.sizes or (fmt in ("gif", "svg") and size_problem(size, info, fmt) is None):
         st.session_state[f"{opts_key}_size"] = size
         remember_choice("size", size, f"{opts_key}_size")
     elif info.custom_sizes and (dims := parse_size(size)):
@@ -311,6 +372,8 @@ def load_settings(params: dict[str, Any], *, model_key: str, prompt_key: str, op
         st.session_state[f"{opts_key}_frame_ms"] = params["frame_duration_ms"]
     if isinstance(params.get("svg_model"), str):
         st.session_state[f"{opts_key}_svg_model"] = params["svg_model"]
+    if params.get("svg_effort") in svg_rules()["reasoning_efforts"]:
+        st.session_state[f"{opts_key}_svg_effort"] = params["svg_effort"]
     if fidelity_key is not None:
         fid = params.get("input_fidelity")
         st.session_state[fidelity_key] = fid if fid in info.input_fidelity else DEFAULT

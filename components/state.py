@@ -117,6 +117,7 @@ CONV_OPTS = "conv_opt"
 CONV_ACTION = "conv_action"
 CONV_FIDELITY = "conv_fidelity"
 CONV_ATTACH_AS = "conv_attach_as"
+CONV_WINDOW = "conv_window"          # the completion window: soonest, or 2h / 8h for a turn that can wait
 CONV_MASK_UPLOAD = "upl_conv_mask"
 CONV_PICKER = "conv_picker"
 CONV_PICK_NEXT = "pick_next_conversation"  # set after a widget ran; applied before it is drawn again

@@ -2,12 +2,17 @@
 
 The figures live in ``catalog.json`` beside this file, each with a source note, so they can
 be corrected without touching code. This module only reads them and answers questions.
+
+A model's place in its lifecycle depends on the day: a retiring model whose announced (or reported)
+shut-down date has passed is "shut down" (or "reported shut down"). ``today()`` is the clock every
+such question asks unless it is given a day (``on``); tests replace it.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,18 +24,29 @@ __all__ = [
     "model_info",
     "image_models",
     "current_models",
+    "offered_models",
+    "today",
+    "gif_sizes",
+    "gif_max_frames",
+    "svg_rules",
     "picker_groups",
     "picker_choices",
     "group_of",
     "GROUP_CURRENT",
     "GROUP_SNAPSHOTS",
     "GROUP_RETIRING",
+    "GROUP_SHUT_DOWN",
     "GROUP_RETIRED",
     "shape_of",
     "parse_size",
 ]
 
 CATALOG_FILE = Path(__file__).with_name("catalog.json")
+
+
+def today() -> date:
+    """The day lifecycle questions are asked on (UTC): the real date unless a test replaces this."""
+    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)
@@ -69,13 +85,47 @@ class ModelInfo:
 
     @property
     def retiring(self) -> bool:
+        """Marked as retiring in the catalog, whether or not its date has passed (see ``shut_down``)."""
         return self.status == "retiring"
 
-    def retiring_sentence(self) -> str:
-        """The warning shown when a retiring model is chosen."""
+    def shut_down(self, on: date | None = None) -> bool:
+        """A retiring model whose announced or reported shut-down date is ``on`` (default today) or earlier.
+
+        Still sent when asked for (the date may only be reported), but not offered by default."""
+        if not self.retiring or not self.retiring_on:
+            return False
+        return date.fromisoformat(self.retiring_on) <= (on or today())
+
+    def stage(self, on: date | None = None) -> str:
+        """Where the model is on ``on``: "current", "retiring", "reported shut down", "shut down" or "retired"."""
+        if self.retired:
+            return "retired"
+        if self.shut_down(on):
+            return "reported shut down" if self.retiring_reported else "shut down"
+        return "retiring" if self.retiring else "current"
+
+    def retiring_sentence(self, on: date | None = None) -> str:
+        """The warning shown when a retiring model is chosen, before its date or after it."""
+        if self.shut_down(on):
+            said = "was reported shut down" if self.retiring_reported else "was shut down"
+            return (f"{self.name} {said} on {self.retiring_on}: the API will likely answer that it does not exist. "
+                    f"Choose {self.successor}, its successor; you can still send this one, since the date "
+                    f"{'is only reported' if self.retiring_reported else 'may have moved'}. "
+                    "Work made with it stays in the history.")
         reported = " is reported to shut down" if self.retiring_reported else " shuts down"
         return (f"{self.name}{reported} on {self.retiring_on}. Work made with it stays in the history; "
                 f"{self.successor} is its successor.")
+
+    def gone_sentence(self) -> str:
+        """What to say when the API answers that this model does not exist."""
+        if self.retired:
+            return (f"The API no longer has {self.name}: it was retired on {self.retired_on}. "
+                    f"Choose {self.successor}, its successor.")
+        if self.retiring and self.retiring_on:
+            said = "was reported to shut down" if self.retiring_reported else "shut down"
+            return (f"The API no longer has {self.name}: it {said} on {self.retiring_on}. "
+                    f"Choose {self.successor}, its successor.")
+        return f"The API says {self.name} does not exist for this key; choose another model."
 
     @property
     def all_formats(self) -> tuple[str, ...]:
@@ -182,46 +232,74 @@ def image_models() -> list[str]:
 
 
 def current_models() -> list[str]:
+    """Every model that can still be sent (not retired), in catalog order."""
     return [m.name for m in catalog().models.values() if not m.retired]
+
+
+def offered_models(on: date | None = None) -> list[str]:
+    """The models offered by default on ``on``: neither retired nor past their shut-down date."""
+    return [m.name for m in catalog().models.values() if not m.retired and not m.shut_down(on)]
 
 
 GROUP_CURRENT = "Current"
 GROUP_SNAPSHOTS = "Dated snapshots"
 GROUP_RETIRING = "Retiring"
+GROUP_SHUT_DOWN = "Shut down"
 GROUP_RETIRED = "Retired"
+OLDER_GROUPS = (GROUP_SHUT_DOWN, GROUP_RETIRED)  # behind the picker's switch
 
 
-def _group_of(info: ModelInfo) -> str:
+def _group_of(info: ModelInfo, on: date | None = None) -> str:
     if info.retired:
         return GROUP_RETIRED
+    if info.shut_down(on):
+        return GROUP_SHUT_DOWN
     if info.retiring:
         return GROUP_RETIRING
     return GROUP_SNAPSHOTS if info.snapshot_of else GROUP_CURRENT
 
 
-def picker_groups() -> list[tuple[str, list[str]]]:
-    """The models as the picker offers them: current ones, then dated snapshots, then retiring and
-    retired ones (the last two behind a toggle), each group in catalog order; empty groups left out."""
-    order = (GROUP_CURRENT, GROUP_SNAPSHOTS, GROUP_RETIRING, GROUP_RETIRED)
+def picker_groups(on: date | None = None) -> list[tuple[str, list[str]]]:
+    """The models as the picker offers them on ``on`` (default today): current ones, dated snapshots and
+    retiring ones (still before their date), then shut-down and retired ones (the last two behind a
+    toggle), each group in catalog order; empty groups left out."""
+    order = (GROUP_CURRENT, GROUP_SNAPSHOTS, GROUP_RETIRING, GROUP_SHUT_DOWN, GROUP_RETIRED)
     groups: dict[str, list[str]] = {g: [] for g in order}
     for info in catalog().models.values():
-        groups[_group_of(info)].append(info.name)
+        groups[_group_of(info, on)].append(info.name)
     return [(g, groups[g]) for g in order if groups[g]]
 
 
-def picker_choices(show_older: bool, chosen: str | None = None) -> list[str]:
-    """The names the picker lists: retiring and retired models only when ``show_older`` (or when one of
+def picker_choices(show_older: bool, chosen: str | None = None, on: date | None = None) -> list[str]:
+    """The names the picker lists: shut-down and retired models only when ``show_older`` (or when one of
     them is the ``chosen`` model, so a loaded setting is never silently swapped)."""
     names = []
-    for group, members in picker_groups():
-        older = group in (GROUP_RETIRING, GROUP_RETIRED)
+    for group, members in picker_groups(on):
+        older = group in OLDER_GROUPS
         names += [n for n in members if show_older or not older or n == chosen]
     return names
 
 
-def group_of(name: str) -> str | None:
+def group_of(name: str, on: date | None = None) -> str | None:
     info = model_info(name)
-    return _group_of(info) if info else None
+    return _group_of(info, on) if info else None
+
+
+def gif_sizes() -> dict[str, int]:
+    """GIF frame sizes and the most frames each fits (approximate: see the catalog's source note)."""
+    sizes: dict[str, int] = catalog().limits["gif"]["sizes"]
+    return sizes
+
+
+def gif_max_frames(size: str) -> int | None:
+    """The most frames a GIF of ``size`` fits, or None when GIF output does not take that size."""
+    return gif_sizes().get(size)
+
+
+def svg_rules() -> dict[str, Any]:
+    """What SVG output takes: reference sizes, qualities, complexities and author reasoning efforts."""
+    rules: dict[str, Any] = catalog().limits["svg"]
+    return rules
 
 
 def parse_size(size: str) -> tuple[int, int] | None:

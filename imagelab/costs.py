@@ -19,8 +19,8 @@ from typing import Any
 from .catalog import catalog, model_info, parse_size, shape_of
 
 __all__ = ["Estimate", "Cost", "Money", "estimate", "actual", "text_tokens", "output_tokens_per_image",
-           "input_image_tokens", "usage_to_dict", "format_dollars", "batch_price", "spent", "money_of", "image_money",
-           "money_text", "total_money", "estimated_tokens"]
+           "input_image_tokens", "usage_to_dict", "format_dollars", "batch_price", "window_price", "spent", "money_of",
+           "image_money", "money_text", "total_money", "estimated_tokens"]
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,23 @@ def estimate(spec: Any, input_sizes: list[tuple[int, int]] | None = None, high_f
     if dollars is None:
         notes.append("no price is known for this model")
         dollars, exact = 0.0, False
+    elif getattr(spec, "waits", False):
+        factor, said = window_price(spec.completion_window)
+        dollars *= factor
+        if said:  # the real price is likely lower: the figure is an upper bound, so approximate
+            notes.append(said)
+            exact = False
     return Estimate(t, img_in, out, dollars, approximate=not exact, notes=tuple(notes))
+
+
+def window_price(window: str) -> tuple[float, str | None]:
+    """The price factor of a background ``completion_window`` ("2h", "8h"), and a note when its discount is
+    not published (the estimate then shows the standard price)."""
+    factor = catalog().raw["completion_windows"]["discount"].get(window)
+    if factor is None:
+        return 1.0, (f"the {window} window is discounted background execution, but the discount is not "
+                     "published; the estimate shows the standard price")
+    return float(factor), None
 
 
 def batch_price(dollars: float) -> tuple[float, bool]:

@@ -37,9 +37,9 @@ from typing import IO, Any
 
 from PIL import Image
 
-from .catalog import catalog, model_info
+from .catalog import catalog, model_info, svg_rules
 from .costs import image_money
-from .specs import ACTIONS, GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS, OutputOptions, size_problem
+from .specs import ACTIONS, COMPLETION_WINDOWS, GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS, OutputOptions, size_problem
 from .svg import NotAnSvg, sanitize_svg
 from .text import scrub as scrub_text
 
@@ -393,7 +393,8 @@ _PAGE_KEYS = {
     "generate": _OPTION_KEYS + ("prompt",),
     "reference_edit": _OPTION_KEYS + ("prompt", "input_fidelity"),
     "mask_edit": _OPTION_KEYS + ("prompt", "input_fidelity"),
-    "conversation": _OPTION_KEYS + ("prompt", "input_fidelity", "mainline", "action", "attach_as"),
+    "conversation": _OPTION_KEYS + ("prompt", "input_fidelity", "mainline", "action", "attach_as",
+                                     "completion_window"),
 }
 # In a record but not settings to load: the inputs' bytes are not in the file, links go stale.
 _NOT_LOADED = {"images", "mask", "markup", "previous_response_id", "image_call_id"}
@@ -414,9 +415,12 @@ def _check(key: str, value: Any, info: Any) -> str | None:
         lo, hi = limits["n"]
         return None if _is_int(value) and lo <= value <= hi else bad
     if key == "size":
-        return None if isinstance(value, str) and len(value) < 20 and size_problem(value, info) is None else bad
+        # a size some format of the model takes; whether it fits the saved format is checked with the rest
+        fits = any(size_problem(value, info, f) is None for f in info.all_formats) if isinstance(value, str) else False
+        return None if len(str(value)) < 20 and fits else bad
     if key in ("quality", "background", "moderation"):
-        allowed = {"quality": info.qualities, "background": info.backgrounds, "moderation": info.moderation}[key]
+        qualities = info.qualities + (tuple(svg_rules()["qualities"]) if "svg" in info.all_formats else ())
+        allowed = {"quality": qualities, "background": info.backgrounds, "moderation": info.moderation}[key]
         if key == "moderation" and not allowed:
             return None if value == "auto" else bad
         return None if isinstance(value, str) and value in allowed else bad
@@ -436,6 +440,10 @@ def _check(key: str, value: Any, info: Any) -> str | None:
         return None if value is None or (_is_int(value) and GIF_MIN_FRAME_MS <= value <= GIF_MAX_FRAME_MS) else bad
     if key == "svg_model":
         return None if value is None or (isinstance(value, str) and _MAINLINE.match(value)) else bad
+    if key == "svg_effort":
+        return None if value is None or value in svg_rules()["reasoning_efforts"] else bad
+    if key == "completion_window":
+        return None if value in COMPLETION_WINDOWS else bad
     if key == "input_fidelity":
         return None if value is None or (isinstance(value, str) and value in info.input_fidelity) else bad
     if key == "mainline":

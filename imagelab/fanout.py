@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import current_models, model_info
+from .catalog import model_info, offered_models
 from .specs import size_problem
 
 __all__ = ["MAX_TARGETS", "MIN_TARGETS", "SEPARATOR", "FanoutTarget", "target_choices", "adapt", "plan"]
@@ -23,9 +23,9 @@ SEPARATOR = " · "
 
 
 def target_choices() -> list[str]:
-    """Every current model, then each of its quality levels."""
-    out = list(current_models())
-    for name in current_models():
+    """Every model offered today (not retired, not past its shut-down date), then each of its quality levels."""
+    out = list(offered_models())
+    for name in offered_models():
         info = model_info(name)
         out += [f"{name}{SEPARATOR}{q}" for q in (info.qualities if info else ()) if q != "auto"]
     return out
@@ -51,20 +51,20 @@ def adapt(spec: Any, target: str) -> FanoutTarget:
         changes[name] = value
         said.append(why)
 
-    if quality:
-        changes["quality"] = quality
-    elif spec.quality not in info.qualities:
-        fallback = "auto" if "auto" in info.qualities else info.qualities[0]
-        change("quality", fallback, f"quality {spec.quality} → {fallback}")
-    if size_problem(spec.size, info):
-        fallback = "auto" if "auto" in info.sizes else info.sizes[0]
-        change("size", fallback, f"size {spec.size} → {fallback}")
     fmt = spec.output_format
     if fmt not in info.all_formats:
         fmt = "png"
         change("output_format", fmt, f"format {spec.output_format} → png")
-        if spec.frame_count is not None or spec.frame_duration_ms is not None:
-            changes.update(frame_count=None, frame_duration_ms=None)
+        changes.update(frame_count=None, frame_duration_ms=None, svg_model=None, svg_effort=None)
+    qualities = spec.with_changes(output_format=fmt).qualities_for(info)  # an SVG's reference has its own
+    if quality:
+        changes["quality"] = quality
+    elif spec.quality not in qualities:
+        fallback = "auto" if "auto" in qualities else qualities[0]
+        change("quality", fallback, f"quality {spec.quality} → {fallback}")
+    if size_problem(spec.size, info, fmt):  # after the format: GIF and SVG have sizes of their own
+        fallback = "auto" if "auto" in info.sizes else info.sizes[0]
+        change("size", fallback, f"size {spec.size} → {fallback}")
     if spec.output_compression != 100 and fmt not in ("jpeg", "webp"):
         change("output_compression", 100, "no compression (PNG)")
     if spec.background not in info.backgrounds + info.preview_backgrounds:

@@ -57,6 +57,7 @@ from .costs import Cost, Estimate, actual, batch_price, estimate
 from .drift import DerivedImage
 from .images import display_copy
 from .leases import EngineLease, live_claims
+from .specs import WAITING_WINDOWS
 from .store import ImageRecord, StorageError, Store
 
 __all__ = ["RunEngine", "JobRequest", "JobState", "run_status", "DEFAULT_WORKERS", "EventCall", "STATUS_WORDS"]
@@ -401,10 +402,11 @@ class RunEngine:
             job.images = self.store.images_of_run(run.id)
             fmt = str(run.params.get("output_format") or "png")
             response_id, after = str(run.response_id), run.sequence if run.sequence is not None else -1
+            polled = run.params.get("completion_window") in WAITING_WINDOWS  # sent without a stream: polled
 
             def call(client: Any, spec: Any, response_id: str = response_id, after: int = after,
-                     fmt: str = fmt) -> Iterator[Any]:
-                return resume(client, response_id, after, output_format=fmt, model=spec.model)
+                     fmt: str = fmt, polled: bool = polled) -> Iterator[Any]:
+                return resume(client, response_id, after, output_format=fmt, model=spec.model, polled=polled)
 
             request = JobRequest(_Resumed(run.model, run.prompt, job.requested), call, connection, run.page,
                                  on_finish=self._on_resumed)

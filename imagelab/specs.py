@@ -11,11 +11,11 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Self
 
-from .catalog import ModelInfo, catalog, model_info, parse_size
+from .catalog import ModelInfo, catalog, gif_max_frames, gif_sizes, model_info, parse_size, svg_rules
 
 __all__ = ["Problem", "OutputOptions", "GenerateSpec", "EditSpec", "InputImage", "MaskInput", "size_problem",
            "nearest_custom_size", "prompt_problems", "TurnSpec", "ACTIONS", "gif_frame_ms",
-           "GIF_MIN_FRAME_MS", "GIF_MAX_FRAME_MS"]
+           "GIF_MIN_FRAME_MS", "GIF_MAX_FRAME_MS", "COMPLETION_WINDOWS", "WAITING_WINDOWS", "models_making"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,41 @@ def nearest_custom_size(width: int, height: int) -> str:
     return f"{w}x{h}"
 
 
-def size_problem(size: str, info: ModelInfo) -> str | None:
-    """A sentence saying what is wrong with ``size`` for this model, or None if it is fine."""
+def models_making(output_format: str) -> list[str]:
+    """The models (not retired) that make ``output_format``, in catalog order."""
+    return [m.name for m in catalog().models.values() if output_format in m.all_formats and not m.retired]
+
+
+def _frame_sizes_fitting(frames: int, size: str) -> list[str]:
+    """The largest two GIF frame sizes that fit ``frames``, of the shape of ``size`` when there are any."""
+    fitting = [s for s, most in gif_sizes().items() if most >= frames]
+    dims = parse_size(size)
+    if dims is not None:
+        same = [s for s in fitting if (p := parse_size(s)) and (p[0] > p[1]) == (dims[0] > dims[1])
+                and (p[0] < p[1]) == (dims[0] < dims[1])]
+        fitting = same or fitting
+
+    def area(s: str) -> int:
+        w, h = parse_size(s) or (0, 0)
+        return w * h
+
+    return sorted(fitting, key=area, reverse=True)[:2]
+
+
+def size_problem(size: str, info: ModelInfo, output_format: str = "png") -> str | None:
+    """A sentence saying what is wrong with ``size`` for this model and format, or None if it is fine.
+
+    GIF output takes its own frame sizes and SVG a 1024-class reference size, whatever the model's
+    other sizes; "auto" leaves the choice to the API."""
+    if output_format == "gif" and output_format in info.all_formats:
+        if size == "auto" or size in gif_sizes():
+            return None
+        return f"A GIF is made in frame sizes only: {size} is not one; choose {_choices(list(gif_sizes()))}."
+    if output_format == "svg" and output_format in info.all_formats:
+        if size == "auto" or size in svg_rules()["sizes"]:
+            return None
+        return (f"An SVG is drawn from a reference image of {_choices(svg_rules()['sizes'])}: {size} is not one; "
+                "choose one of those.")
     if size in info.sizes:
         return None
     standard = _choices(info.sizes)
@@ -106,6 +139,7 @@ class OutputOptions:
     frame_count: int | None = None
     frame_duration_ms: int | None = None
     svg_model: str | None = None  # the model that authors SVG output, for accounts with SVG model selection
+    svg_effort: str | None = None  # how hard that model reasons (svg.reasoning.effort); only with svg_model
 
     @property
     def info(self) -> ModelInfo | None:
@@ -135,15 +169,23 @@ class OutputOptions:
         lo, hi = limits["n"]
         if not lo <= self.n <= hi:
             out.append(Problem("n", f"Ask for between {lo} and {hi} images; {self.n} is out of range."))
-        msg = size_problem(self.size, info)
+        msg = size_problem(self.size, info, self.output_format)
         if msg:
             out.append(Problem("size", msg))
-        if self.quality not in info.qualities:
-            out.append(Problem("quality", f"The quality '{self.quality}' is not available for {info.name}; "
-                                          f"choose {_choices(info.qualities)}."))
+        qualities = self.qualities_for(info)
+        if self.quality not in qualities:
+            what = "an SVG's reference image" if qualities != info.qualities else info.name
+            out.append(Problem("quality", f"The quality '{self.quality}' is not available for {what}; "
+                                          f"choose {_choices(qualities)}."))
         if self.output_format not in info.all_formats:
-            out.append(Problem("output_format", f"The format '{self.output_format}' is not available for {info.name}; "
-                                                f"choose {_choices(info.all_formats)}."))
+            makers = models_making(self.output_format)
+            if self.output_format in ("gif", "svg") and makers:
+                out.append(Problem("output_format", f"{info.name} does not make {self.output_format.upper()} output; "
+                                                    f"only {_choices(makers)} do. Choose one of them, or "
+                                                    f"{_choices(info.all_formats)}."))
+            else:
+                out.append(Problem("output_format", f"The format '{self.output_format}' is not available for "
+                                                    f"{info.name}; choose {_choices(info.all_formats)}."))
         if self.background not in info.backgrounds + info.preview_backgrounds:
             if self.background == "transparent":
                 out.append(Problem("background", f"{info.name} cannot make transparent backgrounds; "
@@ -179,9 +221,16 @@ class OutputOptions:
             out.append(Problem("n", "SVG output makes one image at a time; set the number of images to 1."))
         if self.output_format == "gif":
             flo, fhi = limits["gif_frames"]
-            if self.frame_count is not None and not flo <= self.frame_count <= fhi:
+            frames = self.frame_count if self.frame_count is not None else limits["gif_frames_default"]
+            most = gif_max_frames(self.size)
+            if not flo <= frames <= fhi:
                 out.append(Problem("frame_count",
-                                   f"A GIF has between {flo} and {fhi} frames; {self.frame_count} is out of range."))
+                                   f"A GIF has between {flo} and {fhi} frames; {frames} is out of range."))
+            elif most is not None and frames > most:
+                out.append(Problem("frame_count",
+                                   f"A {self.size} GIF fits at most {most} frames (approximate); choose {most} or "
+                                   f"fewer frames, or a smaller frame size such as "
+                                   f"{_choices(_frame_sizes_fitting(frames, self.size))}."))
             if self.frame_duration_ms is not None and not GIF_MIN_FRAME_MS <= self.frame_duration_ms \
                     <= GIF_MAX_FRAME_MS:
                 out.append(Problem("frame_duration_ms",
@@ -193,7 +242,20 @@ class OutputOptions:
         if self.svg_model is not None and self.output_format != "svg":
             out.append(Problem("svg_model", "An SVG author model applies only to SVG output; choose the SVG format "
                                             "or clear it."))
+        if self.svg_effort is not None:
+            efforts = svg_rules()["reasoning_efforts"]
+            if self.svg_model is None:
+                out.append(Problem("svg_effort", "A reasoning effort applies to the SVG author model: name the model "
+                                                 "or clear the effort."))
+            elif self.svg_effort not in efforts:
+                out.append(Problem("svg_effort", f"The SVG author's reasoning effort must be {_choices(efforts)}."))
         return out
+
+    def qualities_for(self, info: ModelInfo) -> tuple[str, ...]:
+        """The qualities this request can ask ``info`` for: an SVG's reference image has its own range."""
+        if self.output_format == "svg" and "svg" in info.all_formats:
+            return ("auto", *svg_rules()["qualities"])
+        return info.qualities
 
     def option_kwargs(self) -> dict[str, Any]:
         """The options as SDK keyword arguments, leaving out what the API would default anyway."""
@@ -214,6 +276,8 @@ class OutputOptions:
                 kw["frame_duration_ms"] = gif_frame_ms(self.frame_duration_ms)
         if self.output_format == "svg" and self.svg_model:
             kw["svg"] = {"model": self.svg_model}  # omitted unless the account has SVG model selection
+            if self.svg_effort:
+                kw["svg"]["reasoning"] = {"effort": self.svg_effort}
         if self.stream:
             kw["stream"] = True
             kw["partial_images"] = self.partial_images
@@ -389,6 +453,10 @@ class EditSpec(_TakesInputImages, OutputOptions):
 
 
 ACTIONS = ("auto", "generate", "edit")
+# background_options.completion_window (openai 3.63.0): "soonest" is the default; the others can wait and
+# are discounted background execution, without streaming, on standard processing
+COMPLETION_WINDOWS = ("soonest", "2h", "8h")
+WAITING_WINDOWS = ("2h", "8h")
 
 
 @dataclass(frozen=True)
@@ -407,8 +475,19 @@ class TurnSpec(_TakesInputImages, OutputOptions):
     action: str = "auto"
     input_fidelity: str | None = None
     attach_as: str = "data_url"  # or "file": uploaded through the Files API, sent by file_id
+    completion_window: str = "soonest"  # "2h" or "8h": a turn that can wait, sent for discounted background execution
 
     page = "conversation"
+
+    @property
+    def waits(self) -> bool:
+        """Sent with a 2h or 8h completion window: answered later, polled rather than streamed."""
+        return self.completion_window in WAITING_WINDOWS
+
+    @property
+    def stream(self) -> bool:
+        """A turn that can wait is never streamed (the API refuses it), so it sends no partial images."""
+        return not self.waits and super().stream
 
     def problems(self) -> list[Problem]:
         out = prompt_problems(self.prompt) + self.option_problems()
@@ -434,6 +513,12 @@ class TurnSpec(_TakesInputImages, OutputOptions):
                                                  f"'{self.input_fidelity}'; leave it unset."))
         if self.attach_as not in ("data_url", "file"):
             out.append(Problem("attach_as", "Attach images as data URLs or as uploaded files."))
+        if self.completion_window not in COMPLETION_WINDOWS:
+            out.append(Problem("completion_window", f"The completion window must be {_choices(COMPLETION_WINDOWS)}."))
+        elif self.waits and self.partial_images:
+            out.append(Problem("partial_images", f"A turn that can wait ({self.completion_window}) is not streamed, "
+                                                 "so it sends no partial images; set partial images to 0, or send "
+                                                 "it as soon as possible."))
         return out
 
     def tool(self, mask_ref: dict[str, str] | None = None) -> dict[str, Any]:
@@ -474,12 +559,17 @@ class TurnSpec(_TakesInputImages, OutputOptions):
             kw["previous_response_id"] = self.previous_response_id
         if self.stream:
             kw["stream"] = True
+        if self.waits:
+            # the discounted windows need background mode (the client adds it) and standard processing
+            kw["background_options"] = {"completion_window": self.completion_window}
+            kw["service_tier"] = "default"
         return kw
 
     def to_record(self) -> dict[str, Any]:
         rec = {f.name: getattr(self, f.name) for f in fields(OutputOptions)}
         rec.update(mainline=self.mainline, prompt=self.prompt, previous_response_id=self.previous_response_id,
                    image_call_id=self.image_call_id, action=self.action, input_fidelity=self.input_fidelity,
-                   attach_as=self.attach_as, images=[img.to_record() for img in self.images],
+                   attach_as=self.attach_as, completion_window=self.completion_window,
+                   images=[img.to_record() for img in self.images],
                    mask=self.mask.to_record() if self.mask else None)
         return rec

@@ -5,9 +5,9 @@ import streamlit as st
 from components import connection, image_inputs, options, pages, results, run, shortcuts, sidebar, state
 from imagelab.catalog import catalog
 from imagelab.conversation import TurnJob, branch_path, children_count, leaves, newest_leaf_under
-from imagelab.costs import estimate, money_of, money_text
+from imagelab.costs import estimate, money_of, money_text, window_price
 from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma
-from imagelab.specs import ACTIONS, MaskInput, TurnSpec
+from imagelab.specs import ACTIONS, COMPLETION_WINDOWS, MaskInput, TurnSpec
 from imagelab.store import TurnRecord, content_hash
 from imagelab.text import literal, shorten
 
@@ -20,6 +20,7 @@ SHOWN_TURNS = 10
 TURNS_BOX = "conv_turns"  # the transcript's container key, for its style and for tests
 SETTINGS_BOX = "conv_settings"
 MAINLINE_MODELS = catalog().responses_models
+WINDOW_LABELS = {"soonest": "As soon as possible", "2h": "Within 2 hours", "8h": "Within 8 hours"}
 
 
 def show_turn(number: int, turn: TurnRecord, head_id: int | None, counts: dict[int, int]) -> None:
@@ -149,9 +150,20 @@ with settings, st.container(key=SETTINGS_BOX):
     action = st.segmented_control("Action", list(ACTIONS), key=state.CONV_ACTION,
                                   help="'edit' changes the last picture, 'generate' makes a new one, 'auto' lets the "
                                        "model decide.") or "auto"
+    if st.session_state.get(state.CONV_WINDOW) not in COMPLETION_WINDOWS:
+        st.session_state[state.CONV_WINDOW] = "soonest"
+    window = st.radio("Answer", list(COMPLETION_WINDOWS), key=state.CONV_WINDOW, format_func=WINDOW_LABELS.get,
+                      horizontal=True,
+                      help="A turn that can wait is sent for discounted background execution: it is not streamed "
+                           "(no partial images) and arrives when it is done, within the window.")
+    if window != "soonest":
+        factor, unpublished = window_price(window)
+        said = unpublished or f"the estimate shows {factor:.0%} of the standard price"
+        st.caption(f"Sent in the background with a {window} completion window: {said}.")
     fidelity = options.fidelity_picker(info, state.CONV_FIDELITY)
     with st.expander("Image options", expanded=False):
-        values = options.output_options(info, state.CONV_OPTS, allow_n=False, columns=2)
+        values = options.output_options(info, state.CONV_OPTS, allow_n=False, columns=2,
+                                        allow_stream=window == "soonest")
     with st.expander("Attach images", expanded=bool(st.session_state.get(state.picked_images(state.CONV)))):
         attached = image_inputs.image_inputs(state.CONV, store, limit=16)
         attach_as = st.radio("Send attachments as", ["data_url", "file"], key=state.CONV_ATTACH_AS, horizontal=True,
@@ -213,7 +225,7 @@ with talk:
 
     ref_call = st.session_state.get(state.CONV_REF_CALL)
     spec = TurnSpec(mainline=mainline, model=info.name, prompt="", images=tuple(attached), action=action,
-                    input_fidelity=fidelity, attach_as=attach_as,
+                    input_fidelity=fidelity, attach_as=attach_as, completion_window=window or "soonest",
                     previous_response_id=head.response_id if head else None, image_call_id=ref_call,
                     mask=MaskInput(mask_png, attached[0].width, attached[0].height, content_hash(mask_png),
                                    mask_edit_fraction(mask_png)) if mask_png and attached else None,

@@ -4,7 +4,7 @@ import streamlit as st
 
 from components import connection, options, pages, run, shortcuts, sidebar, spending, state
 from imagelab.batches import COMPLETION_WINDOW_WORDS
-from imagelab.catalog import current_models
+from imagelab.catalog import offered_models
 from imagelab.client import generate
 from imagelab.costs import batch_price, format_dollars
 from imagelab.specs import GenerateSpec
@@ -52,7 +52,7 @@ with form:
         "quality": a1.multiselect("Quality", list(info.qualities), key=state.sweep_axis("quality"),
                                   placeholder="Choose qualities"),
         "size": a2.multiselect("Size", list(info.sizes), key=state.sweep_axis("size"), placeholder="Choose sizes"),
-        "model": st.multiselect("Model", current_models(), key=state.sweep_axis("model"),
+        "model": st.multiselect("Model", offered_models(), key=state.sweep_axis("model"),
                                 placeholder="Choose models"),
     }
     axes = {k: v for k, v in axes.items() if v}

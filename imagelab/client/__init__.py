@@ -28,6 +28,7 @@ from .errors import (
     ConnectionFailed,
     ImageLabError,
     InvalidRequest,
+    ModelUnavailable,
     ModerationBlocked,
     NotAnImage,
     NotTheAPI,
@@ -47,6 +48,6 @@ __all__ = [
     "ask_for_words",
     "TurnReply", "ResponseProgress", "upload_files", "PartialImage", "FinalImage", "UsageReport", "Failed", "Event",
     "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
-    "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "Cancelled", "NotAnImage",
-    "NotTheAPI", "translate_error", "check_image_bytes", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES",
+    "ModelUnavailable", "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "Cancelled",
+    "NotAnImage", "NotTheAPI", "translate_error", "check_image_bytes", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES",
 ]

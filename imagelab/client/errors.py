@@ -9,6 +9,8 @@ anything key-shaped), the status, the API's error code and the request id::
      ├── AccessDenied         403: any other refusal
      ├── ModerationBlocked    400 moderation_blocked, at the input or output stage
      ├── InvalidRequest       400/404/422: names the parameter
+     │    └── ModelUnavailable  404 model_not_found, or a 400 saying the model does not exist:
+     │                          names the catalog's successor when there is one
      ├── RateLimited          429 (or out of quota)
      ├── ServerError          5xx
      ├── RequestTimedOut      no answer in time
@@ -32,10 +34,11 @@ from typing import Any
 
 import openai
 
+from imagelab.catalog import model_info
 from imagelab.text import redact_url, scrub, shorten
 
 __all__ = [
-    "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
+    "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest", "ModelUnavailable",
     "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "Cancelled", "NotAnImage",
     "NotTheAPI", "Cause", "Rule", "RULES", "translate_error", "CHECK_BASE_URL",
 ]
@@ -119,6 +122,12 @@ class InvalidRequest(ImageLabError):
     """The API refused a setting (400, 404 or 422); ``param`` names it when the API did."""
 
     kind = "invalid_request"
+
+
+class ModelUnavailable(InvalidRequest):
+    """The API says the model does not exist (or not for this key): shut down, retired or never offered."""
+
+    kind = "model_unavailable"
 
 
 class RateLimited(ImageLabError):
@@ -205,6 +214,30 @@ class Cause:
     def exc_text(self) -> str:
         return str(self.exc)
 
+    @property
+    def missing_model(self) -> str | None:
+        """The model the API says does not exist: the one its message names, else the one asked for."""
+        named = _NAMED_MODEL.search(self.message)
+        return named.group(1) if named else self.model
+
+    @property
+    def gone(self) -> str:
+        """What to do about a model the API does not have: its successor, from the catalog, when known."""
+        name = self.missing_model
+        info = model_info(name) if name else None
+        if info is not None and info.successor:
+            return info.gone_sentence()
+        return f"The API says the model {name or 'asked for'} does not exist for this key; choose another model."
+
+
+# "The model `gpt-image-1.5` does not exist …", "The requested model 'x' does not exist."
+_NAMED_MODEL = re.compile(r"model [`'\"]([A-Za-z0-9][A-Za-z0-9._:\-]{0,99})[`'\"]")
+_NO_SUCH_MODEL = re.compile(r"\bmodel\b.*\b(does not exist|not found|no longer (available|exists))", re.IGNORECASE)
+
+
+def _model_missing(c: Cause) -> bool:
+    return c.code == "model_not_found" or (c.status == 400 and bool(_NO_SUCH_MODEL.search(c.message)))
+
 
 def _moderation(c: Cause) -> bool:
     return c.code == "moderation_blocked" or (c.body.get("type") == "image_generation_user_error"
@@ -274,6 +307,7 @@ RULES: tuple[Rule, ...] = (
          sdk=(openai.RateLimitError,), statuses=_is(429)),
     Rule(ServerError, "The image service had a problem on its side. Nothing was lost here; try again in a moment.",
          statuses=lambda status: status >= 500),
+    Rule(ModelUnavailable, "{c.gone}", statuses=_is(400, 404), when=_model_missing),
     Rule(InvalidRequest, "The API refused the '{c.param}' setting: {c.message}",
          sdk=(openai.BadRequestError,), statuses=_is(400, 404, 422), when=lambda c: bool(c.param)),
     Rule(InvalidRequest, "The API refused the request: {c.message}",

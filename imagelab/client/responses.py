@@ -8,6 +8,11 @@ the stream drops (a connection error, or the stream ends before ``response.compl
 ``incomplete``), the turn goes on with ``responses.retrieve(id, stream=True, starting_after=last)``
 — ``RESUME_ATTEMPTS`` tries without progress, ``RESUME_BACKOFF`` seconds apart and doubling — so
 the caller sees each event once: no preview twice, one final image.
+
+A turn that can wait (``spec.waits``: a 2h or 8h ``background_options.completion_window``) is created
+in the background without a stream, as the API requires, and polled with ``responses.retrieve(id)``
+— ``POLL_FIRST`` seconds apart at first, doubling up to ``POLL_MOST`` — until it has finished;
+``resume(..., polled=True)`` picks such a turn up again after a restart.
 """
 
 from __future__ import annotations
@@ -38,10 +43,12 @@ from .events import Event, Failed, ResponseProgress, TurnReply, UsageReport
 from .images import partial_image
 
 __all__ = ["respond", "resume", "cancel_response", "upload_files", "ask_for_words", "RESUME_ATTEMPTS",
-           "RESUME_BACKOFF"]
+           "RESUME_BACKOFF", "POLL_FIRST", "POLL_MOST"]
 
 RESUME_ATTEMPTS = 4  # tries in a row that bring no new event before a dropped turn is given up
 RESUME_BACKOFF = 0.25  # seconds before the first of them, doubled for each next one
+POLL_FIRST = 0.5  # seconds between the first polls of a turn that can wait ...
+POLL_MOST = 30.0  # ... doubling up to this: such a turn may take hours
 _ENDS = ("response.completed", "response.failed", "response.incomplete")
 _FINISHED = ("completed", "failed", "incomplete")
 # events after which the caller hears where the response has got to
@@ -114,14 +121,15 @@ def respond(client: openai.OpenAI, spec: Any, file_ids: dict[str, str] | None = 
 
 
 def resume(client: openai.OpenAI, response_id: str, starting_after: int, *, output_format: str = "png",
-           model: str | None = None) -> Iterator[Event]:
+           model: str | None = None, polled: bool = False) -> Iterator[Event]:
     """Go on with a background response from after event ``starting_after`` (say, after a restart).
 
     Yields what ``respond(..., background=True)`` would have yielded from there; a response that has
     already finished yields its outputs. ``output_format`` is the turn's (for checking its image),
-    ``model`` its image model (for error sentences). No exception escapes.
+    ``model`` its image model (for error sentences); ``polled`` for a turn that can wait (created
+    without a stream, so it is polled). No exception escapes.
     """
-    return scrubbed(_resume(client, response_id, starting_after, output_format, model), secrets_of(client))
+    return scrubbed(_resume(client, response_id, starting_after, output_format, model, polled), secrets_of(client))
 
 
 def cancel_response(client: openai.OpenAI, response_id: str) -> Failed | None:
@@ -258,13 +266,62 @@ def _in_background(client: openai.OpenAI, kwargs: dict[str, Any], fmt: str, star
     yield from _outcome(at, fmt, request_id, started)
 
 
+def _poll(client: openai.OpenAI, at: _Reading) -> None:
+    """Ask after a turn that can wait until it has finished (``at.final``) or was cancelled.
+
+    A dropped connection or a passing server trouble is asked again; ``RESUME_ATTEMPTS`` of them in a
+    row end the wait with the last one, which says the turn may still finish on the server."""
+    assert at.response_id is not None
+    where = str(client.base_url)
+    wait, failures = POLL_FIRST, 0
+    while True:
+        try:
+            polled = expect(client.responses.with_raw_response.retrieve(at.response_id), Response, where=where)
+        except _DROPPED:
+            failures += 1
+            if failures >= RESUME_ATTEMPTS:
+                raise
+        else:
+            failures = 0
+            status = getattr(polled, "status", None)
+            if status in _FINISHED:
+                at.final = polled
+                return
+            if status == "cancelled":
+                at.cancelled = True
+                return
+        time.sleep(wait)
+        wait = min(POLL_MOST, wait * 2)
+
+
+def _waiting(client: openai.OpenAI, kwargs: dict[str, Any], fmt: str, started: float) -> Iterator[Event]:
+    """A turn that can wait: created in the background without a stream, then polled until it is done."""
+    where = str(client.base_url)
+    raw = client.responses.with_raw_response.create(**kwargs, background=True, store=True)
+    request_id = request_id_of(raw.headers)
+    created = expect(raw, Response, where=where)
+    at = _Reading(response_id=text_of(created, "id"))
+    if at.response_id is None:
+        raise not_the_api(where, "a background response without an id", "JSON", body="", request_id=request_id,
+                          status=raw.http_response.status_code)
+    yield ResponseProgress(at.response_id, at.sequence_number)  # where to pick it up again after a restart
+    if getattr(created, "status", None) in _FINISHED:
+        at.final = created
+    else:
+        _poll(client, at)
+    yield from _outcome(at, fmt, request_id, started)
+
+
 def _resume(client: openai.OpenAI, response_id: str, starting_after: int, fmt: str,
-            model: str | None) -> Iterator[Event]:
+            model: str | None, polled: bool = False) -> Iterator[Event]:
     started = time.perf_counter()
     base_url = str(client.base_url)
     at = _Reading(response_id=response_id, sequence_number=starting_after)
     try:
-        yield from _catch_up(client, at, fmt)
+        if polled:
+            _poll(client, at)
+        else:
+            yield from _catch_up(client, at, fmt)
         yield from _outcome(at, fmt, None, started)
     except Exception as exc:  # every SDK failure becomes a Failed event, never a traceback
         yield Failed(translate_error(exc, base_url=base_url, model=model, secrets=secrets_of(client)))
@@ -282,6 +339,10 @@ def _respond(client: openai.OpenAI, spec: Any, file_ids: dict[str, str] | None,
                 pending.append((spec.mask.hash, spec.mask.file("mask")))
             file_ids = upload_files(client, pending, file_ids)
         kwargs = spec.to_sdk_kwargs(file_ids)
+        if getattr(spec, "waits", False):  # a 2h or 8h window is background work by definition
+            kwargs.pop("stream", None)
+            yield from _waiting(client, kwargs, spec.output_format, started)
+            return
         if background:
             kwargs.pop("stream", None)
             yield from _in_background(client, kwargs, spec.output_format, started, _Reading())

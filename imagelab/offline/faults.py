@@ -6,7 +6,8 @@ Request header ``x-imagelab-fault`` (``FAULT_HEADER``; or, for the whole server,
 ``latency:<seconds>`` (a plain answer waits that long; a stream spreads it over its images, each
 partial and final image arriving at its share of it, ``LatencySpread``); ``429`` (rate limit,
 ``retry-after: 1``, code ``rate_limit_exceeded``); ``500`` (server error); ``401`` (invalid API key); ``403`` ("Your
-organization must be verified …"); ``cut-stream`` (a stream closes after the first partial
+organization must be verified …"); ``404`` (the model asked for does not exist, code ``model_not_found``, as
+the API answers for a model that was shut down); ``cut-stream`` (a stream closes after the first partial
 image, without a completed event); ``cut-after:<k>`` (a stream closes after ``k`` finished
 images); ``cut-after-events:<k>`` (a stream's HTTP connection closes after it has sent ``k``
 events; a background response's work goes on); ``corrupt:<i>`` (image ``i`` is sent as base64 of
@@ -51,7 +52,7 @@ DEFAULT_DRIFT = 6  # levels per channel: a few ΔE, about what a real model's re
 @dataclass
 class Faults:
     latency: float = 0.0
-    status: int | None = None  # 401, 403, 429, 500
+    status: int | None = None  # 401, 403, 404, 429, 500
     cut_stream: bool = False
     cut_after: int | None = None  # close the stream after this many finished images
     cut_after_events: int | None = None  # close a stream's connection after it has sent this many events
@@ -87,7 +88,7 @@ def parse_faults(spec: str | None) -> Faults:
                 faults.latency += max(0.0, float(secs or "1"))
             except ValueError:
                 faults.unknown.append(item)
-        elif item in ("401", "403", "429", "500"):
+        elif item in ("401", "403", "404", "429", "500"):
             faults.status = int(item)
         elif item in ("cut-stream", "cut_stream", "cutstream"):
             faults.cut_stream = True
@@ -126,6 +127,9 @@ def fault_response(status: int, model: str | None = None) -> JSONResponse:
     if status == 401:
         return api_error(401, "Incorrect API key provided: sk-***. You can find your API key at "
                               "https://platform.openai.com/account/api-keys.", code="invalid_api_key")
+    if status == 404:
+        return api_error(404, f"The model `{model or catalog().default_model}` does not exist or you do not have "
+                              "access to it.", param="model", code="model_not_found")
     if status == 403:
         return api_error(403, "Your organization must be verified to use the model "
                               f"`{model or catalog().default_model}`. "

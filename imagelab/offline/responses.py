@@ -65,7 +65,10 @@ events stream as above (after ``response.created`` and ``response.queued``, both
 replays its events after ``starting_after`` (sequence numbers from 0, the same numbers and shapes)
 and follows the live ones; ``POST /v1/responses/{id}/cancel`` stops the work (``cancelled``;
 idempotent). Cancelling a finished or a non-background response is a 400, as the API answers;
-streaming a response that was not made in the background is a 404.
+streaming a response that was not made in the background is a 404. ``background_options``
+(``completion_window`` soonest / 2h / 8h, ``continuation_id``) is accepted; a 2h or 8h window
+without background, with ``stream`` true or with a service tier other than standard is a 400
+(``_check_background_options``). The offline work is made at once whatever the window.
 """
 
 from __future__ import annotations
@@ -139,7 +142,7 @@ RESPONSE_PARAMS = {
     "model", "input", "tools", "tool_choice", "previous_response_id", "stream", "store", "instructions",
     "metadata", "temperature", "top_p", "user", "safety_identifier", "parallel_tool_calls", "max_output_tokens",
     "reasoning", "text", "truncation", "include", "service_tier", "background", "prompt_cache_key",
-    "max_tool_calls", "stream_options", "top_logprobs", "prompt_cache_retention",
+    "max_tool_calls", "stream_options", "top_logprobs", "prompt_cache_retention", "background_options",
     # defined by the API, accepted and ignored: nothing here simulates them
     "access_programs", "context_management", "conversation", "image", "moderation", "prompt", "prompt_cache_options",
 }
@@ -252,7 +255,8 @@ def parse_tool(tools: Any, tool_choice: Any) -> ToolOptions | None:
         if action not in ("generate", "edit", "auto"):
             raise invalid_value("action", action, ["generate", "edit", "auto"])
         body = {k: tool[k] for k in ("size", "quality", "background", "output_format", "output_compression",
-                                     "moderation", "partial_images", "complexity") if k in tool}
+                                     "moderation", "partial_images", "complexity", "frame_count",
+                                     "frame_duration_ms", "svg") if k in tool}
         out = validate_output_options(body, info, "")
         fidelity = check_input_fidelity(tool, info)
         mask_ref = tool.get("input_image_mask")
@@ -440,11 +444,50 @@ def _check_top(body: dict[str, Any]) -> str:
     if body.get("background") is True and body.get("store") is False:
         raise APIError(400, "Background mode needs the response stored: 'background' true cannot be used with "
                             "'store' false.", param="background", code="invalid_value")
+    _check_background_options(body)
     instructions = body.get("instructions")
     if instructions is not None and not isinstance(instructions, str):
         raise APIError(400, "Invalid type for 'instructions': expected a string.", param="instructions",
                        code="invalid_type")
     return model
+
+
+COMPLETION_WINDOWS = ("soonest", "2h", "8h")
+_STANDARD_TIERS = (None, "auto", "default")  # what "Standard processing" allows of service_tier
+
+
+def _check_background_options(body: dict[str, Any]) -> None:
+    """``background_options`` (openai 3.63.0): a ``completion_window`` of soonest (the default), 2h or 8h and
+    an optional ``continuation_id``. The 2h and 8h windows need background true, no stream and
+    standard processing; anything else is refused as the API documents it."""
+    options = body.get("background_options")
+    if options is None:
+        return
+    if not isinstance(options, dict):
+        raise APIError(400, "Invalid type for 'background_options': expected an object.", param="background_options",
+                       code="invalid_type")
+    refuse_unknown((f"background_options.{k}" for k in options),
+                   {"background_options.completion_window", "background_options.continuation_id"})
+    window = options.get("completion_window", "soonest")
+    if window not in COMPLETION_WINDOWS:
+        raise invalid_value("background_options.completion_window", window, COMPLETION_WINDOWS)
+    continuation = options.get("continuation_id")
+    if continuation is not None and not isinstance(continuation, str):
+        raise APIError(400, "Invalid type for 'background_options.continuation_id': expected a string.",
+                       param="background_options.continuation_id", code="invalid_type")
+    if window == "soonest":
+        return
+    if body.get("background") is not True:
+        raise APIError(400, f"The '{window}' completion window requires 'background' to be true.",
+                       param="background", code="invalid_value")
+    if body.get("stream") is True:
+        raise APIError(400, f"The '{window}' completion window cannot be used with 'stream' true; leave 'stream' "
+                            "false or omit it, and retrieve the response when it is done.",
+                       param="stream", code="invalid_value")
+    if body.get("service_tier") not in _STANDARD_TIERS:
+        raise APIError(400, f"The '{window}' completion window requires Standard processing; 'service_tier' "
+                            f"'{body.get('service_tier')}' cannot be used with it.", param="service_tier",
+                       code="invalid_value")
 
 
 def plan_response(body: dict[str, Any], files: BoundedStore, responses: BoundedStore,

@@ -6,7 +6,12 @@ prompt (``check_prompt``), input fidelity (``check_input_fidelity``, ``reads_hig
 and ``validate_output_options`` → ``GenerationSpec`` (n, size, quality, output_format,
 background, output_compression, moderation, complexity, stream, partial_images, and for GIF
 frame_count / frame_duration_ms with the API's defaults and 10 ms rounding; GIF and SVG refuse
-streaming, partial images and compression, SVG more than one image), used by
+streaming, partial images and compression, SVG more than one image). GIF and SVG are made only by
+the models whose catalog entry lists them (the 2.6 models): any other model answers 400
+``invalid_value`` on ``output_format``. A GIF takes the catalog's frame sizes (absent or ``auto``:
+its default 512x512) and at most the frames each size fits ("Size too large for this frame
+count"); an SVG a 1024-class reference size (absent or ``auto``: 1024x1024), quality low (the
+default) to max, and ``svg: {model, reasoning: {effort}}``. Used by
 generations, edits and the Responses image tool (a background a model has in preview, such as
 transparent on gpt-image-2, is accepted and rendered). Moderation triggers (documented,
 deterministic, ``check_moderation``): a prompt containing ``forbidden-output`` → 400
@@ -21,9 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from imagelab.catalog import ModelInfo, catalog, model_info, parse_size
+from imagelab.catalog import ModelInfo, catalog, gif_max_frames, gif_sizes, model_info, parse_size, svg_rules
 
-from .protocol import APIError, invalid_value
+from .protocol import APIError, invalid_value, quote_list
 
 __all__ = [
     "STANDARD_SIZE",
@@ -187,21 +192,28 @@ def validate_output_options(body: dict[str, Any], info: ModelInfo, prompt: str, 
     """
     limits = catalog().limits
     n = int_param(body, "n", limits["n"][0], limits["n"][1], 1)
+    fmt = str_param(body, "output_format", "png") or "png"
+    if fmt not in info.all_formats:
+        if fmt in ("gif", "svg"):
+            raise APIError(400, f"Invalid value: '{fmt}'. The model '{info.name}' does not support {fmt.upper()} "
+                                f"output; supported values are: {quote_list(info.all_formats)}.",
+                           param="output_format", code="invalid_value")
+        raise invalid_value("output_format", fmt, info.all_formats)
     size = str_param(body, "size", "auto") or "auto"
-    if size == "auto" and auto_size is not None and "auto" in info.sizes:
+    if fmt in ("gif", "svg"):
+        width, height = _frame_size(fmt, size)
+    elif size == "auto" and auto_size is not None and "auto" in info.sizes:
         width, height = auto_size
     else:
         width, height = resolve_size(info, size)
 
     quality = str_param(body, "quality", "auto") or "auto"
-    if quality not in info.qualities:
-        raise invalid_value("quality", quality, [q for q in info.qualities if q != "auto"] + ["auto"])
+    qualities = ("auto", *svg_rules()["qualities"]) if fmt == "svg" else info.qualities
+    if quality not in qualities:
+        raise invalid_value("quality", quality, [q for q in qualities if q != "auto"] + ["auto"])
     if quality == "auto":
-        quality = catalog().raw.get("auto_quality_estimated_as", "high")
-
-    fmt = str_param(body, "output_format", "png") or "png"
-    if fmt not in info.all_formats:
-        raise invalid_value("output_format", fmt, info.all_formats)
+        quality = svg_rules()["default_quality"] if fmt == "svg" else \
+            catalog().raw.get("auto_quality_estimated_as", "high")
 
     background = str_param(body, "background", "auto") or "auto"
     if background not in ("auto", "opaque", "transparent"):
@@ -234,11 +246,30 @@ def validate_output_options(body: dict[str, Any], info: ModelInfo, prompt: str, 
     partial_images = int_param(body, "partial_images", limits["partial_images"][0], limits["partial_images"][1], 0)
     frame_count, frame_ms = _animation(body, fmt, stream=bool(stream), partial_images=partial_images,
                                        compression=compression, n=n)
+    most = gif_max_frames(f"{width}x{height}")
+    if fmt == "gif" and most is not None and frame_count > most:
+        raise APIError(400, f"Size too large for this frame count: a {width}x{height} GIF can have at most {most} "
+                            f"frames, not {frame_count}. Ask for fewer frames or a smaller size.",
+                       param="frame_count", code="invalid_value")
 
     return GenerationSpec(model=info, prompt=prompt, n=n, width=width, height=height, quality=quality,
                           output_format=fmt, background="transparent" if background == "transparent" else "opaque",
                           compression=compression, stream=bool(stream), partial_images=partial_images,
                           frame_count=frame_count, frame_duration_ms=frame_ms)
+
+
+def _frame_size(fmt: str, size: str) -> tuple[int, int]:
+    """A GIF's frame size or an SVG's reference size: the format's own list, "auto" its default."""
+    rules = (gif_sizes(), catalog().limits["gif"]["default_size"]) if fmt == "gif" else \
+        (svg_rules()["sizes"], svg_rules()["default_size"])
+    listed, default = list(rules[0]), str(rules[1])
+    chosen = default if size == "auto" else size
+    if chosen not in listed:
+        raise APIError(400, f"Invalid value: '{size}'. {fmt.upper()} output supports these sizes: "
+                            f"{quote_list([*listed, 'auto'])}.", param="size", code="invalid_value")
+    dims = parse_size(chosen)
+    assert dims is not None  # the catalog lists WIDTHxHEIGHT sizes only
+    return dims
 
 
 def _animation(body: dict[str, Any], fmt: str, *, stream: bool, partial_images: int, compression: int | None,
@@ -256,6 +287,16 @@ def _animation(body: dict[str, Any], fmt: str, *, stream: bool, partial_images: 
         if not isinstance(svg, dict) or not isinstance(svg.get("model"), str):
             raise APIError(400, "Invalid 'svg': expected an object with a string 'model'.", param="svg.model",
                            code="invalid_type")
+        refuse_unknown((f"svg.{k}" for k in svg), {"svg.model", "svg.reasoning"})
+        reasoning = svg.get("reasoning")
+        if reasoning is not None:
+            if not isinstance(reasoning, dict):
+                raise APIError(400, "Invalid type for 'svg.reasoning': expected an object.", param="svg.reasoning",
+                               code="invalid_type")
+            refuse_unknown((f"svg.reasoning.{k}" for k in reasoning), {"svg.reasoning.effort"})
+            effort = reasoning.get("effort")
+            if effort is not None and effort not in svg_rules()["reasoning_efforts"]:
+                raise invalid_value("svg.reasoning.effort", effort, svg_rules()["reasoning_efforts"])
     if fmt in ("gif", "svg"):
         if stream or partial_images:
             name = "stream" if stream else "partial_images"

@@ -155,3 +155,23 @@ def test_continuing_from_an_earlier_turn_says_what_happens_and_goes_back(data_di
     say(at, "Make the frog green")  # the full conversation continues from its last turn, no new branch
     turns = Store(data_dir).turns(turns[0].conversation_id)
     assert turns[-1].parent_id == turns[3].id and sent[-1]["previous_response_id"] == turns[3].response_id
+
+
+def test_a_turn_that_can_wait_is_sent_with_its_window_and_priced_honestly(data_dir, sent):
+    at = open_page("pages/4_Conversation.py").run()
+    window = at.radio(key=state.CONV_WINDOW)
+    assert window.value == "soonest" and list(window.options) == [
+        "As soon as possible", "Within 2 hours", "Within 8 hours"]
+    assert not at.number_input(key=f"{state.CONV_OPTS}_partials").disabled
+    window.set_value("2h").run()
+    captions = [c.value for c in at.caption]
+    assert ("Sent in the background with a 2h completion window: the 2h window is discounted background execution, "
+            "but the discount is not published; the estimate shows the standard price.") in captions
+    assert at.number_input(key=f"{state.CONV_OPTS}_partials").disabled  # not streamed, so no partial images
+    assert any("Approximate:" in c.value and "the estimate shows the standard price" in c.value
+               for c in at.sidebar.caption)
+    say(at, "A lighthouse on a rocky coast at dusk")
+    assert sent[0]["background"] is True and "stream" not in sent[0]
+    assert sent[0]["background_options"] == {"completion_window": "2h"} and sent[0]["service_tier"] == "default"
+    turns = Store(data_dir).turns(Store(data_dir).conversations()[0].id)
+    assert [t.status for t in turns] == ["ok"] and turns[0].image_hash

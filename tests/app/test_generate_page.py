@@ -144,3 +144,73 @@ def test_the_limits_shown_come_from_the_catalog(data_dir, monkeypatch):
     assert any(c.value == "7 / 1,234 characters" for c in at.caption)
     at.selectbox(key=f"{state.GEN_OPTS}_size").select(CUSTOM_SIZE).run()
     assert any(c.value == "Above 1000×1000 is experimental." for c in at.caption), [c.value for c in at.caption]
+
+
+def format_choices(at) -> list[str]:
+    return list(at.selectbox(key=f"{state.GEN_OPTS}_format").options)
+
+
+def test_gif_and_svg_are_offered_on_the_2_6_models_only(data_dir):
+    at = app().run()
+    for model in ("gpt-image-2", "gpt-image-2.5-sunburst", "gpt-image-2.5-flare"):
+        at.selectbox(key=state.GEN_MODEL).select(model).run()
+        assert format_choices(at) == ["PNG", "JPEG", "WEBP"], model
+    for model in ("gpt-image-2.6-sunburst", "gpt-image-2.6-flare"):
+        at.selectbox(key=state.GEN_MODEL).select(model).run()
+        assert format_choices(at) == ["PNG", "JPEG", "WEBP", "GIF (preview access)", "SVG (preview access)"], model
+
+
+def test_a_gif_offers_its_frame_sizes_and_says_which_frame_counts_fit(data_dir):
+    from imagelab.catalog import gif_sizes
+
+    at = app().run()
+    at.text_area(key=state.GEN_PROMPT).input("a yellow ball bouncing").run()
+    at.selectbox(key=state.GEN_MODEL).select("gpt-image-2.6-sunburst").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_format").select("gif").run()
+    size = at.selectbox(key=f"{state.GEN_OPTS}_size")
+    assert size.label == "Frame size" and size.value == "512x512" and list(size.options) == [
+        f"{s.replace('x', '×')} · up to {most} frames" for s, most in gif_sizes().items()]
+    captions = " ".join(c.value for c in at.caption)
+    assert "512×512 fits 2 to 16 frames (approximate)" in captions
+    assert "9 frames × 200 ms = 1.8 s at 5 fps" in captions
+    size.select("960x960").run()
+    assert "960×960 fits 2 to 4 frames (approximate)" in " ".join(c.value for c in at.caption)
+    said = shown(at.error) + shown(at.warning)
+    assert ("A 960x960 GIF fits at most 4 frames (approximate); choose 4 or fewer frames, or a smaller frame size "
+            "such as 640x640 or 512x512.") in said
+    assert at.button(key=state.GEN_BUTTON).disabled
+    at.number_input(key=f"{state.GEN_OPTS}_frames").set_value(4).run()
+    at.number_input(key=f"{state.GEN_OPTS}_frame_ms").set_value(250).run()
+    assert "4 frames × 250 ms = 1 s at 4 fps" in " ".join(c.value for c in at.caption)
+    assert not at.button(key=state.GEN_BUTTON).disabled
+    at.button(key=state.GEN_BUTTON).click().run()
+    settle(at, data_dir)
+    store = Store(data_dir)
+    run = store.runs()[0]
+    assert run.status == "ok" and run.params["size"] == "960x960" and run.params["frame_count"] == 4
+    with Image.open(io.BytesIO(store.read_bytes(store.images_of_run(run.id)[0].hash, "gif"))) as img:
+        assert img.size == (960, 960) and img.n_frames == 4 and img.info["duration"] == 250
+
+
+def test_an_svg_offers_a_1024_class_reference_low_quality_high_complexity_and_an_optional_author(data_dir):
+    at = app().run()
+    at.text_area(key=state.GEN_PROMPT).input("a green leaf").run()
+    at.selectbox(key=state.GEN_MODEL).select("gpt-image-2.6-flare").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_format").select("svg").run()
+    size = at.selectbox(key=f"{state.GEN_OPTS}_size")
+    assert size.label == "Reference size" and size.value == "1024x1024"
+    assert list(size.options) == ["1024×1024 square", "1024×1536 portrait", "1536×1024 landscape"]
+    quality = at.selectbox(key=f"{state.GEN_OPTS}_quality")
+    assert list(quality.options) == ["low", "medium", "high", "xhigh", "max"] and quality.value == "low"
+    complexity = at.selectbox(key=f"{state.GEN_OPTS}_complexity")
+    assert list(complexity.options) == ["low", "medium", "high"] and complexity.value == "high"
+    assert at.selectbox(key=f"{state.GEN_OPTS}_svg_effort").disabled  # no author model, so no svg object
+    at.text_input(key=f"{state.GEN_OPTS}_svg_model").input("gpt-5.5").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_svg_effort").select("minimal").run()
+    at.selectbox(key=f"{state.GEN_OPTS}_quality").select("max").run()
+    at.button(key=state.GEN_BUTTON).click().run()
+    settle(at, data_dir)
+    run = Store(data_dir).runs()[0]
+    assert run.status == "ok", run.error
+    assert (run.params["svg_model"], run.params["svg_effort"], run.params["quality"], run.params["complexity"]) == (
+        "gpt-5.5", "minimal", "max", "high")

@@ -106,7 +106,7 @@ def test_generate_a_gif_from_the_page(data_dir):
 
     at = app().run()
     at.text_area(key=state.GEN_PROMPT).input("a spinning red top").run()
-    at.selectbox(key=state.GEN_MODEL).select("gpt-image-2.5-flare").run()
+    at.selectbox(key=state.GEN_MODEL).select("gpt-image-2.6-flare").run()
     at.selectbox(key=f"{state.GEN_OPTS}_format").select("gif").run()
     assert any("cannot stream" in c.value for c in at.caption)
     at.number_input(key=f"{state.GEN_OPTS}_frames").set_value(3).run()

@@ -83,9 +83,11 @@ def test_one_prompt_to_three_models_side_by_side(data_dir):
     at = open_page("pages/1_Generate.py", TIMEOUT).run()
     at.text_area(key=state.GEN_PROMPT).input("A paper boat on a pond").run()
     at.selectbox(key=f"{state.GEN_OPTS}_quality").select("low").run()
-    targets = ["gpt-image-1.5", "gpt-image-1-mini", "gpt-image-2 · low"]
+    targets = ["gpt-image-2.5-sunburst", "gpt-image-2.6-flare", "gpt-image-2 · low"]
     at.session_state[state.GEN_FANOUT_OPEN] = True  # what a click on the fold does
     at.run()
+    offered = at.multiselect(key=state.GEN_FANOUT_TARGETS).options
+    assert "gpt-image-1.5" not in offered and "gpt-image-1-mini" not in offered  # reported shut down on 2026-12-01
     at.multiselect(key=state.GEN_FANOUT_TARGETS).set_value(targets).run()
     at.button(key=state.GEN_FANOUT_BUTTON).click().run()
     assert not at.exception

@@ -79,6 +79,31 @@ def test_invalid_request_names_the_parameter(offline_server):
     assert "1536x864" in err.api_message
 
 
+@pytest.mark.parametrize("model,successor", [("gpt-image-1.5", "gpt-image-2"), ("gpt-image-1-mini", "gpt-image-2"),
+                                             ("chatgpt-image-latest", "gpt-image-2")])
+def test_a_model_the_api_no_longer_has_becomes_a_sentence_naming_its_successor(offline_server, model, successor):
+    err = only_failure(events(offline_server, GenerateSpec(prompt="a fox", model=model), "404"))
+    assert isinstance(err, cl.ModelUnavailable) and err.status == 404 and err.code == "model_not_found"
+    assert err.sentence == (f"The API no longer has {model}: it was reported to shut down on 2026-12-01. "
+                            f"Choose {successor}, its successor.")
+    assert f"The model `{model}` does not exist" in err.api_message and err.request_id
+
+
+def test_a_400_saying_the_tool_model_does_not_exist_names_the_successor_too(offline_server):
+    # the Responses API refuses a retired tool model with a 400 whose message says it does not exist
+    spec = TurnSpec(prompt="a fox", model="gpt-image-2").with_changes(model="gpt-image-1")
+    err = only_failure(list(cl.respond(sdk(offline_server), spec)))
+    assert isinstance(err, cl.ModelUnavailable) and err.status == 400
+    assert err.sentence == ("The API no longer has gpt-image-1: it was retired on 2026-10-23. "
+                            "Choose gpt-image-2.5-sunburst, its successor.")
+
+
+def test_a_model_unknown_to_the_catalog_gets_a_plain_sentence(offline_server):
+    err = only_failure(events(offline_server, GenerateSpec(prompt="a fox", model="gpt-image-9")))
+    assert isinstance(err, cl.ModelUnavailable) and err.code == "model_not_found"
+    assert err.sentence == "The API says the model gpt-image-9 does not exist for this key; choose another model."
+
+
 def test_unreachable_base_url_is_a_connection_sentence():
     with openai.OpenAI(api_key="sk", base_url="http://127.0.0.1:9/v1", max_retries=0, timeout=5) as client:
         err = only_failure(list(cl.generate(client, GenerateSpec(prompt="a fox"))))

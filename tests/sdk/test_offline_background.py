@@ -3,8 +3,10 @@ turns (resumed streams, resume after a restart, cancel), all through the real op
 
 import base64
 import io
+import json
 import time
 
+import httpx2
 import openai
 import pytest
 from PIL import Image
@@ -289,3 +291,61 @@ def test_cancel_response_failures_are_events(offline_server):
     failed = cl.cancel_response(sdk(offline_server), "resp_nothing_here")
     assert isinstance(failed, cl.Failed) and isinstance(failed.error, cl.InvalidRequest)
     assert failed.error.status == 404
+
+
+# --------------------------------------------------------------------------- turns that can wait (openai 3.63.0)
+
+WAIT = {"completion_window": "2h", "continuation_id": "moodboard-7"}
+
+
+def test_a_waiting_window_is_accepted_in_the_background_and_answered_by_polling(client):
+    resp = create(client, "latency:0.3", background_options=WAIT, service_tier="default")
+    assert resp.status == "queued"
+    assert the_image(wait_for(client, resp.id)).size == (1024, 1024)
+    soonest = create(client, background_options={"completion_window": "soonest"}, stream=True)
+    assert [e.type for e in soonest][-1] == "response.completed"  # the default window still streams
+
+
+@pytest.mark.parametrize("window,changes,param", [
+    ("2h", {"stream": True}, "stream"),
+    ("8h", {"stream": True}, "stream"),
+    ("2h", {"background": False, "store": True}, "background"),
+    ("8h", {"service_tier": "flex"}, "service_tier"),
+    ("24h", {}, "background_options.completion_window"),
+])
+def test_a_waiting_window_is_refused_where_the_api_would_refuse_it(client, window, changes, param):
+    body = {"model": MODEL, "input": "a red fox", "tools": [TOOL], "background": True, "store": True,
+            "background_options": {"completion_window": window}, **changes}
+    with pytest.raises(openai.BadRequestError) as err:
+        client.responses.create(**body)
+    assert err.value.status_code == 400 and err.value.body["param"] == param
+    if param == "stream":
+        assert f"The '{window}' completion window cannot be used with 'stream' true" in err.value.body["message"]
+
+
+def sdk_recording(server, sent):
+    """A client that keeps the JSON body of every request it sends."""
+    http = httpx2.Client(event_hooks={"request": [
+        lambda request: sent.append((request.method, request.url.path, json.loads(request.content or b"null")))]})
+    return opened(openai.OpenAI(api_key="sk-offline", base_url=server.base_url, max_retries=0, timeout=30,
+                                http_client=http))
+
+
+def test_a_turn_that_can_wait_is_created_without_a_stream_and_polled(offline_server, monkeypatch):
+    monkeypatch.setattr("imagelab.client.responses.POLL_FIRST", 0.05)
+    sent = []
+    spec = TurnSpec(prompt="a red fox in the snow", quality="low", size="1024x1024", completion_window="8h")
+    evs = list(cl.respond(sdk_recording(offline_server, sent), spec, background=True))
+    assert not [e for e in evs if isinstance(e, cl.Failed)], evs
+    assert len([e for e in evs if isinstance(e, cl.FinalImage)]) == 1 and isinstance(evs[-1], cl.UsageReport)
+    created = [body for method, path, body in sent if method == "POST" and path.endswith("/responses")]
+    assert len(created) == 1
+    assert created[0]["background"] is True and created[0]["store"] is True and "stream" not in created[0]
+    assert created[0]["background_options"] == {"completion_window": "8h"} and created[0]["service_tier"] == "default"
+    response_id = next(e for e in evs if isinstance(e, cl.ResponseProgress)).response_id
+    polls = [path for method, path, _ in sent if method == "GET"]
+    assert polls and all(path.endswith(f"/responses/{response_id}") for path in polls)  # polled, never streamed
+    # after a restart it is picked up the same way, by polling
+    again = list(cl.resume(sdk(offline_server), response_id, -1, polled=True))
+    assert len([e for e in again if isinstance(e, cl.FinalImage)]) == 1
+    assert not [e for e in again if isinstance(e, cl.Failed)]

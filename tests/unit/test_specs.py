@@ -93,7 +93,7 @@ def test_partial_images_turn_on_streaming():
 
 
 def test_gif_and_svg_limits():
-    m = "gpt-image-2.5-flare"
+    m = "gpt-image-2.6-flare"
     assert params(GenerateSpec(prompt="x", model=m, output_format="gif", partial_images=1)) == ["partial_images"]
     assert params(GenerateSpec(prompt="x", model=m, output_format="svg", n=2)) == ["n"]
     assert params(GenerateSpec(prompt="x", model=m, output_format="gif", frame_count=17)) == ["frame_count"]
@@ -171,7 +171,7 @@ def test_edit_estimate_counts_input_images():
 
 
 def test_gif_frame_duration_is_at_least_20_ms_and_sent_rounded_to_10():
-    m = "gpt-image-2.5-flare"
+    m = "gpt-image-2.6-flare"
     short = GenerateSpec(prompt="x", model=m, output_format="gif", frame_duration_ms=19).problems()
     assert [p.param for p in short] == ["frame_duration_ms"] and "20" in short[0].message
     assert GenerateSpec(prompt="x", model=m, output_format="gif", frame_duration_ms=20).problems() == []
@@ -183,7 +183,7 @@ def test_gif_frame_duration_is_at_least_20_ms_and_sent_rounded_to_10():
 
 
 def test_gif_and_svg_refusals_say_what_they_cannot_do():
-    m = "gpt-image-2.5-flare"
+    m = "gpt-image-2.6-flare"
     msg = GenerateSpec(prompt="x", model=m, output_format="gif", partial_images=2).problems()[0].message
     assert "stream" in msg and "partial images" in msg and "mask" in msg and "compression" in msg
     comp = GenerateSpec(prompt="x", model=m, output_format="svg", output_compression=50).problems()
@@ -191,8 +191,65 @@ def test_gif_and_svg_refusals_say_what_they_cannot_do():
 
 
 def test_svg_author_model_is_sent_only_with_svg():
-    m = "gpt-image-2.5-flare"
+    m = "gpt-image-2.6-flare"
     kw = GenerateSpec(prompt="x", model=m, output_format="svg", svg_model="gpt-5.5").to_sdk_kwargs()
     assert kw["svg"] == {"model": "gpt-5.5"} and kw["n"] == 1
     assert "svg" not in GenerateSpec(prompt="x", model=m, output_format="svg").to_sdk_kwargs()
     assert params(GenerateSpec(prompt="x", model=m, output_format="png", svg_model="gpt-5.5")) == ["svg_model"]
+
+
+def test_gif_and_svg_belong_to_the_2_6_models():
+    for fmt in ("gif", "svg"):
+        problems = GenerateSpec(prompt="x", model="gpt-image-2.5-flare", output_format=fmt).problems()
+        assert [p.param for p in problems] == ["output_format"]
+        assert problems[0].message == (f"gpt-image-2.5-flare does not make {fmt.upper()} output; only "
+                                       "gpt-image-2.6-sunburst or gpt-image-2.6-flare do. Choose one of them, or "
+                                       "png, jpeg or webp.")
+        assert GenerateSpec(prompt="x", model="gpt-image-2.6-sunburst", output_format=fmt).problems() == []
+
+
+def test_a_gif_takes_frame_sizes_and_a_large_one_fits_fewer_frames():
+    m = "gpt-image-2.6-sunburst"
+    assert GenerateSpec(prompt="x", model=m, output_format="gif", size="512x512", frame_count=16).problems() == []
+    assert GenerateSpec(prompt="x", model=m, output_format="gif", size="1280x720", frame_count=4).problems() == []
+    too_many = GenerateSpec(prompt="x", model=m, output_format="gif", size="960x960", frame_count=9).problems()
+    assert [p.message for p in too_many] == [
+        "A 960x960 GIF fits at most 4 frames (approximate); choose 4 or fewer frames, or a smaller frame size such as "
+        "640x640 or 512x512."]
+    # left to the API's default of 9 frames, the same
+    wide = GenerateSpec(prompt="x", model=m, output_format="gif", size="1024x576").problems()
+    assert [p.param for p in wide] == ["frame_count"] and wide[0].message.endswith("such as 512x288.")
+    wrong = GenerateSpec(prompt="x", model=m, output_format="gif", size="1024x1024").problems()
+    assert [p.param for p in wrong] == ["size"] and "512x512" in wrong[0].message and "1280x720" in wrong[0].message
+
+
+def test_an_svg_has_a_1024_class_reference_its_own_qualities_and_an_optional_author():
+    m = "gpt-image-2.6-flare"
+    assert GenerateSpec(prompt="x", model=m, output_format="svg", size="1536x1024", quality="max").problems() == []
+    assert params(GenerateSpec(prompt="x", model=m, output_format="png", quality="max")) == ["quality"]
+    assert params(GenerateSpec(prompt="x", model=m, output_format="svg", size="512x512")) == ["size"]
+    kw = GenerateSpec(prompt="x", model=m, output_format="svg", svg_model="gpt-5.5", svg_effort="high",
+                      complexity="medium").to_sdk_kwargs()
+    assert kw["svg"] == {"model": "gpt-5.5", "reasoning": {"effort": "high"}} and kw["complexity"] == "medium"
+    assert params(GenerateSpec(prompt="x", model=m, output_format="svg", svg_effort="high")) == ["svg_effort"]
+    assert params(GenerateSpec(prompt="x", model=m, output_format="svg", svg_model="gpt-5.5",
+                               svg_effort="lots")) == ["svg_effort"]
+
+
+def test_a_turn_that_can_wait_is_sent_for_background_execution_without_a_stream():
+    from imagelab.costs import estimate
+    from imagelab.specs import TurnSpec
+
+    soon = TurnSpec(prompt="x", partial_images=2)
+    assert soon.stream and "background_options" not in soon.to_sdk_kwargs()
+    later = TurnSpec(prompt="x", completion_window="2h")
+    assert later.waits and later.problems() == []
+    kw = later.to_sdk_kwargs()
+    assert kw["background_options"] == {"completion_window": "2h"} and kw["service_tier"] == "default"
+    assert "stream" not in kw and "partial_images" not in kw["tools"][0]
+    assert params(TurnSpec(prompt="x", completion_window="8h", partial_images=1)) == ["partial_images"]
+    assert params(TurnSpec(prompt="x", completion_window="24h")) == ["completion_window"]
+    assert later.to_record()["completion_window"] == "2h"
+    # no discount is published for the windows: the standard price, and the estimate says so
+    assert estimate(later).dollars == estimate(TurnSpec(prompt="x")).dollars
+    assert estimate(later).approximate and any("discount is not published" in n for n in estimate(later).notes)
