@@ -40,6 +40,10 @@ SUPPORTED_MIMETYPES = ("image/jpeg", "image/png", "image/webp")
 MULTIPART = "multipart/form-data"
 
 
+# A body declared larger than this is refused without being read (the connection closes on it).
+_DRAIN_LIMIT = 64 * 1024 * 1024
+
+
 async def read_multipart(request: Request, *, max_bytes: int, too_large: APIError, max_files: int,
                          max_fields: int, accepted: Sequence[str] = (MULTIPART,)) -> FormData:
     """Parse the multipart body, raising ``too_large`` for anything larger than ``max_bytes`` (unread
@@ -50,6 +54,10 @@ async def read_multipart(request: Request, *, max_bytes: int, too_large: APIErro
     too_large = closing(too_large)
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > max_bytes:
+        if int(length) <= _DRAIN_LIMIT:
+            # read what the client is still sending, a chunk at a time, so it gets the 413 rather than a reset
+            async for _chunk in request.stream():
+                pass
         raise too_large
 
     async def capped() -> AsyncGenerator[bytes, None]:
