@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -87,6 +88,8 @@ class Database:
         self._password = password
         # A write's transaction takes the write lock at once on SQLite (see ``_sqlite_begin``).
         self._writer = engine.execution_options(imagelab_writes=True)
+        # a store that is dropped closes its pooled connections rather than leaving them to the collector
+        weakref.finalize(self, engine.dispose)
 
     @classmethod
     def sqlite(cls, path: Path, root: Path) -> Database:

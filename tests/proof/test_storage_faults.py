@@ -4,36 +4,22 @@ The failure is injected where the operating system would raise it: SQLite's conn
 answers as it does for a read-only folder or a full disk.
 """
 
-import sqlite3
-
 import pytest
 
 from components import state
 from imagelab.store import Store
 from tests.app.conftest import open_page, settle, shown
+from tests.sqlite_faults import failing_sqlite
 
 PAGES = ["app.py", "pages/1_Generate.py", "pages/2_Reference_edit.py", "pages/3_Mask_edit.py",
          "pages/4_Conversation.py", "pages/5_Sweep.py", "pages/6_Gallery.py", "pages/7_Compare.py",
          "pages/8_Present.py"]
 
 
-def broken(monkeypatch, message, *, writes_only=False):
-    real = sqlite3.connect
-
-    class Failing(sqlite3.Connection):
-        def execute(self, sql, *args):
-            write = sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN"))
-            if write or not writes_only:
-                raise sqlite3.OperationalError(message)
-            return super().execute(sql, *args)
-
-    monkeypatch.setattr("imagelab.history.database.sqlite3.connect", lambda *a, **k: real(*a, factory=Failing, **k))
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_an_unreadable_history_is_one_sentence_on_every_page(data_dir, monkeypatch, page):
     Store(data_dir)  # the folder exists; from now on its database cannot be opened
-    broken(monkeypatch, "unable to open database file")
+    failing_sqlite(monkeypatch, "unable to open database file")
     at = open_page(page).run()
     assert not at.exception, at.exception
     errors = shown(at.error)
@@ -44,7 +30,7 @@ def test_a_read_only_history_sends_nothing_and_keeps_the_prompt(data_dir, monkey
     Store(data_dir)
     at = open_page().run()
     at.text_area(key=state.GEN_PROMPT).input("a lighthouse in the rain").run()
-    broken(monkeypatch, "attempt to write a readonly database", writes_only=True)
+    failing_sqlite(monkeypatch, "attempt to write a readonly database", writes_only=True)
     at.button(key=state.GEN_BUTTON).click().run()
     assert not at.exception, at.exception
     errors = shown(at.error)

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from imagelab.store import StorageError, Store, content_hash
+from tests.sqlite_faults import failing_sqlite
 
 
 def test_run_and_images_are_saved_with_files(store):
@@ -192,28 +193,6 @@ def test_a_full_disk_is_a_sentence_and_leaves_nothing_half_written(store, tmp_pa
     assert str(tmp_path) in caught.value.sentence and "Free some disk space" in caught.value.sentence
     monkeypatch.undo()
     assert store.images_of_run(run) == [] and not [p for p in store.images_dir.rglob("*") if p.is_file()]
-
-
-def failing_sqlite(monkeypatch, message, *, writes_only=False):
-    """SQLite's connections answer every statement (or every write) with ``message``, as a read-only
-    folder or a broken file makes them do."""
-    real = sqlite3.connect
-
-    class Failing(sqlite3.Cursor):
-        def execute(self, sql, *args):
-            if not writes_only or sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE")):
-                raise sqlite3.OperationalError(message)
-            return super().execute(sql, *args)
-
-    class Connection(sqlite3.Connection):
-        def cursor(self, factory=Failing):
-            return super().cursor(factory)
-
-        def execute(self, sql, *args):
-            return self.cursor().execute(sql, *args)
-
-    monkeypatch.setattr("imagelab.history.database.sqlite3.connect",
-                        lambda *a, **k: real(*a, factory=Connection, **k))
 
 
 def test_a_database_that_cannot_be_written_is_a_sentence(tmp_path, monkeypatch):
