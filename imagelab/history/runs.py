@@ -7,13 +7,15 @@ import json
 import time
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import BigInteger, ColumnElement, case, cast, func, select
 
 from .records import ACTIVE_STATUSES, RUN_STATUSES, RunRecord, run_record
 from .repository import Repository
 from .schema import runs
 
 __all__ = ["RunRepository"]
+
+_QUARTER_HOUR = 900
 
 
 def _billed(backend: str | None) -> bool:
@@ -131,17 +133,21 @@ class RunRepository(Repository):
     def spend_by_day_and_model(self) -> list[dict[str, Any]]:
         """Spend per day and model (local time), newest day first: ``dollars`` is what was paid (billed
         runs only); ``would_cost`` what the offline backend's runs would have cost on OpenAI."""
-        # The day is this process's local day, as the person reading it counts days: found here, not by a
-        # database server that may keep another time zone.
-        query = (select(runs.c.started_at, runs.c.model, runs.c.billed, runs.c.actual_dollars, runs.c.est_dollars)
-                 .where(runs.c.status.not_in(ACTIVE_STATUSES)))
+        # The day is this process's local day, as the person reading it counts days, not that of a database
+        # server in another time zone: the database adds up each quarter hour (every time zone's offset is
+        # a whole number of quarter hours, so a quarter hour never spans two days), this process names days.
+        second = cast(runs.c.started_at, BigInteger)  # rounded on PostgreSQL, truncated on SQLite: floor both
+        quarter = ((second - case((second > runs.c.started_at, 1), else_=0)) // _QUARTER_HOUR).label("quarter")
+        query = (select(quarter, runs.c.model, runs.c.billed, func.count(), func.sum(runs.c.actual_dollars),
+                        func.sum(runs.c.est_dollars))
+                 .where(runs.c.status.not_in(ACTIVE_STATUSES)).group_by(quarter, runs.c.model, runs.c.billed))
         totals: dict[tuple[str, str], dict[str, Any]] = {}
         with self._read() as db:
-            for started_at, model, billed, actual, estimated in db.execute(query):
-                day = dt.datetime.fromtimestamp(started_at).date().isoformat()
+            for start, model, billed, count, actual, estimated in db.execute(query):
+                day = dt.datetime.fromtimestamp(start * _QUARTER_HOUR).date().isoformat()
                 row = totals.setdefault((day, model), {"day": day, "model": model, "runs": 0, "dollars": 0.0,
                                                        "would_cost": 0.0, "estimated": 0.0})
-                row["runs"] += 1
+                row["runs"] += count
                 row["dollars" if billed else "would_cost"] += actual or 0.0
                 row["estimated"] += estimated or 0.0
         by_dollars = sorted(totals.values(), key=lambda r: r["dollars"], reverse=True)

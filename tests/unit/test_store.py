@@ -1,3 +1,4 @@
+import datetime as dt
 import os
 import sqlite3
 import stat
@@ -6,6 +7,7 @@ import time
 
 import pytest
 
+from imagelab.history import schema
 from imagelab.store import StorageError, Store, content_hash
 from tests.sqlite_faults import failing_sqlite
 
@@ -116,6 +118,18 @@ def test_spend_by_day_and_model(store):
     by_model = {r["model"]: r for r in rows}
     assert by_model["gpt-image-2"]["runs"] == 2 and abs(by_model["gpt-image-2"]["dollars"] - 0.04) < 1e-9
     assert by_model["gpt-image-1.5"]["runs"] == 1
+
+
+def test_spend_is_counted_on_the_local_day_a_run_started(store):
+    midnight = dt.datetime(2026, 3, 1).timestamp()  # this machine's local midnight
+    for started, dollars in ((midnight - 0.3, 0.01), (midnight + 0.2, 0.02), (midnight + 86_399.9, 0.04)):
+        run = store.start_run("generate", "m", "p", {})
+        store.finish_run(run, "ok", actual_dollars=dollars)
+        with store.database.write() as db:
+            db.execute(schema.runs.update().where(schema.runs.c.id == run).values(started_at=started))
+    rows = store.spend_by_day_and_model()
+    assert [(r["day"], r["runs"], round(r["dollars"], 2)) for r in rows] == [
+        ("2026-03-01", 2, 0.06), ("2026-02-28", 1, 0.01)]
 
 
 def test_settings_table_marks_differences():
