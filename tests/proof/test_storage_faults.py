@@ -1,14 +1,19 @@
-"""A history folder that cannot be used: every page says so in one sentence, nothing typed is lost.
+"""A history folder (or a team's database) that cannot be used: every page says so in one sentence,
+nothing typed is lost.
 
 The failure is injected where the operating system would raise it: SQLite's connection
-answers as it does for a read-only folder or a full disk.
+answers as it does for a read-only folder or a full disk; a PostgreSQL URL names a port where
+no server listens.
 """
+
+import socket
 
 import pytest
 
 from components import state
 from imagelab.store import Store
 from tests.app.conftest import open_page, settle, shown
+from tests.services.postgres import TEST_PASSWORD
 from tests.sqlite_faults import failing_sqlite
 
 PAGES = ["app.py", "pages/1_Generate.py", "pages/2_Reference_edit.py", "pages/3_Mask_edit.py",
@@ -24,6 +29,19 @@ def test_an_unreadable_history_is_one_sentence_on_every_page(data_dir, monkeypat
     assert not at.exception, at.exception
     errors = shown(at.error)
     assert any(f"ImageLab cannot use its history folder {data_dir}" in e for e in errors), errors
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_an_unreachable_team_database_is_one_sentence_on_every_page(data_dir, monkeypatch, page):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("IMAGELAB_DATABASE_URL", f"postgresql://team:{TEST_PASSWORD}@127.0.0.1:{port}/imagelab")
+    at = open_page(page).run()
+    assert not at.exception, at.exception
+    errors = shown(at.error)
+    assert any(f"ImageLab cannot reach its database at 127.0.0.1:{port}" in e for e in errors), errors
+    assert not any(TEST_PASSWORD in e for e in errors)
 
 
 def test_a_read_only_history_sends_nothing_and_keeps_the_prompt(data_dir, monkeypatch):

@@ -3,9 +3,10 @@ server is away, and the same store working again once it is back. The password n
 
 import socket
 
+import psycopg
 import pytest
 
-from imagelab.history.errors import DatabaseUnreachable, NotADatabaseURL
+from imagelab.history.errors import DatabaseFailed, DatabaseUnreachable, NotADatabaseURL
 from imagelab.store import StorageError, Store
 from tests.services.postgres import TEST_PASSWORD, PostgresNotInstalled, postgres_server
 
@@ -56,6 +57,22 @@ def test_a_stopped_server_is_a_sentence_and_the_same_store_works_once_it_is_back
     own_postgres.stop()
     own_postgres.start()
     assert store.run(after).prompt == "after"
+    store.close()
+
+
+def test_a_database_that_refuses_writes_is_a_sentence_naming_it(tmp_path, postgres):
+    url = postgres.create_database("read_only_history")
+    store = Store(tmp_path, database_url=url)
+    with psycopg.connect(host=postgres.host, port=postgres.port, user="postgres", dbname="postgres",
+                         autocommit=True) as admin:
+        admin.execute("ALTER DATABASE read_only_history SET default_transaction_read_only = on")
+    store.database.dispose()  # connections made from now on are read-only
+    with pytest.raises(DatabaseFailed) as caught:
+        store.start_run("generate", "m", "p", {})
+    assert caught.value.sentence.startswith(f"ImageLab cannot use its database at 127.0.0.1:{postgres.port}: "
+                                            "cannot execute INSERT in a read-only transaction.")
+    assert TEST_PASSWORD not in caught.value.sentence
+    assert store.runs() == []  # reading still works
     store.close()
 
 

@@ -3,6 +3,7 @@ ImageLab opens in this one and keeps its rows, and a failed migration changes no
 
 import shutil
 import sqlite3
+import threading
 
 import pytest
 from sqlalchemy import inspect
@@ -40,6 +41,30 @@ def test_new_ids_count_up_on_both_engines(store):
     second, third = store.start_runs([{"page": "sweep", "model": "m", "prompt": "q", "params": {}}] * 2)
     assert (second, third) == (first + 1, first + 2)
     assert [r.id for r in store.runs()] == [third, second, first]
+
+
+def test_servers_opening_a_fresh_database_at_once_migrate_it_once(tmp_path, database_url):
+    opened, failed = [], []
+
+    def open_store(i):
+        try:
+            opened.append(Store(tmp_path / f"server-{i}", database_url=database_url))
+        except Exception as exc:  # collected and asserted below
+            failed.append(exc)
+
+    if not database_url:  # the SQLite file is the one history of one folder: share it
+        (tmp_path / "shared").mkdir()
+        for i in range(4):
+            (tmp_path / f"server-{i}").symlink_to(tmp_path / "shared")
+    threads = [threading.Thread(target=open_store, args=(i,), daemon=True) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)  # without the migration lock they wait on each other's half-made tables
+    assert failed == [] and len(opened) == 4
+    assert shape(opened[0]) == EXPECTED
+    for store in opened:
+        store.close()
 
 
 def test_the_postgresql_history_keeps_no_sqlite_file(tmp_path, pg_url):
