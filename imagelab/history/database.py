@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import threading
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -52,6 +53,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _UNREACHABLE_CLASSES = ("08", "57", "28", "3D")
 # One key for the lock that lets a single process migrate a PostgreSQL database at a time.
 _MIGRATION_LOCK_KEY = 0x1A6E1AB
+_ONE_MIGRATION_AT_A_TIME = threading.Lock()
 
 
 @functools.cache
@@ -183,7 +185,9 @@ class Database:
         head = head_revision(location)
         if self.revision() == head:
             return
-        with self.write() as conn:
+        # Alembic keeps the running migration's context in module globals: one migration at a time in a
+        # process (taken before the database's lock, so two stores never wait on each other crosswise)
+        with _ONE_MIGRATION_AT_A_TIME, self.write() as conn:
             self._lock_for_migration(conn)
             known = {script.revision for script in ScriptDirectory(str(location)).walk_revisions()}
             config = Config()
