@@ -1,24 +1,24 @@
-"""History: runs, images and conversations in SQLite (WAL), image bytes in content-addressed files.
+"""History: runs, images and conversations in SQLite (WAL) or PostgreSQL, image bytes in content-addressed files.
 
 Layout under the data directory::
 
-    history.sqlite3           runs, images, image_parents, inputs, conversations, turns,
-                              prompt_library
+    history.sqlite3           runs, images, image_parents, inputs, conversations, turns, batches,
+                              budget_limits, settings, prompt_library (not made when the records
+                              are in PostgreSQL: ``IMAGELAB_DATABASE_URL``)
     images/ab/abcdef….png     bytes named by their SHA-256, written atomically
     engines/<pid>-<nonce>     a lease per live run engine: the runs it holds (``imagelab.leases``)
     spool/ab/abcdef….png      with shared storage (IMAGELAB_STORAGE_URL): bytes waiting to be sent
 
 ``Store`` is the one object the rest of ImageLab holds. It is made of the parts in
 ``imagelab.history``: a ``PictureStorage`` for the bytes (a ``BlobStore`` of files, or with
-``IMAGELAB_STORAGE_URL=s3://bucket/prefix`` an ``S3Storage``), a ``Database`` for the connection and
-migrations, and one repository per subject (``RunRepository``, ``ImageRepository``,
-``ConversationRepository``, ``BatchRepository``, ``PromptLibraryRepository``), each speaking SQL
-only about its own tables. What spans them — start-up recovery and orphan removal — is here, with
-the schema.
+``IMAGELAB_STORAGE_URL=s3://bucket/prefix`` an ``S3Storage``), a ``Database`` for the engine and migrations,
+and one repository per subject (``RunRepository``, ``ImageRepository``, ``ConversationRepository``,
+``BatchRepository``, ``PromptLibraryRepository``), each speaking SQL only about its own tables. What
+spans them — start-up recovery and orphan removal — is here.
 
-Every write commits before the caller shows anything, so nothing shown is unsaved. The schema
-carries a version (``PRAGMA user_version``); ``_MIGRATIONS`` brings an older database up to date
-when the store opens it: to change the schema, append a script to ``_MIGRATIONS``.
+Every write commits before the caller shows anything, so nothing shown is unsaved. The schema is the
+Alembic revisions in ``imagelab/history/migrations``; the store brings an older database up to date
+when it opens it (``SCHEMA_VERSION`` is the newest revision's number).
 """
 
 from __future__ import annotations
@@ -29,175 +29,35 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import platformdirs
+from sqlalchemy import select, union
 
 from .history.batches import BatchRecord, BatchRepository
 from .history.blobs import ORPHAN_AGE_SECONDS, BlobStore, content_hash
 from .history.conversations import ConversationRepository
-from .history.database import Database
+from .history.database import Database, head_revision
 from .history.errors import PictureStorageError, StorageError
 from .history.images import MAX_SEARCH_TEXT, ImageRepository
 from .history.prompts import PromptLibraryRepository
 from .history.records import ACTIVE_STATUSES, RUN_STATUSES, ConversationRecord, ImageRecord, RunRecord, TurnRecord
 from .history.runs import RunRepository
+from .history.schema import image_parents, images, inputs, turns
 from .history.storage import S3Storage, picture_storage
 
 __all__ = ["Store", "StorageError", "PictureStorageError", "RunRecord", "ImageRecord", "BatchRecord", "TurnRecord",
            "ConversationRecord", "default_data_dir", "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES",
            "SCHEMA_VERSION", "MAX_SEARCH_TEXT"]
 
-_SCHEMA_V1 = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    page TEXT NOT NULL,
-    model TEXT NOT NULL,
-    prompt TEXT NOT NULL,
-    params TEXT NOT NULL,
-    status TEXT NOT NULL,
-    request_id TEXT,
-    error TEXT,
-    estimate TEXT,
-    usage TEXT,
-    est_dollars REAL,
-    actual_dollars REAL,
-    backend TEXT,
-    started_at REAL NOT NULL,
-    finished_at REAL
-);
-CREATE TABLE IF NOT EXISTS images (
-    id INTEGER PRIMARY KEY,
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    idx INTEGER NOT NULL,
-    hash TEXT NOT NULL,
-    format TEXT NOT NULL,
-    width INTEGER,
-    height INTEGER,
-    bytes INTEGER NOT NULL,
-    revised_prompt TEXT,
-    starred INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS image_parents (
-    image_id INTEGER NOT NULL REFERENCES images(id),
-    parent_hash TEXT NOT NULL,
-    role TEXT NOT NULL DEFAULT 'input'
-);
-CREATE TABLE IF NOT EXISTS inputs (
-    hash TEXT PRIMARY KEY,
-    format TEXT NOT NULL,
-    width INTEGER,
-    height INTEGER,
-    filename TEXT,
-    bytes INTEGER NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS conversations (
-    id INTEGER PRIMARY KEY,
-    title TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS turns (
-    id INTEGER PRIMARY KEY,
-    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
-    parent_id INTEGER REFERENCES turns(id),
-    run_id INTEGER REFERENCES runs(id),
-    prompt TEXT NOT NULL,
-    attachments TEXT NOT NULL DEFAULT '[]',
-    mask_hash TEXT,
-    response_id TEXT,
-    image_call_id TEXT,
-    image_hash TEXT,
-    image_format TEXT,
-    revised_prompt TEXT,
-    reply TEXT,
-    status TEXT NOT NULL,
-    error TEXT,
-    note TEXT,
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS turns_conversation ON turns(conversation_id, id);
-CREATE INDEX IF NOT EXISTS images_created ON images(created_at DESC);
-CREATE INDEX IF NOT EXISTS images_hash ON images(hash);
-CREATE INDEX IF NOT EXISTS images_run ON images(run_id);
-"""
-
-# Version 2: what the run engine needs to show, group and resume a run.
-_SCHEMA_V2 = """
-ALTER TABLE runs ADD COLUMN requested INTEGER;
-ALTER TABLE runs ADD COLUMN group_id TEXT;
-ALTER TABLE runs ADD COLUMN label TEXT;
-ALTER TABLE runs ADD COLUMN response_id TEXT;
-ALTER TABLE runs ADD COLUMN sequence INTEGER;
-CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
-CREATE INDEX IF NOT EXISTS runs_page ON runs(page, id);
-CREATE INDEX IF NOT EXISTS runs_group ON runs(group_id);
-"""
-
-# Version 3: Batch API jobs (one row per batch, its cells are runs), spending limits and app settings.
-_SCHEMA_V3 = """
-CREATE TABLE IF NOT EXISTS batches (
-    id INTEGER PRIMARY KEY,
-    group_id TEXT NOT NULL,
-    endpoint TEXT NOT NULL,
-    backend TEXT,
-    batch_id TEXT,
-    status TEXT NOT NULL,
-    total INTEGER NOT NULL DEFAULT 0,
-    completed INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0,
-    run_ids TEXT NOT NULL,
-    usage TEXT,
-    dollars REAL,
-    error TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL,
-    finished_at REAL
-);
-CREATE INDEX IF NOT EXISTS batches_group ON batches(group_id);
-CREATE TABLE IF NOT EXISTS budget_limits (
-    scope TEXT PRIMARY KEY,
-    dollars REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS settings (
-    name TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-)
-"""
-
-# Version 4: an image made from another result of its run (keep-exact): the raw model output is
-# marked 'raw', its composite 'kept'; ``drift`` holds how far the raw one moved outside the mask (JSON).
-_SCHEMA_V4 = """
-ALTER TABLE images ADD COLUMN variant TEXT;
-ALTER TABLE images ADD COLUMN drift TEXT;
-"""
-
-# Version 5: whether a run was paid for. The offline backend's runs cost nothing: their usage only says
-# what the same request would cost on OpenAI. Older rows are judged by the backend they name.
-_SCHEMA_V5 = """
-ALTER TABLE runs ADD COLUMN billed INTEGER NOT NULL DEFAULT 1;
-UPDATE runs SET billed = 0 WHERE backend LIKE 'Offline%'
-"""
-
-# Version 6: the words a text-only run brought back (a description, a rewritten prompt), and the prompt library.
-_SCHEMA_V6 = """
-ALTER TABLE runs ADD COLUMN reply TEXT;
-CREATE TABLE IF NOT EXISTS prompt_library (
-    id INTEGER PRIMARY KEY,
-    title TEXT NOT NULL,
-    text TEXT NOT NULL,
-    tags TEXT NOT NULL DEFAULT '[]',
-    source TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS prompt_library_created ON prompt_library(created_at DESC);
-"""
-
-# Each entry brings the schema from version i to i + 1.
-_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3, _SCHEMA_V4, _SCHEMA_V5, _SCHEMA_V6)
-SCHEMA_VERSION = len(_MIGRATIONS)
+# The newest schema revision ("0006" is version 6); a SQLite file of an older ImageLab says its version in
+# ``PRAGMA user_version`` and is kept in step with this.
+SCHEMA_VERSION = int(head_revision())
 
 INTERRUPTED_SENTENCE = ("ImageLab stopped before this run finished; {saved} of {requested} image(s) had been saved "
                         "and are kept.")
+
+
+def _database_url() -> str | None:
+    """Where a team keeps its records: ``IMAGELAB_DATABASE_URL`` (a PostgreSQL URL), or None for the data folder."""
+    return os.environ.get("IMAGELAB_DATABASE_URL") or None
 
 
 def default_data_dir() -> Path:
@@ -208,23 +68,36 @@ def default_data_dir() -> Path:
 class Store(RunRepository, ImageRepository, ConversationRepository, BatchRepository, PromptLibraryRepository):
     """The history of one data directory."""
 
-    def __init__(self, data_dir: str | os.PathLike[str] | None = None, *, storage_url: str | None = None) -> None:
-        """``storage_url``: where pictures live (``s3://bucket/prefix``); ``IMAGELAB_STORAGE_URL`` unless
-        given; the data directory's ``images`` folder when neither is set."""
+    def __init__(self, data_dir: str | os.PathLike[str] | None = None, *, database_url: str | None = None,
+                 storage_url: str | None = None) -> None:
+        """The history of ``data_dir`` (``IMAGELAB_DATA_DIR`` when left out): its records in the PostgreSQL
+        database ``database_url`` names (``IMAGELAB_DATABASE_URL`` when left out), else in the folder's
+        ``history.sqlite3``; its pictures in the S3-compatible storage ``storage_url`` names
+        (``s3://bucket/prefix``, ``IMAGELAB_STORAGE_URL`` when left out), else in the folder's ``images``.
+        Pass ``""`` for either to keep it in the folder whatever the environment says."""
+        url = _database_url() if database_url is None else database_url
+        shared = os.environ.get("IMAGELAB_STORAGE_URL", "") if storage_url is None else storage_url
         self.root = Path(data_dir) if data_dir else default_data_dir()
         self.images_dir = self.root / "images"
         self.spool_dir = self.root / "spool"
-        self.db_path = self.root / "history.sqlite3"
-        url = os.environ.get("IMAGELAB_STORAGE_URL", "") if storage_url is None else storage_url
+        self.db_path: Path | None = None if url else self.root / "history.sqlite3"
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            (self.spool_dir if url else self.images_dir).mkdir(exist_ok=True)
+            (self.spool_dir if shared else self.images_dir).mkdir(exist_ok=True)
         except OSError as exc:
             raise StorageError(self.root, exc) from None
-        self.blobs = picture_storage(url, BlobStore(self.spool_dir, self.root)) if url else \
+        self.blobs = picture_storage(shared, BlobStore(self.spool_dir, self.root)) if shared else \
             BlobStore(self.images_dir, self.root)
-        self.database = Database(self.db_path, self.root)
-        self.database.migrate(_MIGRATIONS)
+        self.database = Database.postgresql(url) if url else Database.sqlite(self.root / "history.sqlite3", self.root)
+        try:
+            self.database.migrate()
+        except BaseException:
+            self.database.dispose()
+            raise
+
+    def close(self) -> None:
+        """Let go of the database's connections (a store that is no longer used)."""
+        self.database.dispose()
 
     def path_for(self, digest: str, fmt: str) -> Path:
         """The file of a picture kept in the data folder (not with shared storage)."""
@@ -286,12 +159,12 @@ class Store(RunRepository, ImageRepository, ConversationRepository, BatchReposit
 
     def _known_hashes(self) -> set[str]:
         """Every content hash a row of the history refers to."""
-        with self._db() as db:
-            known = {r[0] for r in db.execute("SELECT hash FROM images UNION SELECT hash FROM inputs"
-                                              " UNION SELECT parent_hash FROM image_parents"
-                                              " UNION SELECT image_hash FROM turns WHERE image_hash IS NOT NULL"
-                                              " UNION SELECT mask_hash FROM turns WHERE mask_hash IS NOT NULL")}
-            for (attachments,) in db.execute("SELECT attachments FROM turns"):
+        named = union(select(images.c.hash), select(inputs.c.hash), select(image_parents.c.parent_hash),
+                      select(turns.c.image_hash).where(turns.c.image_hash.is_not(None)),
+                      select(turns.c.mask_hash).where(turns.c.mask_hash.is_not(None)))
+        with self._read() as db:
+            known = {str(h) for h in db.execute(named).scalars()}
+            for attachments in db.execute(select(turns.c.attachments)).scalars():
                 known.update(json.loads(attachments or "[]"))
         return known
 

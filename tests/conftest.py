@@ -19,6 +19,8 @@ from streamlit import config as st_config
 from imagelab.client import Connection
 from imagelab.jobs import JobRequest, RunEngine
 from imagelab.offline import start_server
+from imagelab.store import Store
+from tests.services.postgres import PostgresNotInstalled, postgres_server
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -28,6 +30,8 @@ if str(ROOT) not in sys.path:
 for _name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "IMAGELAB_STORAGE_URL",
               "IMAGELAB_URL_LIFETIME", *(n for n in os.environ if n.startswith("AWS_"))):
     os.environ.pop(_name, None)
+# Nor the developer's team database: a test that wants PostgreSQL asks for ``pg_url``.
+os.environ.pop("IMAGELAB_DATABASE_URL", None)
 
 # Nor one from a secrets.toml (~/.streamlit/, the project's .streamlit/): Streamlit looks only here,
 # a file that never exists (nor its folder). The browser suite passes the same path to `streamlit run`.
@@ -48,6 +52,41 @@ def data_dir(tmp_path, monkeypatch):
     path = tmp_path / "data"
     monkeypatch.setenv("IMAGELAB_DATA_DIR", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One throwaway PostgreSQL server for the whole session (see ``tests/services/postgres.py``).
+
+    Without PostgreSQL installed the tests that need it are skipped, except under CI, where they fail."""
+    try:
+        with postgres_server() as server:
+            yield server
+    except PostgresNotInstalled as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{exc}: CI must run the PostgreSQL tests")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def pg_url(postgres):
+    """A fresh, empty database of the session's server, as the URL a person would give."""
+    return postgres.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    """Where the store under test keeps its records: "" for the data folder's SQLite file, or a fresh
+    PostgreSQL database. A test taking it (or ``store``) runs once on each engine."""
+    return "" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(tmp_path, database_url):
+    """A new history in ``tmp_path``, its records in SQLite or PostgreSQL (``database_url``)."""
+    opened = Store(tmp_path, database_url=database_url)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

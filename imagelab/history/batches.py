@@ -9,14 +9,16 @@ name → text.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from .database import new_id
+from sqlalchemy import ColumnElement, RowMapping, select
+
+from .database import upsert
 from .records import loads
 from .repository import Repository
+from .schema import batches, budget_limits, settings
 
 __all__ = ["BatchRecord", "BatchRepository"]
 
@@ -47,7 +49,7 @@ class BatchRecord:
         return self.finished_at is None
 
 
-def _batch_record(row: sqlite3.Row) -> BatchRecord:
+def _batch_record(row: RowMapping) -> BatchRecord:
     return BatchRecord(row["id"], row["group_id"], row["endpoint"], row["backend"], row["batch_id"], row["status"],
                        row["total"], row["completed"], row["failed"], json.loads(row["run_ids"]), loads(row["usage"]),
                        row["dollars"], row["error"], bool(row["cancel_requested"]), row["created_at"],
@@ -56,11 +58,10 @@ def _batch_record(row: sqlite3.Row) -> BatchRecord:
 
 class BatchRepository(Repository):
     def add_batch(self, group_id: str, endpoint: str, backend: str | None, run_ids: list[int]) -> int:
-        with self._db() as db:
-            cur = db.execute("INSERT INTO batches(group_id, endpoint, backend, status, total, run_ids, created_at)"
-                             " VALUES (?,?,?,?,?,?,?)", (group_id, endpoint, backend, "preparing", len(run_ids),
-                                                         json.dumps(run_ids), time.time()))
-            return new_id(cur)
+        with self._write() as db:
+            return int(db.execute(batches.insert().values(
+                group_id=group_id, endpoint=endpoint, backend=backend, status="preparing", total=len(run_ids),
+                run_ids=json.dumps(run_ids), created_at=time.time()).returning(batches.c.id)).scalar_one())
 
     _BATCH_FIELDS = frozenset({"batch_id", "status", "total", "completed", "failed", "usage", "dollars", "error",
                                "cancel_requested", "finished_at"})
@@ -71,53 +72,49 @@ class BatchRepository(Repository):
             raise ValueError(f"not a batch field: {sorted(unknown)}")
         if "usage" in fields:
             fields["usage"] = json.dumps(fields["usage"]) if fields["usage"] else None
-        names = list(fields)
-        with self._db() as db:
-            db.execute(f"UPDATE batches SET {', '.join(f'{n}=?' for n in names)} WHERE id=?",
-                       [*(fields[n] for n in names), row_id])
+        if "cancel_requested" in fields:
+            fields["cancel_requested"] = int(fields["cancel_requested"])
+        with self._write() as db:
+            db.execute(batches.update().where(batches.c.id == row_id).values(fields))
 
     def batch(self, row_id: int) -> BatchRecord:
-        with self._db() as db:
-            row = db.execute("SELECT * FROM batches WHERE id=?", (row_id,)).fetchone()
+        with self._read() as db:
+            row = db.execute(select(batches).where(batches.c.id == row_id)).mappings().first()
         if row is None:
             raise KeyError(row_id)
         return _batch_record(row)
 
     def batches(self, *, group_id: str | None = None, active: bool = False) -> list[BatchRecord]:
         """Batch jobs, oldest first: one group's, or those not yet collected."""
-        where, args = [], []
+        where: list[ColumnElement[bool]] = []
         if group_id is not None:
-            where.append("group_id=?")
-            args.append(group_id)
+            where.append(batches.c.group_id == group_id)
         if active:
-            where.append("finished_at IS NULL")
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
-        with self._db() as db:
-            rows = db.execute(f"SELECT * FROM batches{clause} ORDER BY id", args).fetchall()
-        return [_batch_record(r) for r in rows]
+            where.append(batches.c.finished_at.is_(None))
+        with self._read() as db:
+            return [_batch_record(r) for r in db.execute(select(batches).where(*where).order_by(batches.c.id))
+                    .mappings()]
 
     # --- settings and spending limits ---------------------------------------------------------
 
     def limits(self) -> dict[str, float]:
         """The spending limits set, by scope (session, day, month), in dollars."""
-        with self._db() as db:
-            return {r["scope"]: float(r["dollars"]) for r in db.execute("SELECT * FROM budget_limits")}
+        with self._read() as db:
+            return {scope: float(dollars) for scope, dollars in db.execute(select(budget_limits))}
 
     def set_limit(self, scope: str, dollars: float | None) -> None:
         """Set a spending limit; None (or 0) removes it."""
-        with self._db() as db:
+        with self._write() as db:
             if not dollars:
-                db.execute("DELETE FROM budget_limits WHERE scope=?", (scope,))
+                db.execute(budget_limits.delete().where(budget_limits.c.scope == scope))
             else:
-                db.execute("INSERT INTO budget_limits(scope, dollars) VALUES (?,?) ON CONFLICT(scope)"
-                           " DO UPDATE SET dollars=excluded.dollars", (scope, float(dollars)))
+                upsert(db, budget_limits, {"scope": scope, "dollars": float(dollars)}, key="scope")
 
     def setting(self, name: str, default: str | None = None) -> str | None:
-        with self._db() as db:
-            row = db.execute("SELECT value FROM settings WHERE name=?", (name,)).fetchone()
-        return str(row[0]) if row else default
+        with self._read() as db:
+            value = db.execute(select(settings.c.value).where(settings.c.name == name)).scalar()
+        return str(value) if value is not None else default
 
     def set_setting(self, name: str, value: str) -> None:
-        with self._db() as db:
-            db.execute("INSERT INTO settings(name, value) VALUES (?,?) ON CONFLICT(name)"
-                       " DO UPDATE SET value=excluded.value", (name, value))
+        with self._write() as db:
+            upsert(db, settings, {"name": name, "value": value}, key="name")

@@ -6,9 +6,11 @@ import json
 import time
 from typing import Any
 
-from .database import new_id
-from .records import ConversationRecord, TurnRecord, conversation_record, turn_record
+from sqlalchemy import func, select
+
+from .records import ACTIVE_STATUSES, ConversationRecord, TurnRecord, conversation_record, turn_record
 from .repository import Repository
+from .schema import conversations, runs, turns
 
 __all__ = ["ConversationRepository"]
 
@@ -19,21 +21,24 @@ _TURN_FIELDS = frozenset({"run_id", "response_id", "image_call_id", "image_hash"
 class ConversationRepository(Repository):
     def new_conversation(self, title: str) -> int:
         now = time.time()
-        with self._db() as db:
-            cur = db.execute("INSERT INTO conversations(title, created_at, updated_at) VALUES (?,?,?)",
-                             (title[:120] or "Untitled conversation", now, now))
-            return new_id(cur)
+        with self._write() as db:
+            return int(db.execute(conversations.insert().values(
+                title=title[:120] or "Untitled conversation", created_at=now, updated_at=now)
+                .returning(conversations.c.id)).scalar_one())
 
     def conversations(self, limit: int = 50) -> list[ConversationRecord]:
-        with self._db() as db:
-            rows = db.execute("SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS turns"
-                              " FROM conversations c ORDER BY updated_at DESC LIMIT ?", (limit,)).fetchall()
-        return [conversation_record(r) for r in rows]
+        count = (select(func.count()).where(turns.c.conversation_id == conversations.c.id)
+                 .scalar_subquery().label("turns"))
+        query = select(conversations, count).order_by(conversations.c.updated_at.desc()).limit(limit)
+        with self._read() as db:
+            return [conversation_record(r) for r in db.execute(query).mappings()]
 
     def latest_conversation(self) -> int | None:
-        with self._db() as db:
-            row = db.execute("SELECT id FROM conversations ORDER BY updated_at DESC, id DESC LIMIT 1").fetchone()
-        return int(row[0]) if row else None
+        query = (select(conversations.c.id)
+                 .order_by(conversations.c.updated_at.desc(), conversations.c.id.desc()).limit(1))
+        with self._read() as db:
+            found = db.execute(query).scalar()
+        return int(found) if found is not None else None
 
     def add_turn(self, conversation_id: int, *, parent_id: int | None, run_id: int | None, prompt: str,
                  attachments: list[str], status: str, mask_hash: str | None = None, response_id: str | None = None,
@@ -41,17 +46,15 @@ class ConversationRepository(Repository):
                  revised_prompt: str | None = None, reply: str | None = None, error: str | None = None,
                  note: str | None = None) -> int:
         now = time.time()
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            cur = db.execute(
-                "INSERT INTO turns(conversation_id, parent_id, run_id, prompt, attachments, mask_hash, response_id,"
-                " image_call_id, image_hash, image_format, revised_prompt, reply, status, error, note, created_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (conversation_id, parent_id, run_id, prompt, json.dumps(attachments), mask_hash, response_id,
-                 image_call_id, image_hash, image_format, revised_prompt, reply, status, error, note, now))
-            db.execute("UPDATE conversations SET updated_at=? WHERE id=?", (now, conversation_id))
-            db.execute("COMMIT")
-            return new_id(cur)
+        with self._write() as db:
+            turn_id = db.execute(turns.insert().values(
+                conversation_id=conversation_id, parent_id=parent_id, run_id=run_id, prompt=prompt,
+                attachments=json.dumps(attachments), mask_hash=mask_hash, response_id=response_id,
+                image_call_id=image_call_id, image_hash=image_hash, image_format=image_format,
+                revised_prompt=revised_prompt, reply=reply, status=status, error=error, note=note, created_at=now)
+                .returning(turns.c.id)).scalar_one()
+            db.execute(conversations.update().where(conversations.c.id == conversation_id).values(updated_at=now))
+        return int(turn_id)
 
     def update_turn(self, turn_id: int, **fields: Any) -> None:
         """Fill in a turn once its run has finished (its image, reply, ids and status)."""
@@ -60,29 +63,26 @@ class ConversationRepository(Repository):
             raise ValueError(f"not a turn field: {sorted(unknown)}")
         if "attachments" in fields:
             fields["attachments"] = json.dumps(fields["attachments"])
-        names = list(fields)
-        with self._db() as db:
-            db.execute(f"UPDATE turns SET {', '.join(f'{n}=?' for n in names)} WHERE id=?",
-                       [*(fields[n] for n in names), turn_id])
+        with self._write() as db:
+            db.execute(turns.update().where(turns.c.id == turn_id).values(fields))
 
     def turn_of_run(self, run_id: int) -> int | None:
-        with self._db() as db:
-            row = db.execute("SELECT id FROM turns WHERE run_id=?", (run_id,)).fetchone()
-        return int(row[0]) if row else None
+        with self._read() as db:
+            found = db.execute(select(turns.c.id).where(turns.c.run_id == run_id)).scalar()
+        return int(found) if found is not None else None
 
     def turns(self, conversation_id: int) -> list[TurnRecord]:
         """Every turn of a conversation, oldest first, with its run's usage and cost."""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT t.*, r.usage AS usage, r.actual_dollars AS actual_dollars, r.est_dollars AS est_dollars,"
-                " r.request_id AS request_id, COALESCE(r.billed, 1) AS billed"
-                " FROM turns t LEFT JOIN runs r ON r.id = t.run_id"
-                " WHERE t.conversation_id=? ORDER BY t.id", (conversation_id,)).fetchall()
-        return [turn_record(r) for r in rows]
+        query = (select(turns, runs.c.usage, runs.c.actual_dollars, runs.c.est_dollars, runs.c.request_id,
+                        func.coalesce(runs.c.billed, 1).label("billed"))
+                 .select_from(turns.outerjoin(runs, runs.c.id == turns.c.run_id))
+                 .where(turns.c.conversation_id == conversation_id).order_by(turns.c.id))
+        with self._read() as db:
+            return [turn_record(r) for r in db.execute(query).mappings()]
 
     def interrupt_turns_of_interrupted_runs(self) -> None:
         """After a restart: a turn whose run was marked ``interrupted`` says so too."""
-        with self._db() as db:
-            db.execute("UPDATE turns SET status='interrupted', error=? WHERE status IN ('queued','running')"
-                       " AND run_id IN (SELECT id FROM runs WHERE status='interrupted')",
-                       ("ImageLab stopped before this turn finished.",))
+        interrupted = select(runs.c.id).where(runs.c.status == "interrupted")
+        with self._write() as db:
+            db.execute(turns.update().where(turns.c.status.in_(ACTIVE_STATUSES), turns.c.run_id.in_(interrupted))
+                       .values(status="interrupted", error="ImageLab stopped before this turn finished."))

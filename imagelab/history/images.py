@@ -1,32 +1,46 @@
 """``ImageRepository``: results and uploads (``images``, ``inputs``, ``image_parents``) and the Gallery's queries.
 
-A result's file is written first and its row second, both under the database's write lock, which
-``delete_image`` also holds while it removes a file, so adding and deleting the same bytes never
-interleave and a row never points at nothing. SVG bytes are kept sanitised (``imagelab.svg``).
+A result's file is written first and its row second, inside one write transaction that first locks
+the rows already naming the same bytes; ``delete_image`` locks the row it deletes and keeps the lock
+while it removes the file. So adding and deleting the same bytes never interleave and a row never
+points at nothing: on SQLite the transaction's write lock does it, on PostgreSQL the row locks.
+SVG bytes are kept sanitised (``imagelab.svg``).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from typing import Any
 
+from sqlalchemy import ColumnElement, Connection, Select, exists, func, or_, select, union_all
+
 from imagelab.svg import NotAnSvg, sanitize_svg
 
-from .database import new_id
+from .blobs import content_hash
+from .database import insert_ignoring_duplicates
 from .records import ImageRecord, image_record
 from .repository import Repository
+from .schema import image_parents, images, inputs, runs, turns
 
 __all__ = ["ImageRepository", "MAX_SEARCH_TEXT"]
 
-MAX_SEARCH_TEXT = 500  # far below SQLite's LIKE pattern limit, even escaped
+MAX_SEARCH_TEXT = 500  # far below either engine's pattern limits, even escaped
 
-_IMAGE_SELECT = ("SELECT images.*, runs.prompt AS prompt, runs.model AS model, runs.page AS page,"
-                 " runs.actual_dollars AS actual_dollars, runs.billed AS billed,"
-                 " (SELECT COUNT(*) FROM images AS siblings WHERE siblings.run_id = images.run_id"
-                 " AND COALESCE(siblings.variant, '') != 'raw') AS run_images"
-                 " FROM images JOIN runs ON runs.id = images.run_id")
+_siblings = images.alias("siblings")
+_RUN_IMAGES = (select(func.count()).where(_siblings.c.run_id == images.c.run_id,
+                                          func.coalesce(_siblings.c.variant, "") != "raw")
+               .scalar_subquery().label("run_images"))
+_JOINED = images.join(runs, runs.c.id == images.c.run_id)
+
+
+def _image_select() -> Select[Any]:
+    """An image's row with its run's prompt, model, page, cost and how many pictures the run made."""
+    return select(images, runs.c.prompt, runs.c.model, runs.c.page, runs.c.actual_dollars, runs.c.billed,
+                  _RUN_IMAGES).select_from(_JOINED)
+
+
+_NEWEST_FIRST = (images.c.created_at.desc(), images.c.id.desc())
 
 
 class ImageRepository(Repository):
@@ -41,20 +55,21 @@ class ImageRepository(Repository):
 
     def format_of(self, digest: str) -> str:
         """The format of stored bytes, whether a result or an uploaded input."""
-        with self._db() as db:
-            row = db.execute("SELECT format FROM images WHERE hash=? UNION ALL SELECT format FROM inputs WHERE hash=?"
-                             " LIMIT 1", (digest, digest)).fetchone()
-        if row is None:
+        query = union_all(select(images.c.format).where(images.c.hash == digest),
+                          select(inputs.c.format).where(inputs.c.hash == digest)).limit(1)
+        with self._read() as db:
+            fmt = db.execute(query).scalar()
+        if fmt is None:
             raise KeyError(digest)
-        fmt: str = row[0]
-        return fmt
+        return str(fmt)
 
     def add_input(self, data: bytes, fmt: str, width: int, height: int, filename: str | None = None) -> str:
         """Keep an uploaded input (so edits can name their parents); return its hash."""
         digest = self.write_bytes(data, fmt)
-        with self._db() as db:
-            db.execute("INSERT OR IGNORE INTO inputs(hash, format, width, height, filename, bytes, created_at)"
-                       " VALUES (?,?,?,?,?,?,?)", (digest, fmt, width, height, filename, len(data), time.time()))
+        with self._write() as db:
+            insert_ignoring_duplicates(db, inputs, {"hash": digest, "format": fmt, "width": width, "height": height,
+                                                    "filename": filename, "bytes": len(data),
+                                                    "created_at": time.time()})
         return digest
 
     def add_image(self, run_id: int, index: int, data: bytes, fmt: str, width: int | None, height: int | None,
@@ -67,88 +82,75 @@ class ImageRepository(Repository):
         """
         data = _safe_svg(data) if fmt == "svg" else data
         now = time.time()
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                digest = self.write_bytes(data, fmt)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            cur = db.execute(
-                "INSERT INTO images(run_id, idx, hash, format, width, height, bytes, revised_prompt, created_at,"
-                " variant, drift) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (run_id, index, digest, fmt, width, height, len(data), revised_prompt, now, variant,
-                 json.dumps(drift) if drift else None))
-            image_id = new_id(cur)
+        with self._write() as db:
+            # a delete of the same bytes holds its row until it has decided about the file: wait for it
+            same = select(images.c.id).where(images.c.hash == content_hash(data)).order_by(images.c.id)
+            db.execute(same.with_for_update()).all()
+            digest = self.write_bytes(data, fmt)
+            image_id = int(db.execute(images.insert().values(
+                run_id=run_id, idx=index, hash=digest, format=fmt, width=width, height=height, bytes=len(data),
+                revised_prompt=revised_prompt, created_at=now, variant=variant,
+                drift=json.dumps(drift) if drift else None).returning(images.c.id)).scalar_one())
             for parent in parents or []:
-                db.execute("INSERT INTO image_parents(image_id, parent_hash) VALUES (?,?)", (image_id, parent))
-            db.execute("COMMIT")
+                db.execute(image_parents.insert().values(image_id=image_id, parent_hash=parent))
         return ImageRecord(image_id, run_id, index, digest, fmt, width, height, len(data), now,
                            revised_prompt=revised_prompt, variant=variant, drift=drift)
 
     def mark_raw(self, image_id: int) -> None:
         """Mark a result as the model's raw output, once a keep-exact composite of it has been saved."""
-        with self._db() as db:
-            db.execute("UPDATE images SET variant='raw' WHERE id=?", (image_id,))
+        with self._write() as db:
+            db.execute(images.update().where(images.c.id == image_id).values(variant="raw"))
 
     # --- reading ----------------------------------------------------------------------------
 
+    def _images(self, query: Select[Any]) -> list[ImageRecord]:
+        with self._read() as db:
+            return [image_record(r) for r in db.execute(query).mappings()]
+
     def recent_images(self, limit: int = 48, offset: int = 0) -> list[ImageRecord]:
-        with self._db() as db:
-            rows = db.execute(_IMAGE_SELECT + " ORDER BY images.created_at DESC, images.id DESC LIMIT ? OFFSET ?",
-                              (limit, offset)).fetchall()
-        return [image_record(r) for r in rows]
+        return self._images(_image_select().order_by(*_NEWEST_FIRST).limit(limit).offset(offset))
 
     def images_of_run(self, run_id: int) -> list[ImageRecord]:
-        with self._db() as db:
-            rows = db.execute(_IMAGE_SELECT + " WHERE run_id=? ORDER BY idx, images.id", (run_id,)).fetchall()
-        return [image_record(r) for r in rows]
+        return self._images(_image_select().where(images.c.run_id == run_id).order_by(images.c.idx, images.c.id))
 
     def image_by_hash(self, digest: str) -> ImageRecord:
-        with self._db() as db:
-            row = db.execute(_IMAGE_SELECT + " WHERE hash=? ORDER BY images.id DESC LIMIT 1", (digest,)).fetchone()
-        if row is None:
+        found = self._images(_image_select().where(images.c.hash == digest).order_by(images.c.id.desc()).limit(1))
+        if not found:
             raise KeyError(digest)
-        return image_record(row)
+        return found[0]
 
     def image(self, image_id: int) -> ImageRecord:
-        with self._db() as db:
-            row = db.execute(_IMAGE_SELECT + " WHERE images.id=?", (image_id,)).fetchone()
-        if row is None:
+        found = self._images(_image_select().where(images.c.id == image_id))
+        if not found:
             raise KeyError(image_id)
-        return image_record(row)
+        return found[0]
 
     def count_images(self) -> int:
-        with self._db() as db:
-            return int(db.execute("SELECT COUNT(*) FROM images").fetchone()[0])
+        with self._read() as db:
+            return int(db.execute(select(func.count()).select_from(images)).scalar_one())
 
     # --- the Gallery ------------------------------------------------------------------------
 
     @staticmethod
     def _filters(pages: list[str] | None, models: list[str] | None, since: float | None, until: float | None,
-                 starred: bool, text: str | None) -> tuple[str, list[Any]]:
-        where: list[str] = []
-        args: list[Any] = []
+                 starred: bool, text: str | None) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
         if pages:
-            where.append(f"runs.page IN ({','.join('?' * len(pages))})")
-            args += pages
+            where.append(runs.c.page.in_(pages))
         if models:
-            where.append(f"runs.model IN ({','.join('?' * len(models))})")
-            args += models
+            where.append(runs.c.model.in_(models))
         if since is not None:
-            where.append("images.created_at >= ?")
-            args.append(since)
+            where.append(images.c.created_at >= since)
         if until is not None:
-            where.append("images.created_at < ?")
-            args.append(until)
+            where.append(images.c.created_at < until)
         if starred:
-            where.append("images.starred = 1")
+            where.append(images.c.starred == 1)
         if text and len(text) > MAX_SEARCH_TEXT:
             raise ValueError(f"Search text is limited to {MAX_SEARCH_TEXT} characters; shorten it.")
         if text:
-            where.append("runs.prompt LIKE ? ESCAPE '\\'")
-            args.append("%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-        return (" WHERE " + " AND ".join(where)) if where else "", args
+            # the words as typed, any case: % and _ are letters here, not wildcards
+            where.append(runs.c.prompt.icontains(text, autoescape=True))
+        return where
 
     def search_images(self, *, pages: list[str] | None = None, models: list[str] | None = None,
                       since: float | None = None, until: float | None = None, starred: bool = False,
@@ -156,64 +158,60 @@ class ImageRepository(Repository):
         """One page of images matching the filters, newest first, and how many match in all.
 
         Raises ``ValueError`` with a sentence for ``text`` longer than ``MAX_SEARCH_TEXT`` characters."""
-        where, args = self._filters(pages, models, since, until, starred, text)
-        with self._db() as db:
-            total = db.execute("SELECT COUNT(*) FROM images JOIN runs ON runs.id = images.run_id" + where,
-                               args).fetchone()[0]
-            rows = db.execute(_IMAGE_SELECT + where + " ORDER BY images.created_at DESC, images.id DESC"
-                              " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-        return [image_record(r) for r in rows], int(total)
+        where = self._filters(pages, models, since, until, starred, text)
+        with self._read() as db:
+            total = db.execute(select(func.count()).select_from(_JOINED).where(*where)).scalar_one()
+            rows = db.execute(_image_select().where(*where).order_by(*_NEWEST_FIRST).limit(limit).offset(offset))
+            return [image_record(r) for r in rows.mappings()], int(total)
 
     def set_starred(self, image_id: int, starred: bool) -> None:
-        with self._db() as db:
-            db.execute("UPDATE images SET starred=? WHERE id=?", (1 if starred else 0, image_id))
+        with self._write() as db:
+            db.execute(images.update().where(images.c.id == image_id).values(starred=1 if starred else 0))
 
     # --- lineage ----------------------------------------------------------------------------
 
     def children_of(self, digest: str) -> list[ImageRecord]:
         """Images made from this one (it was among their inputs)."""
-        with self._db() as db:
-            rows = db.execute(_IMAGE_SELECT + " WHERE images.id IN (SELECT image_id FROM image_parents"
-                              " WHERE parent_hash=?) ORDER BY images.id", (digest,)).fetchall()
-        return [image_record(r) for r in rows]
+        made_from = select(image_parents.c.image_id).where(image_parents.c.parent_hash == digest)
+        return self._images(_image_select().where(images.c.id.in_(made_from)).order_by(images.c.id))
 
     def parents_of(self, image_id: int) -> list[str]:
-        with self._db() as db:
-            return [r[0] for r in db.execute("SELECT parent_hash FROM image_parents WHERE image_id=?", (image_id,))]
+        with self._read() as db:
+            return list(db.execute(select(image_parents.c.parent_hash).where(image_parents.c.image_id == image_id))
+                        .scalars())
 
     # --- deleting ---------------------------------------------------------------------------
 
     @staticmethod
-    def _referenced(db: sqlite3.Connection, digest: str) -> bool:
+    def _referenced(db: Connection, digest: str) -> bool:
         """Whether a result, a lineage, a conversation turn or an upload still uses these bytes."""
-        return bool(db.execute(
-            "SELECT EXISTS(SELECT 1 FROM images WHERE hash=:h) OR EXISTS(SELECT 1 FROM image_parents"
-            " WHERE parent_hash=:h) OR EXISTS(SELECT 1 FROM inputs WHERE hash=:h) OR EXISTS(SELECT 1 FROM turns"
-            " WHERE image_hash=:h OR mask_hash=:h OR attachments LIKE :quoted)",
-            {"h": digest, "quoted": f'%"{digest}"%'}).fetchone()[0] == 1)
+        in_turns = (turns.c.image_hash == digest) | (turns.c.mask_hash == digest) | turns.c.attachments.contains(
+            f'"{digest}"', autoescape=True)
+        return bool(db.execute(select(or_(
+            exists().where(images.c.hash == digest), exists().where(image_parents.c.parent_hash == digest),
+            exists().where(inputs.c.hash == digest), exists().where(in_turns)))).scalar_one())
 
     def delete_image(self, image_id: int) -> bool:
         """Remove an image from the history; its file goes when nothing else refers to it.
 
         Returns whether the file was removed. Uploaded inputs keep their own row and file.
         """
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT hash, format FROM images WHERE id=?", (image_id,)).fetchone()
-            if row is None:
-                db.execute("ROLLBACK")
-                raise KeyError(image_id)
-            db.execute("DELETE FROM image_parents WHERE image_id=?", (image_id,))
-            db.execute("DELETE FROM images WHERE id=?", (image_id,))
-            keep = self._referenced(db, row["hash"])
-            # Set the file aside while the write lock is held (add_image waits for it); put it back
-            # if the delete does not commit.
-            aside = None if keep else self.blobs.set_aside(row["hash"], row["format"])
-            try:
-                db.execute("COMMIT")
-            except BaseException:
-                self.blobs.put_back(aside)
-                raise
+        aside = None
+        try:
+            with self._write() as db:
+                row = db.execute(select(images.c.hash, images.c.format).where(images.c.id == image_id)
+                                 .with_for_update()).first()
+                if row is None:
+                    raise KeyError(image_id)
+                digest, fmt = row
+                db.execute(image_parents.delete().where(image_parents.c.image_id == image_id))
+                db.execute(images.delete().where(images.c.id == image_id))
+                keep = self._referenced(db, digest)
+                # Set the file aside while the lock is held; it goes back if the delete does not commit.
+                aside = None if keep else self.blobs.set_aside(digest, fmt)
+        except BaseException:
+            self.blobs.put_back(aside)
+            raise
         self.blobs.discard(aside)
         return not keep
 

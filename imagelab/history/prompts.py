@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import time
 
+from sqlalchemy import select
+
 from imagelab.library import LibraryPrompt
 
-from .database import new_id
 from .records import loads
 from .repository import Repository
+from .schema import prompt_library
 
 __all__ = ["PromptLibraryRepository"]
 
@@ -20,18 +22,19 @@ __all__ = ["PromptLibraryRepository"]
 class PromptLibraryRepository(Repository):
     def save_prompt(self, title: str, text: str, tags: tuple[str, ...] | list[str] = (), source: str = "") -> int:
         """Keep a prompt in the library; returns its id."""
-        with self._db() as db:
-            cur = db.execute("INSERT INTO prompt_library(title, text, tags, source, created_at) VALUES (?,?,?,?,?)",
-                             (title, text, json.dumps(list(tags)), source, time.time()))
-            return new_id(cur)
+        with self._write() as db:
+            return int(db.execute(prompt_library.insert().values(
+                title=title, text=text, tags=json.dumps(list(tags)), source=source, created_at=time.time())
+                .returning(prompt_library.c.id)).scalar_one())
 
     def saved_prompts(self) -> list[LibraryPrompt]:
         """Every saved prompt, newest first."""
-        with self._db() as db:
-            rows = db.execute("SELECT * FROM prompt_library ORDER BY created_at DESC, id DESC").fetchall()
+        query = select(prompt_library).order_by(prompt_library.c.created_at.desc(), prompt_library.c.id.desc())
+        with self._read() as db:
+            rows = db.execute(query).mappings().all()
         return [LibraryPrompt(title=r["title"], text=r["text"], tags=tuple(loads(r["tags"]) or ()), id=r["id"],
                               source=r["source"], created_at=r["created_at"]) for r in rows]
 
     def delete_prompt(self, prompt_id: int) -> bool:
-        with self._db() as db:
-            return db.execute("DELETE FROM prompt_library WHERE id=?", (prompt_id,)).rowcount > 0
+        with self._write() as db:
+            return db.execute(prompt_library.delete().where(prompt_library.c.id == prompt_id)).rowcount > 0

@@ -1,4 +1,4 @@
-"""The frozen records the store hands out, and the functions that read them from rows by column name.
+"""The frozen records the store hands out, and the functions that read them from rows (mappings) by column name.
 
 A run's ``status`` moves ``queued → running → ok | partial | failed | cancelled | interrupted``
 (``RUN_STATUSES``); ``ACTIVE_STATUSES`` are the ones a worker may still change.
@@ -7,9 +7,10 @@ A run's ``status`` moves ``queued → running → ok | partial | failed | cancel
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, fields
 from typing import Any
+
+from sqlalchemy import RowMapping
 
 from .blobs import EXTENSIONS
 
@@ -121,37 +122,37 @@ _JSON = {"params", "estimate", "usage", "attachments", "drift"}
 _RENAMED = {"idx": "index"}
 
 
-def _fields_of(cls: type, row: sqlite3.Row) -> dict[str, Any]:
+def _fields_of(cls: type, row: RowMapping) -> dict[str, Any]:
     """The row's columns that ``cls`` has a field for, JSON decoded and renamed where needed."""
     names = {f.name for f in fields(cls)}
     values: dict[str, Any] = {}
-    for column in row.keys():  # noqa: SIM118 - a Row is not a dict; keys() is its column names
+    for column in row:
         name = _RENAMED.get(column, column)
         if name in names:
             values[name] = loads(row[column]) if column in _JSON else row[column]
     return values
 
 
-def run_record(row: sqlite3.Row) -> RunRecord:
+def run_record(row: RowMapping) -> RunRecord:
     values = _fields_of(RunRecord, row)
     values["params"] = values.get("params") or {}
     values["billed"] = bool(values.get("billed", True))
     return RunRecord(**values)
 
 
-def image_record(row: sqlite3.Row) -> ImageRecord:
+def image_record(row: RowMapping) -> ImageRecord:
     values = _fields_of(ImageRecord, row)
     values["starred"] = bool(values.get("starred"))
     values["billed"] = bool(values.get("billed", True))
     return ImageRecord(**values)
 
 
-def turn_record(row: sqlite3.Row) -> TurnRecord:
+def turn_record(row: RowMapping) -> TurnRecord:
     values = _fields_of(TurnRecord, row)
     values["attachments"] = values.get("attachments") or []
     values["billed"] = bool(values.get("billed", True))
     return TurnRecord(**values)
 
 
-def conversation_record(row: sqlite3.Row) -> ConversationRecord:
+def conversation_record(row: RowMapping) -> ConversationRecord:
     return ConversationRecord(**_fields_of(ConversationRecord, row))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy import Connection
 
 from .database import Database
 from .storage import PictureStorage
@@ -19,6 +20,12 @@ class Repository:
     blobs: PictureStorage
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        with self.database.connect() as db:
+    def _read(self) -> Iterator[Connection]:
+        with self.database.read() as db:
+            yield db
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self.database.write() as db:
             yield db

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import Any
 
-from .database import new_id
-from .records import RUN_STATUSES, RunRecord, run_record
+from sqlalchemy import BigInteger, ColumnElement, case, cast, func, select
+
+from .records import ACTIVE_STATUSES, RUN_STATUSES, RunRecord, run_record
 from .repository import Repository
+from .schema import runs
 
 __all__ = ["RunRepository"]
+
+_QUARTER_HOUR = 900
 
 
 def _billed(backend: str | None) -> bool:
     """Whether a run on this backend is paid for: all but the built-in offline backend's (``Offline…``)."""
     return not str(backend or "").startswith("Offline")
+
+
+def _run_row(r: dict[str, Any], now: float) -> dict[str, Any]:
+    """The ``runs`` columns of a new run from ``start_run``'s arguments."""
+    est = r.get("estimate")
+    return {"page": r["page"], "model": r["model"], "prompt": r["prompt"], "params": json.dumps(r["params"]),
+            "status": r.get("status", "queued"), "estimate": json.dumps(est) if est else None,
+            "est_dollars": (est or {}).get("dollars"), "backend": r.get("backend"), "started_at": now,
+            "requested": r.get("requested"), "group_id": r.get("group_id"), "label": r.get("label"),
+            "billed": int(r["billed"] if r.get("billed") is not None else _billed(r.get("backend")))}
 
 
 class RunRepository(Repository):
@@ -27,85 +42,65 @@ class RunRepository(Repository):
 
         ``billed`` is False for a run sent to the offline backend: its usage is kept, but nothing was paid.
         Left out, it is judged from ``backend`` (the offline backend's label), as older rows were."""
-        billed = _billed(backend) if billed is None else billed
-        with self._db() as db:
-            cur = db.execute(
-                "INSERT INTO runs(page, model, prompt, params, status, estimate, est_dollars, backend, started_at,"
-                " requested, group_id, label, billed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (page, model, prompt, json.dumps(params), status, json.dumps(estimate) if estimate else None,
-                 (estimate or {}).get("dollars"), backend, time.time(), requested, group_id, label, int(billed)))
-            return new_id(cur)
+        row = _run_row({"page": page, "model": model, "prompt": prompt, "params": params, "estimate": estimate,
+                        "backend": backend, "status": status, "requested": requested, "group_id": group_id,
+                        "label": label, "billed": billed}, time.time())
+        with self._write() as db:
+            return int(db.execute(runs.insert().values(row).returning(runs.c.id)).scalar_one())
 
     def start_runs(self, rows: list[dict[str, Any]]) -> list[int]:
         """Many ``start_run``s in one transaction (a sweep's cells); each dict holds ``start_run``'s arguments."""
         now = time.time()
-        ids = []
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            for r in rows:
-                est = r.get("estimate")
-                cur = db.execute(
-                    "INSERT INTO runs(page, model, prompt, params, status, estimate, est_dollars, backend, started_at,"
-                    " requested, group_id, label, billed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (r["page"], r["model"], r["prompt"], json.dumps(r["params"]), r.get("status", "queued"),
-                     json.dumps(est) if est else None, (est or {}).get("dollars"), r.get("backend"), now,
-                     r.get("requested"), r.get("group_id"), r.get("label"),
-                     int(r.get("billed", _billed(r.get("backend"))))))
-                ids.append(new_id(cur))
-            db.execute("COMMIT")
-        return ids
+        with self._write() as db:
+            return [int(db.execute(runs.insert().values(_run_row(r, now)).returning(runs.c.id)).scalar_one())
+                    for r in rows]
 
     def mark_running_many(self, run_ids: list[int]) -> None:
-        with self._db() as db:
-            marks = ",".join("?" * len(run_ids))
-            db.execute(f"UPDATE runs SET status='running' WHERE status='queued' AND id IN ({marks})", run_ids)
+        with self._write() as db:
+            db.execute(runs.update().where(runs.c.status == "queued", runs.c.id.in_(run_ids)).values(status="running"))
 
     def spending_runs(self, since: float, ids: list[int] | None = None) -> list[RunRecord]:
         """Runs started since ``since`` (or the given ids) that have, or may have, cost something."""
-        where = "started_at >= ?" if ids is None else f"id IN ({','.join('?' * len(ids))})"
-        args: list[Any] = [since] if ids is None else list(ids)
-        with self._db() as db:
-            rows = db.execute(f"SELECT * FROM runs WHERE {where} AND (actual_dollars IS NOT NULL"
-                              " OR status IN ('queued', 'running'))", args).fetchall()
+        which = runs.c.started_at >= since if ids is None else runs.c.id.in_(ids)
+        query = select(runs).where(which, runs.c.actual_dollars.is_not(None) | runs.c.status.in_(ACTIVE_STATUSES))
+        with self._read() as db:
+            rows = db.execute(query).mappings().all()
         return [run_record(r) for r in rows]
 
     def mark_running(self, run_id: int) -> None:
-        with self._db() as db:
-            db.execute("UPDATE runs SET status='running' WHERE id=? AND status='queued'", (run_id,))
+        with self._write() as db:
+            db.execute(runs.update().where(runs.c.id == run_id, runs.c.status == "queued").values(status="running"))
 
     def set_resume_point(self, run_id: int, response_id: str, sequence: int | None) -> None:
         """Remember where a background response's event stream was, so it can be resumed after a restart."""
-        with self._db() as db:
-            db.execute("UPDATE runs SET response_id=?, sequence=? WHERE id=?", (response_id, sequence, run_id))
+        with self._write() as db:
+            db.execute(runs.update().where(runs.c.id == run_id).values(response_id=response_id, sequence=sequence))
 
     def set_reply(self, run_id: int, text: str) -> None:
         """Keep the words a text-only run brought back, before the run is shown as finished."""
-        with self._db() as db:
-            db.execute("UPDATE runs SET reply=? WHERE id=?", (text, run_id))
+        with self._write() as db:
+            db.execute(runs.update().where(runs.c.id == run_id).values(reply=text))
 
     def unfinished_runs(self) -> list[RunRecord]:
-        with self._db() as db:
-            rows = db.execute("SELECT * FROM runs WHERE status IN ('queued','running') ORDER BY id").fetchall()
-        return [run_record(r) for r in rows]
+        with self._read() as db:
+            rows = db.execute(select(runs).where(runs.c.status.in_(ACTIVE_STATUSES)).order_by(runs.c.id)).mappings()
+            return [run_record(r) for r in rows]
 
     def finish_run(self, run_id: int, status: str, *, usage: dict[str, Any] | None = None,
                    actual_dollars: float | None = None, request_id: str | None = None, error: str | None = None,
                    keep_usage: bool = False) -> None:
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}")
-        with self._db() as db:
-            if keep_usage:
-                db.execute("UPDATE runs SET status=?, error=?, finished_at=? WHERE id=?",
-                           (status, error, time.time(), run_id))
-                return
-            db.execute("UPDATE runs SET status=?, usage=?, actual_dollars=?, request_id=?, error=?, finished_at=?"
-                       " WHERE id=?",
-                       (status, json.dumps(usage) if usage else None, actual_dollars, request_id, error,
-                        time.time(), run_id))
+        values: dict[str, Any] = {"status": status, "error": error, "finished_at": time.time()}
+        if not keep_usage:
+            values |= {"usage": json.dumps(usage) if usage else None, "actual_dollars": actual_dollars,
+                       "request_id": request_id}
+        with self._write() as db:
+            db.execute(runs.update().where(runs.c.id == run_id).values(values))
 
     def run(self, run_id: int) -> RunRecord:
-        with self._db() as db:
-            row = db.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        with self._read() as db:
+            row = db.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
         if row is None:
             raise KeyError(run_id)
         return run_record(row)
@@ -113,58 +108,62 @@ class RunRepository(Repository):
     def runs(self, limit: int = 50, *, page: str | None = None, group_id: str | None = None,
              ids: list[int] | None = None) -> list[RunRecord]:
         """Runs newest first, optionally only one page's, one group's (a sweep) or the given ids."""
-        where: list[str] = []
-        args: list[Any] = []
+        where: list[ColumnElement[bool]] = []
         if page is not None:
-            where.append("page=?")
-            args.append(page)
+            where.append(runs.c.page == page)
         if group_id is not None:
-            where.append("group_id=?")
-            args.append(group_id)
+            where.append(runs.c.group_id == group_id)
         if ids is not None:
-            where.append(f"id IN ({','.join('?' * len(ids))})")
-            args += ids
-        clause = (" WHERE " + " AND ".join(where)) if where else ""
-        with self._db() as db:
-            rows = db.execute(f"SELECT * FROM runs{clause} ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
-        return [run_record(r) for r in rows]
+            where.append(runs.c.id.in_(ids))
+        with self._read() as db:
+            rows = db.execute(select(runs).where(*where).order_by(runs.c.id.desc()).limit(limit)).mappings()
+            return [run_record(r) for r in rows]
 
     def count_runs(self, *, page: str | None = None) -> int:
-        with self._db() as db:
-            if page is None:
-                return int(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
-            return int(db.execute("SELECT COUNT(*) FROM runs WHERE page=?", (page,)).fetchone()[0])
+        query = select(func.count()).select_from(runs)
+        with self._read() as db:
+            return int(db.execute(query if page is None else query.where(runs.c.page == page)).scalar_one())
 
     def used_models_and_pages(self) -> tuple[list[str], list[str]]:
-        with self._db() as db:
-            models = [r[0] for r in db.execute("SELECT DISTINCT model FROM runs ORDER BY model")]
-            pages = [r[0] for r in db.execute("SELECT DISTINCT page FROM runs ORDER BY page")]
+        with self._read() as db:
+            models = list(db.execute(select(runs.c.model).distinct().order_by(runs.c.model)).scalars())
+            pages = list(db.execute(select(runs.c.page).distinct().order_by(runs.c.page)).scalars())
         return models, pages
 
     def spend_by_day_and_model(self) -> list[dict[str, Any]]:
         """Spend per day and model (local time), newest day first: ``dollars`` is what was paid (billed
         runs only); ``would_cost`` what the offline backend's runs would have cost on OpenAI."""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT date(started_at, 'unixepoch', 'localtime') AS day, model, COUNT(*) AS runs,"
-                " COALESCE(SUM(CASE WHEN billed THEN actual_dollars END), 0) AS dollars,"
-                " COALESCE(SUM(CASE WHEN billed THEN 0 ELSE actual_dollars END), 0) AS would_cost,"
-                " COALESCE(SUM(est_dollars), 0) AS estimated"
-                " FROM runs WHERE status NOT IN ('queued', 'running')"
-                " GROUP BY day, model ORDER BY day DESC, dollars DESC").fetchall()
-        return [dict(r) for r in rows]
+        # The day is this process's local day, as the person reading it counts days, not that of a database
+        # server in another time zone: the database adds up each quarter hour (every time zone's offset is
+        # a whole number of quarter hours, so a quarter hour never spans two days), this process names days.
+        second = cast(runs.c.started_at, BigInteger)  # rounded on PostgreSQL, truncated on SQLite: floor both
+        quarter = ((second - case((second > runs.c.started_at, 1), else_=0)) // _QUARTER_HOUR).label("quarter")
+        query = (select(quarter, runs.c.model, runs.c.billed, func.count(), func.sum(runs.c.actual_dollars),
+                        func.sum(runs.c.est_dollars))
+                 .where(runs.c.status.not_in(ACTIVE_STATUSES)).group_by(quarter, runs.c.model, runs.c.billed))
+        totals: dict[tuple[str, str], dict[str, Any]] = {}
+        with self._read() as db:
+            for start, model, billed, count, actual, estimated in db.execute(query):
+                day = dt.datetime.fromtimestamp(start * _QUARTER_HOUR).date().isoformat()
+                row = totals.setdefault((day, model), {"day": day, "model": model, "runs": 0, "dollars": 0.0,
+                                                       "would_cost": 0.0, "estimated": 0.0})
+                row["runs"] += count
+                row["dollars" if billed else "would_cost"] += actual or 0.0
+                row["estimated"] += estimated or 0.0
+        by_dollars = sorted(totals.values(), key=lambda r: r["dollars"], reverse=True)
+        return sorted(by_dollars, key=lambda r: r["day"], reverse=True)
 
     def spent_dollars(self, *, since: float | None = None, until: float | None = None,
                       page: str | None = None) -> float:
         """Money actually paid: the priced usage of billed runs started in [since, until), never an
         offline run's."""
-        where: list[str] = ["billed = 1"]
-        args: list[Any] = []
-        for clause, value in (("started_at >= ?", since), ("started_at < ?", until), ("page = ?", page)):
-            if value is not None:
-                where.append(clause)
-                args.append(value)
-        with self._db() as db:
-            total = db.execute(f"SELECT COALESCE(SUM(actual_dollars), 0) FROM runs WHERE {' AND '.join(where)}",
-                               args).fetchone()[0]
+        where: list[ColumnElement[bool]] = [runs.c.billed == 1]
+        if since is not None:
+            where.append(runs.c.started_at >= since)
+        if until is not None:
+            where.append(runs.c.started_at < until)
+        if page is not None:
+            where.append(runs.c.page == page)
+        with self._read() as db:
+            total = db.execute(select(func.coalesce(func.sum(runs.c.actual_dollars), 0.0)).where(*where)).scalar_one()
         return float(total)

@@ -82,8 +82,7 @@ def test_expired_previous_response_resends_the_last_image(data_dir, sent):
     conv_id = store.conversations()[0].id
     first = store.turns(conv_id)[0]
     # the API forgot the response: simulate by pointing the turn at an id the backend never made
-    with store._db() as db:
-        db.execute("UPDATE turns SET response_id='resp_gone' WHERE id=?", (first.id,))
+    store.update_turn(first.id, response_id="resp_gone")
     fresh = open_page("pages/4_Conversation.py").run()
     fresh.selectbox(key=state.CONV_PICKER).select(conv_id).run()
     say(fresh, "Make it yellow")

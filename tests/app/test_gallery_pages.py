@@ -1,4 +1,4 @@
-"""Gallery, Compare and Present through AppTest."""
+"""Gallery, Compare and Present through AppTest, with the history in SQLite and in PostgreSQL."""
 
 import pytest
 
@@ -10,7 +10,10 @@ from .conftest import open_page
 
 
 @pytest.fixture
-def filled(data_dir):
+def filled(data_dir, database_url, monkeypatch):
+    """Three finished runs, their records in SQLite or (a team's) PostgreSQL, as the app will find them."""
+    if database_url:
+        monkeypatch.setenv("IMAGELAB_DATABASE_URL", database_url)
     store = Store(data_dir)
     recs = []
     for i, (prompt, model, quality) in enumerate([("a red fox", "gpt-image-2", "low"),

@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from imagelab.client import _final  # noqa: E402  (the exact decode-and-check path a response takes)
 from imagelab.costs import estimate  # noqa: E402
+from imagelab.history import schema  # noqa: E402
 from imagelab.images import preview_bytes  # noqa: E402
 from imagelab.offline.render import render  # noqa: E402
 from imagelab.specs import GenerateSpec  # noqa: E402
@@ -169,21 +170,19 @@ def bench_gallery(tmp: str) -> None:
     store = Store(tmp)
     started = time.perf_counter()
     base = Image.new("RGB", (64, 64), (90, 120, 200))
-    with store._db() as db:  # bulk rows in one transaction; files written as the app writes them
-        db.execute("BEGIN")
+    with store.database.write() as db:  # bulk rows in one transaction; files written as the app writes them
         for i in range(10_000):
             buf = _io.BytesIO()
             base.putpixel((i % 64, (i // 64) % 64), (i % 255, 0, 0))
             base.save(buf, "PNG", compress_level=1)
             data = buf.getvalue()
             digest = store.write_bytes(data, "png")
-            cur = db.execute("INSERT INTO runs(page, model, prompt, params, status, est_dollars, actual_dollars,"
-                             " started_at, finished_at) VALUES ('generate', ?, ?, '{}', 'ok', 0.01, 0.01, ?, ?)",
-                             ("gpt-image-2" if i % 3 else "gpt-image-1.5", f"picture number {i}", 1.7e9 + i,
-                              1.7e9 + i))
-            db.execute("INSERT INTO images(run_id, idx, hash, format, width, height, bytes, created_at)"
-                       " VALUES (?, 0, ?, 'png', 64, 64, ?, ?)", (cur.lastrowid, digest, len(data), 1.7e9 + i))
-        db.execute("COMMIT")
+            run_id = db.execute(schema.runs.insert().values(
+                page="generate", model="gpt-image-2" if i % 3 else "gpt-image-1.5", prompt=f"picture number {i}",
+                params="{}", status="ok", est_dollars=0.01, actual_dollars=0.01, started_at=1.7e9 + i,
+                finished_at=1.7e9 + i).returning(schema.runs.c.id)).scalar_one()
+            db.execute(schema.images.insert().values(run_id=run_id, idx=0, hash=digest, format="png", width=64,
+                                                     height=64, bytes=len(data), created_at=1.7e9 + i))
     print(f"  (filled the store with 10,000 images in {time.perf_counter() - started:.1f} s)", flush=True)
     os.environ["IMAGELAB_DATA_DIR"] = tmp
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)

@@ -209,13 +209,13 @@ def seed_gallery(data_dir: Path, count: int = GALLERY_IMAGES) -> None:
     page of them are full-size pictures from the backend's renderer, the rest small ones."""
     from PIL import Image
 
+    from imagelab.history import schema
     from imagelab.offline.render import render
     from imagelab.store import Store
 
     store = Store(data_dir)
     base = Image.new("RGB", (64, 64), (90, 120, 200))
-    with store._db() as db:  # one transaction for a thousand rows
-        db.execute("BEGIN")
+    with store.database.write() as db:  # one transaction for a thousand rows
         for i in range(count):
             prompt = f"seeded picture {i}, a harbour at dusk"
             if i >= count - PAGE_THUMBS:
@@ -226,13 +226,12 @@ def seed_gallery(data_dir: Path, count: int = GALLERY_IMAGES) -> None:
                 base.save(buf, "PNG", compress_level=1)
                 data, size = buf.getvalue(), 64
             digest = store.write_bytes(data, "png")
-            cur = db.execute("INSERT INTO runs(page, model, prompt, params, status, requested, est_dollars,"
-                             " actual_dollars, started_at, finished_at) VALUES ('generate', 'gpt-image-2', ?, '{}',"
-                             " 'ok', 1, 0.01, 0, ?, ?)", (prompt, 1.7e9 + i, 1.7e9 + i + 3))
-            db.execute("INSERT INTO images(run_id, idx, hash, format, width, height, bytes, created_at)"
-                       " VALUES (?, 0, ?, 'png', ?, ?, ?, ?)", (cur.lastrowid, digest, size, size, len(data),
-                                                              1.7e9 + i + 3))
-        db.execute("COMMIT")
+            run_id = db.execute(schema.runs.insert().values(
+                page="generate", model="gpt-image-2", prompt=prompt, params="{}", status="ok", requested=1,
+                est_dollars=0.01, actual_dollars=0, started_at=1.7e9 + i, finished_at=1.7e9 + i + 3)
+                .returning(schema.runs.c.id)).scalar_one()
+            db.execute(schema.images.insert().values(run_id=run_id, idx=0, hash=digest, format="png", width=size,
+                                                     height=size, bytes=len(data), created_at=1.7e9 + i + 3))
 
 
 # --- one browser context's view -------------------------------------------------------------------------

@@ -11,9 +11,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 import components.mask_canvas as mask_canvas
 from components import state
+from imagelab.history import schema
 from imagelab.offline.render import render
 from imagelab.store import Store
 from tests.app.conftest import open_page, settle, shown
@@ -29,8 +31,8 @@ def consistent(store: Store) -> None:
     for digest in hashes:
         assert store.path_for(digest, store.format_of(digest)).exists()
     files = {p.stem for p in store.images_dir.rglob("*.*")}
-    with store._db() as db:
-        inputs = {r[0] for r in db.execute("SELECT hash FROM inputs")}
+    with store.database.read() as db:
+        inputs = set(db.execute(select(schema.inputs.c.hash)).scalars())
     assert files <= hashes | inputs
     assert not list(store.images_dir.rglob(".tmp-*"))
 

@@ -1,12 +1,14 @@
-"""A history folder that cannot be used: every page says so in one sentence, nothing typed is lost.
+"""A history folder (or a team's database) that cannot be used: every page says so in one sentence,
+nothing typed is lost.
 
 The failure is injected where the operating system would raise it: SQLite's connection
-answers as it does for a read-only folder or a full disk.
+answers as it does for a read-only folder or a full disk; a PostgreSQL URL names a port where
+no server listens.
 """
 
 import contextlib
 import os
-import sqlite3
+import socket
 import subprocess
 
 import pytest
@@ -14,40 +16,42 @@ import pytest
 from components import state
 from imagelab.store import Store
 from tests.app.conftest import open_page, settle, shown
+from tests.services.postgres import TEST_PASSWORD
+from tests.sqlite_faults import failing_sqlite
 
 PAGES = ["app.py", "pages/1_Generate.py", "pages/2_Reference_edit.py", "pages/3_Mask_edit.py",
          "pages/4_Conversation.py", "pages/5_Sweep.py", "pages/6_Gallery.py", "pages/7_Compare.py",
          "pages/8_Present.py"]
 
 
-def broken(monkeypatch, message, *, writes_only=False):
-    real = sqlite3.connect
-
-    class Failing(sqlite3.Connection):
-        def execute(self, sql, *args):
-            write = sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN"))
-            if write or not writes_only:
-                raise sqlite3.OperationalError(message)
-            return super().execute(sql, *args)
-
-    monkeypatch.setattr("imagelab.history.database.sqlite3.connect", lambda *a, **k: real(*a, factory=Failing, **k))
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_an_unreadable_history_is_one_sentence_on_every_page(data_dir, monkeypatch, page):
     Store(data_dir)  # the folder exists; from now on its database cannot be opened
-    broken(monkeypatch, "unable to open database file")
+    failing_sqlite(monkeypatch, "unable to open database file")
     at = open_page(page).run()
     assert not at.exception, at.exception
     errors = shown(at.error)
     assert any(f"ImageLab cannot use its history folder {data_dir}" in e for e in errors), errors
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_an_unreachable_team_database_is_one_sentence_on_every_page(data_dir, monkeypatch, page):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("IMAGELAB_DATABASE_URL", f"postgresql://team:{TEST_PASSWORD}@127.0.0.1:{port}/imagelab")
+    at = open_page(page).run()
+    assert not at.exception, at.exception
+    errors = shown(at.error)
+    assert any(f"ImageLab cannot reach its database at 127.0.0.1:{port}" in e for e in errors), errors
+    assert not any(TEST_PASSWORD in e for e in errors)
+
+
 def test_a_read_only_history_sends_nothing_and_keeps_the_prompt(data_dir, monkeypatch):
     Store(data_dir)
     at = open_page().run()
     at.text_area(key=state.GEN_PROMPT).input("a lighthouse in the rain").run()
-    broken(monkeypatch, "attempt to write a readonly database", writes_only=True)
+    failing_sqlite(monkeypatch, "attempt to write a readonly database", writes_only=True)
     at.button(key=state.GEN_BUTTON).click().run()
     assert not at.exception, at.exception
     errors = shown(at.error)

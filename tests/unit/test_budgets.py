@@ -1,10 +1,9 @@
-"""Spending limits against the history: what counts, and the sentence a refusal says."""
+"""Spending limits against the history (SQLite and PostgreSQL): what counts, and the sentence a refusal says."""
 
 import time
 
 from imagelab import budgets
 from imagelab.specs import GenerateSpec
-from imagelab.store import Store
 
 
 def finished(store, backend, dollars, status="ok"):
@@ -13,8 +12,7 @@ def finished(store, backend, dollars, status="ok"):
     return run_id
 
 
-def test_offline_runs_never_count_and_are_never_refused(tmp_path):
-    store = Store(tmp_path)
+def test_offline_runs_never_count_and_are_never_refused(store):
     store.set_limit("day", 1.0)
     finished(store, "Offline backend", 5.0)
     billed = finished(store, "OpenAI", 0.25)
@@ -33,8 +31,7 @@ def test_offline_runs_never_count_and_are_never_refused(tmp_path):
     assert budgets.check(store, 0.1, backend="OpenAI", session_ids=[billed, running], now=now).scope == "session"
 
 
-def test_a_refusal_says_what_would_fit(tmp_path):
-    store = Store(tmp_path)
+def test_a_refusal_says_what_would_fit(store):
     store.set_limit("month", 0.1)
     spec = GenerateSpec(prompt="a pear", model="gpt-image-1.5", quality="high", size="1024x1024", n=2)
     refusal = budgets.check(store, 0.4, backend="OpenAI", session_ids=[], spec=spec, now=time.time())

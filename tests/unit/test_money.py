@@ -40,8 +40,7 @@ def test_each_image_of_a_run_shows_its_share(tmp_path):
     assert money_text(image_money(offline[0])) == "$0 spent · would cost ≈ $0.300 on OpenAI"
 
 
-def test_only_billed_runs_are_spent(tmp_path):
-    store = Store(tmp_path)
+def test_only_billed_runs_are_spent(store):
     _run(store, billed=False, dollars=1.30)
     _run(store, billed=True, dollars=0.20)
     _run(store, billed=True, dollars=0.05, page="sweep")
@@ -62,20 +61,17 @@ def test_a_run_without_usage_has_no_figure(tmp_path):
 def test_runs_recorded_before_the_billed_column_are_judged_by_their_backend(tmp_path):
     import sqlite3
 
-    from imagelab import store as store_module
+    from tests.legacy_history import old_history
 
+    old_history(tmp_path, 2)  # its run was sent to OpenAI, for $0.02
     db = sqlite3.connect(tmp_path / "history.sqlite3")
-    for script in store_module._MIGRATIONS[:2]:
-        db.executescript(script)
-    for backend, dollars in (("Offline backend", 0.5), ("OpenAI", 0.1)):
-        db.execute("INSERT INTO runs(page, model, prompt, params, status, actual_dollars, backend, started_at)"
-                   " VALUES ('generate', 'gpt-image-2', 'p', '{}', 'ok', ?, ?, 0)", (dollars, backend))
-    db.execute("PRAGMA user_version = 2")
+    db.execute("INSERT INTO runs(page, model, prompt, params, status, actual_dollars, backend, started_at)"
+               " VALUES ('generate', 'gpt-image-2', 'p', '{}', 'ok', 0.5, 'Offline backend', 0)")
     db.commit()
     db.close()
     store = Store(tmp_path)
-    assert store.spent_dollars() == pytest.approx(0.1)
-    assert [r.billed for r in store.runs()] == [True, False]
+    assert store.spent_dollars() == pytest.approx(0.02)
+    assert [r.billed for r in store.runs()] == [False, True]
 
 
 def test_the_engine_records_an_offline_connection_as_unbilled(tmp_path, compatible_server):

@@ -84,11 +84,10 @@ def test_the_guide_gallery_prompts_ship_with_their_source():
     assert kyoto and 'Discover Kyoto' in kyoto[0].text and kyoto[0].size == "1024x1536"
 
 
-def test_saved_prompts_are_kept_searched_and_deleted(tmp_path):
-    store = Store(tmp_path)
+def test_saved_prompts_are_kept_searched_and_deleted(store, tmp_path, database_url):
     first = store.save_prompt("Fox", "A red fox in snow", ("animal", "winter"))
     second = store.save_prompt("Lighthouse", "A teal lighthouse", parse_tags("Coast, light"), source="generate")
-    again = Store(tmp_path)  # a new process sees them
+    again = Store(tmp_path, database_url=database_url)  # a new process sees them
     saved = again.saved_prompts()
     assert [p.id for p in saved] == [second, first] and saved[1].tags == ("animal", "winter")
     assert [p.title for p in search(saved + list(shipped_prompts()), "winter")] == ["Fox"]
@@ -97,24 +96,14 @@ def test_saved_prompts_are_kept_searched_and_deleted(tmp_path):
 
 
 def test_an_older_database_gains_the_library(tmp_path):
-    import sqlite3
+    from tests.legacy_history import old_history, user_version
 
-    from imagelab import store as store_module
-
-    db = tmp_path / "history.sqlite3"
-    with sqlite3.connect(db) as conn:
-        for script in store_module._MIGRATIONS[:2]:
-            conn.executescript(script)
-        conn.execute("PRAGMA user_version = 2")
-        conn.execute("INSERT INTO runs(page, model, prompt, params, status, started_at) "
-                     "VALUES ('generate','gpt-image-2','old','{}','ok',1)")
-    conn.close()
+    old_history(tmp_path, 2)
     store = Store(tmp_path)
-    assert store.runs()[0].prompt == "old" and store.runs()[0].reply is None
+    assert store.runs()[0].prompt == "An old fox" and store.runs()[0].reply is None
     store.save_prompt("t", "x")
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    conn.close()
+    assert [p.title for p in store.saved_prompts()] == ["t"]
+    assert user_version(tmp_path) == SCHEMA_VERSION
 
 
 @pytest.mark.parametrize("kind", [DESCRIBE, REWRITE])

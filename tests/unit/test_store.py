@@ -1,3 +1,4 @@
+import datetime as dt
 import os
 import sqlite3
 import stat
@@ -6,11 +7,12 @@ import time
 
 import pytest
 
+from imagelab.history import schema
 from imagelab.store import StorageError, Store, content_hash
+from tests.sqlite_faults import failing_sqlite
 
 
-def test_run_and_images_are_saved_with_files(tmp_path):
-    store = Store(tmp_path)
+def test_run_and_images_are_saved_with_files(store):
     run = store.start_run("generate", "gpt-image-2", "a fox", {"n": 2}, {"dollars": 0.2}, "Offline backend")
     a = store.add_image(run, 0, b"\x89PNG first", "png", 10, 20)
     b = store.add_image(run, 1, b"\x89PNG second", "png", 10, 20, parents=[a.hash])
@@ -41,8 +43,7 @@ def test_paths_cannot_escape_the_data_directory(tmp_path):
         store.read_bytes("../" * 20 + "x" * 4, "png")
 
 
-def test_concurrent_writers_do_not_lock_each_other_out(tmp_path):
-    store = Store(tmp_path)
+def test_concurrent_writers_do_not_lock_each_other_out(store):
     errors = []
 
     def work(i):
@@ -70,14 +71,14 @@ def _seed(store, prompt, model="gpt-image-2", page="generate", data=None, parent
     return rec
 
 
-def test_search_filters_and_counts(tmp_path):
-    store = Store(tmp_path)
+def test_search_filters_and_counts(store):
     a = _seed(store, "a red fox")
     _seed(store, "a blue whale", model="gpt-image-1.5")
     _seed(store, "100% red_ish", page="reference_edit")
     store.set_starred(a.id, True)
     assert store.search_images()[1] == 3
     assert [r.prompt for r in store.search_images(text="red")[0]] == ["100% red_ish", "a red fox"]
+    assert [r.prompt for r in store.search_images(text="RED FOX")[0]] == ["a red fox"]  # any case, on both engines
     assert [r.prompt for r in store.search_images(text="100%")[0]] == ["100% red_ish"]
     assert store.search_images(text="_")[1] == 1  # a literal underscore, not a wildcard
     assert [r.prompt for r in store.search_images(models=["gpt-image-1.5"])[0]] == ["a blue whale"]
@@ -87,8 +88,7 @@ def test_search_filters_and_counts(tmp_path):
     assert total == 3 and len(page) == 1
 
 
-def test_lineage_and_delete_keeps_files_still_referred_to(tmp_path):
-    store = Store(tmp_path)
+def test_lineage_and_delete_keeps_files_still_referred_to(store):
     parent = _seed(store, "parent", data=b"parent-bytes")
     child = _seed(store, "child", page="mask_edit", data=b"child-bytes", parents=[parent.hash])
     assert [c.id for c in store.children_of(parent.hash)] == [child.id]
@@ -102,8 +102,7 @@ def test_lineage_and_delete_keeps_files_still_referred_to(tmp_path):
     assert store.count_images() == 0
 
 
-def test_spend_by_day_and_model(tmp_path):
-    store = Store(tmp_path)
+def test_spend_by_day_and_model(store):
     _seed(store, "one")
     _seed(store, "two")
     _seed(store, "three", model="gpt-image-1.5")
@@ -111,6 +110,18 @@ def test_spend_by_day_and_model(tmp_path):
     by_model = {r["model"]: r for r in rows}
     assert by_model["gpt-image-2"]["runs"] == 2 and abs(by_model["gpt-image-2"]["dollars"] - 0.04) < 1e-9
     assert by_model["gpt-image-1.5"]["runs"] == 1
+
+
+def test_spend_is_counted_on_the_local_day_a_run_started(store):
+    midnight = dt.datetime(2026, 3, 1).timestamp()  # this machine's local midnight
+    for started, dollars in ((midnight - 0.3, 0.01), (midnight + 0.2, 0.02), (midnight + 86_399.9, 0.04)):
+        run = store.start_run("generate", "m", "p", {})
+        store.finish_run(run, "ok", actual_dollars=dollars)
+        with store.database.write() as db:
+            db.execute(schema.runs.update().where(schema.runs.c.id == run).values(started_at=started))
+    rows = store.spend_by_day_and_model()
+    assert [(r["day"], r["runs"], round(r["dollars"], 2)) for r in rows] == [
+        ("2026-03-01", 2, 0.06), ("2026-02-28", 1, 0.01)]
 
 
 def test_settings_table_marks_differences():
@@ -149,10 +160,34 @@ def test_the_database_is_private_to_its_user(tmp_path):
     assert stat.S_IMODE(store.db_path.stat().st_mode) == 0o600
 
 
-def test_a_full_disk_is_a_sentence_and_leaves_nothing_half_written(tmp_path, monkeypatch):
+def test_adding_bytes_while_they_are_being_deleted_never_leaves_a_row_without_its_file(store, monkeypatch):
+    """A delete decides the file can go; at that moment the same bytes are added again."""
+    run = store.start_run("generate", "m", "p", {})
+    data = b"\x89PNG the same bytes twice"
+    first = store.add_image(run, 0, data, "png", 1, 1)
+    added = []
+    real = Store._referenced
+
+    def referenced_while_someone_adds(db, digest):
+        decided = real(db, digest)
+        worker = threading.Thread(target=lambda: added.append(store.add_image(run, 1, data, "png", 1, 1)))
+        worker.start()
+        worker.join(0.5)  # the add runs as far as it can between the delete's decision and its commit
+        return decided
+
+    monkeypatch.setattr(Store, "_referenced", staticmethod(referenced_while_someone_adds))
+    store.delete_image(first.id)
+    monkeypatch.undo()
+    deadline = time.time() + 10
+    while not added and time.time() < deadline:
+        time.sleep(0.05)
+    assert [r.index for r in store.images_of_run(run)] == [1]
+    assert store.read_bytes(added[0].hash, "png") == data  # the new row's file is there
+
+
+def test_a_full_disk_is_a_sentence_and_leaves_nothing_half_written(store, tmp_path, monkeypatch):
     import errno
 
-    store = Store(tmp_path)
     run = store.start_run("generate", "m", "p", {})
 
     def full(*args, **kwargs):
@@ -168,22 +203,15 @@ def test_a_full_disk_is_a_sentence_and_leaves_nothing_half_written(tmp_path, mon
 
 def test_a_database_that_cannot_be_written_is_a_sentence(tmp_path, monkeypatch):
     store = Store(tmp_path)
-    real = sqlite3.connect
-
-    class ReadOnly(sqlite3.Connection):
-        def execute(self, sql, *args):
-            if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
-                raise sqlite3.OperationalError("attempt to write a readonly database")
-            return super().execute(sql, *args)
-
-    monkeypatch.setattr("imagelab.history.database.sqlite3.connect", lambda *a, **k: real(*a, factory=ReadOnly, **k))
+    failing_sqlite(monkeypatch, "attempt to write a readonly database", writes_only=True)
     with pytest.raises(StorageError) as caught:
         store.start_run("generate", "m", "p", {})
     assert "Make the folder writable" in caught.value.sentence and str(tmp_path) in caught.value.sentence
+    monkeypatch.undo()
+    assert store.runs() == []
 
 
-def test_start_up_removes_files_no_row_refers_to_and_keeps_the_rest(tmp_path):
-    store = Store(tmp_path)
+def test_start_up_removes_files_no_row_refers_to_and_keeps_the_rest(store):
     run = store.start_run("generate", "m", "p", {})
     kept = store.add_image(run, 0, b"kept bytes", "png", 1, 1)
     orphan = store.path_for("f" * 64, "png")

@@ -1,57 +1,126 @@
-"""A history written by an older ImageLab opens in this one, and a failed migration changes nothing."""
+"""The schema: a fresh database (SQLite or PostgreSQL) gets every revision, a history written by an older
+ImageLab opens in this one and keeps its rows, and a failed migration changes nothing."""
 
+import shutil
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import ProgrammingError
 
-from imagelab import store as store_module
+from imagelab.history import database as database_module
+from imagelab.history.schema import metadata
 from imagelab.store import SCHEMA_VERSION, StorageError, Store
+from tests.legacy_history import old_history, user_version
 
 
-def old_history(folder):
-    """A history as the first ImageLab wrote it: the version-1 tables, ``user_version`` 0, one run."""
-    folder.mkdir()
-    (folder / "images").mkdir()
-    db = sqlite3.connect(folder / "history.sqlite3")
-    db.executescript(store_module._SCHEMA_V1)
-    db.execute("INSERT INTO runs(page, model, prompt, params, status, started_at, actual_dollars)"
-               " VALUES ('generate', 'gpt-image-1', 'An old fox', '{\"quality\": \"low\"}', 'ok', 1.0, 0.02)")
-    db.commit()
-    db.close()
-    return folder
+def shape(store):
+    """Every table's columns and indexes as the database itself reports them (the version table aside)."""
+    with store.database.read() as conn:
+        found = inspect(conn)
+        return {table: ({c["name"] for c in found.get_columns(table)},
+                        {i["name"] for i in found.get_indexes(table)})
+                for table in found.get_table_names() if table != "alembic_version"}
 
 
-def version(folder):
-    db = sqlite3.connect(folder / "history.sqlite3")
-    try:
-        return db.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        db.close()
+# What the queries are written against (imagelab/history/schema.py).
+EXPECTED = {table.name: ({c.name for c in table.columns}, {i.name for i in table.indexes})
+            for table in metadata.tables.values()}
 
 
-def test_an_old_history_is_migrated_and_keeps_its_runs(tmp_path):
-    folder = old_history(tmp_path / "h")
-    store = Store(folder)
-    assert version(folder) == SCHEMA_VERSION
+def test_a_fresh_database_gets_every_revision_and_the_schema_the_queries_expect(store):
+    assert store.database.revision() == f"{SCHEMA_VERSION:04d}"
+    assert shape(store) == EXPECTED
+    assert sorted(EXPECTED) == ["batches", "budget_limits", "conversations", "image_parents", "images", "inputs",
+                                "prompt_library", "runs", "settings", "turns"]
+
+
+def test_new_ids_count_up_on_both_engines(store):
+    first = store.start_run("generate", "m", "p", {})
+    second, third = store.start_runs([{"page": "sweep", "model": "m", "prompt": "q", "params": {}}] * 2)
+    assert (second, third) == (first + 1, first + 2)
+    assert [r.id for r in store.runs()] == [third, second, first]
+
+
+def test_servers_opening_a_fresh_database_at_once_migrate_it_once(tmp_path, database_url):
+    # separate processes, as a team's servers (or two app processes on one folder) are
+    opening = [subprocess.Popen([sys.executable, "-c", OPEN_STORE, str(tmp_path / "data"), database_url],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+               for _ in range(3)]
+    outputs = [p.communicate(timeout=120)[0] for p in opening]
+    assert [p.returncode for p in opening] == [0, 0, 0], outputs
+    store = Store(tmp_path / "data", database_url=database_url)
+    assert shape(store) == EXPECTED and store.database.revision() == f"{SCHEMA_VERSION:04d}"
+    store.close()
+
+
+OPEN_STORE = "import sys; from imagelab.store import Store; Store(sys.argv[1], database_url=sys.argv[2]).close()"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_postgresql_history_keeps_no_sqlite_file(tmp_path, pg_url):
+    store = Store(tmp_path, database_url=pg_url)
+    store.add_image(store.start_run("generate", "m", "p", {}), 0, b"bytes", "png", 1, 1)
+    store.close()
+    assert store.db_path is None and not (tmp_path / "history.sqlite3").exists()
+    assert len(list((tmp_path / "images").rglob("*.png"))) == 1  # the bytes still go to the data folder
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1))
+def test_an_older_history_is_stamped_at_its_version_and_upgraded_in_place(tmp_path, version):
+    folder = old_history(tmp_path / "h", version)
+    store = Store(folder, database_url="")
+    assert store.database.revision() == f"{SCHEMA_VERSION:04d}"
+    assert user_version(folder) == SCHEMA_VERSION  # an older ImageLab opening it leaves its schema alone
+    assert shape(store) == EXPECTED
     (old,) = store.runs()
-    assert (old.prompt, old.params, old.actual_dollars, old.requested, old.group_id) == (
-        "An old fox", {"quality": "low"}, 0.02, None, None)
+    assert (old.prompt, old.params, old.actual_dollars, old.requested, old.group_id, old.billed) == (
+        "An old fox", {"quality": "low"}, 0.02, None, None, True)
     new = store.start_run("sweep", "gpt-image-1", "A new fox", {}, requested=2, group_id="g1", label="cell")
     assert [r.id for r in store.runs(group_id="g1")] == [new]
-    Store(folder)  # opening again runs no migration twice
-    assert len(Store(folder).runs()) == 2
+    assert Store(folder, database_url="").runs()[0].id == new  # opening again runs no migration twice
+
+
+def test_the_first_history_without_a_version_is_taken_as_version_one(tmp_path):
+    folder = old_history(tmp_path / "h", 1, set_version=False)
+    store = Store(folder, database_url="")
+    assert store.runs()[0].prompt == "An old fox"
+    assert shape(store) == EXPECTED and user_version(folder) == SCHEMA_VERSION
+
+
+def broken_migrations(tmp_path, monkeypatch):
+    """The package's revisions with the last one failing after its first statements have run."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(database_module.MIGRATIONS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (last,) = copy.glob(f"versions/{SCHEMA_VERSION:04d}_*.py")
+    last.write_text(last.read_text() + "    op.execute('ALTER TABLE nowhere ADD COLUMN x INTEGER')\n")
+    monkeypatch.setattr(database_module, "MIGRATIONS", copy)
 
 
 def test_a_migration_that_fails_leaves_the_old_version_whole(tmp_path, monkeypatch):
-    folder = old_history(tmp_path / "h")
-    broken = (*store_module._MIGRATIONS[:-1], store_module._MIGRATIONS[-1] + ";\nALTER TABLE nowhere ADD COLUMN x")
-    monkeypatch.setattr(store_module, "_MIGRATIONS", broken)
+    folder = old_history(tmp_path / "h", 1)
+    broken_migrations(tmp_path, monkeypatch)
     with pytest.raises(StorageError, match="no such table: nowhere"):
-        Store(folder)
-    assert version(folder) == 0
+        Store(folder, database_url="")
+    assert user_version(folder) == 1
     db = sqlite3.connect(folder / "history.sqlite3")
     columns = [r[1] for r in db.execute("PRAGMA table_info(runs)")]
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
-    assert "group_id" not in columns  # the earlier statements of the failed migration were rolled back
+    assert "group_id" not in columns and "alembic_version" not in tables  # the earlier revisions were rolled back
     monkeypatch.undo()
-    assert Store(folder).runs()[0].prompt == "An old fox"
+    assert Store(folder, database_url="").runs()[0].prompt == "An old fox"
+
+
+def test_a_fresh_database_whose_migration_fails_is_left_empty(tmp_path, monkeypatch, database_url):
+    broken_migrations(tmp_path, monkeypatch)
+    # SQLite calls a missing table an operational error (a StorageError), PostgreSQL a programming one
+    with pytest.raises((StorageError, ProgrammingError), match="nowhere"):
+        Store(tmp_path / "data", database_url=database_url)
+    monkeypatch.undo()
+    store = Store(tmp_path / "data", database_url=database_url)  # nothing half-made stands in the way
+    assert shape(store) == EXPECTED and store.runs() == []
+    store.close()
