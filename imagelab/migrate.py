@@ -114,6 +114,8 @@ class _Copier:
         self.progress = progress
         self.ids: dict[str, dict[str, int | None]] = {}
         self.sent: set[str] = set()
+        # seconds between rows: a copy that a test stops partway (IMAGELAB_MIGRATE_PAUSE)
+        self.pause = float(os.environ.get("IMAGELAB_MIGRATE_PAUSE") or 0)
 
     # --- what was copied before ----------------------------------------------------------------
 
@@ -203,6 +205,8 @@ class _Copier:
                 else:  # nothing to copy of it (a setting of one person's browser)
                     self._note(conn, kind, source_id, None)
             self.summary.copied[kind] = self.summary.copied.get(kind, 0) + 1
+            if self.pause:
+                time.sleep(self.pause)
             done = self.summary.copied[kind]
             if done % 250 == 0:
                 self.progress(f"{kind}: {done:,} of {len(rows):,}")
