@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Float, ForeignKey, Index, Integer, MetaData, Table, Text, text
 
 __all__ = ["metadata", "runs", "images", "image_parents", "inputs", "conversations", "turns", "batches",
-           "budget_limits", "settings", "prompt_library"]
+           "budget_limits", "settings", "prompt_library", "copied_rows"]
 
 metadata = MetaData()
 
@@ -158,3 +158,13 @@ prompt_library = Table(
     Column("created_at", Float, nullable=False),
 )
 Index("prompt_library_created", prompt_library.c.created_at.desc())
+
+# Rows another history's copy brought in (``imagelab.migrate``): what a second run of the copy skips.
+copied_rows = Table(
+    "copied_rows", metadata,
+    Column("source", Text, primary_key=True),
+    Column("kind", Text, primary_key=True),
+    Column("source_id", Text, primary_key=True),
+    Column("target_id", Integer),
+    Column("copied_at", Float, nullable=False),
+)

@@ -1,0 +1,108 @@
+"""`python -m imagelab.migrate` against a real PostgreSQL and a real S3 server: a single-user history is
+copied whole, a second run copies nothing, a killed copy goes on, the source is untouched, and two people's
+histories merge without id clashes."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from imagelab.migrate import copy_history
+from imagelab.offline.render import render
+from imagelab.store import Store
+from tests.conftest import ROOT
+
+
+def make_history(folder: Path, who: str, pictures: int = 3) -> Store:
+    """A single-user history: runs with pictures, an edit with its lineage, a conversation, a library entry."""
+    store = Store(folder, database_url="", storage_url="")
+    first = None
+    for i in range(pictures):
+        prompt = f"{who}'s picture {i}: a lighthouse"
+        run = store.start_run("generate", "gpt-image-2", prompt, {"prompt": prompt}, billed=False, requested=1)
+        rec = store.add_image(run, 0, render(prompt, 64, 64, quality="low", index=i), "png", 64, 64)
+        store.finish_run(run, "ok", usage={"total_tokens": 10}, actual_dollars=0.01)
+        first = first or rec
+    edit = store.start_run("reference_edit", "gpt-image-2", f"{who}'s edit", {}, billed=False, requested=1)
+    store.add_image(edit, 0, render(f"{who} edit", 64, 64, quality="low"), "png", 64, 64, parents=[first.hash])
+    store.finish_run(edit, "ok")
+    conv = store.new_conversation(f"{who}'s chat")
+    store.add_turn(conv, parent_id=None, run_id=None, prompt=f"{who} says hello", attachments=[first.hash],
+                   status="ok")
+    store.save_prompt(f"{who}'s prompt", "A teal lighthouse")
+    return store
+
+
+def tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_a_history_is_copied_whole_once_and_the_source_is_untouched(tmp_path, pg_url, s3_storage):
+    source = make_history(tmp_path / "alice", "Alice")
+    source.close()
+    before = tree_digest(tmp_path / "alice")
+    summary = copy_history(tmp_path / "alice", pg_url, s3_storage.url, work_dir=tmp_path)
+    assert summary.complete, summary.lines()
+    assert summary.copied["runs"] == 4 and summary.copied["images"] == 4 and summary.pictures_sent == 4
+    assert tree_digest(tmp_path / "alice") == before
+
+    shared = Store(tmp_path / "server", database_url=pg_url, storage_url=s3_storage.url)
+    images = shared.recent_images(10)
+    assert len(images) == 4
+    for rec in images:
+        assert hashlib.sha256(shared.read_bytes(rec.hash, rec.format)).hexdigest() == rec.hash
+    edit = next(r for r in images if r.page == "reference_edit")
+    assert shared.parents_of(edit.id) == [images[-1].hash]
+    shared.close()
+
+    again = copy_history(tmp_path / "alice", pg_url, s3_storage.url, work_dir=tmp_path)
+    assert again.complete and sum(again.copied.values()) == 0 and again.pictures_sent == 0
+    assert again.skipped["runs"] == 4
+
+
+def test_two_peoples_histories_merge_without_id_clashes(tmp_path, pg_url, s3_storage):
+    make_history(tmp_path / "alice", "Alice").close()
+    make_history(tmp_path / "bob", "Bob", pictures=2).close()
+    assert copy_history(tmp_path / "alice", pg_url, s3_storage.url, work_dir=tmp_path).complete
+    assert copy_history(tmp_path / "bob", pg_url, s3_storage.url, work_dir=tmp_path).complete
+    shared = Store(tmp_path / "server", database_url=pg_url, storage_url=s3_storage.url)
+    runs = shared.runs(50)
+    assert len(runs) == 7 and len({r.id for r in runs}) == 7
+    by_prompt = {r.prompt: r for r in runs}
+    for prompt, run in by_prompt.items():
+        for rec in shared.images_of_run(run.id):
+            assert rec.prompt == prompt  # every picture sits with its own person's run
+    titles = sorted(c.title for c in shared.conversations())
+    assert titles == ["Alice's chat", "Bob's chat"]
+    shared.close()
+
+
+def test_a_copy_killed_halfway_goes_on_where_it_stopped(tmp_path, pg_url, s3_storage):
+    make_history(tmp_path / "carol", "Carol", pictures=40).close()
+    env = {**os.environ, "IMAGELAB_MIGRATE_PAUSE": "0.05"}
+    cmd = [sys.executable, "-m", "imagelab.migrate", "--from", str(tmp_path / "carol"), "--database-url", pg_url,
+           "--storage-url", s3_storage.url]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    probe = Store(tmp_path / "probe", database_url=pg_url, storage_url=s3_storage.url)
+    deadline = time.monotonic() + 60
+    while probe.count_images() < 5:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    partway = probe.count_images()
+    assert 5 <= partway < 41
+
+    done = subprocess.run(cmd, cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "Everything is there" in done.stdout
+    assert probe.count_images() == 41 and len(probe.runs(100)) == 41  # nothing twice
+    assert pg_url.split("@")[0].split(":")[-1] not in done.stdout + done.stderr  # the password stays out
+    probe.close()
