@@ -94,7 +94,10 @@ def source_identity(conn: sqlite3.Connection, folder: Path) -> str:
 
 def _backup(path: Path, into: Path) -> None:
     """A consistent copy of a SQLite file that is only read (a live ImageLab may be writing it)."""
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # Without a write-ahead log nothing is writing it: read it as immutable, which leaves no -wal or -shm file
+    # behind. With one (a live ImageLab), a read-only connection shares the log SQLite already keeps.
+    live = path.with_name(path.name + "-wal").exists()
+    source = sqlite3.connect(f"file:{path}?mode=ro" + ("" if live else "&immutable=1"), uri=True)
     target = sqlite3.connect(into)
     try:
         source.backup(target)

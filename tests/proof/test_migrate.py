@@ -89,14 +89,15 @@ def test_a_copy_killed_halfway_goes_on_where_it_stopped(tmp_path, pg_url, s3_sto
     env = {**os.environ, "IMAGELAB_MIGRATE_PAUSE": "0.05"}
     cmd = [sys.executable, "-m", "imagelab.migrate", "--from", str(tmp_path / "carol"), "--database-url", pg_url,
            "--storage-url", s3_storage.url]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     probe = Store(tmp_path / "probe", database_url=pg_url, storage_url=s3_storage.url)
-    deadline = time.monotonic() + 60
-    while probe.count_images() < 5:
-        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(10)
+    log = tmp_path / "first.log"
+    with open(log, "wb") as out, subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT) as proc:
+        deadline = time.monotonic() + 60
+        while probe.count_images() < 5:
+            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
     partway = probe.count_images()
     assert 5 <= partway < 41
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import ProgrammingError
 from imagelab.history import database as database_module
 from imagelab.history.schema import metadata
 from imagelab.store import SCHEMA_VERSION, StorageError, Store
-from tests.legacy_history import old_history, user_version
+from tests.legacy_history import SCRIPTS, old_history, user_version
 
 
 def shape(store):
@@ -34,8 +34,8 @@ EXPECTED = {table.name: ({c.name for c in table.columns}, {i.name for i in table
 def test_a_fresh_database_gets_every_revision_and_the_schema_the_queries_expect(store):
     assert store.database.revision() == f"{SCHEMA_VERSION:04d}"
     assert shape(store) == EXPECTED
-    assert sorted(EXPECTED) == ["batches", "budget_limits", "conversations", "image_parents", "images", "inputs",
-                                "prompt_library", "runs", "settings", "turns"]
+    assert sorted(EXPECTED) == ["batches", "budget_limits", "conversations", "copied_rows", "image_parents", "images",
+                                "inputs", "prompt_library", "runs", "settings", "turns"]
 
 
 def test_new_ids_count_up_on_both_engines(store):
@@ -69,7 +69,7 @@ def test_the_postgresql_history_keeps_no_sqlite_file(tmp_path, pg_url):
     assert len(list((tmp_path / "images").rglob("*.png"))) == 1  # the bytes still go to the data folder
 
 
-@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1))
+@pytest.mark.parametrize("version", range(1, len(SCRIPTS) + 1))  # the versions before Alembic
 def test_an_older_history_is_stamped_at_its_version_and_upgraded_in_place(tmp_path, version):
     folder = old_history(tmp_path / "h", version)
     store = Store(folder, database_url="")
