@@ -13,7 +13,7 @@ import streamlit as st
 from imagelab.catalog import ModelInfo, catalog, model_info, parse_size, picker_choices
 from imagelab.specs import GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS
 
-from . import state
+from . import state, untrusted
 
 CUSTOM_SIZE = "custom…"
 DEFAULT = "default"
@@ -302,4 +302,4 @@ def load_settings(params: dict[str, Any], *, model_key: str, prompt_key: str, op
 def show_load_notes() -> None:
     """Say once, on the page that received them, which loaded settings were left out."""
     for note in st.session_state.pop(state.LOAD_NOTES, None) or []:
-        st.warning(note, icon=":material/history:")
+        untrusted.say(note, kind="warning", icon=":material/history:")
