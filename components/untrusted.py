@@ -8,8 +8,9 @@ in one of these shapes only, each scrubbed of anything key-shaped first:
 - ``show_text(text)``: a block of it, as ``st.text``; ``quiet`` draws it small and faded, like a caption.
 - ``theirs(text)``: a piece of it inside a Markdown sentence of ours (a caption, a label, a help text),
   as a code span, where nothing is parsed.
-- ``say(text)``: an alert whose sentence quotes it (every ImageLab error does): the whole sentence as a
-  code span, drawn by ``UNTRUSTED_CSS`` like the alert's own words.
+- ``say(text)``: an alert whose sentence quotes it (every ImageLab error does): the whole sentence as an
+  emphasised code span, which ``UNTRUSTED_CSS`` draws like the alert's own words (and only that: a code
+  span of ours in an alert keeps its look).
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from imagelab.text import code_span, scrub, table_cell
 
 __all__ = ["show_text", "theirs", "say", "UNTRUSTED_CSS"]
 
-# An alert's sentence arrives as a code span (see ``say``); it reads as the alert's own words. A quiet text
-# (``show_text(quiet=True)``) has the caption's size and its faded colour, in either theme.
+# An alert's sentence arrives as an emphasised code span (see ``say``); it reads as the alert's own words. A
+# quiet text (``show_text(quiet=True)``) has the caption's size and its faded colour, in either theme.
 UNTRUSTED_CSS = """
-[data-testid="stAlertContainer"] code{font-family:inherit;font-size:inherit;color:inherit;background:none;
-  padding:0;white-space:normal;overflow-wrap:anywhere}
+[data-testid="stAlertContainer"] em:has(> code:only-child){font-style:normal}
+[data-testid="stAlertContainer"] em > code:only-child{font-family:inherit;font-size:inherit;color:inherit;
+  background:none;padding:0;white-space:normal;overflow-wrap:anywhere}
 .il-quiet-text{font-size:0.875rem;opacity:0.62;white-space:pre-wrap;overflow-wrap:anywhere;line-height:1.5}
 """
 
@@ -61,4 +63,6 @@ def say(text: object, *, kind: str = "error", icon: str | None = None,
         secrets: Iterable[str | None] = ()) -> None:
     """An alert (``kind``: error, warning, info or success) whose sentence quotes text ImageLab did not write:
     a server's message, a file's name."""
-    getattr(st, kind)(theirs(text, secrets=secrets), icon=icon)
+    quoted = theirs(text, secrets=secrets)
+    if quoted:
+        getattr(st, kind)(f"*{quoted}*", icon=icon)

@@ -40,11 +40,11 @@ def settle(at: AppTest, data_dir: Path | None = None, timeout: float = 60) -> Ap
 
 
 def as_read(markdown: str) -> str:
-    """Markdown as a person reads it: escapes removed, and the fences taken off each code span (the way
-    components.untrusted quotes text ImageLab did not write)."""
+    """Markdown as a person reads it: escapes removed, and the fences (and an alert's emphasis) taken off each
+    code span, the way components.untrusted quotes text ImageLab did not write."""
     import re
 
-    unfenced = re.sub(r"(?<!`)(`+) (.*?) \1(?!`)", r"\2", markdown)
+    unfenced = re.sub(r"\*?(?<!`)(`+) (.*?) \1(?!`)\*?", r"\2", markdown)
     return re.sub(r"\\(.)", r"\1", unfenced)
 
 

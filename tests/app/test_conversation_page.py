@@ -137,7 +137,7 @@ def test_server_text_in_a_turn_shows_as_text_not_markdown(data_dir):
     assert not at.exception
     raw = [e.value for e in at.error]
     assert hostile in shown(at.error)  # a person reads exactly what the server said
-    assert raw == [code_span(hostile)]  # and nothing of it is markup: all of it sits in one code span
+    assert raw == [f"*{code_span(hostile)}*"]  # and nothing of it is markup: all of it sits in one code span
 
 
 def test_continuing_from_an_earlier_turn_says_what_happens_and_goes_back(data_dir, sent):

@@ -98,6 +98,11 @@ def seed(data_dir) -> dict:
     rec = store.add_image(made, 0, render("a bottle", 256, 256, quality="low", index=0), "png", 256, 256,
                           revised_prompt=f"Revised: {STORED}")
     store.finish_run(made, "ok", actual_dollars=0.01, usage={"total_tokens": 300}, request_id=f"req_2 {STORED}")
+    # Compare: beside a plain picture, the prompt row differs and shows the payload in a table cell
+    plain = store.start_run("generate", "gpt-image-2", "a plain lamp", {**params, "prompt": "a plain lamp"},
+                            {"dollars": 0.01}, requested=1)
+    other = store.add_image(plain, 0, render("a plain lamp", 256, 256, quality="low", index=1), "png", 256, 256)
+    store.finish_run(plain, "ok", actual_dollars=0.01, usage={"total_tokens": 300})
     # Sweep: a cell labelled with a template value, its error, and the Batch API's line error
     group = "payload-sweep"
     cells = store.start_runs([
@@ -117,7 +122,7 @@ def seed(data_dir) -> dict:
                    error=f"The request failed: {STORED}")
     # The prompt library: a saved entry's title, tags and text
     store.save_prompt(STORED, f"Saved text {STORED}", [PAYLOADS[0], PAYLOADS[3]], source=STORED)
-    return {"image": rec}
+    return {"image": rec, "other": other}
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +149,7 @@ def test_run_cards_show_prompts_errors_and_request_ids_as_text(seeded_app, watch
     _hover_help(page, '[class*="st-key-run_"]')
     _inert(page, asked, "Generate's run cards", shown=(":red[colour]", "[x](http://127.0.0.1:9/p)", "req_1"))
     page.set_viewport_size({"width": 1440, "height": 900})
-    page.locator('[class*="st-key-run_"]').first.scroll_into_view_if_needed()
+    page.locator('[class*="st-key-run_"]', has_text="The request failed").first.scroll_into_view_if_needed()
     screenshot(page, "untrusted_run_cards")
 
 
@@ -167,6 +172,20 @@ def _sweep_page(page, url: str) -> None:
     page.goto(url + "/Sweep")
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]')
     page.get_by_text("Batch line failed", exact=False).first.wait_for()
+
+
+def test_compare_shows_differing_prompts_as_text(seeded_app, watched):
+    page, asked = watched
+    page.goto(seeded_app["url"] + "/Gallery")
+    wait_idle(page)
+    for rec in (seeded_app["image"], seeded_app["other"]):
+        page.locator(f".st-key-gallery_sel_{rec.id} label").click()
+        wait_idle(page)
+    page.locator(".st-key-btn_gallery_compare button").first.click()
+    page.wait_for_url("**/Compare")
+    wait_idle(page)
+    page.get_by_text("a plain lamp", exact=False).first.wait_for()
+    _inert(page, asked, "Compare's table", shown=("[x](http://127.0.0.1:9/p)",))  # cut short before :red[
 
 
 def test_sweep_grid_shows_labels_and_batch_errors_as_text(seeded_app, watched):
