@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, pages, results, sidebar
+from components import connection, pages, results, sidebar, untrusted
 from components.pages import PAGES
 from imagelab.costs import Money, money_text
 from imagelab.store import StorageError
@@ -22,7 +22,7 @@ elif conn.offline:
             "computer, cost nothing and are not made by an OpenAI model. Set `OPENAI_API_KEY` or enter a key in the "
             "sidebar to use OpenAI.", icon=":material/science:")
 else:
-    st.success(f"Connected to **{conn.label}**.", icon=":material/cloud_done:")
+    st.success(f"Connected to {untrusted.theirs(conn.label)}.", icon=":material/cloud_done:")
 
 cols = st.columns(3)
 for i, place in enumerate(p for p in PAGES if p.purpose):
@@ -39,5 +39,5 @@ try:
     st.caption(f"History is kept in `{store.root}`.")
     results.show_waiting_pictures(store)
 except StorageError as exc:
-    st.error(exc.sentence, icon=":material/folder_off:")
+    untrusted.say(exc.sentence, icon=":material/folder_off:")
 bar.finish()

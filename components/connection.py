@@ -17,7 +17,7 @@ from imagelab.offline import OfflineServer, start_server
 from imagelab.serving import NETWORK_WARNING, serves_network
 from imagelab.store import StorageError, Store, default_data_dir
 
-from . import state
+from . import state, untrusted
 
 OPENAI = "OpenAI"
 OFFLINE = "Offline (synthetic)"
@@ -54,7 +54,7 @@ def require_history() -> Store:
         store.count_runs()
         return store
     except StorageError as exc:
-        st.error(exc.sentence, icon=":material/folder_off:")
+        untrusted.say(exc.sentence, icon=":material/folder_off:")  # it names a folder
         st.stop()
         raise  # st.stop() does not return
 

@@ -19,7 +19,7 @@ from imagelab.inputs import MODEL_READ_SIDE, InputRefused, input_from_store, sta
 from imagelab.specs import InputImage
 from imagelab.store import Store, content_hash
 
-from . import state
+from . import state, untrusted
 from .results import UNREADABLE_ERRORS, preview, show_picture
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "mpo", "gif", "bmp", "tif", "tiff", "heic"]
@@ -85,9 +85,9 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
                     _add(images, input_from_store(store, rec.hash), limit, single)
                     st.rerun()
 
-    while messages:
+    while messages:  # they name files, and quote what a file said of itself
         level, text = messages.pop(0)
-        getattr(st, level)(text)
+        untrusted.say(text, kind=level)
 
     _image_list(key, images, single)
     return list(images)
@@ -152,7 +152,7 @@ def _image_list(key: str, images: list[InputImage], single: bool) -> None:
             thumb, text = st.columns([1, 4], vertical_alignment="center")
             thumb.image(preview(img.hash, img.mime.split("/")[1]) or img.data, width="stretch")
             first = " · **first**" if i == 0 and not single else ""
-            text.markdown(f"**{i + 1}.** {img.filename}{first}")
+            text.markdown(f"**{i + 1}.** {untrusted.theirs(img.filename)}{first}")
             text.caption(f"{img.width}×{img.height} · {len(img.data) / 1024:,.0f} KB")
             scaling = _scaled(key).get(img.hash)
             if scaling:

@@ -13,7 +13,7 @@ import streamlit as st
 from imagelab.catalog import ModelInfo, catalog, gif_sizes, model_info, parse_size, picker_choices, svg_rules
 from imagelab.specs import GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS, gif_frame_ms, size_problem
 
-from . import drafts, state
+from . import drafts, state, untrusted
 
 CUSTOM_SIZE = "custom…"
 DEFAULT = "default"
@@ -383,4 +383,4 @@ def load_settings(params: dict[str, Any], *, model_key: str, prompt_key: str, op
 def show_load_notes() -> None:
     """Say once, on the page that received them, which loaded settings were left out."""
     for note in st.session_state.pop(state.LOAD_NOTES, None) or []:
-        st.warning(note, icon=":material/history:")
+        untrusted.say(note, kind="warning", icon=":material/history:")

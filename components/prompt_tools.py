@@ -21,9 +21,9 @@ from imagelab.jobs import STATUS_WORDS
 from imagelab.library import TITLE_CHARS, LibraryPrompt, all_tags, parse_tags, search, shipped_prompts
 from imagelab.prompts import DESCRIBE, REWRITE, PromptRequest, word_diff
 from imagelab.store import RunRecord, StorageError
-from imagelab.text import literal, shorten
+from imagelab.text import shorten
 
-from . import connection, image_inputs, run, state
+from . import connection, image_inputs, run, state, untrusted
 
 LIBRARY_SHOWN = 12
 
@@ -84,8 +84,8 @@ def _wait(run_id: int) -> None:
     if job is None or not job.active:
         st.rerun()
     head, button = st.columns([4, 1], vertical_alignment="center")
-    head.caption(f":material/hourglass_top: {STATUS_WORDS[job.status].capitalize()} with {job.model} · "
-                 f"{job.elapsed:.0f} s")
+    head.caption(f":material/hourglass_top: {STATUS_WORDS[job.status].capitalize()} with "
+                 f"{untrusted.theirs(job.model)} · {job.elapsed:.0f} s")
     button.button("Cancel", key=f"btn_words_cancel_{run_id}", on_click=run.cancel, args=(run_id,),
                   icon=":material/stop_circle:", width="stretch")
 
@@ -103,7 +103,7 @@ def _show_run(record: RunRecord | None, show_words: Callable[[RunRecord, str], N
     if record.reply:
         show_words(record, record.reply)
     elif record.error:
-        st.error(literal(record.error), icon=":material/error:")
+        untrusted.say(record.error, icon=":material/error:")
 
 
 # --- improve ----------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def _improve(prompt: str, prompt_key: str, model: str) -> None:
 def _show_description(record: RunRecord, text: str, prompt_key: str) -> None:
     with st.container(border=True, key="describe_result"):
         st.caption("A prompt that would recreate the picture:")
-        st.text(text)
+        untrusted.show_text(text)
         a, b = st.columns(2)
         a.button("Open in Generate", key=f"btn_describe_use_{record.id}", type="primary",
                  icon=":material/edit_note:", on_click=_put_in_prompt, args=(prompt_key, text), width="stretch",
@@ -194,19 +194,18 @@ def _delete(prompt_id: int) -> None:
 def _entry(p: LibraryPrompt, i: int, prompt_key: str) -> None:
     with st.container(border=True, key=f"library_entry_{i}"):
         title, use = st.columns([4, 1], vertical_alignment="center")
-        title.markdown(f"**{literal(p.title)}**" + (" · " + " · ".join(f"`{literal(t)}`" for t in p.tags)
-                                                    if p.tags else ""))
+        title.markdown(" · ".join([f"**{untrusted.theirs(p.title)}**", *(untrusted.theirs(t) for t in p.tags)]))
         use.button("Insert", key=f"btn_library_use_{i}", icon=":material/input:", width="stretch",
                    on_click=_put_in_prompt, args=(prompt_key, p.text), kwargs={"append": True},
                    help="Add this prompt to the end of yours (or use it, if yours is empty).")
-        st.caption(literal(shorten(p.text, 400)))
+        untrusted.show_text(shorten(p.text, 400), quiet=True)
         small = [p.source] if p.source else []
         if p.note:
             small.append(p.note)
         if p.size or p.quality:
             small.append(" · ".join(x for x in (p.size, p.quality) if x))
         if small:
-            st.caption(literal(" — ".join(small)))
+            untrusted.show_text(" — ".join(small), quiet=True)
         if p.id is not None:
             st.button("Delete", key=f"btn_library_delete_{p.id}", icon=":material/delete:", on_click=_delete,
                       args=(p.id,))
@@ -215,7 +214,7 @@ def _entry(p: LibraryPrompt, i: int, prompt_key: str) -> None:
 def _library(prompt: str, prompt_key: str) -> None:
     message = st.session_state.pop("library_message", None)
     if message:
-        (st.success if message[0] == "success" else st.error)(message[1])
+        untrusted.say(message[1], kind="success" if message[0] == "success" else "error")
     with st.popover("Save this prompt", icon=":material/bookmark_add:", disabled=not prompt.strip()):
         st.text_input("Title", key=state.LIBRARY_TITLE, max_chars=TITLE_CHARS, placeholder="Kyoto travel poster")
         st.text_input("Tags", key=state.LIBRARY_NEW_TAGS, placeholder="poster, travel")
@@ -224,7 +223,7 @@ def _library(prompt: str, prompt_key: str) -> None:
     try:
         saved = connection.get_store().saved_prompts()
     except StorageError as exc:
-        st.warning(f"Your saved prompts cannot be read. {exc.sentence}")
+        untrusted.say(f"Your saved prompts cannot be read. {exc.sentence}", kind="warning")
         saved = []
     everything = saved + list(shipped_prompts())
     query_col, tags_col = st.columns([3, 2])

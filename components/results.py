@@ -21,10 +21,10 @@ from imagelab.export import embed_metadata
 from imagelab.images import DELETED_SENTENCE, MIME_TYPES, MISSING_FILE_SENTENCE, display_copy, first_frame_png
 from imagelab.store import ImageRecord, StorageError
 from imagelab.svg import NotAnSvg, sanitize_svg, svg_to_png
-from imagelab.text import literal, shorten
+from imagelab.text import shorten
 from imagelab.thumbnails import THUMBNAIL_SIDE, ThumbnailFolder, thumbnail_bytes
 
-from . import pages, state
+from . import pages, state, untrusted
 from .connection import get_store
 
 UNREADABLE_SENTENCE = "This picture could not be read; its file may be damaged."
@@ -189,10 +189,8 @@ def size_label(rec: ImageRecord) -> str:
 
 def show_error(err: ImageLabError) -> None:
     """An error as a sentence and the server's own words beneath, both shown as text, never as Markdown."""
-    st.error(literal(err.sentence), icon=":material/error:")
-    details = err.details()
-    if details:
-        st.caption(literal(details))
+    untrusted.say(err.sentence, icon=":material/error:")
+    untrusted.show_text(err.details(), quiet=True)
 
 
 # Result pictures: never taller than the window leaves room for (so a run's card fits beside the form),
@@ -336,12 +334,10 @@ def lightbox(image_id: int) -> None:
             return
         st.image(data, width="content")
     with about:
-        st.markdown(f"**{literal(rec.model)}** · {pages.name_of(rec.page)}")
+        st.markdown(f"{untrusted.theirs(rec.model)} · {pages.name_of(rec.page)}")
         st.caption(file_line(rec))
-        st.markdown(literal(shorten(rec.prompt, 600)))
-        line = settings_line(run.params or {})
-        if line:
-            st.caption(literal(line))
+        untrusted.show_text(shorten(rec.prompt, 600))
+        untrusted.show_text(settings_line(run.params or {}), quiet=True)
         with st.container(horizontal=True, gap="small"):
             _download(rec, "lightbox")
             if rec.format in ("png", "jpeg", "webp"):
@@ -376,12 +372,12 @@ def show_run(result: Any, *, key: str, columns: int = 4) -> None:
     with st.container(border=True):
         cost = result.cost
         est = result.estimate
-        line = [f"**{result.model}**", f"{len(result.images)} image(s)", f"{result.seconds:.1f} s"]
+        line = [untrusted.theirs(result.model), f"{len(result.images)} image(s)", f"{result.seconds:.1f} s"]
         if cost is not None:
             line.append(f"{cost.total_tokens:,} tokens · {format_dollars(cost.dollars)}")
         line.append(f"estimated {'≈ ' if est.approximate else ''}{format_dollars(est.dollars)}")
         st.markdown(" · ".join(line))
-        st.caption(literal(shorten(result.prompt, 300)))
+        untrusted.show_text(shorten(result.prompt, 300), quiet=True)
         for err in result.errors:
             show_error(err)
         if result.images:
@@ -390,7 +386,7 @@ def show_run(result: Any, *, key: str, columns: int = 4) -> None:
                 with cols[i % len(cols)]:
                     show_image(rec, key=f"{key}.{result.run_id}")
         if result.request_id:
-            st.caption(f"request id {result.request_id}")
+            st.caption(f"request id {untrusted.theirs(result.request_id)}")
 
 
 RUNS_PER_PAGE = 8
@@ -420,4 +416,4 @@ def show_history(results_key: str, *, key: str, shown_key: str, empty_text: str,
 
 def show_problems(problems: list[Any]) -> None:
     for p in problems:
-        st.warning(p.message, icon=":material/tune:")
+        untrusted.say(p.message, kind="warning", icon=":material/tune:")

@@ -24,9 +24,9 @@ from imagelab.costs import Estimate, estimate, format_dollars, money_of, money_t
 from imagelab.jobs import STATUS_WORDS, EventCall, JobRequest, JobState
 from imagelab.store import ImageRecord, RunRecord, StorageError
 from imagelab.sweeps import sweep_grid
-from imagelab.text import literal, shorten
+from imagelab.text import shorten
 
-from . import connection, keep_exact, results, sidebar, spending, state
+from . import connection, keep_exact, results, sidebar, spending, state, untrusted
 
 # How often the browser asks a page's live part to redraw while a job runs. Each redraw first waits
 # in the engine for news (up to LONG_POLL_SECONDS), so this only keeps a redraw always queued.
@@ -53,7 +53,7 @@ def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: E
     if problems:
         with live.container():
             for p in problems:
-                st.error(p.message, icon=":material/error:")
+                untrusted.say(p.message, icon=":material/error:")
         return None
     if not sidebar.ready():
         live.error("Finish setting up the connection in the sidebar first.", icon=":material/link_off:")
@@ -61,10 +61,12 @@ def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: E
     try:
         refused = spending.refusal(spec, (est or estimate(spec)).dollars)
     except StorageError as exc:
-        live.error(f"Nothing was sent. {exc.sentence}", icon=":material/folder_off:")
+        with live.container():
+            untrusted.say(f"Nothing was sent. {exc.sentence}", icon=":material/folder_off:")
         return None
     if refused:
-        live.error(refused, icon=":material/savings:")
+        with live.container():
+            untrusted.say(refused, icon=":material/savings:")
         return None
     request = JobRequest(spec, call, connection.current_connection(), page, tuple(parents or ()), est, group, label,
                          on_queued, on_finish, budget=spending.guard(), moderate=spending.moderation_on(),
@@ -72,7 +74,8 @@ def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: E
     try:
         run_id = connection.get_engine().submit(request)
     except StorageError as exc:  # nothing was sent: a picture that cannot be saved must not be paid for
-        live.error(f"Nothing was sent. {exc.sentence}", icon=":material/folder_off:")
+        with live.container():
+            untrusted.say(f"Nothing was sent. {exc.sentence}", icon=":material/folder_off:")
         return None
     st.session_state.setdefault(state.SESSION_RUN_IDS, []).append(run_id)
     st.session_state.setdefault(state.item(state.LIVE_WATCH, page), []).append(run_id)
@@ -161,8 +164,8 @@ def show_job(job: JobState, *, key: str) -> None:
     with st.container(border=True, key=f"run_{job.run_id}"):
         verb = _VERBS.get(job.page, "Running")
         head, button = st.columns([3, 1], vertical_alignment="center")
-        head.markdown(f"**{verb} {job.requested} image(s) with {job.model}** · {STATUS_WORDS[job.status]} · "
-                      f"{job.elapsed:.0f} s")
+        head.markdown(f"**{verb} {job.requested} image(s) with** {untrusted.theirs(job.model)} · "
+                      f"{STATUS_WORDS[job.status]} · {job.elapsed:.0f} s")
         if job.active:
             button.button("Cancel", key=f"btn_{key}_cancel_{job.run_id}", on_click=cancel, args=(job.run_id,),
                           icon=":material/stop_circle:", help="Stop this run; images already saved are kept.")
@@ -174,7 +177,7 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
     scroll_into_view(run.id)
     with st.container(border=True, key=f"run_{run.id}"):
         made = len({rec.index for rec in images})
-        line = [f"**{run.model}**", f"{made} of {run.requested or made} image(s)"]
+        line = [untrusted.theirs(run.model), f"{made} of {run.requested or made} image(s)"]
         if run.finished_at:
             line.append(f"{run.finished_at - run.started_at:.1f} s")
         tokens = (run.usage or {}).get("total_tokens")
@@ -186,13 +189,14 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
             line.append(f"estimated {approx}{format_dollars(run.est_dollars)}")
         if run.status != "ok":
             line.append(STATUS_WORDS.get(run.status, run.status))
-        st.markdown(" · ".join(line), help=f"request id {literal(run.request_id)}" if run.request_id else None)
-        st.caption(literal(shorten(run.prompt, 300)))
+        request_id = untrusted.theirs(run.request_id) if run.request_id else None
+        st.markdown(" · ".join(line), help=f"request id {request_id}" if request_id else None)
+        untrusted.show_text(shorten(run.prompt, 300), quiet=True)
         if run.error:
             icon = ":material/block:" if run.status == "cancelled" else ":material/error:"
-            (st.warning if images else st.error)(literal(run.error), icon=icon)
-            if run.request_id:  # what to quote to the provider about this failure, in view beneath it
-                st.caption(f"request id {literal(run.request_id)}")
+            untrusted.say(run.error, kind="warning" if images else "error", icon=icon)
+            if request_id:  # what to quote to the provider about this failure, in view beneath it
+                st.caption(f"request id {request_id}")
         shown = keep_exact.pairs(images)
         if shown:
             cols = st.columns(min(columns, len(shown)))
@@ -271,14 +275,14 @@ def _job_body(job: JobState, *, key: str) -> None:
     """A run as it goes, without widgets (a form's rerun may draw only these outside itself)."""
     with st.container(border=True, key=key):
         verb = _VERBS.get(job.page, "Running")
-        st.markdown(f"**{verb} {job.requested} image(s) with {job.model}** · {STATUS_WORDS[job.status]} · "
-                    f"{job.elapsed:.0f} s")
+        st.markdown(f"**{verb} {job.requested} image(s) with** {untrusted.theirs(job.model)} · "
+                    f"{STATUS_WORDS[job.status]} · {job.elapsed:.0f} s")
         _job_pictures(job)
 
 
 def _job_pictures(job: JobState) -> None:
     """A running job's prompt, then each image as saved, its latest preview or a wait; its errors."""
-    st.caption(literal(shorten(job.prompt, 200)))
+    untrusted.show_text(shorten(job.prompt, 200), quiet=True)
     saved = {rec.index: rec for rec in list(job.images)}
     previews = dict(job.previews)
     cols = st.columns(min(job.requested, 2))
@@ -323,7 +327,7 @@ def show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: str
     try:
         _show_runs(page, key=key, shown_key=shown_key, empty_text=empty_text, icon=icon, columns=columns)
     except StorageError as exc:
-        st.error(exc.sentence, icon=":material/folder_off:")
+        untrusted.say(exc.sentence, icon=":material/folder_off:")
 
 
 def _show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: str, columns: int) -> None:
@@ -451,7 +455,7 @@ def _draw_batch_progress(group: str) -> bool:
                           on_click=_cancel_group, args=(group,),
                           help="Lines already done are kept and saved to their cells.")
         if row.error and row.active:
-            st.warning(literal(row.error), icon=":material/sync_problem:")
+            untrusted.say(row.error, kind="warning", icon=":material/sync_problem:")
     return any(r.active for r in rows)
 
 
@@ -486,13 +490,13 @@ def show_sweep_grid(group: str, runs: list[RunRecord]) -> None:
     # The row's value heads the row, so the pictures get the column's whole width.
     with st.container(key=f"sweep_grid_{group}"):
         if across:
-            st.caption(f"{literal(grid.row_axis)} down ↓ · {literal(grid.column_axis)} across →")
+            st.caption(f"{untrusted.theirs(grid.row_axis)} down ↓ · {untrusted.theirs(grid.column_axis)} across →")
             for col, value in zip(st.columns(len(grid.columns)), grid.columns, strict=True):
-                col.markdown(f"**{literal(grid.column_axis)}={literal(value)}**")
+                col.markdown(untrusted.theirs(f"{grid.column_axis}={value}"))
         for r, row_value in enumerate(grid.rows):
-            name = f"{literal(grid.row_axis)}=" if grid.row_axis and " · " not in grid.row_axis else ""
+            name = f"{grid.row_axis}=" if grid.row_axis and " · " not in grid.row_axis else ""
             if row_value:
-                st.markdown(f"**{name}{literal(row_value)}**")
+                st.markdown(untrusted.theirs(f"{name}{row_value}"))
             cols = st.columns(len(grid.columns) if across else per_row)
             for c, run_id in enumerate(grid.cells[r]):
                 rec = by_id.get(run_id) if run_id is not None else None
@@ -514,7 +518,8 @@ def _sweep_cell(rec: RunRecord, places: list[Any], *, key: str) -> None:
             if job.previews:
                 number, data = job.previews[max(job.previews)]
                 st.image(data, caption=f"Preview {number + 1}", width="stretch")
-            st.caption(f"{literal(rec.label or '')} · {STATUS_WORDS.get(job.status, job.status)}")
+            status = STATUS_WORDS.get(job.status, job.status)
+            st.caption(" · ".join(x for x in (untrusted.theirs(rec.label or ""), status) if x))
         return
     images = connection.get_store().images_of_run(rec.id)
     for i, image in enumerate(images):
@@ -524,9 +529,9 @@ def _sweep_cell(rec: RunRecord, places: list[Any], *, key: str) -> None:
         if rec.status != "ok" or not images:
             status = "in the batch" if rec.active and rec.params.get("batch") else STATUS_WORDS.get(rec.status,
                                                                                                       rec.status)
-            st.caption(f"{literal(rec.label or '')} · {status}")
+            st.caption(" · ".join(x for x in (untrusted.theirs(rec.label or ""), status) if x))
         if rec.error:
-            st.error(literal(rec.error), icon=":material/error:")
+            untrusted.say(rec.error, icon=":material/error:")
         if rec.actual_dollars is not None:
             tokens = (rec.usage or {}).get("total_tokens", 0)
             st.caption(f"{tokens:,} tokens · {money_text(money_of(rec))}")
@@ -551,7 +556,7 @@ def _draw_fanout(group: str, polling: bool) -> None:
         if i % per_row == 0:
             cols = st.columns(per_row)
         with cols[i % per_row], st.container(border=True, key=f"fanout_{rec.id}"):
-            st.markdown(f"**{literal(rec.label or rec.model)}**")
+            st.markdown(untrusted.theirs(rec.label or rec.model))
             job = engine.job(rec.id)
             if rec.active:
                 st.caption(f"{STATUS_WORDS.get(rec.status, rec.status)} · {job.elapsed if job else 0:.0f} s")
@@ -569,7 +574,7 @@ def _draw_fanout(group: str, polling: bool) -> None:
                        money_text(money_of(rec))]
             st.caption(" · ".join(f for f in figures if f))
             if rec.error:
-                st.error(literal(rec.error), icon=":material/error:")
+                untrusted.say(rec.error, icon=":material/error:")
             if images:
                 if all(i.starred for i in images):
                     st.caption(":material/star: Kept (starred)")

@@ -12,13 +12,14 @@ from imagelab.costs import Estimate, estimated_tokens, format_dollars, money_of,
 from imagelab.jobs import STATUS_WORDS, RunEngine
 from imagelab.specs import Problem
 from imagelab.store import StorageError
-from imagelab.text import literal, shorten
+from imagelab.text import shorten
 from imagelab.tray import TrayEntry, tray_entries
 
 from . import connection, first_view, results, spending, state
 from .connection import CUSTOM, OFFLINE, OPENAI
 from .options import keep_widget_state
 from .pages import PAGES, by_key
+from .untrusted import UNTRUSTED_CSS, theirs
 
 # The pages are tools, not articles: little space above and beside the work, a title that does not
 # push the form down, and a sidebar whose first lines (the estimate) sit at the top of the window.
@@ -39,7 +40,7 @@ def headline(label: str, value: str, *, help: str | None = None) -> None:
     and number libraries (about 110 KB) to every cold view for one figure. (A heading, not HTML: Markdown
     with HTML in it brings an HTML parser of about the same size.)"""
     st.markdown(label, help=help)
-    st.header(literal(value), anchor=False)
+    st.header(value.replace("$", r"\$"), anchor=False)  # a figure of ours: its $ is no maths
 
 
 @dataclass
@@ -172,7 +173,7 @@ def _draw_tray(polling: bool) -> None:
         for entry in tray_entries(jobs):
             line, stop = st.columns([3, 2], vertical_alignment="center")
             what = f"{entry.running} running · {entry.queued} queued" if entry.grouped else STATUS_WORDS[entry.status]
-            line.caption(f"{_entry_name(entry)} · {literal(shorten(entry.prompt, 40))} · {what} · "
+            line.caption(f"{_entry_name(entry)} · {theirs(shorten(entry.prompt, 40))} · {what} · "
                          f"{entry.elapsed:.0f} s")
             stop.button("Cancel", key=f"btn_tray_cancel_{entry.run_ids[0]}", icon=":material/stop_circle:",
                         type="tertiary", on_click=_cancel_runs, args=(engine, entry.active_ids),
@@ -242,7 +243,7 @@ def _connection_panel(note: bool) -> None:
                    help="Pictures are synthesised locally and are not from an OpenAI model. Add an API key to use "
                         "OpenAI.")
     else:
-        st.caption(f":material/cloud_done: **{literal(conn.label)}**")
+        st.caption(f":material/cloud_done: {theirs(conn.label)}")
 
 
 def _resolved(choice: str):
@@ -268,7 +269,7 @@ def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False
     """
     keep_widget_state(*state.KEPT_PREFIXES)
     brief = first_view.begin(brief_allowed=brief_first_view)
-    st.html(PAGE_CSS + results.RESULTS_CSS)
+    st.html(PAGE_CSS + results.RESULTS_CSS + f"<style>{UNTRUSTED_CSS}</style>")
     connection.warn_if_exposed()
     with st.sidebar:
         # The estimate of what the page would send is the headline: first, above the fold at any height.

@@ -1,8 +1,9 @@
 """Text that reaches the page: shown exactly as typed, and scrubbed of secrets.
 
-``literal`` escapes what people typed for Streamlit markdown. ``scrub`` and ``redact_url`` remove
-keys, passwords and query strings from text a server sent or a URL someone entered, before it is
-shown, logged or stored.
+``code_span`` wraps text ImageLab did not write for a place in a Markdown sentence of ours, where
+nothing of it is parsed (``components.untrusted`` is the one way such text reaches the page).
+``scrub`` and ``redact_url`` remove keys, passwords and query strings from text a server sent or a URL
+someone entered, before it is shown, logged or stored.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["literal", "shorten", "scrub", "redact_url", "redact_urls_in", "REDACTED"]
+__all__ = ["code_span", "table_cell", "shorten", "scrub", "redact_url", "redact_urls_in", "REDACTED"]
 
-# Markdown punctuation, HTML brackets, and Streamlit's own ':' (colours, icons) and '$' (maths).
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")
+_BACKTICKS = re.compile(r"`+")
+# A pipe and the backslashes before it: a table sees the pipe as text only after an odd number of them.
+_PIPE = re.compile(r"(\\*)\|")
 
 REDACTED = "[redacted]"
 
@@ -29,10 +31,26 @@ _URL = re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s\"'<>]+", re.IGNORECASE)
 _MIN_SECRET = 6
 
 
-def literal(text: str) -> str:
-    """``text`` escaped for Streamlit markdown, so tags, emphasis and colour codes show as typed."""
-    escaped = _SPECIAL.sub(r"\\\1", text)
-    return escaped.replace("\n", "  \n")
+def code_span(text: str) -> str:
+    """``text`` as one Markdown code span: shown as typed, with nothing in it read as Markdown.
+
+    Escaping Markdown punctuation is not enough: Streamlit's Markdown links any bare ``http://…``,
+    ``www.…`` or e-mail address whatever the escapes. Inside a code span nothing is parsed: no link,
+    picture, tag, colour directive, maths or emoji. The fence is one backtick longer than any run of
+    backticks in ``text``, and spaces pad it so a backtick at either end stays text. A code span is
+    one line: line breaks and runs of spaces show as one space. Empty text gives an empty string.
+    """
+    flat = " ".join(text.split())
+    if not flat:
+        return ""
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(flat)), default=0) + 1)
+    return f"{fence} {flat} {fence}"
+
+
+def table_cell(text: str) -> str:
+    """``code_span(text)`` for a cell of a Markdown table, whose rows split at a pipe even inside a code span
+    unless the pipe is escaped: every pipe gets an odd number of backslashes before it."""
+    return _PIPE.sub(lambda m: m.group(1) + ("" if len(m.group(1)) % 2 else "\\") + "|", code_span(text))
 
 
 def shorten(text: str, limit: int) -> str:

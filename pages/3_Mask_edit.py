@@ -18,13 +18,13 @@ from components import (
     shortcuts,
     sidebar,
     state,
+    untrusted,
 )
 from imagelab.client import edit
 from imagelab.costs import estimate
 from imagelab.masks import MaskError, mask_edit_fraction
 from imagelab.specs import EditSpec, MaskInput, Problem
 from imagelab.store import content_hash
-from imagelab.text import literal
 
 st.set_page_config(page_title="Mask edit · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
@@ -44,7 +44,7 @@ with settings:
 with picker:
     chosen = st.session_state.get(state.picked_images(state.MASK)) or []
     # Once a picture is chosen the picker folds away: the canvas is what this page is for.
-    with st.expander(f"Picture: {chosen[0].filename} · change it" if chosen else "Picture to edit",
+    with st.expander(f"Picture: {untrusted.theirs(chosen[0].filename)} · change it" if chosen else "Picture to edit",
                      expanded=not chosen, icon=":material/image:"):
         images = image_inputs.image_inputs(state.MASK, store, single=True)
     image = images[0] if images else None
@@ -73,7 +73,7 @@ with canvas_area:
                     st.caption("Read its transparency as the mask." if kind == "alpha" else
                                f"Converted: {colour} areas will be edited, resized to {image.width}×{image.height}.")
                 except MaskError as exc:
-                    st.error(exc.sentence)
+                    untrusted.say(exc.sentence)
         else:
             subject = st.text_input("Subject to mask", key=state.MASK_SUBJECT, placeholder="the cat on the sofa")
             asked = st.button("Draw the mask", key="btn_mask_ask", icon=":material/draw:",
@@ -93,7 +93,7 @@ with canvas_area:
             drawn = st.session_state.get(state.MASK_DRAWN)
             if drawn is not None and drawn[0] == image.hash:
                 if drawn[2]:
-                    st.error(literal(drawn[2]), icon=":material/error:")
+                    untrusted.say(drawn[2], icon=":material/error:")
                 elif drawn[1] is not None:
                     overlay_png = drawn[1]
                     fraction = mask_edit_fraction(overlay_png)

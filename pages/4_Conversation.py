@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from components import connection, image_inputs, options, pages, results, run, shortcuts, sidebar, state
+from components import connection, image_inputs, options, pages, results, run, shortcuts, sidebar, state, untrusted
 from imagelab.catalog import catalog
 from imagelab.conversation import TurnJob, branch_path, children_count, leaves, newest_leaf_under
 from imagelab.costs import estimate, money_of, money_text, window_price
 from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma
 from imagelab.specs import ACTIONS, COMPLETION_WINDOWS, MaskInput, TurnSpec
 from imagelab.store import TurnRecord, content_hash
-from imagelab.text import literal, shorten
+from imagelab.text import shorten
 
 st.set_page_config(page_title="Conversation · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
@@ -26,7 +26,8 @@ WINDOW_LABELS = {"soonest": "As soon as possible", "2h": "Within 2 hours", "8h":
 def show_turn(number: int, turn: TurnRecord, head_id: int | None, counts: dict[int, int]) -> None:
     """One turn: what was asked, then the reply with its picture, cost and what can be done from it."""
     with st.chat_message("user"):
-        st.markdown(f"**Turn {number}** · {literal(turn.prompt)}")
+        st.markdown(f"**Turn {number}**")
+        untrusted.show_text(turn.prompt)
         if turn.attachments:
             cols = st.columns(min(len(turn.attachments), 6))
             for i, digest in enumerate(turn.attachments[:6]):
@@ -47,20 +48,19 @@ def show_turn(number: int, turn: TurnRecord, head_id: int | None, counts: dict[i
                     results.show_picture(turn.image_hash)
         with about:
             if turn.note:
-                st.info(turn.note, icon=":material/history:")
-            if turn.reply:
-                st.markdown(literal(turn.reply))
+                untrusted.say(turn.note, kind="info", icon=":material/history:")
+            untrusted.show_text(turn.reply)
             if turn.error:
-                st.error(literal(turn.error), icon=":material/error:")
+                untrusted.say(turn.error, icon=":material/error:")
             cost = money_text(money_of(turn))
             tokens = (turn.usage or {}).get("total_tokens")
             st.caption(" · ".join(x for x in [f"{tokens:,} tokens" if tokens else "", cost] if x))
             if turn.revised_prompt or turn.response_id:
                 with st.expander("Details"):
                     if turn.revised_prompt:
-                        st.caption(f"Revised prompt: {literal(turn.revised_prompt)}")
+                        untrusted.show_text(turn.revised_prompt, quiet=True, lead="Revised prompt:")
                     if turn.response_id:
-                        st.caption(f"Response {literal(turn.response_id)}")
+                        st.caption(f"Response {untrusted.theirs(turn.response_id)}")
             if st.button("Continue from here", key=state.item(state.CONV_FROM, turn.id), icon=":material/call_split:",
                          disabled=turn.id == head_id, width="stretch",
                          help="The next turn continues from this one; a new branch if later turns exist."):
@@ -176,7 +176,7 @@ with settings, st.container(key=SETTINGS_BOX):
             try:
                 mask_png, _ = mask_from_alpha_or_luma(mask_file.getvalue(), (attached[0].width, attached[0].height))
             except MaskError as exc:
-                st.error(exc.sentence)
+                untrusted.say(exc.sentence)
 
 conv_id = st.session_state.get(state.CONV_ID)
 turns = store.turns(conv_id) if conv_id else []
@@ -190,7 +190,7 @@ with talk:
     tip = newest_leaf_under(turns, head_id)
     if len(branches) > 1:
         chosen = tip or branches[-1]
-        labels = {b.id: f"Branch {i + 1}: {literal(shorten(b.prompt, 40))}" for i, b in enumerate(branches)}
+        labels = {b.id: f"Branch {i + 1}: {untrusted.theirs(shorten(b.prompt, 40))}" for i, b in enumerate(branches)}
         choice = st.radio("Branch", list(labels), index=list(labels).index(chosen.id), format_func=labels.get,
                           horizontal=True, key=state.item(state.CONV_BRANCH, conv_id, len(branches), head_id))
         if choice != chosen.id:

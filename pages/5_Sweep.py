@@ -2,14 +2,13 @@
 
 import streamlit as st
 
-from components import connection, options, pages, run, shortcuts, sidebar, spending, state
+from components import connection, options, pages, run, shortcuts, sidebar, spending, state, untrusted
 from imagelab.batches import COMPLETION_WINDOW_WORDS
 from imagelab.catalog import offered_models
 from imagelab.client import generate
 from imagelab.costs import batch_price, format_dollars
 from imagelab.specs import GenerateSpec
 from imagelab.sweeps import Sweep, load_presets, submit_sweep, template_variables
-from imagelab.text import literal
 
 st.set_page_config(page_title="Sweep · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
@@ -83,7 +82,7 @@ else:
 
 with form:
     for p in problems:
-        st.warning(p, icon=":material/tune:")
+        untrusted.say(p, kind="warning", icon=":material/tune:")
     confirmed = True
     if plan is not None:
         # Money is spent only on a billed connection; the offline backend's runs are free.
@@ -124,7 +123,8 @@ group = st.session_state.get(state.SWEEP_GROUP) or (latest[0].group_id if latest
 with output:
     if plan is not None:
         with st.container(border=True, key="sweep_plan"):
-            st.markdown(f"**The plan** · {literal(plan.describe())}")
+            st.markdown("**The plan**")
+            untrusted.show_text(plan.describe(), quiet=True)
     if group:
         run.show_sweep(group)
     elif plan is None:

@@ -9,11 +9,11 @@ import json
 
 import streamlit as st
 
-from components import connection, options, pages, results, sidebar, state
+from components import connection, options, pages, results, sidebar, state, untrusted
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
 from imagelab.export import export_images, read_metadata, settings_from_metadata
 from imagelab.store import MAX_SEARCH_TEXT, ImageRecord
-from imagelab.text import literal, shorten
+from imagelab.text import shorten
 
 st.set_page_config(page_title="Gallery · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar(brief_first_view=True)
@@ -93,7 +93,7 @@ def show_detail(rec: ImageRecord) -> None:
     run = store.run(rec.run_id)
     with st.container():
         top = st.columns([6, 1], vertical_alignment="center")
-        top[0].markdown(f"**{pages.name_of(rec.page)} · {literal(rec.model)}**")
+        top[0].markdown(f"**{pages.name_of(rec.page)}** · {untrusted.theirs(rec.model)}")
         if top[1].button("Close", key="btn_gallery_close", icon=":material/close:", width="stretch"):
             close_detail()
             st.rerun()
@@ -104,9 +104,10 @@ def show_detail(rec: ImageRecord) -> None:
             st.caption(results.file_line(rec))
             if shown:
                 results.show_image_actions(rec, key="detail", enlarge=False, roomy=True, extend=True)
-            st.markdown(f"**Prompt**  \n{literal(rec.prompt)}")
+            st.markdown("**Prompt**")
+            untrusted.show_text(rec.prompt)
             if rec.revised_prompt:
-                st.caption(f"Revised prompt: {literal(rec.revised_prompt)}")
+                untrusted.show_text(rec.revised_prompt, quiet=True, lead="Revised prompt:")
             est = run.estimate or {}
             usage = run.usage or {}
             est_tokens = sum(est.get(k, 0) for k in ("text_tokens", "image_input_tokens", "output_tokens"))
@@ -118,7 +119,8 @@ def show_detail(rec: ImageRecord) -> None:
                 + (f"\n\nThis image's share: {money_text(image_money(rec))} (the run made {rec.run_images} image(s))"
                    if rec.run_images > 1 and run.actual_dollars is not None else ""))
             made = dt.datetime.fromtimestamp(rec.created_at).strftime("%Y-%m-%d %H:%M")
-            st.caption(f"{made} · {results.size_label(rec)} {rec.format.upper()} · request id {run.request_id or '—'}")
+            request_id = untrusted.theirs(run.request_id) if run.request_id else "—"
+            st.caption(f"{made} · {results.size_label(rec)} {rec.format.upper()} · request id {request_id}")
             with st.expander("All parameters"):
                 st.code(json.dumps(run.params, indent=1), language="json")
             a1, a2 = st.columns([3, 2])
@@ -274,9 +276,10 @@ else:
         card = state.item(state.GALLERY_CARD_STARRED if rec.starred else state.GALLERY_CARD, rec.id)
         with cols[i % 4], st.container(border=True, key=card):
             results.show_thumbnail(rec.hash, rec.format)
-            # one caption of two lines: each caption is a Markdown element, the costliest kind to draw
-            st.caption(f"{':material/star: ' if rec.starred else ''}**{rec.model}** · {pages.name_of(rec.page)} · "
-                       f"{money_text(image_money(rec))}  \n{literal(shorten(rec.prompt, 120))}")
+            # one caption (a Markdown element, the costliest kind to draw), then the prompt as plain text
+            st.caption(f"{':material/star: ' if rec.starred else ''}{untrusted.theirs(rec.model)} · "
+                       f"{pages.name_of(rec.page)} · {money_text(image_money(rec))}")
+            untrusted.show_text(shorten(rec.prompt, 120), quiet=True)
             if brief:
                 st.space(CARD_ACTIONS)
                 continue

@@ -5,12 +5,12 @@ import io
 import streamlit as st
 from PIL import Image
 
-from components import connection, pages, results, sidebar, state
+from components import connection, pages, results, sidebar, state, untrusted
 from imagelab.compare import pair_labels, settings_table, slider_html
 from imagelab.costs import image_money, money_text
 from imagelab.images import DELETED_SENTENCE, mime_of, preview_bytes
 from imagelab.svg import svg_to_png
-from imagelab.text import literal, shorten
+from imagelab.text import shorten
 
 st.set_page_config(page_title="Compare · ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar()
@@ -42,7 +42,7 @@ cols = st.columns(len(records))
 for col, rec in zip(cols, records, strict=True):
     with col:
         results.show_picture(rec.hash, rec.format)
-        st.caption(f"**{rec.model}** · {results.size_label(rec)} · {money_text(image_money(rec))}")
+        st.caption(f"{untrusted.theirs(rec.model)} · {results.size_label(rec)} · {money_text(image_money(rec))}")
 
 names, values, differs = settings_table([{"model": r.model, "prompt": r.prompt, "params": run.params}
                                          for r, run in zip(records, runs, strict=True)])
@@ -52,11 +52,10 @@ lines = [header, "|" + " --- |" * (len(records) + 1)]
 for name, row, diff in zip(names, values, differs, strict=True):
     if only_diff and not diff:
         continue
-    cells = [literal(shorten(v, 80)).replace("  \n", " ") for v in row]
-    if diff:
-        lines.append(f"| **:orange[{name}]** | " + " | ".join(f":orange[{c}]" for c in cells) + " |")
-    else:
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    cells = [untrusted.theirs(shorten(v, 80), in_table=True) for v in row]
+    shown_name = f":orange[{name}]" if diff and name.isidentifier() else untrusted.theirs(name, in_table=True)
+    lines.append(f"| **{shown_name}** | " + " | ".join(cells) + " |" if diff else
+                 f"| {shown_name} | " + " | ".join(cells) + " |")
 if len(lines) == 2:
     st.caption("These images were made with the same settings.")
 else:

@@ -5,7 +5,7 @@ import io
 import streamlit as st
 from PIL import Image
 
-from components import connection, image_inputs, keep_exact, options, run, sidebar, state
+from components import connection, image_inputs, keep_exact, options, run, sidebar, state, untrusted
 from imagelab.catalog import catalog
 from imagelab.client import edit
 from imagelab.costs import estimate
@@ -123,7 +123,7 @@ with form:
 with output:
     shown = [p for p in problems if p.param not in ("prompt", "image") or prompt]
     for p in shown:
-        st.warning(p.message, icon=":material/tune:")
+        untrusted.say(p.message, kind="warning", icon=":material/tune:")
     clicked = st.button("Extend the picture", type="primary", key=state.EXT_BUTTON, icon=":material/open_in_full:",
                         width="stretch")
     live = st.empty()

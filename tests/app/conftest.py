@@ -39,8 +39,37 @@ def settle(at: AppTest, data_dir: Path | None = None, timeout: float = 60) -> Ap
     return at.run()
 
 
-def shown(elements) -> list[str]:
-    """The text of alert or markdown elements as a person reads it (markdown escapes removed)."""
+def as_read(markdown: str) -> str:
+    """Markdown as a person reads it: escapes removed, and the fences (and an alert's emphasis) taken off each
+    code span, the way components.untrusted quotes text ImageLab did not write."""
     import re
 
-    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
+    unfenced = re.sub(r"\*?(?<!`)(`+) (.*?) \1(?!`)\*?", r"\2", markdown)
+    return re.sub(r"\\(.)", r"\1", unfenced)
+
+
+def shown(elements) -> list[str]:
+    """The text of alert or markdown elements as a person reads it."""
+    return [as_read(e.value) for e in elements]
+
+
+_READ = {"markdown", "caption", "error", "warning", "info", "success", "text", "html"}
+
+
+def page_text(node) -> str:
+    """Everything a person reads under ``node`` (an AppTest, or a block such as ``at.main``), top to bottom:
+    Markdown, captions and alerts as read, plain text, and the text of ImageLab's own HTML elements."""
+    import html
+    import re
+
+    if isinstance(node, AppTest):
+        return " ".join(page_text(part) for part in (node.main, node.sidebar))
+    out: list[str] = []
+    kind = getattr(node, "type", None)
+    if kind in _READ:
+        value = str(getattr(node, "value", "") or "")
+        out.append(html.unescape(re.sub(r"<[^>]+>", "", value)) if kind == "html" else
+                   value if kind == "text" else as_read(value))
+    for child in getattr(node, "children", {}).values():
+        out.append(page_text(child))
+    return " ".join(x for x in out if x)

@@ -5,8 +5,9 @@ from openai.resources.responses.responses import Responses
 
 from components import state
 from imagelab.store import Store
+from imagelab.text import code_span
 
-from .conftest import open_page, settle, shown
+from .conftest import open_page, page_text, settle, shown
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_three_turns_and_a_branch(data_dir, sent):
     assert len(turns) == 4 and turns[3].parent_id == turns[0].id
     assert sent[3]["previous_response_id"] == turns[0].response_id
     # the transcript shows the branch taken: turn 1 then the new turn, and a branch chooser
-    text = " ".join(m.value for m in at.markdown)
+    text = page_text(at.main)
     assert "snowy winter night" in text and "small red boat" not in text
     branch = [r for r in at.radio if r.label == "Branch"]
     assert len(branch) == 1 and len(branch[0].options) == 2
@@ -68,7 +69,7 @@ def test_conversation_reopens_after_a_restart(data_dir, sent):
     say(at, "Put them on a blue plate")
     fresh = open_page("pages/4_Conversation.py").run()   # a new session, as after a reload or a restart
     assert fresh.selectbox(key=state.CONV_PICKER).value == conv_id  # not an empty "New conversation"
-    transcript = " ".join(m.value for m in fresh.markdown)
+    transcript = page_text(fresh.main)
     assert "A bowl of green apples" in transcript and "Put them on a blue plate" in transcript
     say(fresh, "Now make them red")
     turns = Store(data_dir).turns(conv_id)
@@ -135,7 +136,7 @@ def test_server_text_in_a_turn_shows_as_text_not_markdown(data_dir):
     assert not at.exception
     raw = [e.value for e in at.error]
     assert hostile in shown(at.error)  # a person reads exactly what the server said
-    assert not any("[click me](http" in v or ":red[" in v for v in raw), raw  # and nothing of it is markup
+    assert raw == [f"*{code_span(hostile)}*"]  # and nothing of it is markup: all of it sits in one code span
 
 
 def test_continuing_from_an_earlier_turn_says_what_happens_and_goes_back(data_dir, sent):
@@ -146,10 +147,10 @@ def test_continuing_from_an_earlier_turn_says_what_happens_and_goes_back(data_di
     at.button(key=f"btn_conv_from_{turns[1].id}").click().run()
     said = " ".join(shown(at.info))
     assert "Branching from turn 2: turns 3–4 stay in the history under the earlier branch" in said
-    transcript = " ".join(m.value for m in at.markdown)
+    transcript = page_text(at.main)
     assert "Make it rain" in transcript and "frog" not in transcript
     at.button(key="btn_conv_back").click().run()
-    transcript = " ".join(m.value for m in at.markdown)
+    transcript = page_text(at.main)
     assert "Make the frog orange" in transcript and "Branching" not in " ".join(shown(at.info))
     say(at, "Make the frog green")  # the full conversation continues from its last turn, no new branch
     turns = Store(data_dir).turns(turns[0].conversation_id)

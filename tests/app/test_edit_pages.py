@@ -176,7 +176,7 @@ def test_a_one_pixel_upload_is_refused_with_a_sentence_and_nothing_is_sent(data_
     _uploader(at, f"upl_{state.REF}_").set_value([("dot.png", dot.getvalue(), "image/png")])
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == [
+    assert shown(at.error) == [
         '"dot.png" is only 1×1 pixels; the API needs at least 16 pixels on each side. Upload a bigger picture.']
     assert at.session_state[f"{state.REF}_images"] == []
     at.text_area(key=state.REF_PROMPT).input("a basket").run()

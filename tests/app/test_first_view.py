@@ -7,7 +7,7 @@ from components import state
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import open_page, settle
+from .conftest import open_page, page_text, settle
 
 TIMEOUT = 60
 
@@ -20,7 +20,7 @@ def _seed_one_run(data_dir, prompt: str = "a seeded harbour") -> None:
 
 
 def prompts_shown(at) -> list[str]:
-    return [m.group(0) for c in at.main.caption if (m := re.search(r"picture number \d+", c.value))]
+    return re.findall(r"picture number \d+", page_text(at.main))
 
 
 def pictures_shown(at) -> list[str]:

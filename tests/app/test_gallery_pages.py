@@ -82,7 +82,8 @@ def test_compare_marks_the_differing_setting(filled):
     at.button(key="btn_gallery_compare").click().run()
     assert not at.exception
     table = " ".join(m.value for m in at.markdown)
-    assert ":orange[quality]" in table and ":orange[low]" in table and ":orange[high]" in table
+    # the differing setting's name in orange, its values as stored (never inside a colour directive)
+    assert "| **:orange[quality]** | ` low ` | ` high ` |" in table
     assert "prompt" not in table  # same in both, hidden while only differences are shown
     assert len(at.get("image")) == 2 and len(at.get("iframe")) == 1  # two images and the before/after split
 

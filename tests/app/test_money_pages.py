@@ -30,7 +30,7 @@ def test_an_offline_run_shows_nothing_spent_and_each_image_its_share(data_dir):
     at.switch_page("pages/6_Gallery.py").run()
     assert not at.exception
     share = format_dollars(run.actual_dollars / 3)
-    cards = [c.value for c in at.caption if c.value.startswith("**gpt-image-2** · Generate")]
+    cards = [c for c in shown(at.caption) if c.startswith("gpt-image-2 · Generate")]
     assert len(cards) == 3 and all(f"$0 spent · would cost ≈ {share} on OpenAI" in c for c in cards)
     assert not any(whole in c for c in cards)
     at.session_state[state.GALLERY_SPEND_OPEN] = True  # the spend table is drawn once its fold is opened

@@ -3,7 +3,7 @@
 from components import state
 from imagelab.store import Store
 
-from .conftest import open_page, settle, shown
+from .conftest import as_read, open_page, page_text, settle, shown
 
 
 def test_offline_sweeps_spend_nothing_so_nothing_asks_for_confirmation(data_dir):
@@ -82,7 +82,7 @@ def _grid(at) -> tuple[list[list[str]], list[tuple[str, list[list[str]]]]]:
     def texts(node) -> list[str]:
         out: list[str] = []
         if isinstance(node, (Markdown, Caption)):
-            out.append(node.value.replace("*", "").replace("\\", ""))
+            out.append(as_read(node.value).replace("*", ""))
         if isinstance(node, Button) and "_ref_" in (node.key or ""):
             out.append(f"image {node.key.rsplit('_', 1)[1]}")
         for child in getattr(node, "children", {}).values():
@@ -117,7 +117,7 @@ def test_two_axes_show_as_rows_by_columns_of_their_pictures(data_dir):
     at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a table").run()
     at.text_area(key=f"{state.SWEEP_VALUES}_thing").input("red cup\nblue vase").run()
     at.multiselect(key=f"{state.SWEEP_AXIS}_quality").select("low").select("high").run()
-    plan = " ".join(m.value for m in at.markdown if "The plan" in m.value).replace("\\", "")
+    plan = page_text(at.main)
     assert "4 requests in a grid of 2 rows by 2 columns: thing (red cup, blue vase) down, quality (low, high)" in plan
     at.button(key=state.SWEEP_BUTTON).click().run()
     settle(at, data_dir)

@@ -4,6 +4,7 @@ For each: the sentence the user reads, the prompt and inputs still there, nothin
 in the store, and images already returned in the same run kept.
 """
 
+import html
 import io
 import time
 from types import SimpleNamespace
@@ -231,7 +232,7 @@ def test_prompt_with_html_shows_literally(data_dir):
     at.button(key=state.GEN_BUTTON).click().run()
     settle(at)
     assert not at.exception
-    # Markdown's own characters escaped, so the browser shows exactly what was typed
-    escaped = r"\<script\>alert\('x'\)\</script\> \<b\>bold\</b\> \*\*stars\*\* \:red\[colour\]"
-    assert any(c.value == escaped for c in at.caption), [c.value for c in at.caption]
+    # shown as text: escaped into an element of ours, never handed to Markdown
+    shown = f'<div class="il-quiet-text">{html.escape(typed)}</div>'
+    assert any(h.value == shown for h in at.get("html")), [h.value for h in at.get("html")]
     assert Store(data_dir).runs()[0].prompt == typed
