@@ -13,7 +13,7 @@ from imagelab.images import DELETED_SENTENCE, MISSING_FILE_SENTENCE
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import open_page, page_text, shown
+from .conftest import open_page, shown
 
 EVIL_SVG = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" '
             b'xmlns:xlink="http://www.w3.org/1999/xlink" width="120" height="80" onload="alert(1)">'
