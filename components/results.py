@@ -109,7 +109,8 @@ def picture_source(digest: str, fmt: str, *, small: bool) -> str | bytes:
     thumbnailed = small and fmt in _THUMBNAIL_FORMATS
     if store.shares_pictures:
         url = store.copy_url(f"{digest}-{THUMBNAIL_SIDE}", lambda: thumbnail_bytes(load())) if thumbnailed else \
-            store.copy_url(f"{digest}-{_DISPLAY_SIDE}", lambda: _with_extension(_display_copy(digest, fmt)))
+            store.copy_url(f"{digest}-{_DISPLAY_SIDE}", lambda: _with_extension(_display_copy(digest, fmt)),
+                           wait=False)  # a new result shows from the copy in hand while it goes up
         if url is not None:
             return url
     elif thumbnailed:

@@ -120,9 +120,10 @@ class Store(RunRepository, ImageRepository, ConversationRepository, BatchReposit
         """A URL that shows the picture for a while (shared storage); ``None``: show its bytes."""
         return self.blobs.url_for(digest, fmt)
 
-    def copy_url(self, name: str, make: Callable[[], tuple[bytes, str]]) -> str | None:
-        """The URL of a copy kept beside the pictures (a thumbnail, a display copy), made by ``make`` once."""
-        return self.blobs.copy_url(name, make)
+    def copy_url(self, name: str, make: Callable[[], tuple[bytes, str]], *, wait: bool = True) -> str | None:
+        """The URL of a copy kept beside the pictures (a thumbnail, a display copy), made by ``make`` once;
+        ``wait=False``: a copy just made goes up in the background and this says ``None`` meanwhile."""
+        return self.blobs.copy_url(name, make, wait=wait)
 
     def forget_copies(self, digest: str) -> None:
         self.blobs.forget_copies(digest)

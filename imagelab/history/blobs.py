@@ -84,7 +84,7 @@ class BlobStore:
         return None
 
     @staticmethod
-    def copy_url(name: str, make: Callable[[], tuple[bytes, str]]) -> str | None:
+    def copy_url(name: str, make: Callable[[], tuple[bytes, str]], *, wait: bool = True) -> str | None:
         """No copies kept here: the page keeps its thumbnails (``imagelab.thumbnails``)."""
         return None
 

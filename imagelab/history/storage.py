@@ -26,7 +26,9 @@ import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -78,9 +80,10 @@ class PictureStorage(Protocol):
         """A URL any browser can fetch the picture from for a while; ``None`` where there is none."""
         ...
 
-    def copy_url(self, name: str, make: Callable[[], tuple[bytes, str]]) -> str | None:
+    def copy_url(self, name: str, make: Callable[[], tuple[bytes, str]], *, wait: bool = True) -> str | None:
         """The URL of a copy made from a picture (``make()`` gives its bytes and extension, once) kept
-        beside it; ``None`` where copies are not kept in the storage or it cannot be reached."""
+        beside it; ``None`` where copies are not kept in the storage or it cannot be reached, and, with
+        ``wait=False``, while a copy just made is still on its way up (show the bytes meanwhile)."""
         ...
 
     def forget_copies(self, digest: str) -> None: ...
@@ -184,6 +187,13 @@ class S3Storage:
         self._flush_lock = threading.Lock()
         self._problem: str | None = None
         self._next_retry = 0.0
+        # bytes this process has just sent, so the display copy made right after a save does not fetch them
+        # back: content-addressed, so they never change under their key (a delete here drops them)
+        self._recent: OrderedDict[str, bytes] = OrderedDict()
+        self._recent_bytes = 0
+        self._new: set[str] = set()                         # digests whose objects this process made
+        self._uploading: set[str] = set()                   # copies on their way up (``copy_url(wait=False)``)
+        self._uploader = ThreadPoolExecutor(2, thread_name_prefix="imagelab-copies")
 
     # --- names --------------------------------------------------------------------------
 
@@ -202,11 +212,24 @@ class S3Storage:
         key = self.key_for(digest, fmt)
         self._retry_spool()
         try:  # always asked, never taken from memory: another server may have deleted it meanwhile
-            self._put(key, data, _CONTENT_TYPES.get(EXTENSIONS.get(fmt, ""), "application/octet-stream"))
+            made = self._put(key, data, _CONTENT_TYPES.get(EXTENSIONS.get(fmt, ""), "application/octet-stream"))
         except PictureStorageError as exc:
             self._note(exc)
             return self.spool.write(data, fmt)  # kept here until the storage takes it
+        self._remember(key, data)
+        if made:
+            with self._lock:
+                self._new.add(digest)
         return digest
+
+    def _remember(self, key: str, data: bytes) -> None:
+        with self._lock:
+            if key in self._recent:
+                return
+            self._recent[key] = data
+            self._recent_bytes += len(data)
+            while self._recent_bytes > _RECENT_BYTES and self._recent:
+                self._recent_bytes -= len(self._recent.popitem(last=False)[1])
 
     def read(self, digest: str, fmt: str) -> bytes:
         key = self.key_for(digest, fmt)
@@ -214,6 +237,10 @@ class S3Storage:
         spooled = self.spool.path_for(digest, fmt)
         with contextlib.suppress(FileNotFoundError):  # gone: sent on meanwhile, so read from the bucket
             return spooled.read_bytes()
+        with self._lock:
+            recent = self._recent.get(key)
+        if recent is not None:
+            return recent
         try:
             body = self._call("get_object", Bucket=self.bucket, Key=key)["Body"]
             data: bytes = body.read()
@@ -299,22 +326,44 @@ class S3Storage:
             return None  # not in the bucket yet: the page shows the bytes
         return self._presigned(key)
 
-    def copy_url(self, name: str, make: Callable[[], tuple[bytes, str]]) -> str | None:
+    def copy_url(self, name: str, make: Callable[[], tuple[bytes, str]], *, wait: bool = True) -> str | None:
         key = self._copies.get(name)
+        if key is None and not wait:
+            with self._lock:
+                if name in self._uploading:
+                    return None
         try:
-            for ext in () if key else (".jpg", ".png", ".gif"):
-                if self._exists(self._copy_key(name, ext)):
-                    key = self._copy_key(name, ext)
-                    break
+            with self._lock:  # a picture this process just put there has no copies yet: nothing to look for
+                new = name.split("-", 1)[0] in self._new
+            if key is None and not new:  # one listing finds the copy whatever its extension
+                listed = self._call("list_objects_v2", Bucket=self.bucket, Prefix=self._copy_key(name, "."),
+                                    MaxKeys=4)
+                key = next((str(o["Key"]) for o in listed.get("Contents", [])
+                            if str(o["Key"]).rsplit(".", 1)[-1] in ("jpg", "png", "gif")), None)
             if key is None:
                 data, ext = make()
                 key = self._copy_key(name, ext)
+                if not wait:  # the caller shows the bytes it has; the copy's URL serves every view after
+                    with self._lock:
+                        self._uploading.add(name)
+                    self._uploader.submit(self._send_copy, name, key, data, ext)
+                    return None
                 self._put(key, data, _CONTENT_TYPES.get(ext.lstrip("."), "application/octet-stream"))
         except PictureStorageError as exc:
             self._note(exc)
             return None
         self._copies[name] = key
         return self._presigned(key)
+
+    def _send_copy(self, name: str, key: str, data: bytes, ext: str) -> None:
+        try:
+            self._put(key, data, _CONTENT_TYPES.get(ext.lstrip("."), "application/octet-stream"))
+            self._copies[name] = key
+        except PictureStorageError as exc:
+            self._note(exc)
+        finally:
+            with self._lock:
+                self._uploading.discard(name)
 
     def forget_copies(self, digest: str) -> None:
         prefix = self._copy_key(digest, "-")
@@ -386,15 +435,19 @@ class S3Storage:
     def _failure(self, exc: BaseException) -> PictureStorageError:
         return exc if isinstance(exc, PictureStorageError) else storage_error(exc, self.endpoint, self.bucket)
 
-    def _put(self, key: str, data: bytes, content_type: str) -> None:
-        """Write an object that is not there yet; one already there is left as it is (412)."""
+    def _put(self, key: str, data: bytes, content_type: str) -> bool:
+        """Write an object that is not there yet; one already there is left as it is (412). Returns whether
+        this call made it."""
         try:
             self._client.put_object(Bucket=self.bucket, Key=key, Body=data, IfNoneMatch="*",
                                     ContentType=content_type, CacheControl=_IMMUTABLE)
         except Exception as exc:
             if _error_code(exc) not in ("PreconditionFailed", "412"):
                 raise self._failure(exc) from None
+            self._present.add(key)
+            return False
         self._present.add(key)
+        return True
 
     def _exists(self, key: str) -> bool:
         try:
@@ -408,6 +461,8 @@ class S3Storage:
         self._present.discard(key)
         with self._lock:
             self._urls.pop(key, None)
+            dropped = self._recent.pop(key, None)
+            self._recent_bytes -= len(dropped or b"")
             for name in [n for n, k in self._copies.items() if k == key]:
                 del self._copies[name]
 
@@ -424,6 +479,10 @@ class S3Storage:
         with self._lock:
             self._urls[key] = (url, now)
         return url
+
+
+# At most this many bytes of pictures just sent are kept in memory for the reads that follow a save.
+_RECENT_BYTES = 64 * 1024 * 1024
 
 
 class _Missing(Exception):

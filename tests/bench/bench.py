@@ -200,12 +200,13 @@ def bench_gallery(tmp: str) -> None:
 
 
 def bench_others() -> None:
-    """The engine's, the big-input, the batch and the browser figures, from their own scripts."""
-    from tests.bench import bench_batch, bench_browser, bench_engine, bench_inputs
+    """The engine's, the big-input, the batch, the shared history's and the browser figures, from their own
+    scripts."""
+    from tests.bench import bench_batch, bench_browser, bench_engine, bench_inputs, bench_shared
 
     for name, value, target, unit in [*bench_engine.figures(), *bench_inputs.figures(), *bench_batch.figures(),
-                                      *bench_browser.figures()]:
-        report(name, value, unit, f"≤ {target:g}" if target != bench_browser.NO_TARGET else "—")
+                                      *bench_shared.figures(), *bench_browser.figures()]:
+        report(name, value, unit, f"≤ {target:g}" if 0 <= target != bench_browser.NO_TARGET else "—")
 
 
 def main(argv: list[str] | None = None) -> int:

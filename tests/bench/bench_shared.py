@@ -1,0 +1,167 @@
+"""Speed of a shared history (PostgreSQL + S3-compatible storage) beside the single-user one, in one run.
+
+Run: .venv/bin/python tests/bench/bench_shared.py      (starts its own PostgreSQL and SeaweedFS on loopback)
+
+- The Gallery's first page with 10,000 pictures: PostgreSQL ÷ SQLite (target ≤ 1.5×).
+- A picture from the response's bytes to what shows it (saved, its display copy made; with S3 the copy is
+  in the bucket and its URL ready): S3 ÷ the data folder (target ≤ 1.2×).
+- Copying a single-user history of 1,000 pictures into PostgreSQL + S3 (target ≤ 60 s).
+
+``figures()`` gives (name, value, target, unit) rows for ``tests/bench/bench.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from PIL import Image  # noqa: E402
+
+from imagelab.client import _final  # noqa: E402
+from imagelab.history import schema  # noqa: E402
+from imagelab.images import display_copy  # noqa: E402
+from imagelab.migrate import copy_history  # noqa: E402
+from imagelab.offline.render import render  # noqa: E402
+from imagelab.store import Store  # noqa: E402
+from tests.services.postgres import postgres_server  # noqa: E402
+from tests.services.seaweed import Seaweed  # noqa: E402
+
+GALLERY_PICTURES = 10_000
+COPIED_PICTURES = 1_000
+
+
+def _fill(store: Store, count: int) -> None:
+    """``count`` pictures, each with its run, in one transaction (the files written as the app writes them)."""
+    base = Image.new("RGB", (64, 64), (90, 120, 200))
+    runs, images = [], []
+    for i in range(count):
+        buf = io.BytesIO()
+        base.putpixel((i % 64, (i // 64) % 64), (i % 255, 0, 0))
+        base.save(buf, "PNG", compress_level=1)
+        data = buf.getvalue()
+        digest = store.write_bytes(data, "png")
+        runs.append({"page": "generate", "model": "gpt-image-2" if i % 3 else "gpt-image-1.5",
+                     "prompt": f"picture number {i}", "params": "{}", "status": "ok", "est_dollars": 0.01,
+                     "actual_dollars": 0.01, "started_at": 1.7e9 + i, "finished_at": 1.7e9 + i, "billed": 1})
+        images.append({"idx": 0, "hash": digest, "format": "png", "width": 64, "height": 64, "bytes": len(data),
+                       "created_at": 1.7e9 + i})
+    with store.database.write() as db:
+        ids = [db.execute(schema.runs.insert().values(r).returning(schema.runs.c.id)).scalar_one() for r in runs]
+        db.execute(schema.images.insert(), [{**img, "run_id": rid} for img, rid in zip(images, ids, strict=True)])
+
+
+def _gallery_first_page(data_dir: str, database_url: str) -> float:
+    """The Gallery's first page as the app draws it (AppTest), median of 5 warm runs, in ms."""
+    from streamlit.testing.v1 import AppTest
+
+    from components import state
+
+    os.environ["IMAGELAB_DATA_DIR"] = data_dir
+    os.environ["IMAGELAB_DATABASE_URL"] = database_url
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.session_state[state.VIEW_SEEN] = True
+        at.run()
+        at.switch_page("pages/6_Gallery.py")
+        at.run()  # thumbnails made once, caches filled
+        assert not at.exception, at.exception
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            at.run()
+            times.append((time.perf_counter() - t) * 1000)
+        return statistics.median(times)
+    finally:
+        os.environ.pop("IMAGELAB_DATABASE_URL", None)
+
+
+def _saved_to_shown(store: Store, rounds: int = 15) -> float:
+    """Response bytes → decoded and checked, saved (bytes + row), display copy made and, with shared storage,
+    sent on its way beside the picture (``components.results.picture_source``); median ms."""
+    prompt = "A teal lighthouse on a red cliff at dusk"
+    run = store.start_run("generate", "gpt-image-2", prompt, {})
+    times = []
+    for i in range(rounds):
+        b64 = base64.b64encode(render(f"{prompt} {i} {store.shares_pictures}", 1024, 1024, output_format="png",
+                                      quality="high", index=i)).decode()
+        t = time.perf_counter()
+        final = _final(i, b64, "png")
+        rec = store.add_image(run, i, final.data, final.output_format, final.width, final.height)
+        copy = display_copy(rec.hash, lambda rec=rec: store.read_bytes(rec.hash, rec.format))
+        if store.shares_pictures:  # as the page does: the copy goes up in the background, its bytes are shown
+            store.copy_url(f"{rec.hash}-768", lambda copy=copy: (copy, ".jpg"), wait=False)
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def _single_user_history(folder: Path, count: int) -> None:
+    store = Store(folder, database_url="", storage_url="")
+    _fill(store, count)
+    store.close()
+
+
+def figures() -> list[tuple[str, float, float, str]]:
+    rows: list[tuple[str, float, float, str]] = []
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        pg = stack.enter_context(postgres_server())
+        weed = Seaweed(Path(tmp) / "weed").start()
+        stack.callback(weed.stop)
+        saved_env = {k: os.environ.get(k) for k in weed.env}
+        os.environ.update(weed.env)
+        stack.callback(lambda: [os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+                                for k, v in saved_env.items()])
+
+        lite_dir, pg_dir = Path(tmp) / "sqlite", Path(tmp) / "pg"
+        pg_url = pg.create_database("gallery")
+        lite = Store(lite_dir, database_url="", storage_url="")
+        shared_records = Store(pg_dir, database_url=pg_url, storage_url="")
+        started = time.perf_counter()
+        _fill(lite, GALLERY_PICTURES)
+        _fill(shared_records, GALLERY_PICTURES)
+        print(f"  (two histories of {GALLERY_PICTURES:,} pictures in {time.perf_counter() - started:.1f} s)",
+              flush=True)
+        lite_ms = _gallery_first_page(str(lite_dir), "")
+        pg_ms = _gallery_first_page(str(pg_dir), pg_url)
+        rows += [(f"Gallery first page, {GALLERY_PICTURES:,} pictures, SQLite (median)", lite_ms, -1, "ms"),
+                 (f"Gallery first page, {GALLERY_PICTURES:,} pictures, PostgreSQL (median)", pg_ms, -1, "ms"),
+                 ("Gallery first page, PostgreSQL ÷ SQLite", pg_ms / lite_ms, 1.5, "×")]
+        shared_records.close()
+        lite.close()
+
+        folder = Store(Path(tmp) / "folder", database_url="", storage_url="")
+        s3 = Store(Path(tmp) / "s3", database_url="", storage_url=f"s3://{weed.bucket}/bench")
+        folder_ms, s3_ms = _saved_to_shown(folder), _saved_to_shown(s3)
+        rows += [("picture saved → shown, 1024x1024 PNG, data folder (median)", folder_ms, -1, "ms"),
+                 ("picture saved → shown, 1024x1024 PNG, S3 (median)", s3_ms, -1, "ms"),
+                 ("picture saved → shown, S3 ÷ data folder", s3_ms / folder_ms, 1.2, "×")]
+        folder.close()
+        s3.close()
+
+        source = Path(tmp) / "one-person"
+        _single_user_history(source, COPIED_PICTURES)
+        summary = copy_history(source, pg.create_database("team"), f"s3://{weed.bucket}/team",
+                               work_dir=Path(tmp))
+        assert summary.complete, summary.lines()
+        rows.append((f"copy a history of {COPIED_PICTURES:,} pictures into PostgreSQL + S3", summary.seconds, 60,
+                     "s"))
+    return rows
+
+
+def main() -> int:
+    for name, value, target, unit in figures():
+        print(f"{name:<70} {value:>9.2f} {unit:<2} target {'≤ ' + format(target, 'g') if target >= 0 else '—'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
