@@ -48,10 +48,14 @@ def period_start(scope: str, now: float) -> float:
     return start.timestamp()
 
 
+# A billed run without reported usage counts at its estimate: it was sent, so it may well have been paid for.
+_SENT_STATUSES = ("running", "ok", "partial", "interrupted")
+
+
 def _committed(run: RunRecord) -> float:
     if run.actual_dollars is not None:
         return float(run.actual_dollars)
-    return float(run.est_dollars or 0) if run.status == "running" else 0.0
+    return float(run.est_dollars or 0) if run.status in _SENT_STATUSES else 0.0
 
 
 def spent(store: Store, scope: str, session_ids: Sequence[int], *, now: float, exclude: int | None = None) -> float:
@@ -158,11 +162,14 @@ class Guard:
 
     def __call__(self, run_id: int, cost: float, spec: Any, mark_running: Callable[[], None]) -> str | None:
         """Refuse with a sentence, or mark the run running (so the next check counts it) and return None."""
-        with _START_LOCK:
+        # the check and the start it allows are one step, for every worker and process on this history
+        with _START_LOCK, self.store.database.exclusive("spending"):
             refusal = check(self.store, cost, backend=self.backend, session_ids=self.session_ids, spec=spec,
                             now=self.clock(), exclude=run_id)
             if refusal is None:
                 mark_running()
+                if run_id not in self.session_ids:  # counted for the session from now on, whoever records it
+                    self.session_ids.append(run_id)
                 return None
         return _stopped(refusal)
 
@@ -170,7 +177,7 @@ class Guard:
               ) -> dict[int, str]:
         """Cells (run id, cost, spec) sent together (a batch), in order: those that fit are marked running at
         once; returns the sentence for each one that does not."""
-        with _START_LOCK:
+        with _START_LOCK, self.store.database.exclusive("spending"):
             now = self.clock()
             spends = spending(self.store, self.session_ids, now=now) if counts(self.backend) else []
             admitted: list[int] = []
@@ -187,6 +194,7 @@ class Guard:
                                                    what_fits(spec, left) if hasattr(spec, "with_changes") else ""))
             if admitted:
                 mark_running(admitted)
+                self.session_ids.extend(i for i in admitted if i not in self.session_ids)
         return refused
 
 

@@ -19,7 +19,9 @@ programming errors stay what they are, because they are bugs, not the disk's or 
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import hashlib
 import os
 import sqlite3
 import threading
@@ -33,7 +35,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import URL, make_url
@@ -145,6 +147,31 @@ class Database:
         """A connection inside one transaction, committed when the block ends (rolled back on an error)."""
         with self._translated(), self._writer.begin() as conn:
             yield conn
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the lock called ``name`` against every process using this history until the block ends: on
+        PostgreSQL an advisory lock of the server, on SQLite a lock on a file beside the database. For a check
+        and the write it allows (a spending limit) that must not interleave with another process's."""
+        if self.engine.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            with self._translated(), self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    conn.commit()
+            return
+        lock_path = Path(self.address).with_name(f"{Path(self.address).name}.{name}.lock")
+        try:
+            handle = open(lock_path, "a+b")  # noqa: SIM115 - held for the block, closed below
+        except OSError as exc:
+            raise StorageError(self.root or lock_path.parent, exc) from None
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
 
     @contextmanager
     def _translated(self) -> Iterator[None]:

@@ -60,9 +60,11 @@ class RunRepository(Repository):
             db.execute(runs.update().where(runs.c.status == "queued", runs.c.id.in_(run_ids)).values(status="running"))
 
     def spending_runs(self, since: float, ids: list[int] | None = None) -> list[RunRecord]:
-        """Runs started since ``since`` (or the given ids) that have, or may have, cost something."""
+        """Runs started since ``since`` (or the given ids) that have, or may have, cost something: priced ones,
+        and ones sent or still to go (a billed run without usage may have been paid for)."""
         which = runs.c.started_at >= since if ids is None else runs.c.id.in_(ids)
-        query = select(runs).where(which, runs.c.actual_dollars.is_not(None) | runs.c.status.in_(ACTIVE_STATUSES))
+        maybe_paid = (*ACTIVE_STATUSES, "ok", "partial", "interrupted")
+        query = select(runs).where(which, runs.c.actual_dollars.is_not(None) | runs.c.status.in_(maybe_paid))
         with self._read() as db:
             rows = db.execute(query).mappings().all()
         return [run_record(r) for r in rows]

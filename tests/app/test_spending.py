@@ -148,3 +148,48 @@ def test_a_sweep_sent_as_a_batch_shows_both_prices_and_fills_its_cells(data_dir)
     full = estimate(GenerateSpec(prompt="A jug on a shelf", quality="low")).dollars
     assert runs["thing=jug"].est_dollars == pytest.approx(full / 2)
     assert any("**Batch** (generations) · completed · 3 of 3 done · 1 failed" in m.value for m in at.markdown)
+
+
+def test_a_sweep_on_four_workers_sends_only_what_a_session_limit_fits(data_dir, monkeypatch, compatible_server):
+    """The sweep's runs are recorded for the session only after they are all submitted, and four workers start
+    at once: the check and the start it allows must be one step, or every worker sees nothing spent."""
+    billed(monkeypatch, compatible_server)
+    at = open_page("pages/5_Sweep.py", TIMEOUT).run()
+    base = GenerateSpec(prompt="A fox on a table", model="gpt-image-2", quality="low", size="1024x1024")
+    limit = round(estimate(base).dollars * 1.5, 4)  # room for one
+    at.sidebar.number_input(key=state.item(state.BUDGET, "session")).set_value(limit).run()
+    at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a table").run()
+    at.text_area(key=state.sweep_values("thing")).input("fox\nowl\ncat\nelk\nbat\nemu").run()
+    at.selectbox(key=state.SWEEP_MODEL).select("gpt-image-2").run()
+    at.multiselect(key=state.sweep_axis("quality")).select("low").run()
+    at.multiselect(key=state.sweep_axis("size")).select("1024x1024").run()
+    at.button(key=state.SWEEP_BUTTON).click().run()
+    assert not at.exception
+    settle(at, data_dir)
+    runs = Store(data_dir).runs(20, page="sweep")
+    assert len(runs) == 6
+    assert [r.status for r in runs].count("ok") == 1, [(r.status, r.error) for r in runs]
+    assert all("per-session limit" in r.error for r in runs if r.status == "cancelled")
+
+
+def test_two_tabs_sweeping_at_once_never_pass_a_daily_limit_together(data_dir, monkeypatch, compatible_server):
+    billed(monkeypatch, compatible_server)
+    base = GenerateSpec(prompt="A fox on a table", model="gpt-image-2", quality="low", size="1024x1024")
+    limit = round(estimate(base).dollars * 2.5, 4)  # room for two, whoever sends them
+    tabs = []
+    for animals in ("fox\nowl\ncat\nelk", "bat\nemu\nyak\ngnu"):
+        at = open_page("pages/5_Sweep.py", TIMEOUT).run()
+        at.sidebar.number_input(key=state.item(state.BUDGET, "day")).set_value(limit).run()
+        at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a table").run()
+        at.text_area(key=state.sweep_values("thing")).input(animals).run()
+        at.selectbox(key=state.SWEEP_MODEL).select("gpt-image-2").run()
+        at.multiselect(key=state.sweep_axis("quality")).select("low").run()
+        at.multiselect(key=state.sweep_axis("size")).select("1024x1024").run()
+        tabs.append(at)
+    for at in tabs:
+        at.button(key=state.SWEEP_BUTTON).click().run()
+        assert not at.exception
+    settle(tabs[0], data_dir)
+    runs = Store(data_dir).runs(20, page="sweep")
+    assert len(runs) == 8
+    assert [r.status for r in runs].count("ok") == 2, [(r.status, r.error) for r in runs]

@@ -41,3 +41,37 @@ def test_a_refusal_says_what_would_fit(store):
     store.set_limit("month", 0.001)
     tight = budgets.check(store, 0.4, backend="OpenAI", session_ids=[], spec=spec, now=time.time())
     assert tight.sentence.endswith("raise the limit in the sidebar or wait until next month.")
+
+
+def test_a_billed_run_that_reported_no_usage_counts_at_its_estimate(store):
+    """A backend that sends pictures but no usage: each finished run still counts, at its estimate, so a limit
+    that fits one stops the second."""
+    import threading
+
+    from imagelab.client import Connection, FinalImage
+    from imagelab.jobs import JobRequest, RunEngine
+    from imagelab.specs import GenerateSpec
+    from tests.unit.test_jobs import png
+
+    from imagelab.costs import estimate
+
+    spec = GenerateSpec(prompt="A fox", model="gpt-image-2", quality="low", size="1024x1024")
+    store.set_limit("day", estimate(spec).dollars * 1.5)
+    billed = Connection("http://127.0.0.1:9/v1", "sk-test", label="Custom: a proxy", max_retries=0)
+    guard = budgets.Guard(store, [], billed.label, time.time)
+    engine = RunEngine(store, workers=1)
+    sent = []
+    lock = threading.Lock()
+
+    def no_usage(client, sp):
+        with lock:
+            sent.append(sp.prompt)
+        yield FinalImage(0, png(len(sent)), "png", 16, 16)
+
+    ids = [engine.submit(JobRequest(spec, no_usage, billed, page="generate", budget=guard)) for _ in range(3)]
+    for run_id in ids:
+        engine.wait(run_id)
+    engine.shutdown()
+    assert len(sent) == 1
+    statuses = [store.run(i).status for i in ids]
+    assert statuses == ["ok", "cancelled", "cancelled"], [store.run(i).error for i in ids]
