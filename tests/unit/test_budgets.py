@@ -49,11 +49,10 @@ def test_a_billed_run_that_reported_no_usage_counts_at_its_estimate(store):
     import threading
 
     from imagelab.client import Connection, FinalImage
+    from imagelab.costs import estimate
     from imagelab.jobs import JobRequest, RunEngine
     from imagelab.specs import GenerateSpec
     from tests.unit.test_jobs import png
-
-    from imagelab.costs import estimate
 
     spec = GenerateSpec(prompt="A fox", model="gpt-image-2", quality="low", size="1024x1024")
     store.set_limit("day", estimate(spec).dollars * 1.5)
