@@ -13,6 +13,7 @@ those words; an image's share is its run's cost divided by the images the run sa
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from .catalog import catalog, model_info, parse_size, shape_of
 
 __all__ = ["Estimate", "Cost", "Money", "estimate", "actual", "text_tokens", "output_tokens_per_image",
            "input_image_tokens", "usage_to_dict", "format_dollars", "batch_price", "window_price", "spent", "money_of",
-           "image_money", "money_text", "total_money", "estimated_tokens"]
+           "image_money", "money_text", "total_money", "estimated_tokens", "text_price", "actual_words"]
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,32 @@ def usage_to_dict(usage: Any) -> dict[str, Any] | None:
         dumped: dict[str, Any] = usage.model_dump()
         return dumped
     return dict(usage)
+
+
+def text_price(model: str) -> tuple[float, float, str | None]:
+    """(input, output) dollars per 1M tokens of a text model, from the catalog's published prices; a dated
+    snapshot is priced as its model. A model with no published price gets the catalog's dearest mainline
+    figure, and the note that says so (None when the price is published)."""
+    table = catalog().raw["text_prices"]
+    name = re.sub(r"-\d{4}-\d{2}-\d{2}$", "", model)
+    if name in table:
+        price_in, price_out = table[name]
+        return float(price_in), float(price_out), None
+    price_in, price_out = table["_unpublished"]
+    return float(price_in), float(price_out), (f"no price is published for {model}; estimated at "
+                                               f"${price_in:g} / ${price_out:g} per 1M tokens in / out")
+
+
+def actual_words(usage: Any, model: str) -> Cost:
+    """Price the ``usage`` of a text model's answer (a description, a rewritten prompt): pictures sent to it
+    count as input tokens, at the model's published price (``text_price``)."""
+    u = usage_to_dict(usage) or {}
+    details = u.get("input_tokens_details") or {}
+    input_tokens = int(u.get("input_tokens") or 0)
+    image_in = int(details.get("image_tokens") or 0)
+    out = int(u.get("output_tokens") or 0)
+    price_in, price_out, _ = text_price(model)
+    return Cost(max(input_tokens - image_in, 0), image_in, out, (input_tokens * price_in + out * price_out) / 1_000_000)
 
 
 def actual(usage: Any, model: str) -> Cost:

@@ -53,7 +53,7 @@ from .client import (
     resume,
     translate_error,
 )
-from .costs import Cost, Estimate, actual, batch_price, estimate
+from .costs import Cost, Estimate, actual, actual_words, batch_price, estimate
 from .drift import DerivedImage
 from .images import display_copy
 from .leases import EngineLease, live_claims
@@ -536,8 +536,8 @@ class RunEngine:
         elif isinstance(ev, UsageReport):
             job.usage = ev.usage
             job.request_id = ev.request_id or job.request_id
-            if ev.usage:
-                job.cost = actual(ev.usage, spec.model)
+            if ev.usage:  # words are priced as a text model's, pictures as the image model's
+                job.cost = (actual_words if getattr(spec, "text_only", False) else actual)(ev.usage, spec.model)
         elif isinstance(ev, TurnReply):
             job.reply = ev
             if getattr(spec, "text_only", False) and ev.text.strip():

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import catalog
-from .costs import Estimate, input_image_tokens, text_tokens
+from .costs import Estimate, input_image_tokens, text_price, text_tokens
 from .specs import InputImage, Problem, prompt_problems
 
 __all__ = ["DESCRIBE", "REWRITE", "KINDS", "DESCRIBE_INSTRUCTIONS", "REWRITE_INSTRUCTIONS", "PromptRequest",
@@ -93,13 +93,16 @@ class PromptRequest:
 
 
 def estimate_words(request: PromptRequest) -> Estimate:
-    """Tokens in (instructions, text, picture); the catalog prices image models only, so no dollar figure."""
+    """Tokens in (instructions, text, picture) and the words out, priced from the text model's published price
+    (a picture counts as input tokens)."""
     instructions = DESCRIBE_INSTRUCTIONS if request.kind == DESCRIBE else REWRITE_INSTRUCTIONS
     text = text_tokens(instructions + " " + (request.prompt or DESCRIBE_REQUEST))
     image = input_image_tokens(request.image.width, request.image.height) if request.image is not None else 0
     out = max(60, text_tokens(request.prompt) * 2) if request.kind == REWRITE else 120
-    return Estimate(text, image, out, 0.0, approximate=True,
-                    notes=(f"the catalog has no price for the text model {request.model}",))
+    price_in, price_out, unpublished = text_price(request.model)
+    dollars = ((text + image) * price_in + out * price_out) / 1_000_000
+    notes = ("the words that come back are estimated", *((unpublished,) if unpublished else ()))
+    return Estimate(text, image, out, dollars, approximate=True, notes=notes)
 
 
 @dataclass(frozen=True)

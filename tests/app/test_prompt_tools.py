@@ -138,3 +138,33 @@ def test_describe_a_gif_result_reads_its_first_frame(data_dir):
     settle(at, data_dir)
     described = Store(data_dir).runs(1, page="describe")[0]
     assert described.status == "ok" and "landscape 1024x576" in described.reply
+
+
+def test_improve_and_describe_are_priced_and_stop_at_an_exhausted_limit(data_dir, monkeypatch, compatible_server):
+    """Paid text requests pass the same guard as pictures: priced from the text model's published price, they
+    are refused once the limit is spent, and nothing reaches the server."""
+    from imagelab.costs import estimate
+    from imagelab.prompts import DESCRIBE, REWRITE, PromptRequest
+    from imagelab.specs import GenerateSpec
+
+    assert estimate(GenerateSpec(prompt="x")).dollars > 0
+    rewrite = PromptRequest(kind=REWRITE, prompt="a dog", model="gpt-5-mini").estimate()
+    assert rewrite.dollars > 0 and not any("no price" in n for n in rewrite.notes)
+    unpublished = PromptRequest(kind=DESCRIBE, model="gpt-5.5", image=None).estimate()
+    assert unpublished.dollars > 0 and any("no price is published for gpt-5.5" in n for n in unpublished.notes)
+
+    server = compatible_server()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    store = Store(data_dir)
+    store.set_limit("day", 0.01)
+    spent = store.start_run("generate", "gpt-image-2", "earlier", {}, {"dollars": 0.01}, "Custom: proxy",
+                            status="running")
+    store.finish_run(spent, "ok", usage={"total_tokens": 1}, actual_dollars=0.01)  # the day's limit is used up
+    at = app().run()
+    at.text_area(key=state.GEN_PROMPT).input("a nice pic of a big dog on grass").run()
+    at.button(key="btn_improve").click().run()
+    assert not at.exception
+    assert "daily limit" in page_text(at)
+    settle(at, data_dir)
+    assert [r.page for r in store.runs(10)] == ["generate"]  # nothing was sent for the rewrite
