@@ -9,6 +9,7 @@ no page breaks on history that changed.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -208,6 +209,10 @@ RESULTS_CSS = """<style>
 .st-key-lightbox [data-testid='stImage'] img {max-height: 70vh; width: auto !important; height: auto !important;
   max-width: 100%;}
 [class*='st-key-card_'] [data-testid='stMarkdownContainer'] img {width: 100%; display: block;}
+[class*='st-key-picture_actions_'] {flex-wrap: nowrap; gap: 0.25rem;}
+[class*='st-key-picture_actions_'] button [data-testid='stMarkdownContainer'] {position: absolute; width: 1px;
+  height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap;}
+[class*='st-key-picture_actions_'] button {padding-left: 0.6rem; padding-right: 0.6rem;}
 [class*='st-key-card_starred_'] {border-color: var(--st-primary-color, #6E56CF) !important;
   border-width: 2px !important; background: color-mix(in srgb, var(--st-primary-color, #6E56CF) 7%, transparent);}
 </style>"""
@@ -215,8 +220,8 @@ RESULTS_CSS = """<style>
 
 def show_image(rec: ImageRecord, *, key: str, caption: str | None = None, enlarge: bool = True,
                extend: bool = False) -> None:
-    """A saved picture with its size and its actions, labelled in words (they wrap, never cut): a large
-    view, the download, and handing it to another page (``extend`` adds Extend)."""
+    """A saved picture with its size and its actions in one row of icons: a large view, the download, a
+    description, and handing it to another page (``extend`` adds Extend)."""
     shown = show_picture(rec.hash, rec.format, caption=caption)
     st.caption(file_line(rec))
     if shown:
@@ -228,28 +233,41 @@ def file_line(rec: ImageRecord) -> str:
     return f"{size_label(rec)} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB{marked}"
 
 
+def picture_name(rec: ImageRecord) -> str:
+    """How a picture is named to people who cannot see it: its place in its run and its prompt's start."""
+    prompt = " ".join(rec.prompt.split())
+    return f"picture {rec.index + 1} of '{shorten(prompt, 60)}'" if prompt else f"picture {rec.index + 1}"
+
+
+def _actions_key(key: str, rec: ImageRecord) -> str:
+    return "picture_actions_" + re.sub(r"\W", "_", key) + f"_{rec.id}"
+
+
 def show_image_actions(rec: ImageRecord, *, key: str, enlarge: bool = True, roomy: bool = False,
                        extend: bool = False) -> None:
-    """A picture's actions in one row that wraps: the large view, the download, another page (behind
-    "Use in…" where room is short, ``roomy`` shows those buttons in the row)."""
-    with st.container(horizontal=True, gap="small"):
-        if enlarge and st.button("View", key=f"btn_{key}_view_{rec.id}", icon=":material/open_in_full:",
-                                 help="See it large, with its settings and actions"):
+    """A picture's actions: icon buttons in one short row under it (each names the picture to a screen reader and
+    says what it does on hover), with the other pages behind "Use in…"; ``roomy`` (a detail view with room to
+    spare) shows them in words, the other pages' buttons in the row."""
+    name = picture_name(rec)
+    with st.container(horizontal=True, gap="small", key=None if roomy else _actions_key(key, rec)):
+        if enlarge and st.button(literal(f"View {name} large"), key=f"btn_{key}_view_{rec.id}",
+                                 icon=":material/open_in_full:", help="See it large, with its settings and actions"):
             lightbox(rec.id)
-        _download(rec, key)
-        _describe_button(rec, key)
+        _download(rec, key, name=name)
+        _describe_button(rec, key, name=name)
         if rec.format not in ("png", "jpeg", "webp"):
             return
         if roomy:
             _hand_over_buttons(rec, key, extend=extend)
             return
-        with st.popover("Use in…", icon=":material/move_item:", help="Hand this picture to another page"):
+        with st.popover(literal(f"Use {name} in another page"), icon=":material/move_item:",
+                        help="Use in… Reference edit, Mask edit, Conversation"):
             _hand_over_buttons(rec, key, width="stretch", extend=extend)
 
 
-def _describe_button(rec: ImageRecord, key: str) -> None:
-    if st.button("Describe", key=f"btn_{key}_describe_{rec.id}", icon=":material/image_search:",
-                 help="Ask a vision model for a prompt that would recreate this picture"):
+def _describe_button(rec: ImageRecord, key: str, *, name: str) -> None:
+    if st.button(literal(f"Describe {name}"), key=f"btn_{key}_describe_{rec.id}", icon=":material/image_search:",
+                 help="Describe: ask a vision model for a prompt that would recreate this picture"):
         try:
             still = _still_of(get_store(), rec)
         except (StorageError, *UNREADABLE_ERRORS):
@@ -271,11 +289,14 @@ def _still_of(store: Any, rec: ImageRecord) -> str:
     return str(store.add_input(png, "png", width, height, f"imagelab-{rec.hash[:12]}-still.png"))
 
 
-def _download(rec: ImageRecord, key: str) -> None:
+def _download(rec: ImageRecord, key: str, *, name: str | None = None) -> None:
+    """The download; ``name`` labels it for a screen reader (its row shows only the icon)."""
     store = get_store()
-    st.download_button(rec.format.upper(), data=lambda: with_settings(store, rec), file_name=rec.filename,
+    label = literal(f"{rec.format.upper()}: download {name}") if name else rec.format.upper()
+    st.download_button(label, data=lambda: with_settings(store, rec), file_name=rec.filename,
                        mime=MIME_TYPES.get(rec.format, "application/octet-stream"), key=f"{key}.dl.{rec.id}",
-                       icon=":material/download:", on_click="ignore", help=f"Download {rec.filename}")
+                       icon=":material/download:", on_click="ignore",
+                       help=f"Download {rec.filename} ({rec.format.upper()}, with its prompt and settings)")
 
 
 def _hand_over_buttons(rec: ImageRecord, key: str, width: Literal["stretch", "content"] = "content",

@@ -1,0 +1,75 @@
+"""What a client sees first, in a real browser at 1280×720: compact picture actions, descriptions under the picture
+asked about, alt text naming each picture, labels shown whole, Present's stage and a results column that does
+not say it is empty beside a running card. Before/after screenshots go to tests/artifacts/screenshots."""
+
+import pytest
+
+from .conftest import launch_app, screenshot, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+PROMPT = "A red fox [in] (the) snow, watercolour](x) soft morning light over a frozen lake with reeds"
+SIZES = ((1280, 720), (1440, 900))
+
+
+@pytest.fixture(scope="module")
+def polish_app(tmp_path_factory):
+    with launch_app(tmp_path_factory.mktemp("polish-data")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def slow_polish_app(tmp_path_factory):
+    with launch_app(tmp_path_factory.mktemp("polish-slow"), {"IMAGELAB_OFFLINE_FAULT": "latency:4"}) as server:
+        yield server
+
+
+def _sized(browser, width: int, height: int):
+    return browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1).new_page()
+
+
+def _generate(page, url: str, prompt: str = PROMPT, n: int = 2) -> None:
+    """Send ``n`` pictures of ``prompt`` from Generate; returns once the run's card is drawn with its actions."""
+    page.goto(url + "/Generate")
+    wait_idle(page)
+    count = page.locator(".st-key-gen_opt_n input")
+    count.fill(str(n))
+    count.press("Tab")
+    page.wait_for_timeout(300)
+    wait_idle(page)
+    area = page.locator(".st-key-gen_prompt textarea")
+    area.fill(prompt)
+    area.blur()
+    page.wait_for_timeout(300)
+    wait_idle(page)
+    page.locator(".st-key-btn_gen_run button").click()
+    page.wait_for_selector("[class*='st-key-run_'] [data-testid='stImage'] img", timeout=60_000)
+    page.wait_for_selector("[class*='st-key-run_'] .stDownloadButton", timeout=60_000)
+    wait_idle(page)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_result_card_keeps_its_actions_in_one_short_row_under_a_taller_picture(polish_app, browser, size):
+    page = _sized(browser, *size)
+    try:
+        _generate(page, polish_app["url"])
+        card = page.locator("[class*='st-key-run_']").first
+        card.scroll_into_view_if_needed()
+        screenshot(page, f"polish_actions_{size[0]}")
+        picture = card.locator("[data-testid='stImage'] img").first
+        # the visible buttons under the picture in its own column (the picture's own full-screen button is on it)
+        boxes = picture.evaluate("""(img) => [...img.closest('[data-testid="stColumn"]').querySelectorAll('button')]
+            .map(b => b.getBoundingClientRect())
+            .filter(r => r.width > 0 && r.y >= img.getBoundingClientRect().bottom)
+            .map(r => ({y: r.y, height: r.height}))""")
+        assert len(boxes) >= 4, "View, the download, Describe and Use in… are under each picture"
+        tops = {round(b["y"]) for b in boxes}
+        assert max(tops) - min(tops) <= 4, f"the actions wrap onto {len(tops)} rows: {sorted(tops)}"
+        height = max(b["y"] + b["height"] for b in boxes) - min(b["y"] for b in boxes)
+        assert picture.bounding_box()["height"] > height
+        # each action names the picture and what it does to a screen reader
+        for label in ("View picture 1 of 'A red fox [in] (the) snow", "PNG: download picture 2 of 'A red fox",
+                      "Describe picture 2 of 'A red fox", "Use picture 1 of 'A red fox"):
+            assert card.get_by_role("button", name=label).count() >= 1, label
+    finally:
+        page.context.close()
