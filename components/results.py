@@ -255,26 +255,40 @@ def show_image_actions(rec: ImageRecord, *, key: str, enlarge: bool = True, room
             lightbox(rec.id)
         _download(rec, key, name=name)
         _describe_button(rec, key, name=name)
-        if rec.format not in ("png", "jpeg", "webp"):
-            return
-        if roomy:
+        if rec.format in ("png", "jpeg", "webp") and roomy:
             _hand_over_buttons(rec, key, extend=extend)
-            return
-        with st.popover(literal(f"Use {name} in another page"), icon=":material/move_item:",
-                        help="Use in… Reference edit, Mask edit, Conversation"):
-            _hand_over_buttons(rec, key, width="stretch", extend=extend)
+        elif rec.format in ("png", "jpeg", "webp"):
+            with st.popover(literal(f"Use {name} in another page"), icon=":material/move_item:",
+                            help="Use in… Reference edit, Mask edit, Conversation"):
+                _hand_over_buttons(rec, key, width="stretch", extend=extend)
+    _description_under(rec)
 
 
 def _describe_button(rec: ImageRecord, key: str, *, name: str) -> None:
-    if st.button(literal(f"Describe {name}"), key=f"btn_{key}_describe_{rec.id}", icon=":material/image_search:",
-                 help="Describe: ask a vision model for a prompt that would recreate this picture"):
+    st.button(literal(f"Describe {name}"), key=f"btn_{key}_describe_{rec.id}", icon=":material/image_search:",
+              on_click=_ask_description, args=(rec.id,),
+              help="Describe: a vision model writes a prompt that would recreate this picture; it shows under it")
+
+
+def _ask_description(image_id: int) -> None:
+    st.session_state[state.item(state.DESCRIBE_ASKED, image_id)] = True
+
+
+def _description_under(rec: ImageRecord) -> None:
+    """Under a result: its description once asked for (sent here, where the row of actions has no room for an
+    error), while it is written, then its words."""
+    from . import prompt_tools  # prompt_tools → run → results: imported when first used, not at start
+
+    if st.session_state.pop(state.item(state.DESCRIBE_ASKED, rec.id), False):
+        live = st.empty()
         try:
             still = _still_of(get_store(), rec)
         except (StorageError, *UNREADABLE_ERRORS):
-            st.error("This picture could not be read to describe it; its file may be damaged.",
-                     icon=":material/error:")
+            live.error("This picture could not be read to describe it; its file may be damaged.",
+                       icon=":material/error:")
         else:
-            _hand_over(still, state.DESCRIBE, pages.path_of("generate"))
+            prompt_tools.describe_picture(still, state.item(state.DESCRIBED, rec.id), live)
+    prompt_tools.show_description(state.item(state.DESCRIBED, rec.id))
 
 
 def _still_of(store: Any, rec: ImageRecord) -> str:

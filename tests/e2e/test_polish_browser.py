@@ -73,3 +73,25 @@ def test_a_result_card_keeps_its_actions_in_one_short_row_under_a_taller_picture
             assert card.get_by_role("button", name=label).count() >= 1, label
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_describe_shows_the_words_under_the_picture_asked_about(polish_app, browser, size):
+    page = _sized(browser, *size)
+    try:
+        _generate(page, polish_app["url"], prompt="A lighthouse of teal glass on a cliff, " + str(size[0]))
+        card = page.locator("[class*='st-key-run_']").first
+        columns = card.locator("[data-testid='stColumn']")
+        asked = columns.nth(1)
+        asked.get_by_role("button", name="Describe picture 2 of 'A lighthouse of teal glass").click()
+        words = asked.locator("[class*='st-key-description_'] [data-testid='stMarkdownContainer']")
+        words.wait_for(timeout=60_000)
+        wait_idle(page)
+        asked.scroll_into_view_if_needed()
+        screenshot(page, f"polish_describe_{size[0]}")
+        assert "1024x1024" in words.inner_text()  # the offline backend's description names the picture's size
+        # only there: the other picture of the run has no description under it
+        assert columns.nth(0).locator("[class*='st-key-description_']").count() == 0
+        assert page.locator("[class*='st-key-description_']").count() == 1
+    finally:
+        page.context.close()
