@@ -36,6 +36,7 @@ UNREADABLE_ERRORS = (OSError, ValueError, Image.DecompressionBombError)  # what 
 # one URL per picture, so the browser keeps them between views (see imagelab.thumbnails).
 THUMBNAILS = ThumbnailFolder(Path(__file__).resolve().parents[1] / "static" / "thumbs", "/app/static/thumbs")
 _THUMBNAIL_FORMATS = ("png", "jpeg", "webp")
+ALT_CHARS = 80  # a picture's alt text: the prompt's start, short enough to hear in passing
 _DISPLAY_SIDE = 768  # the display copy's long edge (imagelab.images.preview_bytes)
 
 
@@ -144,18 +145,26 @@ def _picture_or_gone(digest: str, fmt: str | None, small: bool) -> str | bytes |
     return data
 
 
-def show_picture(digest: str, fmt: str | None = None, *, caption: str | None = None, small: bool = False) -> bool:
+def picture_alt(prompt: str) -> str:
+    """What a screen reader says for a picture: the start of the prompt it was made from."""
+    words = " ".join(prompt.split())
+    return shorten(words, ALT_CHARS) if words else "A picture made without a prompt"
+
+
+def show_picture(digest: str, fmt: str | None = None, *, caption: str | None = None, small: bool = False,
+                 alt: str | None = None) -> bool:
     """The picture, or a placeholder and the sentence saying why it is not there; whether it was shown.
 
-    ``small``: a thumbnail the browser keeps between views (grids of many pictures)."""
+    ``small``: a thumbnail the browser keeps between views (grids of many pictures). ``alt``: what a screen
+    reader says for it (``picture_alt``)."""
     data = _picture_or_gone(digest, fmt, small)
     if data is None:
         return False
-    st.image(data, caption=caption, width="stretch")
+    st.image(data, caption=caption, width="stretch", alt=alt)
     return True
 
 
-def show_thumbnail(digest: str, fmt: str | None = None) -> bool:
+def show_thumbnail(digest: str, fmt: str | None = None, *, alt: str = "Picture") -> bool:
     """A grid's picture, or the sentence saying why it is not there; whether it was shown.
 
     A thumbnail file is shown as a Markdown image: Streamlit draws its image element with a script it loads
@@ -165,9 +174,10 @@ def show_thumbnail(digest: str, fmt: str | None = None) -> bool:
     if data is None:
         return False
     if isinstance(data, str):
-        st.markdown(f"![Picture]({data})")
+        # escaped: a prompt's brackets or parentheses would otherwise end the alt text and show as Markdown
+        st.markdown(f"![{literal(alt)}]({data})")
     else:
-        st.image(data, width="stretch")
+        st.image(data, width="stretch", alt=alt)
     return True
 
 
@@ -222,7 +232,7 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None, enlarg
                extend: bool = False) -> None:
     """A saved picture with its size and its actions in one row of icons: a large view, the download, a
     description, and handing it to another page (``extend`` adds Extend)."""
-    shown = show_picture(rec.hash, rec.format, caption=caption)
+    shown = show_picture(rec.hash, rec.format, caption=caption, alt=picture_alt(rec.prompt))
     st.caption(file_line(rec))
     if shown:
         show_image_actions(rec, key=key, enlarge=enlarge, extend=extend)
@@ -369,7 +379,7 @@ def lightbox(image_id: int) -> None:
         if data is None:
             show_gone(picture_problem(rec.hash, rec.format) or UNREADABLE_SENTENCE)
             return
-        st.image(data, width="content")
+        st.image(data, width="content", alt=picture_alt(rec.prompt))
     with about:
         st.markdown(f"**{literal(rec.model)}** · {pages.name_of(rec.page)}")
         st.caption(file_line(rec))

@@ -279,6 +279,7 @@ def _job_body(job: JobState, *, key: str) -> None:
 def _job_pictures(job: JobState) -> None:
     """A running job's prompt, then each image as saved, its latest preview or a wait; its errors."""
     st.caption(literal(shorten(job.prompt, 200)))
+    alt = results.picture_alt(job.prompt)
     saved = {rec.index: rec for rec in list(job.images)}
     previews = dict(job.previews)
     cols = st.columns(min(job.requested, 2))
@@ -287,9 +288,9 @@ def _job_pictures(job: JobState) -> None:
             if i in saved:
                 data = results.preview(saved[i].hash, saved[i].format)
                 if data is not None:
-                    st.image(data, caption="Saved", width="stretch")
+                    st.image(data, caption="Saved", width="stretch", alt=alt)
             elif i in previews:
-                st.image(previews[i][1], caption=f"Preview {previews[i][0] + 1}", width="stretch")
+                st.image(previews[i][1], caption=f"Preview {previews[i][0] + 1}", width="stretch", alt=alt)
             else:
                 st.caption(f"Image {i + 1}: waiting…")
     for err in list(job.errors):

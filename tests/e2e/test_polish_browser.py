@@ -95,3 +95,27 @@ def test_describe_shows_the_words_under_the_picture_asked_about(polish_app, brow
         assert page.locator("[class*='st-key-description_']").count() == 1
     finally:
         page.context.close()
+
+
+def test_every_result_and_thumbnail_is_named_by_its_prompt(polish_app, browser):
+    from components.results import picture_alt
+
+    page = _sized(browser, 1280, 720)
+    try:
+        _generate(page, polish_app["url"], n=2)
+        card = page.locator("[class*='st-key-run_']").first
+        alts = card.locator("img").evaluate_all("(imgs) => imgs.map(i => i.alt)")
+        screenshot(page, "polish_alt_generate_1280")
+        assert len(alts) == 2 and alts == [picture_alt(PROMPT)] * 2, alts
+        page.goto(polish_app["url"] + "/Gallery")
+        wait_idle(page)
+        cards = page.locator("[class*='st-key-card_']")
+        cards.first.wait_for()
+        screenshot(page, "polish_alt_gallery_1280")
+        thumbnails = cards.locator("img").evaluate_all("(imgs) => imgs.map(i => i.alt)")
+        assert thumbnails and all(alt and alt != "Picture" for alt in thumbnails), thumbnails
+        # the prompt's brackets stay inside the alt text: the whole prompt start, nothing shown as a link
+        assert thumbnails.count(picture_alt(PROMPT)) >= 2, thumbnails
+        assert cards.locator("a[href='x']").count() == 0
+    finally:
+        page.context.close()
