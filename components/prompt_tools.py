@@ -226,7 +226,7 @@ def _delete(prompt_id: int) -> None:
 
 def _entry(p: LibraryPrompt, i: int, prompt_key: str) -> None:
     with st.container(border=True, key=f"library_entry_{i}"):
-        title, use = st.columns([4, 1], vertical_alignment="center")
+        title, use = st.columns([3, 2], vertical_alignment="center")  # room for "Insert" whole at 1280 wide
         title.markdown(f"**{literal(p.title)}**" + (" · " + " · ".join(f"`{literal(t)}`" for t in p.tags)
                                                     if p.tags else ""))
         use.button("Insert", key=f"btn_library_use_{i}", icon=":material/input:", width="stretch",

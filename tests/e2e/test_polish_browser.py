@@ -119,3 +119,71 @@ def test_every_result_and_thumbnail_is_named_by_its_prompt(polish_app, browser):
         assert cards.locator("a[href='x']").count() == 0
     finally:
         page.context.close()
+
+
+# Whatever is cut short inside a widget: an input's text, an element ending in an ellipsis or one that scrolls
+# sideways (a multiselect's chosen values), wider than its box.
+_CUT_SHORT = """(root) => [root, ...root.querySelectorAll('*')].filter(el => {
+    const style = getComputedStyle(el);
+    const clips = el.tagName === 'INPUT' || style.textOverflow === 'ellipsis'
+      || ['auto', 'scroll', 'hidden'].includes(style.overflowX);
+    return clips && el.getBoundingClientRect().width > 0 && el.scrollWidth > el.clientWidth + 1;
+  }).map(el => (el.value || el.innerText || '').trim())"""
+
+
+def _choose(page, key: str, option: str) -> None:
+    page.locator(f".st-key-{key} input").click()
+    page.get_by_role("option", name=option, exact=False).first.click()
+    page.wait_for_timeout(300)
+    wait_idle(page)
+
+
+def _cut_short(page, key: str) -> list[str]:
+    return page.locator(f".st-key-{key}").first.evaluate(_CUT_SHORT)
+
+
+def test_labels_are_shown_whole_at_1280(polish_app, browser):
+    page = _sized(browser, 1280, 720)
+    try:
+        page.goto(polish_app["url"] + "/Generate")
+        wait_idle(page)
+        _choose(page, "gen_opt_size", "1536×1024")
+        _choose(page, "gen_opt_background", "transparent")
+        page.locator(".st-key-gen_model").scroll_into_view_if_needed()
+        screenshot(page, "polish_labels_generate_1280")
+        cut = {key: _cut_short(page, key) for key in ("gen_model", "gen_opt_size", "gen_opt_background")}
+        page.get_by_text("Prompt tools", exact=False).first.click()
+        wait_idle(page)
+        page.get_by_role("tab", name="Library").click()
+        page.locator(".st-key-library_entry_0").scroll_into_view_if_needed()
+        screenshot(page, "polish_labels_library_1280")
+        cut["library Insert"] = _cut_short(page, "library_entry_0")
+        page.goto(polish_app["url"] + "/Sweep")
+        wait_idle(page)
+        area = page.locator(".st-key-sweep_axis_quality input")
+        for quality in ("auto", "low", "medium", "high"):
+            area.click()
+            page.get_by_role("option", name=quality, exact=True).click()
+            page.wait_for_timeout(300)
+            wait_idle(page)
+        chips = page.locator(".st-key-sweep_axis_quality [data-tag]")
+        assert chips.count() == 4
+        page.keyboard.press("Escape")
+        # each chosen value is in sight: what the page shows at its middle is the chip itself
+        seen = chips.evaluate_all("""(chips) => chips.map(c => { const r = c.getBoundingClientRect();
+            return c.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); })""")
+        assert all(seen), seen
+        page.keyboard.press("Escape")
+        page.locator(".st-key-sweep_axis_quality").scroll_into_view_if_needed()
+        screenshot(page, "polish_labels_sweep_1280")
+        cut["sweep Quality"] = _cut_short(page, "sweep_axis_quality")
+        page.goto(polish_app["url"] + "/Reference_edit")
+        wait_idle(page)
+        paste = page.frame_locator(".st-key-upl_ref_paste iframe, iframe[title*='paste']").first.locator("button")
+        paste.wait_for(timeout=30_000)
+        screenshot(page, "polish_labels_paste_1280")
+        # in words alone: the clipboard emoji showed as a broken glyph where the font has no emoji
+        assert paste.inner_text().strip() == "Paste an image"
+        assert not any(cut.values()), cut
+    finally:
+        page.context.close()
