@@ -207,7 +207,8 @@ def show_error(err: ImageLabError) -> None:
 
 
 # Result pictures: never taller than the window leaves room for (so a run's card fits beside the form),
-# on a checkerboard that shows where a picture is transparent; starred Gallery cards in the accent colour.
+# on a checkerboard that shows where a picture is transparent; starred Gallery cards in the accent colour;
+# "your pictures appear here" gone once a run's card is there.
 RESULTS_CSS = """<style>
 [class*='st-key-run_'] {gap: 0.5rem;}
 [class*='st-key-run_'] [data-testid='stImage'] img {max-height: 40vh; width: auto !important;
@@ -219,6 +220,7 @@ RESULTS_CSS = """<style>
 .st-key-lightbox [data-testid='stImage'] img {max-height: 70vh; width: auto !important; height: auto !important;
   max-width: 100%;}
 [class*='st-key-card_'] [data-testid='stMarkdownContainer'] img {width: 100%; display: block;}
+[data-testid='stColumn']:has([class*='st-key-run_']) [class*='st-key-runs_empty_'] {display: none;}
 [class*='st-key-picture_actions_'] {flex-wrap: nowrap; gap: 0.25rem;}
 [class*='st-key-picture_actions_'] button [data-testid='stMarkdownContainer'] {position: absolute; width: 1px;
   height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap;}

@@ -351,7 +351,9 @@ def _show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: st
             st.session_state[shown_key] = shown + RUNS_PER_PAGE
             st.rerun()
     if not runs and not polling:
-        st.info(empty_text, icon=icon)
+        # hidden by RESULTS_CSS once a run's card is drawn above it (a form's own rerun leaves it in place)
+        with st.container(key=f"runs_empty_{page}"):
+            st.info(empty_text, icon=icon)
 
 
 MASK_REQUEST = ("Make a black and white mask of {subject} in this picture: {subject} pure white, everything else "

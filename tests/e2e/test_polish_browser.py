@@ -18,9 +18,10 @@ def polish_app(tmp_path_factory):
         yield server
 
 
-@pytest.fixture(scope="module")
-def slow_polish_app(tmp_path_factory):
-    with launch_app(tmp_path_factory.mktemp("polish-slow"), {"IMAGELAB_OFFLINE_FAULT": "latency:4"}) as server:
+@pytest.fixture
+def slow_polish_app(tmp_path):
+    """An empty history each time, and a backend that takes its time, so a run is seen running."""
+    with launch_app(tmp_path / "data", {"IMAGELAB_OFFLINE_FAULT": "latency:4"}) as server:
         yield server
 
 
@@ -185,5 +186,27 @@ def test_labels_are_shown_whole_at_1280(polish_app, browser):
         # in words alone: the clipboard emoji showed as a broken glyph where the font has no emoji
         assert paste.inner_text().strip() == "Paste an image"
         assert not any(cut.values()), cut
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_empty_results_sentence_goes_once_a_run_is_shown(slow_polish_app, browser, size):
+    page = _sized(browser, *size)
+    try:
+        page.goto(slow_polish_app["url"] + "/Generate")
+        wait_idle(page)
+        empty = page.get_by_text("Your pictures appear here", exact=False)
+        assert empty.is_visible()
+        area = page.locator(".st-key-gen_prompt textarea")
+        area.fill(f"A paper crane on a windowsill, {size[0]}")
+        area.blur()
+        page.wait_for_timeout(300)
+        wait_idle(page)
+        page.locator(".st-key-btn_gen_run button").click()
+        page.get_by_text("Generating 1 image(s)", exact=False).first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)
+        screenshot(page, f"polish_running_{size[0]}")
+        assert not empty.is_visible(), "the results column still says it is empty under a running card"
     finally:
         page.context.close()
