@@ -2,6 +2,8 @@
 asked about, alt text naming each picture, labels shown whole, Present's stage and a results column that does
 not say it is empty beside a running card. Before/after screenshots go to tests/artifacts/screenshots."""
 
+import re
+
 import pytest
 
 from .conftest import launch_app, screenshot, wait_idle
@@ -208,5 +210,51 @@ def test_the_empty_results_sentence_goes_once_a_run_is_shown(slow_polish_app, br
         page.wait_for_timeout(500)
         screenshot(page, f"polish_running_{size[0]}")
         assert not empty.is_visible(), "the results column still says it is empty under a running card"
+    finally:
+        page.context.close()
+
+
+def _luminance(css_colour: str) -> float:
+    red, green, blue = (float(x) for x in re.findall(r"[\d.]+", css_colour)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_present_shows_a_dark_stage_with_one_set_of_instructions(polish_app, browser, size):
+    from imagelab.store import Store
+
+    page = _sized(browser, *size)
+    try:
+        _generate(page, polish_app["url"], prompt=f"A brass telescope on a rooftop at night, {size[0]}", n=2)
+        store = Store(polish_app["data_dir"])
+        for rec in store.recent_images(2):
+            store.set_starred(rec.id, True)
+        page.goto(polish_app["url"] + "/Present")
+        wait_idle(page)
+        frame = page.frame_locator(".st-key-present_stage iframe")
+        frame.locator("#count").wait_for()
+        screenshot(page, f"polish_present_{size[0]}")
+        # the bar over the stage is as dark as the stage, its words light
+        bar = page.locator(".st-key-present_bar")
+        background = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]'))"
+                                   ".backgroundColor")
+        assert _luminance(background) < 0.15, background
+        assert _luminance(bar.get_by_text("picture(s) from", exact=False).evaluate(
+            "e => getComputedStyle(e).color")) > 0.6
+        # said once: on the bar, not again on the stage
+        told = (page.locator("body").inner_text() + frame.locator("body").inner_text()).lower()
+        assert told.count("full screen") == 1, told
+        # the caption is the prompt alone; the model and size only with Details on
+        assert frame.locator("#caption").inner_text().startswith("A brass telescope")
+        assert frame.locator("#meta").inner_text().strip() == ""
+        # a click on the slide does what the bar says: lets the keys work, and nothing else
+        frame.locator("#slide").click()
+        assert frame.locator("#count").inner_text().startswith("1 / ")
+        page.keyboard.press("ArrowRight")
+        assert frame.locator("#count").inner_text().startswith("2 / ")
+        page.locator(".st-key-present_details label").click()
+        wait_idle(page)
+        assert page.locator(".st-key-present_details input").is_checked()
+        frame.locator("#meta", has_text="gpt-image-2").wait_for(timeout=10_000)
     finally:
         page.context.close()
