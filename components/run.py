@@ -146,12 +146,13 @@ def scroll_into_view(run_id: int) -> None:
     if run_id in scrolled:
         return
     scrolled.add(run_id)
-    # Nothing moves when the card is already wholly in view; the card may take a moment to be drawn.
+    # Nothing moves while the card's first lines are in view (a card taller than the window scrolled to its middle
+    # took the page's title and the card's cost line away); the card may take a moment to be drawn.
     st.html(f"""<script>(() => {{ let tries = 0; const go = () => {{
       const card = document.querySelector('.st-key-run_{run_id}');
       if (!card) {{ if (++tries < 50) setTimeout(go, 100); return; }}
       const box = card.getBoundingClientRect();
-      if (box.top < 0 || box.bottom > window.innerHeight) card.scrollIntoView({{block: 'center'}});
+      if (box.top < 0 || box.top > window.innerHeight - 160) card.scrollIntoView({{block: 'center'}});
       }}; go(); }})();</script>""", unsafe_allow_javascript=True)
 
 

@@ -258,3 +258,17 @@ def test_present_shows_a_dark_stage_with_one_set_of_instructions(polish_app, bro
         frame.locator("#meta", has_text="gpt-image-2").wait_for(timeout=10_000)
     finally:
         page.context.close()
+
+
+def test_the_page_stays_put_when_a_run_ends(polish_app, browser):
+    page = _sized(browser, 1280, 720)
+    try:
+        _generate(page, polish_app["url"], prompt="Four kites over a green hill on a windy day", n=4)
+        page.wait_for_timeout(1500)  # the card's scroll, if any, runs once the card is drawn
+        screenshot(page, "polish_run_ended_1280")
+        # the page's title and the card's own first line (model, cost) are still in the window
+        assert page.locator("h1").first.bounding_box()["y"] >= 0
+        head = page.locator("[class*='st-key-run_']").first.get_by_text("estimated", exact=False).first
+        assert head.bounding_box()["y"] >= 0
+    finally:
+        page.context.close()
