@@ -95,7 +95,7 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
 
 def _pasted_png(key: str) -> bytes | None:
     """A picture pasted from the clipboard since the last one was taken in, as PNG bytes (else None)."""
-    pasted = paste_image_button("📋 Paste an image", key=f"upl_{key}_paste",
+    pasted = paste_image_button("Paste an image", key=f"upl_{key}_paste",
                                 background_color="#4a5568", hover_background_color="#2d3748").image_data
     if pasted is None:
         return None

@@ -18,8 +18,9 @@ from . import drafts, state, untrusted
 CUSTOM_SIZE = "custom…"
 DEFAULT = "default"
 
-SIZE_LABELS = {"auto": "auto", "1024x1024": "1024×1024 square", "1536x1024": "1536×1024 landscape",
-               "1024x1536": "1024×1536 portrait"}
+# Sizes as the box shows them whole at 1280 wide; their shapes are in the help.
+SIZE_LABELS = {"auto": "auto", "1024x1024": "1024×1024", "1536x1024": "1536×1024", "1024x1536": "1024×1536"}
+SIZE_SHAPES = "1024×1024 is square, 1536×1024 landscape, 1024×1536 portrait."
 
 
 def gif_size_label(size: str) -> str:
@@ -105,19 +106,26 @@ def _switch_model(key: str, name: str) -> None:
 
 
 def model_label(name: str) -> str:
-    """How the picker lists a model: its name and one line on what it is for, or its dates."""
+    """How the picker lists a model: its name, and its date when it is retiring or retired. Short enough to be
+    read whole in the box at 1280 wide; what each model is for is under the picker and in its help."""
     info = model_info(name)
     if info is None:
         return name
     if info.retired:
-        return f"{name} — retired {info.retired_on}"
+        return f"{name} · retired {info.retired_on}"
     if info.shut_down():
-        return f"{name} — {info.stage()} {info.retiring_on}"
+        return f"{name} · {info.stage()} {info.retiring_on}"
     if info.retiring:
-        return f"{name} — retiring {info.retiring_on}{' (reported)' if info.retiring_reported else ''}"
-    if info.snapshot_of:
-        return f"{name} — snapshot of {info.snapshot_of}"
-    return f"{name} — {info.purpose}" if info.purpose else name
+        return f"{name} · retiring {info.retiring_on}"
+    return name
+
+
+def _models_help(names: list[str]) -> str:
+    """The picker's help: the order it lists models in, then what each current one is for."""
+    lines = [f"- {n}: {info.purpose}" for n in names if (info := model_info(n)) and info.purpose
+             and not (info.retired or info.retiring or info.snapshot_of)]
+    return ("Current models first, then dated snapshots. Retiring and retired models are listed with their dates "
+            "when the switch below is on; retired ones cannot be sent.\n\n" + "\n".join(lines))
 
 
 def model_picker(key: str, label: str = "Model") -> ModelInfo:
@@ -131,9 +139,7 @@ def model_picker(key: str, label: str = "Model") -> ModelInfo:
     show_older = bool(st.session_state.get(state.MODELS_OLDER, False))
     names = picker_choices(show_older, chosen)
     st.selectbox(label, names, key=key, format_func=model_label, on_change=_publish, args=(key, "model"),
-                 help="Current models first, then dated snapshots and retiring ones. Models past their "
-                      "shut-down date and retired ones are listed with their dates when the switch below is on; "
-                      "retired ones cannot be sent.")
+                 help=_models_help(names))
     st.toggle("Show shut-down and retired models", key=state.MODELS_OLDER)
     info = model_info(st.session_state[key])
     assert info is not None
@@ -201,9 +207,9 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
         else:
             size = st.selectbox("Size", sizes, key=k("size"), format_func=lambda s: SIZE_LABELS.get(s, s),
                                 on_change=_publish, args=(k("size"), "size"),
-                                help=f"Custom sizes: both sides multiples of {step}, between {ratio}, at most "
-                                     f"{long_edge}×{short_edge}." if info.custom_sizes
-                                else f"{info.name} takes these sizes only.")
+                                help=f"{SIZE_SHAPES} Custom sizes: both sides multiples of {step}, between {ratio}, "
+                                     f"at most {long_edge}×{short_edge}." if info.custom_sizes
+                                else f"{SIZE_SHAPES} {info.name} takes these sizes only.")
         if size == CUSTOM_SIZE:
             w_col, h_col = st.columns(2)
             w = w_col.number_input("Width", step, long_edge, 1536, step=step, key=k("width"))
@@ -239,10 +245,12 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
         preview = set(info.preview_backgrounds) - set(info.backgrounds)
         values["background"] = st.selectbox(
             "Background", backgrounds, key=k("background"),
-            format_func=lambda b: f"{b} (preview)" if b in preview else b,
             help=("Transparent needs PNG or WebP." if transparent_ok
                   else f"{info.name} cannot make transparent backgrounds.")
-                 + (" Preview: most accounts are refused it for now." if preview else ""))
+                 + (f" {', '.join(sorted(preview)).capitalize()} is a preview on {info.name}: most accounts are "
+                    "refused it for now." if preview else ""))
+        if values["background"] in preview:  # said beside the box, where "(preview)" was cut off
+            st.caption("A preview: most accounts are refused it for now.")
     with next(cells):
         mods = list(info.moderation) or ["auto"]
         values["moderation"] = st.selectbox("Moderation", mods, key=k("moderation"),

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
 from imagelab.catalog import catalog
 from imagelab.client import ask_for_words
+from imagelab.inputs import InputRefused, input_from_store
 from imagelab.jobs import STATUS_WORDS
 from imagelab.library import TITLE_CHARS, LibraryPrompt, all_tags, parse_tags, search, shipped_prompts
 from imagelab.prompts import DESCRIBE, REWRITE, PromptRequest, word_diff
@@ -168,6 +170,37 @@ def _describe(prompt_key: str, model: str) -> None:
     _show_run(_last_run(state.DESCRIBE_RUN, DESCRIBE), lambda rec, text: _show_description(rec, text, prompt_key))
 
 
+# --- describe a result, under it ------------------------------------------------------------
+
+def describe_picture(digest: str, run_key: str, live: Any) -> None:
+    """Send a stored picture (a result's still) to be described; ``run_key`` keeps the run's id for
+    ``show_description`` under the picture."""
+    model = st.session_state.get(state.WORDS_MODEL)
+    if model not in catalog().responses_models:
+        model = catalog().default_responses_model
+    try:
+        image = input_from_store(connection.get_store(), digest)
+    except InputRefused as exc:
+        live.error(exc.sentence, icon=":material/error:")
+        return
+    except (KeyError, StorageError, ValueError):
+        live.error("This picture could not be read to describe it; its file may be damaged.", icon=":material/error:")
+        return
+    _submit(PromptRequest(kind=DESCRIBE, image=image, model=str(model)), run_key, live)
+
+
+def show_description(run_key: str) -> None:
+    """A result's description: its wait (with Cancel) while it is written, its failure, or its words."""
+    if run_key in st.session_state:
+        _show_run(_last_run(run_key, DESCRIBE), _show_picture_words)
+
+
+def _show_picture_words(record: RunRecord, text: str) -> None:
+    with st.container(key=f"description_{record.id}", gap="small"):
+        st.caption(":material/image_search: A prompt that would recreate this picture:")
+        untrusted.show_text(text)  # shown exactly as the model wrote it
+
+
 # --- library ----------------------------------------------------------------------------------
 
 def _save(prompt: str) -> None:
@@ -193,7 +226,7 @@ def _delete(prompt_id: int) -> None:
 
 def _entry(p: LibraryPrompt, i: int, prompt_key: str) -> None:
     with st.container(border=True, key=f"library_entry_{i}"):
-        title, use = st.columns([4, 1], vertical_alignment="center")
+        title, use = st.columns([3, 2], vertical_alignment="center")  # room for "Insert" whole at 1280 wide
         title.markdown(" · ".join([f"**{untrusted.theirs(p.title)}**", *(untrusted.theirs(t) for t in p.tags)]))
         use.button("Insert", key=f"btn_library_use_{i}", icon=":material/input:", width="stretch",
                    on_click=_put_in_prompt, args=(prompt_key, p.text), kwargs={"append": True},

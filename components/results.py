@@ -9,6 +9,7 @@ no page breaks on history that changed.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +36,7 @@ UNREADABLE_ERRORS = (OSError, ValueError, Image.DecompressionBombError)  # what 
 # one URL per picture, so the browser keeps them between views (see imagelab.thumbnails).
 THUMBNAILS = ThumbnailFolder(Path(__file__).resolve().parents[1] / "static" / "thumbs", "/app/static/thumbs")
 _THUMBNAIL_FORMATS = ("png", "jpeg", "webp")
+ALT_CHARS = 80  # a picture's alt text: the prompt's start, short enough to hear in passing
 _DISPLAY_SIDE = 768  # the display copy's long edge (imagelab.images.preview_bytes)
 
 
@@ -144,18 +146,26 @@ def _picture_or_gone(digest: str, fmt: str | None, small: bool) -> str | bytes |
     return data
 
 
-def show_picture(digest: str, fmt: str | None = None, *, caption: str | None = None, small: bool = False) -> bool:
+def picture_alt(prompt: str) -> str:
+    """What a screen reader says for a picture: the start of the prompt it was made from."""
+    words = " ".join(prompt.split())
+    return shorten(words, ALT_CHARS) if words else "A picture made without a prompt"
+
+
+def show_picture(digest: str, fmt: str | None = None, *, caption: str | None = None, small: bool = False,
+                 alt: str | None = None) -> bool:
     """The picture, or a placeholder and the sentence saying why it is not there; whether it was shown.
 
-    ``small``: a thumbnail the browser keeps between views (grids of many pictures)."""
+    ``small``: a thumbnail the browser keeps between views (grids of many pictures). ``alt``: what a screen
+    reader says for it (``picture_alt``)."""
     data = _picture_or_gone(digest, fmt, small)
     if data is None:
         return False
-    st.image(data, caption=caption, width="stretch")
+    st.image(data, caption=caption, width="stretch", alt=alt)
     return True
 
 
-def show_thumbnail(digest: str, fmt: str | None = None) -> bool:
+def show_thumbnail(digest: str, fmt: str | None = None, *, alt: str = "Picture") -> bool:
     """A grid's picture, or the sentence saying why it is not there; whether it was shown.
 
     A thumbnail file is shown as a Markdown image: Streamlit draws its image element with a script it loads
@@ -165,9 +175,10 @@ def show_thumbnail(digest: str, fmt: str | None = None) -> bool:
     if data is None:
         return False
     if isinstance(data, str):
-        st.markdown(f"![Picture]({data})")
+        # escaped: a prompt's brackets or parentheses would otherwise end the alt text and show as Markdown
+        st.markdown(f"![{_alt_text(alt)}]({data})")
     else:
-        st.image(data, width="stretch")
+        st.image(data, width="stretch", alt=alt)
     return True
 
 
@@ -195,7 +206,8 @@ def show_error(err: ImageLabError) -> None:
 
 
 # Result pictures: never taller than the window leaves room for (so a run's card fits beside the form),
-# on a checkerboard that shows where a picture is transparent; starred Gallery cards in the accent colour.
+# on a checkerboard that shows where a picture is transparent; starred Gallery cards in the accent colour;
+# "your pictures appear here" gone once a run's card is there.
 RESULTS_CSS = """<style>
 [class*='st-key-run_'] {gap: 0.5rem;}
 [class*='st-key-run_'] [data-testid='stImage'] img {max-height: 40vh; width: auto !important;
@@ -207,6 +219,11 @@ RESULTS_CSS = """<style>
 .st-key-lightbox [data-testid='stImage'] img {max-height: 70vh; width: auto !important; height: auto !important;
   max-width: 100%;}
 [class*='st-key-card_'] [data-testid='stMarkdownContainer'] img {width: 100%; display: block;}
+[data-testid='stColumn']:has([class*='st-key-run_']) [class*='st-key-runs_empty_'] {display: none;}
+[class*='st-key-picture_actions_'] {flex-wrap: nowrap; gap: 0.25rem;}
+[class*='st-key-picture_actions_'] button [data-testid='stMarkdownContainer'] {position: absolute; width: 1px;
+  height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap;}
+[class*='st-key-picture_actions_'] button {padding-left: 0.6rem; padding-right: 0.6rem;}
 [class*='st-key-card_starred_'] {border-color: var(--st-primary-color, #6E56CF) !important;
   border-width: 2px !important; background: color-mix(in srgb, var(--st-primary-color, #6E56CF) 7%, transparent);}
 </style>"""
@@ -214,9 +231,9 @@ RESULTS_CSS = """<style>
 
 def show_image(rec: ImageRecord, *, key: str, caption: str | None = None, enlarge: bool = True,
                extend: bool = False) -> None:
-    """A saved picture with its size and its actions, labelled in words (they wrap, never cut): a large
-    view, the download, and handing it to another page (``extend`` adds Extend)."""
-    shown = show_picture(rec.hash, rec.format, caption=caption)
+    """A saved picture with its size and its actions in one row of icons: a large view, the download, a
+    description, and handing it to another page (``extend`` adds Extend)."""
+    shown = show_picture(rec.hash, rec.format, caption=caption, alt=picture_alt(rec.prompt))
     st.caption(file_line(rec))
     if shown:
         show_image_actions(rec, key=key, enlarge=enlarge, extend=extend)
@@ -227,35 +244,68 @@ def file_line(rec: ImageRecord) -> str:
     return f"{size_label(rec)} · {rec.format.upper()} · {rec.bytes / 1024:,.0f} KB{marked}"
 
 
+def picture_name(rec: ImageRecord) -> str:
+    """How a picture is named to people who cannot see it: its place in its run and its prompt's start."""
+    prompt = " ".join(rec.prompt.split())
+    return f"picture {rec.index + 1} of '{shorten(prompt, 60)}'" if prompt else f"picture {rec.index + 1}"
+
+
+def _alt_text(alt: str) -> str:
+    """A prompt as a Markdown image's alt text: brackets and backslashes would end it early or escape its end,
+    so they become spaces (the alt text is read, never shown as Markdown)."""
+    return " ".join(re.sub(r"[\[\]\\]", " ", alt).split())
+
+
+def _actions_key(key: str, rec: ImageRecord) -> str:
+    return "picture_actions_" + re.sub(r"\W", "_", key) + f"_{rec.id}"
+
+
 def show_image_actions(rec: ImageRecord, *, key: str, enlarge: bool = True, roomy: bool = False,
                        extend: bool = False) -> None:
-    """A picture's actions in one row that wraps: the large view, the download, another page (behind
-    "Use in…" where room is short, ``roomy`` shows those buttons in the row)."""
-    with st.container(horizontal=True, gap="small"):
-        if enlarge and st.button("View", key=f"btn_{key}_view_{rec.id}", icon=":material/open_in_full:",
-                                 help="See it large, with its settings and actions"):
+    """A picture's actions: icon buttons in one short row under it (each names the picture to a screen reader and
+    says what it does on hover), with the other pages behind "Use in…"; ``roomy`` (a detail view with room to
+    spare) shows them in words, the other pages' buttons in the row."""
+    name = picture_name(rec)
+    with st.container(horizontal=True, gap="small", key=None if roomy else _actions_key(key, rec)):
+        if enlarge and st.button(f"View {untrusted.theirs(name)} large", key=f"btn_{key}_view_{rec.id}",
+                                 icon=":material/open_in_full:", help="See it large, with its settings and actions"):
             lightbox(rec.id)
-        _download(rec, key)
-        _describe_button(rec, key)
-        if rec.format not in ("png", "jpeg", "webp"):
-            return
-        if roomy:
+        _download(rec, key, name=name)
+        _describe_button(rec, key, name=name)
+        if rec.format in ("png", "jpeg", "webp") and roomy:
             _hand_over_buttons(rec, key, extend=extend)
-            return
-        with st.popover("Use in…", icon=":material/move_item:", help="Hand this picture to another page"):
-            _hand_over_buttons(rec, key, width="stretch", extend=extend)
+        elif rec.format in ("png", "jpeg", "webp"):
+            with st.popover(f"Use {untrusted.theirs(name)} in another page", icon=":material/move_item:",
+                            help="Use in… Reference edit, Mask edit, Conversation"):
+                _hand_over_buttons(rec, key, width="stretch", extend=extend)
+    _description_under(rec)
 
 
-def _describe_button(rec: ImageRecord, key: str) -> None:
-    if st.button("Describe", key=f"btn_{key}_describe_{rec.id}", icon=":material/image_search:",
-                 help="Ask a vision model for a prompt that would recreate this picture"):
+def _describe_button(rec: ImageRecord, key: str, *, name: str) -> None:
+    st.button(f"Describe {untrusted.theirs(name)}", key=f"btn_{key}_describe_{rec.id}", icon=":material/image_search:",
+              on_click=_ask_description, args=(rec.id,),
+              help="Describe: a vision model writes a prompt that would recreate this picture; it shows under it")
+
+
+def _ask_description(image_id: int) -> None:
+    st.session_state[state.item(state.DESCRIBE_ASKED, image_id)] = True
+
+
+def _description_under(rec: ImageRecord) -> None:
+    """Under a result: its description once asked for (sent here, where the row of actions has no room for an
+    error), while it is written, then its words."""
+    from . import prompt_tools  # prompt_tools → run → results: imported when first used, not at start
+
+    if st.session_state.pop(state.item(state.DESCRIBE_ASKED, rec.id), False):
+        live = st.empty()
         try:
             still = _still_of(get_store(), rec)
         except (StorageError, *UNREADABLE_ERRORS):
-            st.error("This picture could not be read to describe it; its file may be damaged.",
-                     icon=":material/error:")
+            live.error("This picture could not be read to describe it; its file may be damaged.",
+                       icon=":material/error:")
         else:
-            _hand_over(still, state.DESCRIBE, pages.path_of("generate"))
+            prompt_tools.describe_picture(still, state.item(state.DESCRIBED, rec.id), live)
+    prompt_tools.show_description(state.item(state.DESCRIBED, rec.id))
 
 
 def _still_of(store: Any, rec: ImageRecord) -> str:
@@ -270,11 +320,14 @@ def _still_of(store: Any, rec: ImageRecord) -> str:
     return str(store.add_input(png, "png", width, height, f"imagelab-{rec.hash[:12]}-still.png"))
 
 
-def _download(rec: ImageRecord, key: str) -> None:
+def _download(rec: ImageRecord, key: str, *, name: str | None = None) -> None:
+    """The download; ``name`` labels it for a screen reader (its row shows only the icon)."""
     store = get_store()
-    st.download_button(rec.format.upper(), data=lambda: with_settings(store, rec), file_name=rec.filename,
+    label = f"{rec.format.upper()}: download {untrusted.theirs(name)}" if name else rec.format.upper()
+    st.download_button(label, data=lambda: with_settings(store, rec), file_name=rec.filename,
                        mime=MIME_TYPES.get(rec.format, "application/octet-stream"), key=f"{key}.dl.{rec.id}",
-                       icon=":material/download:", on_click="ignore", help=f"Download {rec.filename}")
+                       icon=":material/download:", on_click="ignore",
+                       help=f"Download {rec.filename} ({rec.format.upper()}, with its prompt and settings)")
 
 
 def _hand_over_buttons(rec: ImageRecord, key: str, width: Literal["stretch", "content"] = "content",
@@ -333,7 +386,7 @@ def lightbox(image_id: int) -> None:
         if data is None:
             show_gone(picture_problem(rec.hash, rec.format) or UNREADABLE_SENTENCE)
             return
-        st.image(data, width="content")
+        st.image(data, width="content", alt=picture_alt(rec.prompt))
     with about:
         st.markdown(f"{untrusted.theirs(rec.model)} · {pages.name_of(rec.page)}")
         st.caption(file_line(rec))

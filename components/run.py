@@ -77,7 +77,7 @@ def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: E
         with live.container():
             untrusted.say(f"Nothing was sent. {exc.sentence}", icon=":material/folder_off:")
         return None
-    st.session_state.setdefault(state.SESSION_RUN_IDS, []).append(run_id)
+    spending.note_session_runs([run_id])
     st.session_state.setdefault(state.item(state.LIVE_WATCH, page), []).append(run_id)
     return run_id
 
@@ -149,12 +149,13 @@ def scroll_into_view(run_id: int) -> None:
     if run_id in scrolled:
         return
     scrolled.add(run_id)
-    # Nothing moves when the card is already wholly in view; the card may take a moment to be drawn.
+    # Nothing moves while the card's first lines are in view (a card taller than the window scrolled to its middle
+    # took the page's title and the card's cost line away); the card may take a moment to be drawn.
     st.html(f"""<script>(() => {{ let tries = 0; const go = () => {{
       const card = document.querySelector('.st-key-run_{run_id}');
       if (!card) {{ if (++tries < 50) setTimeout(go, 100); return; }}
       const box = card.getBoundingClientRect();
-      if (box.top < 0 || box.bottom > window.innerHeight) card.scrollIntoView({{block: 'center'}});
+      if (box.top < 0 || box.top > window.innerHeight - 160) card.scrollIntoView({{block: 'center'}});
       }}; go(); }})();</script>""", unsafe_allow_javascript=True)
 
 
@@ -283,6 +284,7 @@ def _job_body(job: JobState, *, key: str) -> None:
 def _job_pictures(job: JobState) -> None:
     """A running job's prompt, then each image as saved, its latest preview or a wait; its errors."""
     untrusted.show_text(shorten(job.prompt, 200), quiet=True)
+    alt = results.picture_alt(job.prompt)
     saved = {rec.index: rec for rec in list(job.images)}
     previews = dict(job.previews)
     cols = st.columns(min(job.requested, 2))
@@ -291,9 +293,9 @@ def _job_pictures(job: JobState) -> None:
             if i in saved:
                 data = results.preview(saved[i].hash, saved[i].format)
                 if data is not None:
-                    st.image(data, caption="Saved", width="stretch")
+                    st.image(data, caption="Saved", width="stretch", alt=alt)
             elif i in previews:
-                st.image(previews[i][1], caption=f"Preview {previews[i][0] + 1}", width="stretch")
+                st.image(previews[i][1], caption=f"Preview {previews[i][0] + 1}", width="stretch", alt=alt)
             else:
                 st.caption(f"Image {i + 1}: waiting…")
     for err in list(job.errors):
@@ -354,7 +356,9 @@ def _show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: st
             st.session_state[shown_key] = shown + RUNS_PER_PAGE
             st.rerun()
     if not runs and not polling:
-        st.info(empty_text, icon=icon)
+        # hidden by RESULTS_CSS once a run's card is drawn above it (a form's own rerun leaves it in place)
+        with st.container(key=f"runs_empty_{page}"):
+            st.info(empty_text, icon=icon)
 
 
 MASK_REQUEST = ("Make a black and white mask of {subject} in this picture: {subject} pure white, everything else "

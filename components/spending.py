@@ -83,6 +83,12 @@ def refusal(spec: Any, cost: float) -> str | None:
     return found.sentence if found else None
 
 
+def note_session_runs(run_ids: list[int]) -> None:
+    """Count these runs as this session's (the guard may have counted some already, as it let them start)."""
+    ids = st.session_state.setdefault(state.SESSION_RUN_IDS, [])
+    ids.extend(i for i in run_ids if i not in ids)
+
+
 def guard() -> budgets.Guard:
     """The check the run engine makes when a queued job of this session is about to be sent."""
     ids = st.session_state.setdefault(state.SESSION_RUN_IDS, [])

@@ -1,4 +1,6 @@
-"""A self-contained HTML slideshow: large images, captions, arrow keys, autoplay, full screen."""
+"""A self-contained HTML slideshow: large images, captions, arrow keys, autoplay, full screen.
+
+The page around it says how to use it; the stage itself shows only the pictures, their captions and a count."""
 
 from __future__ import annotations
 
@@ -15,10 +17,8 @@ html,body{margin:0;height:100%;background:#0e0e12;color:#f2f2f5;font-family:syst
 #caption{margin-top:14px;font-size:18px;max-width:90%;text-align:center;line-height:1.4}
 #meta{margin-top:4px;font-size:13px;color:#9a9aa8}
 #count{position:absolute;top:10px;right:16px;font-size:13px;color:#9a9aa8}
-#hint{position:absolute;bottom:8px;left:16px;font-size:12px;color:#6c6c78}
 </style></head><body tabindex="0"><div id="stage">
-<img id="slide" alt=""><div id="caption"></div><div id="meta"></div><div id="count"></div>
-<div id="hint">← → to move · space to play or pause · F for full screen</div></div>
+<img id="slide" alt=""><div id="caption"></div><div id="meta"></div><div id="count"></div></div>
 <script>
 const slides = __SLIDES__;
 const interval = __INTERVAL__;
@@ -44,7 +44,7 @@ document.addEventListener('keydown', e => {
     document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen();
   }
 });
-document.getElementById('slide').addEventListener('click', () => show(i + 1));
+// A click on the slide only lets the keys work (the page's bar says so); the keys move the slides.
 show(0); document.body.focus();
 if (__AUTOPLAY__) play();
 </script></body></html>"""

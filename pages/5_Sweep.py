@@ -46,11 +46,11 @@ with form:
         values[name] = [v.strip() for v in raw.splitlines() if v.strip()]
     info = options.model_picker(state.SWEEP_MODEL)
     st.markdown("**Option axes** — every value is combined with every prompt")
-    a1, a2 = st.columns(2)
+    # one axis a row: in half the column, the chosen values' chips were cut off
     axes = {
-        "quality": a1.multiselect("Quality", list(info.qualities), key=state.sweep_axis("quality"),
+        "quality": st.multiselect("Quality", list(info.qualities), key=state.sweep_axis("quality"),
                                   placeholder="Choose qualities"),
-        "size": a2.multiselect("Size", list(info.sizes), key=state.sweep_axis("size"), placeholder="Choose sizes"),
+        "size": st.multiselect("Size", list(info.sizes), key=state.sweep_axis("size"), placeholder="Choose sizes"),
         "model": st.multiselect("Model", offered_models(), key=state.sweep_axis("model"),
                                 placeholder="Choose models"),
     }
@@ -115,7 +115,7 @@ if clicked and plan is not None and confirmed:
         else:
             group, run_ids = submit_sweep(connection.get_engine(), plan.items, generate, conn, budget=spending.guard(),
                                           moderate=spending.moderation_on())
-        st.session_state.setdefault(state.SESSION_RUN_IDS, []).extend(run_ids)
+        spending.note_session_runs(run_ids)
         st.session_state[state.SWEEP_GROUP] = group
 
 latest = store.runs(1, page="sweep")

@@ -198,7 +198,7 @@ def _full(rec: ImageRecord) -> bool:
     if data is None:
         results.show_gone(results.picture_problem(rec.hash, rec.format) or results.UNREADABLE_SENTENCE)
         return False
-    st.image(data, width="content")
+    st.image(data, width="content", alt=results.picture_alt(rec.prompt))
     return True
 
 
@@ -275,7 +275,7 @@ else:
         # a starred card is framed in the accent colour (RESULTS_CSS), so stars show at a glance
         card = state.item(state.GALLERY_CARD_STARRED if rec.starred else state.GALLERY_CARD, rec.id)
         with cols[i % 4], st.container(border=True, key=card):
-            results.show_thumbnail(rec.hash, rec.format)
+            results.show_thumbnail(rec.hash, rec.format, alt=results.picture_alt(rec.prompt))
             # one caption (a Markdown element, the costliest kind to draw), then the prompt as plain text
             st.caption(f"{':material/star: ' if rec.starred else ''}{untrusted.theirs(rec.model)} · "
                        f"{pages.name_of(rec.page)} · {money_text(image_money(rec))}")

@@ -13,7 +13,16 @@ bar = sidebar.draw_sidebar()
 # A clean full window: no sidebar (nor its estimate panel), no toolbar; the slides take the height left.
 st.html("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], [data-testid='stHeader']"
         " {display: none !important;} [data-testid='stMainBlockContainer'] {padding: 0.75rem 1.5rem 0;"
-        " max-width: 100%;} .st-key-present_stage iframe {height: calc(100vh - 6.5rem) !important;}</style>")
+        " max-width: 100%;} .st-key-present_stage iframe {height: calc(100vh - 6.5rem) !important;}"
+        # the bar as dark as the stage beneath it (the slideshow's own colours)
+        " [data-testid='stApp'] {background: #0e0e12;} .st-key-present_bar p, .st-key-present_bar label,"
+        " .st-key-present_bar a span {color: #c8c8d2 !important;}"
+        " .st-key-present_bar [data-testid='stCaptionContainer'] {color: #9a9aa8;}"
+        " .st-key-present_bar [data-testid='stNumberInputContainer'], .st-key-present_bar input,"
+        " .st-key-present_bar [data-testid='stNumberInputContainer'] button {background: #1c1c24; color: #f2f2f5;"
+        " border-color: #2e2e38;} .st-key-present_bar svg {color: #c8c8d2;}"
+        " .st-key-present_bar [data-testid='stCheckbox'] label:not(:has(input:checked)) > span + div"
+        " {background: #3a3a46;}</style>")
 store = connection.require_history()
 
 Slide = tuple[str, str, str, str]  # content hash, format, caption, small print
@@ -45,13 +54,17 @@ if not selection:
     st.info("Select images in the Gallery (or star some), then choose Present.", icon=":material/slideshow:")
     st.page_link(pages.path_of("gallery"), label="Open the Gallery", icon=":material/photo_library:")
 else:
-    c0, c1, c2, c3, c4 = st.columns([1, 4, 1, 1, 1], vertical_alignment="bottom")
+    with st.container(key="present_bar"):
+        c0, c1, c2, c3, c4, c5 = st.columns([1, 4, 1, 1, 1, 1], vertical_alignment="bottom")
     c0.page_link(pages.path_of("gallery"), label="Gallery", icon=":material/arrow_back:")
-    c1.caption(f"{len(selection)} picture(s) from {source}. Click the slides, then use the arrow keys; "
+    # the only place that says how to use the stage
+    c1.caption(f"{len(selection)} picture(s) from {source}. Click the slide, then use the arrow keys; "
                "space plays and pauses, F goes full screen.")
     captions = c2.toggle("Captions", value=True, key="present_captions")
-    autoplay = c3.toggle("Slideshow", value=False, key="present_autoplay")
-    seconds = c4.number_input("Seconds per slide", 2, 30, 5, key="present_seconds",
+    details = c3.toggle("Details", value=False, key="present_details", disabled=not captions,
+                        help="The model and size under each caption.")
+    autoplay = c4.toggle("Slideshow", value=False, key="present_autoplay")
+    seconds = c5.number_input("Seconds per slide", 2, 30, 5, key="present_seconds",
                               help="How long each picture stays when the slideshow plays.")
     slides: list[Slide] = []
     left_out: dict[str, int] = {}
@@ -66,7 +79,7 @@ else:
             left_out[problem] = left_out.get(problem, 0) + 1
             continue
         slides.append((rec.hash, rec.format, rec.prompt if captions else "",
-                       f"{rec.model} · {results.size_label(rec)}" if captions else ""))
+                       f"{rec.model} · {results.size_label(rec)}" if captions and details else ""))
     for sentence, count in left_out.items():
         results.show_gone(f"{sentence} ({count} picture(s) left out of the slides.)")
     if slides:

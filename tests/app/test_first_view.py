@@ -20,12 +20,13 @@ def _seed_one_run(data_dir, prompt: str = "a seeded harbour") -> None:
 
 
 def prompts_shown(at) -> list[str]:
-    return re.findall(r"picture number \d+", page_text(at.main))
+    """The prompts under the thumbnails (the thumbnails' alt text, the prompt too, left out)."""
+    return re.findall(r"picture number \d+", re.sub(r"!\[[^\]]*\]\(\S+\)", "", page_text(at.main)))
 
 
 def pictures_shown(at) -> list[str]:
     """The grid's thumbnails (Markdown images), by their file."""
-    return [m.group(1) for e in at.main.markdown if (m := re.match(r"!\[Picture\]\((\S+)\)$", e.value))]
+    return [m.group(1) for e in at.main.markdown if (m := re.match(r"!\[[^\]]*\]\((\S+)\)$", e.value))]
 
 
 def test_first_view_is_the_prompt_and_button_and_the_rerun_draws_the_rest(data_dir):

@@ -123,9 +123,9 @@ def test_with_shared_storage_the_gallery_shows_thumbnails_kept_in_the_bucket_by_
     store.finish_run(run, "ok")
     at = open_page("pages/6_Gallery.py").run()
     assert not at.exception, at.exception
-    shown = [m.value for m in at.markdown if m.value.startswith("![Picture](")]
+    shown = [m.value for m in at.markdown if m.value.startswith("![a red fox](")]
     assert len(shown) == 1
-    url = shown[0].removeprefix("![Picture](").removesuffix(")")
+    url = shown[0].removeprefix("![a red fox](").removesuffix(")")
     endpoint = s3_storage.env["AWS_ENDPOINT_URL"]
     assert url.startswith(f"{endpoint}/{s3_storage.bucket}/{s3_storage.prefix}/thumbs/{rec.hash}-360.jpg?")
     with urllib.request.urlopen(url, timeout=10) as answer:  # what the browser fetches, from any server

@@ -199,7 +199,7 @@ def test_an_svg_offers_a_1024_class_reference_low_quality_high_complexity_and_an
     at.selectbox(key=f"{state.GEN_OPTS}_format").select("svg").run()
     size = at.selectbox(key=f"{state.GEN_OPTS}_size")
     assert size.label == "Reference size" and size.value == "1024x1024"
-    assert list(size.options) == ["1024×1024 square", "1024×1536 portrait", "1536×1024 landscape"]
+    assert list(size.options) == ["1024×1024", "1024×1536", "1536×1024"]
     quality = at.selectbox(key=f"{state.GEN_OPTS}_quality")
     assert list(quality.options) == ["low", "medium", "high", "xhigh", "max"] and quality.value == "low"
     complexity = at.selectbox(key=f"{state.GEN_OPTS}_complexity")

@@ -7,6 +7,7 @@ import pytest
 
 import imagelab.catalog
 from components import state
+from imagelab.catalog import model_info
 from imagelab.offline.render import render
 from imagelab.store import Store
 
@@ -22,7 +23,7 @@ def before_the_date(monkeypatch):
 
 
 def names(box) -> list[str]:
-    return [label.split(" — ")[0] for label in box.options]
+    return [label.split(" · ")[0] for label in box.options]
 
 
 def test_current_models_come_first_then_snapshots_and_older_ones_only_behind_the_switch(data_dir):
@@ -30,18 +31,20 @@ def test_current_models_come_first_then_snapshots_and_older_ones_only_behind_the
     box = at.selectbox(key=state.GEN_MODEL)
     listed = names(box)
     assert listed[0] == "gpt-image-2"
-    first_snapshot = next(i for i, label in enumerate(box.options) if "snapshot of" in label)
-    assert all("snapshot of" not in label for label in box.options[:first_snapshot])
-    assert all("snapshot of" in label for label in box.options[first_snapshot:])
-    assert all(" — " in label for label in box.options[:first_snapshot])  # each says what it is for
+    snapshots = [bool(model_info(name).snapshot_of) for name in listed]
+    first_snapshot = snapshots.index(True)
+    assert not any(snapshots[:first_snapshot]) and all(snapshots[first_snapshot:])
+    # the box shows the name alone, read whole; what each current model is for is in the picker's help
+    assert box.options == listed
+    assert all(f"- {name}: {model_info(name).purpose}" in box.help for name in listed[:first_snapshot])
     assert not {"gpt-image-1.5", "gpt-image-1-mini", "gpt-image-1", "dall-e-3"} & set(listed)
 
     at.toggle(key=state.MODELS_OLDER).set_value(True).run()
     labels = at.selectbox(key=state.GEN_MODEL).options
     assert labels[:len(listed)] == box.options
     older = labels[len(listed):]
-    assert "gpt-image-1.5 — reported shut down 2026-12-01" in older
-    assert "gpt-image-1 — retired 2026-10-23" in older
+    assert "gpt-image-1.5 · reported shut down 2026-12-01" in older
+    assert "gpt-image-1 · retired 2026-10-23" in older
     assert max(i for i, label in enumerate(older) if "shut down" in label) < \
         min(i for i, label in enumerate(older) if "retired" in label)
 
@@ -49,7 +52,7 @@ def test_current_models_come_first_then_snapshots_and_older_ones_only_behind_the
 def test_before_its_reported_date_a_retiring_model_is_offered_and_warns(data_dir, before_the_date):
     at = open_page("pages/1_Generate.py", TIMEOUT).run()
     labels = at.selectbox(key=state.GEN_MODEL).options
-    assert "gpt-image-1.5 — retiring 2026-12-01 (reported)" in labels  # never hidden before the date
+    assert "gpt-image-1.5 · retiring 2026-12-01" in labels  # never hidden before the date
     assert not any("gpt-image-1 —" in label for label in labels)
     at.selectbox(key=state.GEN_MODEL).select("gpt-image-1-mini").run()
     warning = " ".join(w.value for w in at.warning)

@@ -56,7 +56,7 @@ def test_a_rerun_encodes_no_picture(data_dir, encodes, path):
     _seed(data_dir)
     at = open_page(path, TIMEOUT).run()
     assert not at.exception
-    thumbnails = [m for m in at.main.markdown if m.value.startswith("![Picture](")]  # the Gallery's grid
+    thumbnails = [m for m in at.main.markdown if m.value.startswith("![")]  # the Gallery's grid
     assert len(at.get("image")) + len(thumbnails) >= 8  # the pictures are on the page
     seen = encodes()
     at.run()
