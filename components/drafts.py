@@ -21,12 +21,29 @@ from imagelab.store import StorageError, Store
 from . import state
 from .connection import get_store
 
-__all__ = ["save_draft", "load_draft", "DRAFT_PREFIXES"]
+__all__ = ["save_draft", "load_draft", "DRAFT_KEYS"]
 
 log = logging.getLogger(__name__)
 
-# the pages' forms; never "conn_" (the key) nor "common_" (derived from these)
-DRAFT_PREFIXES = ("gen_", "ref_", "mask_", "conv_", "ext_", "sweep_", "gallery_")
+# What a person types and chooses in the pages' forms, by key (a name ending in "_" takes every key it starts):
+# never "conn_" (the key), "common_" (derived from these), nor what is open, picked or running (a dialog, a
+# selection, a run id), which a new session must not find again.
+DRAFT_KEYS = (
+    state.GEN_PROMPT, state.GEN_MODEL, f"{state.GEN_OPTS}_", state.WORDS_MODEL,
+    state.REF_PROMPT, state.REF_MODEL, f"{state.REF_OPTS}_", state.REF_FIDELITY,
+    state.MASK_PROMPT, state.MASK_MODEL, f"{state.MASK_OPTS}_", state.MASK_FIDELITY, state.MASK_MODE, state.MASK_TOOL,
+    state.MASK_BRUSH, state.MASK_SUBJECT,
+    state.EXT_PROMPT, state.EXT_MODEL, state.EXT_SHAPE, state.EXT_WIDTH, state.EXT_HEIGHT, state.EXT_PLACE,
+    state.EXT_QUALITY, state.EXT_FORMAT, state.EXT_N,
+    state.CONV_MODEL, f"{state.CONV_OPTS}_", state.CONV_FIDELITY, state.CONV_WINDOW,
+    state.SWEEP_TEMPLATE, state.SWEEP_MODEL, f"{state.SWEEP_OPTS}_", f"{state.SWEEP_AXIS}_", f"{state.SWEEP_VALUES}_",
+    state.SWEEP_THRESHOLD, state.SWEEP_AS_BATCH,
+    state.GALLERY_TEXT, state.GALLERY_PAGES, state.GALLERY_MODELS, state.GALLERY_STARRED,
+)
+
+
+def _drafted(key: str) -> bool:
+    return any(key == k or (k.endswith("_") and key.startswith(k)) for k in DRAFT_KEYS)
 _SETTING = "draft"
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -39,8 +56,7 @@ def _plain(value: Any) -> bool:
 
 def draft_of(values: dict[str, Any]) -> dict[str, Any]:
     """The part of the kept widget values that goes into a draft."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()
-            if k.startswith(DRAFT_PREFIXES) and _plain(v)}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items() if _drafted(k) and _plain(v)}
 
 
 class _DraftWriter:

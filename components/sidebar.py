@@ -35,8 +35,8 @@ PAGE_CSS = """<style>
 /* the arrow beside the text is gap enough: a narrow box then shows "transparent" whole */
 [data-testid='stSelectbox'] input {padding-right: 0;}
 /* chosen values wrap onto a second line rather than scroll out of sight */
-[data-testid='stMultiSelectTagsContainer'], [data-testid='stMultiSelectTagsContainer'] > [role='group'] {
-  flex-wrap: wrap; overflow: visible; height: auto;}
+[data-testid='stMultiSelectTagsContainer'] {flex-wrap: wrap; overflow: visible; height: auto; min-width: 0;
+  flex: 1 1 0;}
 [data-testid='stMultiSelect'] [role='group']:has(> [data-testid='stMultiSelectTagsContainer']) {
   height: auto; max-height: none;}
 </style>"""
