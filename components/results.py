@@ -251,9 +251,9 @@ def picture_name(rec: ImageRecord) -> str:
 
 
 def _alt_text(alt: str) -> str:
-    """A prompt as a Markdown image's alt text: brackets and backslashes would end it early or escape its end,
-    so they become spaces (the alt text is read, never shown as Markdown)."""
-    return " ".join(re.sub(r"[\[\]\\]", " ", alt).split())
+    """A prompt as a Markdown image's alt text, exactly as written: every ASCII punctuation mark is escaped, so
+    a bracket cannot end it early and nothing in it is read as emphasis or a Streamlit directive."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", " ".join(alt.split()))
 
 
 def _actions_key(key: str, rec: ImageRecord) -> str:

@@ -87,7 +87,7 @@ def test_describe_shows_the_words_under_the_picture_asked_about(polish_app, brow
         columns = card.locator("[data-testid='stColumn']")
         asked = columns.nth(1)
         asked.get_by_role("button", name="Describe picture 2 of 'A lighthouse of teal glass").click()
-        words = asked.locator("[class*='st-key-description_'] [data-testid='stMarkdownContainer']")
+        words = asked.locator("[class*='st-key-description_'] [data-testid='stText']")  # their words, as text
         words.wait_for(timeout=60_000)
         wait_idle(page)
         asked.scroll_into_view_if_needed()
