@@ -1,8 +1,9 @@
 """What a person typed and chose on each page, kept in the history so a reload finds it again.
 
 Streamlit forgets a session when the browser reloads. The values of the pages' form widgets
-(prompts, templates, options) are written as one JSON draft to the history's settings, at most
-twice a second and off the script's thread, and a new session starts from it. The connection's
+(prompts, templates, options) are written as one JSON draft per browser tab (named in the address,
+``?w=…``) to the history's settings, at most twice a second and off the script's thread, and a
+reloaded tab's new session starts from it; a new tab starts with a form of its own. The connection's
 widgets are never written: the API key stays in the session. Only plain values (text, numbers,
 switches, lists of them) are kept; a value a widget cannot take back is left out.
 """
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import secrets
 import threading
 from typing import Any
 
@@ -45,6 +48,8 @@ DRAFT_KEYS = (
 def _drafted(key: str) -> bool:
     return any(key == k or (k.endswith("_") and key.startswith(k)) for k in DRAFT_KEYS)
 _SETTING = "draft"
+_QUERY = "w"
+_TAB_NAME = re.compile(r"[0-9a-f]{16}")
 _PLAIN = (str, int, float, bool, type(None))
 
 
@@ -65,26 +70,26 @@ class _DraftWriter:
     def __init__(self, store: Store, pause: float = 0.5) -> None:
         self.store = store
         self.pause = pause
-        self._pending: str | None = None
-        self._written: str | None = None
+        self._pending: dict[str, str] = {}   # the newest draft of each tab, not yet written
+        self._written: dict[str, str] = {}
         self._wake = threading.Condition()
         threading.Thread(target=self._loop, name="imagelab-drafts", daemon=True).start()
 
-    def save(self, text: str) -> None:
+    def save(self, name: str, text: str) -> None:
         with self._wake:
-            if text != self._written:
-                self._pending = text
+            if self._written.get(name) != text:
+                self._pending[name] = text
                 self._wake.notify()
 
     def _loop(self) -> None:
         while True:
             with self._wake:
-                while self._pending is None:
+                while not self._pending:
                     self._wake.wait()
-                text, self._pending = self._pending, None
+                name, text = self._pending.popitem()
             try:
-                self.store.set_setting(_SETTING, text)
-                self._written = text
+                self.store.set_setting(name, text)
+                self._written[name] = text
             except StorageError as exc:  # the page says what is wrong with the history; the draft waits
                 log.warning("the draft could not be kept: %s", exc.sentence)
             threading.Event().wait(self.pause)
@@ -95,19 +100,31 @@ def _writer(root: str) -> _DraftWriter:
     return _DraftWriter(get_store())
 
 
+def _tab() -> str:
+    """This browser tab's name for its draft: kept in the address (``?w=…``), so a reload of the tab finds its
+    draft again while another tab or browser starts with a form of its own."""
+    name = st.session_state.get(state.DRAFT_TAB) or st.query_params.get(_QUERY)
+    if not name or not _TAB_NAME.fullmatch(str(name)):
+        name = secrets.token_hex(8)
+    st.session_state[state.DRAFT_TAB] = name
+    if st.query_params.get(_QUERY) != name:  # a page link leaves the address without it: put it back
+        st.query_params[_QUERY] = name
+    return str(name)
+
+
 def save_draft(values: dict[str, Any]) -> None:
-    """Keep the pages' form values for the next session (written shortly after, off this thread)."""
+    """Keep the pages' form values for this tab's next session (written shortly after, off this thread)."""
     try:
         store = get_store()
     except StorageError:  # the page says what is wrong with the history; the session still holds the values
         return
-    _writer(str(store.root)).save(json.dumps(draft_of(values), sort_keys=True))
+    _writer(str(store.root)).save(f"{_SETTING}:{_tab()}", json.dumps(draft_of(values), sort_keys=True))
 
 
 def load_draft() -> dict[str, Any]:
-    """The form values the last session left; empty when there are none or the history cannot be read."""
+    """The form values this tab's last session left; empty when there are none or the history cannot be read."""
     try:
-        text = get_store().setting(_SETTING)
+        text = get_store().setting(f"{_SETTING}:{_tab()}")
         loaded = json.loads(text) if text else {}
     except (StorageError, ValueError):
         return {}

@@ -5,6 +5,7 @@
 
 # Every page keeps these widgets' values alive, so nothing typed is lost on a trip to another page.
 KEPT_PREFIXES = ("common_", "conn_", "gen_", "ref_", "mask_", "conv_", "gallery_", "ext_", "sweep_")
+DRAFT_TAB = "draft_tab"               # this browser tab's draft name (also in the address as ?w=…)
 KEPT_VALUES = "kept_values"           # the last value of every kept widget, by key (never a widget's own state)
 
 # connection (the key lives only in this browser session)

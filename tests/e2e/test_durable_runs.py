@@ -78,7 +78,7 @@ def test_navigating_away_mid_run_keeps_every_image(slow_app, page):
     prompt = "Durable one: a paper boat on a puddle"
     start_run(page, slow_app["url"], prompt)
     page.locator('[data-testid="stSidebar"]').get_by_text("Gallery").click()
-    page.wait_for_url("**/Gallery")
+    page.wait_for_url("**/Gallery*")
     run = finished_run(store, prompt)
     assert_kept(store, run)
     shows_images_of(page, slow_app["url"], run)

@@ -29,7 +29,7 @@ def test_paint_a_mask_with_the_mouse_and_edit(app_server, page):
     page.locator(f".st-key-btn_gallery_detail_{src.id} button").first.click()
     wait_idle(page)
     page.locator(f".st-key-btn_detail_mask_{src.id} button").first.click()
-    page.wait_for_url("**/Mask_edit")
+    page.wait_for_url("**/Mask_edit*")
     wait_idle(page)
     canvas = page.locator(".stBidiComponent canvas.upper-canvas")
     canvas.wait_for(state="visible", timeout=30_000)

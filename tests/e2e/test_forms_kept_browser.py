@@ -3,6 +3,8 @@ and so does the Sweep template; the API key typed in the sidebar is never writte
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 
 from imagelab.store import Store
@@ -67,6 +69,26 @@ def test_generate_and_sweep_forms_survive_pages_and_reloads(fresh_app, page):
     assert page.locator(".st-key-sweep_template textarea").input_value() == TEMPLATE
 
 
+def test_another_tab_starts_with_a_form_of_its_own(fresh_app, browser):
+    first = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    first.goto(fresh_app["url"] + "/Generate")
+    wait_idle(first)
+    area = first.locator(".st-key-gen_prompt textarea")
+    area.fill(PROMPT)
+    area.blur()
+    wait_idle(first)
+    first.wait_for_timeout(1200)
+    other = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+    other.goto(fresh_app["url"] + "/Generate")
+    wait_idle(other)
+    assert other.locator(".st-key-gen_prompt textarea").input_value() == ""
+    first.reload()
+    wait_idle(first)
+    assert first.locator(".st-key-gen_prompt textarea").input_value() == PROMPT
+    first.context.close()
+    other.context.close()
+
+
 def test_the_key_typed_in_the_sidebar_is_not_in_the_kept_draft(fresh_app, page):
     key = "sk-draft-test-0123456789abcdefXYZ"
     page.goto(fresh_app["url"] + "/Generate")
@@ -82,7 +104,8 @@ def test_the_key_typed_in_the_sidebar_is_not_in_the_kept_draft(fresh_app, page):
     area.blur()
     wait_idle(page)
     page.wait_for_timeout(1200)
-    draft = Store(fresh_app["data_dir"]).setting("draft") or ""
+    tab = parse_qs(urlparse(page.url).query)["w"][0]
+    draft = Store(fresh_app["data_dir"]).setting(f"draft:{tab}") or ""
     assert PROMPT in draft
     for path in fresh_app["data_dir"].rglob("*"):
         if path.is_file():

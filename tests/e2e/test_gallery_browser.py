@@ -45,14 +45,14 @@ def test_select_export_compare_present_and_load_settings(app_server, page, tmp_p
     exported = archive.read(image_name)
 
     page.locator(".st-key-btn_gallery_compare button").first.click()
-    page.wait_for_url("**/Compare")
+    page.wait_for_url("**/Compare*")
     wait_idle(page)
     assert "quality" in page.locator('[data-testid="stMarkdown"]').all_inner_texts().__str__()
     screenshot(page, "compare")
 
     # through the app's own navigation, so the selection (held in the session) comes along
     page.locator('[data-testid="stSidebar"]').get_by_text("Present", exact=True).click()
-    page.wait_for_url("**/Present")
+    page.wait_for_url("**/Present*")
     wait_idle(page)
     frame = page.frame_locator("iframe").first
     frame.locator("#count").wait_for()
@@ -70,7 +70,7 @@ def test_select_export_compare_present_and_load_settings(app_server, page, tmp_p
     page.locator(".st-key-upl_gallery_settings input[type=file]").set_input_files(str(path))
     wait_idle(page)
     page.locator(".st-key-btn_gallery_load button").first.click()
-    page.wait_for_url("**/Generate")
+    page.wait_for_url("**/Generate*")
     wait_idle(page)
     assert page.locator(".st-key-gen_prompt textarea").input_value() == "A green bottle on a marble shelf"
 

@@ -90,7 +90,7 @@ def test_the_compare_split_moves_in_the_browser_without_a_rerun(fresh_app, page)
         page.locator(f".st-key-gallery_sel_{rec.id} label").click()
         wait_idle(page)
     page.locator(".st-key-btn_gallery_compare button").first.click()
-    page.wait_for_url("**/Compare")
+    page.wait_for_url("**/Compare*")
     wait_idle(page)
     pair = page.locator(".st-key-compare_pair input")
     assert pair.input_value() == "The lighthouse at night — against its input"
