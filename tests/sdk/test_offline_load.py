@@ -47,7 +47,9 @@ async def _burst(url: str, count: int) -> list[httpx2.Response]:
 def test_sixty_requests_at_once_draw_one_picture_per_cpu_and_the_rest_wait_or_are_told_to_retry(drawings_at_once):
     srv = start_server()
     try:
-        answers = asyncio.run(_burst(srv.base_url + "/images/generations", 60))
+        # on a thread of its own: a browser test's event loop may still run on this one (Playwright's sync API)
+        with ThreadPoolExecutor(1) as pool:
+            answers = pool.submit(lambda: asyncio.run(_burst(srv.base_url + "/images/generations", 60))).result()
         gate = srv.app.state.render_gate
     finally:
         srv.stop()
