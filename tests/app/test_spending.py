@@ -31,6 +31,21 @@ def prompt_costing(dollars, base):
     return prompt
 
 
+ONE_FOX = GenerateSpec(prompt="A fox on a table", model="gpt-image-2", quality="low", size="1024x1024")
+
+
+def sweep_under_a_limit(scope: str, limit: float, animals: str = "fox\nowl\ncat\nelk\nbat\nemu"):
+    """The Sweep page with a spending limit set and a sweep of one picture an animal, low quality, ready to run."""
+    at = open_page("pages/5_Sweep.py", TIMEOUT).run()
+    at.sidebar.number_input(key=state.item(state.BUDGET, scope)).set_value(limit).run()
+    at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a table").run()
+    at.text_area(key=state.sweep_values("thing")).input(animals).run()
+    at.selectbox(key=state.SWEEP_MODEL).select("gpt-image-2").run()
+    at.multiselect(key=state.sweep_axis("quality")).select("low").run()
+    at.multiselect(key=state.sweep_axis("size")).select("1024x1024").run()
+    return at
+
+
 def test_a_limit_of_50_cents_refuses_a_76_cent_request(data_dir, monkeypatch, compatible_server):
     billed(monkeypatch, compatible_server)
     at = open_page("pages/1_Generate.py", TIMEOUT).run()
@@ -55,15 +70,7 @@ def test_a_limit_of_50_cents_refuses_a_76_cent_request(data_dir, monkeypatch, co
 
 def test_a_sweep_stops_at_the_limit(data_dir, monkeypatch, compatible_server):
     billed(monkeypatch, compatible_server)
-    at = open_page("pages/5_Sweep.py", TIMEOUT).run()
-    base = GenerateSpec(prompt="A fox on a table", model="gpt-image-2", quality="low", size="1024x1024")
-    limit = round(estimate(base).dollars * 3.5, 4)
-    at.sidebar.number_input(key=state.item(state.BUDGET, "day")).set_value(limit).run()
-    at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a table").run()
-    at.text_area(key=state.sweep_values("thing")).input("fox\nowl\ncat\nelk\nbat\nemu").run()
-    at.selectbox(key=state.SWEEP_MODEL).select("gpt-image-2").run()
-    at.multiselect(key=state.sweep_axis("quality")).select("low").run()
-    at.multiselect(key=state.sweep_axis("size")).select("1024x1024").run()
+    at = sweep_under_a_limit("day", round(estimate(ONE_FOX).dollars * 3.5, 4))
     at.button(key=state.SWEEP_BUTTON).click().run()
     assert not at.exception
     settle(at, data_dir)
@@ -154,15 +161,7 @@ def test_a_sweep_on_four_workers_sends_only_what_a_session_limit_fits(data_dir, 
     """The sweep's runs are recorded for the session only after they are all submitted, and four workers start
     at once: the check and the start it allows must be one step, or every worker sees nothing spent."""
     billed(monkeypatch, compatible_server)
-    at = open_page("pages/5_Sweep.py", TIMEOUT).run()
-    base = GenerateSpec(prompt="A fox on a table", model="gpt-image-2", quality="low", size="1024x1024")
-    limit = round(estimate(base).dollars * 1.5, 4)  # room for one
-    at.sidebar.number_input(key=state.item(state.BUDGET, "session")).set_value(limit).run()
-    at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a table").run()
-    at.text_area(key=state.sweep_values("thing")).input("fox\nowl\ncat\nelk\nbat\nemu").run()
-    at.selectbox(key=state.SWEEP_MODEL).select("gpt-image-2").run()
-    at.multiselect(key=state.sweep_axis("quality")).select("low").run()
-    at.multiselect(key=state.sweep_axis("size")).select("1024x1024").run()
+    at = sweep_under_a_limit("session", round(estimate(ONE_FOX).dollars * 1.5, 4))  # room for one
     at.button(key=state.SWEEP_BUTTON).click().run()
     assert not at.exception
     settle(at, data_dir)
@@ -174,18 +173,8 @@ def test_a_sweep_on_four_workers_sends_only_what_a_session_limit_fits(data_dir, 
 
 def test_two_tabs_sweeping_at_once_never_pass_a_daily_limit_together(data_dir, monkeypatch, compatible_server):
     billed(monkeypatch, compatible_server)
-    base = GenerateSpec(prompt="A fox on a table", model="gpt-image-2", quality="low", size="1024x1024")
-    limit = round(estimate(base).dollars * 2.5, 4)  # room for two, whoever sends them
-    tabs = []
-    for animals in ("fox\nowl\ncat\nelk", "bat\nemu\nyak\ngnu"):
-        at = open_page("pages/5_Sweep.py", TIMEOUT).run()
-        at.sidebar.number_input(key=state.item(state.BUDGET, "day")).set_value(limit).run()
-        at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a table").run()
-        at.text_area(key=state.sweep_values("thing")).input(animals).run()
-        at.selectbox(key=state.SWEEP_MODEL).select("gpt-image-2").run()
-        at.multiselect(key=state.sweep_axis("quality")).select("low").run()
-        at.multiselect(key=state.sweep_axis("size")).select("1024x1024").run()
-        tabs.append(at)
+    limit = round(estimate(ONE_FOX).dollars * 2.5, 4)  # room for two, whoever sends them
+    tabs = [sweep_under_a_limit("day", limit, animals) for animals in ("fox\nowl\ncat\nelk", "bat\nemu\nyak\ngnu")]
     for at in tabs:
         at.button(key=state.SWEEP_BUTTON).click().run()
         assert not at.exception
