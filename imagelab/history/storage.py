@@ -515,9 +515,12 @@ _RECENT_BYTES = 64 * 1024 * 1024
 def _transfer_config() -> Any:
     from boto3.s3.transfer import TransferConfig
 
-    # an export goes up 8 MB at a time, two parts at once: about 16 MB in memory however large the zip
-    return TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024,
-                          max_concurrency=2, max_io_queue=2)
+    # an export goes up 8 MB at a time, two parts at once and two read ahead at most (s3transfer reads ten
+    # ahead unless told): tens of megabytes in memory however large the zip
+    config = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024,
+                            max_concurrency=2)
+    config.max_in_memory_upload_chunks = 2
+    return config
 
 
 class _Missing(Exception):

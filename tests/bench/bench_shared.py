@@ -6,6 +6,10 @@ Run: .venv/bin/python tests/bench/bench_shared.py      (starts its own PostgreSQ
 - A picture from the response's bytes to what shows it (saved, its display copy made; with S3 the copy is
   in the bucket and its URL ready): S3 ÷ the data folder (target ≤ 1.2×).
 - Copying a single-user history of 1,000 pictures into PostgreSQL + S3 (target ≤ 60 s).
+- Memory at its peak while a 200 MB export is made with S3: as a zip handed to the download button (before)
+  and sent to the bucket for a download link (``export_link``, after); traced Python allocations. The issue set
+  no figure; the target here is a bound that does not grow with the export: two 8 MB parts on their way up and
+  one picture being added, under 40 MB.
 
 ``figures()`` gives (name, value, target, unit) rows for ``tests/bench/bench.py``.
 """
@@ -28,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from PIL import Image  # noqa: E402
 
 from imagelab.client import _final  # noqa: E402
+from imagelab.export import export_images, export_link  # noqa: E402
 from imagelab.history import schema  # noqa: E402
 from imagelab.images import display_copy  # noqa: E402
 from imagelab.migrate import copy_history  # noqa: E402
@@ -38,6 +43,7 @@ from tests.services.seaweed import Seaweed  # noqa: E402
 
 GALLERY_PICTURES = 10_000
 COPIED_PICTURES = 1_000
+EXPORT_MB = 200
 
 
 def _fill(store: Store, count: int) -> None:
@@ -104,6 +110,38 @@ def _saved_to_shown(store: Store, rounds: int = 15) -> float:
     return statistics.median(times)
 
 
+def _export_peaks(folder: Path, storage_url: str) -> tuple[float, float]:
+    """Peak traced memory (MB) of a ~200 MB export: the zip as bytes (what the download button is given),
+    then the same export sent to the storage for a link. Pictures of noise, so the zip is as large as they are."""
+    import tracemalloc
+
+    import numpy as np
+
+    store = Store(folder, database_url="", storage_url=storage_url)
+    run = store.start_run("generate", "gpt-image-2", "noise, for the export's size", {})
+    noise = np.random.default_rng(7)
+    ids, total = [], 0
+    while total < EXPORT_MB * 1024 * 1024:
+        buf = io.BytesIO()
+        Image.fromarray(noise.integers(0, 256, (1290, 1290, 3), dtype=np.uint8)).save(buf, "PNG", compress_level=0)
+        rec = store.add_image(run, len(ids), buf.getvalue(), "png", 1290, 1290)
+        ids.append(rec.id)
+        total += rec.bytes
+    store.close()
+    peaks = []
+    for make in (export_images, export_link):
+        fresh = Store(folder, database_url="", storage_url=storage_url)  # nothing of the pictures in memory
+        tracemalloc.start()
+        try:
+            made = make(fresh, ids)
+            peaks.append(tracemalloc.get_traced_memory()[1] / 1024 / 1024)
+        finally:
+            tracemalloc.stop()
+        del made
+        fresh.close()
+    return peaks[0], peaks[1]
+
+
 def _single_user_history(folder: Path, count: int) -> None:
     store = Store(folder, database_url="", storage_url="")
     _fill(store, count)
@@ -146,6 +184,11 @@ def figures() -> list[tuple[str, float, float, str]]:
                  ("picture saved → shown, S3 ÷ data folder", s3_ms / folder_ms, 1.2, "×")]
         folder.close()
         s3.close()
+
+        zipped, linked = _export_peaks(Path(tmp) / "export", f"s3://{weed.bucket}/export")
+        rows += [(f"peak memory, {EXPORT_MB} MB export, zip for the download button (before)", zipped, -1, "MB"),
+                 (f"peak memory, {EXPORT_MB} MB export, sent to S3 for a link (after)", linked, 40,
+                  "MB")]
 
         source = Path(tmp) / "one-person"
         _single_user_history(source, COPIED_PICTURES)
