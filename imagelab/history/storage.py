@@ -553,12 +553,13 @@ def _make_client() -> Any:
                     s3={"addressing_style": "path" if endpoint else "auto"})
     # A session of its own: boto3's default one keeps the first credentials it found for the process.
     client = boto3.session.Session().client("s3", endpoint_url=endpoint or None, region_name=region, config=config)
-    client.meta.events.register("before-call.s3.PutObject", _send_at_once)
+    client.meta.events.register("before-sign.s3.PutObject", _send_at_once)
     return client
 
 
-def _send_at_once(params: dict[str, Any], **_: Any) -> None:
+def _send_at_once(request: Any, **_: Any) -> None:
     """A picture goes up with its request rather than after a ``100 Continue``: botocore asks for one before
     every PutObject body, which costs a round trip per picture (a third of a save's time to a nearby server)
     to spare sending a few megabytes at most to a server that would refuse them."""
-    params["headers"].pop("Expect", None)
+    if "Expect" in request.headers:  # asked for after the call's own handlers ran: taken off before signing
+        del request.headers["Expect"]
