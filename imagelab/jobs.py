@@ -59,7 +59,7 @@ from .history.errors import DatabaseUnreachable
 from .images import display_copy
 from .leases import EngineLease, live_claims
 from .specs import WAITING_WINDOWS
-from .store import ImageRecord, StorageError, Store
+from .store import ImageRecord, StorageError, Store, content_hash
 
 __all__ = ["RunEngine", "JobRequest", "JobState", "run_status", "DEFAULT_WORKERS", "EventCall", "STATUS_WORDS"]
 
@@ -184,6 +184,7 @@ class RunEngine:
         self._on_resumed = on_resumed
         self.workers = workers
         self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._copier = ThreadPoolExecutor(2, thread_name_prefix="imagelab-display-copies")
         self._jobs: dict[int, JobState] = {}
         self._futures: dict[int, Future[None]] = {}
         self._requests: dict[int, JobRequest] = {}
@@ -307,6 +308,7 @@ class RunEngine:
                 self.cancel(job.run_id)
         for pool in self._pools.values():
             pool.shutdown(wait=wait)
+        self._copier.shutdown(wait=wait)
         self._stop.set()
         for thread in list(self._batch_threads.values()):
             thread.join(30)
@@ -519,6 +521,11 @@ class RunEngine:
     def _handle(self, job: JobState, ev: Any, spec: Any, parents: list[str],
                 postprocess: Callable[[bytes, str], list[DerivedImage]] | None = None) -> None:
         if isinstance(ev, FinalImage):
+            # the display copy is made while the save waits on the disk or the storage (SVG is kept sanitised,
+            # under another hash: its copy is made from what was saved)
+            data: bytes = ev.data
+            copying = None if ev.output_format == "svg" else self._copier.submit(
+                display_copy, content_hash(data), lambda: data)
             try:
                 saved = self._save(job, ev, ev.data, ev.output_format, ev.width, ev.height, parents)
             except StorageError as exc:
@@ -535,7 +542,10 @@ class RunEngine:
                                                  "page": job.page}))
                 job.previews.pop(ev.image_index, None)
                 try:  # the page that shows it next finds its display copy ready
-                    display_copy(rec.hash, lambda: self.store.read_bytes(rec.hash, rec.format))
+                    if copying is None or rec.hash != content_hash(ev.data):  # a kept-exact copy is shown instead
+                        display_copy(rec.hash, lambda: self.store.read_bytes(rec.hash, rec.format))
+                    else:
+                        copying.result()
                 except Exception:  # noqa: BLE001 - the picture is saved; its copy is made again when shown
                     log.debug("no display copy for %s", rec.hash)
         elif isinstance(ev, PartialImage):

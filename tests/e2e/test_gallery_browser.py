@@ -39,6 +39,11 @@ def exported_zip(page, *, shared: bool) -> bytes:
     page.locator(".st-key-btn_gallery_export button").first.click()
     link = page.locator(".st-key-lnk_gallery_export a").first
     link.wait_for(timeout=60_000)
+    for width, height in ((1440, 900), (1280, 720)):  # the link beside the button, at both widths
+        page.set_viewport_size({"width": width, "height": height})
+        link.scroll_into_view_if_needed()
+        screenshot(page, f"gallery_export_link_{width}")
+    page.set_viewport_size({"width": 1440, "height": 1000})
     answer = page.request.get(link.get_attribute("href"))
     assert answer.ok and answer.headers["content-disposition"] == 'attachment; filename="imagelab-export.zip"'
     return answer.body()
