@@ -146,6 +146,7 @@ GALLERY_CONFIRM_DELETE = "gallery_confirm_delete"
 # folded parts drawn only while open (what they hold costs a view time): not kept across pages
 GALLERY_SPEND_OPEN = "fold_gallery_spend"
 GALLERY_LOAD_OPEN = "fold_gallery_load"
+GALLERY_EXPORT_LINK = "gallery_export_link"  # (ids exported, URL) of the last export sent to shared storage
 
 # Sweep page
 SWEEP_TEMPLATE = "sweep_template"

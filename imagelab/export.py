@@ -44,8 +44,8 @@ from .svg import NotAnSvg, sanitize_svg
 from .text import scrub as scrub_text
 
 __all__ = ["embed_metadata", "read_metadata", "metadata_payload", "settings_from_metadata", "LoadedSettings",
-           "export_zip", "write_zip", "export_images", "manifest_records", "scrub", "PAGES", "MAX_PIXELS",
-           "MANIFEST_COLUMNS"]
+           "export_zip", "write_zip", "export_images", "export_link", "manifest_records", "scrub", "PAGES",
+           "MAX_PIXELS", "MANIFEST_COLUMNS"]
 
 KEYWORD = "imagelab"
 PAGES = ("generate", "reference_edit", "mask_edit", "conversation")
@@ -640,6 +640,16 @@ def manifest_records(store: Any, image_ids: list[int]) -> list[dict[str, Any]]:
 def export_images(store: Any, image_ids: list[int]) -> bytes:
     """The zip of these images from a ``Store`` (``export_zip`` says what is in it)."""
     return export_zip(manifest_records(store, image_ids), store.read_bytes)
+
+
+def export_link(store: Any, image_ids: list[int], file_name: str = "imagelab-export.zip") -> str:
+    """With shared storage: the zip of these images written to a temporary file one picture at a time, sent
+    to the storage in parts, and the URL that downloads it (``S3Storage.publish_export``). Neither the zip
+    nor this process's page ever holds it whole. Raises ``PictureStorageError`` with a sentence."""
+    with tempfile.TemporaryFile() as tmp:
+        write_zip(tmp, manifest_records(store, image_ids), store.read_bytes)
+        tmp.seek(0)
+        return str(store.blobs.publish_export(tmp, file_name))
 
 
 def _zip_time(ts: Any) -> tuple[int, int, int, int, int, int]:

@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from .client import (
     Connection,
@@ -55,10 +55,11 @@ from .client import (
 )
 from .costs import Cost, Estimate, actual, actual_words, batch_price, estimate
 from .drift import DerivedImage
+from .history.errors import DatabaseUnreachable
 from .images import display_copy
 from .leases import EngineLease, live_claims
 from .specs import WAITING_WINDOWS
-from .store import ImageRecord, StorageError, Store
+from .store import ImageRecord, StorageError, Store, content_hash
 
 __all__ = ["RunEngine", "JobRequest", "JobState", "run_status", "DEFAULT_WORKERS", "EventCall", "STATUS_WORDS"]
 
@@ -73,6 +74,7 @@ STATUS_WORDS = {"queued": "waiting for a free worker", "running": "running", "ok
                 "failed": "failed", "cancelled": "cancelled", "interrupted": "interrupted"}
 
 EventCall = Callable[[Any, Any], Iterator[Any]]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,9 @@ class JobState:
     sequence: int | None = None          # the last of its events seen
     cancel_requested: bool = False
     stopped: str | None = None           # why the job was not sent (a spending limit), as a sentence
+    # pictures in storage whose rows the database did not take in time (noted in ``Store.unrecorded_dir``)
+    unrecorded: list[ImageRecord] = field(default_factory=list)
+    database_gave_up: bool = False       # this job has waited out one window for the database already
     client: Any = field(default=None, repr=False)
 
     @property
@@ -179,6 +184,7 @@ class RunEngine:
         self._on_resumed = on_resumed
         self.workers = workers
         self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._copier = ThreadPoolExecutor(2, thread_name_prefix="imagelab-display-copies")
         self._jobs: dict[int, JobState] = {}
         self._futures: dict[int, Future[None]] = {}
         self._requests: dict[int, JobRequest] = {}
@@ -302,6 +308,7 @@ class RunEngine:
                 self.cancel(job.run_id)
         for pool in self._pools.values():
             pool.shutdown(wait=wait)
+        self._copier.shutdown(wait=wait)
         self._stop.set()
         for thread in list(self._batch_threads.values()):
             thread.join(30)
@@ -514,19 +521,31 @@ class RunEngine:
     def _handle(self, job: JobState, ev: Any, spec: Any, parents: list[str],
                 postprocess: Callable[[bytes, str], list[DerivedImage]] | None = None) -> None:
         if isinstance(ev, FinalImage):
+            # the display copy is made while the save waits on the disk or the storage (SVG is kept sanitised,
+            # under another hash: its copy is made from what was saved)
+            data: bytes = ev.data
+            copying = None if ev.output_format == "svg" else self._copier.submit(
+                display_copy, content_hash(data), lambda: data)
             try:
-                rec = self.store.add_image(job.run_id, ev.image_index, ev.data, ev.output_format, ev.width,
-                                           ev.height, ev.revised_prompt, parents)
+                saved = self._save(job, ev, ev.data, ev.output_format, ev.width, ev.height, parents)
             except StorageError as exc:
                 job.errors.append(ImageLabError(f"This image could not be saved. {exc.sentence}"))
             else:
+                if saved is None:  # in storage, its row noted for later (``_save``)
+                    job.previews.pop(ev.image_index, None)
+                    self._bump()
+                    return
+                rec = saved
                 if postprocess is not None:
                     rec = self._derive(job, rec, ev, parents, postprocess)
                 job.images.append(ImageRecord(**{**rec.__dict__, "prompt": job.prompt, "model": spec.model,
                                                  "page": job.page}))
                 job.previews.pop(ev.image_index, None)
                 try:  # the page that shows it next finds its display copy ready
-                    display_copy(rec.hash, lambda: self.store.read_bytes(rec.hash, rec.format))
+                    if copying is None or rec.hash != content_hash(ev.data):  # a kept-exact copy is shown instead
+                        display_copy(rec.hash, lambda: self.store.read_bytes(rec.hash, rec.format))
+                    else:
+                        copying.result()
                 except Exception:  # noqa: BLE001 - the picture is saved; its copy is made again when shown
                     log.debug("no display copy for %s", rec.hash)
         elif isinstance(ev, PartialImage):
@@ -559,11 +578,11 @@ class RunEngine:
         shown = raw
         try:
             for made in postprocess(ev.data, ev.output_format):
-                shown = self.store.add_image(job.run_id, ev.image_index, made.data, made.format, made.width,
-                                             made.height, ev.revised_prompt, [raw.hash, *parents],
-                                             variant=made.variant, drift=made.drift)
+                kept = self._save(job, ev, made.data, made.format, made.width, made.height, [raw.hash, *parents],
+                                  variant=made.variant, drift=made.drift)
+                shown = kept or shown
             if shown is not raw:
-                self.store.mark_raw(raw.id)
+                self._patiently(job, lambda: self.store.mark_raw(raw.id))
         except StorageError as exc:
             job.errors.append(ImageLabError(f"The kept-exact copy could not be saved; the model's own result is. "
                                             f"{exc.sentence}"))
@@ -573,8 +592,75 @@ class RunEngine:
                                             "own result is saved."))
         return shown
 
+    # --- writes that wait for a database that went away --------------------------------------
+
+    def _patiently(self, job: JobState, write: Callable[[], _T]) -> _T:
+        """``write()``, tried again for ``Database.patience`` seconds while the database cannot be reached.
+        A job waits out one window in all: once it has given up, each later write is tried once."""
+        try:
+            result = self.store.database.patiently(write, once=job.database_gave_up)
+        except DatabaseUnreachable:
+            job.database_gave_up = True
+            raise
+        job.database_gave_up = False
+        return result
+
+    def _save(self, job: JobState, ev: FinalImage, data: bytes, fmt: str, width: int | None, height: int | None,
+              parents: list[str], *, variant: str | None = None,
+              drift: dict[str, Any] | None = None) -> ImageRecord | None:
+        """Save a result (``Store.add_image``); with the database away, its bytes go to storage at once and its
+        row is written once the database answers, within the job's window; past it, the row is noted for later
+        (``history.unrecorded``) and None is returned. A ``StorageError`` says the bytes could not be kept."""
+        def add() -> ImageRecord:
+            return self.store.add_image(job.run_id, ev.image_index, data, fmt, width, height, ev.revised_prompt,
+                                        parents, variant=variant, drift=drift)
+
+        try:
+            return add()
+        except DatabaseUnreachable:
+            pass
+        digest = self.store.write_result_bytes(data, fmt)  # the picture is safe whatever the database does
+
+        def add_once() -> ImageRecord:  # a lost COMMIT may have written the row after all
+            return self.store.recorded_image(job.run_id, ev.image_index, data, fmt, variant) or add()
+
+        try:
+            return self._patiently(job, add_once)
+        except DatabaseUnreachable as exc:
+            log.warning("run %s: picture %s stored, its row not written: %s", job.run_id, digest, exc.sentence)
+        size = len(self.store.read_bytes(digest, fmt)) if fmt == "svg" else len(data)
+        rec = ImageRecord(0, job.run_id, ev.image_index, digest, fmt, width, height, size, time.time(),
+                          revised_prompt=ev.revised_prompt, variant=variant, drift=drift)
+        self._note_unrecorded(job, lambda: self.store.note_unrecorded_image(rec, parents))
+        job.unrecorded.append(rec)
+        return None
+
+    def _note_unrecorded(self, job: JobState, note: Callable[[], None]) -> None:
+        try:
+            note()
+        except StorageError as exc:  # the data folder refuses too: the picture stays in storage, unnamed
+            job.errors.append(ImageLabError(f"Its record could not be kept on this machine either. {exc.sentence}"))
+
+    def _record_unrecorded(self, job: JobState) -> None:
+        try:
+            self.store.record_unrecorded()
+        except StorageError as exc:  # still noted: the next finish or start-up writes them
+            log.warning("rows waiting for the database: %s", exc.sentence)
+            return
+        if job.unrecorded:
+            job.images = self.store.images_of_run(job.run_id)
+            job.unrecorded.clear()
+
+    def _unrecorded_sentence(self, job: JobState, exc: StorageError) -> str:
+        waited = f"{self.store.database.patience:.0f}"
+        pictures = len({rec.index for rec in job.unrecorded})
+        what = (f"{pictures} picture(s) of this run are stored, but their record" if pictures else
+                f"The pictures of this run are stored ({len(job.images)} recorded), but the run's record")
+        return (f"{what} could not be written: the database did not answer for {waited} s. {exc.sentence} "
+                "The record is kept on this machine and written when ImageLab next reaches the database.")
+
     def _finish(self, job: JobState, request: JobRequest | None, parents: list[str]) -> None:
-        saved = len(job.images)
+        saved = len(job.images) + len({rec.index for rec in job.unrecorded})
         if request is not None and getattr(request.spec, "text_only", False):  # words, not pictures
             saved = 1 if job.reply is not None and job.reply.text.strip() and not job.errors else 0
         status = run_status(job.requested, saved, cancelled=job.cancel_requested or bool(job.stopped))
@@ -596,13 +682,21 @@ class RunEngine:
             sentences.insert(0, f"Cancelled; {saved} of {job.requested} image(s) had been saved and are kept.")
         first = job.errors[0] if job.errors else None
         job.request_id = job.request_id or (first.request_id if first else None)
+        finish: dict[str, Any] = {"status": status, "usage": job.usage,
+                                  "actual_dollars": job.cost.dollars if job.cost else None,
+                                  "request_id": job.request_id, "error": "; ".join(sentences) or None}
         try:
-            self.store.finish_run(job.run_id, status, usage=job.usage,
-                                  actual_dollars=job.cost.dollars if job.cost else None, request_id=job.request_id,
-                                  error="; ".join(sentences) or None)
+            self._patiently(job, lambda: self.store.finish_run(job.run_id, **finish))
+        except DatabaseUnreachable as exc:  # kept on this machine until the database takes it
+            log.warning("run %s could not be recorded: %s", job.run_id, exc.sentence)
+            self._note_unrecorded(job, lambda: self.store.note_unrecorded_finish(job.run_id, finish))
+            job.errors.append(ImageLabError(self._unrecorded_sentence(job, exc)))
         except StorageError as exc:  # the row stays unfinished; the next start-up marks it interrupted
             log.warning("run %s could not be recorded: %s", job.run_id, exc.sentence)
             job.errors.append(ImageLabError(f"This run could not be recorded. {exc.sentence}"))
+        else:
+            if job.unrecorded or self.store.unrecorded_count():  # the database answers again: rows it missed
+                self._record_unrecorded(job)
         self.lease.release(job.run_id)  # recorded as finished (or, failing that, left for a restart to mark)
         job.finished_at = time.time()
         job.previews.clear()

@@ -7,14 +7,15 @@ Layout under the data directory::
                               are in PostgreSQL: ``IMAGELAB_DATABASE_URL``)
     images/ab/abcdef….png     bytes named by their SHA-256, written atomically
     engines/<pid>-<nonce>     a lease per live run engine: the runs it holds (``imagelab.leases``)
+    unrecorded/*.json         rows a database that went away mid-run could not take yet (``history.unrecorded``)
     spool/ab/abcdef….png      with shared storage (IMAGELAB_STORAGE_URL): bytes waiting to be sent
 
 ``Store`` is the one object the rest of ImageLab holds. It is made of the parts in
 ``imagelab.history``: a ``PictureStorage`` for the bytes (a ``BlobStore`` of files, or with
 ``IMAGELAB_STORAGE_URL=s3://bucket/prefix`` an ``S3Storage``), a ``Database`` for the engine and migrations,
 and one repository per subject (``RunRepository``, ``ImageRepository``, ``ConversationRepository``,
-``BatchRepository``, ``PromptLibraryRepository``), each speaking SQL only about its own tables. What
-spans them — start-up recovery and orphan removal — is here.
+``BatchRepository``, ``PromptLibraryRepository``, ``UnrecordedRepository``), each speaking SQL only about
+its own tables. What spans them — start-up recovery and orphan removal — is here.
 
 Every write commits before the caller shows anything, so nothing shown is unsaved. The schema is the
 Alembic revisions in ``imagelab/history/migrations``; the store brings an older database up to date
@@ -42,6 +43,7 @@ from .history.records import ACTIVE_STATUSES, RUN_STATUSES, ConversationRecord, 
 from .history.runs import RunRepository
 from .history.schema import image_parents, images, inputs, turns
 from .history.storage import S3Storage, picture_storage
+from .history.unrecorded import UnrecordedRepository
 
 __all__ = ["Store", "StorageError", "PictureStorageError", "RunRecord", "ImageRecord", "BatchRecord", "TurnRecord",
            "ConversationRecord", "default_data_dir", "content_hash", "RUN_STATUSES", "ACTIVE_STATUSES",
@@ -65,7 +67,8 @@ def default_data_dir() -> Path:
     return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("imagelab", appauthor=False))
 
 
-class Store(RunRepository, ImageRepository, ConversationRepository, BatchRepository, PromptLibraryRepository):
+class Store(RunRepository, ImageRepository, ConversationRepository, BatchRepository, PromptLibraryRepository,
+            UnrecordedRepository):
     """The history of one data directory."""
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None, *, database_url: str | None = None,
@@ -145,6 +148,7 @@ class Store(RunRepository, ImageRepository, ConversationRepository, BatchReposit
         live process runs them). Images already saved stay; stray temporary files are removed unless
         ``sweep`` is false (another process may be writing them). Returns the ids marked.
         """
+        self.record_unrecorded()  # rows a database that went away missed: the runs they finish are not interrupted
         marked = []
         for run in self.unfinished_runs():
             if resumable is not None and resumable(run):
@@ -167,7 +171,7 @@ class Store(RunRepository, ImageRepository, ConversationRepository, BatchReposit
             known = {str(h) for h in db.execute(named).scalars()}
             for attachments in db.execute(select(turns.c.attachments)).scalars():
                 known.update(json.loads(attachments or "[]"))
-        return known
+        return known | self.unrecorded_hashes()
 
     def remove_orphans(self, min_age: float = ORPHAN_AGE_SECONDS) -> Sequence[Path | str]:
         """Delete image files no row refers to (left by a write whose row never committed)."""

@@ -6,13 +6,15 @@ blank as tall as what comes), so the pictures are neither drawn twice nor moved.
 
 import datetime as dt
 import json
+import time
 
 import streamlit as st
 
 from components import connection, options, pages, results, sidebar, state, untrusted
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
-from imagelab.export import export_images, read_metadata, settings_from_metadata
-from imagelab.store import MAX_SEARCH_TEXT, ImageRecord
+from imagelab.export import export_images, export_link, read_metadata, settings_from_metadata
+from imagelab.history.storage import url_lifetime
+from imagelab.store import MAX_SEARCH_TEXT, ImageRecord, StorageError
 from imagelab.text import shorten
 
 st.set_page_config(page_title="Gallery · ImageLab", page_icon=pages.ICON, layout="wide")
@@ -231,6 +233,27 @@ def load_settings() -> None:
             load_from_image(upload.getvalue())
 
 
+EXPORT_HELP = "A zip of the selected images with a manifest (JSON and CSV) of prompts, settings, usage and cost"
+
+
+def export_to_storage() -> None:
+    """With shared storage the zip is made beside the pictures and downloaded from there: this server never
+    holds it whole. One click makes it, the link beside the button downloads it while the link lives."""
+    chosen = sorted(selection)
+    if st.button("Export", key="btn_gallery_export", icon=":material/archive:", disabled=not selection,
+                 help=f"{EXPORT_HELP}; made in the shared storage, then downloaded from the link that appears"):
+        try:
+            with st.spinner("Making the zip…"):
+                st.session_state[state.GALLERY_EXPORT_LINK] = (chosen, export_link(store, chosen), time.time())
+        except StorageError as exc:
+            st.error(exc.sentence)
+    made = st.session_state.get(state.GALLERY_EXPORT_LINK)
+    if made and made[0] == chosen and time.time() - made[2] < url_lifetime() * 0.9:
+        st.link_button("Download the zip", made[1], key="lnk_gallery_export", icon=":material/download:",
+                       type="primary", help="The zip of the selected images; this link works for "
+                                            f"{url_lifetime() // 60} minutes")
+
+
 def selection_actions() -> None:
     st.caption(f"{total:,} image(s) match · {len(selection)} selected")
     if st.button("Compare", key="btn_gallery_compare", icon=":material/compare:",
@@ -239,11 +262,12 @@ def selection_actions() -> None:
     if st.button("Present", key="btn_gallery_present", icon=":material/slideshow:", disabled=not selection,
                  help="A full-window slideshow of the selected images"):
         st.switch_page(pages.path_of("present"))
-    st.download_button("Export", data=lambda: export_images(store, sorted(selection)),
-                       file_name="imagelab-export.zip", mime="application/zip", key="btn_gallery_export",
-                       icon=":material/archive:", disabled=not selection, on_click="ignore",
-                       help="A zip of the selected images with a manifest (JSON and CSV) of prompts, settings, "
-                            "usage and cost")
+    if store.shares_pictures:
+        export_to_storage()
+    else:
+        st.download_button("Export", data=lambda: export_images(store, sorted(selection)),
+                           file_name="imagelab-export.zip", mime="application/zip", key="btn_gallery_export",
+                           icon=":material/archive:", disabled=not selection, on_click="ignore", help=EXPORT_HELP)
     if st.button("Clear selection", key="btn_gallery_clear", disabled=not selection):
         selection.clear()
         st.rerun()

@@ -15,6 +15,10 @@ The schema is migrated by the Alembic revisions in ``migrations/`` (``migrate``)
 before them carries its version in ``PRAGMA user_version``: it is stamped at that revision, then
 upgraded. A disk or connection failure becomes a ``StorageError`` (see ``errors``); integrity and
 programming errors stay what they are, because they are bugs, not the disk's or the network's fault.
+
+``patiently`` runs a write again while a PostgreSQL server cannot be reached, backing off, for at most
+``patience`` seconds (``PATIENCE_SECONDS``): the run engine uses it for the rows of a picture already in
+storage and for a run's finish, so a database restart in the middle of a run loses nothing.
 """
 
 from __future__ import annotations
@@ -25,11 +29,12 @@ import hashlib
 import os
 import sqlite3
 import threading
+import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -46,7 +51,15 @@ from imagelab.text import redact_url
 
 from .errors import DatabaseFailed, DatabaseUnreachable, NotADatabaseURL, StorageError
 
-__all__ = ["Database", "MIGRATIONS", "head_revision", "postgresql_url", "insert_ignoring_duplicates", "upsert"]
+__all__ = ["Database", "MIGRATIONS", "PATIENCE_SECONDS", "head_revision", "postgresql_url",
+           "insert_ignoring_duplicates", "upsert"]
+
+T = TypeVar("T")
+
+# How long a write waits for a PostgreSQL server that went away (a restart, a fail-over) before giving up.
+PATIENCE_SECONDS = 30.0
+# The first pause between tries, doubled after each, never longer than the last figure.
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.2, 4.0
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -90,6 +103,7 @@ class Database:
         self.root = root              # the history folder named by a SQLite failure; None for PostgreSQL
         self.address = address        # what a failure names: the file, or host:port
         self._password = password
+        self.patience = PATIENCE_SECONDS  # ``patiently``'s window; tests shorten it
         # A write's transaction takes the write lock at once on SQLite (see ``_sqlite_begin``).
         self._writer = engine.execution_options(imagelab_writes=True)
         # a store that is dropped closes its pooled connections rather than leaving them to the collector
@@ -147,6 +161,25 @@ class Database:
         """A connection inside one transaction, committed when the block ends (rolled back on an error)."""
         with self._translated(), self._writer.begin() as conn:
             yield conn
+
+    def patiently(self, call: Callable[[], T], *, once: bool = False) -> T:
+        """``call()``, made again while the database cannot be reached (``DatabaseUnreachable``), waiting a
+        little longer between tries, until ``patience`` seconds have passed; then its last failure is raised.
+        ``once``: a single try (the caller has already waited out a window). ``call`` must be safe to make
+        twice: a connection lost at COMMIT leaves unknown whether the first try was written. Other failures,
+        and every failure of a SQLite file (a disk, not a server away for a moment), are raised at once."""
+        deadline = None
+        pause = _FIRST_PAUSE
+        while True:
+            try:
+                return call()
+            except DatabaseUnreachable:
+                now = time.monotonic()
+                deadline = deadline if deadline is not None else now + (0 if once else self.patience)
+                if now >= deadline:
+                    raise
+                time.sleep(min(pause, deadline - now))
+                pause = min(pause * 2, _LONGEST_PAUSE)
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:

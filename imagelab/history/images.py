@@ -53,6 +53,21 @@ class ImageRepository(Repository):
     def read_bytes(self, digest: str, fmt: str | None = None) -> bytes:
         return self.blobs.read(digest, fmt if fmt is not None else self.format_of(digest))
 
+    def write_result_bytes(self, data: bytes, fmt: str) -> str:
+        """Keep a result's bytes as ``add_image`` keeps them (SVG sanitised), without its row; return the hash."""
+        return self.write_bytes(_safe_svg(data) if fmt == "svg" else data, fmt)
+
+    def recorded_image(self, run_id: int, index: int, data: bytes, fmt: str,
+                       variant: str | None = None) -> ImageRecord | None:
+        """The row already saved for these bytes as this result of the run, if there is one (a write whose
+        COMMIT was lost with its connection may have been written after all)."""
+        digest = content_hash(_safe_svg(data) if fmt == "svg" else data)
+        query = select(images).where(images.c.run_id == run_id, images.c.idx == index, images.c.hash == digest,
+                                     func.coalesce(images.c.variant, "") == (variant or "")).limit(1)
+        with self._read() as db:
+            row = db.execute(query).mappings().first()
+        return None if row is None else image_record(row)
+
     def format_of(self, digest: str) -> str:
         """The format of stored bytes, whether a result or an uploaded input."""
         query = union_all(select(images.c.format).where(images.c.hash == digest),

@@ -1,7 +1,9 @@
 """Gallery, export, compare, present, load-settings and a sweep in a real browser."""
 
+import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +29,26 @@ def seed(data_dir):
     return store, recs
 
 
+def exported_zip(page, *, shared: bool) -> bytes:
+    """Click Export and take the zip: a download from the page, or with shared storage from the link the page
+    shows once the zip is in the bucket (a presigned URL that downloads it as an attachment)."""
+    if not shared:
+        with page.expect_download() as dl:
+            page.locator(".st-key-btn_gallery_export button").first.click()
+        return Path(dl.value.path()).read_bytes()
+    page.locator(".st-key-btn_gallery_export button").first.click()
+    link = page.locator(".st-key-lnk_gallery_export a").first
+    link.wait_for(timeout=60_000)
+    for width, height in ((1440, 900), (1280, 720)):  # the link beside the button, at both widths
+        page.set_viewport_size({"width": width, "height": height})
+        link.scroll_into_view_if_needed()
+        screenshot(page, f"gallery_export_link_{width}")
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    answer = page.request.get(link.get_attribute("href"))
+    assert answer.ok and answer.headers["content-disposition"] == 'attachment; filename="imagelab-export.zip"'
+    return answer.body()
+
+
 def test_select_export_compare_present_and_load_settings(app_server, page, tmp_path):
     store, recs = seed(app_server["data_dir"])
     page.goto(app_server["url"] + "/Gallery")
@@ -35,9 +57,7 @@ def test_select_export_compare_present_and_load_settings(app_server, page, tmp_p
         page.locator(f".st-key-gallery_sel_{rec.id} label").click()
         wait_idle(page)
     page.wait_for_selector("text=2 selected")
-    with page.expect_download() as dl:
-        page.locator(".st-key-btn_gallery_export button").first.click()
-    archive = zipfile.ZipFile(dl.value.path())
+    archive = zipfile.ZipFile(io.BytesIO(exported_zip(page, shared="shared" in app_server)))
     manifest = json.loads(archive.read("manifest.json"))
     assert len(manifest) == 2 and {m["params"]["quality"] for m in manifest} == {"low", "high"}
     assert archive.read("manifest.csv").decode().splitlines()[0].startswith("file,")

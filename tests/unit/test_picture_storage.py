@@ -229,3 +229,14 @@ def test_a_copy_for_pages_is_made_once_and_kept_in_the_bucket_beside_the_picture
     assert object_bytes(s3_storage, f"{s3_storage.prefix}/thumbs/{digest}-360.jpg") == body
     store.forget_copies(digest)
     assert fetch(url)[0] == 404
+
+
+def test_a_picture_goes_up_in_one_exchange_without_waiting_for_a_100_continue(tmp_path, s3_storage):
+    store = Store(tmp_path)
+    sent = []
+    store.blobs._client.meta.events.register("before-send.s3.PutObject",
+                                             lambda request, **_: sent.append(dict(request.headers)))
+    run = store.start_run("generate", "m", "a fox", {})
+    rec = store.add_image(run, 0, b"\x89PNG sent at once", "png", 1, 1)
+    assert len(sent) == 1 and "Expect" not in sent[0]
+    assert object_bytes(s3_storage, f"{s3_storage.prefix}/sha256/{rec.hash}.png") == b"\x89PNG sent at once"

@@ -1,0 +1,109 @@
+"""PostgreSQL stopped in the middle of a run: the picture is already in storage; its row and the run's finish
+are written again for a bounded time (``Database.patience``), then the run says so in a sentence and the rows
+wait on this machine until the database is back. Nothing is lost. Each test runs with pictures in the data
+folder and in S3."""
+
+import io
+import threading
+
+import pytest
+from PIL import Image
+
+from imagelab.client import Connection, FinalImage, UsageReport
+from imagelab.jobs import JobRequest, RunEngine
+from imagelab.specs import GenerateSpec
+from imagelab.store import Store, content_hash
+from tests.services.postgres import TEST_PASSWORD, PostgresNotInstalled, postgres_server
+
+NOWHERE = Connection("http://127.0.0.1:9/v1", "sk-test", label="fake", offline=True, max_retries=0)
+
+
+@pytest.fixture
+def own_postgres(postgres):
+    """A server of this test's own, to stop and start (``postgres`` only decides skip or fail when missing)."""
+    try:
+        with postgres_server() as server:
+            yield server
+    except PostgresNotInstalled:  # pragma: no cover - the session fixture has already judged that
+        pytest.skip("PostgreSQL is not installed")
+
+
+def png(shade: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), (shade, 40, 90)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def two_pictures_with_the_database_stopped_between(server, *, back_after: float | None, starts: list):
+    """The first picture arrives, then the server stops; the second arrives while it is away (and, with
+    ``back_after``, the server starts again that many seconds later, in a thread put in ``starts``)."""
+    def call(client, spec):
+        yield FinalImage(0, png(10), "png", 32, 32)
+        server.stop()
+        if back_after is not None:
+            starts.append(threading.Timer(back_after, server.start))
+            starts[-1].start()
+        yield FinalImage(1, png(20), "png", 32, 32)
+        yield UsageReport({"input_tokens": 10, "output_tokens": 100, "total_tokens": 110}, "req_db_lost", 0.1)
+    return call
+
+
+def run_once(store, call):
+    engine = RunEngine(store, workers=1)
+    try:
+        run_id = engine.submit(JobRequest(GenerateSpec(prompt="a harbour at dawn", size="1024x1024", quality="low",
+                                                       n=2), call, NOWHERE, page="generate"))
+        return engine.wait(run_id, 120)
+    finally:
+        engine.shutdown()
+
+
+def test_a_database_back_within_the_window_finishes_the_run_with_every_row(tmp_path, own_postgres, picture_storage):
+    store = Store(tmp_path, database_url=own_postgres.create_database("history"))
+    store.database.patience = 30
+    starts: list[threading.Timer] = []
+    try:
+        job = run_once(store, two_pictures_with_the_database_stopped_between(own_postgres, back_after=2.0,
+                                                                             starts=starts))
+    finally:
+        for start in starts:
+            start.join(60)
+    assert job.status == "ok" and job.errors == []
+    run = store.run(job.run_id)
+    assert run.status == "ok" and run.error is None and run.request_id == "req_db_lost"
+    saved = store.images_of_run(job.run_id)
+    assert [(rec.index, rec.hash) for rec in saved] == [(0, content_hash(png(10))), (1, content_hash(png(20)))]
+    assert all(store.read_bytes(rec.hash, rec.format) == png(10 + 10 * rec.index) for rec in saved)
+    assert store.unrecorded_count() == 0
+    store.close()
+
+
+def test_a_database_away_past_the_window_is_a_sentence_and_the_rows_are_written_once_it_is_back(
+        tmp_path, own_postgres, picture_storage):
+    url = own_postgres.create_database("history")
+    store = Store(tmp_path, database_url=url)
+    store.database.patience = 2
+    job = run_once(store, two_pictures_with_the_database_stopped_between(own_postgres, back_after=None, starts=[]))
+
+    sentence = "; ".join(e.sentence for e in job.errors)
+    assert sentence.startswith("1 picture(s) of this run are stored, but their record could not be written: "
+                               "the database did not answer for 2 s. ImageLab cannot reach its database at "
+                               f"127.0.0.1:{own_postgres.port}")
+    assert "Check that the PostgreSQL server is running" in sentence
+    assert TEST_PASSWORD not in sentence
+    # the second picture is in storage, though no row names it yet
+    assert store.read_bytes(content_hash(png(20)), "png") == png(20)
+    assert store.unrecorded_count() == 2  # its row and the run's finish
+
+    own_postgres.start()
+    store.close()
+    again = Store(tmp_path, database_url=url)  # the next start-up writes what waited, and sweeps no picture away
+    RunEngine(again).shutdown()
+    run = again.run(job.run_id)
+    assert run.status == "ok" and run.request_id == "req_db_lost"
+    assert [(rec.index, rec.hash) for rec in again.images_of_run(job.run_id)] == [
+        (0, content_hash(png(10))), (1, content_hash(png(20)))]
+    assert again.remove_orphans(min_age=0) == []
+    assert again.read_bytes(content_hash(png(20)), "png") == png(20)
+    assert again.unrecorded_count() == 0
+    again.close()
