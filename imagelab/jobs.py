@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .client import (
     Connection,
@@ -60,6 +60,9 @@ from .leases import EngineLease, live_claims
 from .specs import WAITING_WINDOWS
 from .store import ImageRecord, StorageError, Store
 
+if TYPE_CHECKING:
+    from .kinds import Spec
+
 __all__ = ["RunEngine", "JobRequest", "JobState", "run_status", "DEFAULT_WORKERS", "EventCall", "STATUS_WORDS"]
 
 log = logging.getLogger(__name__)
@@ -79,7 +82,7 @@ EventCall = Callable[[Any, Any], Iterator[Any]]
 class JobRequest:
     """What a page asks the engine to run: a spec, the client function that sends it, and where to."""
 
-    spec: Any
+    spec: Spec
     call: EventCall                      # (SDK client, spec) -> client events: generate, edit, a turn …
     connection: Connection
     page: str
@@ -93,6 +96,7 @@ class JobRequest:
     moderate: bool = False               # check the prompt and input images with the moderation endpoint first
     # in the worker, for each saved result: pictures made from it (keep-exact), saved beside it
     postprocess: Callable[[bytes, str], list[DerivedImage]] | None = None
+    job: Any = None                      # the job as data (``kinds.Job``), when it was made from one
 
 
 @dataclass
@@ -147,8 +151,19 @@ class _Resumed:
     prompt: str
     n: int
 
+    text_only = False
+
     def to_record(self) -> dict[str, Any]:
         return {"model": self.model, "n": self.n}
+
+    def to_json(self) -> dict[str, Any]:
+        return self.to_record()
+
+    def estimate(self) -> Estimate:
+        return Estimate(0, 0, 0, 0.0, True)
+
+    def inputs(self) -> list[tuple[bytes, str]]:
+        return []
 
 
 def _resumable(run: Any) -> bool:
@@ -208,9 +223,9 @@ class RunEngine:
         """Record the run as ``queued`` and hand it to a worker; return its run id at once."""
         spec = request.spec
         # a spec that prices itself (a request for words) says so; image specs go through the catalog
-        est = request.estimate or (spec.estimate() if hasattr(spec, "estimate") else estimate(spec))
-        requested = max(int(getattr(spec, "n", 1) or 1), 1)
-        prompt = getattr(spec, "prompt", "")
+        est = request.estimate or spec.estimate()
+        requested = max(int(spec.n or 1), 1)
+        prompt = spec.prompt
         with self.lease.starting():
             run_id = self.store.start_run(request.page, spec.model, prompt, spec.to_record(), asdict(est),
                                           request.connection.label, status="queued", requested=requested,
@@ -447,7 +462,7 @@ class RunEngine:
             return
         spec = request.spec
         if request.budget is not None:  # a queued job that would cross a spending limit is not sent
-            cost = (request.estimate or estimate(spec)).dollars
+            cost = (request.estimate or spec.estimate()).dollars
             job.stopped = request.budget(job.run_id, cost, spec, lambda: self.store.mark_running(job.run_id))
             if job.stopped:
                 self._finish(job, request, [])
@@ -488,13 +503,12 @@ class RunEngine:
             self._finish(job, request, parents)
 
     @staticmethod
-    def _moderation(client: Any, spec: Any) -> ImageLabError | None:
+    def _moderation(client: Any, spec: Spec) -> ImageLabError | None:
         """The check before spending: None when the moderation endpoint flags nothing, else why not sent."""
         from .client.batch import moderate
 
-        images = [(img.data, img.mime) for img in getattr(spec, "images", ()) or ()]
         try:
-            verdict = moderate(client, getattr(spec, "prompt", ""), images)
+            verdict = moderate(client, spec.prompt, spec.inputs())
         except Exception as exc:  # noqa: BLE001 - no verdict, no spending
             err = translate_error(exc, base_url=str(client.base_url), secrets=(client.api_key,))
             return ImageLabError(f"The check before spending could not be made, so nothing was sent: {err.sentence}",
@@ -511,7 +525,7 @@ class RunEngine:
         if failed is not None:
             log.warning("cancelling %s: %s", response_id, failed.error.sentence)
 
-    def _handle(self, job: JobState, ev: Any, spec: Any, parents: list[str],
+    def _handle(self, job: JobState, ev: Any, spec: Spec, parents: list[str],
                 postprocess: Callable[[bytes, str], list[DerivedImage]] | None = None) -> None:
         if isinstance(ev, FinalImage):
             try:
@@ -537,10 +551,10 @@ class RunEngine:
             job.usage = ev.usage
             job.request_id = ev.request_id or job.request_id
             if ev.usage:  # words are priced as a text model's, pictures as the image model's
-                job.cost = (actual_words if getattr(spec, "text_only", False) else actual)(ev.usage, spec.model)
+                job.cost = (actual_words if spec.text_only else actual)(ev.usage, spec.model)
         elif isinstance(ev, TurnReply):
             job.reply = ev
-            if getattr(spec, "text_only", False) and ev.text.strip():
+            if spec.text_only and ev.text.strip():
                 try:  # the words are the result: kept before the run shows as finished
                     self.store.set_reply(job.run_id, ev.text)
                 except StorageError as exc:
@@ -575,7 +589,7 @@ class RunEngine:
 
     def _finish(self, job: JobState, request: JobRequest | None, parents: list[str]) -> None:
         saved = len(job.images)
-        if request is not None and getattr(request.spec, "text_only", False):  # words, not pictures
+        if request is not None and request.spec.text_only:  # words, not pictures
             saved = 1 if job.reply is not None and job.reply.text.strip() and not job.errors else 0
         status = run_status(job.requested, saved, cancelled=job.cancel_requested or bool(job.stopped))
         if job.stopped:
@@ -585,7 +599,7 @@ class RunEngine:
                                         "The ones that arrived are kept; run again for the rest.",
                                         request_id=job.request_id))
         if status == "failed" and not job.errors:
-            words = request is not None and getattr(request.spec, "text_only", False)
+            words = request is not None and request.spec.text_only
             job.errors.append(ImageLabError("The model answered without any words; ask again." if words else
                                             "The server answered without any image; nothing was saved.",
                                             request_id=job.request_id))
