@@ -49,6 +49,7 @@ from .client import (
     TurnReply,
     UsageReport,
     cancel_response,
+    interrupt,
     make_client,
     resume,
     translate_error,
@@ -184,9 +185,11 @@ class RunEngine:
     """One per process and data directory: a worker pool per backend, the store as the truth."""
 
     def __init__(self, store: Store, *, workers: int = DEFAULT_WORKERS,
-                 on_resumed: Callable[[JobState], None] | None = None, batch_poll: float = 5.0) -> None:
+                 on_resumed: Callable[[JobState], None] | None = None, batch_poll: float = 5.0,
+                 recover: bool = True) -> None:
         """``on_resumed`` is called (in the worker) when a run resumed after a restart has finished;
-        ``batch_poll`` is how often, in seconds, a Batch API job asks the API for its progress."""
+        ``batch_poll`` is how often, in seconds, a Batch API job asks the API for its progress. Without
+        ``recover`` the runs left unfinished are not touched (the queue settles those of dead workers)."""
         self.store = store
         self.batch_poll = batch_poll
         self._stop = threading.Event()
@@ -212,6 +215,11 @@ class RunEngine:
         def left_alone(run: Any) -> bool:
             return _resumable(run) or run.id in in_batches or claims.holds(run.id, run.started_at)
 
+        if not recover:
+            self.recovered: list[int] = []
+            self._pending: dict[int, Any] = {}
+            self._pending_batches: dict[int, Any] = {}
+            return
         self.recovered = store.recover(left_alone, sweep=not claims.engines)
         self._pending = {run.id: run for run in store.unfinished_runs()
                          if run.id not in in_batches and not claims.holds(run.id, run.started_at)}
@@ -253,8 +261,9 @@ class RunEngine:
         if future is not None and future.cancel():  # never started: finish it here
             self._finish(job, self._requests.get(run_id), [])
         elif job.client is not None:
-            # closing the client ends a stream that is waiting for its next event (one already closing is fine)
+            # cutting and closing the client ends a stream waiting for its next event (one already closing is fine)
             with contextlib.suppress(Exception):
+                interrupt(job.client)
                 job.client.close()
         self._bump()
         return True
@@ -481,6 +490,8 @@ class RunEngine:
                 if flagged is not None:
                     job.errors.append(flagged)
                     return
+            if job.cancel_requested:  # cancelled while the client was being made: nothing is sent
+                return
             events = request.call(client, spec)
             try:
                 for ev in events:
