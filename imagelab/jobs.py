@@ -253,20 +253,31 @@ class RunEngine:
 
     def cancel(self, run_id: int) -> bool:
         """Stop a queued or running job; what it already saved stays. False when it was not active."""
-        job = self._jobs.get(run_id)
-        if job is None or not job.active:
-            return False
-        job.cancel_requested = True
-        future = self._futures.get(run_id)
-        if future is not None and future.cancel():  # never started: finish it here
-            self._finish(job, self._requests.get(run_id), [])
-        elif job.client is not None:
+        return self.cancel_many([run_id]) == 1
+
+    def cancel_many(self, run_ids: list[int]) -> int:
+        """Stop these jobs (a sweep's); returns how many were active. Every queued one is taken off the pool
+        before any is recorded, so none of them starts while the others are being recorded."""
+        jobs = [j for j in (self._jobs.get(r) for r in run_ids) if j is not None and j.active]
+        unstarted = []
+        for job in jobs:
+            job.cancel_requested = True
+            future = self._futures.get(job.run_id)
+            if future is not None and future.cancel():  # never started: finished here
+                unstarted.append(job)
+            else:
+                self._stop_running(job)
+        for job in unstarted:
+            self._finish(job, self._requests.get(job.run_id), [])
+        self._bump()
+        return len(jobs)
+
+    def _stop_running(self, job: JobState) -> None:
+        if job.client is not None:
             # cutting and closing the client ends a stream waiting for its next event (one already closing is fine)
             with contextlib.suppress(Exception):
                 interrupt(job.client)
                 job.client.close()
-        self._bump()
-        return True
 
     def job(self, run_id: int) -> JobState | None:
         return self._jobs.get(run_id)

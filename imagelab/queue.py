@@ -125,7 +125,7 @@ class QueuedEngine(RunEngine):
                                     "AND (args->>'run_id')::int = :r AND status IN ('todo', 'doing') "
                                     "ORDER BY id DESC LIMIT 1"), {"t": TASK, "r": run_id}).first()
         if row is None:  # not on the queue: one of this process's own pool, if anything
-            return super().cancel(run_id)
+            return RunEngine.cancel_many(self, [run_id]) == 1
         manager = self._defer_app.job_manager
         manager.cancel_job_by_id(int(row[0]), abort=True)
         with self.store.database.read() as conn:
@@ -138,6 +138,9 @@ class QueuedEngine(RunEngine):
             state.cancel_requested = True
         self._bump()
         return True
+
+    def cancel_many(self, run_ids: list[int]) -> int:
+        return sum(self.cancel(run_id) for run_id in run_ids)
 
     def _cancel_queued(self, run_id: int) -> None:
         run = self.store.run(run_id)
