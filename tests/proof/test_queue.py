@@ -170,3 +170,27 @@ def test_cancel_from_another_process_stops_the_run_and_a_queued_run_is_never_sen
     assert sent(backend, "a queued run cancelled") == 0
     assert sent(backend, "a long run cancelled elsewhere") == 1
     assert submitter.wait(running, 5).status == "cancelled"  # the submitting process sees it too
+
+
+def test_a_key_typed_for_a_session_stays_in_its_process_and_never_enters_the_queue(pg_url, tmp_path, slow_backend):
+    from imagelab.client import Connection
+
+    backend = slow_backend(1)
+    typed = "sk-typed-in-the-sidebar-7c2e"
+    store = Store(tmp_path / "data", database_url=pg_url)
+    engine = QueuedEngine(store, workers=1)  # this process's own worker
+    try:
+        conn = Connection(backend.base_url, typed, label="Custom", offline=False, max_retries=0)
+        spec = GenerateSpec(prompt="a typed-key run", n=1, quality="low", size="1024x1024")
+        run_id = engine.submit(Job.of("generate", spec, conn, page="generate").request(typed))
+        with store.database.read() as db:
+            queued = db.execute(text("SELECT queue_name, args::text FROM procrastinate_jobs")).all()
+        assert len(queued) == 1 and queued[0][0] == engine.process_queue and typed not in queued[0][1]
+        assert engine.wait(run_id, 30).status == "ok"
+        with store.database.read() as db:
+            rows = db.execute(text("SELECT * FROM runs")).all() + \
+                db.execute(text("SELECT args::text FROM procrastinate_jobs")).all()
+        assert typed not in repr(rows)
+    finally:
+        engine.shutdown(wait=False)
+        store.close()
