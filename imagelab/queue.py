@@ -50,6 +50,8 @@ HEARTBEAT_SECONDS = 2.0         # a worker says it is alive this often
 STALLED_SECONDS = 10.0          # ... and is taken for dead after this long without a word
 SWEEP_SECONDS = 5.0             # how often each worker looks for the jobs of dead ones
 _OFFLINE_KEY = "sk-offline"
+CHANGES_CHANNEL = "imagelab_runs"  # NOTIFY payload: the id of a run that changed
+RECHECK_SECONDS = 5.0           # a server looks at all the runs it shows this often, in case a word was lost
 
 
 def conninfo(store: Store) -> str:
@@ -148,6 +150,7 @@ class QueuedEngine(RunEngine):
             return
         self.store.finish_run(run_id, "cancelled",
                               error=f"Cancelled; 0 of {run.requested or 1} image(s) had been saved and are kept.")
+        self.notify(run_id)
         self._held.pop(run_id, None)
         state = self._jobs.get(run_id)
         if state is not None:
@@ -265,7 +268,11 @@ class QueuedEngine(RunEngine):
         done = threading.Event()
 
         def watch_for_cancel() -> None:
+            told_running = False
             while not done.wait(ABORT_CHECK_SECONDS):
+                if not told_running and state.status == "running":  # other servers show it as started
+                    told_running = True
+                    self.notify(run_id)
                 if not state.cancel_requested and context.should_abort():
                     state.cancel_requested = True
                     self._bump()
@@ -284,7 +291,9 @@ class QueuedEngine(RunEngine):
         finally:
             done.set()
             self._running_here.discard(run_id)
-            self.store.clear_previews(run_id)
+            with contextlib.suppress(StorageError):
+                self.store.clear_previews(run_id)
+            self.notify(run_id)
 
     async def _sweep_forever(self, app: Any) -> None:
         while True:
@@ -319,12 +328,14 @@ class QueuedEngine(RunEngine):
                     await asyncio.to_thread(self.store.clear_previews, run_id)
                 await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
             settled.append(run_id)
+            await asyncio.to_thread(self.notify, run_id)
         if settled:
             self._bump()
         return settled
 
     def _handle(self, job: JobState, ev: Any, spec: Any, parents: list[str], postprocess: Any = None) -> None:
         super()._handle(job, ev, spec, parents, postprocess)
+        changed = isinstance(ev, (PartialImage, FinalImage))
         try:  # other servers show the newest preview of each image (only the latest is kept)
             if isinstance(ev, PartialImage):
                 self.store.set_preview(job.run_id, ev.image_index, ev.partial_index, ev.data)
@@ -332,34 +343,66 @@ class QueuedEngine(RunEngine):
                 self.store.clear_previews(job.run_id, ev.image_index)
         except StorageError as exc:
             log.debug("preview of run %s not shared: %s", job.run_id, exc.sentence)
+        if changed:
+            self.notify(job.run_id)
 
     # --- what other processes did ------------------------------------------------------------
 
+    def notify(self, run_id: int) -> None:
+        """Tell every server that this run changed (status, a saved picture, a preview): PostgreSQL NOTIFY."""
+        try:
+            with self.store.database.write() as conn:
+                conn.execute(text("SELECT pg_notify(:channel, :run)"), {"channel": CHANGES_CHANNEL, "run": str(run_id)})
+        except StorageError as exc:
+            log.debug("run %s changed, not told: %s", run_id, exc.sentence)
+
     def _watch(self) -> None:
-        """Keep the jobs this process shows but does not run in step with their rows (another worker runs them)."""
-        while not self._watch_stop.wait(0.25):
-            with self._changed:
-                others = [j for j in self._jobs.values() if j.active and j.run_id not in self._running_here]
-            for state in others:
-                try:
-                    run = self.store.run(state.run_id)
-                    images = self.store.images_of_run(state.run_id)
-                    previews = self.store.previews(state.run_id)
-                except (StorageError, KeyError):
-                    continue
-                changed = run.status != state.status or len(images) != len(state.images) or \
-                    previews != state.previews
-                if not changed:
-                    continue
-                state.images = images
-                state.previews = previews
-                if run.status == "running" and state.started_at is None:
-                    state.started_at = time.time()
-                if run.status not in ("queued", "running"):
-                    state.finished_at = run.finished_at or time.time()
-                    self._held.pop(state.run_id, None)
-                state.status = run.status
-                self._bump()
+        """Keep the jobs this process shows but does not run in step with their rows (another worker runs them):
+        LISTEN for the runs that changed, and look at all of them now and then in case a word was lost."""
+        import psycopg
+
+        while not self._watch_stop.is_set():
+            try:
+                with psycopg.connect(self._info, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+                    self._refresh(None)  # what changed before this connection listened
+                    last_all = time.monotonic()
+                    while not self._watch_stop.is_set():
+                        changed = {int(n.payload) for n in conn.notifies(timeout=0.5, stop_after=64)
+                                   if n.payload.isdigit()}
+                        if time.monotonic() - last_all > RECHECK_SECONDS:
+                            changed, last_all = set(), time.monotonic()
+                            self._refresh(None)
+                        if changed:
+                            self._refresh(changed)
+            except psycopg.Error as exc:  # the database went away: listen again once it is back
+                log.debug("listening for run changes: %s", exc)
+                self._watch_stop.wait(1.0)
+
+    def _refresh(self, run_ids: set[int] | None) -> None:
+        with self._changed:
+            others = [j for j in self._jobs.values() if j.active and j.run_id not in self._running_here
+                      and (run_ids is None or j.run_id in run_ids)]
+        for state in others:
+            try:
+                run = self.store.run(state.run_id)
+                images = self.store.images_of_run(state.run_id)
+                previews = self.store.previews(state.run_id)
+            except (StorageError, KeyError):
+                continue
+            changed = run.status != state.status or len(images) != len(state.images) or \
+                previews != state.previews
+            if not changed:
+                continue
+            state.images = images
+            state.previews = previews
+            if run.status == "running" and state.started_at is None:
+                state.started_at = time.time()
+            if run.status not in ("queued", "running"):
+                state.finished_at = run.finished_at or time.time()
+                self._held.pop(state.run_id, None)
+            state.status = run.status
+            self._bump()
 
 
 def make_engine(store: Store, **options: Any) -> RunEngine:

@@ -56,7 +56,7 @@ class Workers:
             proc = subprocess.Popen([sys.executable, "-m", "imagelab.worker", "--concurrency", str(concurrency)],
                                     env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         self.procs.append(proc)
-        wait_until(lambda: b"Worker ready" in log.read_bytes() or proc.poll() is not None, 30, "the worker to start")
+        wait_until(lambda: b"Worker ready" in log.read_bytes() or proc.poll() is not None, 90, "the worker to start")
         assert proc.poll() is None, log.read_text()
         return proc
 
@@ -126,6 +126,9 @@ def test_a_killed_worker_leaves_its_sent_run_interrupted_and_its_taken_run_to_th
     first = workers.start(concurrency=2)
     sending = submit(submitter, backend, "a lighthouse sent once", n=2)
     wait_until(lambda: len(store.images_of_run(sending)) == 1, 30, "the first picture of the run")
+    # the submitting process (no worker of its own) shows the run going on elsewhere, told through NOTIFY
+    wait_until(lambda: (job := submitter.job(sending)) and job.status == "running" and len(job.images) == 1, 2,
+               "the other process to show the saved picture")
     # the next run is taken by the same worker but held at the spending check, before anything is sent
     with store.database.exclusive("spending"):
         waiting = submit(submitter, backend, "a harbour taken but never sent", n=1)
