@@ -3,6 +3,7 @@
 Run: .venv/bin/python tests/bench/bench_queue.py      (starts its own PostgreSQL and worker processes on loopback)
 
 - Submit → the worker starts the job, median of 30: PostgreSQL queue (target ≤ 50 ms) and in-process (≤ 5 ms).
+- A preview received by a worker → shown by another server's engine (NOTIFY), p95 (target ≤ 1 s).
 - 16 jobs on 2 worker processes × 4, at 2 s latency: wall time ÷ one job's (target ≤ 2.3×).
 
 ``figures()`` gives (name, value, target, unit) rows for ``tests/bench/bench.py``.
@@ -68,6 +69,42 @@ def _submit_to_start(engine: RunEngine, base_url: str) -> float:
     return statistics.median(gaps)
 
 
+def _preview_to_shown(worker: QueuedEngine, server: QueuedEngine, base_url: str, runs: int = 8) -> float:
+    """p95 seconds from a worker receiving a preview to another engine (another server) holding it."""
+    from imagelab.client import PartialImage
+
+    received: dict[tuple[int, int], float] = {}
+    handle = worker._handle
+
+    def timed(job: Any, ev: Any, *args: Any) -> None:
+        if isinstance(ev, PartialImage):
+            received[(job.run_id, ev.image_index)] = time.perf_counter()
+        handle(job, ev, *args)
+
+    worker._handle = timed  # type: ignore[method-assign]
+    gaps = []
+    conn = Connection(base_url, "sk-offline", label="Offline backend", offline=True, max_retries=0)
+    for i in range(runs):
+        spec = GenerateSpec(prompt=f"preview run {i}", n=1, partial_images=1, quality="low", size="1024x1024")
+        run_id = server.submit(Job.of("generate", spec, conn, page="generate").request(conn.api_key))
+        seen = None
+        deadline = time.monotonic() + 30
+        while seen is None and time.monotonic() < deadline:
+            version = server.version
+            state = server.job(run_id)
+            if state is not None and 0 in state.previews:
+                seen = time.perf_counter()
+                break
+            if state is not None and not state.active:
+                break
+            server.wait_for_change(version, 0.05)
+        if seen is not None and (run_id, 0) in received:
+            gaps.append(seen - received[(run_id, 0)])
+        server.wait(run_id, 60)
+    gaps.sort()
+    return gaps[min(len(gaps) - 1, int(len(gaps) * 0.95))] if gaps else float("inf")
+
+
 def _workers(env: dict[str, str], count: int, concurrency: int, logs: Path) -> list[subprocess.Popen[bytes]]:
     procs = []
     for i in range(count):
@@ -108,9 +145,15 @@ def figures() -> list[tuple[str, float, float, str]]:
         store = Store(data, database_url=url)
         queued = QueuedEngine(store, workers=4)
         queue_ms = _submit_to_start(queued, quick.base_url)
-        queued.shutdown(wait=False)
         rows += [("queue: submit → worker starts, PostgreSQL (median)", queue_ms, 50, "ms"),
                  ("queue: submit → worker starts, in-process (median)", in_process, 5, "ms")]
+        streaming = start_server(faults="latency:2")
+        stack.callback(streaming.stop)
+        server = QueuedEngine(store, run_worker=False)  # another server: its own engine, no worker
+        rows.append(("queue: preview at a worker → shown by another server (p95)",
+                     _preview_to_shown(queued, server, streaming.base_url), 1, "s"))
+        server.shutdown(wait=False)
+        queued.shutdown(wait=False)
 
         slow = start_server(faults="latency:2")
         stack.callback(slow.stop)
