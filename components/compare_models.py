@@ -11,7 +11,6 @@ from typing import Any
 
 import streamlit as st
 
-from imagelab.client import generate
 from imagelab.costs import estimate, format_dollars
 from imagelab.fanout import MAX_TARGETS, MIN_TARGETS, FanoutTarget, plan, target_choices
 
@@ -45,7 +44,7 @@ def send(targets: list[FanoutTarget], *, live: Any) -> None:
     group = "fanout-" + uuid.uuid4().hex[:10]
     sent = 0
     for t in targets:
-        if run.submit(t.spec, t.spec.problems(), generate, page="generate", est=estimate(t.spec), live=live,
+        if run.submit(t.spec, t.spec.problems(), "generate", page="generate", est=estimate(t.spec), live=live,
                       group=group, label=t.target) is not None:
             sent += 1
     if sent:

@@ -14,6 +14,7 @@ from imagelab.client import Connection, SDKClient, make_client
 from imagelab.conversation import finish_resumed_turn
 from imagelab.jobs import RunEngine
 from imagelab.offline import OfflineServer, start_server
+from imagelab.queue import make_engine
 from imagelab.serving import NETWORK_WARNING, serves_network
 from imagelab.store import StorageError, Store, default_data_dir
 
@@ -76,7 +77,8 @@ def says_history_faults(draw: Callable[P, None]) -> Callable[P, None]:
 @st.cache_resource
 def _engine(path: str) -> RunEngine:
     store = _store(path)
-    return RunEngine(store, on_resumed=functools.partial(finish_resumed_turn, store), batch_poll=2.0)
+    # a PostgreSQL history queues its runs for any worker (``imagelab.queue``); SQLite keeps the in-process pool
+    return make_engine(store, on_resumed=functools.partial(finish_resumed_turn, store), batch_poll=2.0)
 
 
 def get_engine() -> RunEngine:

@@ -17,9 +17,9 @@ from typing import Any
 import streamlit as st
 
 from imagelab.catalog import catalog
-from imagelab.client import ask_for_words
 from imagelab.inputs import InputRefused, input_from_store
 from imagelab.jobs import STATUS_WORDS
+from imagelab.kinds import kind_of
 from imagelab.library import TITLE_CHARS, LibraryPrompt, all_tags, parse_tags, search, shipped_prompts
 from imagelab.prompts import DESCRIBE, REWRITE, PromptRequest, word_diff
 from imagelab.store import RunRecord, StorageError
@@ -63,7 +63,7 @@ def _words_model() -> str:
 
 
 def _submit(spec: PromptRequest, run_key: str, live: object) -> None:
-    run_id = run.submit(spec, spec.problems(), ask_for_words, page=spec.kind, est=spec.estimate(), live=live)
+    run_id = run.submit(spec, spec.problems(), kind_of(spec), page=spec.kind, est=spec.estimate(), live=live)
     if run_id is not None:
         st.session_state[run_key] = run_id
 

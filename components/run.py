@@ -21,7 +21,9 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext, get_script_run_ctx
 
 from imagelab.costs import Estimate, estimate, format_dollars, money_of, money_text, total_money
-from imagelab.jobs import STATUS_WORDS, EventCall, JobRequest, JobState
+from imagelab.drift import KeepExact
+from imagelab.jobs import STATUS_WORDS, EventCall, JobState
+from imagelab.kinds import Job, PostStep, Spec
 from imagelab.store import ImageRecord, RunRecord, StorageError
 from imagelab.sweeps import sweep_grid
 from imagelab.text import shorten
@@ -40,12 +42,13 @@ _VERBS = {"generate": "Generating", "reference_edit": "Making", "mask_edit": "Ed
           "conversation": "Answering", "extend": "Extending"}
 
 
-def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: Estimate | None, live: Any,
+def submit(spec: Spec, problems: list[Any], kind: str, *, page: str, est: Estimate | None, live: Any,
            parents: list[str] | None = None, group: str | None = None, label: str | None = None,
            on_queued: Callable[[int], None] | None = None,
            on_finish: Callable[[JobState], None] | None = None,
-           postprocess: Callable[[bytes, str], list[Any]] | None = None) -> int | None:
-    """The primary button's action: refuse with sentences, or hand the spec to the run engine.
+           postprocess: KeepExact | None = None, call: EventCall | None = None) -> int | None:
+    """The primary button's action: refuse with sentences, or hand the spec to the run engine as a job of
+    ``kind`` (``imagelab.kinds``; ``call`` sends it another way, in this process).
 
     Returns the run id at once; the run goes on whatever happens to this page. ``postprocess``
     (keep-exact) runs in the engine's worker on every saved result.
@@ -68,9 +71,12 @@ def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: E
         with live.container():
             untrusted.say(refused, icon=":material/savings:")
         return None
-    request = JobRequest(spec, call, connection.current_connection(), page, tuple(parents or ()), est, group, label,
-                         on_queued, on_finish, budget=spending.guard(), moderate=spending.moderation_on(),
-                         postprocess=postprocess)
+    conn = connection.current_connection()
+    job = Job.of(kind, spec, conn, page=page, parents=tuple(parents or ()), group=group, label=label,
+                 post=PostStep.keep_exact(postprocess) if postprocess is not None else None, estimate=est,
+                 moderate=spending.moderation_on())
+    request = job.request(conn.api_key, budget=spending.guard(), on_queued=on_queued, on_finish=on_finish,
+                          call=call)
     try:
         run_id = connection.get_engine().submit(request)
     except StorageError as exc:  # nothing was sent: a picture that cannot be saved must not be paid for
@@ -371,12 +377,11 @@ def ask_for_mask(image: Any, subject: str, model: str, *, live: Any) -> int | No
     The drawing is a paid request, so it runs on the engine and is saved like any other result;
     ``mask_from_drawing`` turns it into a mask once it has arrived.
     """
-    from imagelab.client import edit
     from imagelab.specs import EditSpec
 
     spec = EditSpec(prompt=MASK_REQUEST.format(subject=subject.strip()), model=model, images=(image,),
                     quality="low", output_format="png")
-    return submit(spec, spec.problems(), edit, page="mask_edit", est=estimate(spec), live=live,
+    return submit(spec, spec.problems(), "edit", page="mask_edit", est=estimate(spec), live=live,
                   parents=[image.hash])
 
 

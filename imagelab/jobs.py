@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .client import (
     Connection,
@@ -49,6 +49,7 @@ from .client import (
     TurnReply,
     UsageReport,
     cancel_response,
+    interrupt,
     make_client,
     resume,
     translate_error,
@@ -60,6 +61,9 @@ from .images import display_copy
 from .leases import EngineLease, live_claims
 from .specs import WAITING_WINDOWS
 from .store import ImageRecord, StorageError, Store, content_hash
+
+if TYPE_CHECKING:
+    from .kinds import Spec
 
 __all__ = ["RunEngine", "JobRequest", "JobState", "run_status", "DEFAULT_WORKERS", "EventCall", "STATUS_WORDS"]
 
@@ -81,7 +85,7 @@ _T = TypeVar("_T")
 class JobRequest:
     """What a page asks the engine to run: a spec, the client function that sends it, and where to."""
 
-    spec: Any
+    spec: Spec
     call: EventCall                      # (SDK client, spec) -> client events: generate, edit, a turn …
     connection: Connection
     page: str
@@ -95,6 +99,7 @@ class JobRequest:
     moderate: bool = False               # check the prompt and input images with the moderation endpoint first
     # in the worker, for each saved result: pictures made from it (keep-exact), saved beside it
     postprocess: Callable[[bytes, str], list[DerivedImage]] | None = None
+    job: Any = None                      # the job as data (``kinds.Job``), when it was made from one
 
 
 @dataclass
@@ -152,8 +157,19 @@ class _Resumed:
     prompt: str
     n: int
 
+    text_only = False
+
     def to_record(self) -> dict[str, Any]:
         return {"model": self.model, "n": self.n}
+
+    def to_json(self) -> dict[str, Any]:
+        return self.to_record()
+
+    def estimate(self) -> Estimate:
+        return Estimate(0, 0, 0, 0.0, True)
+
+    def inputs(self) -> list[tuple[bytes, str]]:
+        return []
 
 
 def _resumable(run: Any) -> bool:
@@ -174,9 +190,11 @@ class RunEngine:
     """One per process and data directory: a worker pool per backend, the store as the truth."""
 
     def __init__(self, store: Store, *, workers: int = DEFAULT_WORKERS,
-                 on_resumed: Callable[[JobState], None] | None = None, batch_poll: float = 5.0) -> None:
+                 on_resumed: Callable[[JobState], None] | None = None, batch_poll: float = 5.0,
+                 recover: bool = True) -> None:
         """``on_resumed`` is called (in the worker) when a run resumed after a restart has finished;
-        ``batch_poll`` is how often, in seconds, a Batch API job asks the API for its progress."""
+        ``batch_poll`` is how often, in seconds, a Batch API job asks the API for its progress. Without
+        ``recover`` the runs left unfinished are not touched (the queue settles those of dead workers)."""
         self.store = store
         self.batch_poll = batch_poll
         self._stop = threading.Event()
@@ -203,6 +221,11 @@ class RunEngine:
         def left_alone(run: Any) -> bool:
             return _resumable(run) or run.id in in_batches or claims.holds(run.id, run.started_at)
 
+        if not recover:
+            self.recovered: list[int] = []
+            self._pending: dict[int, Any] = {}
+            self._pending_batches: dict[int, Any] = {}
+            return
         self.recovered = store.recover(left_alone, sweep=not claims.engines)
         self._pending = {run.id: run for run in store.unfinished_runs()
                          if run.id not in in_batches and not claims.holds(run.id, run.started_at)}
@@ -214,9 +237,9 @@ class RunEngine:
         """Record the run as ``queued`` and hand it to a worker; return its run id at once."""
         spec = request.spec
         # a spec that prices itself (a request for words) says so; image specs go through the catalog
-        est = request.estimate or (spec.estimate() if hasattr(spec, "estimate") else estimate(spec))
-        requested = max(int(getattr(spec, "n", 1) or 1), 1)
-        prompt = getattr(spec, "prompt", "")
+        est = request.estimate or spec.estimate()
+        requested = max(int(spec.n or 1), 1)
+        prompt = spec.prompt
         with self.lease.starting():
             run_id = self.store.start_run(request.page, spec.model, prompt, spec.to_record(), asdict(est),
                                           request.connection.label, status="queued", requested=requested,
@@ -236,19 +259,31 @@ class RunEngine:
 
     def cancel(self, run_id: int) -> bool:
         """Stop a queued or running job; what it already saved stays. False when it was not active."""
-        job = self._jobs.get(run_id)
-        if job is None or not job.active:
-            return False
-        job.cancel_requested = True
-        future = self._futures.get(run_id)
-        if future is not None and future.cancel():  # never started: finish it here
-            self._finish(job, self._requests.get(run_id), [])
-        elif job.client is not None:
-            # closing the client ends a stream that is waiting for its next event (one already closing is fine)
-            with contextlib.suppress(Exception):
-                job.client.close()
+        return self.cancel_many([run_id]) == 1
+
+    def cancel_many(self, run_ids: list[int]) -> int:
+        """Stop these jobs (a sweep's); returns how many were active. Every queued one is taken off the pool
+        before any is recorded, so none of them starts while the others are being recorded."""
+        jobs = [j for j in (self._jobs.get(r) for r in run_ids) if j is not None and j.active]
+        unstarted = []
+        for job in jobs:
+            job.cancel_requested = True
+            future = self._futures.get(job.run_id)
+            if future is not None and future.cancel():  # never started: finished here
+                unstarted.append(job)
+            else:
+                self._stop_running(job)
+        for job in unstarted:
+            self._finish(job, self._requests.get(job.run_id), [])
         self._bump()
-        return True
+        return len(jobs)
+
+    def _stop_running(self, job: JobState) -> None:
+        if job.client is not None:
+            # cutting and closing the client ends a stream waiting for its next event (one already closing is fine)
+            with contextlib.suppress(Exception):
+                interrupt(job.client)
+                job.client.close()
 
     def job(self, run_id: int) -> JobState | None:
         return self._jobs.get(run_id)
@@ -454,7 +489,7 @@ class RunEngine:
             return
         spec = request.spec
         if request.budget is not None:  # a queued job that would cross a spending limit is not sent
-            cost = (request.estimate or estimate(spec)).dollars
+            cost = (request.estimate or spec.estimate()).dollars
             job.stopped = request.budget(job.run_id, cost, spec, lambda: self.store.mark_running(job.run_id))
             if job.stopped:
                 self._finish(job, request, [])
@@ -473,6 +508,8 @@ class RunEngine:
                 if flagged is not None:
                     job.errors.append(flagged)
                     return
+            if job.cancel_requested:  # cancelled while the client was being made: nothing is sent
+                return
             events = request.call(client, spec)
             try:
                 for ev in events:
@@ -495,13 +532,12 @@ class RunEngine:
             self._finish(job, request, parents)
 
     @staticmethod
-    def _moderation(client: Any, spec: Any) -> ImageLabError | None:
+    def _moderation(client: Any, spec: Spec) -> ImageLabError | None:
         """The check before spending: None when the moderation endpoint flags nothing, else why not sent."""
         from .client.batch import moderate
 
-        images = [(img.data, img.mime) for img in getattr(spec, "images", ()) or ()]
         try:
-            verdict = moderate(client, getattr(spec, "prompt", ""), images)
+            verdict = moderate(client, spec.prompt, spec.inputs())
         except Exception as exc:  # noqa: BLE001 - no verdict, no spending
             err = translate_error(exc, base_url=str(client.base_url), secrets=(client.api_key,))
             return ImageLabError(f"The check before spending could not be made, so nothing was sent: {err.sentence}",
@@ -518,7 +554,7 @@ class RunEngine:
         if failed is not None:
             log.warning("cancelling %s: %s", response_id, failed.error.sentence)
 
-    def _handle(self, job: JobState, ev: Any, spec: Any, parents: list[str],
+    def _handle(self, job: JobState, ev: Any, spec: Spec, parents: list[str],
                 postprocess: Callable[[bytes, str], list[DerivedImage]] | None = None) -> None:
         if isinstance(ev, FinalImage):
             # the display copy is made while the save waits on the disk or the storage (SVG is kept sanitised,
@@ -556,10 +592,10 @@ class RunEngine:
             job.usage = ev.usage
             job.request_id = ev.request_id or job.request_id
             if ev.usage:  # words are priced as a text model's, pictures as the image model's
-                job.cost = (actual_words if getattr(spec, "text_only", False) else actual)(ev.usage, spec.model)
+                job.cost = (actual_words if spec.text_only else actual)(ev.usage, spec.model)
         elif isinstance(ev, TurnReply):
             job.reply = ev
-            if getattr(spec, "text_only", False) and ev.text.strip():
+            if spec.text_only and ev.text.strip():
                 try:  # the words are the result: kept before the run shows as finished
                     self.store.set_reply(job.run_id, ev.text)
                 except StorageError as exc:
@@ -661,7 +697,7 @@ class RunEngine:
 
     def _finish(self, job: JobState, request: JobRequest | None, parents: list[str]) -> None:
         saved = len(job.images) + len({rec.index for rec in job.unrecorded})
-        if request is not None and getattr(request.spec, "text_only", False):  # words, not pictures
+        if request is not None and request.spec.text_only:  # words, not pictures
             saved = 1 if job.reply is not None and job.reply.text.strip() and not job.errors else 0
         status = run_status(job.requested, saved, cancelled=job.cancel_requested or bool(job.stopped))
         if job.stopped:
@@ -671,7 +707,7 @@ class RunEngine:
                                         "The ones that arrived are kept; run again for the rest.",
                                         request_id=job.request_id))
         if status == "failed" and not job.errors:
-            words = request is not None and getattr(request.spec, "text_only", False)
+            words = request is not None and request.spec.text_only
             job.errors.append(ImageLabError("The model answered without any words; ask again." if words else
                                             "The server answered without any image; nothing was saved.",
                                             request_id=job.request_id))

@@ -14,7 +14,7 @@ import base64
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from .catalog import catalog
 from .costs import Estimate, input_image_tokens, text_price, text_tokens
@@ -49,8 +49,8 @@ class PromptRequest:
     image: InputImage | None = None
     model: str = field(default_factory=lambda: catalog().default_responses_model)
 
-    text_only = True  # the run engine: words are the result, no image is expected
-    n = 1
+    text_only: ClassVar[bool] = True  # the run engine: words are the result, no image is expected
+    n: ClassVar[int] = 1
 
     @property
     def page(self) -> str:
@@ -90,6 +90,19 @@ class PromptRequest:
     def to_record(self) -> dict[str, Any]:
         return {"kind": self.kind, "model": self.model, "prompt": self.prompt,
                 "image": self.image.to_record() if self.image is not None else None}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "model": self.model, "prompt": self.prompt,
+                "image": self.image.to_json() if self.image is not None else None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PromptRequest:
+        image = data.get("image")
+        return cls(str(data["kind"]), str(data["prompt"]), InputImage.from_json(image) if image else None,
+                   str(data["model"]))
+
+    def inputs(self) -> list[tuple[bytes, str]]:
+        return [(self.image.data, self.image.mime)] if self.image is not None else []
 
 
 def estimate_words(request: PromptRequest) -> Estimate:

@@ -7,15 +7,29 @@ gives the keyword arguments for the ``openai`` SDK call.
 
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from .catalog import ModelInfo, catalog, gif_max_frames, gif_sizes, model_info, parse_size, svg_rules
 
+if TYPE_CHECKING:
+    from .costs import Estimate
+
 __all__ = ["Problem", "OutputOptions", "GenerateSpec", "EditSpec", "InputImage", "MaskInput", "size_problem",
            "nearest_custom_size", "prompt_problems", "TurnSpec", "ACTIONS", "gif_frame_ms",
-           "GIF_MIN_FRAME_MS", "GIF_MAX_FRAME_MS", "COMPLETION_WINDOWS", "WAITING_WINDOWS", "models_making"]
+           "GIF_MIN_FRAME_MS", "GIF_MAX_FRAME_MS", "COMPLETION_WINDOWS", "WAITING_WINDOWS", "models_making",
+           "bytes_to_json", "bytes_from_json"]
+
+
+def bytes_to_json(data: bytes) -> str:
+    """Picture bytes inside a job's JSON (a queued job carries its inputs)."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def bytes_from_json(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
 
 
 @dataclass(frozen=True)
@@ -141,6 +155,8 @@ class OutputOptions:
     svg_model: str | None = None  # the model that authors SVG output, for accounts with SVG model selection
     svg_effort: str | None = None  # how hard that model reasons (svg.reasoning.effort); only with svg_model
 
+    text_only: ClassVar[bool] = False  # pictures are the result (the run engine counts them)
+
     @property
     def info(self) -> ModelInfo | None:
         return model_info(self.model)
@@ -156,6 +172,46 @@ class OutputOptions:
 
     def with_changes(self, **changes: Any) -> Self:
         return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything needed to send this request again, inputs included, as JSON (a queued job's spec)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                out[f.name] = [img.to_json() for img in value]
+            elif isinstance(value, (InputImage, MaskInput)):
+                out[f.name] = value.to_json()
+            else:
+                out[f.name] = value
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """The spec ``to_json`` wrote; a field this version does not know is a ValueError."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"this spec has no field {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            if name == "images":
+                values[name] = tuple(InputImage.from_json(v) for v in value)
+            elif name in ("mask", "markup"):
+                values[name] = None if value is None else MaskInput.from_json(value)
+            else:
+                values[name] = value
+        return cls(**values)
+
+    def estimate(self) -> Estimate:
+        """What this request would use and cost, from the catalog's prices."""
+        from .costs import estimate
+
+        return estimate(self)
+
+    def inputs(self) -> list[tuple[bytes, str]]:
+        """The pictures sent with the request (bytes, MIME), for the check before spending: none here."""
+        return []
 
     def option_problems(self) -> list[Problem]:
         info = self.info
@@ -346,6 +402,14 @@ class InputImage:
     def to_record(self) -> dict[str, Any]:
         return {"hash": self.hash, "filename": self.filename, "width": self.width, "height": self.height}
 
+    def to_json(self) -> dict[str, Any]:
+        return {**self.to_record(), "mime": self.mime, "data": bytes_to_json(self.data)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InputImage:
+        return cls(bytes_from_json(data["data"]), str(data["filename"]), str(data["mime"]), int(data["width"]),
+                   int(data["height"]), str(data["hash"]))
+
 
 @dataclass(frozen=True)
 class MaskInput:
@@ -364,6 +428,14 @@ class MaskInput:
         return {"hash": self.hash, "width": self.width, "height": self.height,
                 "edit_fraction": round(self.edit_fraction, 4)}
 
+    def to_json(self) -> dict[str, Any]:
+        return {**self.to_record(), "edit_fraction": self.edit_fraction, "data": bytes_to_json(self.data)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MaskInput:
+        return cls(bytes_from_json(data["data"]), int(data["width"]), int(data["height"]), str(data["hash"]),
+                   float(data["edit_fraction"]))
+
 
 class _TakesInputImages:
     """What edits and conversation turns share: input images, read at some fidelity."""
@@ -374,6 +446,10 @@ class _TakesInputImages:
 
     def input_sizes(self) -> list[tuple[int, int]]:
         return [(img.width, img.height) for img in self.images]
+
+    def inputs(self) -> list[tuple[bytes, str]]:
+        """The pictures sent with the request (bytes, MIME), for the check before spending."""
+        return [(img.data, img.mime) for img in self.images]
 
     @property
     def reads_high_fidelity(self) -> bool:

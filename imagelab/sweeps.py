@@ -307,7 +307,7 @@ def submit_sweep(engine: RunEngine, items: list[SweepItem], call: EventCall, con
 
 def cancel_sweep(engine: RunEngine, group: str) -> int:
     """Cancel the group's runs that have not finished; returns how many were active."""
-    return sum(engine.cancel(job.run_id) for job in engine.active(group=group))
+    return engine.cancel_many([job.run_id for job in engine.active(group=group)])
 
 
 # --- presets --------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import streamlit as st
 from components import compare_models, first_view, options, pages, prompt_tools, results, run, shortcuts, sidebar, state
 from components.connection import says_history_faults
 from imagelab.catalog import catalog
-from imagelab.client import generate
 from imagelab.costs import estimate
 from imagelab.specs import GenerateSpec
 
@@ -70,7 +69,7 @@ def request_form() -> None:
         said = st.empty()  # a refusal is said here: a fragment's rerun cannot write outside it
         stop = st.empty()  # Cancel, while the runs just sent are shown
     if clicked:  # the request leaves before the rest of the form is drawn
-        run.submit(spec, problems, generate, page="generate", est=est, live=said)
+        run.submit(spec, problems, "generate", page="generate", est=est, live=said)
     run.watched_cancel("generate", stop, key="gen")
     with tools:
         prompt_tools.prompt_tools(prompt, state.GEN_PROMPT)

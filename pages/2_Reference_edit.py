@@ -7,7 +7,6 @@ beside the button, not a screen away from it; the inputs and options follow.
 import streamlit as st
 
 from components import connection, image_inputs, options, pages, results, run, shortcuts, sidebar, state
-from imagelab.client import edit
 from imagelab.costs import estimate
 from imagelab.specs import EditSpec
 
@@ -43,7 +42,7 @@ with action:
     live = st.empty()
 
 if clicked:
-    run.submit(spec, problems, edit, page="reference_edit", est=est, live=live, parents=[img.hash for img in images])
+    run.submit(spec, problems, "edit", page="reference_edit", est=est, live=live, parents=[img.hash for img in images])
 
 with output:
     run.show_runs("reference_edit", key="ref", shown_key=state.REF_SHOWN,

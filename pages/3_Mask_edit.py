@@ -20,7 +20,6 @@ from components import (
     state,
     untrusted,
 )
-from imagelab.client import edit
 from imagelab.costs import estimate
 from imagelab.masks import MaskError, mask_edit_fraction
 from imagelab.specs import EditSpec, MaskInput, Problem
@@ -146,7 +145,7 @@ if clicked:
     if overlay is not None and not problems:
         store.add_input(overlay.data, "png", overlay.width, overlay.height, "markup.png" if markup_mode else "mask.png")
     kept = keep_exact.postprocess(image.data, overlay.data, feather) if image and overlay and not markup_mode else None
-    run.submit(spec, problems, edit, page="mask_edit", est=est, live=live, parents=[image.hash] if image else None,
+    run.submit(spec, problems, "edit", page="mask_edit", est=est, live=live, parents=[image.hash] if image else None,
                postprocess=kept)
 
 with output, st.container(key="narrow_results"):  # below the prompt in a narrow column: smaller pictures

@@ -252,7 +252,7 @@ if prompt:
     known = st.session_state.setdefault(state.CONV_FILE_IDS, {}).setdefault(
         (conn.base_url if conn else None) or "openai", {})
     job = TurnJob(store, conv_id or 0, head, file_ids=known)
-    run_id = run.submit(spec, problems, job.events, page="conversation", est=est, live=live,
+    run_id = run.submit(spec, problems, "turn", call=job.events, page="conversation", est=est, live=live,
                         parents=job.parents(spec), on_queued=lambda rid: job.queued(rid, spec), on_finish=job.finished)
     if run_id is not None:
         st.session_state[state.CONV_HEAD] = job.turn_id

@@ -7,7 +7,6 @@ from PIL import Image
 
 from components import connection, image_inputs, keep_exact, options, run, sidebar, state, untrusted
 from imagelab.catalog import catalog
-from imagelab.client import edit
 from imagelab.costs import estimate
 from imagelab.extend import (
     ASPECTS,
@@ -134,7 +133,7 @@ if clicked:
         store.add_input(canvas.data, "png", canvas.width, canvas.height, "extend-canvas.png")
         store.add_input(mask.data, "png", mask.width, mask.height, "extend-mask.png")
         kept = keep_exact.postprocess(canvas.data, mask.data, feather)
-    run.submit(spec, problems, edit, page="extend", est=est, live=live, parents=[image.hash] if image else None,
+    run.submit(spec, problems, "edit", page="extend", est=est, live=live, parents=[image.hash] if image else None,
                postprocess=kept)
 
 with output:

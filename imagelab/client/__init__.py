@@ -17,7 +17,7 @@ compatible base URL). Laid out the way openai-python is:
 from __future__ import annotations
 
 # MIN_TIMEOUT is read through this package by make_client, so lowering it here (as tests do) takes effect
-from .connection import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Connection, SDKClient, make_client
+from .connection import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Connection, SDKClient, interrupt, make_client
 from .connection import MIN_TIMEOUT as MIN_TIMEOUT
 from .decode import check_image_bytes
 from .decode import final_image as _final  # noqa: F401  (the decode-and-check path the bench times)
@@ -44,8 +44,8 @@ from .images import edit, generate, run_images
 from .responses import ask_for_words, cancel_response, respond, resume, upload_files
 
 __all__ = [
-    "Connection", "SDKClient", "make_client", "generate", "edit", "run_images", "respond", "resume", "cancel_response",
-    "ask_for_words",
+    "Connection", "SDKClient", "make_client", "interrupt", "generate", "edit", "run_images", "respond", "resume",
+    "cancel_response", "ask_for_words",
     "TurnReply", "ResponseProgress", "upload_files", "PartialImage", "FinalImage", "UsageReport", "Failed", "Event",
     "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
     "ModelUnavailable", "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "Cancelled",

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import socket
 import ssl
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx2
 import openai
 
 from imagelab.text import redact_urls_in, scrub
 
-__all__ = ["Connection", "SDKClient", "make_client", "DEFAULT_TIMEOUT", "MIN_TIMEOUT", "DEFAULT_RETRIES"]
+__all__ = ["Connection", "SDKClient", "make_client", "interrupt", "DEFAULT_TIMEOUT", "MIN_TIMEOUT", "DEFAULT_RETRIES"]
 
 # Generation can take over two minutes; a shorter timeout would throw away paid results.
 DEFAULT_TIMEOUT = 600.0
@@ -64,3 +67,18 @@ def make_client(conn: Connection) -> SDKClient:
     return openai.OpenAI(api_key=conn.api_key, base_url=conn.base_url,
                          timeout=conn.timeout if conn.offline else max(conn.timeout, _timeout_floor()),
                          max_retries=conn.max_retries, http_client=openai.DefaultHttpxClient(verify=_tls()))
+
+
+def interrupt(client: Any) -> None:
+    """Cut the client's open connections at their sockets, so a stream waiting in another thread for its next
+    event ends now: closing the client alone leaves that read waiting until the server sends something.
+
+    Reaches into the HTTP client's pool (httpx2/httpcore2 keep no public handle on the socket); anything not
+    found there is left alone, and ``close`` still follows."""
+    pool = getattr(getattr(getattr(client, "_client", None), "_transport", None), "_pool", None)
+    for conn in list(getattr(pool, "connections", None) or ()):
+        stream = getattr(getattr(conn, "_connection", None), "_network_stream", None)
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)

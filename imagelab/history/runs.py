@@ -7,11 +7,11 @@ import json
 import time
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, case, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, case, cast, delete, func, select
 
 from .records import ACTIVE_STATUSES, RUN_STATUSES, RunRecord, run_record
 from .repository import Repository
-from .schema import runs
+from .schema import run_previews, runs
 
 __all__ = ["RunRepository"]
 
@@ -82,6 +82,28 @@ class RunRepository(Repository):
         """Keep the words a text-only run brought back, before the run is shown as finished."""
         with self._write() as db:
             db.execute(runs.update().where(runs.c.id == run_id).values(reply=text))
+
+    def set_preview(self, run_id: int, idx: int, partial: int, data: bytes) -> None:
+        """Keep this image's newest preview (only the latest one of each image is kept), for other servers."""
+        with self._write() as db:
+            db.execute(delete(run_previews).where(run_previews.c.run_id == run_id, run_previews.c.idx == idx))
+            db.execute(run_previews.insert().values(run_id=run_id, idx=idx, partial=partial, data=data,
+                                                    at=time.time()))
+
+    def previews(self, run_id: int) -> dict[int, tuple[int, bytes]]:
+        """A running run's latest preview of each image not saved yet: image index -> (preview no., bytes)."""
+        with self._read() as db:
+            rows = db.execute(select(run_previews.c.idx, run_previews.c.partial, run_previews.c.data)
+                              .where(run_previews.c.run_id == run_id)).all()
+        return {int(r.idx): (int(r.partial), bytes(r.data)) for r in rows}
+
+    def clear_previews(self, run_id: int, idx: int | None = None) -> None:
+        """Forget a run's previews (an image's, once it is saved; all of them, once the run has ended)."""
+        query = delete(run_previews).where(run_previews.c.run_id == run_id)
+        if idx is not None:
+            query = query.where(run_previews.c.idx == idx)
+        with self._write() as db:
+            db.execute(query)
 
     def unfinished_runs(self) -> list[RunRecord]:
         with self._read() as db:

@@ -10,10 +10,10 @@ Times are seconds since the epoch (floats); JSON values are text; flags are inte
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Index, Integer, MetaData, Table, Text, text
+from sqlalchemy import Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, Table, Text, text
 
 __all__ = ["metadata", "runs", "images", "image_parents", "inputs", "conversations", "turns", "batches",
-           "budget_limits", "settings", "prompt_library", "copied_rows"]
+           "budget_limits", "settings", "prompt_library", "copied_rows", "run_previews"]
 
 metadata = MetaData()
 
@@ -167,4 +167,14 @@ copied_rows = Table(
     Column("source_id", Text, primary_key=True),
     Column("target_id", Integer),
     Column("copied_at", Float, nullable=False),
+)
+
+# The latest preview of each image of a running run, for a server other than the worker's (``imagelab.queue``).
+run_previews = Table(
+    "run_previews", metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("partial", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("at", Float, nullable=False),
 )

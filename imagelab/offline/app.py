@@ -21,7 +21,9 @@ Builds on every endpoint module.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -44,6 +46,9 @@ from .responses import cancel_response, create_response, delete_response, get_re
 from .workload import RenderGate
 
 __all__ = ["ROUTES", "api_route", "RequestIdMiddleware", "create_app"]
+
+REQUEST_LOG_SIZE = 2000      # requests kept in the log
+REQUEST_LOG_BODY = 4096      # bytes of each body kept
 
 
 def api_route(path: str, handler: Callable[[Request], Awaitable[Response]], methods: list[str]) -> Route:
@@ -106,6 +111,43 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One request as the server received it: method, path and the start of its body."""
+
+    method: str
+    path: str
+    body: bytes
+
+
+class RequestLogMiddleware:
+    """Keeps the newest ``REQUEST_LOG_SIZE`` requests in ``app.state.requests`` (``Sent``): what was sent, and how
+    often (a test checks a run was sent once)."""
+
+    def __init__(self, app: ASGIApp, log: deque[Sent]) -> None:
+        self.app, self.log = app, log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head = bytearray()
+        logged = False
+
+        async def reading() -> Message:
+            nonlocal logged
+            message = await receive()
+            if message["type"] == "http.request" and not logged:
+                if len(head) < REQUEST_LOG_BODY:
+                    head.extend(message.get("body", b"")[:REQUEST_LOG_BODY - len(head)])
+                if not message.get("more_body"):
+                    logged = True
+                    self.log.append(Sent(scope["method"], scope["path"], bytes(head)))
+            return message
+
+        await self.app(scope, reading, send)
+
+
 async def _http_exception(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, HTTPException):  # registered for HTTPException only; Starlette types handlers loosely
         raise exc
@@ -134,6 +176,8 @@ def create_app(faults: str | Faults | None = None, extra_routes: Iterable[tuple[
     app.state.faults = faults if isinstance(faults, Faults) else parse_faults(faults)
     app.state.batch_pace = batch_pace
     app.state.render_gate = RenderGate(render_workers, render_queue)
+    app.state.requests = deque(maxlen=REQUEST_LOG_SIZE)
+    app.add_middleware(RequestLogMiddleware, log=app.state.requests)
     app.add_middleware(AuthMiddleware, token=token)
     app.add_middleware(RequestIdMiddleware)  # outermost: a 401 carries a request id too
     return app

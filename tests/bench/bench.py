@@ -200,12 +200,12 @@ def bench_gallery(tmp: str) -> None:
 
 
 def bench_others() -> None:
-    """The engine's, the big-input, the batch, the shared history's and the browser figures, from their own
+    """The engine's, the big-input, the batch, the shared history's, the queue's and the browser figures, from their own
     scripts."""
-    from tests.bench import bench_batch, bench_browser, bench_engine, bench_inputs, bench_shared
+    from tests.bench import bench_batch, bench_browser, bench_engine, bench_inputs, bench_queue, bench_shared
 
     for name, value, target, unit in [*bench_engine.figures(), *bench_inputs.figures(), *bench_batch.figures(),
-                                      *bench_shared.figures(), *bench_browser.figures()]:
+                                      *bench_shared.figures(), *bench_queue.figures(), *bench_browser.figures()]:
         report(name, value, unit, f"≤ {target:g}" if 0 <= target != bench_browser.NO_TARGET else "—")
 
 

@@ -18,12 +18,14 @@ from tests.legacy_history import SCRIPTS, old_history, user_version
 
 
 def shape(store):
-    """Every table's columns and indexes as the database itself reports them (the version table aside)."""
+    """Every table's columns and indexes as the database itself reports them (the version table and the run
+    queue's own tables aside: procrastinate's, on PostgreSQL only)."""
     with store.database.read() as conn:
         found = inspect(conn)
         return {table: ({c["name"] for c in found.get_columns(table)},
                         {i["name"] for i in found.get_indexes(table)})
-                for table in found.get_table_names() if table != "alembic_version"}
+                for table in found.get_table_names()
+                if table != "alembic_version" and not table.startswith("procrastinate_")}
 
 
 # What the queries are written against (imagelab/history/schema.py).
@@ -35,7 +37,14 @@ def test_a_fresh_database_gets_every_revision_and_the_schema_the_queries_expect(
     assert store.database.revision() == f"{SCHEMA_VERSION:04d}"
     assert shape(store) == EXPECTED
     assert sorted(EXPECTED) == ["batches", "budget_limits", "conversations", "copied_rows", "image_parents", "images",
-                                "inputs", "prompt_library", "runs", "settings", "turns"]
+                                "inputs", "prompt_library", "run_previews", "runs", "settings", "turns"]
+
+
+def test_the_run_queue_tables_are_made_on_postgresql_only(store):
+    with store.database.read() as conn:
+        tables = set(inspect(conn).get_table_names())
+    queue = {"procrastinate_jobs", "procrastinate_workers", "procrastinate_events"}
+    assert queue <= tables if store.database.engine.dialect.name == "postgresql" else not queue & tables
 
 
 def test_new_ids_count_up_on_both_engines(store):

@@ -1,0 +1,412 @@
+"""The run queue: with a PostgreSQL history, runs wait in the database (procrastinate) and any worker may send them.
+
+``QueuedEngine`` is the run engine for a shared history. ``submit`` records the run as ``queued`` and
+defers the job (``kinds.Job``, plain JSON without a key) to procrastinate; a worker anywhere — this
+process's own (``IMAGELAB_WORKERS=0`` turns it off) or ``python -m imagelab.worker`` on another
+machine — takes it through LISTEN/NOTIFY and sends it with the same code as the in-process pool
+(``RunEngine._work``). The worker adds the key from its own environment. A run whose key a person
+typed into their session, or that carries live hooks (a conversation turn's), goes to this process's
+own queue and is sent only here.
+
+Cancel works from any process: ``cancel_job_by_id(abort=True)``. A queued job is cancelled in the
+database and never sent; a running one's worker hears of it through LISTEN/NOTIFY, checks
+``should_abort`` every ``ABORT_CHECK_SECONDS`` and closes the request.
+
+A worker that dies stops its heartbeat. Every worker sweeps for stalled jobs every
+``SWEEP_SECONDS``: a run that may have reached the API (``running``: it was marked so just before
+sending) becomes ``interrupted`` with what it saved and is never sent again, since it may have been
+billed; a run still ``queued`` goes back to the queue for another worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import text
+
+from .budgets import Guard
+from .client import Connection, FinalImage, PartialImage, interrupt
+from .jobs import DEFAULT_WORKERS, JobRequest, JobState, RunEngine
+from .kinds import BadJob, Job
+from .store import StorageError, Store
+
+__all__ = ["QueuedEngine", "make_engine", "TASK", "SHARED_QUEUE", "WORKERS_ENV", "conninfo"]
+
+log = logging.getLogger(__name__)
+
+TASK = "imagelab.run"
+SHARED_QUEUE = "imagelab"
+WORKERS_ENV = "IMAGELAB_WORKERS"
+ABORT_CHECK_SECONDS = 0.2       # how often a running job looks for a cancel the worker has heard of
+HEARTBEAT_SECONDS = 2.0         # a worker says it is alive this often
+STALLED_SECONDS = 10.0          # ... and is taken for dead after this long without a word
+SWEEP_SECONDS = 5.0             # how often each worker looks for the jobs of dead ones
+_OFFLINE_KEY = "sk-offline"
+CHANGES_CHANNEL = "imagelab_runs"  # NOTIFY payload: the id of a run that changed
+RECHECK_SECONDS = 5.0           # a server looks at all the runs it shows this often, in case a word was lost
+
+
+def conninfo(store: Store) -> str:
+    """The database's address as libpq takes it (psycopg's own connections, for the queue)."""
+    url = store.database.engine.url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def _interrupted_sentence(saved: int, requested: int) -> str:
+    return (f"The worker sending this run stopped; {saved} of {requested} image(s) had been saved and are kept. "
+            "It was not sent again, since it may already have been paid for.")
+
+
+class QueuedEngine(RunEngine):
+    """The run engine on a PostgreSQL history: runs go through the queue; this process may run a worker too."""
+
+    def __init__(self, store: Store, *, workers: int = DEFAULT_WORKERS, run_worker: bool = True,
+                 on_resumed: Any = None, batch_poll: float = 5.0) -> None:
+        import procrastinate
+
+        super().__init__(store, workers=workers, on_resumed=on_resumed, batch_poll=batch_poll, recover=False)
+        self.process_queue = f"imagelab-process-{uuid.uuid4().hex[:12]}"
+        self._info = conninfo(store)
+        self._defer_app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(
+            conninfo=self._info, min_size=1, max_size=4))
+        self._defer_app.open()
+        self._held: dict[int, JobRequest] = {}   # runs sent only here: their key or hooks live in this process
+        self._running_here: set[int] = set()
+        self._worker_thread: threading.Thread | None = None
+        self._worker_loop: asyncio.AbstractEventLoop | None = None
+        self._worker_stop: asyncio.Event | None = None
+        self._watch_stop = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="imagelab-queue-watch", daemon=True)
+        self._watcher.start()
+        if run_worker:
+            self.start_worker(workers)
+
+    # --- what pages call ----------------------------------------------------------------------
+
+    def submit(self, request: JobRequest) -> int:
+        """Record the run as ``queued`` and put it on the queue; return its run id at once."""
+        job = request.job if isinstance(request.job, Job) else None
+        here = job is None or request.on_finish is not None or not self._worker_has_key(request.connection) \
+            or job.kind == "turn"
+        if here and self._worker_thread is None:  # no worker in this process: its own runs go to its pool
+            return super().submit(request)
+        spec = request.spec
+        est = request.estimate or spec.estimate()
+        requested = max(int(spec.n or 1), 1)
+        run_id = self.store.start_run(request.page, spec.model, spec.prompt, spec.to_record(),
+                                      asdict(est), request.connection.label,
+                                      status="queued", requested=requested, group_id=request.group,
+                                      label=request.label, billed=not request.connection.offline)
+        state = JobState(run_id, request.page, spec.model, spec.prompt, requested, request.group, request.label)
+        with self._changed:
+            self._jobs[run_id] = state
+        if request.on_queued is not None:
+            request.on_queued(run_id)
+        if here:  # its key or hooks live in this process: sent by this process's own worker only
+            self._held[run_id] = request
+            self._defer_app.configure_task(TASK, queue=self.process_queue).defer(run_id=run_id, job=None)
+        else:
+            assert job is not None
+            self._defer_app.configure_task(TASK, queue=SHARED_QUEUE).defer(run_id=run_id, job=job.to_json())
+        self._forget_old()
+        self._bump()
+        return run_id
+
+    def cancel(self, run_id: int) -> bool:
+        """Stop the run wherever it is: a queued one is never sent; a running one stops within 2 s."""
+        with self.store.database.read() as conn:
+            row = conn.execute(text("SELECT id FROM procrastinate_jobs WHERE task_name = :t "
+                                    "AND (args->>'run_id')::int = :r AND status IN ('todo', 'doing') "
+                                    "ORDER BY id DESC LIMIT 1"), {"t": TASK, "r": run_id}).first()
+        if row is None:  # not on the queue: one of this process's own pool, if anything
+            return RunEngine.cancel_many(self, [run_id]) == 1
+        manager = self._defer_app.job_manager
+        manager.cancel_job_by_id(int(row[0]), abort=True)
+        with self.store.database.read() as conn:
+            status = conn.execute(text("SELECT status FROM procrastinate_jobs WHERE id = :i"),
+                                  {"i": int(row[0])}).scalar()
+        if status == "cancelled":  # taken off the queue before any worker had it: finished here
+            self._cancel_queued(run_id)
+        state = self._jobs.get(run_id)
+        if state is not None:
+            state.cancel_requested = True
+        self._bump()
+        return True
+
+    def cancel_many(self, run_ids: list[int]) -> int:
+        return sum(self.cancel(run_id) for run_id in run_ids)
+
+    def _cancel_queued(self, run_id: int) -> None:
+        run = self.store.run(run_id)
+        if run.status != "queued":
+            return
+        self.store.finish_run(run_id, "cancelled",
+                              error=f"Cancelled; 0 of {run.requested or 1} image(s) had been saved and are kept.")
+        self.notify(run_id)
+        self._held.pop(run_id, None)
+        state = self._jobs.get(run_id)
+        if state is not None:
+            state.cancel_requested = True
+            state.status, state.finished_at = "cancelled", time.time()
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._watch_stop.set()
+        self.stop_worker()
+        super().shutdown(wait)
+        with contextlib.suppress(Exception):
+            self._defer_app.close()
+
+    # --- keys -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _worker_key(connection: Connection) -> str | None:
+        """The key a worker has for this backend in its own environment (None: it has none)."""
+        key = os.environ.get("OPENAI_API_KEY")
+        if key:
+            return key
+        return _OFFLINE_KEY if connection.offline else None
+
+    def _worker_has_key(self, connection: Connection) -> bool:
+        own = self._worker_key(connection)
+        return own is not None and own == connection.api_key
+
+    # --- the worker -----------------------------------------------------------------------------
+
+    def start_worker(self, concurrency: int) -> None:
+        """Run a procrastinate worker in a thread of this process (its own event loop)."""
+        started = threading.Event()
+        self._worker_thread = threading.Thread(target=self._worker_main, args=(concurrency, started),
+                                               name="imagelab-queue-worker", daemon=True)
+        self._worker_thread.start()
+        started.wait(10)
+
+    def request_stop(self) -> None:
+        """Stop taking jobs (from the worker's own event loop: a signal handler)."""
+        if self._worker_stop is not None:
+            self._worker_stop.set()
+
+    def stop_worker(self, timeout: float = 10.0) -> None:
+        loop, stop = self._worker_loop, self._worker_stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        if self._worker_thread is not None:
+            self._worker_thread.join(timeout)
+
+    def _worker_main(self, concurrency: int, started: threading.Event) -> None:
+        asyncio.run(self.serve(concurrency, started))
+
+    async def serve(self, concurrency: int, started: threading.Event | None = None,
+                    install_signal_handlers: bool = False) -> None:
+        """Take jobs until stopped: the shared queue and this process's own, plus the stalled-job sweep."""
+        import procrastinate
+
+        self._worker_loop = asyncio.get_running_loop()
+        self._worker_stop = asyncio.Event()
+        app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=self._info, min_size=1,
+                                                                          max_size=max(4, concurrency + 2)))
+
+        @app.task(name=TASK, pass_context=True)
+        def run(context: Any, run_id: int, job: dict[str, Any] | None = None) -> None:
+            self._take(context, run_id, job)
+
+        async with app.open_async():
+            worker = asyncio.create_task(app.run_worker_async(
+                queues=[SHARED_QUEUE, self.process_queue], concurrency=concurrency, wait=True,
+                install_signal_handlers=install_signal_handlers, update_heartbeat_interval=HEARTBEAT_SECONDS,
+                stalled_worker_timeout=STALLED_SECONDS, abort_job_polling_interval=1.0,
+                fetch_job_polling_interval=1.0, delete_jobs="successful"))
+            sweeper = asyncio.create_task(self._sweep_forever(app))
+            if started is not None:
+                started.set()
+            stopper = asyncio.create_task(self._worker_stop.wait())
+            await asyncio.wait([worker, stopper], return_when=asyncio.FIRST_COMPLETED)
+            sweeper.cancel()
+            if not worker.done():
+                worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await worker
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+
+    def _take(self, context: Any, run_id: int, payload: dict[str, Any] | None) -> None:
+        """Send one queued run here (in a worker thread), as the in-process pool would."""
+        try:
+            run = self.store.run(run_id)
+        except KeyError:
+            return
+        if run.status != "queued":  # finished, cancelled, or sent once already: never sent again
+            return
+        request = self._held.pop(run_id, None)
+        if request is None:
+            if payload is None:
+                return  # another process's own run: only that process has its key
+            try:
+                job = Job.from_json(payload)
+                key = self._worker_key(job.backend.connection("-"))
+                if key is None:
+                    raise BadJob("this worker has no API key for the run's backend (set OPENAI_API_KEY)")
+                guard = Guard(self.store, [*job.session_runs], job.backend.label, time.time)
+                request = job.request(key, budget=guard)
+            except BadJob as exc:
+                self.store.finish_run(run_id, "failed", error=f"This run could not be sent: {exc}")
+                return
+        state = self._jobs.get(run_id)
+        if state is None:
+            state = JobState(run_id, run.page, run.model, run.prompt, run.requested or 1, run.group_id, run.label)
+            with self._changed:
+                self._jobs[run_id] = state
+        self._running_here.add(run_id)
+        done = threading.Event()
+
+        def watch_for_cancel() -> None:
+            told_running = False
+            while not done.wait(ABORT_CHECK_SECONDS):
+                if not told_running and state.status == "running":  # other servers show it as started
+                    told_running = True
+                    self.notify(run_id)
+                if not state.cancel_requested and context.should_abort():
+                    state.cancel_requested = True
+                    self._bump()
+                client = state.client
+                if state.cancel_requested and client is not None:
+                    # closing the client ends a stream waiting for its next event (the client may come later)
+                    with contextlib.suppress(Exception):
+                        interrupt(client)
+                        client.close()
+                    return
+
+        watcher = threading.Thread(target=watch_for_cancel, name=f"imagelab-abort-{run_id}", daemon=True)
+        watcher.start()
+        try:
+            self._work(state, request)
+        finally:
+            done.set()
+            self._running_here.discard(run_id)
+            with contextlib.suppress(StorageError):
+                self.store.clear_previews(run_id)
+            self.notify(run_id)
+
+    async def _sweep_forever(self, app: Any) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                await self.sweep(app)
+            except Exception:  # noqa: BLE001 - the next sweep tries again
+                log.exception("stalled-job sweep")
+
+    async def sweep(self, app: Any) -> list[int]:
+        """Settle the runs of workers that stopped saying they are alive; returns their run ids."""
+        from procrastinate.jobs import Status
+
+        manager = app.job_manager
+        settled = []
+        for job in await manager.get_stalled_jobs(task_name=TASK, seconds_since_heartbeat=STALLED_SECONDS):
+            run_id = int(job.task_kwargs["run_id"])
+            try:
+                run = await asyncio.to_thread(self.store.run, run_id)
+            except KeyError:
+                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+                continue
+            if run.status == "queued" and job.task_kwargs.get("job") is not None:
+                await manager.retry_job(job)  # never sent: another worker takes it
+            else:
+                if run.status in ("queued", "running"):
+                    saved = len(await asyncio.to_thread(self.store.images_of_run, run_id))
+                    sentence = _interrupted_sentence(saved, run.requested or 1) if run.status == "running" else \
+                        "The process that held this run's key stopped before sending it; run it again."
+                    await asyncio.to_thread(self.store.finish_run, run_id, "interrupted", error=sentence,
+                                            keep_usage=True)
+                    await asyncio.to_thread(self.store.clear_previews, run_id)
+                await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
+            settled.append(run_id)
+            await asyncio.to_thread(self.notify, run_id)
+        if settled:
+            self._bump()
+        return settled
+
+    def _handle(self, job: JobState, ev: Any, spec: Any, parents: list[str], postprocess: Any = None) -> None:
+        super()._handle(job, ev, spec, parents, postprocess)
+        changed = isinstance(ev, (PartialImage, FinalImage))
+        try:  # other servers show the newest preview of each image (only the latest is kept)
+            if isinstance(ev, PartialImage):
+                self.store.set_preview(job.run_id, ev.image_index, ev.partial_index, ev.data)
+            elif isinstance(ev, FinalImage):
+                self.store.clear_previews(job.run_id, ev.image_index)
+        except StorageError as exc:
+            log.debug("preview of run %s not shared: %s", job.run_id, exc.sentence)
+        if changed:
+            self.notify(job.run_id)
+
+    # --- what other processes did ------------------------------------------------------------
+
+    def notify(self, run_id: int) -> None:
+        """Tell every server that this run changed (status, a saved picture, a preview): PostgreSQL NOTIFY."""
+        try:
+            with self.store.database.write() as conn:
+                conn.execute(text("SELECT pg_notify(:channel, :run)"), {"channel": CHANGES_CHANNEL, "run": str(run_id)})
+        except StorageError as exc:
+            log.debug("run %s changed, not told: %s", run_id, exc.sentence)
+
+    def _watch(self) -> None:
+        """Keep the jobs this process shows but does not run in step with their rows (another worker runs them):
+        LISTEN for the runs that changed, and look at all of them now and then in case a word was lost."""
+        import psycopg
+
+        while not self._watch_stop.is_set():
+            try:
+                with psycopg.connect(self._info, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+                    self._refresh(None)  # what changed before this connection listened
+                    last_all = time.monotonic()
+                    while not self._watch_stop.is_set():
+                        changed = {int(n.payload) for n in conn.notifies(timeout=0.5, stop_after=64)
+                                   if n.payload.isdigit()}
+                        if time.monotonic() - last_all > RECHECK_SECONDS:
+                            changed, last_all = set(), time.monotonic()
+                            self._refresh(None)
+                        if changed:
+                            self._refresh(changed)
+            except psycopg.Error as exc:  # the database went away: listen again once it is back
+                log.debug("listening for run changes: %s", exc)
+                self._watch_stop.wait(1.0)
+
+    def _refresh(self, run_ids: set[int] | None) -> None:
+        with self._changed:
+            others = [j for j in self._jobs.values() if j.active and j.run_id not in self._running_here
+                      and (run_ids is None or j.run_id in run_ids)]
+        for state in others:
+            try:
+                run = self.store.run(state.run_id)
+                images = self.store.images_of_run(state.run_id)
+                previews = self.store.previews(state.run_id)
+            except (StorageError, KeyError):
+                continue
+            changed = run.status != state.status or len(images) != len(state.images) or \
+                previews != state.previews
+            if not changed:
+                continue
+            state.images = images
+            state.previews = previews
+            if run.status == "running" and state.started_at is None:
+                state.started_at = time.time()
+            if run.status not in ("queued", "running"):
+                state.finished_at = run.finished_at or time.time()
+                self._held.pop(state.run_id, None)
+            state.status = run.status
+            self._bump()
+
+
+def make_engine(store: Store, **options: Any) -> RunEngine:
+    """The run engine for this history: the queue on PostgreSQL, the in-process pool on SQLite."""
+    if store.database.engine.dialect.name == "postgresql":
+        return QueuedEngine(store, run_worker=os.environ.get(WORKERS_ENV, "").strip() != "0", **options)
+    return RunEngine(store, **options)

@@ -1,0 +1,199 @@
+"""The run queue on a real PostgreSQL server with real worker processes (``python -m imagelab.worker``) sending to the
+offline backend, whose request log shows what was sent: a worker killed mid-run, a queued run it had taken, and
+a cancel from another process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from imagelab.kinds import Job
+from imagelab.offline import start_server
+from imagelab.queue import QueuedEngine
+from imagelab.specs import GenerateSpec
+from imagelab.store import Store
+from tests.conftest import ROOT
+
+OFFLINE_KEY = "sk-offline"
+
+
+@pytest.fixture
+def slow_backend():
+    """The offline backend taking ``latency`` seconds per request (spread over a stream's pictures)."""
+    servers = []
+
+    def start(latency: float):
+        srv = start_server(faults=f"latency:{latency:g}")
+        servers.append(srv)
+        return srv
+
+    yield start
+    for srv in servers:
+        srv.stop()
+
+
+class Workers:
+    """Worker processes on one history, each started as a person would, stopped (or killed) by PID."""
+
+    def __init__(self, pg_url: str, data_dir: Path) -> None:
+        self.env = {**os.environ, "IMAGELAB_DATABASE_URL": pg_url, "IMAGELAB_DATA_DIR": str(data_dir),
+                    "PYTHONPATH": str(ROOT)}
+        self.env.pop("OPENAI_API_KEY", None)
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.logs = data_dir.parent
+
+    def start(self, concurrency: int = 2) -> subprocess.Popen[bytes]:
+        log = self.logs / f"worker-{len(self.procs)}.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "imagelab.worker", "--concurrency", str(concurrency)],
+                                    env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        wait_until(lambda: b"Worker ready" in log.read_bytes() or proc.poll() is not None, 90, "the worker to start")
+        assert proc.poll() is None, log.read_text()
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture
+def workers(pg_url, tmp_path):
+    started = Workers(pg_url, tmp_path / "data")
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def submitter(pg_url, tmp_path):
+    """An app process's engine that runs no worker of its own (IMAGELAB_WORKERS=0)."""
+    store = Store(tmp_path / "data", database_url=pg_url)  # one machine: the pictures' folder is shared too
+    engine = QueuedEngine(store, run_worker=False)
+    yield engine
+    engine.shutdown(wait=False)
+    store.close()
+
+
+def submit(engine: QueuedEngine, backend, prompt: str, n: int = 2) -> int:
+    from imagelab.client import Connection
+
+    conn = Connection(backend.base_url, OFFLINE_KEY, label="Offline backend", offline=True, max_retries=0)
+    spec = GenerateSpec(prompt=prompt, n=n, partial_images=1, quality="low", size="1024x1024")
+    return engine.submit(Job.of("generate", spec, conn, page="generate").request(conn.api_key))
+
+
+def sent(backend, prompt: str) -> int:
+    """How many requests carrying ``prompt`` reached the backend."""
+    return sum(json.dumps(prompt).encode() in r.body for r in list(backend.app.state.requests))
+
+
+def wait_until(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what}")
+        time.sleep(0.05)
+
+
+def queue_status(store: Store, run_id: int) -> str | None:
+    with store.database.read() as conn:
+        return conn.execute(text("SELECT status FROM procrastinate_jobs WHERE (args->>'run_id')::int = :r "
+                                 "ORDER BY id DESC LIMIT 1"), {"r": run_id}).scalar()
+
+
+def test_a_killed_worker_leaves_its_sent_run_interrupted_and_its_taken_run_to_the_other(
+        submitter, workers, slow_backend):
+    backend = slow_backend(8)
+    store = submitter.store
+    first = workers.start(concurrency=2)
+    sending = submit(submitter, backend, "a lighthouse sent once", n=2)
+    wait_until(lambda: len(store.images_of_run(sending)) == 1, 30, "the first picture of the run")
+    # the submitting process (no worker of its own) shows the run going on elsewhere, told through NOTIFY
+    wait_until(lambda: (job := submitter.job(sending)) and job.status == "running" and len(job.images) == 1, 2,
+               "the other process to show the saved picture")
+    # the next run is taken by the same worker but held at the spending check, before anything is sent
+    with store.database.exclusive("spending"):
+        waiting = submit(submitter, backend, "a harbour taken but never sent", n=1)
+        wait_until(lambda: queue_status(store, waiting) == "doing", 15, "the worker to take the second run")
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        killed_at = time.monotonic()
+    assert store.run(waiting).status == "queued"
+    workers.start(concurrency=2)
+    wait_until(lambda: store.run(sending).status == "interrupted", 60, "the sent run to be settled")
+    assert time.monotonic() - killed_at < 60
+    run = store.run(sending)
+    assert "1 of 2 image(s) had been saved and are kept" in (run.error or "")
+    assert len(store.images_of_run(sending)) == 1
+    wait_until(lambda: store.run(waiting).status == "ok", 60, "the other worker to finish the taken run")
+    assert len(store.images_of_run(waiting)) == 1
+    assert sent(backend, "a lighthouse sent once") == 1
+    assert sent(backend, "a harbour taken but never sent") == 1
+
+
+def test_cancel_from_another_process_stops_the_run_and_a_queued_run_is_never_sent(
+        submitter, workers, slow_backend, pg_url, tmp_path):
+    backend = slow_backend(20)
+    store = submitter.store
+    # queued with no worker running: cancelled in the database, never sent
+    queued = submit(submitter, backend, "a queued run cancelled")
+    other_store = Store(tmp_path / "data", database_url=pg_url)
+    other = QueuedEngine(other_store, run_worker=False)
+    try:
+        assert other.cancel(queued)
+        assert store.run(queued).status == "cancelled"
+        workers.start(concurrency=1)
+        running = submit(submitter, backend, "a long run cancelled elsewhere", n=1)
+        wait_until(lambda: sent(backend, "a long run cancelled elsewhere") == 1, 15, "the run to be sent")
+        asked = time.monotonic()
+        assert other.cancel(running)
+        wait_until(lambda: store.run(running).status == "cancelled", 5, "the run to stop")
+        assert time.monotonic() - asked <= 2.0
+    finally:
+        other.shutdown(wait=False)
+        other_store.close()
+    assert sent(backend, "a queued run cancelled") == 0
+    assert sent(backend, "a long run cancelled elsewhere") == 1
+    assert submitter.wait(running, 5).status == "cancelled"  # the submitting process sees it too
+
+
+def test_a_key_typed_for_a_session_stays_in_its_process_and_never_enters_the_queue(pg_url, tmp_path, slow_backend):
+    from imagelab.client import Connection
+
+    backend = slow_backend(1)
+    typed = "sk-typed-in-the-sidebar-7c2e"
+    store = Store(tmp_path / "data", database_url=pg_url)
+    engine = QueuedEngine(store, workers=1)  # this process's own worker
+    try:
+        conn = Connection(backend.base_url, typed, label="Custom", offline=False, max_retries=0)
+        spec = GenerateSpec(prompt="a typed-key run", n=1, quality="low", size="1024x1024")
+        run_id = engine.submit(Job.of("generate", spec, conn, page="generate").request(typed))
+        with store.database.read() as db:
+            queued = db.execute(text("SELECT queue_name, args::text FROM procrastinate_jobs")).all()
+        assert len(queued) == 1 and queued[0][0] == engine.process_queue and typed not in queued[0][1]
+        assert engine.wait(run_id, 30).status == "ok"
+        with store.database.read() as db:
+            rows = db.execute(text("SELECT * FROM runs")).all() + \
+                db.execute(text("SELECT args::text FROM procrastinate_jobs")).all()
+        assert typed not in repr(rows)
+    finally:
+        engine.shutdown(wait=False)
+        store.close()
