@@ -15,7 +15,7 @@ from imagelab.store import StorageError
 from imagelab.text import shorten
 from imagelab.tray import TrayEntry, tray_entries
 
-from . import connection, first_view, results, spending, state
+from . import connection, first_view, people, results, spending, state
 from .connection import CUSTOM, OFFLINE, OPENAI
 from .options import keep_widget_state
 from .pages import PAGES, by_key
@@ -274,6 +274,7 @@ def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False
     says it at length itself, so it is not shown twice. ``brief_first_view=True``: the page draws a brief
     first view of a session (``components/first_view.py``), in which the sidebar waits for the rest too.
     """
+    person = people.require_person()  # with login, nothing below is drawn for someone not logged in
     keep_widget_state(*state.KEPT_PREFIXES)
     brief = first_view.begin(brief_allowed=brief_first_view)
     st.html(PAGE_CSS + results.RESULTS_CSS + f"<style>{UNTRUSTED_CSS}</style>")
@@ -284,6 +285,8 @@ def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False
         if brief:
             return Sidebar(estimate_slot, None, None, brief=True)
         st.markdown("**:material/palette: ImageLab**")
+        if person is not None:
+            people.person_panel(person)
         for page in PAGES:
             st.page_link(page.path, label=page.name, icon=page.icon)
         # below the page list, so that what runs never moves it
