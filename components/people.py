@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from imagelab import people
 from imagelab.people import Person, is_admin
+from imagelab.store import ImageRecord, Store
 
 from .connection import login_configured
 from .untrusted import theirs
 
-__all__ = ["require_person", "current", "person_panel", "admin"]
+__all__ = ["require_person", "current", "person_panel", "admin", "subject", "may_delete", "owner_words", "starred_ids",
+           "is_starred", "set_star", "whose_pictures"]
 
 
 def current() -> Person | None:
@@ -51,3 +54,61 @@ def person_panel(person: Person) -> None:
     line, out = st.columns([3, 2], vertical_alignment="center")
     line.caption(f":material/person: {theirs(person.name)}" + (" · admin" if is_admin(person) else ""))
     out.button("Log out", key="btn_logout", type="tertiary", on_click=st.logout)
+
+
+def subject() -> str | None:
+    """The logged-in person's subject: what their records are found by; ``None`` without login."""
+    person = current()
+    return person.subject if person else None
+
+
+def may_delete(owner: str | None) -> bool:
+    """Whether this session may delete a record of ``owner``'s, judged here on the server at the action."""
+    return people.may_delete(current(), owner) if login_configured() else True
+
+
+def owner_words(owner: str | None, owner_email: str | None) -> str:
+    """Whose a record is, for a caption ("yours", or their email), escaped; empty without login."""
+    if not login_configured() or owner is None:
+        return ""
+    return "yours" if owner == subject() else theirs(owner_email or owner)
+
+
+# --- stars: each person's own with login, the history's own without ---------------------------
+
+def starred_ids(store: Store) -> set[int] | None:
+    """The pictures this person starred (with login), or ``None``: read ``ImageRecord.starred``."""
+    who = subject()
+    return store.stars_of(who) if who else None
+
+
+def is_starred(rec: ImageRecord, mine: set[int] | None) -> bool:
+    return rec.id in mine if mine is not None else rec.starred
+
+
+def set_star(store: Store, image_id: int, starred: bool) -> None:
+    who = subject()
+    if who:
+        store.set_star(image_id, who, starred)
+    else:
+        store.set_starred(image_id, starred)
+
+
+# --- the Gallery's choice of whose pictures ---------------------------------------------------
+
+_MINE, _EVERYONE = "mine", "everyone"
+
+
+def whose_pictures(store: Store, *, key: str) -> str | None:
+    """With login: Mine, Everyone or one person, drawn as a select box; returns the subject whose pictures to
+    show, or ``None`` for everyone's (and always without login, where nothing is drawn)."""
+    me = subject()
+    if me is None:
+        return None
+    others = [(s, email) for s, email in store.people() if s != me]
+    names = {_MINE: "Mine", _EVERYONE: "Everyone", **{s: email for s, email in others}}
+    if st.session_state.get(key) not in names:
+        st.session_state[key] = _MINE
+    chosen = st.selectbox("Whose", list(names), key=key, format_func=names.__getitem__,
+                          help="Your pictures, everyone's, or one person's")
+    return None if chosen == _EVERYONE else me if chosen == _MINE else str(chosen)

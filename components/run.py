@@ -26,7 +26,7 @@ from imagelab.store import ImageRecord, RunRecord, StorageError
 from imagelab.sweeps import sweep_grid
 from imagelab.text import shorten
 
-from . import connection, keep_exact, results, sidebar, spending, state, untrusted
+from . import connection, keep_exact, people, results, sidebar, spending, state, untrusted
 
 # How often the browser asks a page's live part to redraw while a job runs. Each redraw first waits
 # in the engine for news (up to LONG_POLL_SECONDS), so this only keeps a redraw always queued.
@@ -70,7 +70,7 @@ def submit(spec: Any, problems: list[Any], call: EventCall, *, page: str, est: E
         return None
     request = JobRequest(spec, call, connection.current_connection(), page, tuple(parents or ()), est, group, label,
                          on_queued, on_finish, budget=spending.guard(), moderate=spending.moderation_on(),
-                         postprocess=postprocess)
+                         postprocess=postprocess, owner=people.current())
     try:
         run_id = connection.get_engine().submit(request)
     except StorageError as exc:  # nothing was sent: a picture that cannot be saved must not be paid for
@@ -593,7 +593,7 @@ def _draw_fanout(group: str, polling: bool) -> None:
 def _keep(image_ids: list[int]) -> None:
     store = connection.get_store()
     for image_id in image_ids:
-        store.set_starred(image_id, True)
+        people.set_star(store, image_id, True)
 
 
 def show_fanout(group: str) -> None:

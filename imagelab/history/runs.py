@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, case, cast, func, select
 
+from imagelab.people import Person
+
 from .records import ACTIVE_STATUSES, RUN_STATUSES, RunRecord, run_record
 from .repository import Repository
 from .schema import runs
@@ -30,21 +32,27 @@ def _run_row(r: dict[str, Any], now: float) -> dict[str, Any]:
             "status": r.get("status", "queued"), "estimate": json.dumps(est) if est else None,
             "est_dollars": (est or {}).get("dollars"), "backend": r.get("backend"), "started_at": now,
             "requested": r.get("requested"), "group_id": r.get("group_id"), "label": r.get("label"),
-            "billed": int(r["billed"] if r.get("billed") is not None else _billed(r.get("backend")))}
+            "billed": int(r["billed"] if r.get("billed") is not None else _billed(r.get("backend"))),
+            **owner_columns(r.get("owner"))}
+
+
+def owner_columns(owner: Person | None) -> dict[str, str | None]:
+    """The ``owner`` and ``owner_email`` columns of a record ``owner`` makes (both empty without login)."""
+    return {"owner": owner.subject if owner else None, "owner_email": owner.email if owner else None}
 
 
 class RunRepository(Repository):
     def start_run(self, page: str, model: str, prompt: str, params: dict[str, Any],
                   estimate: dict[str, Any] | None = None, backend: str | None = None, *, status: str = "running",
                   requested: int | None = None, group_id: str | None = None, label: str | None = None,
-                  billed: bool | None = None) -> int:
+                  billed: bool | None = None, owner: Person | None = None) -> int:
         """A new run row (``queued`` when the engine will send it later); returns its id.
 
         ``billed`` is False for a run sent to the offline backend: its usage is kept, but nothing was paid.
         Left out, it is judged from ``backend`` (the offline backend's label), as older rows were."""
         row = _run_row({"page": page, "model": model, "prompt": prompt, "params": params, "estimate": estimate,
                         "backend": backend, "status": status, "requested": requested, "group_id": group_id,
-                        "label": label, "billed": billed}, time.time())
+                        "label": label, "billed": billed, "owner": owner}, time.time())
         with self._write() as db:
             return int(db.execute(runs.insert().values(row).returning(runs.c.id)).scalar_one())
 
@@ -59,12 +67,16 @@ class RunRepository(Repository):
         with self._write() as db:
             db.execute(runs.update().where(runs.c.status == "queued", runs.c.id.in_(run_ids)).values(status="running"))
 
-    def spending_runs(self, since: float, ids: list[int] | None = None) -> list[RunRecord]:
-        """Runs started since ``since`` (or the given ids) that have, or may have, cost something: priced ones,
-        and ones sent or still to go (a billed run without usage may have been paid for)."""
+    def spending_runs(self, since: float, ids: list[int] | None = None, *, owner: str | None = None
+                      ) -> list[RunRecord]:
+        """Runs started since ``since`` (or the given ids), of one person (``owner``) or everyone, that have, or
+        may have, cost something: priced ones, and ones sent or still to go (a billed run without usage may
+        have been paid for)."""
         which = runs.c.started_at >= since if ids is None else runs.c.id.in_(ids)
         maybe_paid = (*ACTIVE_STATUSES, "ok", "partial", "interrupted")
         query = select(runs).where(which, runs.c.actual_dollars.is_not(None) | runs.c.status.in_(maybe_paid))
+        if owner is not None:
+            query = query.where(runs.c.owner == owner)
         with self._read() as db:
             rows = db.execute(query).mappings().all()
         return [run_record(r) for r in rows]
