@@ -10,14 +10,15 @@ from __future__ import annotations
 import streamlit as st
 
 from imagelab import people
+from imagelab.jobs import JobState
 from imagelab.people import Person, is_admin
-from imagelab.store import ImageRecord, Store
+from imagelab.store import BatchRecord, ImageRecord, Store
 
-from .connection import login_configured
+from .connection import get_store, login_configured
 from .untrusted import theirs
 
 __all__ = ["require_person", "current", "person_panel", "admin", "subject", "may_delete", "owner_words", "starred_ids",
-           "is_starred", "set_star", "whose_pictures"]
+           "is_starred", "set_star", "whose_pictures", "own_jobs", "own_batches"]
 
 
 def current() -> Person | None:
@@ -27,6 +28,11 @@ def current() -> Person | None:
     subject = str(st.user.get("sub") or "")
     email = str(st.user.get("email") or "")
     return Person(subject, email) if subject else None
+
+
+def is_admin_email(email: str) -> bool:
+    """Whether ``email`` is listed in IMAGELAB_ADMINS."""
+    return bool(email) and email.lower() in people.admins()
 
 
 def admin() -> bool:
@@ -112,3 +118,28 @@ def whose_pictures(store: Store, *, key: str) -> str | None:
     chosen = st.selectbox("Whose", list(names), key=key, format_func=names.__getitem__,
                           help="Your pictures, everyone's, or one person's")
     return None if chosen == _EVERYONE else me if chosen == _MINE else str(chosen)
+
+
+# --- what runs in this process: each person sees their own ---------------------------------
+
+_OWNERS: dict[int, str | None] = {}  # a run's owner never changes: asked of the history once per run
+
+
+def own_jobs(jobs: list[JobState]) -> list[JobState]:
+    """The jobs of ``jobs`` this person asked for (with login); all of them without."""
+    who = subject()
+    if who is None:
+        return jobs
+    unknown = [j.run_id for j in jobs if j.run_id not in _OWNERS]
+    if unknown:
+        _OWNERS.update(get_store().owners_of_runs(unknown))
+    return [j for j in jobs if _OWNERS.get(j.run_id) == who]
+
+
+def own_batches(rows: list[BatchRecord]) -> list[BatchRecord]:
+    """The Batch API jobs this person sent (with login): their cells' runs are theirs; all of them without."""
+    who = subject()
+    if who is None:
+        return rows
+    owners = get_store().owners_of_runs([r.run_ids[0] for r in rows if r.run_ids])
+    return [r for r in rows if r.run_ids and owners.get(r.run_ids[0]) == who]

@@ -75,7 +75,7 @@ def _last_run(run_key: str, page: str) -> RunRecord | None:
     try:
         if run_id is not None:
             return store.run(int(run_id))
-        latest = store.runs(1, page=page)
+        latest = store.runs(1, page=page, owner=people.subject())
     except (KeyError, StorageError):
         return None
     return latest[0] if latest else None

@@ -144,7 +144,7 @@ def _draw_batches() -> bool:
     """Batch API jobs not yet collected, with their progress and Cancel; whether there were any."""
     from imagelab.batches import BATCH_WORDS
 
-    rows = connection.get_store().batches(active=True)
+    rows = people.own_batches(connection.get_store().batches(active=True))
     for row in rows:
         line, stop = st.columns([4, 1], vertical_alignment="center")
         line.caption(f"Batch · {BATCH_WORDS.get(row.status, row.status)} · {row.completed + row.failed} of "
@@ -173,7 +173,7 @@ def _draw_tray(polling: bool) -> None:
     that finished elsewhere, folded away."""
     engine = connection.get_engine()
     batches = _draw_batches()
-    jobs = engine.active()
+    jobs = people.own_jobs(engine.active())
     if jobs:
         running = sum(1 for j in jobs if j.status == "running")
         st.markdown(f"**Runs** · {running} running · {len(jobs) - running} queued")
@@ -221,7 +221,8 @@ def _tray() -> None:
     engine = connection.get_engine()
     if engine.pending and ready():  # turns a previous process was following go on from where they were
         engine.resume_pending(connection.current_connection())
-    polling = bool(engine.active()) or bool(connection.get_store().batches(active=True))
+    batches = people.own_batches(connection.get_store().batches(active=True))
+    polling = bool(people.own_jobs(engine.active())) or bool(batches)
     st.fragment(connection.says_history_faults(_draw_tray), run_every=1.0 if polling else None)(polling)
 
 

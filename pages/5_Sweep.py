@@ -118,7 +118,7 @@ if clicked and plan is not None and confirmed:
         spending.note_session_runs(run_ids)
         st.session_state[state.SWEEP_GROUP] = group
 
-latest = store.runs(1, page="sweep")
+latest = store.runs(1, page="sweep", owner=people.subject())
 group = st.session_state.get(state.SWEEP_GROUP) or (latest[0].group_id if latest else None)
 with output:
     if plan is not None:

@@ -316,7 +316,7 @@ else:
 def spend_by_day() -> None:
     with st.expander("Spend by day and model", key=state.GALLERY_SPEND_OPEN, on_change="rerun") as spend:
         # drawn only while open: the table is the heaviest thing on the page to load
-        rows = store.spend_by_day_and_model() if spend.open else []
+        rows = store.spend_by_day_and_model(owner=people.subject()) if spend.open else []  # with login: yours
         if rows:
             st.dataframe([{"day": r["day"], "model": r["model"], "runs": r["runs"],
                            "spent ($)": round(r["dollars"], 4), "offline, would cost on OpenAI ($)":

@@ -109,8 +109,10 @@ class ImageRepository(Repository):
         with self._read() as db:
             return [image_record(r) for r in db.execute(query).mappings()]
 
-    def recent_images(self, limit: int = 48, offset: int = 0) -> list[ImageRecord]:
-        return self._images(_image_select().order_by(*_NEWEST_FIRST).limit(limit).offset(offset))
+    def recent_images(self, limit: int = 48, offset: int = 0, *, owner: str | None = None) -> list[ImageRecord]:
+        """The newest pictures (``owner``: that person's)."""
+        query = _image_select() if owner is None else _image_select().where(images.c.owner == owner)
+        return self._images(query.order_by(*_NEWEST_FIRST).limit(limit).offset(offset))
 
     def images_of_run(self, run_id: int) -> list[ImageRecord]:
         return self._images(_image_select().where(images.c.run_id == run_id).order_by(images.c.idx, images.c.id))
@@ -188,14 +190,6 @@ class ImageRepository(Repository):
             db.execute(stars.delete().where(stars.c.image_id == image_id, stars.c.owner == owner))
             if starred:
                 db.execute(stars.insert().values(image_id=image_id, owner=owner, created_at=time.time()))
-
-    def people(self) -> list[tuple[str, str]]:
-        """(subject, email) of everyone who has made a picture, by email."""
-        query = (select(images.c.owner, func.max(images.c.owner_email)).where(images.c.owner.is_not(None))
-                 .group_by(images.c.owner))
-        with self._read() as db:
-            found = [(str(s), str(e or s)) for s, e in db.execute(query)]
-        return sorted(found, key=lambda p: p[1].lower())
 
     # --- lineage ----------------------------------------------------------------------------
 
