@@ -15,10 +15,13 @@ from imagelab.people import Person, is_admin
 from imagelab.store import BatchRecord, ImageRecord, Store
 
 from .connection import get_store, login_configured
-from .untrusted import theirs
+from .untrusted import show_text, theirs
 
 __all__ = ["require_person", "current", "person_panel", "admin", "subject", "may_delete", "owner_words", "starred_ids",
            "is_starred", "set_star", "whose_pictures", "own_jobs", "own_batches"]
+
+
+_NOTED = "people_noted"  # the person this session has put in the list of people
 
 
 def current() -> Person | None:
@@ -47,6 +50,9 @@ def require_person() -> Person | None:
         return None
     person = current()
     if person is not None:
+        if st.session_state.get(_NOTED) != person:  # once a session: the Team page lists everyone who logged in
+            get_store().note_person(person)
+            st.session_state[_NOTED] = person
         return person
     st.title("ImageLab")
     st.markdown("Log in to use ImageLab.")
@@ -57,9 +63,9 @@ def require_person() -> Person | None:
 
 def person_panel(person: Person) -> None:
     """The sidebar's line saying who is logged in, with Log out."""
-    line, out = st.columns([3, 2], vertical_alignment="center")
-    line.caption(f":material/person: {theirs(person.name)}" + (" · admin" if is_admin(person) else ""))
-    out.button("Log out", key="btn_logout", type="tertiary", on_click=st.logout)
+    with st.container(horizontal=True, vertical_alignment="center", gap="small", key="person_panel"):
+        show_text(person.name + (" · admin" if is_admin(person) else ""), quiet=True)  # their email, as plain text
+        st.button("Log out", key="btn_logout", type="tertiary", icon=":material/logout:", on_click=st.logout)
 
 
 def subject() -> str | None:

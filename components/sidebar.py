@@ -289,7 +289,8 @@ def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False
         if person is not None:
             people.person_panel(person)
         for page in PAGES:
-            st.page_link(page.path, label=page.name, icon=page.icon)
+            if page.key != "team" or (person is not None and people.admin()):
+                st.page_link(page.path, label=page.name, icon=page.icon)
         # below the page list, so that what runs never moves it
         tray_slot = st.empty()
         st.divider()

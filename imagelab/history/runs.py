@@ -11,8 +11,10 @@ from sqlalchemy import BigInteger, ColumnElement, Text, case, cast, func, select
 
 from imagelab.people import Person
 
+from .database import upsert
 from .records import ACTIVE_STATUSES, RUN_STATUSES, RunRecord, run_record
 from .repository import Repository
+from .schema import people as people_table
 from .schema import runs
 
 __all__ = ["RunRepository"]
@@ -144,12 +146,16 @@ class RunRepository(Repository):
         with self._read() as db:
             return int(db.execute(query).scalar_one())
 
+    def note_person(self, person: Person) -> None:
+        """Keep ``person`` in the list of people (at each login: their email may have changed)."""
+        with self._write() as db:
+            upsert(db, people_table, {"owner": person.subject, "email": person.email, "last_seen": time.time()},
+                   key="owner")
+
     def people(self) -> list[tuple[str, str]]:
-        """(subject, email) of everyone who has asked for anything, by email."""
-        query = (select(runs.c.owner, func.max(runs.c.owner_email)).where(runs.c.owner.is_not(None))
-                 .group_by(runs.c.owner))
+        """(subject, email) of everyone who has logged in, by email."""
         with self._read() as db:
-            found = [(str(s), str(e or s)) for s, e in db.execute(query)]
+            found = [(str(s), str(e or s)) for s, e in db.execute(select(people_table.c.owner, people_table.c.email))]
         return sorted(found, key=lambda p: p[1].lower())
 
     def owners_of_runs(self, run_ids: list[int]) -> dict[int, str | None]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Float, ForeignKey, Index, Integer, MetaData, Table, Text, text
 
 __all__ = ["metadata", "runs", "images", "image_parents", "inputs", "conversations", "turns", "batches",
-           "budget_limits", "settings", "prompt_library", "copied_rows", "stars", "person_limits"]
+           "budget_limits", "settings", "prompt_library", "copied_rows", "stars", "people", "person_limits"]
 
 metadata = MetaData()
 
@@ -175,6 +175,14 @@ stars = Table(
     Column("image_id", Integer, ForeignKey("images.id"), primary_key=True),
     Column("owner", Text, primary_key=True),
     Column("created_at", Float, nullable=False),
+)
+
+# Everyone who has logged in (the identity provider's subject), with the email they last had.
+people = Table(
+    "people", metadata,
+    Column("owner", Text, primary_key=True),
+    Column("email", Text, nullable=False),
+    Column("last_seen", Float, nullable=False),
 )
 
 # A person's own spending limits (set by an admin), by scope (day, month); ``budget_limits`` are the team's.

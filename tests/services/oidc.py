@@ -1,4 +1,4 @@
-"""A throwaway OpenID Connect provider for the tests (``oidc-provider-mock``): two test people, a free
+"""A throwaway OpenID Connect provider for the tests (``oidc-provider-mock``): test people, a free
 loopback port, stopped by PID.
 
     with oidc_provider(PEOPLE) as issuer:        # http://127.0.0.1:PORT
@@ -21,10 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["oidc_provider", "login_secrets", "ALICE", "BOB"]
+__all__ = ["oidc_provider", "login_secrets", "ALICE", "BOB", "CAROL"]
 
 ALICE = {"sub": "alice", "email": "alice@example.com"}
 BOB = {"sub": "bob", "email": "bob@example.com"}
+CAROL = {"sub": "carol", "email": "carol@example.com"}  # the tests make her an admin
 
 
 def _free_port() -> int:

@@ -1,6 +1,6 @@
 """Version 11: owners. Runs, pictures, conversations and saved prompts carry the person who made them (the
 identity provider's subject and email; empty in a single-user history), stars are per person, and a person
-may have spending limits of their own."""
+may have spending limits of their own. Everyone who has logged in is listed in ``people``."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def upgrade() -> None:
         sa.Column("image_id", sa.Integer, sa.ForeignKey("images.id"), primary_key=True),
         sa.Column("owner", sa.Text, primary_key=True),
         sa.Column("created_at", sa.Float, nullable=False),
+    )
+    op.create_table(
+        "people",
+        sa.Column("owner", sa.Text, primary_key=True),
+        sa.Column("email", sa.Text, nullable=False),
+        sa.Column("last_seen", sa.Float, nullable=False),
     )
     op.create_table(
         "person_limits",
