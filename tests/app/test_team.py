@@ -63,3 +63,29 @@ def test_without_auth_everything_is_the_one_persons_as_before(data_dir):
     at = open_page("pages/4_Conversation.py").run()
     assert not at.exception
     assert any("An old chat" in str(o) for o in at.selectbox(key=state.CONV_PICKER).options)
+
+
+def test_a_tabs_draft_is_each_persons(data_dir):
+    import time
+
+    tab = "0123456789abcdef"  # the same address handed from Alice to Bob
+    alice = open_page()
+    alice.secrets["auth"] = AUTH
+    alice.user = {"is_logged_in": True, "sub": "alice", "email": "alice@example.com"}
+    alice.query_params["w"] = tab
+    alice.run()
+    alice.text_area(key=state.GEN_PROMPT).input("Alice's unsent idea").run()
+    store = Store(data_dir)
+    deadline = time.monotonic() + 10
+    while not store.setting(f"draft:alice:{tab}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    bob = as_bob()
+    bob.query_params["w"] = tab
+    bob.run()
+    assert bob.text_area(key=state.GEN_PROMPT).value == ""  # Bob finds nothing of Alice's
+    again = open_page()
+    again.secrets["auth"] = AUTH
+    again.user = {"is_logged_in": True, "sub": "alice", "email": "alice@example.com"}
+    again.query_params["w"] = tab
+    again.run()
+    assert again.text_area(key=state.GEN_PROMPT).value == "Alice's unsent idea"  # her reload finds it
