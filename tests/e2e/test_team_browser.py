@@ -98,6 +98,8 @@ def test_a_browser_not_logged_in_is_served_a_login_button_and_nothing_else(team_
         assert "Log in to use ImageLab." in page.locator('[data-testid="stMain"]').inner_text()
         _served_nothing(page)
     screenshot(page, "team_logged_out")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    screenshot(page, "team_logged_out_1280")
 
 
 def test_a_person_logs_in_through_the_provider_and_out_from_the_sidebar(team_app, page):
