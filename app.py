@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, pages, results, sidebar, untrusted
+from components import connection, pages, people, results, sidebar, untrusted
 from components.pages import PAGES
 from imagelab.costs import Money, money_text
 from imagelab.store import StorageError
@@ -32,8 +32,8 @@ for i, place in enumerate(p for p in PAGES if p.purpose):
 
 try:
     store = connection.get_store()
-    paid = store.spent_dollars()
-    would = sum(r["would_cost"] for r in store.spend_by_day_and_model())
+    paid = store.spent_dollars(owner=people.subject())  # with login, what this person spent
+    would = sum(r["would_cost"] for r in store.spend_by_day_and_model(owner=people.subject()))
     if paid or would:
         st.caption(f"Spent on pictures so far: {money_text(Money(spent=paid, would_cost=would))}.")
     st.caption(f"History is kept in `{store.root}`.")

@@ -117,8 +117,27 @@ def configured_key() -> str | None:
     return st.session_state.get(state.API_KEY) or os.environ.get("OPENAI_API_KEY") or _secret("OPENAI_API_KEY")
 
 
+def team_key_status() -> str:
+    """Whether the server has a key for everyone, and where from, as a sentence (never the key)."""
+    if os.environ.get("OPENAI_API_KEY"):
+        where = "the server's environment (OPENAI_API_KEY)"
+    elif _secret("OPENAI_API_KEY"):
+        where = "the server's secrets (OPENAI_API_KEY)"
+    else:
+        return ("No team key is set: people use the offline backend, or a key of their own for their session. "
+                "Set OPENAI_API_KEY in the server's environment or secrets.")
+    to = _server_base_url()
+    return (f"Set, from {where}: it serves everyone" + (f" through {untrusted.theirs(to)}" if to else " at OpenAI")
+            + ". It stays on the server; a person's own key is used for their session only.")
+
+
 def configured_base_url() -> str | None:
-    return st.session_state.get(state.BASE_URL) or os.environ.get("OPENAI_BASE_URL") or _secret("OPENAI_BASE_URL")
+    return st.session_state.get(state.BASE_URL) or _server_base_url()
+
+
+def _server_base_url() -> str | None:
+    """The base URL the server itself is set up with (environment or secrets), where the team's key may go."""
+    return os.environ.get("OPENAI_BASE_URL") or _secret("OPENAI_BASE_URL")
 
 
 def default_backend() -> str:
@@ -150,6 +169,9 @@ def current_connection() -> Connection:
         return Connection(None, key, label="OpenAI", timeout=timeout)
     if choice == CUSTOM and configured_base_url():
         url = configured_base_url()
+        if login_configured() and url != _server_base_url():
+            # the team's key goes only where the server sends it: a person's own server gets their own key
+            key = st.session_state.get(state.API_KEY)
         return Connection(url, key or "none", label=f"Custom: {url}", timeout=timeout)
     server = offline_backend()
     return Connection(server.base_url, server.token or "sk-offline", label="Offline backend", offline=True, timeout=60,

@@ -21,7 +21,7 @@ import streamlit as st
 
 from imagelab.store import StorageError, Store
 
-from . import state
+from . import people, state
 from .connection import get_store
 
 __all__ = ["save_draft", "load_draft", "DRAFT_KEYS"]
@@ -112,19 +112,26 @@ def _tab() -> str:
     return str(name)
 
 
+def _name() -> str:
+    """The draft's name in the settings: this tab's, and with login this person's too (a tab's address handed
+    to someone else finds nothing of the first person's)."""
+    person = people.current()
+    return f"{_SETTING}:{person.subject}:{_tab()}" if person is not None else f"{_SETTING}:{_tab()}"
+
+
 def save_draft(values: dict[str, Any]) -> None:
     """Keep the pages' form values for this tab's next session (written shortly after, off this thread)."""
     try:
         store = get_store()
     except StorageError:  # the page says what is wrong with the history; the session still holds the values
         return
-    _writer(str(store.root)).save(f"{_SETTING}:{_tab()}", json.dumps(draft_of(values), sort_keys=True))
+    _writer(str(store.root)).save(_name(), json.dumps(draft_of(values), sort_keys=True))
 
 
 def load_draft() -> dict[str, Any]:
     """The form values this tab's last session left; empty when there are none or the history cannot be read."""
     try:
-        text = get_store().setting(f"{_SETTING}:{_tab()}")
+        text = get_store().setting(_name())
         loaded = json.loads(text) if text else {}
     except (StorageError, ValueError):
         return {}

@@ -19,7 +19,7 @@ from imagelab.inputs import MODEL_READ_SIDE, InputRefused, input_from_store, sta
 from imagelab.specs import InputImage
 from imagelab.store import Store, content_hash
 
-from . import state, untrusted
+from . import people, state, untrusted
 from .results import UNREADABLE_ERRORS, preview, show_picture
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "mpo", "gif", "bmp", "tif", "tiff", "heic"]
@@ -73,7 +73,8 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
             st.rerun()
         _paste(key, store, images, messages, limit, single)
     with history_tab:
-        recent = [r for r in store.recent_images(HISTORY_CHOICES) if r.format in ("png", "jpeg", "webp")]
+        recent = [r for r in store.recent_images(HISTORY_CHOICES, owner=people.subject())
+                  if r.format in ("png", "jpeg", "webp")]
         if not recent:
             st.caption("Nothing in the history yet.")
         cols = st.columns(4)

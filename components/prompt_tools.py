@@ -25,7 +25,7 @@ from imagelab.prompts import DESCRIBE, REWRITE, PromptRequest, word_diff
 from imagelab.store import RunRecord, StorageError
 from imagelab.text import shorten
 
-from . import connection, image_inputs, run, state, untrusted
+from . import connection, image_inputs, people, run, state, untrusted
 
 LIBRARY_SHOWN = 12
 
@@ -75,7 +75,7 @@ def _last_run(run_key: str, page: str) -> RunRecord | None:
     try:
         if run_id is not None:
             return store.run(int(run_id))
-        latest = store.runs(1, page=page)
+        latest = store.runs(1, page=page, owner=people.subject())
     except (KeyError, StorageError):
         return None
     return latest[0] if latest else None
@@ -208,7 +208,7 @@ def _save(prompt: str) -> None:
     tags = parse_tags(str(st.session_state.get(state.LIBRARY_NEW_TAGS, "")))
     try:
         connection.get_store().save_prompt(title or shorten(" ".join(prompt.split()), 60), prompt, tags,
-                                           source="saved from Generate")
+                                           source="saved from Generate", owner=people.current())
     except StorageError as exc:
         st.session_state["library_message"] = ("error", f"The prompt was not saved. {exc.sentence}")
         return
@@ -219,7 +219,7 @@ def _save(prompt: str) -> None:
 
 def _delete(prompt_id: int) -> None:
     try:
-        connection.get_store().delete_prompt(prompt_id)
+        connection.get_store().delete_prompt(prompt_id, owner=people.subject())
     except StorageError as exc:
         st.session_state["library_message"] = ("error", f"The prompt was not deleted. {exc.sentence}")
 
@@ -254,7 +254,7 @@ def _library(prompt: str, prompt_key: str) -> None:
         st.button("Save", key="btn_library_save", type="primary", on_click=_save, args=(prompt,),
                   icon=":material/save:")
     try:
-        saved = connection.get_store().saved_prompts()
+        saved = connection.get_store().saved_prompts(owner=people.subject())
     except StorageError as exc:
         untrusted.say(f"Your saved prompts cannot be read. {exc.sentence}", kind="warning")
         saved = []

@@ -26,7 +26,7 @@ from imagelab.text import shorten
 from imagelab.thumbnails import THUMBNAIL_SIDE, ThumbnailFolder, thumbnail_bytes
 
 from . import pages, state, untrusted
-from .connection import get_store
+from .connection import get_store, login_configured
 
 UNREADABLE_SENTENCE = "This picture could not be read; its file may be damaged."
 # How a keep-exact pair's pictures are marked wherever they are shown.
@@ -115,7 +115,7 @@ def picture_source(digest: str, fmt: str, *, small: bool) -> str | bytes:
                            wait=False)  # a new result shows from the copy in hand while it goes up
         if url is not None:
             return url
-    elif thumbnailed:
+    elif thumbnailed and not login_configured():  # static files are served to anyone, logged in or not
         url = THUMBNAILS.url(digest, load)
         if url is not None:
             return url

@@ -28,7 +28,7 @@ from imagelab.store import ImageRecord, RunRecord, StorageError
 from imagelab.sweeps import sweep_grid
 from imagelab.text import shorten
 
-from . import connection, keep_exact, results, sidebar, spending, state, untrusted
+from . import connection, keep_exact, people, results, sidebar, spending, state, untrusted
 
 # How often the browser asks a page's live part to redraw while a job runs. Each redraw first waits
 # in the engine for news (up to LONG_POLL_SECONDS), so this only keeps a redraw always queued.
@@ -72,11 +72,13 @@ def submit(spec: Spec, problems: list[Any], kind: str, *, page: str, est: Estima
             untrusted.say(refused, icon=":material/savings:")
         return None
     conn = connection.current_connection()
+    person = people.current()
     job = Job.of(kind, spec, conn, page=page, parents=tuple(parents or ()), group=group, label=label,
+                 owner=person.subject if person is not None else None,
                  post=PostStep.keep_exact(postprocess) if postprocess is not None else None, estimate=est,
                  moderate=spending.moderation_on())
     request = job.request(conn.api_key, budget=spending.guard(), on_queued=on_queued, on_finish=on_finish,
-                          call=call)
+                          call=call, owner=person)
     try:
         run_id = connection.get_engine().submit(request)
     except StorageError as exc:  # nothing was sent: a picture that cannot be saved must not be paid for
@@ -312,13 +314,13 @@ def _draw_active(page: str, key: str, polling: bool, since: float) -> None:
     engine = connection.get_engine()
     if polling:
         # Nothing left running: only wait out the moment the last pictures stay here before the full redraw.
-        ended = [j.finished_at or 0 for j in engine.finished_since(since, page=page)]
-        left = None if engine.active(page=page) else max(0.0, _SHOWN_BEFORE_REDRAW - (time.time() - max(ended,
-                                                                                                          default=0)))
+        ended = [j.finished_at or 0 for j in people.own_jobs(engine.finished_since(since, page=page))]
+        left = None if people.own_jobs(engine.active(page=page)) else max(
+            0.0, _SHOWN_BEFORE_REDRAW - (time.time() - max(ended, default=0)))
         await_news(f"runs_{page}", limit=left)
-    jobs = engine.active(page=page)
+    jobs = people.own_jobs(engine.active(page=page))
     # Runs that finished since the page was last drawn in full: their pictures show at once, here.
-    done = [j for j in engine.finished_since(since, page=page)] if polling else []
+    done = people.own_jobs(engine.finished_since(since, page=page)) if polling else []
     for job in reversed(done + jobs):
         show_job(job, key=key)
     # what the finished runs below leave out: a run's row may say it has ended while it is drawn here
@@ -342,7 +344,7 @@ def _show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: st
     sidebar.mark_page_seen(page)  # the runs are in view here: the sidebar need not link to them
     engine = connection.get_engine()
     store = connection.get_store()
-    polling = bool(engine.active(page=page))
+    polling = bool(people.own_jobs(engine.active(page=page)))
     # From here the live part shows every running job; the form's own watch stands down.
     st.session_state[state.item(state.LIVE_POLLING, page)] = polling
     st.session_state[state.item(state.LIVE_WATCH, page)] = []
@@ -350,12 +352,13 @@ def _show_runs(page: str, *, key: str, shown_key: str, empty_text: str, icon: st
         page, key, polling, time.time())
     drawn_live = st.session_state.get(state.item(state.LIVE_DRAWN, page)) or set()
     shown = st.session_state.get(shown_key, RUNS_PER_PAGE)
-    runs = [r for r in store.runs(shown + len(drawn_live) + len(engine.active(page=page)), page=page)
+    active = people.own_jobs(engine.active(page=page))
+    runs = [r for r in store.runs(shown + len(drawn_live) + len(active), page=page, owner=people.subject())
             if r.id not in drawn_live and not (r.active and engine.job(r.id) is not None)][:shown]
     for run in runs:
         show_record(run, store.images_of_run(run.id), key=key, columns=columns)
-    total = store.count_runs(page=page)
-    hidden = total - len(runs) - len(engine.active(page=page))
+    total = store.count_runs(page=page, owner=people.subject())
+    hidden = total - len(runs) - len(active)
     if hidden > 0:
         st.caption(f"{hidden} older run(s) are hidden here; all of them are in the Gallery.")
         if st.button(f"Show {min(hidden, RUNS_PER_PAGE)} more", key=f"btn_{key}_more", icon=":material/expand_more:"):
@@ -598,7 +601,7 @@ def _draw_fanout(group: str, polling: bool) -> None:
 def _keep(image_ids: list[int]) -> None:
     store = connection.get_store()
     for image_id in image_ids:
-        store.set_starred(image_id, True)
+        people.set_star(store, image_id, True)
 
 
 def show_fanout(group: str) -> None:

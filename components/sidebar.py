@@ -15,7 +15,7 @@ from imagelab.store import StorageError
 from imagelab.text import shorten
 from imagelab.tray import TrayEntry, tray_entries
 
-from . import connection, first_view, results, spending, state
+from . import connection, first_view, people, results, spending, state
 from .connection import CUSTOM, OFFLINE, OPENAI
 from .options import keep_widget_state
 from .pages import PAGES, by_key
@@ -144,7 +144,7 @@ def _draw_batches() -> bool:
     """Batch API jobs not yet collected, with their progress and Cancel; whether there were any."""
     from imagelab.batches import BATCH_WORDS
 
-    rows = connection.get_store().batches(active=True)
+    rows = people.own_batches(connection.get_store().batches(active=True))
     for row in rows:
         line, stop = st.columns([4, 1], vertical_alignment="center")
         line.caption(f"Batch · {BATCH_WORDS.get(row.status, row.status)} · {row.completed + row.failed} of "
@@ -173,7 +173,7 @@ def _draw_tray(polling: bool) -> None:
     that finished elsewhere, folded away."""
     engine = connection.get_engine()
     batches = _draw_batches()
-    jobs = engine.active()
+    jobs = people.own_jobs(engine.active())
     if jobs:
         running = sum(1 for j in jobs if j.status == "running")
         st.markdown(f"**Runs** · {running} running · {len(jobs) - running} queued")
@@ -221,7 +221,8 @@ def _tray() -> None:
     engine = connection.get_engine()
     if engine.pending and ready():  # turns a previous process was following go on from where they were
         engine.resume_pending(connection.current_connection())
-    polling = bool(engine.active()) or bool(connection.get_store().batches(active=True))
+    batches = people.own_batches(connection.get_store().batches(active=True))
+    polling = bool(people.own_jobs(engine.active())) or bool(batches)
     st.fragment(connection.says_history_faults(_draw_tray), run_every=1.0 if polling else None)(polling)
 
 
@@ -274,6 +275,7 @@ def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False
     says it at length itself, so it is not shown twice. ``brief_first_view=True``: the page draws a brief
     first view of a session (``components/first_view.py``), in which the sidebar waits for the rest too.
     """
+    person = people.require_person()  # with login, nothing below is drawn for someone not logged in
     keep_widget_state(*state.KEPT_PREFIXES)
     brief = first_view.begin(brief_allowed=brief_first_view)
     st.html(PAGE_CSS + results.RESULTS_CSS + f"<style>{UNTRUSTED_CSS}</style>")
@@ -284,8 +286,11 @@ def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False
         if brief:
             return Sidebar(estimate_slot, None, None, brief=True)
         st.markdown("**:material/palette: ImageLab**")
+        if person is not None:
+            people.person_panel(person)
         for page in PAGES:
-            st.page_link(page.path, label=page.name, icon=page.icon)
+            if page.key != "team" or (person is not None and people.admin()):
+                st.page_link(page.path, label=page.name, icon=page.icon)
         # below the page list, so that what runs never moves it
         tray_slot = st.empty()
         st.divider()

@@ -141,6 +141,7 @@ GALLERY_PAGES = "gallery_pages"
 GALLERY_MODELS = "gallery_models"
 GALLERY_DATES = "gallery_dates"
 GALLERY_STARRED = "gallery_starred"
+GALLERY_WHOSE = "gallery_whose"        # with login: Mine, Everyone or one person's subject
 GALLERY_DETAIL = "gallery_detail"        # image id shown in detail
 GALLERY_CONFIRM_DELETE = "gallery_confirm_delete"
 # folded parts drawn only while open (what they hold costs a view time): not kept across pages

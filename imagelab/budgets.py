@@ -1,5 +1,10 @@
 """Spending limits that hold: per session, per day and per month, kept in the store.
 
+With login there are two kinds of day and month limits: the team's (``store.limits()``, on everyone's
+spend together) and a person's own (``store.person_limits()``, on what they asked for); a request must
+fit both, and a refusal says whose limit it met ("your", "the team's"). Without login the day and month
+limits are the one person's, as they always were.
+
 ``spent(store, scope, session_ids)`` adds up what counts against a limit: a finished run's actual
 cost, and a running run's estimate (it has been sent and will be billed). ``check(...)`` answers
 whether a request with a given estimate may go, and if not, a ``Refusal`` whose ``sentence`` names
@@ -58,11 +63,14 @@ def _committed(run: RunRecord) -> float:
     return float(run.est_dollars or 0) if run.status in _SENT_STATUSES else 0.0
 
 
-def spent(store: Store, scope: str, session_ids: Sequence[int], *, now: float, exclude: int | None = None) -> float:
+def spent(store: Store, scope: str, session_ids: Sequence[int], *, now: float, exclude: int | None = None,
+          owner: str | None = None) -> float:
+    """What counts against a limit of ``scope``: the session's runs, or the day's or month's (``owner``: only
+    that person's)."""
     if scope == "session":
         runs = store.spending_runs(0, ids=list(session_ids)) if session_ids else []
     else:
-        runs = store.spending_runs(period_start(scope, now))
+        runs = store.spending_runs(period_start(scope, now), owner=owner)
     return sum(_committed(r) for r in runs if r.billed and r.id != exclude)  # offline runs were never paid
 
 
@@ -71,17 +79,33 @@ class Spend:
     scope: str
     limit: float
     spent: float
+    whose: str = "your"          # "your" or "the team's": how a refusal names the limit
+    set_by_admin: bool = False   # a team's or a person's own limit: only an admin changes it
 
     @property
     def left(self) -> float:
         return max(self.limit - self.spent, 0.0)
 
 
-def spending(store: Store, session_ids: Sequence[int], *, now: float, exclude: int | None = None) -> list[Spend]:
-    """Each limit that is set, with what has been spent against it."""
+def spending(store: Store, session_ids: Sequence[int], *, now: float, exclude: int | None = None,
+             owner: str | None = None) -> list[Spend]:
+    """Each limit that is set, with what has been spent against it; with a logged-in ``owner`` (a subject) the
+    team's day and month limits and that person's own, never anyone else's."""
     limits = store.limits()
-    return [Spend(scope, limits[scope], spent(store, scope, session_ids, now=now, exclude=exclude))
-            for scope in SCOPES if scope in limits]
+    found = []
+    for scope in SCOPES:
+        if scope in limits:
+            team = owner is not None and scope != "session"
+            found.append(Spend(scope, limits[scope], spent(store, scope, session_ids, now=now, exclude=exclude),
+                               whose="the team's" if team else "your", set_by_admin=team))
+    if owner is not None:
+        own = store.person_limits(owner)
+        for scope in SCOPES:
+            if (owner, scope) in own:
+                found.append(Spend(scope, own[(owner, scope)], spent(store, scope, session_ids, now=now,
+                                                                     exclude=exclude, owner=owner),
+                                   whose="your", set_by_admin=True))
+    return found
 
 
 def what_fits(spec: Any, room: float) -> str:
@@ -115,6 +139,8 @@ class Refusal:
     spent: float
     cost: float
     fits: str
+    whose: str = "your"
+    set_by_admin: bool = False
 
     @property
     def over(self) -> float:
@@ -123,25 +149,27 @@ class Refusal:
     @property
     def sentence(self) -> str:
         so_far = f" ({format_dollars(self.spent)} already spent)" if self.spent else ""
-        head = (f"Not sent: this request would cost about {format_dollars(self.cost)}, which would cross your "
+        head = (f"Not sent: this request would cost about {format_dollars(self.cost)}, which would cross {self.whose} "
                 f"{SCOPE_WORDS[self.scope]} limit of {format_dollars(self.limit)}{so_far} by "
                 f"{format_dollars(self.over)}.")
         room = max(self.limit - self.spent, 0.0)
         if self.fits:
             return f"{head} What would fit in the {format_dollars(room)} left: {self.fits}."
-        return (f"{head} Nothing this page can send fits in the {format_dollars(room)} left; raise the limit in the "
-                f"sidebar or {_RESET_WORDS[self.scope]}.")
+        raise_it = "ask an admin to raise it" if self.set_by_admin else "raise the limit in the sidebar"
+        return (f"{head} Nothing this page can send fits in the {format_dollars(room)} left; {raise_it} or "
+                f"{_RESET_WORDS[self.scope]}.")
 
 
 def check(store: Store, cost: float, *, backend: str | None, session_ids: Sequence[int], spec: Any = None,
-          now: float, exclude: int | None = None) -> Refusal | None:
-    """None when ``cost`` fits every limit (or the backend does not count); else the first limit it crosses."""
+          now: float, exclude: int | None = None, owner: str | None = None) -> Refusal | None:
+    """None when ``cost`` fits every limit (or the backend does not count); else the first limit it crosses.
+    ``owner``: the logged-in person's subject, whose own limits count too."""
     if not counts(backend):
         return None
-    for s in spending(store, session_ids, now=now, exclude=exclude):
+    for s in spending(store, session_ids, now=now, exclude=exclude, owner=owner):
         if s.spent + cost > s.limit + 1e-9:
             fits = what_fits(spec, s.left) if spec is not None and hasattr(spec, "with_changes") else ""
-            return Refusal(s.scope, s.limit, s.spent, cost, fits)
+            return Refusal(s.scope, s.limit, s.spent, cost, fits, s.whose, s.set_by_admin)
     return None
 
 
@@ -152,20 +180,22 @@ _START_LOCK = threading.Lock()
 class Guard:
     """The engine's check when a queued job is about to be sent: a sweep stops at the limit.
 
-    ``session_ids`` is the session's own list of run ids (it grows as the session submits).
+    ``session_ids`` is the session's own list of run ids (it grows as the session submits); ``owner`` the
+    logged-in person's subject (their own limits count too), ``None`` without login.
     """
 
     store: Store
     session_ids: list[int]
     backend: str | None
     clock: Callable[[], float]
+    owner: str | None = None
 
     def __call__(self, run_id: int, cost: float, spec: Any, mark_running: Callable[[], None]) -> str | None:
         """Refuse with a sentence, or mark the run running (so the next check counts it) and return None."""
         # the check and the start it allows are one step, for every worker and process on this history
         with _START_LOCK, self.store.database.exclusive("spending"):
             refusal = check(self.store, cost, backend=self.backend, session_ids=self.session_ids, spec=spec,
-                            now=self.clock(), exclude=run_id)
+                            now=self.clock(), exclude=run_id, owner=self.owner)
             if refusal is None:
                 mark_running()
                 if run_id not in self.session_ids:  # counted for the session from now on, whoever records it
@@ -179,7 +209,7 @@ class Guard:
         once; returns the sentence for each one that does not."""
         with _START_LOCK, self.store.database.exclusive("spending"):
             now = self.clock()
-            spends = spending(self.store, self.session_ids, now=now) if counts(self.backend) else []
+            spends = spending(self.store, self.session_ids, now=now, owner=self.owner) if counts(self.backend) else []
             admitted: list[int] = []
             refused: dict[int, str] = {}
             extra = 0.0
@@ -191,7 +221,8 @@ class Guard:
                     continue
                 left = max(over.limit - over.spent - extra, 0.0)
                 refused[run_id] = _stopped(Refusal(over.scope, over.limit, over.spent + extra, cost,
-                                                   what_fits(spec, left) if hasattr(spec, "with_changes") else ""))
+                                                   what_fits(spec, left) if hasattr(spec, "with_changes") else "",
+                                                   over.whose, over.set_by_admin))
             if admitted:
                 mark_running(admitted)
                 self.session_ids.extend(i for i in admitted if i not in self.session_ids)

@@ -59,6 +59,7 @@ from .drift import DerivedImage
 from .history.errors import DatabaseUnreachable
 from .images import display_copy
 from .leases import EngineLease, live_claims
+from .people import Person
 from .specs import WAITING_WINDOWS
 from .store import ImageRecord, StorageError, Store, content_hash
 
@@ -100,6 +101,7 @@ class JobRequest:
     # in the worker, for each saved result: pictures made from it (keep-exact), saved beside it
     postprocess: Callable[[bytes, str], list[DerivedImage]] | None = None
     job: Any = None                      # the job as data (``kinds.Job``), when it was made from one
+    owner: Person | None = None          # who asked (with login): the run and its pictures are theirs
 
 
 @dataclass
@@ -244,7 +246,7 @@ class RunEngine:
             run_id = self.store.start_run(request.page, spec.model, prompt, spec.to_record(), asdict(est),
                                           request.connection.label, status="queued", requested=requested,
                                           group_id=request.group, label=request.label,
-                                          billed=not request.connection.offline)
+                                          billed=not request.connection.offline, owner=request.owner)
             self.lease.hold(run_id)
         job = JobState(run_id, request.page, spec.model, prompt, requested, request.group, request.label)
         with self._changed:
@@ -352,7 +354,7 @@ class RunEngine:
     # --- Batch API jobs -----------------------------------------------------------------------
 
     def submit_batch(self, items: list[tuple[Any, str | None]], connection: Connection, *, page: str = "sweep",
-                     group: str | None = None, budget: Any = None) -> str:
+                     group: str | None = None, budget: Any = None, owner: Person | None = None) -> str:
         """Send (spec, label) cells as Batch API jobs (one per endpoint) at half price; return the group.
 
         Each cell is a run of the group. With a ``budget`` guard, cells past a spending limit are not sent
@@ -360,12 +362,12 @@ class RunEngine:
         """
         group = group or uuid.uuid4().hex[:12]
         with self.lease.starting():  # the cells are this engine's until their batch rows exist
-            self._submit_batch(items, connection, page, group, budget)
+            self._submit_batch(items, connection, page, group, budget, owner)
         self._bump()
         return group
 
     def _submit_batch(self, items: list[tuple[Any, str | None]], connection: Connection, page: str, group: str,
-                      budget: Any) -> None:
+                      budget: Any, owner: Person | None) -> None:
         from .client.batch import endpoint_of
 
         rows, costs = [], []
@@ -378,7 +380,7 @@ class RunEngine:
             rows.append({"page": page, "model": spec.model, "prompt": spec.prompt,
                          "params": {**spec.to_record(), "batch": True}, "estimate": asdict(priced),
                          "backend": connection.label, "requested": max(int(spec.n or 1), 1), "group_id": group,
-                         "label": label, "billed": not connection.offline})
+                         "label": label, "billed": not connection.offline, "owner": owner})
         run_ids = self.store.start_runs(rows)
         cells_in_order = [(rid, cost, spec) for rid, cost, (spec, _) in zip(run_ids, costs, items, strict=True)]
         if budget is not None:

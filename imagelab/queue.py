@@ -104,7 +104,8 @@ class QueuedEngine(RunEngine):
         run_id = self.store.start_run(request.page, spec.model, spec.prompt, spec.to_record(),
                                       asdict(est), request.connection.label,
                                       status="queued", requested=requested, group_id=request.group,
-                                      label=request.label, billed=not request.connection.offline)
+                                      label=request.label, billed=not request.connection.offline,
+                                      owner=request.owner)
         state = JobState(run_id, request.page, spec.model, spec.prompt, requested, request.group, request.label)
         with self._changed:
             self._jobs[run_id] = state
@@ -254,7 +255,7 @@ class QueuedEngine(RunEngine):
                 key = self._worker_key(job.backend.connection("-"))
                 if key is None:
                     raise BadJob("this worker has no API key for the run's backend (set OPENAI_API_KEY)")
-                guard = Guard(self.store, [*job.session_runs], job.backend.label, time.time)
+                guard = Guard(self.store, [*job.session_runs], job.backend.label, time.time, owner=job.owner)
                 request = job.request(key, budget=guard)
             except BadJob as exc:
                 self.store.finish_run(run_id, "failed", error=f"This run could not be sent: {exc}")

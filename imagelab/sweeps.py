@@ -33,6 +33,7 @@ from typing import Any
 from .client import Connection
 from .costs import Estimate, estimate
 from .jobs import EventCall, JobRequest, RunEngine
+from .people import Person
 from .specs import GenerateSpec, OutputOptions
 
 __all__ = ["MAX_REQUESTS", "template_variables", "fill_template", "Sweep", "SweepItem", "SweepPlan", "plan_items",
@@ -291,7 +292,8 @@ def sweep_grid(runs: list[tuple[int, str | None]]) -> SweepGrid:
 # --- running --------------------------------------------------------------------------------
 
 def submit_sweep(engine: RunEngine, items: list[SweepItem], call: EventCall, connection: Connection, *,
-                 group: str | None = None, budget: Any = None, moderate: bool = False) -> tuple[str, list[int]]:
+                 group: str | None = None, budget: Any = None, moderate: bool = False, owner: Person | None = None
+                 ) -> tuple[str, list[int]]:
     """Hand every item to the run engine as one job (page ``"sweep"``), grouped; return (group, run ids).
 
     The engine's worker pool bounds how many run at once; one item's failure loses none of the
@@ -300,7 +302,7 @@ def submit_sweep(engine: RunEngine, items: list[SweepItem], call: EventCall, con
     """
     group = group or uuid.uuid4().hex[:12]
     ids = [engine.submit(JobRequest(item.spec, call, connection, "sweep", group=group, label=item.label,
-                                    budget=budget, moderate=moderate))
+                                    budget=budget, moderate=moderate, owner=owner))
            for item in items]
     return group, ids
 

@@ -2,7 +2,19 @@
 
 import streamlit as st
 
-from components import connection, image_inputs, options, pages, results, run, shortcuts, sidebar, state, untrusted
+from components import (
+    connection,
+    image_inputs,
+    options,
+    pages,
+    people,
+    results,
+    run,
+    shortcuts,
+    sidebar,
+    state,
+    untrusted,
+)
 from imagelab.catalog import catalog
 from imagelab.conversation import TurnJob, branch_path, children_count, leaves, newest_leaf_under
 from imagelab.costs import estimate, money_of, money_text, window_price
@@ -101,7 +113,7 @@ def scroll_to_newest(marker: str) -> None:
 # A new session reopens the conversation the person was last in.
 if state.CONV_ID not in st.session_state and not st.session_state.get(state.handoff_key(state.CONV)):
     st.session_state[state.CONV_ID] = None
-    latest = store.latest_conversation()
+    latest = store.latest_conversation(owner=people.subject())
     if latest is not None:
         st.session_state[state.CONV_PICK_NEXT] = latest
 
@@ -127,7 +139,7 @@ with settings, st.container(key=SETTINGS_BOX):
     pick_next = st.session_state.pop(state.CONV_PICK_NEXT, None)
     if pick_next is not None:
         st.session_state[state.CONV_PICKER] = pick_next
-    saved = store.conversations(100)
+    saved = store.conversations(100, owner=people.subject())
     titles = {NEW: "New conversation", **{c.id: f"{c.title} ({c.turns} turns)" for c in saved}}
     if st.session_state.get(state.CONV_PICKER) not in titles:
         st.session_state[state.CONV_PICKER] = st.session_state.get(state.CONV_ID) or NEW
@@ -245,7 +257,7 @@ if prompt:
     spec = spec.with_changes(prompt=prompt)
     problems = spec.problems()
     if not problems and sidebar.ready() and conv_id is None:
-        conv_id = store.new_conversation(prompt[:60])
+        conv_id = store.new_conversation(prompt[:60], people.current())
         st.session_state[state.CONV_ID] = conv_id
         st.session_state[state.CONV_PICK_NEXT] = conv_id  # the picker shows it from the next run on
     conn = connection.current_connection() if sidebar.ready() else None

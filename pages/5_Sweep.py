@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, options, pages, run, shortcuts, sidebar, spending, state, untrusted
+from components import connection, options, pages, people, run, shortcuts, sidebar, spending, state, untrusted
 from imagelab.batches import COMPLETION_WINDOW_WORDS
 from imagelab.catalog import offered_models
 from imagelab.client import generate
@@ -110,15 +110,15 @@ if clicked and plan is not None and confirmed:
         conn = connection.current_connection()
         if as_batch:
             group = connection.get_engine().submit_batch([(item.spec, item.label) for item in plan.items], conn,
-                                                         budget=spending.guard())
+                                                         budget=spending.guard(), owner=people.current())
             run_ids = [r.id for r in store.runs(len(plan.items), group_id=group)]
         else:
             group, run_ids = submit_sweep(connection.get_engine(), plan.items, generate, conn, budget=spending.guard(),
-                                          moderate=spending.moderation_on())
+                                          moderate=spending.moderation_on(), owner=people.current())
         spending.note_session_runs(run_ids)
         st.session_state[state.SWEEP_GROUP] = group
 
-latest = store.runs(1, page="sweep")
+latest = store.runs(1, page="sweep", owner=people.subject())
 group = st.session_state.get(state.SWEEP_GROUP) or (latest[0].group_id if latest else None)
 with output:
     if plan is not None:

@@ -10,7 +10,7 @@ import time
 
 import streamlit as st
 
-from components import connection, options, pages, results, sidebar, state, untrusted
+from components import connection, options, pages, people, results, sidebar, state, untrusted
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
 from imagelab.export import export_images, export_link, read_metadata, settings_from_metadata
 from imagelab.history.storage import url_lifetime
@@ -39,11 +39,18 @@ results.show_waiting_pictures(store)
 
 # --- filters ------------------------------------------------------------------------------
 text, page_filter, model_filter, dates, starred = "", [], [], (), False
+whose = people.subject()  # with login a first view shows the person's own pictures; without, everyone's (None)
+mine_starred = people.starred_ids(store)
 if brief:
     st.space(FILTERS)
 else:
     models, used_pages = store.used_models_and_pages()
-    f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 1.4], vertical_alignment="bottom")
+    if whose is not None:
+        f0, f1, f2, f3, f4, f5 = st.columns([2, 3, 2, 2, 2, 1.4], vertical_alignment="bottom")
+        with f0:
+            whose = people.whose_pictures(store, key=state.GALLERY_WHOSE)
+    else:
+        f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 1.4], vertical_alignment="bottom")
     text = f1.text_input("Search prompts", key=state.GALLERY_TEXT, placeholder="fox, lighthouse…")
     if len(text) > MAX_SEARCH_TEXT:
         text = text[:MAX_SEARCH_TEXT]
@@ -59,7 +66,7 @@ if isinstance(dates, (tuple, list)) and dates:
         until = dt.datetime.combine(dates[1] + dt.timedelta(days=1), dt.time()).timestamp()
 
 filters = dict(pages=page_filter or None, models=model_filter or None, since=since, until=until, starred=starred,
-               text=text.strip() or None)
+               text=text.strip() or None, owner=whose, starred_by=people.subject())
 _, total = store.search_images(**filters, limit=0)
 page_count = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
 
@@ -129,15 +136,21 @@ def show_detail(rec: ImageRecord) -> None:
             if a1.button("Run again", key="btn_gallery_again", icon=":material/replay:", width="stretch",
                          help="Open these settings in the page that made it"):
                 run_again(run.page, run.params)
-            star_label = "Unstar" if rec.starred else "Star"
-            if a2.button(star_label, key="btn_gallery_star_detail",
-                         icon=":material/star:" if rec.starred else ":material/star_border:", width="stretch"):
-                store.set_starred(rec.id, not rec.starred)
+            starred = people.is_starred(rec, mine_starred)
+            if a2.button("Unstar" if starred else "Star", key="btn_gallery_star_detail",
+                         icon=":material/star:" if starred else ":material/star_border:", width="stretch"):
+                people.set_star(store, rec.id, not starred)
                 st.rerun()
-            if st.session_state.get(state.GALLERY_CONFIRM_DELETE) == rec.id:
+            if not people.may_delete(rec.owner):
+                st.caption(f"This picture is {people.owner_words(rec.owner, rec.owner_email)}'s: only they or an "
+                           "admin can delete it.")
+            elif st.session_state.get(state.GALLERY_CONFIRM_DELETE) == rec.id:
                 st.warning("Delete this image from the history? Its file goes when nothing else uses it.")
                 d1, d2 = st.columns(2)
                 if d1.button("Delete", key="btn_gallery_delete_yes", type="primary", width="stretch"):
+                    if not people.may_delete(store.image(rec.id).owner):  # asked again as it happens
+                        st.error("Only its owner or an admin can delete this picture.")
+                        return
                     store.delete_image(rec.id)
                     results.forget_thumbnail(rec.hash)
                     selection.discard(rec.id)
@@ -297,12 +310,14 @@ else:
     cols = st.columns(4)
     for i, rec in enumerate(records):
         # a starred card is framed in the accent colour (RESULTS_CSS), so stars show at a glance
-        card = state.item(state.GALLERY_CARD_STARRED if rec.starred else state.GALLERY_CARD, rec.id)
+        starred = people.is_starred(rec, mine_starred)
+        card = state.item(state.GALLERY_CARD_STARRED if starred else state.GALLERY_CARD, rec.id)
         with cols[i % 4], st.container(border=True, key=card):
             results.show_thumbnail(rec.hash, rec.format, alt=results.picture_alt(rec.prompt))
             # one caption (a Markdown element, the costliest kind to draw), then the prompt as plain text
-            st.caption(f"{':material/star: ' if rec.starred else ''}{untrusted.theirs(rec.model)} · "
-                       f"{pages.name_of(rec.page)} · {money_text(image_money(rec))}")
+            by = people.owner_words(rec.owner, rec.owner_email)
+            st.caption(f"{':material/star: ' if starred else ''}{untrusted.theirs(rec.model)} · "
+                       f"{pages.name_of(rec.page)} · {money_text(image_money(rec))}" + (f" · {by}" if by else ""))
             untrusted.show_text(shorten(rec.prompt, 120), quiet=True)
             if brief:
                 st.space(CARD_ACTIONS)
@@ -310,10 +325,10 @@ else:
             with st.container(horizontal=True, vertical_alignment="center", gap="small"):
                 st.checkbox("Select", value=rec.id in selection, key=state.item(state.GALLERY_SELECT, rec.id),
                             on_change=toggle, args=(rec.id,))
-                if st.button("Starred" if rec.starred else "Star", key=state.item(state.GALLERY_STAR, rec.id),
-                             icon=":material/star:" if rec.starred else ":material/star_border:", type="tertiary",
-                             help="Unstar" if rec.starred else "Star this picture"):
-                    store.set_starred(rec.id, not rec.starred)
+                if st.button("Starred" if starred else "Star", key=state.item(state.GALLERY_STAR, rec.id),
+                             icon=":material/star:" if starred else ":material/star_border:", type="tertiary",
+                             help="Unstar" if starred else "Star this picture"):
+                    people.set_star(store, rec.id, not starred)
                     st.rerun()
                 if st.button("Open", key=state.item(state.GALLERY_OPEN, rec.id), icon=":material/open_in_full:",
                              type="tertiary", help="Details, lineage and actions"):
@@ -325,7 +340,7 @@ else:
 def spend_by_day() -> None:
     with st.expander("Spend by day and model", key=state.GALLERY_SPEND_OPEN, on_change="rerun") as spend:
         # drawn only while open: the table is the heaviest thing on the page to load
-        rows = store.spend_by_day_and_model() if spend.open else []
+        rows = store.spend_by_day_and_model(owner=people.subject()) if spend.open else []  # with login: yours
         if rows:
             st.dataframe([{"day": r["day"], "model": r["model"], "runs": r["runs"],
                            "spent ($)": round(r["dollars"], 4), "offline, would cost on OpenAI ($)":

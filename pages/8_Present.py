@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, pages, results, sidebar, state
+from components import connection, pages, people, results, sidebar, state
 from imagelab.images import DELETED_SENTENCE, mime_of, preview_bytes
 from imagelab.slideshow import slideshow_html
 from imagelab.svg import sanitize_svg
@@ -45,7 +45,7 @@ def build(slides: tuple[Slide, ...], autoplay: bool, seconds: float) -> str:
 selection = sorted(st.session_state.get(state.SELECTION, set()))
 source = "your selection"
 if not selection:
-    starred, _ = store.search_images(starred=True, limit=50)
+    starred, _ = store.search_images(starred=True, limit=50, starred_by=people.subject())
     selection = [r.id for r in starred]
     source = "your starred images"
 

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, RowMapping, select
 from .database import upsert
 from .records import loads
 from .repository import Repository
-from .schema import batches, budget_limits, settings
+from .schema import batches, budget_limits, person_limits, settings
 
 __all__ = ["BatchRecord", "BatchRepository"]
 
@@ -109,6 +109,21 @@ class BatchRepository(Repository):
                 db.execute(budget_limits.delete().where(budget_limits.c.scope == scope))
             else:
                 upsert(db, budget_limits, {"scope": scope, "dollars": float(dollars)}, key="scope")
+
+    def person_limits(self, owner: str | None = None) -> dict[tuple[str, str], float]:
+        """People's own spending limits, by (subject, scope); ``owner``: only that person's."""
+        query = select(person_limits)
+        if owner is not None:
+            query = query.where(person_limits.c.owner == owner)
+        with self._read() as db:
+            return {(str(o), str(s)): float(d) for o, s, d in db.execute(query)}
+
+    def set_person_limit(self, owner: str, scope: str, dollars: float | None) -> None:
+        """Set a person's own limit for a scope (day, month); None (or 0) removes it."""
+        with self._write() as db:
+            db.execute(person_limits.delete().where(person_limits.c.owner == owner, person_limits.c.scope == scope))
+            if dollars:
+                db.execute(person_limits.insert().values(owner=owner, scope=scope, dollars=float(dollars)))
 
     def setting(self, name: str, default: str | None = None) -> str | None:
         with self._read() as db:

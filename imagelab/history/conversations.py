@@ -8,8 +8,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from imagelab.people import Person
+
 from .records import ACTIVE_STATUSES, ConversationRecord, TurnRecord, conversation_record, turn_record
 from .repository import Repository
+from .runs import owner_columns
 from .schema import conversations, runs, turns
 
 __all__ = ["ConversationRepository"]
@@ -19,23 +22,29 @@ _TURN_FIELDS = frozenset({"run_id", "response_id", "image_call_id", "image_hash"
 
 
 class ConversationRepository(Repository):
-    def new_conversation(self, title: str) -> int:
+    def new_conversation(self, title: str, owner: Person | None = None) -> int:
         now = time.time()
         with self._write() as db:
             return int(db.execute(conversations.insert().values(
-                title=title[:120] or "Untitled conversation", created_at=now, updated_at=now)
+                title=title[:120] or "Untitled conversation", created_at=now, updated_at=now,
+                **owner_columns(owner))
                 .returning(conversations.c.id)).scalar_one())
 
-    def conversations(self, limit: int = 50) -> list[ConversationRecord]:
+    def conversations(self, limit: int = 50, *, owner: str | None = None) -> list[ConversationRecord]:
+        """The newest conversations; ``owner``: only that person's (a conversation is its owner's)."""
         count = (select(func.count()).where(turns.c.conversation_id == conversations.c.id)
                  .scalar_subquery().label("turns"))
         query = select(conversations, count).order_by(conversations.c.updated_at.desc()).limit(limit)
+        if owner is not None:
+            query = query.where(conversations.c.owner == owner)
         with self._read() as db:
             return [conversation_record(r) for r in db.execute(query).mappings()]
 
-    def latest_conversation(self) -> int | None:
+    def latest_conversation(self, *, owner: str | None = None) -> int | None:
         query = (select(conversations.c.id)
                  .order_by(conversations.c.updated_at.desc(), conversations.c.id.desc()).limit(1))
+        if owner is not None:
+            query = query.where(conversations.c.owner == owner)
         with self._read() as db:
             found = db.execute(query).scalar()
         return int(found) if found is not None else None

@@ -21,7 +21,7 @@ from .blobs import content_hash
 from .database import insert_ignoring_duplicates
 from .records import ImageRecord, image_record
 from .repository import Repository
-from .schema import image_parents, images, inputs, runs, turns
+from .schema import image_parents, images, inputs, runs, stars, turns
 
 __all__ = ["ImageRepository", "MAX_SEARCH_TEXT"]
 
@@ -102,14 +102,16 @@ class ImageRepository(Repository):
             same = select(images.c.id).where(images.c.hash == content_hash(data)).order_by(images.c.id)
             db.execute(same.with_for_update()).all()
             digest = self.write_bytes(data, fmt)
-            image_id = int(db.execute(images.insert().values(
+            owner, owner_email = db.execute(select(runs.c.owner, runs.c.owner_email).where(runs.c.id == run_id)).one()
+            image_id = int(db.execute(images.insert().values(owner=owner, owner_email=owner_email,
                 run_id=run_id, idx=index, hash=digest, format=fmt, width=width, height=height, bytes=len(data),
                 revised_prompt=revised_prompt, created_at=now, variant=variant,
                 drift=json.dumps(drift) if drift else None).returning(images.c.id)).scalar_one())
             for parent in parents or []:
                 db.execute(image_parents.insert().values(image_id=image_id, parent_hash=parent))
         return ImageRecord(image_id, run_id, index, digest, fmt, width, height, len(data), now,
-                           revised_prompt=revised_prompt, variant=variant, drift=drift)
+                           revised_prompt=revised_prompt, variant=variant, drift=drift, owner=owner,
+                           owner_email=owner_email)
 
     def mark_raw(self, image_id: int) -> None:
         """Mark a result as the model's raw output, once a keep-exact composite of it has been saved."""
@@ -122,8 +124,10 @@ class ImageRepository(Repository):
         with self._read() as db:
             return [image_record(r) for r in db.execute(query).mappings()]
 
-    def recent_images(self, limit: int = 48, offset: int = 0) -> list[ImageRecord]:
-        return self._images(_image_select().order_by(*_NEWEST_FIRST).limit(limit).offset(offset))
+    def recent_images(self, limit: int = 48, offset: int = 0, *, owner: str | None = None) -> list[ImageRecord]:
+        """The newest pictures (``owner``: that person's)."""
+        query = _image_select() if owner is None else _image_select().where(images.c.owner == owner)
+        return self._images(query.order_by(*_NEWEST_FIRST).limit(limit).offset(offset))
 
     def images_of_run(self, run_id: int) -> list[ImageRecord]:
         return self._images(_image_select().where(images.c.run_id == run_id).order_by(images.c.idx, images.c.id))
@@ -148,8 +152,11 @@ class ImageRepository(Repository):
 
     @staticmethod
     def _filters(pages: list[str] | None, models: list[str] | None, since: float | None, until: float | None,
-                 starred: bool, text: str | None) -> list[ColumnElement[bool]]:
+                 starred: bool, text: str | None, owner: str | None = None, starred_by: str | None = None
+                 ) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
+        if owner is not None:
+            where.append(images.c.owner == owner)
         if pages:
             where.append(runs.c.page.in_(pages))
         if models:
@@ -158,7 +165,9 @@ class ImageRepository(Repository):
             where.append(images.c.created_at >= since)
         if until is not None:
             where.append(images.c.created_at < until)
-        if starred:
+        if starred and starred_by is not None:  # with login, stars are each person's own
+            where.append(images.c.id.in_(select(stars.c.image_id).where(stars.c.owner == starred_by)))
+        elif starred:
             where.append(images.c.starred == 1)
         if text and len(text) > MAX_SEARCH_TEXT:
             raise ValueError(f"Search text is limited to {MAX_SEARCH_TEXT} characters; shorten it.")
@@ -169,11 +178,13 @@ class ImageRepository(Repository):
 
     def search_images(self, *, pages: list[str] | None = None, models: list[str] | None = None,
                       since: float | None = None, until: float | None = None, starred: bool = False,
-                      text: str | None = None, limit: int = 24, offset: int = 0) -> tuple[list[ImageRecord], int]:
+                      text: str | None = None, limit: int = 24, offset: int = 0, owner: str | None = None,
+                      starred_by: str | None = None) -> tuple[list[ImageRecord], int]:
         """One page of images matching the filters, newest first, and how many match in all.
 
+        ``owner``: only that person's pictures; ``starred_by``: ``starred`` means starred by that person.
         Raises ``ValueError`` with a sentence for ``text`` longer than ``MAX_SEARCH_TEXT`` characters."""
-        where = self._filters(pages, models, since, until, starred, text)
+        where = self._filters(pages, models, since, until, starred, text, owner, starred_by)
         with self._read() as db:
             total = db.execute(select(func.count()).select_from(_JOINED).where(*where)).scalar_one()
             rows = db.execute(_image_select().where(*where).order_by(*_NEWEST_FIRST).limit(limit).offset(offset))
@@ -182,6 +193,18 @@ class ImageRepository(Repository):
     def set_starred(self, image_id: int, starred: bool) -> None:
         with self._write() as db:
             db.execute(images.update().where(images.c.id == image_id).values(starred=1 if starred else 0))
+
+    def stars_of(self, owner: str) -> set[int]:
+        """The ids of the pictures ``owner`` has starred (with login, stars are each person's)."""
+        with self._read() as db:
+            return {int(i) for i in db.execute(select(stars.c.image_id).where(stars.c.owner == owner)).scalars()}
+
+    def set_star(self, image_id: int, owner: str, starred: bool) -> None:
+        """Star or unstar a picture for one person."""
+        with self._write() as db:
+            db.execute(stars.delete().where(stars.c.image_id == image_id, stars.c.owner == owner))
+            if starred:
+                db.execute(stars.insert().values(image_id=image_id, owner=owner, created_at=time.time()))
 
     # --- lineage ----------------------------------------------------------------------------
 
@@ -220,6 +243,7 @@ class ImageRepository(Repository):
                     raise KeyError(image_id)
                 digest, fmt = row
                 db.execute(image_parents.delete().where(image_parents.c.image_id == image_id))
+                db.execute(stars.delete().where(stars.c.image_id == image_id))
                 db.execute(images.delete().where(images.c.id == image_id))
                 keep = self._referenced(db, digest)
                 # Set the file aside while the lock is held; it goes back if the delete does not commit.

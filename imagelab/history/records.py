@@ -42,6 +42,8 @@ class ImageRecord:
     drift: dict[str, Any] | None = None      # how far the raw output moved outside the mask
     billed: bool = True                  # False: made by the offline backend, nothing was paid
     run_images: int = 1                  # how many pictures its run made (raw copies beside a composite not counted)
+    owner: str | None = None             # who made it (the identity provider's subject); None without login
+    owner_email: str | None = None
 
     @property
     def filename(self) -> str:
@@ -72,6 +74,8 @@ class RunRecord:
     sequence: int | None = None
     billed: bool = True                  # False: sent to the offline backend, nothing was paid
     reply: str | None = None  # the words a text-only run brought back (a description, a rewrite)
+    owner: str | None = None             # who asked (the identity provider's subject); None without login
+    owner_email: str | None = None
 
     @property
     def active(self) -> bool:

@@ -7,10 +7,14 @@ import json
 import time
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, case, cast, delete, func, select
+from sqlalchemy import BigInteger, ColumnElement, Text, case, cast, delete, func, select
 
+from imagelab.people import Person
+
+from .database import upsert
 from .records import ACTIVE_STATUSES, RUN_STATUSES, RunRecord, run_record
 from .repository import Repository
+from .schema import people as people_table
 from .schema import run_previews, runs
 
 __all__ = ["RunRepository"]
@@ -30,21 +34,27 @@ def _run_row(r: dict[str, Any], now: float) -> dict[str, Any]:
             "status": r.get("status", "queued"), "estimate": json.dumps(est) if est else None,
             "est_dollars": (est or {}).get("dollars"), "backend": r.get("backend"), "started_at": now,
             "requested": r.get("requested"), "group_id": r.get("group_id"), "label": r.get("label"),
-            "billed": int(r["billed"] if r.get("billed") is not None else _billed(r.get("backend")))}
+            "billed": int(r["billed"] if r.get("billed") is not None else _billed(r.get("backend"))),
+            **owner_columns(r.get("owner"))}
+
+
+def owner_columns(owner: Person | None) -> dict[str, str | None]:
+    """The ``owner`` and ``owner_email`` columns of a record ``owner`` makes (both empty without login)."""
+    return {"owner": owner.subject if owner else None, "owner_email": owner.email if owner else None}
 
 
 class RunRepository(Repository):
     def start_run(self, page: str, model: str, prompt: str, params: dict[str, Any],
                   estimate: dict[str, Any] | None = None, backend: str | None = None, *, status: str = "running",
                   requested: int | None = None, group_id: str | None = None, label: str | None = None,
-                  billed: bool | None = None) -> int:
+                  billed: bool | None = None, owner: Person | None = None) -> int:
         """A new run row (``queued`` when the engine will send it later); returns its id.
 
         ``billed`` is False for a run sent to the offline backend: its usage is kept, but nothing was paid.
         Left out, it is judged from ``backend`` (the offline backend's label), as older rows were."""
         row = _run_row({"page": page, "model": model, "prompt": prompt, "params": params, "estimate": estimate,
                         "backend": backend, "status": status, "requested": requested, "group_id": group_id,
-                        "label": label, "billed": billed}, time.time())
+                        "label": label, "billed": billed, "owner": owner}, time.time())
         with self._write() as db:
             return int(db.execute(runs.insert().values(row).returning(runs.c.id)).scalar_one())
 
@@ -59,12 +69,16 @@ class RunRepository(Repository):
         with self._write() as db:
             db.execute(runs.update().where(runs.c.status == "queued", runs.c.id.in_(run_ids)).values(status="running"))
 
-    def spending_runs(self, since: float, ids: list[int] | None = None) -> list[RunRecord]:
-        """Runs started since ``since`` (or the given ids) that have, or may have, cost something: priced ones,
-        and ones sent or still to go (a billed run without usage may have been paid for)."""
+    def spending_runs(self, since: float, ids: list[int] | None = None, *, owner: str | None = None
+                      ) -> list[RunRecord]:
+        """Runs started since ``since`` (or the given ids), of one person (``owner``) or everyone, that have, or
+        may have, cost something: priced ones, and ones sent or still to go (a billed run without usage may
+        have been paid for)."""
         which = runs.c.started_at >= since if ids is None else runs.c.id.in_(ids)
         maybe_paid = (*ACTIVE_STATUSES, "ok", "partial", "interrupted")
         query = select(runs).where(which, runs.c.actual_dollars.is_not(None) | runs.c.status.in_(maybe_paid))
+        if owner is not None:
+            query = query.where(runs.c.owner == owner)
         with self._read() as db:
             rows = db.execute(query).mappings().all()
         return [run_record(r) for r in rows]
@@ -130,9 +144,11 @@ class RunRepository(Repository):
         return run_record(row)
 
     def runs(self, limit: int = 50, *, page: str | None = None, group_id: str | None = None,
-             ids: list[int] | None = None) -> list[RunRecord]:
-        """Runs newest first, optionally only one page's, one group's (a sweep) or the given ids."""
+             ids: list[int] | None = None, owner: str | None = None) -> list[RunRecord]:
+        """Runs newest first, optionally only one page's, one group's (a sweep), one person's or the given ids."""
         where: list[ColumnElement[bool]] = []
+        if owner is not None:
+            where.append(runs.c.owner == owner)
         if page is not None:
             where.append(runs.c.page == page)
         if group_id is not None:
@@ -143,10 +159,33 @@ class RunRepository(Repository):
             rows = db.execute(select(runs).where(*where).order_by(runs.c.id.desc()).limit(limit)).mappings()
             return [run_record(r) for r in rows]
 
-    def count_runs(self, *, page: str | None = None) -> int:
+    def count_runs(self, *, page: str | None = None, owner: str | None = None) -> int:
         query = select(func.count()).select_from(runs)
+        if page is not None:
+            query = query.where(runs.c.page == page)
+        if owner is not None:
+            query = query.where(runs.c.owner == owner)
         with self._read() as db:
-            return int(db.execute(query if page is None else query.where(runs.c.page == page)).scalar_one())
+            return int(db.execute(query).scalar_one())
+
+    def note_person(self, person: Person) -> None:
+        """Keep ``person`` in the list of people (at each login: their email may have changed)."""
+        with self._write() as db:
+            upsert(db, people_table, {"owner": person.subject, "email": person.email, "last_seen": time.time()},
+                   key="owner")
+
+    def people(self) -> list[tuple[str, str]]:
+        """(subject, email) of everyone who has logged in, by email."""
+        with self._read() as db:
+            found = [(str(s), str(e or s)) for s, e in db.execute(select(people_table.c.owner, people_table.c.email))]
+        return sorted(found, key=lambda p: p[1].lower())
+
+    def owners_of_runs(self, run_ids: list[int]) -> dict[int, str | None]:
+        """Who asked for each of these runs (the subject; ``None`` without login)."""
+        if not run_ids:
+            return {}
+        with self._read() as db:
+            return {int(i): o for i, o in db.execute(select(runs.c.id, runs.c.owner).where(runs.c.id.in_(run_ids)))}
 
     def used_models_and_pages(self) -> tuple[list[str], list[str]]:
         with self._read() as db:
@@ -154,23 +193,28 @@ class RunRepository(Repository):
             pages = list(db.execute(select(runs.c.page).distinct().order_by(runs.c.page)).scalars())
         return models, pages
 
-    def spend_by_day_and_model(self) -> list[dict[str, Any]]:
+    def spend_by_day_and_model(self, *, owner: str | None = None, by_person: bool = False) -> list[dict[str, Any]]:
         """Spend per day and model (local time), newest day first: ``dollars`` is what was paid (billed
-        runs only); ``would_cost`` what the offline backend's runs would have cost on OpenAI."""
+        runs only); ``would_cost`` what the offline backend's runs would have cost on OpenAI. ``owner``: one
+        person's runs only; ``by_person``: a row per person too, named by ``person`` (their email, or "")."""
         # The day is this process's local day, as the person reading it counts days, not that of a database
         # server in another time zone: the database adds up each quarter hour (every time zone's offset is
         # a whole number of quarter hours, so a quarter hour never spans two days), this process names days.
         second = cast(runs.c.started_at, BigInteger)  # rounded on PostgreSQL, truncated on SQLite: floor both
         quarter = ((second - case((second > runs.c.started_at, 1), else_=0)) // _QUARTER_HOUR).label("quarter")
-        query = (select(quarter, runs.c.model, runs.c.billed, func.count(), func.sum(runs.c.actual_dollars),
+        person = (runs.c.owner_email if by_person else cast(None, Text)).label("person")
+        query = (select(quarter, runs.c.model, runs.c.billed, person, func.count(), func.sum(runs.c.actual_dollars),
                         func.sum(runs.c.est_dollars))
-                 .where(runs.c.status.not_in(ACTIVE_STATUSES)).group_by(quarter, runs.c.model, runs.c.billed))
-        totals: dict[tuple[str, str], dict[str, Any]] = {}
+                 .where(runs.c.status.not_in(ACTIVE_STATUSES)).group_by(quarter, runs.c.model, runs.c.billed, person))
+        if owner is not None:
+            query = query.where(runs.c.owner == owner)
+        totals: dict[tuple[str, str, str], dict[str, Any]] = {}
         with self._read() as db:
-            for start, model, billed, count, actual, estimated in db.execute(query):
+            for start, model, billed, who, count, actual, estimated in db.execute(query):
                 day = dt.datetime.fromtimestamp(start * _QUARTER_HOUR).date().isoformat()
-                row = totals.setdefault((day, model), {"day": day, "model": model, "runs": 0, "dollars": 0.0,
-                                                       "would_cost": 0.0, "estimated": 0.0})
+                row = totals.setdefault((day, model, who or ""), {
+                    "day": day, "model": model, "runs": 0, "dollars": 0.0, "would_cost": 0.0, "estimated": 0.0,
+                    **({"person": who or ""} if by_person else {})})
                 row["runs"] += count
                 row["dollars" if billed else "would_cost"] += actual or 0.0
                 row["estimated"] += estimated or 0.0
@@ -178,10 +222,12 @@ class RunRepository(Repository):
         return sorted(by_dollars, key=lambda r: r["day"], reverse=True)
 
     def spent_dollars(self, *, since: float | None = None, until: float | None = None,
-                      page: str | None = None) -> float:
-        """Money actually paid: the priced usage of billed runs started in [since, until), never an
-        offline run's."""
+                      page: str | None = None, owner: str | None = None) -> float:
+        """Money actually paid: the priced usage of billed runs started in [since, until) (``owner``: that
+        person's), never an offline run's."""
         where: list[ColumnElement[bool]] = [runs.c.billed == 1]
+        if owner is not None:
+            where.append(runs.c.owner == owner)
         if since is not None:
             where.append(runs.c.started_at >= since)
         if until is not None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from sqlalchemy import Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, Table, Text, text
 
 __all__ = ["metadata", "runs", "images", "image_parents", "inputs", "conversations", "turns", "batches",
-           "budget_limits", "settings", "prompt_library", "copied_rows", "run_previews"]
+           "budget_limits", "settings", "prompt_library", "copied_rows", "run_previews", "stars", "people",
+           "person_limits"]
 
 metadata = MetaData()
 
@@ -41,9 +42,12 @@ runs = Table(
     Column("sequence", Integer),
     Column("billed", Integer, nullable=False, server_default=text("1")),
     Column("reply", Text),
+    Column("owner", Text),         # the identity provider's subject of who asked; empty without login
+    Column("owner_email", Text),
     Index("runs_status", "status"),
     Index("runs_page", "page", "id"),
     Index("runs_group", "group_id"),
+    Index("runs_owner", "owner", "started_at"),
 )
 
 images = Table(
@@ -61,11 +65,14 @@ images = Table(
     Column("created_at", Float, nullable=False),
     Column("variant", Text),
     Column("drift", Text),
+    Column("owner", Text),         # the run's owner, copied as the picture is saved
+    Column("owner_email", Text),
 )
 # The Gallery's newest-first pages walk this index.
 Index("images_created", images.c.created_at.desc())
 Index("images_hash", images.c.hash)
 Index("images_run", images.c.run_id)
+Index("images_owner", images.c.owner, images.c.created_at.desc())
 
 image_parents = Table(
     "image_parents", metadata,
@@ -91,6 +98,8 @@ conversations = Table(
     Column("title", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("owner", Text),
+    Column("owner_email", Text),
 )
 
 turns = Table(
@@ -156,8 +165,34 @@ prompt_library = Table(
     Column("tags", Text, nullable=False, server_default="[]"),
     Column("source", Text, nullable=False, server_default=""),
     Column("created_at", Float, nullable=False),
+    Column("owner", Text),
+    Column("owner_email", Text),
 )
 Index("prompt_library_created", prompt_library.c.created_at.desc())
+
+# With login, each person's stars (``images.starred`` is the single-user history's).
+stars = Table(
+    "stars", metadata,
+    Column("image_id", Integer, ForeignKey("images.id"), primary_key=True),
+    Column("owner", Text, primary_key=True),
+    Column("created_at", Float, nullable=False),
+)
+
+# Everyone who has logged in (the identity provider's subject), with the email they last had.
+people = Table(
+    "people", metadata,
+    Column("owner", Text, primary_key=True),
+    Column("email", Text, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)
+
+# A person's own spending limits (set by an admin), by scope (day, month); ``budget_limits`` are the team's.
+person_limits = Table(
+    "person_limits", metadata,
+    Column("owner", Text, primary_key=True),
+    Column("scope", Text, primary_key=True),
+    Column("dollars", Float, nullable=False),
+)
 
 # Rows another history's copy brought in (``imagelab.migrate``): what a second run of the copy skips.
 copied_rows = Table(

@@ -74,3 +74,25 @@ def test_a_billed_run_that_reported_no_usage_counts_at_its_estimate(store):
     assert len(sent) == 1
     statuses = [store.run(i).status for i in ids]
     assert statuses == ["ok", "cancelled", "cancelled"], [store.run(i).error for i in ids]
+
+
+def test_a_persons_own_limit_stops_them_and_not_the_others_and_the_team_limit_stops_everyone(store):
+    from imagelab.people import Person
+
+    alice, bob = Person("alice", "alice@example.com"), Person("bob", "bob@example.com")
+    for who, dollars in ((alice, 0.30), (bob, 0.05)):
+        run_id = store.start_run("generate", "gpt-image-1.5", "p", {}, {"dollars": dollars}, "OpenAI",
+                                 status="running", owner=who)
+        store.finish_run(run_id, "ok", usage={"total_tokens": 1}, actual_dollars=dollars)
+    store.set_person_limit("bob", "day", 0.10)
+    now = time.time()
+    spec = GenerateSpec(prompt="a pear", model="gpt-image-1.5", quality="high", size="1024x1024", n=2)
+    bobs = budgets.check(store, 0.08, backend="OpenAI", session_ids=[], spec=spec, now=now, owner="bob")
+    assert bobs.sentence.startswith("Not sent: this request would cost about $0.080, which would cross your daily "
+                                    "limit of $0.100 ($0.050 already spent) by $0.030.")  # only Bob's own spend
+    assert budgets.check(store, 0.08, backend="OpenAI", session_ids=[], now=now, owner="alice") is None
+    assert [(s.whose, s.limit) for s in budgets.spending(store, [], now=now, owner="alice")] == []  # not Bob's
+    store.set_limit("day", 0.40)  # the team's: everyone's spend together ($0.35)
+    team = budgets.check(store, 0.08, backend="OpenAI", session_ids=[], now=now, owner="alice")
+    assert "which would cross the team's daily limit of $0.400 ($0.350 already spent)" in team.sentence
+    assert team.sentence.endswith("ask an admin to raise it or wait until tomorrow.")
