@@ -278,7 +278,15 @@ def show_image_actions(rec: ImageRecord, *, key: str, enlarge: bool = True, room
             with st.popover(f"Use {untrusted.theirs(name)} in another page", icon=":material/move_item:",
                             help="Use in… Reference edit, Mask edit, Conversation"):
                 _hand_over_buttons(rec, key, width="stretch", extend=extend)
+        _board_control(rec, key, name=name, roomy=roomy)
     _description_under(rec)
+
+
+def _board_control(rec: ImageRecord, key: str, *, name: str, roomy: bool) -> None:
+    from . import boards  # boards → results: imported when first used, not at start
+
+    boards.add_to_board([(rec.hash, rec.format)], key=f"{re.sub(r'[^0-9A-Za-z]', '_', key)}_{rec.id}",
+                        label="Add to board" if roomy else f"Add {untrusted.theirs(name)} to a board")
 
 
 def _describe_button(rec: ImageRecord, key: str, *, name: str) -> None:

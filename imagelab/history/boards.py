@@ -317,6 +317,11 @@ class BoardRepository(Repository):
         with self._read() as db:
             return [_reaction(r) for r in db.execute(query).mappings()]
 
+    def count_reactions(self) -> int:
+        """How many reactions came back to every board in all."""
+        with self._read() as db:
+            return int(db.execute(select(func.count()).select_from(board_reactions)).scalar_one())
+
     def reactions_to(self, digests: list[str]) -> dict[str, list[Reaction]]:
         """The reactions to these pictures on any board, newest first, by picture hash (for Gallery cards)."""
         if not digests:
