@@ -26,22 +26,25 @@ SHARE_PARAM = "board"
 # One sentence for every link that does not open a board: wrong, revoked and expired alike.
 WRONG_LINK = "This link does not open a board: it may have been mistyped, revoked or have expired."
 _NEW = -1  # the "new board" choice of the picker
-_MARKS = {"up": "👍", "down": "👎"}
+# Material icons, drawn by Streamlit's own font: an emoji needs a font the viewer's system may not have.
+_MARKS = {"up": ":material/thumb_up:", "down": ":material/thumb_down:"}
 
 # The shared view: no sidebar, no header or toolbar, no app navigation, on a quiet page of its own.
 SHARED_CSS = """<style>
 [data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], [data-testid='stSidebarNav'],
 [data-testid='stHeader'], [data-testid='stToolbar'], [data-testid='stDecoration'] {display: none !important;}
-[data-testid='stMainBlockContainer'] {padding: 2.5rem 2rem 4rem; max-width: 980px;}
+[data-testid='stMainBlockContainer'] {padding: 2.5rem 2rem 4rem; max-width: 1280px;}
 .il-board-title {font-size: 2rem; font-weight: 600; margin: 0 0 0.25rem; overflow-wrap: anywhere;}
 .il-board-count {font-size: 0.875rem; opacity: 0.62;}
 .st-key-shared_stage iframe {height: calc(100vh - 9rem) !important;}
-[class*='st-key-shared_picture_'] img {max-height: 78vh; object-fit: contain;}
+[class*='st-key-shared_picture_'] [data-testid='stImage'] img {max-height: 76vh; width: auto !important;
+  height: auto !important; max-width: 100%;}
 </style>"""
 
 
 def verdict_mark(verdict: str | None) -> str:
-    return _MARKS.get(verdict or "", "💬")
+    """A reaction's mark in one of our Markdown lines: thumb up, thumb down, or a speech bubble (a comment alone)."""
+    return _MARKS.get(verdict or "", ":material/chat_bubble:")
 
 
 def _when(ts: float) -> str:
@@ -154,25 +157,27 @@ def shared_page(token: str) -> None:
         st.stop()
     for n, item in enumerate(items, start=1):
         with st.container(border=True, key=state.item("shared_picture", n)):
-            st.caption(f"{n} of {len(items)}")
-            results.show_picture(item.hash, item.format, alt=f"Picture {n} of the board")
-            untrusted.show_text(item.note)
-            if share.show_details:
-                untrusted.show_text(_details(store, item), quiet=True)
-            _reaction_form(store, token, item, n)
+            picture, about = st.columns([3, 2], gap="large")
+            with picture:
+                results.show_picture(item.hash, item.format, alt=f"Picture {n} of the board")
+            with about:
+                st.caption(f"{n} of {len(items)}")
+                untrusted.show_text(item.note)
+                if share.show_details:
+                    untrusted.show_text(_details(store, item), quiet=True)
+                _reaction_form(store, token, item, n)
     st.stop()
 
 
 def _reaction_form(store: Store, token: str, item: BoardItem, n: int) -> None:
     sent = st.session_state.setdefault(state.BOARD_REACTED, {})
     with st.form(key=state.item(state.REACT, n), border=False, clear_on_submit=True):
-        c1, c2, c3, c4 = st.columns([1.3, 2, 4, 1], vertical_alignment="bottom")
-        verdict = c1.segmented_control("Your verdict", ["up", "down"], format_func=verdict_mark,
+        verdict = st.segmented_control("Your verdict", ["up", "down"], format_func=verdict_mark,
                                        key=state.item(state.REACT, n, "verdict"))
-        name = c2.text_input("Your name", max_chars=MAX_NAME, key=state.item(state.REACT, n, "name"))
-        comment = c3.text_input("Comment", max_chars=MAX_COMMENT, key=state.item(state.REACT, n, "comment"),
-                                placeholder="What works, what should change")
-        if c4.form_submit_button("Send", icon=":material/send:", width="stretch"):
+        name = st.text_input("Your name", max_chars=MAX_NAME, key=state.item(state.REACT, n, "name"))
+        comment = st.text_area("Comment", max_chars=MAX_COMMENT, key=state.item(state.REACT, n, "comment"),
+                               placeholder="What works, what should change", height=90)
+        if st.form_submit_button("Send", icon=":material/send:"):
             try:
                 store.add_reaction(token, item.id, verdict=verdict, comment=comment or "", name=name or "")
                 sent[item.id] = ("success", "Thank you: the designer sees it now.")

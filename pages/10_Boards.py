@@ -19,9 +19,16 @@ store = connection.require_history()
 EXPIRIES = {"Never": None, "1 day": 1, "7 days": 7, "30 days": 30}
 
 
+BOARD_PARAM = "id"  # a board's own address: /Boards?id=<board id>
+
+
 def open_board(board_id: int | None) -> None:
     st.session_state[state.BOARD_OPEN] = board_id
     st.session_state[state.BOARD_CONFIRM_DELETE] = None
+    if board_id is None:
+        st.query_params.pop(BOARD_PARAM, None)
+    else:
+        st.query_params[BOARD_PARAM] = str(board_id)
 
 
 def counts(board: Board) -> str:
@@ -170,7 +177,8 @@ def picture_row(item, n: int, total: int, reactions) -> None:
             ups = sum(r.verdict == "up" for r in reactions)
             downs = sum(r.verdict == "down" for r in reactions)
             if reactions:
-                st.caption(f"👍 {ups} · 👎 {downs} · {sum(bool(r.comment) for r in reactions)} comment(s)")
+                st.caption(f":material/thumb_up: {ups} · :material/thumb_down: {downs} · "
+                           f"{sum(bool(r.comment) for r in reactions)} comment(s)")
 
 
 def settings(board: Board) -> None:
@@ -201,6 +209,8 @@ def settings(board: Board) -> None:
 
 
 opened = st.session_state.get(state.BOARD_OPEN)
+if opened is None and st.query_params.get(BOARD_PARAM, "").isdigit():
+    opened = int(st.query_params[BOARD_PARAM])
 try:
     current = store.board(opened) if opened is not None else None
 except KeyError:

@@ -42,7 +42,7 @@ if brief:
 else:
     models, used_pages = store.used_models_and_pages()
     every_board = {b.id: b.name for b in store.boards()}
-    f1, f2, f3, f4, f6, f5 = st.columns([3, 2, 2, 2, 2, 1.4], vertical_alignment="bottom")
+    f1, f2, f3, f4, f6, f5 = st.columns([2.5, 1.7, 1.7, 2.5, 1.7, 1.2], vertical_alignment="bottom")
     text = f1.text_input("Search prompts", key=state.GALLERY_TEXT, placeholder="fox, lighthouse…")
     if len(text) > MAX_SEARCH_TEXT:
         text = text[:MAX_SEARCH_TEXT]
@@ -305,11 +305,11 @@ else:
             if said:  # what stakeholders said through a board's link, newest first
                 with st.container(key=state.item("card_reactions", rec.id), gap="xsmall"):
                     ups, downs = sum(r.verdict == "up" for r in said), sum(r.verdict == "down" for r in said)
-                    st.caption(f"👍 {ups} · 👎 {downs} · {len(said)} reaction(s)")
+                    st.caption(f":material/thumb_up: {ups} · :material/thumb_down: {downs} · "
+                               f"{len(said)} reaction(s) from a board's link")
                     for r in said[:2]:
-                        untrusted.show_text(f"{boards.verdict_mark(r.verdict)} {r.name or 'someone'}: {r.comment}"
-                                            if r.comment else f"{boards.verdict_mark(r.verdict)} {r.name or 'someone'}",
-                                            quiet=True)
+                        st.caption(boards.reaction_line(r))
+                        untrusted.show_text(r.comment, quiet=True)
             if brief:
                 st.space(CARD_ACTIONS)
                 continue

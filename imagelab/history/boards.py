@@ -288,11 +288,11 @@ class BoardRepository(Repository):
         or too long reaction; ``ReactionsTooFast`` past ``per_minute`` reactions through this link."""
         now = time.time() if now is None else now
         if verdict is not None and verdict not in VERDICTS:
-            raise BoardProblem("A reaction is 👍 or 👎.")
+            raise BoardProblem("A reaction is a thumb up or a thumb down.")
         comment = _within(comment, MAX_COMMENT, "comment")
         name = _within(name, MAX_NAME, "name")
         if verdict is None and not comment:
-            raise BoardProblem("Choose 👍 or 👎, or write a comment.")
+            raise BoardProblem("Choose thumb up or thumb down, or write a comment.")
         with self._write() as db:
             # the link's row is locked, so reactions sent at once are counted one after another
             share = self._open(db, token, now, lock=True)

@@ -81,7 +81,7 @@ def test_reactions_come_through_an_open_link_newest_first_and_reach_the_gallery_
     assert {h: [r.name for r in rs] for h, rs in store.reactions_to([a.hash, b.hash]).items()} == {
         a.hash: ["Ana"], b.hash: ["Bo"]}
     assert store.board(board).reactions == 2
-    with pytest.raises(BoardProblem, match="👍 or 👎"):
+    with pytest.raises(BoardProblem, match="thumb up or thumb down"):
         store.add_reaction(token, first.id, verdict=None, comment="  ")
     with pytest.raises(BoardProblem, match="500 characters"):
         store.add_reaction(token, first.id, verdict="down", comment="c" * 501)
