@@ -115,7 +115,7 @@ def slides_of(store: Store, items: list[BoardItem], *, details: bool) -> list[tu
     slides: list[tuple[bytes | str, str, str, str]] = []
     for item in items:
         try:
-            src = results.picture_source(item.hash, item.format, small=False)
+            src = results.picture_source(item.hash, item.format, small=False, wait=True)
         except (StorageError, *results.UNREADABLE_ERRORS):
             continue
         slides.append((src, "" if isinstance(src, str) else mime_of(src), item.note,
@@ -159,7 +159,7 @@ def shared_page(token: str) -> None:
         with st.container(border=True, key=state.item("shared_picture", n)):
             picture, about = st.columns([3, 2], gap="large")
             with picture:
-                results.show_picture(item.hash, item.format, alt=f"Picture {n} of the board")
+                _show_shared_picture(item, n)
             with about:
                 st.caption(f"{n} of {len(items)}")
                 untrusted.show_text(item.note)
@@ -167,6 +167,22 @@ def shared_page(token: str) -> None:
                     untrusted.show_text(_details(store, item), quiet=True)
                 _reaction_form(store, token, item, n)
     st.stop()
+
+
+def _show_shared_picture(item: BoardItem, n: int) -> None:
+    """A board's picture for a viewer: from shared storage by its expiring URL (its copy sent first, so a viewer
+    never gets bytes through this server when a URL can be had), else its display copy."""
+    problem = results.picture_problem(item.hash, item.format, check_copy=False)
+    if problem is None:
+        try:
+            st.image(results.picture_source(item.hash, item.format, small=False, wait=True), width="stretch",
+                     alt=f"Picture {n} of the board")
+            return
+        except StorageError as exc:
+            problem = exc.sentence
+        except results.UNREADABLE_ERRORS:
+            problem = results.UNREADABLE_SENTENCE
+    results.show_gone(problem)
 
 
 def _reaction_form(store: Store, token: str, item: BoardItem, n: int) -> None:

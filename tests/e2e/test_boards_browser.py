@@ -215,3 +215,38 @@ def test_a_result_card_puts_its_picture_on_a_new_board(app, made, page):
     (board,) = wait_until(lambda: [b for b in store.boards() if b.name == "Lighthouses"], what="the new board")
     (item,) = store.board_items(board.id)
     assert store.image_by_hash(item.hash).prompt == "A teal lighthouse on a red cliff"
+
+
+@pytest.fixture(scope="module")
+def shared_app(tmp_path_factory, postgres, s3_server):
+    """ImageLab on PostgreSQL + S3 (a team's history); the test's own Store reaches the same one."""
+    shared = {"IMAGELAB_DATABASE_URL": postgres.create_database("e2e_boards"),
+              "IMAGELAB_STORAGE_URL": f"s3://{s3_server.bucket}/e2e-boards", **s3_server.env}
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in shared.items():
+            mp.setenv(name, value)
+        with launch_app(tmp_path_factory.mktemp("e2e-boards-shared"), env_extra=shared) as server:
+            yield server | {"store": Store(server["data_dir"]), "endpoint": shared["AWS_ENDPOINT_URL"]}
+
+
+def test_with_s3_storage_a_share_link_shows_its_pictures_through_expiring_urls(shared_app, browser):
+    store = shared_app["store"]
+    assert store.shares_pictures
+    run = store.start_run("generate", "gpt-image-2", "Three in the bucket", {"n": 3})
+    board = store.create_board("In the bucket")
+    for i, colour in enumerate((RED, GREEN, BLUE)):
+        rec = store.add_image(run, i, png(colour), "png", 1024, 1024)
+        store.add_to_board(board, rec.hash, rec.format)
+    store.finish_run(run, "ok")
+    token = store.create_share(board)
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    viewer = context.new_page()
+    viewer.goto(f"{shared_app['url']}/?board={token}")
+    wait_idle(viewer)
+    endpoint = shared_app["endpoint"]
+    viewer.wait_for_function("(e) => [...document.querySelectorAll('img')].filter(i => i.src.startsWith(e) "
+                             "&& i.complete && i.naturalWidth > 0).length === 3", arg=endpoint, timeout=30_000)
+    sources = viewer.eval_on_selector_all("img", "els => els.map(e => e.src)")
+    assert len(sources) == 3
+    assert all(s.startswith(endpoint) and "X-Amz-Signature=" in s and "X-Amz-Expires=" in s for s in sources)
+    context.close()
