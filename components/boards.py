@@ -37,7 +37,7 @@ SHARED_CSS = """<style>
 .il-board-title {font-size: 2rem; font-weight: 600; margin: 0 0 0.25rem; overflow-wrap: anywhere;}
 .il-board-count {font-size: 0.875rem; opacity: 0.62;}
 .st-key-shared_stage iframe {height: calc(100vh - 9rem) !important;}
-[class*='st-key-shared_picture_'] [data-testid='stImage'] img {max-height: 76vh; width: auto !important;
+[class*='st-key-shared_picture_'] [data-testid='stImage'] img {max-height: calc(100vh - 13rem); width: auto !important;
   height: auto !important; max-width: 100%;}
 </style>"""
 

@@ -80,3 +80,20 @@ def test_the_boards_page_lists_boards_and_opens_one(data_dir):
     at.button(key=f"btn_board_down_{store.board_items(board)[0].id}").click().run()
     assert [i.position for i in store.board_items(board)] == [1, 2]
     assert store.image_by_hash(store.board_items(board)[0].hash).index == 1
+
+
+def test_present_shows_a_board_in_its_order_with_its_notes(data_dir):
+    from components import state
+
+    store, board = a_board(data_dir)
+    first, second = store.board_items(board)
+    store.set_note(second.id, "Look at the *edge*")
+    store.move_item(second.id, -1)
+    at = open_page("pages/8_Present.py")
+    at.session_state[state.PRESENT_BOARD] = board
+    at.run()
+    assert not at.exception
+    assert "2 picture(s) of the board" in page_text(at)
+    (stage,) = [e for e in at.get("iframe")]
+    html = stage.proto.srcdoc
+    assert html.index("Look at the *edge*") < html.index('"caption": ""')
