@@ -2,6 +2,7 @@
 link one sentence, and reactions past the link's limit a sentence saying to wait."""
 
 import io
+import time
 
 from PIL import Image
 
@@ -54,7 +55,8 @@ def test_a_wrong_and_a_revoked_link_show_one_and_the_same_sentence(data_dir):
     store, board = a_board(data_dir)
     token = store.create_share(board)
     store.revoke_share(store.open_share(token).id)
-    for given in (token, "x" * 43, ""):
+    expired = store.create_share(board, expires_at=time.time() - 1)
+    for given in (token, expired, "x" * 43, ""):
         at = shared_view(given)
         assert not at.exception and page_text(at).strip() == WRONG_LINK and len(at.sidebar) == 0
 

@@ -138,3 +138,19 @@ def test_a_picture_on_a_board_keeps_its_bytes_when_its_result_is_deleted(store):
     assert a.hash in store._known_hashes()
     store.delete_board(board)
     assert store.boards() == [] and store.delete_image(b.id) is True
+
+
+def test_a_token_is_judged_by_a_constant_time_comparison_of_hashes(store, monkeypatch):
+    from imagelab.history import boards as boards_module
+
+    board = store.create_board("Shared")
+    token = store.create_share(board)
+    compared = []
+
+    def spy(a, b):
+        compared.append((a, b))
+        return False  # the comparison alone decides: a row found by its hash still does not open
+
+    monkeypatch.setattr(boards_module.hmac, "compare_digest", spy)
+    assert store.open_share(token) is None
+    assert compared == [(token_hash(token), token_hash(token))]
