@@ -2,10 +2,14 @@
 
 import streamlit as st
 
-from components import connection, pages, people, results, sidebar, untrusted
+from components import boards, connection, pages, people, results, sidebar, untrusted
 from components.pages import PAGES
 from imagelab.costs import Money, money_text
 from imagelab.store import StorageError
+
+# A share link opens its board and nothing else of the app (no sidebar, no navigation, no other picture).
+if boards.SHARE_PARAM in st.query_params:
+    boards.shared_page(st.query_params[boards.SHARE_PARAM])
 
 st.set_page_config(page_title="ImageLab", page_icon=pages.ICON, layout="wide")
 bar = sidebar.draw_sidebar(connection_note=False)  # the page says it at length, once

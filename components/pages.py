@@ -35,7 +35,8 @@ PAGES = (
     Page("present", "pages/8_Present.py", "Present", ":material/slideshow:"),
     Page("extend", "pages/9_Extend.py", "Extend", ":material/open_in_full:",
          "Grow the canvas to a new shape; the model paints the new part, the picture stays exact."),
-    Page("team", "pages/10_Team.py", "Team", ":material/group:"),  # admins only, with login
+    Page("boards", "pages/10_Boards.py", "Boards", ":material/bookmarks:"),
+    Page("team", "pages/11_Team.py", "Team", ":material/group:"),  # admins only, with login
 )
 _BY_KEY = {p.key: p for p in PAGES}
 

@@ -95,13 +95,15 @@ def show_gone(sentence: str) -> None:
     st.info(sentence, icon=":material/hide_image:")
 
 
-def picture_source(digest: str, fmt: str, *, small: bool) -> str | bytes:
+def picture_source(digest: str, fmt: str, *, small: bool, wait: bool = False) -> str | bytes:
     """What shows a stored picture: a URL the browser fetches and keeps, or bytes.
 
     ``small``: a thumbnail-sized still (a GIF or SVG: its display copy, so it still plays or stays
     vector-sharp); otherwise the display copy. With shared storage the copy is kept beside the picture
     there and shown by a presigned URL, so any server shows it (bytes while the storage cannot be
     reached); with the data folder a thumbnail is a file of the static folder and a display copy is bytes.
+    ``wait``: a display copy not yet in the shared storage is sent before its URL is given (else the copy in
+    hand is shown meanwhile)
     Raises ``UNREADABLE_ERRORS`` for bytes that are no picture, ``StorageError`` when they cannot be read."""
     store = get_store()
 
@@ -112,7 +114,7 @@ def picture_source(digest: str, fmt: str, *, small: bool) -> str | bytes:
     if store.shares_pictures:
         url = store.copy_url(f"{digest}-{THUMBNAIL_SIDE}", lambda: thumbnail_bytes(load())) if thumbnailed else \
             store.copy_url(f"{digest}-{_DISPLAY_SIDE}", lambda: _with_extension(_display_copy(digest, fmt)),
-                           wait=False)  # a new result shows from the copy in hand while it goes up
+                           wait=wait)  # a new result shows from the copy in hand while it goes up
         if url is not None:
             return url
     elif thumbnailed and not login_configured():  # static files are served to anyone, logged in or not
@@ -278,7 +280,15 @@ def show_image_actions(rec: ImageRecord, *, key: str, enlarge: bool = True, room
             with st.popover(f"Use {untrusted.theirs(name)} in another page", icon=":material/move_item:",
                             help="Use in… Reference edit, Mask edit, Conversation"):
                 _hand_over_buttons(rec, key, width="stretch", extend=extend)
+        _board_control(rec, key, name=name, roomy=roomy)
     _description_under(rec)
+
+
+def _board_control(rec: ImageRecord, key: str, *, name: str, roomy: bool) -> None:
+    from . import boards  # boards → results: imported when first used, not at start
+
+    boards.add_to_board([(rec.hash, rec.format)], key=f"{re.sub(r'[^0-9A-Za-z]', '_', key)}_{rec.id}",
+                        label="Add to board" if roomy else f"Add {untrusted.theirs(name)} to a board")
 
 
 def _describe_button(rec: ImageRecord, key: str, *, name: str) -> None:

@@ -268,6 +268,17 @@ def ready() -> bool:
         is None
 
 
+def _nav_label(key: str, name: str) -> str:
+    """A page's entry in the list; Boards' says how many reactions came back through share links."""
+    if key != "boards":
+        return name
+    try:
+        heard = connection.get_store().count_reactions()
+    except StorageError:
+        return name
+    return f"{name} · {heard} reaction(s)" if heard else name
+
+
 def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False) -> Sidebar:
     """Draw the shared sidebar; the page fills its estimate and calls ``finish()`` at the end.
 
@@ -290,7 +301,7 @@ def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False
             people.person_panel(person)
         for page in PAGES:
             if page.key != "team" or (person is not None and people.admin()):
-                st.page_link(page.path, label=page.name, icon=page.icon)
+                st.page_link(page.path, label=_nav_label(page.key, page.name), icon=page.icon)
         # below the page list, so that what runs never moves it
         tray_slot = st.empty()
         st.divider()

@@ -149,6 +149,15 @@ GALLERY_SPEND_OPEN = "fold_gallery_spend"
 GALLERY_LOAD_OPEN = "fold_gallery_load"
 GALLERY_EXPORT_LINK = "gallery_export_link"  # (ids exported, URL) of the last export sent to shared storage
 
+GALLERY_BOARD = "gallery_board"          # the board whose pictures the Gallery shows (None: every picture)
+
+# Boards page and the "Add to board" control
+BOARD_OPEN = "board_open"                # the id of the board the Boards page shows (None: the list)
+BOARD_LINK = "board_link"                # (board id, URL) of the link just made: its token is shown only then
+BOARD_CONFIRM_DELETE = "board_confirm_delete"
+PRESENT_BOARD = "present_board"          # the board Present shows (None: the Gallery's selection)
+BOARD_REACTED = "board_reacted"          # a shared view's sentence after a reaction was sent, by picture
+
 # Sweep page
 SWEEP_TEMPLATE = "sweep_template"
 SWEEP_PRESET = "sweep_preset"
@@ -180,6 +189,14 @@ GALLERY_OPEN = "btn_gallery_detail"  # a card's Open button
 GALLERY_OPEN_CHILD = "btn_gallery_open"  # Open on an image made from the one in detail
 GALLERY_CARD = "card"                # a card's container; CSS frames a starred one by its key
 GALLERY_CARD_STARRED = "card_starred"
+BOARD_ADD = "board_add"              # an "Add to board" control (popover); + _pick, _name, _go: its parts
+BOARD_NOTE = "board_note"            # a picture's note on its board
+BOARD_UP = "btn_board_up"
+BOARD_DOWN = "btn_board_down"
+BOARD_REMOVE = "btn_board_remove"
+BOARD_OPEN_ONE = "btn_board_open"    # Open on a board in the list
+SHARE_REVOKE = "btn_share_revoke"
+REACT = "react"                      # a shared view's reaction form, per picture
 
 
 def item(prefix: str, *ids: object) -> str:

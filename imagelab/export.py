@@ -44,7 +44,8 @@ from .svg import NotAnSvg, sanitize_svg
 from .text import scrub as scrub_text
 
 __all__ = ["embed_metadata", "read_metadata", "metadata_payload", "settings_from_metadata", "LoadedSettings",
-           "export_zip", "write_zip", "export_images", "export_link", "manifest_records", "scrub", "PAGES",
+           "export_zip", "write_zip", "export_images", "export_link", "export_board", "manifest_records", "scrub",
+           "PAGES",
            "MAX_PIXELS", "MANIFEST_COLUMNS"]
 
 KEYWORD = "imagelab"
@@ -597,7 +598,8 @@ def write_zip(out: IO[bytes], records: list[dict[str, Any]], read_bytes: Callabl
                          "est_dollars": rec.get("est_dollars"), "actual_dollars": rec.get("actual_dollars"),
                          "billed": rec.get("billed", True), "would_cost_dollars": rec.get("would_cost_dollars"),
                          "request_id": rec.get("request_id"), "created_at": rec.get("created_at"),
-                         "created_at_iso": _iso(rec.get("created_at"))})
+                         "created_at_iso": _iso(rec.get("created_at")),
+                         **({"note": rec["note"]} if rec.get("note") else {})})
         zf.writestr("manifest.json", json.dumps(scrub(rows), indent=2, ensure_ascii=False))
         table = io.StringIO()
         writer = csv.DictWriter(table, fieldnames=MANIFEST_COLUMNS, extrasaction="ignore", lineterminator="\n")
@@ -635,6 +637,20 @@ def manifest_records(store: Any, image_ids: list[int]) -> list[dict[str, Any]]:
                     "would_cost_dollars": None if run.billed or not money.priced else round(money.would_cost, 6),
                     "request_id": run.request_id, "created_at": rec.created_at})
     return out
+
+
+def export_board(store: Any, board_id: int) -> bytes:
+    """The zip of a board's pictures in the board's order, each with its note in the manifest (a picture whose
+    result was deleted from the history keeps only its hash, format and note there)."""
+    records = []
+    for item in store.board_items(board_id):
+        try:
+            rec = store.image_by_hash(item.hash)
+        except KeyError:
+            records.append({"hash": item.hash, "format": item.format, "note": item.note})
+            continue
+        records.extend(r | {"note": item.note} for r in manifest_records(store, [rec.id]))
+    return export_zip(records, store.read_bytes)
 
 
 def export_images(store: Any, image_ids: list[int]) -> bytes:

@@ -50,9 +50,11 @@ if (__AUTOPLAY__) play();
 </script></body></html>"""
 
 
-def slideshow_html(slides: list[tuple[bytes, str, str, str]], *, autoplay: bool = False, seconds: float = 4.0) -> str:
-    """``slides`` are (image bytes, MIME type, caption, small print). Captions are shown as text, never run."""
-    data = [{"src": f"data:{mime};base64,{base64.b64encode(img).decode('ascii')}",
+def slideshow_html(slides: list[tuple[bytes | str, str, str, str]], *, autoplay: bool = False,
+                   seconds: float = 4.0) -> str:
+    """``slides`` are (image bytes and their MIME type, or a URL and "", caption, small print). Captions are shown
+    as text, never run."""
+    data = [{"src": img if isinstance(img, str) else f"data:{mime};base64,{base64.b64encode(img).decode('ascii')}",
              "caption": caption, "meta": meta} for img, mime, caption, meta in slides]
     # The slides go in last, so a caption that spells a placeholder's name stays as written.
     return (_TEMPLATE.replace("__INTERVAL__", str(int(seconds * 1000)))

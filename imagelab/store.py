@@ -3,7 +3,7 @@
 Layout under the data directory::
 
     history.sqlite3           runs, images, image_parents, inputs, conversations, turns, batches,
-                              budget_limits, settings, prompt_library (not made when the records
+                              budget_limits, settings, prompt_library, boards (not made when the records
                               are in PostgreSQL: ``IMAGELAB_DATABASE_URL``)
     images/ab/abcdef….png     bytes named by their SHA-256, written atomically
     engines/<pid>-<nonce>     a lease per live run engine: the runs it holds (``imagelab.leases``)
@@ -14,8 +14,8 @@ Layout under the data directory::
 ``imagelab.history``: a ``PictureStorage`` for the bytes (a ``BlobStore`` of files, or with
 ``IMAGELAB_STORAGE_URL=s3://bucket/prefix`` an ``S3Storage``), a ``Database`` for the engine and migrations,
 and one repository per subject (``RunRepository``, ``ImageRepository``, ``ConversationRepository``,
-``BatchRepository``, ``PromptLibraryRepository``, ``UnrecordedRepository``), each speaking SQL only about
-its own tables. What spans them — start-up recovery and orphan removal — is here.
+``BatchRepository``, ``PromptLibraryRepository``, ``UnrecordedRepository``, ``BoardRepository``), each speaking
+SQL only about its own tables. What spans them — start-up recovery and orphan removal — is here.
 
 Every write commits before the caller shows anything, so nothing shown is unsaved. The schema is the
 Alembic revisions in ``imagelab/history/migrations``; the store brings an older database up to date
@@ -34,6 +34,7 @@ from sqlalchemy import select, union
 
 from .history.batches import BatchRecord, BatchRepository
 from .history.blobs import ORPHAN_AGE_SECONDS, BlobStore, content_hash
+from .history.boards import BoardRepository
 from .history.conversations import ConversationRepository
 from .history.database import Database, head_revision
 from .history.errors import PictureStorageError, StorageError
@@ -41,7 +42,7 @@ from .history.images import MAX_SEARCH_TEXT, ImageRepository
 from .history.prompts import PromptLibraryRepository
 from .history.records import ACTIVE_STATUSES, RUN_STATUSES, ConversationRecord, ImageRecord, RunRecord, TurnRecord
 from .history.runs import RunRepository
-from .history.schema import image_parents, images, inputs, turns
+from .history.schema import board_items, image_parents, images, inputs, turns
 from .history.storage import S3Storage, picture_storage
 from .history.unrecorded import UnrecordedRepository
 
@@ -68,7 +69,7 @@ def default_data_dir() -> Path:
 
 
 class Store(RunRepository, ImageRepository, ConversationRepository, BatchRepository, PromptLibraryRepository,
-            UnrecordedRepository):
+            UnrecordedRepository, BoardRepository):
     """The history of one data directory."""
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None, *, database_url: str | None = None,
@@ -166,7 +167,7 @@ class Store(RunRepository, ImageRepository, ConversationRepository, BatchReposit
         """Every content hash a row of the history refers to."""
         named = union(select(images.c.hash), select(inputs.c.hash), select(image_parents.c.parent_hash),
                       select(turns.c.image_hash).where(turns.c.image_hash.is_not(None)),
-                      select(turns.c.mask_hash).where(turns.c.mask_hash.is_not(None)))
+                      select(turns.c.mask_hash).where(turns.c.mask_hash.is_not(None)), select(board_items.c.hash))
         with self._read() as db:
             known = {str(h) for h in db.execute(named).scalars()}
             for attachments in db.execute(select(turns.c.attachments)).scalars():

@@ -10,7 +10,7 @@ import time
 
 import streamlit as st
 
-from components import connection, options, pages, people, results, sidebar, state, untrusted
+from components import boards, connection, options, pages, people, results, sidebar, state, untrusted
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
 from imagelab.export import export_images, export_link, read_metadata, settings_from_metadata
 from imagelab.history.storage import url_lifetime
@@ -38,19 +38,20 @@ st.title("Gallery")
 results.show_waiting_pictures(store)
 
 # --- filters ------------------------------------------------------------------------------
-text, page_filter, model_filter, dates, starred = "", [], [], (), False
+text, page_filter, model_filter, dates, starred, board = "", [], [], (), False, None
 whose = people.subject()  # with login a first view shows the person's own pictures; without, everyone's (None)
 mine_starred = people.starred_ids(store)
 if brief:
     st.space(FILTERS)
 else:
     models, used_pages = store.used_models_and_pages()
+    every_board = {b.id: b.name for b in store.boards()}
     if whose is not None:
-        f0, f1, f2, f3, f4, f5 = st.columns([2, 3, 2, 2, 2, 1.4], vertical_alignment="bottom")
+        f0, f1, f2, f3, f4, f6, f5 = st.columns([2, 2.5, 1.7, 1.7, 2.5, 1.7, 1.2], vertical_alignment="bottom")
         with f0:
             whose = people.whose_pictures(store, key=state.GALLERY_WHOSE)
     else:
-        f1, f2, f3, f4, f5 = st.columns([3, 2, 2, 2, 1.4], vertical_alignment="bottom")
+        f1, f2, f3, f4, f6, f5 = st.columns([2.5, 1.7, 1.7, 2.5, 1.7, 1.2], vertical_alignment="bottom")
     text = f1.text_input("Search prompts", key=state.GALLERY_TEXT, placeholder="fox, lighthouse…")
     if len(text) > MAX_SEARCH_TEXT:
         text = text[:MAX_SEARCH_TEXT]
@@ -59,6 +60,10 @@ else:
     model_filter = f3.multiselect("Model", models, key=state.GALLERY_MODELS)
     dates = f4.date_input("Made between", value=(), key=state.GALLERY_DATES, format="YYYY-MM-DD")
     starred = f5.toggle("Starred", key=state.GALLERY_STARRED)
+    if st.session_state.get(state.GALLERY_BOARD) not in (None, *every_board):
+        st.session_state[state.GALLERY_BOARD] = None  # a board deleted meanwhile
+    board = f6.selectbox("Board", [None, *every_board], key=state.GALLERY_BOARD, placeholder="Any",
+                         format_func=lambda i: "Any" if i is None else every_board[i])
 since = until = None
 if isinstance(dates, (tuple, list)) and dates:
     since = dt.datetime.combine(dates[0], dt.time()).timestamp()
@@ -66,7 +71,7 @@ if isinstance(dates, (tuple, list)) and dates:
         until = dt.datetime.combine(dates[1] + dt.timedelta(days=1), dt.time()).timestamp()
 
 filters = dict(pages=page_filter or None, models=model_filter or None, since=since, until=until, starred=starred,
-               text=text.strip() or None, owner=whose, starred_by=people.subject())
+               text=text.strip() or None, owner=whose, starred_by=people.subject(), board=board)
 _, total = store.search_images(**filters, limit=0)
 page_count = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
 
@@ -267,6 +272,18 @@ def export_to_storage() -> None:
                                             f"{url_lifetime() // 60} minutes")
 
 
+def selected_pictures() -> list[tuple[str, str]]:
+    """The selected pictures' (hash, format), in the order they were made; deleted ones left out."""
+    chosen = []
+    for image_id in sorted(selection):
+        try:
+            rec = store.image(image_id)
+        except KeyError:
+            continue
+        chosen.append((rec.hash, rec.format))
+    return chosen
+
+
 def selection_actions() -> None:
     st.caption(f"{total:,} image(s) match · {len(selection)} selected")
     if st.button("Compare", key="btn_gallery_compare", icon=":material/compare:",
@@ -274,7 +291,10 @@ def selection_actions() -> None:
         st.switch_page(pages.path_of("compare"))
     if st.button("Present", key="btn_gallery_present", icon=":material/slideshow:", disabled=not selection,
                  help="A full-window slideshow of the selected images"):
+        st.session_state[state.PRESENT_BOARD] = None
         st.switch_page(pages.path_of("present"))
+    boards.add_to_board(selected_pictures, key="gallery_selection", count=len(selection),
+                        label=f"Add {len(selection)} to board" if selection else "Add to board")
     if store.shares_pictures:
         export_to_storage()
     else:
@@ -307,6 +327,7 @@ else:
     elif page_count > 1:
         page_no = st.number_input(f"Page (of {page_count})", 1, page_count, 1, key=state.GALLERY_PAGE)
     records, _ = store.search_images(**filters, limit=PAGE_SIZE, offset=(int(page_no) - 1) * PAGE_SIZE)
+    reactions = store.reactions_to([r.hash for r in records])
     cols = st.columns(4)
     for i, rec in enumerate(records):
         # a starred card is framed in the accent colour (RESULTS_CSS), so stars show at a glance
@@ -319,6 +340,15 @@ else:
             st.caption(f"{':material/star: ' if starred else ''}{untrusted.theirs(rec.model)} · "
                        f"{pages.name_of(rec.page)} · {money_text(image_money(rec))}" + (f" · {by}" if by else ""))
             untrusted.show_text(shorten(rec.prompt, 120), quiet=True)
+            said = reactions.get(rec.hash, [])
+            if said:  # what stakeholders said through a board's link, newest first
+                with st.container(key=state.item("card_reactions", rec.id), gap="xsmall"):
+                    ups, downs = sum(r.verdict == "up" for r in said), sum(r.verdict == "down" for r in said)
+                    st.caption(f":material/thumb_up: {ups} · :material/thumb_down: {downs} · "
+                               f"{len(said)} reaction(s) from a board's link")
+                    for r in said[:2]:
+                        st.caption(boards.reaction_line(r))
+                        untrusted.show_text(r.comment, quiet=True)
             if brief:
                 st.space(CARD_ACTIONS)
                 continue

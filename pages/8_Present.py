@@ -1,8 +1,10 @@
-"""Present: the chosen pictures large, with captions and nothing else — for showing stakeholders."""
+"""Present: the chosen pictures (or a board, with its notes) large, with captions and nothing else — for showing
+stakeholders."""
 
 import streamlit as st
 
 from components import connection, pages, people, results, sidebar, state
+from imagelab.history.boards import Board
 from imagelab.images import DELETED_SENTENCE, mime_of, preview_bytes
 from imagelab.slideshow import slideshow_html
 from imagelab.svg import sanitize_svg
@@ -42,30 +44,71 @@ def build(slides: tuple[Slide, ...], autoplay: bool, seconds: float) -> str:
     return slideshow_html(shown, autoplay=autoplay, seconds=seconds)
 
 
-selection = sorted(st.session_state.get(state.SELECTION, set()))
-source = "your selection"
-if not selection:
-    starred, _ = store.search_images(starred=True, limit=50, starred_by=people.subject())
-    selection = [r.id for r in starred]
-    source = "your starred images"
-
-if not selection:
-    st.title("Present")
-    st.info("Select images in the Gallery (or star some), then choose Present.", icon=":material/slideshow:")
-    st.page_link(pages.path_of("gallery"), label="Open the Gallery", icon=":material/photo_library:")
-else:
+def controls(back: str, back_label: str, count: str) -> tuple[bool, bool, bool, float]:
+    """The bar above the stage: back, how to use it, captions, details, slideshow and its pace."""
     with st.container(key="present_bar"):
         c0, c1, c2, c3, c4, c5 = st.columns([1, 4, 1, 1, 1, 1], vertical_alignment="bottom")
-    c0.page_link(pages.path_of("gallery"), label="Gallery", icon=":material/arrow_back:")
+    c0.page_link(back, label=back_label, icon=":material/arrow_back:")
     # the only place that says how to use the stage
-    c1.caption(f"{len(selection)} picture(s) from {source}. Click the slide, then use the arrow keys; "
-               "space plays and pauses, F goes full screen.")
+    c1.caption(f"{count} Click the slide, then use the arrow keys; space plays and pauses, F goes full screen.")
     captions = c2.toggle("Captions", value=True, key="present_captions")
     details = c3.toggle("Details", value=False, key="present_details", disabled=not captions,
                         help="The model and size under each caption.")
     autoplay = c4.toggle("Slideshow", value=False, key="present_autoplay")
     seconds = c5.number_input("Seconds per slide", 2, 30, 5, key="present_seconds",
                               help="How long each picture stays when the slideshow plays.")
+    return captions, details, autoplay, float(seconds)
+
+
+def present_board(board: Board) -> None:
+    """A board's pictures in its order, each with its note as the caption."""
+    items = store.board_items(board.id)
+    captions, details, autoplay, seconds = controls(pages.path_of("boards"), "Boards",
+                                                    f"{len(items)} picture(s) of the board.")
+    slides: list[Slide] = []
+    for item in items:
+        if results.picture_problem(item.hash, item.format) is not None:
+            continue
+        meta = ""
+        if captions and details:
+            try:
+                rec = store.image_by_hash(item.hash)
+                meta = f"{rec.prompt} · {rec.model} · {results.size_label(rec)}"
+            except KeyError:
+                pass
+        slides.append((item.hash, item.format, item.note if captions else "", meta))
+    if len(slides) < len(items):
+        results.show_gone(f"{len(items) - len(slides)} picture(s) of the board could not be read and are left out.")
+    if slides:
+        with st.container(key="present_stage"):
+            st.iframe(build(tuple(slides), autoplay, seconds), height=760)
+
+
+board_id = st.session_state.get(state.PRESENT_BOARD)
+board = None
+if board_id is not None:
+    try:
+        board = store.board(board_id)
+    except KeyError:
+        st.session_state[state.PRESENT_BOARD] = None
+selection = sorted(st.session_state.get(state.SELECTION, set()))
+source = "your selection"
+if board is not None:
+    selection = []
+elif not selection:
+    starred, _ = store.search_images(starred=True, limit=50, starred_by=people.subject())
+    selection = [r.id for r in starred]
+    source = "your starred images"
+
+if board is not None:
+    present_board(board)
+elif not selection:
+    st.title("Present")
+    st.info("Select images in the Gallery (or star some), then choose Present.", icon=":material/slideshow:")
+    st.page_link(pages.path_of("gallery"), label="Open the Gallery", icon=":material/photo_library:")
+else:
+    captions, details, autoplay, seconds = controls(pages.path_of("gallery"), "Gallery",
+                                                    f"{len(selection)} picture(s) from {source}.")
     slides: list[Slide] = []
     left_out: dict[str, int] = {}
     for image_id in selection:
@@ -85,6 +128,6 @@ else:
     if slides:
         # Our own template; captions go in as JSON data shown with textContent, so no prompt can run as code.
         with st.container(key="present_stage"):
-            st.iframe(build(tuple(slides), autoplay, float(seconds)), height=760)
+            st.iframe(build(tuple(slides), autoplay, seconds), height=760)
 
 bar.finish()

@@ -21,7 +21,7 @@ from .blobs import content_hash
 from .database import insert_ignoring_duplicates
 from .records import ImageRecord, image_record
 from .repository import Repository
-from .schema import image_parents, images, inputs, runs, stars, turns
+from .schema import board_items, image_parents, images, inputs, runs, stars, turns
 
 __all__ = ["ImageRepository", "MAX_SEARCH_TEXT"]
 
@@ -152,11 +152,13 @@ class ImageRepository(Repository):
 
     @staticmethod
     def _filters(pages: list[str] | None, models: list[str] | None, since: float | None, until: float | None,
-                 starred: bool, text: str | None, owner: str | None = None, starred_by: str | None = None
-                 ) -> list[ColumnElement[bool]]:
+                 starred: bool, text: str | None, owner: str | None = None, starred_by: str | None = None,
+                 board: int | None = None) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
         if owner is not None:
             where.append(images.c.owner == owner)
+        if board is not None:
+            where.append(images.c.hash.in_(select(board_items.c.hash).where(board_items.c.board_id == board)))
         if pages:
             where.append(runs.c.page.in_(pages))
         if models:
@@ -179,12 +181,12 @@ class ImageRepository(Repository):
     def search_images(self, *, pages: list[str] | None = None, models: list[str] | None = None,
                       since: float | None = None, until: float | None = None, starred: bool = False,
                       text: str | None = None, limit: int = 24, offset: int = 0, owner: str | None = None,
-                      starred_by: str | None = None) -> tuple[list[ImageRecord], int]:
-        """One page of images matching the filters, newest first, and how many match in all.
+                      starred_by: str | None = None, board: int | None = None) -> tuple[list[ImageRecord], int]:
+        """One page of images matching the filters (``board``: on that board), newest first, and how many match.
 
         ``owner``: only that person's pictures; ``starred_by``: ``starred`` means starred by that person.
         Raises ``ValueError`` with a sentence for ``text`` longer than ``MAX_SEARCH_TEXT`` characters."""
-        where = self._filters(pages, models, since, until, starred, text, owner, starred_by)
+        where = self._filters(pages, models, since, until, starred, text, owner, starred_by, board)
         with self._read() as db:
             total = db.execute(select(func.count()).select_from(_JOINED).where(*where)).scalar_one()
             rows = db.execute(_image_select().where(*where).order_by(*_NEWEST_FIRST).limit(limit).offset(offset))
@@ -222,12 +224,13 @@ class ImageRepository(Repository):
 
     @staticmethod
     def _referenced(db: Connection, digest: str) -> bool:
-        """Whether a result, a lineage, a conversation turn or an upload still uses these bytes."""
+        """Whether a result, a lineage, a conversation turn, an upload or a board still uses these bytes."""
         in_turns = (turns.c.image_hash == digest) | (turns.c.mask_hash == digest) | turns.c.attachments.contains(
             f'"{digest}"', autoescape=True)
         return bool(db.execute(select(or_(
             exists().where(images.c.hash == digest), exists().where(image_parents.c.parent_hash == digest),
-            exists().where(inputs.c.hash == digest), exists().where(in_turns)))).scalar_one())
+            exists().where(inputs.c.hash == digest), exists().where(in_turns),
+            exists().where(board_items.c.hash == digest)))).scalar_one())
 
     def delete_image(self, image_id: int) -> bool:
         """Remove an image from the history; its file goes when nothing else refers to it.

@@ -14,7 +14,7 @@ from sqlalchemy import Column, Float, ForeignKey, Index, Integer, LargeBinary, M
 
 __all__ = ["metadata", "runs", "images", "image_parents", "inputs", "conversations", "turns", "batches",
            "budget_limits", "settings", "prompt_library", "copied_rows", "run_previews", "stars", "people",
-           "person_limits"]
+           "person_limits", "boards", "board_items", "board_shares", "board_reactions"]
 
 metadata = MetaData()
 
@@ -212,4 +212,58 @@ run_previews = Table(
     Column("partial", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
     Column("at", Float, nullable=False),
+)
+
+# A board: a named, ordered set of pictures to show and share (``history/boards.py``).
+boards = Table(
+    "boards", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("created_at", Float, nullable=False),
+)
+
+# A picture on a board, by its bytes' hash (the format kept beside it, so it shows after its result is deleted).
+board_items = Table(
+    "board_items", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("board_id", Integer, ForeignKey("boards.id"), nullable=False),
+    Column("hash", Text, nullable=False),
+    Column("format", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("added_at", Float, nullable=False),
+    Index("board_items_once", "board_id", "hash", unique=True),
+    Index("board_items_board", "board_id", "position"),
+    Index("board_items_hash", "hash"),
+)
+
+# A share link: only the SHA-256 of its token is kept, so the table alone opens nothing.
+board_shares = Table(
+    "board_shares", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("board_id", Integer, ForeignKey("boards.id"), nullable=False),
+    Column("token_hash", Text, nullable=False),
+    Column("show_details", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float),
+    Column("revoked_at", Float),
+    Index("board_shares_board", "board_id"),
+    Index("board_shares_token", "token_hash", unique=True),
+)
+
+# What a viewer of a share link said about one picture: a thumb, a comment, or both, under a name.
+board_reactions = Table(
+    "board_reactions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("board_id", Integer, ForeignKey("boards.id"), nullable=False),
+    Column("item_id", Integer, ForeignKey("board_items.id"), nullable=False),
+    Column("share_id", Integer, ForeignKey("board_shares.id")),
+    Column("verdict", Text),
+    Column("comment", Text, nullable=False, server_default=""),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("created_at", Float, nullable=False),
+    Index("board_reactions_board", "board_id", "created_at"),
+    Index("board_reactions_item", "item_id"),
+    Index("board_reactions_share", "share_id", "created_at"),
 )

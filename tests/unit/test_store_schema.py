@@ -36,9 +36,9 @@ EXPECTED = {table.name: ({c.name for c in table.columns}, {i.name for i in table
 def test_a_fresh_database_gets_every_revision_and_the_schema_the_queries_expect(store):
     assert store.database.revision() == f"{SCHEMA_VERSION:04d}"
     assert shape(store) == EXPECTED
-    assert sorted(EXPECTED) == ["batches", "budget_limits", "conversations", "copied_rows", "image_parents", "images",
-                                "inputs", "people", "person_limits", "prompt_library", "run_previews", "runs",
-                                "settings", "stars", "turns"]
+    assert sorted(EXPECTED) == ["batches", "board_items", "board_reactions", "board_shares", "boards", "budget_limits",
+                                "conversations", "copied_rows", "image_parents", "images", "inputs", "people",
+                                "person_limits", "prompt_library", "run_previews", "runs", "settings", "stars", "turns"]
 
 
 def test_the_run_queue_tables_are_made_on_postgresql_only(store):
