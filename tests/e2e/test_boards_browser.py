@@ -91,10 +91,13 @@ def test_a_board_from_three_results_shared_reacted_to_and_revoked(app, made, bro
     wait_idle(page)
     red, green, blue = items
     page.locator(f".st-key-btn_board_down_{red.id} button").first.click()      # green, red, blue
+    wait_until(lambda: [by_hash[i.hash] for i in store.board_items(board.id)] == [GREEN, RED, BLUE],
+               what="red moved one place later")
     wait_idle(page)
     page.locator(f".st-key-btn_board_up_{blue.id} button").first.click()       # green, blue, red
+    wait_until(lambda: [by_hash[i.hash] for i in store.board_items(board.id)] == [GREEN, BLUE, RED],
+               what="blue moved one place earlier")
     wait_idle(page)
-    assert [by_hash[i.hash] for i in store.board_items(board.id)] == [GREEN, BLUE, RED]
     note = page.locator(f".st-key-board_note_{green.id} textarea")
     note.fill(NOTE)
     note.press("Tab")
