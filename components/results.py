@@ -199,9 +199,9 @@ def size_label(rec: ImageRecord) -> str:
     return "vector" if rec.format == "svg" else "size unknown"
 
 
-def show_error(err: ImageLabError) -> None:
+def show_error(err: ImageLabError, *, kind: str = "error", icon: str = ":material/error:") -> None:
     """An error as a sentence and the server's own words beneath, both shown as text, never as Markdown."""
-    untrusted.say(err.sentence, icon=":material/error:")
+    untrusted.say(err.sentence, kind=kind, icon=icon)
     untrusted.show_text(err.details(), quiet=True)
 
 

@@ -72,6 +72,9 @@ class RunRecord:
     sequence: int | None = None
     billed: bool = True                  # False: sent to the offline backend, nothing was paid
     reply: str | None = None  # the words a text-only run brought back (a description, a rewrite)
+    api_message: str | None = None  # a failed run: the server's own message (scrubbed), beneath ``error``
+    api_status: int | None = None   # its HTTP status
+    api_code: str | None = None     # the API's error code
 
     @property
     def active(self) -> bool:

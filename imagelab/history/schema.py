@@ -41,6 +41,9 @@ runs = Table(
     Column("sequence", Integer),
     Column("billed", Integer, nullable=False, server_default=text("1")),
     Column("reply", Text),
+    Column("api_message", Text),   # what the server said when the run failed, scrubbed
+    Column("api_status", Integer),
+    Column("api_code", Text),
     Index("runs_status", "status"),
     Index("runs_page", "page", "id"),
     Index("runs_group", "group_id"),
