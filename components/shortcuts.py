@@ -41,7 +41,7 @@ def chat_sends_on_ctrl_enter() -> None:
 _HELP_SCRIPT = """<script>(() => {
   if (window.__imagelabHelpKeys) return;
   window.__imagelabHelpKeys = true;
-  const icons = '%s';
+  const icons = 'ICONS';
   const calm = () => document.querySelectorAll(icons).forEach((b) => { if (b.tabIndex !== -1) b.tabIndex = -1; });
   calm();
   new MutationObserver(calm).observe(document.body, {childList: true, subtree: true});
@@ -49,7 +49,7 @@ _HELP_SCRIPT = """<script>(() => {
     const icon = e.target.closest && e.target.closest(icons);
     if (icon && icon === document.activeElement && !icon.contains(e.relatedTarget)) icon.blur();
   }, true);
-})();</script>""" % HELP_ICONS
+})();</script>""".replace("ICONS", HELP_ICONS)
 
 
 def help_icons_out_of_tab_order() -> None:
