@@ -29,7 +29,8 @@ from .results import preview
 
 PAINT_RGB = (255, 0, 80)
 ERASER_RGB = (0, 160, 255)
-MAX_CANVAS_SIDE = 560  # fits the page's wider column on a laptop screen
+MAX_CANVAS_WIDTH = 560  # fits the page's wider column on a laptop screen
+MAX_CANVAS_HEIGHT = 330  # with its toolbar, under the page's title and tools, above the fold of a 1280×720 window
 
 
 def draw_canvas(**kwargs: Any) -> Any:
@@ -48,8 +49,8 @@ class Painted:
 
 
 def canvas_size(width: int, height: int) -> tuple[int, int]:
-    """The canvas keeps the picture's aspect ratio, at most MAX_CANVAS_SIDE on its longer side."""
-    scale = MAX_CANVAS_SIDE / max(width, height)
+    """The canvas keeps the picture's aspect ratio, at most MAX_CANVAS_WIDTH wide and MAX_CANVAS_HEIGHT tall."""
+    scale = min(MAX_CANVAS_WIDTH / width, MAX_CANVAS_HEIGHT / height)
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
@@ -92,8 +93,9 @@ def mask_canvas(image: InputImage, *, markup: bool = False, colour: str = "#ff00
     width, height = canvas_size(image.width, image.height)
     background = preview(image.hash, image.mime.split("/")[1]) or image.data
     # above the canvas, so the canvas's own toolbar (undo, redo) does not sit on the tool row
-    st.caption("Paint over what should change. Undo and redo are in the canvas toolbar; the eraser takes paint away."
-               if not markup else "Draw the change you want right on the picture; the drawing guides the edit.")
+    # one line, so the canvas and its toolbar fit above the fold of a 1280×720 window
+    st.caption("Paint over what should change; undo and redo are under the picture." if not markup else
+               "Draw the change right on the picture; the drawing guides the edit.")
     result = draw_canvas(
         stroke_width=brush, stroke_color=stroke, background_image=background,
         update_streamlit=True, width=width, height=height, drawing_mode="freedraw", return_image_data=True,

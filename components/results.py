@@ -212,7 +212,7 @@ RESULTS_CSS = """<style>
 [class*='st-key-run_'] {gap: 0.5rem;}
 [class*='st-key-run_'] [data-testid='stImage'] img {max-height: 40vh; width: auto !important;
   height: auto !important; max-width: 100%;}
-.st-key-narrow_results [class*='st-key-run_'] [data-testid='stImage'] img {max-height: 30vh;}
+.st-key-narrow_results [class*='st-key-run_'] [data-testid='stImage'] img {max-height: 60vh;}
 [class*='st-key-run_'] [data-testid='stImage'] img, .st-key-lightbox [data-testid='stImage'] img,
 [class*='st-key-card_'] [data-testid='stImage'] img, [class*='st-key-card_'] [data-testid='stMarkdownContainer'] img {
   background: repeating-conic-gradient(rgba(128, 128, 128, 0.3) 0 25%, transparent 0 50%) 0 0 / 16px 16px;}
