@@ -21,7 +21,7 @@ from .connection import get_store
 
 __all__ = ["keep_exact_setting", "postprocess", "pairs", "show_result"]
 
-BEFORE_AFTER_HEIGHT = 420  # the slider's picture, as tall as a result shown beside the canvas
+BEFORE_AFTER_HEIGHT = 340  # the slider's picture: about the results column's width, so no gap is left under it
 
 
 def keep_exact_setting(key: str) -> int | None:
