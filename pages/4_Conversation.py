@@ -80,7 +80,7 @@ def show_attached(pictures: list[InputImage], *, mask: bool) -> None:
     """The pictures the next message will carry, in the conversation's own column where the person writes it (a
     picture handed over from another page lands here), with a way to take them off."""
     with st.container(border=True, key=ATTACHED_BOX):
-        head, drop = st.columns([5, 1], vertical_alignment="center")
+        head, drop = st.columns([3, 1], vertical_alignment="center")
         head.markdown(f":material/attach_file: **Attached to your next message:** {len(pictures)} picture(s)"
                       + (", the first with a mask" if mask else "") + ". Write below what to make of "
                       + ("it." if len(pictures) == 1 else "them."))
