@@ -41,6 +41,15 @@ def test_mask_edit_fits_waits_for_paint_and_shows_the_result_large_with_before_a
         bottom = max(canvas.bounding_box()["y"] + canvas.bounding_box()["height"],
                      frame.bounding_box()["y"] + frame.bounding_box()["height"] if frame.count() else 0)
         assert bottom <= height, f"the canvas ends at {bottom} px in a {height} px window"
+        # the canvas's toolbar (shown when pointed at) sits between the instructions and the picture, over neither
+        page.mouse.move(canvas.bounding_box()["x"] + 40, canvas.bounding_box()["y"] + 40)
+        page.wait_for_timeout(400)
+        undo = page.evaluate("() => document.querySelector('[data-testid=stBidiComponentIsolated]').shadowRoot"
+                             ".querySelector('button[title=Undo], button[aria-label=Undo]').getBoundingClientRect()"
+                             ".toJSON()")
+        words = page.get_by_text("Paint over what should change; undo and redo").bounding_box()
+        assert undo["height"] > 0 and undo["top"] >= words["y"] + words["height"], (undo, words)
+        assert undo["bottom"] <= canvas.bounding_box()["y"] + 1
         button = page.locator(".st-key-btn_mask_run button").first
         assert button.is_disabled()  # nothing painted yet
         box = canvas.bounding_box()
