@@ -29,7 +29,9 @@ from .results import preview
 
 PAINT_RGB = (255, 0, 80)
 ERASER_RGB = (0, 160, 255)
-MAX_CANVAS_SIDE = 560  # fits the page's wider column on a laptop screen
+MAX_CANVAS_WIDTH = 560  # fits the page's wider column on a laptop screen
+CANVAS_BOX = "mask_canvas_box"
+MAX_CANVAS_HEIGHT = 330  # with its toolbar, under the page's title and tools, above the fold of a 1280×720 window
 
 
 def draw_canvas(**kwargs: Any) -> Any:
@@ -48,8 +50,8 @@ class Painted:
 
 
 def canvas_size(width: int, height: int) -> tuple[int, int]:
-    """The canvas keeps the picture's aspect ratio, at most MAX_CANVAS_SIDE on its longer side."""
-    scale = MAX_CANVAS_SIDE / max(width, height)
+    """The canvas keeps the picture's aspect ratio, at most MAX_CANVAS_WIDTH wide and MAX_CANVAS_HEIGHT tall."""
+    scale = min(MAX_CANVAS_WIDTH / width, MAX_CANVAS_HEIGHT / height)
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
@@ -92,12 +94,16 @@ def mask_canvas(image: InputImage, *, markup: bool = False, colour: str = "#ff00
     width, height = canvas_size(image.width, image.height)
     background = preview(image.hash, image.mime.split("/")[1]) or image.data
     # above the canvas, so the canvas's own toolbar (undo, redo) does not sit on the tool row
-    st.caption("Paint over what should change. Undo and redo are in the canvas toolbar; the eraser takes paint away."
-               if not markup else "Draw the change you want right on the picture; the drawing guides the edit.")
-    result = draw_canvas(
-        stroke_width=brush, stroke_color=stroke, background_image=background,
-        update_streamlit=True, width=width, height=height, drawing_mode="freedraw", return_image_data=True,
-        key=state.item(state.MASK_CANVAS, image.hash[:12], round_))
+    # one line, so the canvas and its toolbar fit above the fold of a 1280×720 window
+    st.caption("Paint over what should change; undo and redo are above the picture's right corner." if not markup
+               else "Draw the change right on the picture; the drawing guides the edit.")
+    # the canvas's own toolbar floats just above its top right corner: room for it, so it covers no words
+    st.html(f"<style>.st-key-{CANVAS_BOX} {{padding-top: 2.1rem;}}</style>")
+    with st.container(key=CANVAS_BOX):
+        result = draw_canvas(
+            stroke_width=brush, stroke_color=stroke, background_image=background,
+            update_streamlit=True, width=width, height=height, drawing_mode="freedraw", return_image_data=True,
+            key=state.item(state.MASK_CANVAS, image.hash[:12], round_))
     strokes = result.image_data if result is not None else None
     if strokes is None:
         return Painted(None, 0.0)

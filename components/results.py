@@ -201,9 +201,9 @@ def size_label(rec: ImageRecord) -> str:
     return "vector" if rec.format == "svg" else "size unknown"
 
 
-def show_error(err: ImageLabError) -> None:
+def show_error(err: ImageLabError, *, kind: str = "error", icon: str = ":material/error:") -> None:
     """An error as a sentence and the server's own words beneath, both shown as text, never as Markdown."""
-    untrusted.say(err.sentence, icon=":material/error:")
+    untrusted.say(err.sentence, kind=kind, icon=icon)
     untrusted.show_text(err.details(), quiet=True)
 
 
@@ -214,7 +214,7 @@ RESULTS_CSS = """<style>
 [class*='st-key-run_'] {gap: 0.5rem;}
 [class*='st-key-run_'] [data-testid='stImage'] img {max-height: 40vh; width: auto !important;
   height: auto !important; max-width: 100%;}
-.st-key-narrow_results [class*='st-key-run_'] [data-testid='stImage'] img {max-height: 30vh;}
+.st-key-narrow_results [class*='st-key-run_'] [data-testid='stImage'] img {max-height: 60vh;}
 [class*='st-key-run_'] [data-testid='stImage'] img, .st-key-lightbox [data-testid='stImage'] img,
 [class*='st-key-card_'] [data-testid='stImage'] img, [class*='st-key-card_'] [data-testid='stMarkdownContainer'] img {
   background: repeating-conic-gradient(rgba(128, 128, 128, 0.3) 0 25%, transparent 0 50%) 0 0 / 16px 16px;}

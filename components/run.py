@@ -20,6 +20,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext, get_script_run_ctx
 
+from imagelab.client import ImageLabError
 from imagelab.costs import Estimate, estimate, format_dollars, money_of, money_text, total_money
 from imagelab.drift import KeepExact
 from imagelab.jobs import STATUS_WORDS, EventCall, JobState
@@ -181,6 +182,12 @@ def show_job(job: JobState, *, key: str) -> None:
         _job_pictures(job)
 
 
+def run_error(run: RunRecord) -> ImageLabError:
+    """A finished run's error as the history keeps it: the sentence, and what the server said beneath it."""
+    return ImageLabError(run.error or "", api_message=run.api_message, status=run.api_status, code=run.api_code,
+                         request_id=run.request_id)
+
+
 def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns: int = 2) -> None:
     """A finished run from the store: its prompt, images, errors, usage and cost."""
     scroll_into_view(run.id)
@@ -201,11 +208,9 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
         request_id = untrusted.theirs(run.request_id) if run.request_id else None
         st.markdown(" · ".join(line), help=f"request id {request_id}" if request_id else None)
         untrusted.show_text(shorten(run.prompt, 300), quiet=True)
-        if run.error:
+        if run.error:  # the sentence, and beneath it what the server said and the id to quote to the provider
             icon = ":material/block:" if run.status == "cancelled" else ":material/error:"
-            untrusted.say(run.error, kind="warning" if images else "error", icon=icon)
-            if request_id:  # what to quote to the provider about this failure, in view beneath it
-                st.caption(f"request id {request_id}")
+            results.show_error(run_error(run), kind="warning" if images else "error", icon=icon)
         shown = keep_exact.pairs(images)
         if shown:
             cols = st.columns(min(columns, len(shown)))
@@ -543,7 +548,7 @@ def _sweep_cell(rec: RunRecord, places: list[Any], *, key: str) -> None:
                                                                                                       rec.status)
             st.caption(" · ".join(x for x in (untrusted.theirs(rec.label or ""), status) if x))
         if rec.error:
-            untrusted.say(rec.error, icon=":material/error:")
+            results.show_error(run_error(rec))
         if rec.actual_dollars is not None:
             tokens = (rec.usage or {}).get("total_tokens", 0)
             st.caption(f"{tokens:,} tokens · {money_text(money_of(rec))}")
@@ -586,7 +591,7 @@ def _draw_fanout(group: str, polling: bool) -> None:
                        money_text(money_of(rec))]
             st.caption(" · ".join(f for f in figures if f))
             if rec.error:
-                untrusted.say(rec.error, icon=":material/error:")
+                results.show_error(run_error(rec))
             if images:
                 if all(i.starred for i in images):
                     st.caption(":material/star: Kept (starred)")

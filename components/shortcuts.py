@@ -1,17 +1,22 @@
-"""Keyboard: Ctrl+Enter (⌘+Enter on a Mac) runs each page's primary action.
+"""Keyboard: Ctrl+Enter (⌘+Enter on a Mac) runs each page's primary action; Tab goes from field to field.
 
-Buttons take it through Streamlit's own ``st.button(shortcut=PRIMARY)``, which also shows it on the
-button. A chat input has no such option, so ``chat_sends_on_ctrl_enter`` adds a few lines of script
-(inline: nothing is fetched) that press its send button.
+Buttons take the shortcut through Streamlit's own ``st.button(shortcut=PRIMARY)``, which also shows it on
+the button. A chat input has no such option, so ``chat_sends_on_ctrl_enter`` adds a few lines of script
+(inline: nothing is fetched) that press its send button. ``help_icons_out_of_tab_order`` keeps the "?"
+beside each label out of the Tab order (Generate alone had eleven between its fields), and a clicked one
+lets go of the focus when the pointer leaves it, so its tip never stays over the next field.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-__all__ = ["PRIMARY", "chat_sends_on_ctrl_enter"]
+__all__ = ["PRIMARY", "HELP_ICONS", "chat_sends_on_ctrl_enter", "help_icons_out_of_tab_order"]
 
 PRIMARY = "Ctrl+Enter"  # runs the page's primary action from anywhere on the page, the prompt included
+# Streamlit's "?" beside a label, a title or a caption (its only buttons named so); a screen reader still finds them.
+HELP_ICONS = 'button[aria-label="Help"], button[aria-label^="Help for "]'
+HELP_BOX = "keyboard_help"  # the hidden place the script is drawn in (sidebar.PAGE_CSS hides it)
 
 _CHAT_SCRIPT = """<script>
 const host = window.parent;
@@ -31,3 +36,23 @@ def chat_sends_on_ctrl_enter() -> None:
     """Ctrl/⌘+Enter sends the chat input's message, like Enter does (drawn at the sidebar's foot)."""
     with st.sidebar, st.container(key="chat_shortcut", height=1, border=False):
         st.iframe(_CHAT_SCRIPT, height=1)
+
+
+_HELP_SCRIPT = """<script>(() => {
+  if (window.__imagelabHelpKeys) return;
+  window.__imagelabHelpKeys = true;
+  const icons = 'ICONS';
+  const calm = () => document.querySelectorAll(icons).forEach((b) => { if (b.tabIndex !== -1) b.tabIndex = -1; });
+  calm();
+  new MutationObserver(calm).observe(document.body, {childList: true, subtree: true});
+  document.addEventListener('pointerout', (e) => {
+    const icon = e.target.closest && e.target.closest(icons);
+    if (icon && icon === document.activeElement && !icon.contains(e.relatedTarget)) icon.blur();
+  }, true);
+})();</script>""".replace("ICONS", HELP_ICONS)
+
+
+def help_icons_out_of_tab_order() -> None:
+    """Tab skips the help icons, on this page and the ones opened after it (drawn once a page, hidden)."""
+    with st.sidebar, st.container(key=HELP_BOX):
+        st.html(_HELP_SCRIPT, unsafe_allow_javascript=True)

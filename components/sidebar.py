@@ -15,7 +15,7 @@ from imagelab.store import StorageError
 from imagelab.text import shorten
 from imagelab.tray import TrayEntry, tray_entries
 
-from . import connection, first_view, people, results, spending, state
+from . import connection, first_view, people, results, shortcuts, spending, state
 from .connection import CUSTOM, OFFLINE, OPENAI
 from .options import keep_widget_state
 from .pages import PAGES, by_key
@@ -31,7 +31,7 @@ PAGE_CSS = """<style>
 [data-testid='stSidebarUserContent'] hr {margin: 0.5rem 0;}
 [data-testid='stSidebar'] [data-testid='stPageLink'] a {padding-top: 0; padding-bottom: 0;}
 .st-key-sidebar_estimate h2 {font-size: 1.9rem; font-weight: 400; line-height: 1.25; padding: 0 0 0.35rem;}
-.st-key-first_view_box {display: none;}
+.st-key-first_view_box, .st-key-keyboard_help {display: none;}
 /* the arrow beside the text is gap enough: a narrow box then shows "transparent" whole */
 [data-testid='stSelectbox'] input {padding-right: 0;}
 /* chosen values wrap onto a second line rather than scroll out of sight */
@@ -100,6 +100,7 @@ class Sidebar:
                 _usage_panels()
         except StorageError:  # the page itself says what is wrong with the history folder
             self.usage_slot.caption("Usage is not shown while the history folder cannot be used.")
+        shortcuts.help_icons_out_of_tab_order()
 
 
 def _usage_panels() -> None:

@@ -113,6 +113,17 @@ class Drift:
     max_delta_e: float
     threshold: float = DRIFT_THRESHOLD
 
+    def in_words(self) -> str:
+        """The drift said plainly, for the result's card; ``sentence`` gives the ΔE figures for its help."""
+        if self.max_delta_e == 0:
+            return "Outside the mask, the picture did not change at all."
+        # about 1 ΔE is the smallest difference a trained eye sees side by side; about 2.3 a person notices
+        amount = ("too little to see" if self.mean_delta_e < 1 else
+                  "a barely visible amount" if self.mean_delta_e < 2.3 else
+                  "a visible amount" if self.mean_delta_e < 5 else "a clearly visible amount")
+        return (f"Outside the mask, the picture changed by {amount}: {self.changed_share:.0%} of its pixels "
+                "there visibly.")
+
     def sentence(self) -> str:
         if self.max_delta_e == 0:
             return "The model kept every protected pixel exactly (mean ΔE 0)."

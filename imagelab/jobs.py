@@ -720,9 +720,13 @@ class RunEngine:
             sentences.insert(0, f"Cancelled; {saved} of {job.requested} image(s) had been saved and are kept.")
         first = job.errors[0] if job.errors else None
         job.request_id = job.request_id or (first.request_id if first else None)
+        # the server's own words, kept beneath the sentence: those of the first error that has any
+        said = next((e for e in job.errors if e.api_message or e.status or e.code), None)
         finish: dict[str, Any] = {"status": status, "usage": job.usage,
                                   "actual_dollars": job.cost.dollars if job.cost else None,
-                                  "request_id": job.request_id, "error": "; ".join(sentences) or None}
+                                  "request_id": job.request_id, "error": "; ".join(sentences) or None,
+                                  "api_message": said.api_message if said else None,
+                                  "api_status": said.status if said else None, "api_code": said.code if said else None}
         try:
             self._patiently(job, lambda: self.store.finish_run(job.run_id, **finish))
         except DatabaseUnreachable as exc:  # kept on this machine until the database takes it

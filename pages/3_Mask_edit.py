@@ -137,8 +137,11 @@ bar.show_estimate(est, shown, what=f"{spec.n} × {spec.size} · {spec.quality} �
                   (f"{fraction:.0%} of the picture to edit" if overlay is not None else "nothing masked yet"))
 with action:
     results.show_problems(shown)
+    # nothing marked yet (the canvas says when a stroke is drawn): nothing to send
     clicked = st.button("Edit the painted part", type="primary", key=state.MASK_BUTTON, icon=":material/brush:",
-                        width="stretch", disabled=bool(shown), shortcut=shortcuts.PRIMARY)
+                        width="stretch", disabled=bool(shown) or overlay is None, shortcut=shortcuts.PRIMARY)
+    if image is not None and overlay is None and not any(p.param == "mask" for p in shown):
+        st.caption("Mark the part to change first: the button wakes up then.")
     live = st.empty()
 
 if clicked:
@@ -148,9 +151,9 @@ if clicked:
     run.submit(spec, problems, "edit", page="mask_edit", est=est, live=live, parents=[image.hash] if image else None,
                postprocess=kept)
 
-with output, st.container(key="narrow_results"):  # below the prompt in a narrow column: smaller pictures
+with output, st.container(key="narrow_results"):  # one picture a row, as wide as the column, beside the canvas
     run.show_runs("mask_edit", key="mask", shown_key=state.MASK_SHOWN,
                   empty_text="Pick a picture, paint over what should change and describe the result.",
-                  icon=":material/brush:")
+                  icon=":material/brush:", columns=1)
 
 bar.finish()

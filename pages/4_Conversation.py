@@ -19,7 +19,7 @@ from imagelab.catalog import catalog
 from imagelab.conversation import TurnJob, branch_path, children_count, leaves, newest_leaf_under
 from imagelab.costs import estimate, money_of, money_text, window_price
 from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma
-from imagelab.specs import ACTIONS, COMPLETION_WINDOWS, MaskInput, TurnSpec
+from imagelab.specs import ACTIONS, COMPLETION_WINDOWS, InputImage, MaskInput, TurnSpec
 from imagelab.store import TurnRecord, content_hash
 from imagelab.text import shorten
 
@@ -31,6 +31,7 @@ NEW = 0
 SHOWN_TURNS = 10
 TURNS_BOX = "conv_turns"  # the transcript's container key, for its style and for tests
 SETTINGS_BOX = "conv_settings"
+ATTACHED_BOX = "conv_attached"  # the pictures the next message carries, above where it is written
 MAINLINE_MODELS = catalog().responses_models
 WINDOW_LABELS = {"soonest": "As soon as possible", "2h": "Within 2 hours", "8h": "Within 8 hours"}
 
@@ -86,6 +87,25 @@ def show_turn(number: int, turn: TurnRecord, head_id: int | None, counts: dict[i
                 st.rerun()
             if counts.get(turn.id, 0) > 1:
                 st.caption(f":material/call_split: {counts[turn.id]} branches continue from this turn.")
+
+def show_attached(pictures: list[InputImage], *, mask: bool) -> None:
+    """The pictures the next message will carry, in the conversation's own column where the person writes it (a
+    picture handed over from another page lands here), with a way to take them off."""
+    with st.container(border=True, key=ATTACHED_BOX):
+        head, drop = st.columns([3, 1], vertical_alignment="center")
+        head.markdown(f":material/attach_file: **Attached to your next message:** {len(pictures)} picture(s)"
+                      + (", the first with a mask" if mask else "") + ". Write below what to make of "
+                      + ("it." if len(pictures) == 1 else "them."))
+        if drop.button("Remove", key="btn_conv_unattach", icon=":material/close:", width="stretch",
+                       help="Send the next message without these pictures"):
+            st.session_state[state.picked_images(state.CONV)] = []
+            st.rerun()
+        cols = st.columns(min(len(pictures), 4) if len(pictures) > 1 else [2, 3])
+        for i, picture in enumerate(pictures[:8]):
+            with cols[i % len(cols)]:
+                st.image(results.preview(picture.hash) or picture.data, width="stretch",
+                         caption=f"{picture.width}×{picture.height}")
+
 
 def scroll_to_newest(marker: str) -> None:
     """Bring the newest turn into view, whole when it fits, once its pictures have loaded.
@@ -248,6 +268,8 @@ with talk:
                            "tokens are billed at its price")
     if ref_call:
         st.caption(f":material/link: The next turn builds on image `{ref_call}`.")
+    if attached:
+        show_attached(attached, mask=mask_png is not None)
     live = st.empty()
 
 # At the top level Streamlit pins the input to the bottom of the window and keeps the newest turn above it.

@@ -5,7 +5,7 @@ import io
 import streamlit as st
 from PIL import Image
 
-from components import connection, image_inputs, keep_exact, options, run, sidebar, state, untrusted
+from components import connection, image_inputs, keep_exact, options, run, shortcuts, sidebar, state, untrusted
 from imagelab.catalog import catalog
 from imagelab.costs import estimate
 from imagelab.extend import (
@@ -124,7 +124,7 @@ with output:
     for p in shown:
         untrusted.say(p.message, kind="warning", icon=":material/tune:")
     clicked = st.button("Extend the picture", type="primary", key=state.EXT_BUTTON, icon=":material/open_in_full:",
-                        width="stretch")
+                        width="stretch", shortcut=shortcuts.PRIMARY)
     live = st.empty()
 
 if clicked:

@@ -65,11 +65,14 @@ class ImageLabError(Exception):
         self.param = param
 
     def details(self) -> str:
+        """What the server said beneath the sentence: its message, HTTP status, error code and request id."""
         parts = []
         if self.api_message and self.api_message != self.sentence:
             parts.append(f"API said: {self.api_message}")
         if self.status:
             parts.append(f"status {self.status}")
+        if self.code:
+            parts.append(f"code {self.code}")
         if self.request_id:
             parts.append(f"request id {self.request_id}")
         return " · ".join(parts)

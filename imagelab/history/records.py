@@ -76,6 +76,9 @@ class RunRecord:
     reply: str | None = None  # the words a text-only run brought back (a description, a rewrite)
     owner: str | None = None             # who asked (the identity provider's subject); None without login
     owner_email: str | None = None
+    api_message: str | None = None  # a failed run: the server's own message (scrubbed), beneath ``error``
+    api_status: int | None = None   # its HTTP status
+    api_code: str | None = None     # the API's error code
 
     @property
     def active(self) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Text, case, cast, delete, func, select
 
 from imagelab.people import Person
+from imagelab.text import scrub, shorten
 
 from .database import upsert
 from .records import ACTIVE_STATUSES, RUN_STATUSES, RunRecord, run_record
@@ -20,6 +21,7 @@ from .schema import run_previews, runs
 __all__ = ["RunRepository"]
 
 _QUARTER_HOUR = 900
+API_MESSAGE_LIMIT = 500  # a server's message is kept to a readable length: a proxy's whole page is no message
 
 
 def _billed(backend: str | None) -> bool:
@@ -126,10 +128,16 @@ class RunRepository(Repository):
 
     def finish_run(self, run_id: int, status: str, *, usage: dict[str, Any] | None = None,
                    actual_dollars: float | None = None, request_id: str | None = None, error: str | None = None,
-                   keep_usage: bool = False) -> None:
+                   keep_usage: bool = False, api_message: str | None = None, api_status: int | None = None,
+                   api_code: str | None = None) -> None:
+        """Record how a run ended: ``error`` is ImageLab's sentence; ``api_message``, ``api_status`` and
+        ``api_code`` what the server itself said (its message is scrubbed of anything key-shaped here too)."""
         if status not in RUN_STATUSES:
             raise ValueError(f"unknown run status {status!r}")
-        values: dict[str, Any] = {"status": status, "error": error, "finished_at": time.time()}
+        values: dict[str, Any] = {"status": status, "error": error, "finished_at": time.time(),
+                                  "api_message": shorten(scrub(api_message), API_MESSAGE_LIMIT) if api_message
+                                  else None, "api_status": api_status, "api_code": scrub(api_code) if api_code
+                                  else None}
         if not keep_usage:
             values |= {"usage": json.dumps(usage) if usage else None, "actual_dollars": actual_dollars,
                        "request_id": request_id}

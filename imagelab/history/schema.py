@@ -44,6 +44,9 @@ runs = Table(
     Column("reply", Text),
     Column("owner", Text),         # the identity provider's subject of who asked; empty without login
     Column("owner_email", Text),
+    Column("api_message", Text),   # what the server said when the run failed, scrubbed
+    Column("api_status", Integer),
+    Column("api_code", Text),
     Index("runs_status", "status"),
     Index("runs_page", "page", "id"),
     Index("runs_group", "group_id"),

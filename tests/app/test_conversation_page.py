@@ -175,3 +175,22 @@ def test_a_turn_that_can_wait_is_sent_with_its_window_and_priced_honestly(data_d
     assert sent[0]["background_options"] == {"completion_window": "2h"} and sent[0]["service_tier"] == "default"
     turns = Store(data_dir).turns(Store(data_dir).conversations()[0].id)
     assert [t.status for t in turns] == ["ok"] and turns[0].image_hash
+
+
+def test_a_picture_handed_over_shows_attached_where_the_message_is_written(data_dir, sent):
+    from imagelab.offline.render import render
+
+    store = Store(data_dir)
+    run = store.start_run("generate", "gpt-image-2", "a yellow chair", {})
+    rec = store.add_image(run, 0, render("a yellow chair", 1024, 1024, quality="low"), "png", 1024, 1024)
+    at = open_page("pages/4_Conversation.py")
+    at.session_state[state.handoff_key(state.CONV)] = [rec.hash]
+    at.run()
+    assert not at.exception
+    talk = next(c for c in at.main.columns if c.weight == pytest.approx(8 / 11))  # the wide one, not the settings
+    assert "Attached to your next message:** 1 picture(s)" in page_text(talk)
+    assert [img.caption for el in talk.get("image") for img in el.proto.imgs] == ["1024×1024"]
+    at.button(key="btn_conv_unattach").click().run()
+    assert "Attached to your next message" not in page_text(at)
+    say(at, "A sunny room")
+    assert store.turns(store.conversations()[0].id)[0].attachments == []

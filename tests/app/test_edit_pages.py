@@ -123,6 +123,18 @@ def test_mask_edit_needs_a_mark_first(data_dir, monkeypatch):
     assert at.button(key=state.MASK_BUTTON).disabled
 
 
+def test_mask_edits_button_waits_for_a_stroke_before_the_prompt_is_typed(data_dir, monkeypatch):
+    monkeypatch.setattr(mask_canvas, "draw_canvas",
+                        lambda **kw: SimpleNamespace(image_data=np.zeros((kw["height"], kw["width"], 4), np.uint8)))
+    _, hashes = seed(data_dir, ("A calm lake",))
+    at = open_page("pages/3_Mask_edit.py")
+    at.session_state[state.handoff_key(state.MASK)] = hashes
+    at.run()
+    assert not at.exception
+    assert at.button(key=state.MASK_BUTTON).disabled  # the canvas is there, empty: nothing to send yet
+    assert "Mark the part to change first" in " ".join(c.value for c in at.caption)
+
+
 def test_invert_with_nothing_painted_says_nothing_is_masked(data_dir, monkeypatch):
     """Every stroke undone with Invert on is no mask at all, not a silent "repaint everything"."""
     monkeypatch.setattr(mask_canvas, "draw_canvas",

@@ -19,7 +19,7 @@ from components import state
 from imagelab.history import schema
 from imagelab.offline.render import render
 from imagelab.store import Store
-from tests.app.conftest import open_page, settle, shown
+from tests.app.conftest import open_page, page_text, settle, shown
 
 PROMPT = "A quiet harbour at dawn with two red boats"
 
@@ -82,7 +82,7 @@ def test_status_faults(data_dir, monkeypatch, compatible_server, faults, words):
     at, _ = generate_with(monkeypatch, compatible_server, faults)
     errors = shown(at.error)
     assert any(words in e for e in errors), errors
-    assert any("request id req_" in c for c in shown(at.caption))  # the API's own id beneath the sentence
+    assert "request id req_" in page_text(at)  # the API's own id beneath the sentence
     assert at.text_area(key=state.GEN_PROMPT).value == PROMPT
     store = Store(data_dir)
     assert store.runs()[0].status == "failed" and store.count_images() == 0

@@ -150,3 +150,14 @@ def test_the_heatmap_of_a_saved_pair_matches_the_one_from_original_and_mask():
     a = np.asarray(pair_heatmap(raw_img, kept))
     b = np.asarray(drift_heatmap(original, raw_img, mask))
     assert (a == b).all()
+
+
+def test_drift_is_said_in_plain_words_with_the_figures_left_for_the_help():
+    from imagelab.drift import Drift
+
+    assert Drift(0.0, 0.0, 0.0).in_words() == "Outside the mask, the picture did not change at all."
+    assert Drift(0.4, 0.0, 2.0).in_words() == ("Outside the mask, the picture changed by too little to see: 0% of "
+                                               "its pixels there visibly.")
+    assert Drift(3.2, 0.41, 9.0).in_words() == ("Outside the mask, the picture changed by a visible amount: 41% of "
+                                                "its pixels there visibly.")
+    assert "ΔE" not in Drift(3.2, 0.41, 9.0).in_words() and "ΔE of 3.20" in Drift(3.2, 0.41, 9.0).sentence()

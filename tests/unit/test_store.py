@@ -29,6 +29,17 @@ def test_run_and_images_are_saved_with_files(store):
     assert not list(store.images_dir.rglob(".tmp-*"))
 
 
+def test_a_failed_run_keeps_what_the_server_said_scrubbed(store):
+    run = store.start_run("generate", "gpt-image-2", "a fox", {"n": 1})
+    store.finish_run(run, "failed", request_id="req_9", error="Too many requests for now; wait 1 s and try again.",
+                     api_message="Rate limit reached for key sk-proj-abcdefghijkl", api_status=429,
+                     api_code="rate_limit_exceeded")
+    rec = store.run(run)
+    assert (rec.api_message, rec.api_status, rec.api_code) == (
+        "Rate limit reached for key [redacted]", 429, "rate_limit_exceeded")
+    assert store.runs()[0].api_status == 429
+
+
 def test_database_uses_wal(tmp_path):
     Store(tmp_path)
     mode = sqlite3.connect(tmp_path / "history.sqlite3").execute("PRAGMA journal_mode").fetchone()[0]
