@@ -165,8 +165,6 @@ def bench_gallery(tmp: str) -> None:
     from PIL import Image
     from streamlit.testing.v1 import AppTest
 
-    from components import state
-
     store = Store(tmp)
     started = time.perf_counter()
     base = Image.new("RGB", (64, 64), (90, 120, 200))
