@@ -143,7 +143,8 @@ def show_detail(rec: ImageRecord, around: tuple[tuple[int, int] | None, tuple[in
                 open_detail(*before)
             st.rerun()
         if top[2].button("Next", key="btn_gallery_detail_next", icon=":material/chevron_right:",
-                         icon_position="right", width="stretch", disabled=after is None, help="The picture after this one in the grid"):
+                         icon_position="right", width="stretch", disabled=after is None,
+                         help="The picture after this one in the grid"):
             if after:
                 open_detail(*after)
             st.rerun()
