@@ -392,9 +392,10 @@ def card(rec: ImageRecord, raw: ImageRecord | None) -> None:
                 open_detail(shown.id)
                 st.rerun()
         if raw is not None:
+            # no help icon in a dense card: it would push the word onto two lines
             st.toggle("Raw", key=state.item(state.GALLERY_RAW, rec.id),
-                      help="Kept exact: the original put back outside the mask. Switch on to see the model's own "
-                           "output, before that")
+                      help=None if dense else "Kept exact: the original put back outside the mask. Switch on to see "
+                                              "the model's own output, before that")
 
 
 undo_bar()
@@ -412,7 +413,7 @@ else:
     # dense cards name their buttons to a screen reader only (RESULTS_CSS hides the words)
     with st.container(key="gallery_grid_dense" if dense else "gallery_grid"):
         for row_start in range(0, len(records), columns):  # row by row, so a taller card never shifts a row
-            row = st.columns(columns, gap="small" if dense else "medium")
+            row = st.columns(columns, gap="small")
             for column, rec in zip(row, records[row_start:row_start + columns], strict=False):
                 with column:
                     card(rec, raw_of.get(rec.id))
