@@ -2,10 +2,26 @@
 
 import streamlit as st
 
-from components import boards, connection, pages, people, results, sidebar, untrusted
+from components import boards, connection, pages, people, results, sidebar, state, untrusted
 from components.pages import PAGES
 from imagelab.costs import Money, money_text
 from imagelab.store import StorageError
+from imagelab.text import shorten
+
+# Three ways in for someone who has not typed a prompt yet: each opens Generate with it filled in.
+SAMPLES = (
+    ("Product shot", ":material/local_drink:",
+     "A green glass bottle on a white marble shelf, soft window light from the left, studio product photo"),
+    ("Poster", ":material/wallpaper:",
+     "A travel poster of a lighthouse at dusk, flat colours, bold sans-serif title \"North Cape\""),
+    ("Character", ":material/pets:",
+     "A friendly red fox wearing a knitted scarf, children's book watercolour, plain cream background"),
+)
+LATEST = 6  # the newest pictures shown on Home, one row
+
+
+def try_sample(prompt: str) -> None:
+    st.session_state[state.GEN_PROMPT] = prompt
 
 # A share link opens its board and nothing else of the app (no sidebar, no navigation, no other picture).
 if boards.SHARE_PARAM in st.query_params:
@@ -28,6 +44,33 @@ elif conn.offline:
 else:
     st.success(f"Connected to {untrusted.theirs(conn.label)}.", icon=":material/cloud_done:")
 
+st.subheader("Start here", anchor=False)
+st.caption("Pick a sample to open Generate with its prompt filled in; change any word, then press Generate.")
+samples = st.columns(len(SAMPLES))
+for column, (title, icon, prompt) in zip(samples, SAMPLES, strict=True):
+    with column.container(border=True, key=f"home_sample_{title.lower().replace(' ', '_')}"):
+        st.markdown(f"**{icon} {title}**")
+        st.text(prompt)
+        if st.button("Try this prompt", key=f"btn_home_sample_{title.lower().replace(' ', '_')}",
+                     icon=":material/arrow_forward:", on_click=try_sample, args=(prompt,), width="stretch"):
+            st.switch_page(pages.path_of("generate"))
+
+
+def latest_pictures() -> None:
+    """The newest pictures in the history, so Home shows what this ImageLab has made; the Gallery has the rest."""
+    newest, _ = store.search_images(limit=LATEST)
+    if not newest:
+        return
+    st.subheader("Latest pictures", anchor=False)
+    row = st.columns(LATEST, gap="small")
+    for column, rec in zip(row, newest, strict=False):
+        with column:
+            results.show_thumbnail(rec.hash, rec.format, alt=results.picture_alt(rec.prompt))
+            untrusted.show_text(shorten(" ".join(rec.prompt.split()), 40), quiet=True)
+    st.page_link(pages.path_of("gallery"), label="Everything in the Gallery", icon=":material/photo_library:")
+
+
+st.subheader("Every page", anchor=False)
 cols = st.columns(3)
 for i, place in enumerate(p for p in PAGES if p.purpose):
     with cols[i % 3].container(border=True):
@@ -36,6 +79,7 @@ for i, place in enumerate(p for p in PAGES if p.purpose):
 
 try:
     store = connection.get_store()
+    latest_pictures()
     paid = store.spent_dollars(owner=people.subject())  # with login, what this person spent
     would = sum(r["would_cost"] for r in store.spend_by_day_and_model(owner=people.subject()))
     if paid or would:

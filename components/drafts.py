@@ -41,7 +41,7 @@ DRAFT_KEYS = (
     state.CONV_MODEL, f"{state.CONV_OPTS}_", state.CONV_FIDELITY, state.CONV_WINDOW,
     state.SWEEP_TEMPLATE, state.SWEEP_MODEL, f"{state.SWEEP_OPTS}_", f"{state.SWEEP_AXIS}_", f"{state.SWEEP_VALUES}_",
     state.SWEEP_THRESHOLD, state.SWEEP_AS_BATCH,
-    state.GALLERY_TEXT, state.GALLERY_PAGES, state.GALLERY_MODELS, state.GALLERY_STARRED,
+    state.GALLERY_TEXT, state.GALLERY_PAGES, state.GALLERY_MODELS, state.GALLERY_STARRED, state.GALLERY_DENSITY,
 )
 
 

@@ -226,6 +226,14 @@ RESULTS_CSS = """<style>
 [class*='st-key-picture_actions_'] button [data-testid='stMarkdownContainer'] {position: absolute; width: 1px;
   height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap;}
 [class*='st-key-picture_actions_'] button {padding-left: 0.6rem; padding-right: 0.6rem;}
+.st-key-gallery_grid_dense [class*='st-key-card_'] {padding: 0.4rem; gap: 0.3rem;}
+.st-key-gallery_grid_dense [class*='st-key-gallery_sel_'] label > div:last-child,
+.st-key-gallery_grid_dense [class*='st-key-card_'] button [data-testid='stMarkdownContainer'] {position: absolute;
+  width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap;}
+.st-key-gallery_undo {position: fixed; bottom: 1.5rem; left: 50%; transform: translateX(-50%); z-index: 999990;
+  width: auto !important; max-width: calc(100vw - 2rem); padding: 0.4rem 0.6rem 0.4rem 1rem; border-radius: 0.6rem;
+  background: Canvas; color: CanvasText; border: 1px solid rgba(128, 128, 128, 0.4);
+  box-shadow: 0 6px 24px rgba(0, 0, 0, 0.25);}
 [class*='st-key-card_starred_'] {border-color: var(--st-primary-color, #6E56CF) !important;
   border-width: 2px !important; background: color-mix(in srgb, var(--st-primary-color, #6E56CF) 7%, transparent);}
 </style>"""

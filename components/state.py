@@ -135,7 +135,8 @@ def handoff_key(page_key: str) -> str:
 
 
 # Gallery page
-GALLERY_PAGE = "gallery_page"
+GALLERY_FIRST = "gallery_first"         # where in the matches the grid's page starts (survives a density change)
+GALLERY_DENSITY = "gallery_density"     # "Comfortable" or "Dense"
 GALLERY_TEXT = "gallery_text"
 GALLERY_PAGES = "gallery_pages"
 GALLERY_MODELS = "gallery_models"
@@ -143,7 +144,7 @@ GALLERY_DATES = "gallery_dates"
 GALLERY_STARRED = "gallery_starred"
 GALLERY_WHOSE = "gallery_whose"        # with login: Mine, Everyone or one person's subject
 GALLERY_DETAIL = "gallery_detail"        # image id shown in detail
-GALLERY_CONFIRM_DELETE = "gallery_confirm_delete"
+GALLERY_DELETED = "gallery_deleted"     # this session's deletions (imagelab.trash.Deletion), newest last, for Undo
 # folded parts drawn only while open (what they hold costs a view time): not kept across pages
 GALLERY_SPEND_OPEN = "fold_gallery_spend"
 GALLERY_LOAD_OPEN = "fold_gallery_load"
@@ -186,6 +187,7 @@ CONV_BRANCH = "conv_branch"          # the branch picker, per conversation, bran
 GALLERY_SELECT = "gallery_sel"       # a card's Select box
 GALLERY_STAR = "btn_gallery_star"
 GALLERY_OPEN = "btn_gallery_detail"  # a card's Open button
+GALLERY_RAW = "gallery_raw"          # a kept-exact card's switch to its raw output
 GALLERY_OPEN_CHILD = "btn_gallery_open"  # Open on an image made from the one in detail
 GALLERY_CARD = "card"                # a card's container; CSS frames a starred one by its key
 GALLERY_CARD_STARRED = "card_starred"

@@ -7,10 +7,12 @@ blank as tall as what comes), so the pictures are neither drawn twice nor moved.
 import datetime as dt
 import json
 import time
+from typing import Any
 
 import streamlit as st
 
 from components import boards, connection, options, pages, people, results, sidebar, state, untrusted
+from imagelab import trash
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
 from imagelab.export import export_images, export_link, read_metadata, settings_from_metadata
 from imagelab.history.storage import url_lifetime
@@ -23,11 +25,19 @@ brief = bar.brief  # a session's first view: a new session has no filters or sel
 bar.show_estimate(None)
 store = connection.require_history()
 
-PAGE_SIZE = 24
+# Columns of the grid at each density; a page is six rows of them.
+DENSITIES = {"Comfortable": 4, "Dense": 8}
+ROWS_A_PAGE = 6
+DELETIONS_KEPT = 20  # Undo reaches back this many deletions; each holds its pictures' bytes in the session
 # How tall the parts drawn after the first view are, in st.space's sizes: "large" is a labelled input's
 # height, "medium" a button's. The first view keeps their places blank, so nothing moves when they arrive.
-FILTERS, FOLD, ACTIONS, PAGE_NO, CARD_ACTIONS = "large", "medium", "medium", "large", "medium"
+FILTERS, FOLD, ACTIONS, PAGING, CARD_ACTIONS = "large", "medium", "medium", "medium", "medium"
 selection: set[int] = st.session_state.setdefault(state.SELECTION, set())
+deleted: list[trash.Deletion] = st.session_state.setdefault(state.GALLERY_DELETED, [])
+st.session_state.setdefault(state.GALLERY_DENSITY, "Comfortable")
+columns = DENSITIES.get(st.session_state[state.GALLERY_DENSITY], 4)
+dense = columns > 4
+page_size = columns * ROWS_A_PAGE
 
 
 def toggle(image_id: int) -> None:
@@ -73,25 +83,58 @@ if isinstance(dates, (tuple, list)) and dates:
 filters = dict(pages=page_filter or None, models=model_filter or None, since=since, until=until, starred=starred,
                text=text.strip() or None, owner=whose, starred_by=people.subject(), board=board)
 _, total = store.search_images(**filters, limit=0)
-page_count = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+page_count = max((total + page_size - 1) // page_size, 1)
+first = st.session_state.get(state.GALLERY_FIRST, 0)
+page_index = min(first // page_size, page_count - 1)  # a density change keeps the first picture on the page
+offset = page_index * page_size
 
 
 # --- detail -------------------------------------------------------------------------------
 def close_detail() -> None:
     st.session_state[state.GALLERY_DETAIL] = None
-    st.session_state[state.GALLERY_CONFIRM_DELETE] = None
+
+
+def open_detail(image_id: int, at: int | None = None) -> None:
+    """Show a picture in the detail; ``at`` (its place among the matches) turns the grid's page to it."""
+    st.session_state[state.GALLERY_DETAIL] = image_id
+    if at is not None:
+        st.session_state[state.GALLERY_FIRST] = at
+
+
+def go_to(first_shown: int) -> None:
+    st.session_state[state.GALLERY_FIRST] = max(first_shown, 0)
 
 
 @st.dialog("Picture details", width="large", on_dismiss=close_detail)
-def detail_dialog(image_id: int) -> None:
-    """The detail opens over the page, so it is in view wherever the card was (third row or thirtieth)."""
+def detail_dialog(image_id: int, shown: list[ImageRecord]) -> None:
+    """The detail opens over the page, so it is in view wherever the card was (third row or thirtieth);
+    Previous and Next walk through the matches in the grid's order, across its pages."""
     try:
         rec = store.image(image_id)
     except KeyError:
         close_detail()
         results.show_gone("This image was deleted from the history.")
         return
-    show_detail(rec)
+    show_detail(rec, neighbours(rec, shown))
+
+
+def neighbours(rec: ImageRecord, shown: list[ImageRecord]) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """The pictures before and after ``rec`` among the matches, as (id, place); None at either end (or for a
+    picture not in the grid, such as a raw output or one opened from the lineage)."""
+    ids = [r.id for r in shown]
+    if rec.id not in ids:
+        return None, None
+    place = offset + ids.index(rec.id)
+
+    def at(i: int) -> tuple[int, int] | None:
+        if not 0 <= i < total:
+            return None
+        if offset <= i < offset + len(shown):
+            return shown[i - offset].id, i
+        found, _ = store.search_images(**filters, limit=1, offset=i)
+        return (found[0].id, i) if found else None
+
+    return at(place - 1), at(place + 1)
 def _actual_rows(run, usage: dict) -> str:
     """The detail table's rows of what the run cost: paid, or (offline) what it would cost on OpenAI."""
     money = money_of(run)
@@ -103,12 +146,24 @@ def _actual_rows(run, usage: dict) -> str:
     return f"| spent | {tokens} | $0.00 |\n| would cost on OpenAI | | ≈ {format_dollars(money.would_cost)} |"
 
 
-def show_detail(rec: ImageRecord) -> None:
+def show_detail(rec: ImageRecord, around: tuple[tuple[int, int] | None, tuple[int, int] | None]) -> None:
     run = store.run(rec.run_id)
+    before, after = around
     with st.container():
-        top = st.columns([6, 1], vertical_alignment="center")
+        top = st.columns([4, 1, 1, 1], vertical_alignment="center")
         top[0].markdown(f"**{pages.name_of(rec.page)}** · {untrusted.theirs(rec.model)}")
-        if top[1].button("Close", key="btn_gallery_close", icon=":material/close:", width="stretch"):
+        if top[1].button("Previous", key="btn_gallery_detail_previous", icon=":material/chevron_left:",
+                         width="stretch", disabled=before is None, help="The picture before this one in the grid"):
+            if before:
+                open_detail(*before)
+            st.rerun()
+        if top[2].button("Next", key="btn_gallery_detail_next", icon=":material/chevron_right:",
+                         icon_position="right", width="stretch", disabled=after is None,
+                         help="The picture after this one in the grid"):
+            if after:
+                open_detail(*after)
+            st.rerun()
+        if top[3].button("Close", key="btn_gallery_close", icon=":material/close:", width="stretch"):
             close_detail()
             st.rerun()
         left, right = st.columns([3, 2], gap="medium")
@@ -137,7 +192,7 @@ def show_detail(rec: ImageRecord) -> None:
             st.caption(f"{made} · {results.size_label(rec)} {rec.format.upper()} · request id {request_id}")
             with st.expander("All parameters"):
                 st.code(json.dumps(run.params, indent=1), language="json")
-            a1, a2 = st.columns([3, 2])
+            a1, a2, a3 = st.columns([3, 2, 2])
             if a1.button("Run again", key="btn_gallery_again", icon=":material/replay:", width="stretch",
                          help="Open these settings in the page that made it"):
                 run_again(run.page, run.params)
@@ -146,28 +201,21 @@ def show_detail(rec: ImageRecord) -> None:
                          icon=":material/star:" if starred else ":material/star_border:", width="stretch"):
                 people.set_star(store, rec.id, not starred)
                 st.rerun()
+            raw = store.raw_versions([rec]).get(rec.id)
             if not people.may_delete(rec.owner):
-                st.caption(f"This picture is {people.owner_words(rec.owner, rec.owner_email)}'s: only they or an "
+                a3.caption(f"This picture is {people.owner_words(rec.owner, rec.owner_email)}'s: only they or an "
                            "admin can delete it.")
-            elif st.session_state.get(state.GALLERY_CONFIRM_DELETE) == rec.id:
-                st.warning("Delete this image from the history? Its file goes when nothing else uses it.")
-                d1, d2 = st.columns(2)
-                if d1.button("Delete", key="btn_gallery_delete_yes", type="primary", width="stretch"):
-                    if not people.may_delete(store.image(rec.id).owner):  # asked again as it happens
-                        st.error("Only its owner or an admin can delete this picture.")
-                        return
-                    store.delete_image(rec.id)
-                    results.forget_thumbnail(rec.hash)
-                    selection.discard(rec.id)
-                    st.session_state[state.GALLERY_DETAIL] = None
-                    st.session_state[state.GALLERY_CONFIRM_DELETE] = None
-                    st.rerun()
-                if d2.button("Keep", key="btn_gallery_delete_no", width="stretch"):
-                    st.session_state[state.GALLERY_CONFIRM_DELETE] = None
-                    st.rerun()
-            elif st.button("Delete…", key="btn_gallery_delete", icon=":material/delete:"):
-                st.session_state[state.GALLERY_CONFIRM_DELETE] = rec.id
-                st.rerun()
+            else:
+                # the question opens over the button that asked it, wherever the dialog is scrolled to
+                with a3.popover("Delete…", icon=":material/delete:", width="stretch"):
+                    st.markdown("Delete this picture from the history?" +
+                                (" The model's raw output beside it goes too." if raw else "") +
+                                " **Undo** at the bottom of the Gallery puts it back while this tab is open.")
+                    if st.button("Delete", key="btn_gallery_delete_yes", type="primary", icon=":material/delete:"):
+                        if not people.may_delete(store.image(rec.id).owner):  # asked again as it happens
+                            st.error("Only its owner or an admin can delete this picture.")
+                            return
+                        delete_pictures([rec, raw] if raw else [rec])
         lineage(rec)
 
 
@@ -188,6 +236,48 @@ def lineage(rec: ImageRecord) -> None:
                                                width="stretch"):
                 st.session_state[state.GALLERY_DETAIL] = child.id
                 st.rerun()
+
+
+def delete_pictures(recs: list[ImageRecord]) -> None:
+    """Delete a picture (with the raw output beside a kept-exact one), keeping what Undo needs."""
+    try:
+        gone = trash.take_out(store, recs)
+    except StorageError as exc:
+        untrusted.say(exc.sentence, icon=":material/folder_off:")
+        return
+    except KeyError:
+        pass  # already deleted, in another tab: nothing to keep
+    else:
+        deleted.append(gone)
+        del deleted[:-DELETIONS_KEPT]
+    for rec in recs:
+        results.forget_thumbnail(rec.hash)
+        selection.discard(rec.id)
+    close_detail()
+    st.rerun()
+
+
+def undo_bar() -> None:
+    """The last deletion, with Undo, kept at the bottom of the window wherever the page is scrolled."""
+    if not deleted:
+        return
+    last = deleted[-1]
+    with st.container(key="gallery_undo", horizontal=True, vertical_alignment="center", gap="small"):
+        many = f" ({len(deleted)} deletions can be undone, newest first)" if len(deleted) > 1 else ""
+        st.text(f"Deleted “{shorten(' '.join(last.prompt.split()), 48)}”{many}")
+        if st.button("Undo", key="btn_gallery_undo", icon=":material/undo:", type="primary",
+                     help="Put the picture back in the history, where it was"):
+            try:
+                trash.put_back(store, last)
+            except StorageError as exc:
+                untrusted.say(exc.sentence, icon=":material/folder_off:")
+                return
+            deleted.pop()
+            st.rerun()
+        if st.button("Dismiss", key="btn_gallery_undo_dismiss", icon=":material/close:", type="tertiary",
+                     help="Hide this; what was deleted stays deleted"):
+            deleted.clear()
+            st.rerun()
 
 
 def run_again(page: str, params: dict, extra_notes: list[str] | None = None) -> None:
@@ -315,56 +405,92 @@ else:
         selection_actions()
 
 # --- grid ---------------------------------------------------------------------------------
-if total == 0:
-    st.info("Nothing matches. Pictures you make on any page are saved here." if any(filters.values()) else
-            "Nothing here yet. Pictures you make on any page are saved here.", icon=":material/photo_library:")
-else:
-    if st.session_state.get(state.GALLERY_PAGE, 1) > page_count:
-        st.session_state[state.GALLERY_PAGE] = 1
-    page_no = 1
-    if page_count > 1 and brief:
-        st.space(PAGE_NO)
-    elif page_count > 1:
-        page_no = st.number_input(f"Page (of {page_count})", 1, page_count, 1, key=state.GALLERY_PAGE)
-    records, _ = store.search_images(**filters, limit=PAGE_SIZE, offset=(int(page_no) - 1) * PAGE_SIZE)
-    reactions = store.reactions_to([r.hash for r in records])
-    cols = st.columns(4)
-    for i, rec in enumerate(records):
-        # a starred card is framed in the accent colour (RESULTS_CSS), so stars show at a glance
-        starred = people.is_starred(rec, mine_starred)
-        card = state.item(state.GALLERY_CARD_STARRED if starred else state.GALLERY_CARD, rec.id)
-        with cols[i % 4], st.container(border=True, key=card):
-            results.show_thumbnail(rec.hash, rec.format, alt=results.picture_alt(rec.prompt))
-            # one caption (a Markdown element, the costliest kind to draw), then the prompt as plain text
+def paging(where: str) -> None:
+    """Previous, "Page 2 of 9", Next, and (at the top) how dense the grid is: one short row."""
+    with st.container(horizontal=True, vertical_alignment="center", gap="small", key=f"gallery_paging_{where}"):
+        if page_count > 1:
+            st.button("Previous", key=f"btn_gallery_previous_{where}", icon=":material/chevron_left:",
+                      disabled=page_index == 0, on_click=go_to, args=(offset - page_size,))
+            st.text(f"Page {page_index + 1} of {page_count}")
+            st.button("Next", key=f"btn_gallery_next_{where}", icon=":material/chevron_right:", icon_position="right",
+                      disabled=page_index >= page_count - 1, on_click=go_to, args=(offset + page_size,))
+        if where == "top":
+            st.space("stretch")
+            st.segmented_control("Grid", list(DENSITIES), key=state.GALLERY_DENSITY, required=True,
+                                 label_visibility="collapsed",
+                                 help="Comfortable: four columns with prompts. Dense: eight, pictures first")
+
+
+def card(rec: ImageRecord, raw: ImageRecord | None, said: list[Any]) -> None:
+    """One picture of the grid; a kept-exact one carries its raw output behind a switch, not a second card;
+    ``said``: what stakeholders said about it through a board's link, newest first."""
+    show_raw = raw is not None and bool(st.session_state.get(state.item(state.GALLERY_RAW, rec.id)))
+    shown = raw if show_raw and raw is not None else rec
+    starred = people.is_starred(rec, mine_starred)
+    # a starred card is framed in the accent colour (RESULTS_CSS), so stars show at a glance
+    key = state.item(state.GALLERY_CARD_STARRED if starred else state.GALLERY_CARD, rec.id)
+    with st.container(border=True, key=key):
+        results.show_thumbnail(shown.hash, shown.format, alt=results.picture_alt(rec.prompt))
+        if not dense:  # one caption (a Markdown element, the costliest kind to draw), then the prompt as plain text
             by = people.owner_words(rec.owner, rec.owner_email)
             st.caption(f"{':material/star: ' if starred else ''}{untrusted.theirs(rec.model)} · "
                        f"{pages.name_of(rec.page)} · {money_text(image_money(rec))}" + (f" · {by}" if by else ""))
             untrusted.show_text(shorten(rec.prompt, 120), quiet=True)
-            said = reactions.get(rec.hash, [])
-            if said:  # what stakeholders said through a board's link, newest first
-                with st.container(key=state.item("card_reactions", rec.id), gap="xsmall"):
-                    ups, downs = sum(r.verdict == "up" for r in said), sum(r.verdict == "down" for r in said)
-                    st.caption(f":material/thumb_up: {ups} · :material/thumb_down: {downs} · "
-                               f"{len(said)} reaction(s) from a board's link")
+        if said:
+            with st.container(key=state.item("card_reactions", rec.id), gap="xsmall"):
+                ups, downs = sum(r.verdict == "up" for r in said), sum(r.verdict == "down" for r in said)
+                st.caption(f":material/thumb_up: {ups} · :material/thumb_down: {downs}" +
+                           ("" if dense else f" · {len(said)} reaction(s) from a board's link"))
+                if not dense:
                     for r in said[:2]:
                         st.caption(boards.reaction_line(r))
                         untrusted.show_text(r.comment, quiet=True)
-            if brief:
-                st.space(CARD_ACTIONS)
-                continue
-            with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-                st.checkbox("Select", value=rec.id in selection, key=state.item(state.GALLERY_SELECT, rec.id),
-                            on_change=toggle, args=(rec.id,))
-                if st.button("Starred" if starred else "Star", key=state.item(state.GALLERY_STAR, rec.id),
-                             icon=":material/star:" if starred else ":material/star_border:", type="tertiary",
-                             help="Unstar" if starred else "Star this picture"):
-                    people.set_star(store, rec.id, not starred)
-                    st.rerun()
-                if st.button("Open", key=state.item(state.GALLERY_OPEN, rec.id), icon=":material/open_in_full:",
-                             type="tertiary", help="Details, lineage and actions"):
-                    st.session_state[state.GALLERY_DETAIL] = rec.id
-                    st.session_state[state.GALLERY_CONFIRM_DELETE] = None
-                    st.rerun()
+        if brief:
+            st.space(CARD_ACTIONS)
+            return
+        name = f" {untrusted.theirs(results.picture_name(rec))}" if dense else ""
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.checkbox(f"Select{name}", value=rec.id in selection, key=state.item(state.GALLERY_SELECT, rec.id),
+                        on_change=toggle, args=(rec.id,))
+            if st.button(("Starred" if starred else "Star") + name,
+                         key=state.item(state.GALLERY_STAR, rec.id),
+                         icon=":material/star:" if starred else ":material/star_border:", type="tertiary",
+                         help="Unstar" if starred else "Star this picture"):
+                people.set_star(store, rec.id, not starred)
+                st.rerun()
+            if st.button(f"Open{name}", key=state.item(state.GALLERY_OPEN, rec.id),
+                         icon=":material/open_in_full:", type="tertiary", help="Details, lineage and actions"):
+                open_detail(shown.id)
+                st.rerun()
+        if raw is not None:
+            # no help icon in a dense card: it would push the word onto two lines
+            st.toggle("Raw", key=state.item(state.GALLERY_RAW, rec.id),
+                      help=None if dense else "Kept exact: the original put back outside the mask. Switch on to see "
+                                              "the model's own output, before that")
+
+
+undo_bar()
+records: list[ImageRecord] = []
+if total == 0:
+    st.info("Nothing matches. Pictures you make on any page are saved here." if any(filters.values()) else
+            "Nothing here yet. Pictures you make on any page are saved here.", icon=":material/photo_library:")
+else:
+    if brief:
+        st.space(PAGING)
+    else:
+        paging("top")
+    records, _ = store.search_images(**filters, limit=page_size, offset=offset)
+    raw_of = store.raw_versions(records)
+    reactions = store.reactions_to([r.hash for r in records])
+    # dense cards name their buttons to a screen reader only (RESULTS_CSS hides the words)
+    with st.container(key="gallery_grid_dense" if dense else "gallery_grid"):
+        for row_start in range(0, len(records), columns):  # row by row, so a taller card never shifts a row
+            row = st.columns(columns, gap="small")
+            for column, rec in zip(row, records[row_start:row_start + columns], strict=False):
+                with column:
+                    card(rec, raw_of.get(rec.id), reactions.get(rec.hash, []))
+    if not brief and page_count > 1 and len(records) > columns:
+        paging("bottom")
 
 # --- spend --------------------------------------------------------------------------------
 def spend_by_day() -> None:
@@ -386,6 +512,6 @@ if not brief:  # in the first view, the rest follows once the pictures are on sc
     spend_by_day()
     detail_id = st.session_state.get(state.GALLERY_DETAIL)
     if detail_id is not None:
-        detail_dialog(detail_id)
+        detail_dialog(detail_id, records)
 
 bar.finish()

@@ -32,6 +32,9 @@ _RUN_IMAGES = (select(func.count()).where(_siblings.c.run_id == images.c.run_id,
                                           func.coalesce(_siblings.c.variant, "") != "raw")
                .scalar_subquery().label("run_images"))
 _JOINED = images.join(runs, runs.c.id == images.c.run_id)
+# A raw output whose kept-exact composite is still there: the Gallery shows the two as one picture.
+_BESIDE_KEPT = (func.coalesce(images.c.variant, "") == "raw") & exists().where(
+    _siblings.c.run_id == images.c.run_id, _siblings.c.idx == images.c.idx, _siblings.c.variant == "kept")
 
 
 def _image_select() -> Select[Any]:
@@ -89,14 +92,15 @@ class ImageRepository(Repository):
 
     def add_image(self, run_id: int, index: int, data: bytes, fmt: str, width: int | None, height: int | None,
                   revised_prompt: str | None = None, parents: list[str] | None = None, *,
-                  variant: str | None = None, drift: dict[str, Any] | None = None) -> ImageRecord:
+                  variant: str | None = None, drift: dict[str, Any] | None = None,
+                  created_at: float | None = None) -> ImageRecord:
         """Save one result: the file first, then its row (see the module's docstring).
 
         ``variant`` and ``drift`` mark a keep-exact composite ("kept", with its raw output's drift;
-        the raw output is among its parents).
+        the raw output is among its parents). ``created_at`` puts back a deleted picture in its old place.
         """
         data = _safe_svg(data) if fmt == "svg" else data
-        now = time.time()
+        now = time.time() if created_at is None else created_at
         with self._write() as db:
             # a delete of the same bytes holds its row until it has decided about the file: wait for it
             same = select(images.c.id).where(images.c.hash == content_hash(data)).order_by(images.c.id)
@@ -185,12 +189,23 @@ class ImageRepository(Repository):
         """One page of images matching the filters (``board``: on that board), newest first, and how many match.
 
         ``owner``: only that person's pictures; ``starred_by``: ``starred`` means starred by that person.
+        A raw output beside its kept-exact composite is not listed on its own (``raw_versions`` finds it).
         Raises ``ValueError`` with a sentence for ``text`` longer than ``MAX_SEARCH_TEXT`` characters."""
-        where = self._filters(pages, models, since, until, starred, text, owner, starred_by, board)
+        where = [*self._filters(pages, models, since, until, starred, text, owner, starred_by, board), ~_BESIDE_KEPT]
         with self._read() as db:
             total = db.execute(select(func.count()).select_from(_JOINED).where(*where)).scalar_one()
             rows = db.execute(_image_select().where(*where).order_by(*_NEWEST_FIRST).limit(limit).offset(offset))
             return [image_record(r) for r in rows.mappings()], int(total)
+
+    def raw_versions(self, kept: list[ImageRecord]) -> dict[int, ImageRecord]:
+        """The model's raw output beside each kept-exact composite in ``kept``, by the composite's id."""
+        wanted = {(rec.run_id, rec.index): rec.id for rec in kept if rec.variant == "kept"}
+        if not wanted:
+            return {}
+        found = self._images(_image_select().where(images.c.variant == "raw",
+                                                   images.c.run_id.in_({run for run, _ in wanted}))
+                             .order_by(images.c.id))
+        return {wanted[(rec.run_id, rec.index)]: rec for rec in found if (rec.run_id, rec.index) in wanted}
 
     def set_starred(self, image_id: int, starred: bool) -> None:
         with self._write() as db:

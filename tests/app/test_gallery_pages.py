@@ -63,15 +63,26 @@ def test_detail_shows_parameters_and_runs_again(filled):
     assert at.number_input(key=f"{state.GEN_OPTS}_width").value == 1536
 
 
-def test_delete_asks_first_then_removes(filled):
+def test_delete_asks_beside_its_button_then_removes_and_undo_puts_it_back(filled):
     store, recs = filled
     at = open_page("pages/6_Gallery.py").run()
-    at.button(key=f"btn_gallery_detail_{recs[2].id}").click().run()
-    at.button(key="btn_gallery_delete").click().run()
+    at.button(key=f"btn_gallery_detail_{recs[1].id}").click().run()
+    # the question sits in the popover that opens over the Delete… button itself
+    ask = next(b for b in at.get("popover") if b.proto.popover.label == "Delete…")
+    assert "Delete this picture from the history?" in " ".join(m.value for m in ask.get("markdown"))
     assert store.count_images() == 3
     at.button(key="btn_gallery_delete_yes").click().run()
+    assert not at.exception
     assert store.count_images() == 2
-    assert not store.path_for(recs[2].hash, "png").exists()
+    assert not store.path_for(recs[1].hash, "png").exists()
+    assert "Deleted “a red fox”" in [t.value for t in at.get("text")]
+    at.button(key="btn_gallery_undo").click().run()
+    assert not at.exception
+    assert store.count_images() == 3
+    assert store.read_bytes(recs[1].hash) == render("a red fox", 256, 256, index=1)
+    listed, _ = store.search_images()
+    assert [r.hash for r in listed] == [recs[2].hash, recs[1].hash, recs[0].hash]  # back in its place
+    assert not [t for t in at.get("text") if t.value.startswith("Deleted")]
 
 
 def test_compare_marks_the_differing_setting(filled):
@@ -136,3 +147,75 @@ def test_with_shared_storage_the_gallery_shows_thumbnails_kept_in_the_bucket_by_
     large = [img.url for el in at.get("image") for img in el.proto.imgs]
     assert len(large) == 1
     assert large[0].startswith(f"{endpoint}/{s3_storage.bucket}/{s3_storage.prefix}/sha256/{rec.hash}.png?")
+
+
+@pytest.fixture
+def many(data_dir):
+    """Fifty offline pictures, the newest named "picture 49"."""
+    store = Store(data_dir)
+    recs = []
+    for i in range(50):
+        run = store.start_run("generate", "gpt-image-2", f"picture {i}", {"n": 1, "prompt": f"picture {i}"},
+                              billed=False)
+        recs.append(store.add_image(run, 0, render(f"picture {i}", 64, 64), "png", 64, 64))
+        store.finish_run(run, "ok")
+    return store, recs
+
+
+def alts(at) -> list[str]:
+    """The grid's pictures in reading order, by their alt text (the prompt)."""
+    return [m.value[2:m.value.index("]")] for m in at.main.markdown if m.value.startswith("![")]
+
+
+def texts(at) -> list[str]:
+    return [t.value for t in at.get("text")]
+
+
+def test_paging_is_previous_and_next_and_dense_shows_eight_columns(many):
+    at = open_page("pages/6_Gallery.py").run()
+    assert not at.exception and not at.main.number_input
+    assert "Page 1 of 3" in texts(at) and alts(at)[:2] == ["picture 49", "picture 48"] and len(alts(at)) == 24
+    at.button(key="btn_gallery_next_top").click().run()
+    assert "Page 2 of 3" in texts(at) and alts(at)[0] == "picture 25"
+    at.button(key="btn_gallery_previous_top").click().run()
+    assert "Page 1 of 3" in texts(at) and at.button(key="btn_gallery_previous_top").disabled
+    at.button(key="btn_gallery_next_top").click().run()
+    at.segmented_control(key=state.GALLERY_DENSITY).set_value("Dense").run()
+    assert not at.exception
+    # 48 a page, eight to a row, and the page still starts with the picture that was first
+    assert "Page 1 of 2" in texts(at) and len(alts(at)) == 48
+    assert sum(1 for column in at.main.columns if column.weight == 1 / 8) == 48
+
+
+def test_the_detail_walks_to_the_previous_and_next_picture_across_pages(many):
+    store, recs = many
+    at = open_page("pages/6_Gallery.py").run()
+    at.button(key=f"btn_gallery_detail_{recs[26].id}").click().run()  # the last card of page 1
+    assert at.button(key="btn_gallery_detail_previous").disabled is False
+    at.button(key="btn_gallery_detail_next").click().run()
+    assert not at.exception
+    assert at.session_state[state.GALLERY_DETAIL] == recs[25].id
+    assert any('"prompt": "picture 25"' in c.value for c in at.code) or "picture 25" in texts(at)
+    assert "Page 2 of 3" in texts(at)  # the grid turned to the picture's page
+    at.button(key="btn_gallery_detail_previous").click().run()
+    assert "Page 1 of 3" in texts(at)
+    at.button(key=f"btn_gallery_detail_{recs[49].id}").click().run()
+    assert at.button(key="btn_gallery_detail_previous").disabled  # the newest has nothing before it
+
+
+def test_a_kept_exact_picture_is_one_card_with_its_raw_output_behind_a_switch(data_dir):
+    store = Store(data_dir)
+    run = store.start_run("mask_edit", "gpt-image-2", "a hat on the fox", {"n": 1}, billed=False)
+    raw = store.add_image(run, 0, render("raw", 64, 64), "png", 64, 64)
+    store.mark_raw(raw.id)
+    kept = store.add_image(run, 0, render("kept", 64, 64), "png", 64, 64, parents=[raw.hash], variant="kept")
+    store.finish_run(run, "ok")
+    at = open_page("pages/6_Gallery.py").run()
+    assert not at.exception
+    assert "1 image(s) match · 0 selected" in captions(at)
+    assert alts(at) == ["a hat on the fox"]
+    shown = [m.value for m in at.main.markdown if m.value.startswith("![")]
+    assert kept.hash in shown[0]
+    at.toggle(key=f"{state.GALLERY_RAW}_{kept.id}").set_value(True).run()
+    shown = [m.value for m in at.main.markdown if m.value.startswith("![")]
+    assert len(shown) == 1 and raw.hash in shown[0]

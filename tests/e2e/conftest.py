@@ -97,7 +97,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, device_scale_factor=1)
+    # the window the README's screenshots show (and the larger of the two sizes designers check)
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
     pg = context.new_page()
     yield pg
     context.close()

@@ -23,7 +23,7 @@ def seed(data_dir):
         params = {"prompt": prompt, "model": "gpt-image-2", "size": "1024x1024", "quality": quality, "n": 1,
                   "output_format": "png", "background": "auto", "moderation": "auto", "output_compression": 100,
                   "partial_images": 0}
-        run = store.start_run("generate", "gpt-image-2", prompt, params, {"dollars": 0.01})
+        run = store.start_run("generate", "gpt-image-2", prompt, params, {"dollars": 0.01}, billed=False)
         recs.append(store.add_image(run, 0, render(prompt, 1024, 1024, quality=quality, index=i), "png", 1024, 1024))
         store.finish_run(run, "ok", actual_dollars=0.01 * (i + 1), usage={"total_tokens": 300})
     return store, recs

@@ -65,15 +65,25 @@ def dark_app(tmp_path_factory):
     store = Store(data)
     for i, prompt in enumerate(["A teal lighthouse on a red cliff", "Orange poppies under a blue sky",
                                 "A purple city at night", "A golden retriever in green grass"]):
-        run = store.start_run("generate", "gpt-image-2", prompt, {"size": "1024x1024", "quality": "low"})
+        run = store.start_run("generate", "gpt-image-2", prompt, {"size": "1024x1024", "quality": "low"},
+                              billed=False)
         store.add_image(run, 0, render(prompt, 1024, 1024, quality="low", index=i), "png", 1024, 1024)
         store.finish_run(run, "ok", usage={"total_tokens": 196}, actual_dollars=0.0059)
-    with launch_app(data, args=["--theme.base", "dark"]) as app:
+    with launch_app(data) as app:
         yield app
 
 
+@pytest.fixture
+def dark_page(browser):
+    """A browser on a computer set to dark: ImageLab follows it (no theme is fixed in its configuration)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="dark")
+    yield context.new_page()
+    context.close()
+
+
 @pytest.mark.parametrize("path,name", DARK_PAGES)
-def test_every_page_in_the_dark_theme(dark_app, page, path, name):
+def test_every_page_in_the_dark_theme(dark_app, dark_page, path, name):
+    page = dark_page
     page.goto(dark_app["url"] + path)
     wait_idle(page)
     assert not page.locator('[data-testid="stException"]').count()
