@@ -38,7 +38,7 @@ def chat_sends_on_ctrl_enter() -> None:
         st.iframe(_CHAT_SCRIPT, height=1)
 
 
-_HELP_SCRIPT = """<script>(() => {
+HELP_SCRIPT = """<script>(() => {
   if (window.__imagelabHelpKeys) return;
   window.__imagelabHelpKeys = true;
   const icons = 'ICONS';
@@ -55,4 +55,4 @@ _HELP_SCRIPT = """<script>(() => {
 def help_icons_out_of_tab_order() -> None:
     """Tab skips the help icons, on this page and the ones opened after it (drawn once a page, hidden)."""
     with st.sidebar, st.container(key=HELP_BOX):
-        st.html(_HELP_SCRIPT, unsafe_allow_javascript=True)
+        st.html(HELP_SCRIPT, unsafe_allow_javascript=True)
