@@ -104,6 +104,25 @@ def page(browser):
     context.close()
 
 
+def open_from_gallery(page, url, image_id, action):
+    """Open a picture's details in the Gallery and hand it to another page with its ``action`` button
+    (``mask``: Mask edit, ``ext``: Extend); returns once that page is idle."""
+    page.goto(url + "/Gallery")
+    wait_idle(page)
+    page.locator(f".st-key-btn_gallery_detail_{image_id} button").first.click()
+    wait_idle(page)
+    page.locator(f".st-key-btn_detail_{action}_{image_id} button").first.click()
+    page.wait_for_url("**/Mask_edit*" if action == "mask" else "**/Extend*")
+    wait_idle(page)
+
+
+def mask_canvas(page):
+    """The mask canvas's drawing layer (in the component's open shadow DOM), once it is shown."""
+    canvas = page.locator(".stBidiComponent canvas.upper-canvas")
+    canvas.wait_for(state="visible", timeout=30_000)
+    return canvas
+
+
 def wait_idle(page, timeout=60_000):
     page.wait_for_selector(IDLE, timeout=timeout)
     # A session's brief first view asks for the rest of the page as soon as it is shown: wait for the rest.

@@ -9,7 +9,7 @@ from PIL import Image
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import screenshot, type_into, wait_idle, wait_until
+from .conftest import mask_canvas, open_from_gallery, screenshot, type_into, wait_idle, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -24,15 +24,8 @@ def seed_one(data_dir, prompt):
 
 def test_paint_a_mask_with_the_mouse_and_edit(app_server, page):
     store, src = seed_one(app_server["data_dir"], "A yellow field under a purple sky")
-    page.goto(app_server["url"] + "/Gallery")
-    wait_idle(page)
-    page.locator(f".st-key-btn_gallery_detail_{src.id} button").first.click()
-    wait_idle(page)
-    page.locator(f".st-key-btn_detail_mask_{src.id} button").first.click()
-    page.wait_for_url("**/Mask_edit*")
-    wait_idle(page)
-    canvas = page.locator(".stBidiComponent canvas.upper-canvas")
-    canvas.wait_for(state="visible", timeout=30_000)
+    open_from_gallery(page, app_server["url"], src.id, "mask")
+    canvas = mask_canvas(page)
     box = canvas.bounding_box()
     # a thick stroke across the top-left quarter of the picture
     page.mouse.move(box["x"] + box["width"] * 0.08, box["y"] + box["height"] * 0.12)

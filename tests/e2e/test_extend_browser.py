@@ -9,7 +9,7 @@ from PIL import Image
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import launch_app, screenshot, type_into, wait_idle, wait_until
+from .conftest import launch_app, mask_canvas, open_from_gallery, screenshot, type_into, wait_idle, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -29,13 +29,7 @@ def pixels(path):
 
 def test_extend_a_square_to_a_landscape_with_the_picture_on_the_left(app_server, page):
     store, src = seed(app_server["data_dir"], "A red lighthouse on a green cliff")
-    page.goto(app_server["url"] + "/Gallery")
-    wait_idle(page)
-    page.locator(f".st-key-btn_gallery_detail_{src.id} button").first.click()
-    wait_idle(page)
-    page.locator(f".st-key-btn_detail_ext_{src.id} button").first.click()
-    page.wait_for_url("**/Extend*")
-    wait_idle(page)
+    open_from_gallery(page, app_server["url"], src.id, "ext")
     page.locator(".st-key-ext_shape").get_by_text("3:2", exact=True).click()
     wait_idle(page)
     page.locator(".st-key-ext_place").get_by_text("west", exact=True).click()
@@ -71,15 +65,8 @@ def drifting_app(tmp_path_factory):
 
 def test_mask_edit_with_drift_shows_the_figure_and_keeps_the_rest_exact(drifting_app, page):
     store, src = seed(drifting_app["data_dir"], "A yellow field under a purple sky")
-    page.goto(drifting_app["url"] + "/Gallery")
-    wait_idle(page)
-    page.locator(f".st-key-btn_gallery_detail_{src.id} button").first.click()
-    wait_idle(page)
-    page.locator(f".st-key-btn_detail_mask_{src.id} button").first.click()
-    page.wait_for_url("**/Mask_edit*")
-    wait_idle(page)
-    canvas = page.locator(".stBidiComponent canvas.upper-canvas")
-    canvas.wait_for(state="visible", timeout=30_000)
+    open_from_gallery(page, drifting_app["url"], src.id, "mask")
+    canvas = mask_canvas(page)
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.15)

@@ -6,7 +6,7 @@ import pytest
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import launch_app, screenshot, wait_idle, wait_until
+from .conftest import launch_app, open_from_gallery, screenshot, wait_idle, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -63,13 +63,7 @@ def test_ctrl_enter_in_the_prompt_runs_extend(keys_app, page):
     run = store.start_run("generate", "gpt-image-2", "A red lighthouse", {"size": "1024x1024"}, billed=False)
     src = store.add_image(run, 0, render("A red lighthouse", 1024, 1024, quality="low"), "png", 1024, 1024)
     store.finish_run(run, "ok")
-    page.goto(keys_app["url"] + "/Gallery")
-    wait_idle(page)
-    page.locator(f".st-key-btn_gallery_detail_{src.id} button").first.click()
-    wait_idle(page)
-    page.locator(f".st-key-btn_detail_ext_{src.id} button").first.click()
-    page.wait_for_url("**/Extend*")
-    wait_idle(page)
+    open_from_gallery(page, keys_app["url"], src.id, "ext")
     page.wait_for_selector("text=The new canvas", timeout=30_000)
     area = page.locator(".st-key-ext_prompt textarea")
     area.fill("A red lighthouse on a long green cliff")

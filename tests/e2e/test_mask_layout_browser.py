@@ -6,7 +6,7 @@ import pytest
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import launch_app, screenshot, type_into, wait_idle, wait_until
+from .conftest import launch_app, mask_canvas, open_from_gallery, screenshot, type_into, wait_idle, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -28,15 +28,8 @@ def test_mask_edit_fits_waits_for_paint_and_shows_the_result_large_with_before_a
     store.finish_run(run, "ok")
     page = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1).new_page()
     try:
-        page.goto(mask_app["url"] + "/Gallery")
-        wait_idle(page)
-        page.locator(f".st-key-btn_gallery_detail_{src.id} button").first.click()
-        wait_idle(page)
-        page.locator(f".st-key-btn_detail_mask_{src.id} button").first.click()
-        page.wait_for_url("**/Mask_edit*")
-        wait_idle(page)
-        canvas = page.locator(".stBidiComponent canvas.upper-canvas")
-        canvas.wait_for(state="visible", timeout=30_000)
+        open_from_gallery(page, mask_app["url"], src.id, "mask")
+        canvas = mask_canvas(page)
         frame = page.locator(".stBidiComponent iframe, iframe[title*='drawable']").first
         bottom = max(canvas.bounding_box()["y"] + canvas.bounding_box()["height"],
                      frame.bounding_box()["y"] + frame.bounding_box()["height"] if frame.count() else 0)
