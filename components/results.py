@@ -234,6 +234,11 @@ RESULTS_CSS = """<style>
   width: auto !important; max-width: calc(100vw - 2rem); padding: 0.4rem 0.6rem 0.4rem 1rem; border-radius: 0.6rem;
   background: Canvas; color: CanvasText; border: 1px solid rgba(128, 128, 128, 0.4);
   box-shadow: 0 6px 24px rgba(0, 0, 0, 0.25);}
+*:has(> [class*='st-key-sweep_axes_']) {position: sticky; top: 3.75rem; z-index: 5;}
+[class*='st-key-sweep_axes_'] {background: Canvas; padding: 0.25rem 0;
+  border-bottom: 1px solid rgba(128, 128, 128, 0.25);}
+[class*='st-key-sweep_grid_compact_'] [data-testid='stMarkdownContainer'] img {display: block; max-width: 100%;
+  max-height: 10rem; margin: 0 auto;}
 [class*='st-key-card_starred_'] {border-color: var(--st-primary-color, #6E56CF) !important;
   border-width: 2px !important; background: color-mix(in srgb, var(--st-primary-color, #6E56CF) 7%, transparent);}
 </style>"""

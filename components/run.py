@@ -498,18 +498,25 @@ def _draw_sweep(group: str, polling: bool) -> None:
 
 
 def show_sweep_grid(group: str, runs: list[RunRecord]) -> None:
-    """A sweep's runs as a grid by axis values: each row headed by its value, each column by its own."""
+    """A sweep's runs as a grid by axis values: each row headed by its value, each column by its own; the
+    column heads stay in view while the grid scrolls, and Compact shows only the pictures, smaller."""
     by_id = {r.id: r for r in runs}
     grid = sweep_grid([(r.id, r.label) for r in runs])
     across = [c for c in grid.columns if c]
+    compact = st.segmented_control("Grid", ["Comfortable", "Compact"], default="Comfortable",
+                                   key=state.SWEEP_DENSITY, label_visibility="collapsed",
+                                   help="Compact: the pictures alone, smaller, to see the whole sweep at once; "
+                                        "each picture's actions are in Comfortable and in the Gallery") == "Compact"
     # One axis: a row's images sit side by side, at least two places wide so no picture fills the column.
-    per_row = max(2, min(4, max((r.requested or 1 for r in runs), default=1)))
+    per_row = 6 if compact else max(2, min(4, max((r.requested or 1 for r in runs), default=1)))
     # The row's value heads the row, so the pictures get the column's whole width.
-    with st.container(key=f"sweep_grid_{group}"):
+    with st.container(key=f"sweep_grid_{'compact_' if compact else ''}{group}"):
         if across:
-            st.caption(f"{untrusted.theirs(grid.row_axis)} down ↓ · {untrusted.theirs(grid.column_axis)} across →")
-            for col, value in zip(st.columns(len(grid.columns)), grid.columns, strict=True):
-                col.markdown(untrusted.theirs(f"{grid.column_axis}={value}"))
+            with st.container(key=f"sweep_axes_{group}", gap="xsmall"):  # sticky (RESULTS_CSS)
+                st.caption(f"{untrusted.theirs(grid.row_axis)} down ↓ · "
+                           f"{untrusted.theirs(grid.column_axis)} across →")
+                for col, value in zip(st.columns(len(grid.columns)), grid.columns, strict=True):
+                    col.markdown(untrusted.theirs(f"{grid.column_axis}={value}"))
         for r, row_value in enumerate(grid.rows):
             name = f"{grid.row_axis}=" if grid.row_axis and " · " not in grid.row_axis else ""
             if row_value:
@@ -521,14 +528,15 @@ def show_sweep_grid(group: str, runs: list[RunRecord]) -> None:
                     continue
                 if across:
                     with cols[c]:
-                        _sweep_cell(rec, [st.container(border=True, key=f"sweep_cell_{rec.id}")], key=f"sweep{group}")
+                        _sweep_cell(rec, [st.container(border=True, key=f"sweep_cell_{rec.id}")],
+                                    key=f"sweep{group}", compact=compact)
                 else:
-                    _sweep_cell(rec, cols, key=f"sweep{group}")
+                    _sweep_cell(rec, cols, key=f"sweep{group}", compact=compact)
 
 
-def _sweep_cell(rec: RunRecord, places: list[Any], *, key: str) -> None:
+def _sweep_cell(rec: RunRecord, places: list[Any], *, key: str, compact: bool = False) -> None:
     """One request of a sweep: its pictures with the usual actions (one a place, wrapping round), or its
-    progress; its status, error and usage under the first."""
+    progress; its status, error and usage under the first. ``compact``: the pictures alone, as thumbnails."""
     job = connection.get_engine().job(rec.id)
     if job is not None and job.active:
         with places[0]:
@@ -541,7 +549,10 @@ def _sweep_cell(rec: RunRecord, places: list[Any], *, key: str) -> None:
     images = connection.get_store().images_of_run(rec.id)
     for i, image in enumerate(images):
         with places[i % len(places)]:
-            results.show_image(image, key=key)
+            if compact:
+                results.show_thumbnail(image.hash, image.format, alt=results.picture_alt(rec.prompt))
+            else:
+                results.show_image(image, key=key)
     with places[0]:
         if rec.status != "ok" or not images:
             status = "in the batch" if rec.active and rec.params.get("batch") else STATUS_WORDS.get(rec.status,
@@ -549,7 +560,7 @@ def _sweep_cell(rec: RunRecord, places: list[Any], *, key: str) -> None:
             st.caption(" · ".join(x for x in (untrusted.theirs(rec.label or ""), status) if x))
         if rec.error:
             results.show_error(run_error(rec))
-        if rec.actual_dollars is not None:
+        if rec.actual_dollars is not None and not compact:
             tokens = (rec.usage or {}).get("total_tokens", 0)
             st.caption(f"{tokens:,} tokens · {money_text(money_of(rec))}")
 

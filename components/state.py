@@ -168,6 +168,7 @@ SWEEP_AXIS = "sweep_axis"            # prefix: sweep_axis_quality, sweep_axis_si
 SWEEP_VALUES = "sweep_values"        # prefix: sweep_values_<variable>
 SWEEP_THRESHOLD = "sweep_threshold"
 SWEEP_CONFIRM = "sweep_confirm"
+SWEEP_DENSITY = "sweep_density"      # the grid: "Comfortable" (pictures with their actions) or "Compact"
 SWEEP_BUTTON = "btn_sweep_run"
 SWEEP_GROUP = "sweep_group"          # the group id of the sweep the results column shows
 

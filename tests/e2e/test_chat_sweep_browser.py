@@ -149,3 +149,30 @@ def test_a_two_by_two_sweep_is_a_grid_in_axis_order(app, sized):
         above, below = grid[("red cup", quality)], grid[("blue vase", quality)]
         assert above["y"] + above["height"] <= below["y"]
     assert min(v[1]["width"] for v in cells.values()) >= 200, [v[1]["width"] for v in cells.values()]
+
+    # the column heads stay in view while the grid scrolls under them
+    # scrolled with the wheel, as a person does (scrollIntoView would also shift the app's fixed frame)
+    last_row = page.locator(f".st-key-sweep_cell_{where[('blue vase', 'low')]}").bounding_box()
+    page.mouse.move(width * 0.7, height / 2)
+    page.mouse.wheel(0, last_row["y"] + last_row["height"] / 2 - height / 2)
+    page.wait_for_timeout(500)
+    heads = box(page, "[class*='st-key-sweep_axes_']")
+    first_row = page.locator(f".st-key-sweep_cell_{where[('red cup', 'low')]}").bounding_box()
+    assert first_row["y"] < heads["y"] + heads["height"], "the first row never went under the heads: scroll further"
+    assert 0 <= heads["y"] <= 100, heads
+    screenshot(page, f"sweep-heads-{width}x{height}")
+    # Compact: the pictures alone and smaller, so the whole sweep takes far less room
+    comfortable = box(page, "[class*='st-key-sweep_grid_']")["height"]
+    page.locator(".st-key-sweep_density").get_by_text("Compact", exact=True).click()
+    wait_idle(page)
+    page.wait_for_selector("[class*='st-key-sweep_grid_compact_']", timeout=30_000)
+    compact = box(page, "[class*='st-key-sweep_grid_']")["height"]
+    assert compact < comfortable * 0.75, (compact, comfortable)
+    assert page.locator("[class*='st-key-sweep_grid_'] [class*='st-key-picture_actions_']").count() == 0
+    page.wait_for_function("() => { const s = [...document.querySelectorAll(\"[class*='st-key-sweep_cell_'] img\")];"
+                           " return s.length === 4 && s.every(i => i.complete && i.naturalWidth > 0); }",
+                           timeout=60_000)
+    page.locator("[class*='st-key-sweep_grid_']").last.scroll_into_view_if_needed()
+    screenshot(page, f"sweep-compact-{width}x{height}")
+    page.locator(".st-key-sweep_density").get_by_text("Comfortable", exact=True).click()
+    wait_idle(page)
