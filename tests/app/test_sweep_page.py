@@ -89,9 +89,13 @@ def _grid(at) -> tuple[list[list[str]], list[tuple[str, list[list[str]]]]]:
             out += texts(child)
         return out
 
+    def heads_block(node) -> bool:  # the column heads: the axes' caption, then a row of columns
+        kids = list(getattr(node, "children", {}).values())
+        return isinstance(node, Block) and bool(kids) and isinstance(kids[0], Caption) and "↓" in kids[0].value
+
     def find(node):
         kids = list(getattr(node, "children", {}).values())
-        if isinstance(node, Block) and kids and isinstance(kids[0], Caption) and "↓" in kids[0].value:
+        if kids and heads_block(kids[0]):
             return kids
         for k in kids:
             found = find(k)
@@ -101,10 +105,10 @@ def _grid(at) -> tuple[list[list[str]], list[tuple[str, list[list[str]]]]]:
 
     kids = find(at.main)
     assert kids, "no sweep grid on the page"
-    heads = [texts(col) for col in kids[1].children.values()]
+    heads = [texts(col) for col in list(kids[0].children.values())[1].children.values()]
     rows: list[tuple[str, list[list[str]]]] = []
     heading = ""
-    for k in kids[2:]:
+    for k in kids[1:]:
         if isinstance(k, Markdown):
             heading = texts(k)[0]
         else:
