@@ -68,7 +68,7 @@ def test_delete_asks_where_clicked_and_undo_stays_in_view(gallery_app, browser, 
     dialog = page.locator('[data-testid="stDialog"]')
     dialog.locator(".st-key-btn_gallery_detail_next button").first.click()
     wait_idle(page)
-    dialog.locator('[data-testid="stPopover"] button').first.click()
+    dialog.locator('[data-testid="stPopover"] button', has_text="Delete").first.click()  # not "Add to board"
     confirm = page.locator(".st-key-btn_gallery_delete_yes button").first
     confirm.wait_for()
     page.wait_for_timeout(300)
