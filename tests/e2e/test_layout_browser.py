@@ -115,6 +115,18 @@ PAGES = [  # path, page key, prompt key, button key, what to do before the promp
 ]
 
 
+def picture_in_view(page, key: str, selector: str) -> None:
+    """A result's picture wholly in the window; Mask edit's, drawn large beside the canvas (at least 300 px
+    wide), may run below a short window's edge as long as it starts in view and most of it shows."""
+    if key != "mask_edit" or page.viewport_size["height"] >= 800:
+        assert_in_window(page, selector)
+        return
+    page.locator(selector).first.wait_for(state="visible", timeout=60_000)
+    box = page.locator(selector).first.bounding_box()
+    shown = page.viewport_size["height"] - box["y"]
+    assert box["y"] >= 0 and shown >= 0.6 * box["height"], (box, page.viewport_size)
+
+
 def test_prompt_button_estimate_and_newest_result_in_view(layout_app, sized_page):
     page, store = sized_page, layout_app["store"]
     width = page.viewport_size["width"]
@@ -126,7 +138,8 @@ def test_prompt_button_estimate_and_newest_result_in_view(layout_app, sized_page
         type_into(page, prompt_key, f"A small red kite over the sea, for the {width} px layout check")
         before = store.runs(1, page=key)[0].id
         work = [f".st-key-{prompt_key} textarea", f".st-key-{button_key} button", ESTIMATE]
-        assert_in_window(page, *work, f".st-key-run_{before} [data-testid='stImage'] img")
+        assert_in_window(page, *work)
+        picture_in_view(page, key, f".st-key-run_{before} [data-testid='stImage'] img")
         assert not unnamed_buttons(page), unnamed_buttons(page)
         screenshot(page, f"layout_{key}_{width}_before")
 
@@ -149,7 +162,8 @@ def test_prompt_button_estimate_and_newest_result_in_view(layout_app, sized_page
         screenshot(page, f"layout_{key}_{width}_after")  # first, so a failure can be looked at
         # the new run's card starts in view and its picture is wholly in view (a keep-exact card's drift
         # line and actions may run below a 720-pixel window's edge)
-        assert_in_window(page, *work, f".st-key-run_{newest.id} [data-testid='stImage'] img")
+        assert_in_window(page, *work)
+        picture_in_view(page, key, f".st-key-run_{newest.id} [data-testid='stImage'] img")
         card = page.locator(f".st-key-run_{newest.id}").first.bounding_box()
         assert card is not None and 0 <= card["y"] < page.viewport_size["height"] / 2, card
         if key == "generate":
