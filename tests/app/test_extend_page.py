@@ -65,3 +65,19 @@ def test_a_canvas_smaller_than_the_picture_gets_a_sentence(data_dir):
     at.button(key=state.EXT_BUTTON).click().run()
     assert not at.exception and any("smaller than the picture" in e for e in shown(at.error))
     assert store.count_runs(page="extend") == 0
+
+
+def test_the_picker_folds_away_once_a_picture_is_chosen(data_dir):
+    store, src = seed(data_dir)
+    at = open_page("pages/9_Extend.py").run()
+    picker = [e for e in at.get("expander") if "Picture" in e.label]
+    assert len(picker) == 1 and picker[0].proto.expanded  # nothing chosen: the picker is open
+    at = open_page("pages/9_Extend.py")
+    at.session_state[state.handoff_key(state.EXT)] = [src.hash]
+    at.run()
+    assert not at.exception
+    picker = [e for e in at.get("expander") if "change it" in e.label]
+    assert len(picker) == 1 and not picker[0].proto.expanded  # folded, so the shape choice is not covered
+    at.run()
+    picker = [e for e in at.get("expander") if "change it" in e.label]
+    assert len(picker) == 1 and not picker[0].proto.expanded and "imagelab-" in picker[0].label
