@@ -52,6 +52,25 @@ def _put_in_prompt(prompt_key: str, text: str, *, append: bool = False) -> None:
     """A button's callback: runs before the page is drawn, so the prompt box shows the new text."""
     current = str(st.session_state.get(prompt_key, "") or "")
     st.session_state[prompt_key] = (current.rstrip() + "\n\n" + text) if append and current.strip() else text
+    st.session_state[_SHOW_PROMPT] = prompt_key  # the prompt may be far above the button: bring it into view
+
+
+_SHOW_PROMPT = "prompt_tools_show_prompt"
+
+
+def _show_prompt() -> None:
+    """Once after text was put in the prompt: scroll the prompt box into view (when it is not) and focus it."""
+    prompt_key = st.session_state.pop(_SHOW_PROMPT, None)
+    if not prompt_key:
+        return
+    st.html(f"""<script>(() => {{ let tries = 0; const go = () => {{
+      const area = document.querySelector('.st-key-{prompt_key} textarea');
+      if (!area) {{ if (++tries < 50) setTimeout(go, 100); return; }}
+      const box = area.getBoundingClientRect();
+      area.style.scrollMarginTop = '5rem';  // clear of the app's header
+      if (box.top < 60 || box.bottom > window.innerHeight) area.scrollIntoView({{block: 'nearest'}});
+      area.focus({{preventScroll: true}});
+      }}; setTimeout(go, 50); }})();</script>""", unsafe_allow_javascript=True)
 
 
 def _words_model() -> str:
@@ -280,6 +299,7 @@ def prompt_tools(prompt: str, prompt_key: str) -> None:
                         key=state.PROMPT_TOOLS, on_change="rerun")
     if not tools.open:  # drawn only when open: a closed expander costs nothing (and hides no pictures)
         return
+    _show_prompt()
     with tools:
         model = _words_model()
         improve, describe, library = st.tabs([":material/auto_fix_high: Improve", ":material/image_search: Describe",

@@ -272,3 +272,29 @@ def test_the_page_stays_put_when_a_run_ends(polish_app, browser):
         assert head.bounding_box()["y"] >= 0
     finally:
         page.context.close()
+
+
+def test_a_library_insert_brings_the_prompt_into_view(polish_app, browser):
+    page = _sized(browser, 1280, 720)
+    try:
+        page.goto(polish_app["url"] + "/Generate")
+        wait_idle(page)
+        page.get_by_text("Prompt tools", exact=False).first.click()
+        wait_idle(page)
+        page.get_by_role("tab", name="Library").click()
+        entry = page.locator(".st-key-library_entry_2")
+        entry.scroll_into_view_if_needed()
+        prompt = page.locator(".st-key-gen_prompt textarea")
+        assert prompt.bounding_box()["y"] + prompt.bounding_box()["height"] < 0, "the prompt was never out of view"
+        entry.get_by_role("button", name="Insert").click()
+        wait_idle(page)
+        page.wait_for_function("() => { const b = document.querySelector('.st-key-gen_prompt textarea')"
+                               ".getBoundingClientRect(); return b.top >= 0 && b.bottom <= window.innerHeight; }",
+                               timeout=10_000)
+        assert page.evaluate("document.activeElement === document.querySelector('.st-key-gen_prompt textarea')")
+        assert prompt.input_value().strip()  # the library's text is in it
+        screenshot(page, "polish_library_insert_1280")
+        app_top = page.evaluate("document.querySelector('[data-testid=stMain]').getBoundingClientRect().top")
+        assert app_top >= 0, "the whole app frame was scrolled, not the page"
+    finally:
+        page.context.close()
