@@ -220,6 +220,7 @@ def test_bobs_page_never_shows_alices_key_or_limits_nor_the_team_key(team_app, p
 
 def test_an_admin_sees_the_team_page_and_may_delete_anyones_picture(team_app, people_pages):
     url = team_app["url"]
+    log_in(people_pages(), url, ALICE)  # the Team page lists everyone who has logged in
     bob = people_pages()
     log_in(bob, url, BOB)
     assert "Team" not in bob.locator('[data-testid="stSidebarUserContent"]').inner_text()
@@ -238,17 +239,16 @@ def test_an_admin_sees_the_team_page_and_may_delete_anyones_picture(team_app, pe
     assert TEAM_KEY not in carol.content()
     screenshot(carol, "team_page")
 
-    kite = Store(team_app["data_dir"]).search_images(text="red kite")[0][0]
+    picture = Store(team_app["data_dir"]).search_images(text="violet moon")[0][0]
     carol.goto(url + "/Gallery")
     wait_idle(carol)
     carol.locator(".st-key-gallery_whose").click()
     carol.get_by_role("option", name="Everyone").click()
-    carol.locator(f".st-key-btn_gallery_detail_{kite.id}").first.wait_for(timeout=30_000)
+    carol.locator(f".st-key-btn_gallery_detail_{picture.id}").first.wait_for(timeout=30_000)
     wait_idle(carol)
-    carol.locator(f".st-key-btn_gallery_detail_{kite.id} button").first.click()
+    carol.locator(f".st-key-btn_gallery_detail_{picture.id} button").first.click()
     wait_idle(carol)
-    carol.locator(".st-key-btn_gallery_delete button").click()
-    wait_idle(carol)
+    carol.locator('[data-testid="stDialog"] [data-testid="stPopover"] button', has_text="Delete").first.click()
     carol.locator(".st-key-btn_gallery_delete_yes button").click()
     wait_idle(carol)
-    wait_until(lambda: not Store(team_app["data_dir"]).search_images(text="red kite")[0], what="the delete")
+    wait_until(lambda: not Store(team_app["data_dir"]).search_images(text="violet moon")[0], what="the delete")
