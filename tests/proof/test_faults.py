@@ -152,6 +152,7 @@ class FakeCanvas:
         self.paint_next = False
 
     def __call__(self, **kw):
+        self.width = kw["width"]
         if self.paint_next:
             strokes = np.zeros((kw["height"], kw["width"], 4), np.uint8)
             strokes[:50, :50] = (*mask_canvas.PAINT_RGB, 153)  # the person paints the top-left corner
@@ -196,9 +197,10 @@ def test_mask_and_image_survive_a_fault_on_the_mask_page(data_dir, monkeypatch, 
     with Image.open(io.BytesIO(form["mask"])) as mask:
         assert mask.format == "PNG" and mask.size == (1024, 1024) and mask.mode == "RGBA"
         alpha = np.asarray(mask.getchannel("A"))
-    # 50 of the canvas's 560 pixels are 91 of the picture's 1024: that corner is to be edited
-    assert (alpha[:88, :88] == 0).all()
-    assert (alpha[96:, :] == 255).all() and (alpha[:, 96:] == 255).all()
+    # the canvas's 50 painted pixels are 50 × 1024 / its width of the picture's: that corner is to be edited
+    edge = round(50 * 1024 / canvas.width)
+    assert (alpha[:edge - 3, :edge - 3] == 0).all()
+    assert (alpha[edge + 5:, :] == 255).all() and (alpha[:, edge + 5:] == 255).all()
     consistent(store)
 
 
