@@ -139,7 +139,16 @@ def test_cancel_beside_the_button_keeps_the_run_as_cancelled(slow_app, page):
     page.wait_for_function("() => !document.querySelector('.st-key-btn_gen_cancel_sent')", timeout=30_000)
 
 
-def test_cancel_from_the_tray_keeps_the_run_as_cancelled(slow_app, page):
+@pytest.fixture(scope="module")
+def slower_app(tmp_path_factory):
+    """A run long enough to outlast a trip to another page on a loaded machine (4 s did not, at times)."""
+    with launch_app(tmp_path_factory.mktemp("durable-tray"), env_extra={"IMAGELAB_OFFLINE_FAULT": "latency:15"}) \
+            as server:
+        yield server
+
+
+def test_cancel_from_the_tray_keeps_the_run_as_cancelled(slower_app, page):
+    slow_app = slower_app
     store = Store(slow_app["data_dir"])
     prompt = "Durable six: a snail on a leaf"
     start_run(page, slow_app["url"], prompt, n=1, partials=2)
