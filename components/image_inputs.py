@@ -94,6 +94,18 @@ def image_inputs(key: str, store: Store, *, limit: int = 16, single: bool = Fals
     return list(images)
 
 
+def one_picture(key: str, store: Store, *, asks: str) -> InputImage | None:
+    """The picture a page works on, in a picker that folds away once one is chosen (or handed over from another
+    page), so what the page is for sits right under it; ``asks`` heads the open picker."""
+    chosen = st.session_state.get(state.picked_images(key)) or []
+    handed = bool(st.session_state.get(state.handoff_key(key)))  # taken in by the picker below
+    label = f"Picture: {untrusted.theirs(chosen[0].filename)} · change it" if chosen else \
+        "Picture · change it" if handed else asks
+    with st.expander(label, expanded=not (chosen or handed), icon=":material/image:"):
+        images = image_inputs(key, store, single=True)
+    return images[0] if images else None
+
+
 def _pasted_png(key: str) -> bytes | None:
     """A picture pasted from the clipboard since the last one was taken in, as PNG bytes (else None)."""
     pasted = paste_image_button("Paste an image", key=f"upl_{key}_paste",

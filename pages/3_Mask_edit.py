@@ -41,12 +41,7 @@ with form:
 with settings:
     info = options.model_picker(state.MASK_MODEL)
 with picker:
-    chosen = st.session_state.get(state.picked_images(state.MASK)) or []
-    # Once a picture is chosen the picker folds away: the canvas is what this page is for.
-    with st.expander(f"Picture: {untrusted.theirs(chosen[0].filename)} · change it" if chosen else "Picture to edit",
-                     expanded=not chosen, icon=":material/image:"):
-        images = image_inputs.image_inputs(state.MASK, store, single=True)
-    image = images[0] if images else None
+    image = image_inputs.one_picture(state.MASK, store, asks="Picture to edit")  # folds away: the canvas matters
 with canvas_area:
     modes = [PAINT, UPLOAD, ASK] + ([MARKUP] if info.markup else [])
     if st.session_state.get(state.MASK_MODE) not in modes:
@@ -112,7 +107,7 @@ overlay = None
 if image is not None and overlay_png is not None:
     overlay = MaskInput(overlay_png, image.width, image.height, content_hash(overlay_png), fraction)
 markup_mode = mode == MARKUP
-spec = EditSpec(prompt=prompt, model=info.name, images=tuple(images), input_fidelity=fidelity,
+spec = EditSpec(prompt=prompt, model=info.name, images=(image,) if image else (), input_fidelity=fidelity,
                 mask=None if markup_mode else overlay, markup=overlay if markup_mode else None, **values)
 problems = spec.problems()
 inverted_blank = mode == PAINT and bool(st.session_state.get(state.MASK_INVERT)) and overlay is None

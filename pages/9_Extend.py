@@ -52,14 +52,7 @@ form, output = st.columns([7, 5], gap="large")
 with output:
     info = options.model_picker(state.EXT_MODEL)
 with form:
-    chosen = st.session_state.get(state.picked_images(state.EXT)) or []
-    handed = bool(st.session_state.get(state.handoff_key(state.EXT)))  # taken in by the picker below
-    # Once a picture is chosen the picker folds away, so it never sits over the shape choice below it.
-    with st.expander(f"Picture: {untrusted.theirs(chosen[0].filename)} · change it" if chosen else
-                     "Picture · change it" if handed else "Picture to extend",
-                     expanded=not (chosen or handed), icon=":material/image:"):
-        images = image_inputs.image_inputs(state.EXT, store, single=True)
-    image = images[0] if images else None
+    image = image_inputs.one_picture(state.EXT, store, asks="Picture to extend")  # folds over the shape choice
     shapes = [*ASPECTS, CUSTOM]
     if st.session_state.get(state.EXT_SHAPE) not in shapes:
         st.session_state[state.EXT_SHAPE] = "16:9 banner"
