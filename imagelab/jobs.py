@@ -237,27 +237,33 @@ class RunEngine:
 
     def submit(self, request: JobRequest) -> int:
         """Record the run as ``queued`` and hand it to a worker; return its run id at once."""
+        job = self._record_queued(request)
+        self._forget_old()
+        self._requests[job.run_id] = request
+        self._futures[job.run_id] = self._pool(request.connection).submit(self._work, job, request)
+        self._bump()
+        return job.run_id
+
+    def _record_queued(self, request: JobRequest, *, leased: bool = True) -> JobState:
+        """The run's row, ``queued``, and its state here; the page is told its id. ``leased``: this process's
+        lease holds the run, as this process's pool sends it."""
         spec = request.spec
         # a spec that prices itself (a request for words) says so; image specs go through the catalog
         est = request.estimate or spec.estimate()
         requested = max(int(spec.n or 1), 1)
-        prompt = spec.prompt
-        with self.lease.starting():
-            run_id = self.store.start_run(request.page, spec.model, prompt, spec.to_record(), asdict(est),
+        with self.lease.starting() if leased else contextlib.nullcontext():
+            run_id = self.store.start_run(request.page, spec.model, spec.prompt, spec.to_record(), asdict(est),
                                           request.connection.label, status="queued", requested=requested,
                                           group_id=request.group, label=request.label,
                                           billed=not request.connection.offline, owner=request.owner)
-            self.lease.hold(run_id)
-        job = JobState(run_id, request.page, spec.model, prompt, requested, request.group, request.label)
+            if leased:
+                self.lease.hold(run_id)
+        job = JobState(run_id, request.page, spec.model, spec.prompt, requested, request.group, request.label)
         with self._changed:
             self._jobs[run_id] = job
         if request.on_queued is not None:
             request.on_queued(run_id)
-        self._forget_old()
-        self._requests[run_id] = request
-        self._futures[run_id] = self._pool(request.connection).submit(self._work, job, request)
-        self._bump()
-        return run_id
+        return job
 
     def cancel(self, run_id: int) -> bool:
         """Stop a queued or running job; what it already saved stays. False when it was not active."""

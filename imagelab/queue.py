@@ -27,7 +27,6 @@ import os
 import threading
 import time
 import uuid
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import text
@@ -98,19 +97,8 @@ class QueuedEngine(RunEngine):
             or job.kind == "turn"
         if here and self._worker_thread is None:  # no worker in this process: its own runs go to its pool
             return super().submit(request)
-        spec = request.spec
-        est = request.estimate or spec.estimate()
-        requested = max(int(spec.n or 1), 1)
-        run_id = self.store.start_run(request.page, spec.model, spec.prompt, spec.to_record(),
-                                      asdict(est), request.connection.label,
-                                      status="queued", requested=requested, group_id=request.group,
-                                      label=request.label, billed=not request.connection.offline,
-                                      owner=request.owner)
-        state = JobState(run_id, request.page, spec.model, spec.prompt, requested, request.group, request.label)
-        with self._changed:
-            self._jobs[run_id] = state
-        if request.on_queued is not None:
-            request.on_queued(run_id)
+        # no lease here: whichever worker takes it holds it (a dead one's runs are settled by the stalled-job sweep)
+        run_id = self._record_queued(request, leased=False).run_id
         if here:  # its key or hooks live in this process: sent by this process's own worker only
             self._held[run_id] = request
             self._defer_app.configure_task(TASK, queue=self.process_queue).defer(run_id=run_id, job=None)
