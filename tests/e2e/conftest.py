@@ -123,6 +123,17 @@ def mask_canvas(page):
     return canvas
 
 
+def paint_stroke(page, canvas):
+    """A person's stroke across the top of the picture on the mask canvas (from 30 % to 70 % of its width)."""
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.15)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(box["x"] + box["width"] * (0.3 + 0.02 * i), box["y"] + box["height"] * 0.15, steps=2)
+    page.mouse.up()
+    wait_idle(page)
+
+
 def wait_idle(page, timeout=60_000):
     page.wait_for_selector(IDLE, timeout=timeout)
     # A session's brief first view asks for the rest of the page as soon as it is shown: wait for the rest.

@@ -9,7 +9,16 @@ from PIL import Image
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import launch_app, mask_canvas, open_from_gallery, screenshot, type_into, wait_idle, wait_until
+from .conftest import (
+    launch_app,
+    mask_canvas,
+    open_from_gallery,
+    paint_stroke,
+    screenshot,
+    type_into,
+    wait_idle,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -68,13 +77,7 @@ def test_mask_edit_with_drift_shows_the_figure_and_keeps_the_rest_exact(drifting
     open_from_gallery(page, drifting_app["url"], src.id, "mask")
     canvas = mask_canvas(page)
     canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.15)
-    page.mouse.down()
-    for i in range(1, 21):
-        page.mouse.move(box["x"] + box["width"] * (0.3 + 0.02 * i), box["y"] + box["height"] * 0.15, steps=2)
-    page.mouse.up()
-    wait_idle(page)
+    paint_stroke(page, canvas)
     page.wait_for_selector("text=Mask preview", timeout=30_000)
     type_into(page, "mask_prompt", "The same field with a red kite in the sky")
     page.locator(".st-key-btn_mask_run button").click()

@@ -6,7 +6,16 @@ import pytest
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import launch_app, mask_canvas, open_from_gallery, screenshot, type_into, wait_idle, wait_until
+from .conftest import (
+    launch_app,
+    mask_canvas,
+    open_from_gallery,
+    paint_stroke,
+    screenshot,
+    type_into,
+    wait_idle,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -45,13 +54,7 @@ def test_mask_edit_fits_waits_for_paint_and_shows_the_result_large_with_before_a
         assert undo["bottom"] <= canvas.bounding_box()["y"] + 1
         button = page.locator(".st-key-btn_mask_run button").first
         assert button.is_disabled()  # nothing painted yet
-        box = canvas.bounding_box()
-        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.15)
-        page.mouse.down()
-        for i in range(1, 21):
-            page.mouse.move(box["x"] + box["width"] * (0.3 + 0.02 * i), box["y"] + box["height"] * 0.15, steps=2)
-        page.mouse.up()
-        wait_idle(page)
+        paint_stroke(page, canvas)
         type_into(page, "mask_prompt", "The same field with a red kite in the sky")
         assert button.is_enabled()
         before = len(store.runs())
