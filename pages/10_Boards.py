@@ -6,15 +6,12 @@ import time
 
 import streamlit as st
 
-from components import boards, connection, pages, results, sidebar, state, untrusted
+from components import boards, connection, pages, results, state, untrusted
+from components.frame import Sidebar, show_page
 from imagelab.export import export_board
 from imagelab.handout import board_handout
 from imagelab.history.boards import MAX_DESCRIPTION, MAX_NAME, MAX_NOTE, Board, BoardProblem
-
-st.set_page_config(page_title="Boards · ImageLab", page_icon=pages.ICON, layout="wide")
-bar = sidebar.draw_sidebar()
-bar.show_estimate(None)
-store = connection.require_history()
+from imagelab.store import Store
 
 EXPIRIES = {"Never": None, "1 day": 1, "7 days": 7, "30 days": 30}
 
@@ -36,7 +33,7 @@ def counts(board: Board) -> str:
 
 
 # --- every board ----------------------------------------------------------------------------
-def board_list() -> None:
+def board_list(store: Store) -> None:
     st.title("Boards")
     st.caption("A board is a named, ordered set of pictures with notes: present it, hand it out as a PDF, or "
                "share a link that needs no login and hear back. Add pictures with **Add to board** under any "
@@ -66,7 +63,7 @@ def board_list() -> None:
 
 
 # --- one board ------------------------------------------------------------------------------
-def board_page(board: Board) -> None:
+def board_page(store: Store, board: Board) -> None:
     top = st.columns([1, 6], vertical_alignment="center")
     top[0].button("All boards", key="btn_board_back", icon=":material/arrow_back:", on_click=open_board,
                   args=(None,))
@@ -77,30 +74,30 @@ def board_page(board: Board) -> None:
     items = store.board_items(board.id)
     numbers = {item.id: n for n, item in enumerate(items, start=1)}
     reactions = store.reactions(board.id)
-    actions(board, bool(items))
+    actions(store, board, bool(items))
     if not items:
         st.info("No pictures on this board yet: choose **Add to board** under a result or on a Gallery selection.",
                 icon=":material/add_photo_alternate:")
     left, right = st.columns([3, 1.3], gap="large")
     with left:
         for item in items:
-            picture_row(item, numbers[item.id], len(items), [r for r in reactions if r.item_id == item.id])
+            picture_row(store, item, numbers[item.id], len(items), [r for r in reactions if r.item_id == item.id])
     with right:
         st.subheader(f"Reactions ({len(reactions)})", anchor=False)
         if not reactions:
             st.caption("None yet. Share a link, and what people say about each picture appears here, newest first.")
         boards.show_reactions(reactions, numbers=numbers)
-    settings(board)
+    settings(store, board)
 
 
-def actions(board: Board, any_pictures: bool) -> None:
+def actions(store: Store, board: Board, any_pictures: bool) -> None:
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         if st.button("Present", key="btn_board_present", icon=":material/slideshow:", disabled=not any_pictures,
                      help="Full window, with the notes: arrow keys, slideshow and full screen"):
             st.session_state[state.PRESENT_BOARD] = board.id
             st.switch_page(pages.path_of("present"))
         with st.popover("Share", icon=":material/share:", key="board_share", disabled=not any_pictures):
-            share(board)
+            share(store, board)
         details = st.toggle("Prompts, models and costs in the handout", key="board_handout_details")
         st.download_button("Handout (PDF)", data=lambda: board_handout(store, board.id, details=details),
                            file_name="imagelab-board.pdf", mime="application/pdf", key="btn_board_pdf",
@@ -112,7 +109,7 @@ def actions(board: Board, any_pictures: bool) -> None:
                            help="The pictures with a manifest (JSON and CSV) of prompts, settings, notes and cost")
 
 
-def share(board: Board) -> None:
+def share(store: Store, board: Board) -> None:
     st.markdown("**A link that opens this board alone, with no login**")
     details = st.checkbox("Show prompts, models and costs", key="share_details")
     expiry = st.selectbox("Expires", list(EXPIRIES), key="share_expiry")
@@ -146,7 +143,7 @@ def share(board: Board) -> None:
             st.rerun()
 
 
-def picture_row(item, n: int, total: int, reactions) -> None:
+def picture_row(store: Store, item, n: int, total: int, reactions) -> None:
     with st.container(border=True, key=state.item("board_item", n)):
         pic, about = st.columns([1, 2.4], gap="medium")
         with pic:
@@ -181,7 +178,7 @@ def picture_row(item, n: int, total: int, reactions) -> None:
                            f"{sum(bool(r.comment) for r in reactions)} comment(s)")
 
 
-def settings(board: Board) -> None:
+def settings(store: Store, board: Board) -> None:
     with st.expander("Name, description, delete"):
         with st.form("board_describe", border=False):
             name = st.text_input("Name", value=board.name, max_chars=MAX_NAME)
@@ -208,16 +205,19 @@ def settings(board: Board) -> None:
             st.rerun()
 
 
-opened = st.session_state.get(state.BOARD_OPEN)
-if opened is None and st.query_params.get(BOARD_PARAM, "").isdigit():
-    opened = int(st.query_params[BOARD_PARAM])
-try:
-    current = store.board(opened) if opened is not None else None
-except KeyError:
-    current = None
-if current is None:
-    board_list()
-else:
-    board_page(current)
+def render(bar: Sidebar) -> None:
+    store = connection.require_history()
+    opened = st.session_state.get(state.BOARD_OPEN)
+    if opened is None and st.query_params.get(BOARD_PARAM, "").isdigit():
+        opened = int(st.query_params[BOARD_PARAM])
+    try:
+        current = store.board(opened) if opened is not None else None
+    except KeyError:
+        current = None
+    if current is None:
+        board_list(store)
+    else:
+        board_page(store, current)
 
-bar.finish()
+
+show_page("Boards", render)

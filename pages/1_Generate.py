@@ -6,23 +6,14 @@ first view draws the prompt and button alone; the rest follows once they are on 
 """
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from components import compare_models, first_view, options, pages, prompt_tools, results, run, shortcuts, sidebar, state
+from components import compare_models, first_view, options, prompt_tools, results, run, shortcuts, state
 from components.connection import says_history_faults
+from components.frame import Sidebar, show_page
 from imagelab.catalog import catalog
 from imagelab.costs import estimate
 from imagelab.specs import GenerateSpec
-
-st.set_page_config(page_title="Generate · ImageLab", page_icon=pages.ICON, layout="wide")
-bar = sidebar.draw_sidebar(brief_first_view=True)
-
-st.title("Generate", help="Describe a picture; ImageLab sends it with exactly the options the chosen model accepts.")
-
-options.show_load_notes()
-
-form, output = st.columns([5, 6], gap="large")
-# where the form's own rerun shows the runs it sent, before the page is redrawn in full
-sent_here = output.empty()
 
 
 def _count(prompt: str) -> str:
@@ -36,7 +27,7 @@ def _generate_button(*, disabled: bool) -> bool:
 
 @st.fragment
 @says_history_faults
-def request_form() -> None:
+def request_form(bar: Sidebar, sent_here: DeltaGenerator) -> None:
     """The prompt, its options and the button: typing or changing an option reruns only this part."""
     options.remember_widget_values(*state.KEPT_PREFIXES)  # what this part's own reruns took in is kept, too
     prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=110,
@@ -84,13 +75,23 @@ def request_form() -> None:
     run.watch_here("generate", sent_here)
 
 
-with form:
-    request_form()
-if not bar.brief:
-    with output:
-        compare_models.show()
-        run.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,
-                      empty_text="Your pictures appear here, newest first, and are kept in the Gallery.",
-                      icon=":material/image:")
+def render(bar: Sidebar) -> None:
+    st.title("Generate",
+             help="Describe a picture; ImageLab sends it with exactly the options the chosen model accepts.")
 
-bar.finish()
+    options.show_load_notes()
+
+    form, output = st.columns([5, 6], gap="large")
+    # where the form's own rerun shows the runs it sent, before the page is redrawn in full
+    sent_here = output.empty()
+    with form:
+        request_form(bar, sent_here)
+    if not bar.brief:
+        with output:
+            compare_models.show()
+            run.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,
+                          empty_text="Your pictures appear here, newest first, and are kept in the Gallery.",
+                          icon=":material/image:")
+
+
+show_page("Generate", render, brief_first_view=True)

@@ -6,47 +6,50 @@ beside the button, not a screen away from it; the inputs and options follow.
 
 import streamlit as st
 
-from components import connection, image_inputs, options, pages, results, run, shortcuts, sidebar, state
+from components import connection, image_inputs, options, results, run, shortcuts, state
+from components.frame import Sidebar, show_page
 from imagelab.costs import estimate
 from imagelab.specs import EditSpec
 
-st.set_page_config(page_title="Reference edit · ImageLab", page_icon=pages.ICON, layout="wide")
-bar = sidebar.draw_sidebar()
 
-st.title("Reference edit", help="Combine up to 16 pictures into a new one: a product on a new backdrop, a character "
-                                "in a new scene, a gift basket of the items shown.")
+def render(bar: Sidebar) -> None:
+    st.title("Reference edit", help="Combine up to 16 pictures into a new one: a product on a new backdrop, a "
+                                    "character in a new scene, a gift basket of the items shown.")
 
-store = connection.require_history()
-options.show_load_notes()
-form, output = st.columns([5, 6], gap="large")
-with form:
-    prompt = st.text_area("Prompt", key=state.REF_PROMPT, height=90,
-                          placeholder="Put the items from these pictures into a gift basket labelled 'Relax & Unwind'")
-    action = st.container()
-    info = options.model_picker(state.REF_MODEL)
-    limit = min(16, info.max_input_images) or 16
-    images = image_inputs.image_inputs(state.REF, store, limit=limit)
-    fidelity = options.fidelity_picker(info, state.REF_FIDELITY)
-    values = options.output_options(info, state.REF_OPTS, columns=3)
+    store = connection.require_history()
+    options.show_load_notes()
+    form, output = st.columns([5, 6], gap="large")
+    with form:
+        prompt = st.text_area("Prompt", key=state.REF_PROMPT, height=90,
+                              placeholder="Put the items from these pictures into a gift basket labelled "
+                                          "'Relax & Unwind'")
+        action = st.container()
+        info = options.model_picker(state.REF_MODEL)
+        limit = min(16, info.max_input_images) or 16
+        images = image_inputs.image_inputs(state.REF, store, limit=limit)
+        fidelity = options.fidelity_picker(info, state.REF_FIDELITY)
+        values = options.output_options(info, state.REF_OPTS, columns=3)
 
-spec = EditSpec(prompt=prompt, model=info.name, images=tuple(images), input_fidelity=fidelity, **values)
-problems = spec.problems()
-est = estimate(spec)
+    spec = EditSpec(prompt=prompt, model=info.name, images=tuple(images), input_fidelity=fidelity, **values)
+    problems = spec.problems()
+    est = estimate(spec)
 
-shown = [p for p in problems if not (p.param in ("prompt", "image") and not prompt and not images)]
-bar.show_estimate(est, shown, what=f"{len(images)} input(s) → {spec.n} × {spec.size} · {spec.quality}")
-with action:
-    results.show_problems(shown)
-    clicked = st.button("Make image", type="primary", key=state.REF_BUTTON, icon=":material/auto_awesome:",
-                        width="stretch", disabled=bool(shown), shortcut=shortcuts.PRIMARY)
-    live = st.empty()
+    shown = [p for p in problems if not (p.param in ("prompt", "image") and not prompt and not images)]
+    bar.show_estimate(est, shown, what=f"{len(images)} input(s) → {spec.n} × {spec.size} · {spec.quality}")
+    with action:
+        results.show_problems(shown)
+        clicked = st.button("Make image", type="primary", key=state.REF_BUTTON, icon=":material/auto_awesome:",
+                            width="stretch", disabled=bool(shown), shortcut=shortcuts.PRIMARY)
+        live = st.empty()
 
-if clicked:
-    run.submit(spec, problems, "edit", page="reference_edit", est=est, live=live, parents=[img.hash for img in images])
+    if clicked:
+        run.submit(spec, problems, "edit", page="reference_edit", est=est, live=live,
+                   parents=[img.hash for img in images])
 
-with output:
-    run.show_runs("reference_edit", key="ref", shown_key=state.REF_SHOWN,
-                  empty_text="Add images and describe what to make of them. Results appear here and in the "
-                                    "Gallery.", icon=":material/image:")
+    with output:
+        run.show_runs("reference_edit", key="ref", shown_key=state.REF_SHOWN,
+                      empty_text="Add images and describe what to make of them. Results appear here and in the "
+                                        "Gallery.", icon=":material/image:")
 
-bar.finish()
+
+show_page("Reference edit", render)

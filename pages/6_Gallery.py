@@ -7,23 +7,20 @@ blank as tall as what comes), so the pictures are neither drawn twice nor moved.
 import datetime as dt
 import json
 import time
-from typing import Any
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Literal
 
 import streamlit as st
 
-from components import boards, connection, options, pages, people, results, sidebar, state, untrusted
+from components import boards, connection, options, pages, people, results, state, untrusted
+from components.frame import Sidebar, show_page
 from imagelab import trash
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
 from imagelab.export import export_images, export_link, read_metadata, settings_from_metadata
 from imagelab.history.storage import url_lifetime
-from imagelab.store import MAX_SEARCH_TEXT, ImageRecord, StorageError
+from imagelab.store import MAX_SEARCH_TEXT, ImageRecord, StorageError, Store
 from imagelab.text import shorten
-
-st.set_page_config(page_title="Gallery · ImageLab", page_icon=pages.ICON, layout="wide")
-bar = sidebar.draw_sidebar(brief_first_view=True)
-brief = bar.brief  # a session's first view: a new session has no filters or selection yet
-bar.show_estimate(None)
-store = connection.require_history()
 
 # Columns of the grid at each density; a page is six rows of them.
 DENSITIES = {"Comfortable": 4, "Dense": 8}
@@ -31,62 +28,98 @@ ROWS_A_PAGE = 6
 DELETIONS_KEPT = 20  # Undo reaches back this many deletions; each holds its pictures' bytes in the session
 # How tall the parts drawn after the first view are, in st.space's sizes: "large" is a labelled input's
 # height, "medium" a button's. The first view keeps their places blank, so nothing moves when they arrive.
-FILTERS, FOLD, ACTIONS, PAGING, CARD_ACTIONS = "large", "medium", "medium", "medium", "medium"
-selection: set[int] = st.session_state.setdefault(state.SELECTION, set())
-deleted: list[trash.Deletion] = st.session_state.setdefault(state.GALLERY_DELETED, [])
-st.session_state.setdefault(state.GALLERY_DENSITY, "Comfortable")
-columns = DENSITIES.get(st.session_state[state.GALLERY_DENSITY], 4)
-dense = columns > 4
-page_size = columns * ROWS_A_PAGE
+Height = Literal["medium", "large"]
+FILTERS: Height = "large"
+FOLD: Height = "medium"
+ACTIONS: Height = "medium"
+PAGING: Height = "medium"
+CARD_ACTIONS: Height = "medium"
+
+
+@dataclass(frozen=True)
+class GalleryFilters:
+    """What narrows the grid, as the filters row sets it: the keywords of ``Store.search_images``."""
+    pages: list[str] | None = None
+    models: list[str] | None = None
+    since: float | None = None  # made at or after (a timestamp)
+    until: float | None = None  # made before
+    starred: bool = False
+    text: str | None = None
+    owner: str | None = None  # with login, whose pictures; None: everyone's
+    starred_by: str | None = None  # whose stars ``starred`` means
+    board: int | None = None
+
+    def any_set(self) -> bool:
+        return any(vars(self).values())
+
+    def search(self, store: Store, *, limit: int, offset: int = 0) -> tuple[list[ImageRecord], int]:
+        return store.search_images(pages=self.pages, models=self.models, since=self.since, until=self.until,
+                                   starred=self.starred, text=self.text, owner=self.owner,
+                                   starred_by=self.starred_by, board=self.board, limit=limit, offset=offset)
+
+
+def made_between(dates: Any) -> tuple[float | None, float | None]:
+    """The date picker's one or two days as (since, until) timestamps, the second day included whole."""
+    since = until = None
+    if isinstance(dates, (tuple, list)) and dates:
+        since = dt.datetime.combine(dates[0], dt.time()).timestamp()
+        if len(dates) > 1:
+            until = dt.datetime.combine(dates[1] + dt.timedelta(days=1), dt.time()).timestamp()
+    return since, until
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Where the grid is among the matches: its columns, how many match, and the first picture asked for."""
+    columns: int
+    total: int
+    first: int
+
+    @property
+    def dense(self) -> bool:
+        return self.columns > 4
+
+    @property
+    def page_size(self) -> int:
+        return self.columns * ROWS_A_PAGE
+
+    @property
+    def page_count(self) -> int:
+        return max((self.total + self.page_size - 1) // self.page_size, 1)
+
+    @property
+    def page_index(self) -> int:
+        return min(self.first // self.page_size, self.page_count - 1)  # a density change keeps the first picture
+
+    @property
+    def offset(self) -> int:
+        return self.page_index * self.page_size
+
+
+@dataclass(frozen=True)
+class Gallery:
+    """What one run of the page knows, handed to each of its parts."""
+    store: Store
+    filters: GalleryFilters
+    grid: Grid
+    mine_starred: set[int] | None
+    brief: bool  # a session's first view: a new session has no filters or selection yet
+
+
+def chosen() -> set[int]:
+    """The selection, kept in the session for Compare, Present and the boards."""
+    selection: set[int] = st.session_state.setdefault(state.SELECTION, set())
+    return selection
+
+
+def deletions() -> list[trash.Deletion]:
+    """The deletions Undo can still put back, oldest first."""
+    deleted: list[trash.Deletion] = st.session_state.setdefault(state.GALLERY_DELETED, [])
+    return deleted
 
 
 def toggle(image_id: int) -> None:
-    selection.symmetric_difference_update({image_id})
-
-
-st.title("Gallery")
-results.show_waiting_pictures(store)
-
-# --- filters ------------------------------------------------------------------------------
-text, page_filter, model_filter, dates, starred, board = "", [], [], (), False, None
-whose = people.subject()  # with login a first view shows the person's own pictures; without, everyone's (None)
-mine_starred = people.starred_ids(store)
-if brief:
-    st.space(FILTERS)
-else:
-    models, used_pages = store.used_models_and_pages()
-    every_board = {b.id: b.name for b in store.boards()}
-    if whose is not None:
-        f0, f1, f2, f3, f4, f6, f5 = st.columns([2, 2.5, 1.7, 1.7, 2.5, 1.7, 1.2], vertical_alignment="bottom")
-        with f0:
-            whose = people.whose_pictures(store, key=state.GALLERY_WHOSE)
-    else:
-        f1, f2, f3, f4, f6, f5 = st.columns([2.5, 1.7, 1.7, 2.5, 1.7, 1.2], vertical_alignment="bottom")
-    text = f1.text_input("Search prompts", key=state.GALLERY_TEXT, placeholder="fox, lighthouse…")
-    if len(text) > MAX_SEARCH_TEXT:
-        text = text[:MAX_SEARCH_TEXT]
-        f1.caption(f"The search was shortened to its first {MAX_SEARCH_TEXT} characters.")
-    page_filter = f2.multiselect("Page", used_pages, key=state.GALLERY_PAGES, format_func=pages.name_of)
-    model_filter = f3.multiselect("Model", models, key=state.GALLERY_MODELS)
-    dates = f4.date_input("Made between", value=(), key=state.GALLERY_DATES, format="YYYY-MM-DD")
-    starred = f5.toggle("Starred", key=state.GALLERY_STARRED)
-    if st.session_state.get(state.GALLERY_BOARD) not in (None, *every_board):
-        st.session_state[state.GALLERY_BOARD] = None  # a board deleted meanwhile
-    board = f6.selectbox("Board", [None, *every_board], key=state.GALLERY_BOARD, placeholder="Any",
-                         format_func=lambda i: "Any" if i is None else every_board[i])
-since = until = None
-if isinstance(dates, (tuple, list)) and dates:
-    since = dt.datetime.combine(dates[0], dt.time()).timestamp()
-    if len(dates) > 1:
-        until = dt.datetime.combine(dates[1] + dt.timedelta(days=1), dt.time()).timestamp()
-
-filters = dict(pages=page_filter or None, models=model_filter or None, since=since, until=until, starred=starred,
-               text=text.strip() or None, owner=whose, starred_by=people.subject(), board=board)
-_, total = store.search_images(**filters, limit=0)
-page_count = max((total + page_size - 1) // page_size, 1)
-first = st.session_state.get(state.GALLERY_FIRST, 0)
-page_index = min(first // page_size, page_count - 1)  # a density change keeps the first picture on the page
-offset = page_index * page_size
+    chosen().symmetric_difference_update({image_id})
 
 
 # --- detail -------------------------------------------------------------------------------
@@ -106,22 +139,24 @@ def go_to(first_shown: int) -> None:
 
 
 @st.dialog("Picture details", width="large", on_dismiss=close_detail)
-def detail_dialog(image_id: int, shown: list[ImageRecord]) -> None:
+def detail_dialog(g: Gallery, image_id: int, shown: list[ImageRecord]) -> None:
     """The detail opens over the page, so it is in view wherever the card was (third row or thirtieth);
     Previous and Next walk through the matches in the grid's order, across its pages."""
     try:
-        rec = store.image(image_id)
+        rec = g.store.image(image_id)
     except KeyError:
         close_detail()
         results.show_gone("This image was deleted from the history.")
         return
-    show_detail(rec, neighbours(rec, shown))
+    show_detail(g, rec, neighbours(g, rec, shown))
 
 
-def neighbours(rec: ImageRecord, shown: list[ImageRecord]) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+def neighbours(g: Gallery, rec: ImageRecord,
+               shown: list[ImageRecord]) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
     """The pictures before and after ``rec`` among the matches, as (id, place); None at either end (or for a
     picture not in the grid, such as a raw output or one opened from the lineage)."""
     ids = [r.id for r in shown]
+    offset, total = g.grid.offset, g.grid.total
     if rec.id not in ids:
         return None, None
     place = offset + ids.index(rec.id)
@@ -131,10 +166,12 @@ def neighbours(rec: ImageRecord, shown: list[ImageRecord]) -> tuple[tuple[int, i
             return None
         if offset <= i < offset + len(shown):
             return shown[i - offset].id, i
-        found, _ = store.search_images(**filters, limit=1, offset=i)
+        found, _ = g.filters.search(g.store, limit=1, offset=i)
         return (found[0].id, i) if found else None
 
     return at(place - 1), at(place + 1)
+
+
 def _actual_rows(run, usage: dict) -> str:
     """The detail table's rows of what the run cost: paid, or (offline) what it would cost on OpenAI."""
     money = money_of(run)
@@ -146,7 +183,8 @@ def _actual_rows(run, usage: dict) -> str:
     return f"| spent | {tokens} | $0.00 |\n| would cost on OpenAI | | ≈ {format_dollars(money.would_cost)} |"
 
 
-def show_detail(rec: ImageRecord, around: tuple[tuple[int, int] | None, tuple[int, int] | None]) -> None:
+def show_detail(g: Gallery, rec: ImageRecord, around: tuple[tuple[int, int] | None, tuple[int, int] | None]) -> None:
+    store = g.store
     run = store.run(rec.run_id)
     before, after = around
     with st.container():
@@ -196,7 +234,7 @@ def show_detail(rec: ImageRecord, around: tuple[tuple[int, int] | None, tuple[in
             if a1.button("Run again", key="btn_gallery_again", icon=":material/replay:", width="stretch",
                          help="Open these settings in the page that made it"):
                 run_again(run.page, run.params)
-            starred = people.is_starred(rec, mine_starred)
+            starred = people.is_starred(rec, g.mine_starred)
             if a2.button("Unstar" if starred else "Star", key="btn_gallery_star_detail",
                          icon=":material/star:" if starred else ":material/star_border:", width="stretch"):
                 people.set_star(store, rec.id, not starred)
@@ -215,11 +253,11 @@ def show_detail(rec: ImageRecord, around: tuple[tuple[int, int] | None, tuple[in
                         if not people.may_delete(store.image(rec.id).owner):  # asked again as it happens
                             st.error("Only its owner or an admin can delete this picture.")
                             return
-                        delete_pictures([rec, raw] if raw else [rec])
-        lineage(rec)
+                        delete_pictures(store, [rec, raw] if raw else [rec])
+        lineage(store, rec)
 
 
-def lineage(rec: ImageRecord) -> None:
+def lineage(store: Store, rec: ImageRecord) -> None:
     parents = store.parents_of(rec.id)
     children = store.children_of(rec.hash)
     if not parents and not children:
@@ -238,8 +276,9 @@ def lineage(rec: ImageRecord) -> None:
                 st.rerun()
 
 
-def delete_pictures(recs: list[ImageRecord]) -> None:
+def delete_pictures(store: Store, recs: list[ImageRecord]) -> None:
     """Delete a picture (with the raw output beside a kept-exact one), keeping what Undo needs."""
+    deleted, selection = deletions(), chosen()
     try:
         gone = trash.take_out(store, recs)
     except StorageError as exc:
@@ -257,8 +296,9 @@ def delete_pictures(recs: list[ImageRecord]) -> None:
     st.rerun()
 
 
-def undo_bar() -> None:
+def undo_bar(store: Store) -> None:
     """The last deletion, with Undo, kept at the bottom of the window wherever the page is scrolled."""
+    deleted = deletions()
     if not deleted:
         return
     last = deleted[-1]
@@ -312,7 +352,6 @@ def _full(rec: ImageRecord) -> bool:
     return True
 
 
-
 def load_from_image(data: bytes) -> None:
     """Read the settings an ImageLab file carries and open them in the page that made it."""
     meta = read_metadata(data)
@@ -344,38 +383,40 @@ def load_settings() -> None:
 EXPORT_HELP = "A zip of the selected images with a manifest (JSON and CSV) of prompts, settings, usage and cost"
 
 
-def export_to_storage() -> None:
+def export_to_storage(store: Store) -> None:
     """With shared storage the zip is made beside the pictures and downloaded from there: this server never
     holds it whole. One click makes it, the link beside the button downloads it while the link lives."""
-    chosen = sorted(selection)
+    selection = chosen()
+    picked = sorted(selection)
     if st.button("Export", key="btn_gallery_export", icon=":material/archive:", disabled=not selection,
                  help=f"{EXPORT_HELP}; made in the shared storage, then downloaded from the link that appears"):
         try:
             with st.spinner("Making the zip…"):
-                st.session_state[state.GALLERY_EXPORT_LINK] = (chosen, export_link(store, chosen), time.time())
+                st.session_state[state.GALLERY_EXPORT_LINK] = (picked, export_link(store, picked), time.time())
         except StorageError as exc:
             st.error(exc.sentence)
     made = st.session_state.get(state.GALLERY_EXPORT_LINK)
-    if made and made[0] == chosen and time.time() - made[2] < url_lifetime() * 0.9:
+    if made and made[0] == picked and time.time() - made[2] < url_lifetime() * 0.9:
         st.link_button("Download the zip", made[1], key="lnk_gallery_export", icon=":material/download:",
                        type="primary", help="The zip of the selected images; this link works for "
                                             f"{url_lifetime() // 60} minutes")
 
 
-def selected_pictures() -> list[tuple[str, str]]:
+def selected_pictures(store: Store) -> list[tuple[str, str]]:
     """The selected pictures' (hash, format), in the order they were made; deleted ones left out."""
-    chosen = []
-    for image_id in sorted(selection):
+    pictures = []
+    for image_id in sorted(chosen()):
         try:
             rec = store.image(image_id)
         except KeyError:
             continue
-        chosen.append((rec.hash, rec.format))
-    return chosen
+        pictures.append((rec.hash, rec.format))
+    return pictures
 
 
-def selection_actions() -> None:
-    st.caption(f"{total:,} image(s) match · {len(selection)} selected")
+def selection_actions(g: Gallery) -> None:
+    store, selection = g.store, chosen()
+    st.caption(f"{g.grid.total:,} image(s) match · {len(selection)} selected")
     if st.button("Compare", key="btn_gallery_compare", icon=":material/compare:",
                  disabled=not 2 <= len(selection) <= 4, help="Pick 2 to 4 images"):
         st.switch_page(pages.path_of("compare"))
@@ -383,10 +424,10 @@ def selection_actions() -> None:
                  help="A full-window slideshow of the selected images"):
         st.session_state[state.PRESENT_BOARD] = None
         st.switch_page(pages.path_of("present"))
-    boards.add_to_board(selected_pictures, key="gallery_selection", count=len(selection),
+    boards.add_to_board(partial(selected_pictures, store), key="gallery_selection", count=len(selection),
                         label=f"Add {len(selection)} to board" if selection else "Add to board")
     if store.shares_pictures:
-        export_to_storage()
+        export_to_storage(store)
     else:
         st.download_button("Export", data=lambda: export_images(store, sorted(selection)),
                            file_name="imagelab-export.zip", mime="application/zip", key="btn_gallery_export",
@@ -396,17 +437,10 @@ def selection_actions() -> None:
         st.rerun()
 
 
-if brief:  # the places of the settings loader and of the selection's actions
-    st.space(FOLD)
-    st.space(ACTIONS)
-else:
-    load_settings()
-    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        selection_actions()
-
 # --- grid ---------------------------------------------------------------------------------
-def paging(where: str) -> None:
+def paging(grid: Grid, where: str) -> None:
     """Previous, "Page 2 of 9", Next, and (at the top) how dense the grid is: one short row."""
+    page_count, page_index, offset, page_size = grid.page_count, grid.page_index, grid.offset, grid.page_size
     with st.container(horizontal=True, vertical_alignment="center", gap="small", key=f"gallery_paging_{where}"):
         if page_count > 1:
             st.button("Previous", key=f"btn_gallery_previous_{where}", icon=":material/chevron_left:",
@@ -421,12 +455,13 @@ def paging(where: str) -> None:
                                  help="Comfortable: four columns with prompts. Dense: eight, pictures first")
 
 
-def card(rec: ImageRecord, raw: ImageRecord | None, said: list[Any]) -> None:
+def card(g: Gallery, rec: ImageRecord, raw: ImageRecord | None, said: list[Any]) -> None:
     """One picture of the grid; a kept-exact one carries its raw output behind a switch, not a second card;
     ``said``: what stakeholders said about it through a board's link, newest first."""
+    dense, selection = g.grid.dense, chosen()
     show_raw = raw is not None and bool(st.session_state.get(state.item(state.GALLERY_RAW, rec.id)))
     shown = raw if show_raw and raw is not None else rec
-    starred = people.is_starred(rec, mine_starred)
+    starred = people.is_starred(rec, g.mine_starred)
     # a starred card is framed in the accent colour (RESULTS_CSS), so stars show at a glance
     key = state.item(state.GALLERY_CARD_STARRED if starred else state.GALLERY_CARD, rec.id)
     with st.container(border=True, key=key):
@@ -445,7 +480,7 @@ def card(rec: ImageRecord, raw: ImageRecord | None, said: list[Any]) -> None:
                     for r in said[:2]:
                         st.caption(boards.reaction_line(r))
                         untrusted.show_text(r.comment, quiet=True)
-        if brief:
+        if g.brief:
             st.space(CARD_ACTIONS)
             return
         name = f" {untrusted.theirs(results.picture_name(rec))}" if dense else ""
@@ -456,7 +491,7 @@ def card(rec: ImageRecord, raw: ImageRecord | None, said: list[Any]) -> None:
                          key=state.item(state.GALLERY_STAR, rec.id),
                          icon=":material/star:" if starred else ":material/star_border:", type="tertiary",
                          help="Unstar" if starred else "Star this picture"):
-                people.set_star(store, rec.id, not starred)
+                people.set_star(g.store, rec.id, not starred)
                 st.rerun()
             if st.button(f"Open{name}", key=state.item(state.GALLERY_OPEN, rec.id),
                          icon=":material/open_in_full:", type="tertiary", help="Details, lineage and actions"):
@@ -469,31 +504,8 @@ def card(rec: ImageRecord, raw: ImageRecord | None, said: list[Any]) -> None:
                                               "the model's own output, before that")
 
 
-undo_bar()
-records: list[ImageRecord] = []
-if total == 0:
-    st.info("Nothing matches. Pictures you make on any page are saved here." if any(filters.values()) else
-            "Nothing here yet. Pictures you make on any page are saved here.", icon=":material/photo_library:")
-else:
-    if brief:
-        st.space(PAGING)
-    else:
-        paging("top")
-    records, _ = store.search_images(**filters, limit=page_size, offset=offset)
-    raw_of = store.raw_versions(records)
-    reactions = store.reactions_to([r.hash for r in records])
-    # dense cards name their buttons to a screen reader only (RESULTS_CSS hides the words)
-    with st.container(key="gallery_grid_dense" if dense else "gallery_grid"):
-        for row_start in range(0, len(records), columns):  # row by row, so a taller card never shifts a row
-            row = st.columns(columns, gap="small")
-            for column, rec in zip(row, records[row_start:row_start + columns], strict=False):
-                with column:
-                    card(rec, raw_of.get(rec.id), reactions.get(rec.hash, []))
-    if not brief and page_count > 1 and len(records) > columns:
-        paging("bottom")
-
 # --- spend --------------------------------------------------------------------------------
-def spend_by_day() -> None:
+def spend_by_day(store: Store) -> None:
     with st.expander("Spend by day and model", key=state.GALLERY_SPEND_OPEN, on_change="rerun") as spend:
         # drawn only while open: the table is the heaviest thing on the page to load
         rows = store.spend_by_day_and_model(owner=people.subject()) if spend.open else []  # with login: yours
@@ -508,10 +520,88 @@ def spend_by_day() -> None:
             st.caption("No spend yet.")
 
 
-if not brief:  # in the first view, the rest follows once the pictures are on screen
-    spend_by_day()
-    detail_id = st.session_state.get(state.GALLERY_DETAIL)
-    if detail_id is not None:
-        detail_dialog(detail_id, records)
+def render(bar: Sidebar) -> None:
+    store = connection.require_history()
+    brief = bar.brief
+    st.session_state.setdefault(state.GALLERY_DENSITY, "Comfortable")
+    columns = DENSITIES.get(st.session_state[state.GALLERY_DENSITY], 4)
 
-bar.finish()
+    st.title("Gallery")
+    results.show_waiting_pictures(store)
+
+    # --- filters ------------------------------------------------------------------------------
+    text, page_filter, model_filter, starred, board = "", [], [], False, None
+    dates: Any = ()
+    whose = people.subject()  # with login a first view shows the person's own pictures; without, everyone's (None)
+    mine_starred = people.starred_ids(store)
+    if brief:
+        st.space(FILTERS)
+    else:
+        models, used_pages = store.used_models_and_pages()
+        every_board = {b.id: b.name for b in store.boards()}
+        if whose is not None:
+            f0, f1, f2, f3, f4, f6, f5 = st.columns([2, 2.5, 1.7, 1.7, 2.5, 1.7, 1.2], vertical_alignment="bottom")
+            with f0:
+                whose = people.whose_pictures(store, key=state.GALLERY_WHOSE)
+        else:
+            f1, f2, f3, f4, f6, f5 = st.columns([2.5, 1.7, 1.7, 2.5, 1.7, 1.2], vertical_alignment="bottom")
+        text = f1.text_input("Search prompts", key=state.GALLERY_TEXT, placeholder="fox, lighthouse…")
+        if len(text) > MAX_SEARCH_TEXT:
+            text = text[:MAX_SEARCH_TEXT]
+            f1.caption(f"The search was shortened to its first {MAX_SEARCH_TEXT} characters.")
+        page_filter = f2.multiselect("Page", used_pages, key=state.GALLERY_PAGES, format_func=pages.name_of)
+        model_filter = f3.multiselect("Model", models, key=state.GALLERY_MODELS)
+        dates = f4.date_input("Made between", value=[], key=state.GALLERY_DATES, format="YYYY-MM-DD")
+        starred = f5.toggle("Starred", key=state.GALLERY_STARRED)
+        if st.session_state.get(state.GALLERY_BOARD) not in (None, *every_board):
+            st.session_state[state.GALLERY_BOARD] = None  # a board deleted meanwhile
+        board = f6.selectbox("Board", [None, *every_board], key=state.GALLERY_BOARD, placeholder="Any",
+                             format_func=lambda i: "Any" if i is None else every_board[i])
+    since, until = made_between(dates)
+    filters = GalleryFilters(pages=page_filter or None, models=model_filter or None, since=since, until=until,
+                             starred=starred, text=text.strip() or None, owner=whose, starred_by=people.subject(),
+                             board=board)
+    _, total = filters.search(store, limit=0)
+    grid = Grid(columns, total, st.session_state.get(state.GALLERY_FIRST, 0))
+    g = Gallery(store, filters, grid, mine_starred, brief)
+
+    if brief:  # the places of the settings loader and of the selection's actions
+        st.space(FOLD)
+        st.space(ACTIONS)
+    else:
+        load_settings()
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            selection_actions(g)
+
+
+    undo_bar(store)
+    records: list[ImageRecord] = []
+    if total == 0:
+        st.info("Nothing matches. Pictures you make on any page are saved here." if filters.any_set() else
+                "Nothing here yet. Pictures you make on any page are saved here.", icon=":material/photo_library:")
+    else:
+        if brief:
+            st.space(PAGING)
+        else:
+            paging(grid, "top")
+        records, _ = filters.search(store, limit=grid.page_size, offset=grid.offset)
+        raw_of = store.raw_versions(records)
+        reactions = store.reactions_to([r.hash for r in records])
+        # dense cards name their buttons to a screen reader only (RESULTS_CSS hides the words)
+        with st.container(key="gallery_grid_dense" if grid.dense else "gallery_grid"):
+            for row_start in range(0, len(records), columns):  # row by row, so a taller card never shifts a row
+                row = st.columns(columns, gap="small")
+                for column, rec in zip(row, records[row_start:row_start + columns], strict=False):
+                    with column:
+                        card(g, rec, raw_of.get(rec.id), reactions.get(rec.hash, []))
+        if not brief and grid.page_count > 1 and len(records) > columns:
+            paging(grid, "bottom")
+
+    if not brief:  # in the first view, the rest follows once the pictures are on screen
+        spend_by_day(store)
+        detail_id = st.session_state.get(state.GALLERY_DETAIL)
+        if detail_id is not None:
+            detail_dialog(g, detail_id, records)
+
+
+show_page("Gallery", render, brief_first_view=True)
