@@ -16,8 +16,8 @@ from typing import Any, Literal
 import streamlit as st
 from PIL import Image
 
-from imagelab.client import ImageLabError
 from imagelab.costs import format_dollars
+from imagelab.errors import ImageLabError
 from imagelab.export import embed_metadata
 from imagelab.images import DELETED_SENTENCE, MIME_TYPES, MISSING_FILE_SENTENCE, display_copy, first_frame_png
 from imagelab.store import ImageRecord, StorageError

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .client import Failed, ImageLabError, InvalidRequest, TurnReply, UsageReport, respond
+from .client import Failed, InvalidRequest, RequestFailed, TurnReply, UsageReport, respond
 from .inputs import input_from_store
 from .specs import TurnSpec
 from .store import Store, TurnRecord
@@ -62,7 +62,7 @@ def children_count(turns: list[TurnRecord]) -> dict[int, int]:
     return counts
 
 
-def _expired(errors: list[ImageLabError]) -> bool:
+def _expired(errors: list[RequestFailed]) -> bool:
     return any(isinstance(e, InvalidRequest) and (e.code == "previous_response_not_found" or
                                                   e.param == "previous_response_id") for e in errors)
 

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from .catalog import ModelInfo, catalog, parse_size
+from .errors import ImageLabError
 
 __all__ = ["ASPECTS", "PLACEMENTS", "ExtendPlan", "ExtendError", "aspect_canvas", "plan_extend", "padded_picture",
            "extend_mask", "placement_offset", "plan_preview", "target_for"]
@@ -49,12 +50,8 @@ PLACEMENTS: dict[str, tuple[float, float]] = {
 }
 
 
-class ExtendError(ValueError):
+class ExtendError(ImageLabError, ValueError):
     """The canvas cannot be made as asked; ``sentence`` says what to change."""
-
-    def __init__(self, sentence: str) -> None:
-        super().__init__(sentence)
-        self.sentence = sentence
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .errors import ImageLabError
 from .specs import InputImage
 
 __all__ = [
@@ -94,12 +95,8 @@ class NormalizedImage:
         return bool(self.notes or self.scaling)
 
 
-class InputRefused(Exception):
+class InputRefused(ImageLabError):
     """The file cannot be used; ``sentence`` says what to change."""
-
-    def __init__(self, sentence: str):
-        super().__init__(sentence)
-        self.sentence = sentence
 
 
 def image_file_tuple(img: NormalizedImage) -> tuple[str, bytes, str]:

@@ -41,9 +41,9 @@ from .client import (
     Connection,
     Failed,
     FinalImage,
-    ImageLabError,
     ModerationBlocked,
     PartialImage,
+    RequestFailed,
     ResponseProgress,
     StreamCut,
     TurnReply,
@@ -56,7 +56,8 @@ from .client import (
 )
 from .costs import Cost, Estimate, actual, actual_words, batch_price, estimate
 from .drift import DerivedImage
-from .history.errors import DatabaseUnreachable
+from .errors import ImageLabError
+from .history.errors import DatabaseUnreachable, NotKept
 from .images import display_copy
 from .leases import EngineLease, live_claims
 from .people import Person
@@ -540,7 +541,7 @@ class RunEngine:
             self._finish(job, request, parents)
 
     @staticmethod
-    def _moderation(client: Any, spec: Spec) -> ImageLabError | None:
+    def _moderation(client: Any, spec: Spec) -> RequestFailed | None:
         """The check before spending: None when the moderation endpoint flags nothing, else why not sent."""
         from .client.batch import moderate
 
@@ -548,7 +549,7 @@ class RunEngine:
             verdict = moderate(client, spec.prompt, spec.inputs())
         except Exception as exc:  # noqa: BLE001 - no verdict, no spending
             err = translate_error(exc, base_url=str(client.base_url), secrets=(client.api_key,))
-            return ImageLabError(f"The check before spending could not be made, so nothing was sent: {err.sentence}",
+            return RequestFailed(f"The check before spending could not be made, so nothing was sent: {err.sentence}",
                                  request_id=err.request_id, status=err.status)
         if verdict.flagged:
             return ModerationBlocked(verdict.sentence(), stage="check")
@@ -573,7 +574,7 @@ class RunEngine:
             try:
                 saved = self._save(job, ev, ev.data, ev.output_format, ev.width, ev.height, parents)
             except StorageError as exc:
-                job.errors.append(ImageLabError(f"This image could not be saved. {exc.sentence}"))
+                job.errors.append(NotKept(f"This image could not be saved. {exc.sentence}"))
             else:
                 if saved is None:  # in storage, its row noted for later (``_save``)
                     job.previews.pop(ev.image_index, None)
@@ -607,7 +608,7 @@ class RunEngine:
                 try:  # the words are the result: kept before the run shows as finished
                     self.store.set_reply(job.run_id, ev.text)
                 except StorageError as exc:
-                    job.errors.append(ImageLabError(f"This answer could not be saved. {exc.sentence}"))
+                    job.errors.append(NotKept(f"This answer could not be saved. {exc.sentence}"))
         elif isinstance(ev, ResponseProgress):
             job.response_id, job.sequence = ev.response_id, ev.sequence_number
             with contextlib.suppress(StorageError):  # where to pick the response up again if this process stops
@@ -628,8 +629,8 @@ class RunEngine:
             if shown is not raw:
                 self._patiently(job, lambda: self.store.mark_raw(raw.id))
         except StorageError as exc:
-            job.errors.append(ImageLabError(f"The kept-exact copy could not be saved; the model's own result is. "
-                                            f"{exc.sentence}"))
+            job.errors.append(NotKept(f"The kept-exact copy could not be saved; the model's own result is. "
+                                      f"{exc.sentence}"))
         except Exception as exc:  # noqa: BLE001 - a picture the follow-up cannot read: the raw result stands
             log.warning("keep-exact for run %s: %s", job.run_id, exc)
             job.errors.append(ImageLabError("The kept-exact copy could not be made from this result; the model's "
@@ -683,7 +684,7 @@ class RunEngine:
         try:
             note()
         except StorageError as exc:  # the data folder refuses too: the picture stays in storage, unnamed
-            job.errors.append(ImageLabError(f"Its record could not be kept on this machine either. {exc.sentence}"))
+            job.errors.append(NotKept(f"Its record could not be kept on this machine either. {exc.sentence}"))
 
     def _record_unrecorded(self, job: JobState) -> None:
         try:
@@ -716,7 +717,7 @@ class RunEngine:
                                         request_id=job.request_id))
         if status == "failed" and not job.errors:
             words = request is not None and request.spec.text_only
-            job.errors.append(ImageLabError("The model answered without any words; ask again." if words else
+            job.errors.append(RequestFailed("The model answered without any words; ask again." if words else
                                             "The server answered without any image; nothing was saved.",
                                             request_id=job.request_id))
         if status == "cancelled" and not job.stopped:
@@ -725,9 +726,10 @@ class RunEngine:
         if status == "cancelled" and not job.stopped:
             sentences.insert(0, f"Cancelled; {saved} of {job.requested} image(s) had been saved and are kept.")
         first = job.errors[0] if job.errors else None
-        job.request_id = job.request_id or (first.request_id if first else None)
-        # the server's own words, kept beneath the sentence: those of the first error that has any
-        said = next((e for e in job.errors if e.api_message or e.status or e.code), None)
+        job.request_id = job.request_id or (first.request_id if isinstance(first, RequestFailed) else None)
+        # the server's own words, kept beneath the sentence: those of the first failed request that has any
+        said = next((e for e in job.errors if isinstance(e, RequestFailed) and (e.api_message or e.status or e.code)),
+                    None)
         finish: dict[str, Any] = {"status": status, "usage": job.usage,
                                   "actual_dollars": job.cost.dollars if job.cost else None,
                                   "request_id": job.request_id, "error": "; ".join(sentences) or None,
@@ -738,10 +740,10 @@ class RunEngine:
         except DatabaseUnreachable as exc:  # kept on this machine until the database takes it
             log.warning("run %s could not be recorded: %s", job.run_id, exc.sentence)
             self._note_unrecorded(job, lambda: self.store.note_unrecorded_finish(job.run_id, finish))
-            job.errors.append(ImageLabError(self._unrecorded_sentence(job, exc)))
+            job.errors.append(NotKept(self._unrecorded_sentence(job, exc)))
         except StorageError as exc:  # the row stays unfinished; the next start-up marks it interrupted
             log.warning("run %s could not be recorded: %s", job.run_id, exc.sentence)
-            job.errors.append(ImageLabError(f"This run could not be recorded. {exc.sentence}"))
+            job.errors.append(NotKept(f"This run could not be recorded. {exc.sentence}"))
         else:
             if job.unrecorded or self.store.unrecorded_count():  # the database answers again: rows it missed
                 self._record_unrecorded(job)

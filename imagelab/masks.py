@@ -21,6 +21,8 @@ from typing import Any, Literal, overload
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
+from .errors import ImageLabError
+
 __all__ = [
     "CanvasFit",
     "canvas_fit",
@@ -44,12 +46,8 @@ PREVIEW_SIDE = 768  # the mask preview's longer side: as wide as the page shows 
 
 
 
-class MaskError(ValueError):
+class MaskError(ImageLabError, ValueError):
     """An uploaded mask cannot be used; ``sentence`` says what to change."""
-
-    def __init__(self, sentence: str):
-        super().__init__(sentence)
-        self.sentence = sentence
 
 
 @dataclass(frozen=True)

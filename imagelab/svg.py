@@ -22,6 +22,8 @@ import resvg_py
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml.ElementTree import fromstring  # type: ignore[import-untyped]
 
+from .errors import ImageLabError
+
 __all__ = ["MAX_SVG_BYTES", "NotAnSvg", "sanitize_svg", "svg_size", "svg_to_png"]
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -38,8 +40,8 @@ _SAFE_DATA = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);", re.IGNORECASE)
 _LENGTH = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(px)?\s*$")
 
 
-class NotAnSvg(ValueError):
-    """The bytes are not a well-formed SVG document this app can show."""
+class NotAnSvg(ImageLabError, ValueError):
+    """The bytes are not a well-formed SVG document this app can show; ``sentence`` says what is wrong."""
 
 
 def _local(name: str) -> str:

@@ -5,7 +5,7 @@ conversation turn's ``TurnReply``) — whatever the backend (OpenAI, the offline
 compatible base URL). Laid out the way openai-python is:
 
     connection   Connection, make_client and the timeouts
-    errors       the ImageLabError tree (drawn there) and the table that translates SDK errors
+    errors       the RequestFailed tree (drawn there) and the table that translates SDK errors
     events       the event types a run yields
     decode       base64 image fields and the check that bytes are a picture
     images       images.generate and images.edit: run_images, generate, edit
@@ -26,7 +26,6 @@ from .errors import (
     BadKey,
     Cancelled,
     ConnectionFailed,
-    ImageLabError,
     InvalidRequest,
     ModelUnavailable,
     ModerationBlocked,
@@ -34,6 +33,7 @@ from .errors import (
     NotTheAPI,
     NotVerified,
     RateLimited,
+    RequestFailed,
     RequestTimedOut,
     ServerError,
     StreamCut,
@@ -43,11 +43,14 @@ from .events import Event, Failed, FinalImage, PartialImage, ResponseProgress, T
 from .images import edit, generate, run_images
 from .responses import ask_for_words, cancel_response, respond, resume, upload_files
 
+# The name components/run.py still imports a failed request by; it goes when that module moves (issue 25).
+ImageLabError = RequestFailed
+
 __all__ = [
     "Connection", "SDKClient", "make_client", "interrupt", "generate", "edit", "run_images", "respond", "resume",
     "cancel_response", "ask_for_words",
     "TurnReply", "ResponseProgress", "upload_files", "PartialImage", "FinalImage", "UsageReport", "Failed", "Event",
-    "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
+    "RequestFailed", "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
     "ModelUnavailable", "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "Cancelled",
     "NotAnImage", "NotTheAPI", "translate_error", "check_image_bytes", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES",
 ]

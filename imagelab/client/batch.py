@@ -22,7 +22,7 @@ import openai
 from imagelab.text import scrub
 
 from .decode import final_image
-from .errors import ImageLabError, translate_error
+from .errors import RequestFailed, translate_error
 from .events import FinalImage
 
 __all__ = ["ENDPOINTS", "MODERATION_MODEL", "request_line", "endpoint_of", "start_batch", "batch_progress",
@@ -102,7 +102,7 @@ class LineResult:
     images: list[FinalImage] = field(default_factory=list)
     usage: dict[str, Any] | None = None
     request_id: str | None = None
-    error: ImageLabError | None = None
+    error: RequestFailed | None = None
 
 
 def _server_text(value: object, secrets: tuple[str | None, ...]) -> str | None:
@@ -111,7 +111,7 @@ def _server_text(value: object, secrets: tuple[str | None, ...]) -> str | None:
 
 
 def _line_error(client: openai.OpenAI, status: int, body: Any, request_id: str | None, model: str | None
-                ) -> ImageLabError:
+                ) -> RequestFailed:
     """The error of one failed line, said like the same error from a direct request."""
     request = httpx2.Request("POST", f"{client.base_url}images")
     response = httpx2.Response(status, json=body, request=request, headers={"x-request-id": request_id or ""})
@@ -146,7 +146,7 @@ def batch_results(client: openai.OpenAI, progress: BatchProgress, formats: dict[
             if line.get("error"):
                 err = line["error"] if isinstance(line["error"], dict) else {"message": line["error"]}
                 message = _server_text(err.get("message"), secrets)
-                result.error = ImageLabError(f"The batch could not run this request: {message}",
+                result.error = RequestFailed(f"The batch could not run this request: {message}",
                                              api_message=message, code=_server_text(err.get("code"), secrets))
             elif response.get("status_code") != 200:
                 result.error = _line_error(client, int(response.get("status_code") or 500), body,

@@ -8,7 +8,7 @@ import io
 
 from PIL import Image
 
-from .errors import ImageLabError, NotAnImage
+from .errors import NotAnImage, RequestFailed
 from .events import Failed, FinalImage
 
 __all__ = ["check_image_bytes", "decode_b64", "final_image"]
@@ -54,6 +54,6 @@ def final_image(index: int, b64: object, fmt: str, revised: str | None = None) -
     try:
         data = decode_b64(b64)
         real_fmt, w, h = check_image_bytes(data, fmt)
-    except ImageLabError as err:
+    except RequestFailed as err:
         return Failed(err, image_index=index)
     return FinalImage(index, data, real_fmt, w, h, revised)

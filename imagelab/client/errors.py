@@ -1,25 +1,26 @@
-"""Failed requests, said plainly: the ``ImageLabError`` tree and the one table that picks a branch.
+"""Failed requests, said plainly: the ``RequestFailed`` tree and the one table that picks a branch.
 
 Every failure carries a sentence a designer understands, the API's own message (scrubbed of
 anything key-shaped), the status, the API's error code and the request id::
 
-    ImageLabError             anything else that went wrong
-     ├── BadKey               401: the key was refused
-     ├── NotVerified          403: the organization must be verified for this model
-     ├── AccessDenied         403: any other refusal
-     ├── ModerationBlocked    400 moderation_blocked, at the input or output stage
-     ├── InvalidRequest       400/404/422: names the parameter
-     │    └── ModelUnavailable  404 model_not_found, or a 400 saying the model does not exist:
-     │                          names the catalog's successor when there is one
-     ├── RateLimited          429 (or out of quota)
-     ├── ServerError          5xx
-     ├── RequestTimedOut      no answer in time
-     ├── ConnectionFailed     the base URL could not be reached
-     ├── StreamCut            the stream ended before the image was finished
-     ├── Cancelled            the response was cancelled before it was finished
-     ├── NotAnImage           the server answered with bytes that are not an image
-     └── NotTheAPI            the server answered with something that is not the API's JSON or
-                              events (an HTML page, a cut-off body): the base URL is wrong
+    ImageLabError                  imagelab.errors: the root of every error with a sentence
+     └── RequestFailed             anything else that went wrong with a request
+          ├── BadKey               401: the key was refused
+          ├── NotVerified          403: the organization must be verified for this model
+          ├── AccessDenied         403: any other refusal
+          ├── ModerationBlocked    400 moderation_blocked, at the input or output stage
+          ├── InvalidRequest       400/404/422: names the parameter
+          │    └── ModelUnavailable  404 model_not_found, or a 400 saying the model does not exist:
+          │                          names the catalog's successor when there is one
+          ├── RateLimited          429 (or out of quota)
+          ├── ServerError          5xx
+          ├── RequestTimedOut      no answer in time
+          ├── ConnectionFailed     the base URL could not be reached
+          ├── StreamCut            the stream ended before the image was finished
+          ├── Cancelled            the response was cancelled before it was finished
+          ├── NotAnImage           the server answered with bytes that are not an image
+          └── NotTheAPI            the server answered with something that is not the API's JSON or
+                                   events (an HTML page, a cut-off body): the base URL is wrong
 
 ``translate_error`` turns an SDK exception into one of these by walking ``RULES`` top to bottom.
 """
@@ -35,10 +36,11 @@ from typing import Any
 import openai
 
 from imagelab.catalog import model_info
+from imagelab.errors import ImageLabError
 from imagelab.text import redact_url, scrub, shorten
 
 __all__ = [
-    "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest", "ModelUnavailable",
+    "RequestFailed", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest", "ModelUnavailable",
     "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "Cancelled", "NotAnImage",
     "NotTheAPI", "Cause", "Rule", "RULES", "translate_error", "CHECK_BASE_URL",
 ]
@@ -49,7 +51,7 @@ API_MESSAGE_LIMIT = 500
 CHECK_BASE_URL = "Check the base URL: it should end in /v1 and point at an OpenAI-compatible API."
 
 
-class ImageLabError(Exception):
+class RequestFailed(ImageLabError):
     """A failed request, said plainly, with what the API itself said beneath."""
 
     kind = "error"
@@ -57,7 +59,6 @@ class ImageLabError(Exception):
     def __init__(self, sentence: str, *, api_message: str | None = None, request_id: str | None = None,
                  status: int | None = None, code: str | None = None, param: str | None = None) -> None:
         super().__init__(sentence)
-        self.sentence = sentence
         self.api_message = api_message
         self.request_id = request_id
         self.status = status
@@ -77,7 +78,7 @@ class ImageLabError(Exception):
             parts.append(f"request id {self.request_id}")
         return " · ".join(parts)
 
-    def scrub(self, secrets: Iterable[str | None] = ()) -> ImageLabError:
+    def scrub(self, secrets: Iterable[str | None] = ()) -> RequestFailed:
         """Remove anything key-shaped (and ``secrets``) from every text this error carries; returns itself."""
         secrets = tuple(secrets)
 
@@ -93,25 +94,25 @@ class ImageLabError(Exception):
         return self
 
 
-class BadKey(ImageLabError):
+class BadKey(RequestFailed):
     """The server refused the API key (401)."""
 
     kind = "bad_key"
 
 
-class NotVerified(ImageLabError):
+class NotVerified(RequestFailed):
     """The model needs a verified OpenAI organization (403 mentioning verification)."""
 
     kind = "not_verified"
 
 
-class AccessDenied(ImageLabError):
+class AccessDenied(RequestFailed):
     """The key may not make this request (any other 403)."""
 
     kind = "access_denied"
 
 
-class ModerationBlocked(ImageLabError):
+class ModerationBlocked(RequestFailed):
     """The safety system refused the prompt (``stage`` "input") or withheld the image ("output")."""
 
     kind = "moderation"
@@ -121,7 +122,7 @@ class ModerationBlocked(ImageLabError):
         self.stage = stage
 
 
-class InvalidRequest(ImageLabError):
+class InvalidRequest(RequestFailed):
     """The API refused a setting (400, 404 or 422); ``param`` names it when the API did."""
 
     kind = "invalid_request"
@@ -133,49 +134,49 @@ class ModelUnavailable(InvalidRequest):
     kind = "model_unavailable"
 
 
-class RateLimited(ImageLabError):
+class RateLimited(RequestFailed):
     """Too many requests (429), or the account is out of credit."""
 
     kind = "rate_limited"
 
 
-class ServerError(ImageLabError):
+class ServerError(RequestFailed):
     """The service failed on its side (5xx)."""
 
     kind = "server_error"
 
 
-class RequestTimedOut(ImageLabError):
+class RequestTimedOut(RequestFailed):
     """No answer within the timeout."""
 
     kind = "timeout"
 
 
-class ConnectionFailed(ImageLabError):
+class ConnectionFailed(RequestFailed):
     """The base URL could not be reached at all."""
 
     kind = "connection"
 
 
-class StreamCut(ImageLabError):
+class StreamCut(RequestFailed):
     """The stream ended before every image (or the turn) was finished."""
 
     kind = "stream_cut"
 
 
-class Cancelled(ImageLabError):
+class Cancelled(RequestFailed):
     """The response was cancelled (by this app or another client) before it was finished."""
 
     kind = "cancelled"
 
 
-class NotAnImage(ImageLabError):
+class NotAnImage(RequestFailed):
     """The answer had the API's shape, but its image bytes are empty, not base64 or not a picture."""
 
     kind = "not_an_image"
 
 
-class NotTheAPI(ImageLabError):
+class NotTheAPI(RequestFailed):
     """The answer is not the API's at all: an HTML page, plain text, cut-off JSON, events it never sends."""
 
     kind = "not_the_api"
@@ -256,7 +257,7 @@ class Rule:
     template over a ``Cause``: ``{c.where}``, ``{c.model_name}``, ``{c.wait}``, ``{c.param}``, ``{c.message}``.
     """
 
-    cls: type[ImageLabError]
+    cls: type[RequestFailed]
     sentence: str
     sdk: tuple[type[BaseException], ...] = ()
     statuses: Callable[[int], bool] | None = None
@@ -315,8 +316,8 @@ RULES: tuple[Rule, ...] = (
          sdk=(openai.BadRequestError,), statuses=_is(400, 404, 422), when=lambda c: bool(c.param)),
     Rule(InvalidRequest, "The API refused the request: {c.message}",
          sdk=(openai.BadRequestError,), statuses=_is(400, 404, 422)),
-    Rule(ImageLabError, "The request failed: {c.message}", sdk=(openai.APIError,)),
-    Rule(ImageLabError, "Something unexpected went wrong: {c.exc_text}"),
+    Rule(RequestFailed, "The request failed: {c.message}", sdk=(openai.APIError,)),
+    Rule(RequestFailed, "Something unexpected went wrong: {c.exc_text}"),
 )
 
 
@@ -334,8 +335,8 @@ def _text(value: object, secrets: tuple[str | None, ...]) -> str | None:
 
 
 def translate_error(exc: BaseException, *, base_url: str | None = None, model: str | None = None,
-                    secrets: Iterable[str | None] = ()) -> ImageLabError:
-    """Turn an SDK exception into an ``ImageLabError`` with a sentence for a designer.
+                    secrets: Iterable[str | None] = ()) -> RequestFailed:
+    """Turn an SDK exception into a ``RequestFailed`` with a sentence for a designer.
 
     Every piece of server text in the result is scrubbed of anything key-shaped and of ``secrets``
     (pass the connection's API key); ``base_url`` is named without its credentials or query string.
@@ -344,7 +345,7 @@ def translate_error(exc: BaseException, *, base_url: str | None = None, model: s
     response = getattr(exc, "response", None)
     if response is not None and hasattr(response, "close"):
         response.close()  # an error reply to a streamed request is otherwise left open
-    if isinstance(exc, ImageLabError):
+    if isinstance(exc, RequestFailed):
         return exc.scrub(secrets)
     where = redact_url(base_url) if base_url else "the OpenAI API"
     body = _body_error(getattr(exc, "body", None))
@@ -363,7 +364,7 @@ def translate_error(exc: BaseException, *, base_url: str | None = None, model: s
                               "request_id": _text(getattr(exc, "request_id", None), secrets),
                               "status": cause.status, "code": cause.code, "param": cause.param}
     else:
-        kw = {"api_message": _text(repr(exc) if rule.cls is ImageLabError else str(exc), secrets)}
+        kw = {"api_message": _text(repr(exc) if rule.cls is RequestFailed else str(exc), secrets)}
     if rule.cls is ModerationBlocked:
         return ModerationBlocked(sentence, stage=cause.stage, **kw)
     return rule.cls(sentence, **kw)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ImageLabError
+from .errors import RequestFailed
 
 __all__ = ["PartialImage", "FinalImage", "UsageReport", "Failed", "TurnReply", "ResponseProgress", "Event"]
 
@@ -50,7 +50,7 @@ class UsageReport:
 class Failed:
     """Something went wrong; ``image_index`` says which image when only one of several failed."""
 
-    error: ImageLabError
+    error: RequestFailed
     image_index: int | None = None
 
 

@@ -22,7 +22,7 @@ from ._reply import (
     usage_of,
 )
 from .decode import check_image_bytes, decode_b64, final_image
-from .errors import ImageLabError, NotAnImage, StreamCut, translate_error
+from .errors import NotAnImage, RequestFailed, StreamCut, translate_error
 from .events import Event, Failed, PartialImage, UsageReport
 
 __all__ = ["run_images", "generate", "edit", "partial_image"]
@@ -63,7 +63,7 @@ def partial_image(index: int, ev: object, field: str, fmt: str) -> PartialImage 
     try:
         data = decode_b64(getattr(ev, field, None))
         real_fmt, _, _ = check_image_bytes(data, text_of(ev, "output_format") or fmt)
-    except ImageLabError:
+    except RequestFailed:
         return None
     return PartialImage(index, int_of(ev, "partial_image_index"), data, real_fmt)
 

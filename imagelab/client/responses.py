@@ -38,7 +38,7 @@ from ._reply import (
     usage_of,
 )
 from .decode import final_image
-from .errors import Cancelled, ImageLabError, ModerationBlocked, NotAnImage, StreamCut, translate_error
+from .errors import Cancelled, ModerationBlocked, NotAnImage, RequestFailed, StreamCut, translate_error
 from .events import Event, Failed, ResponseProgress, TurnReply, UsageReport
 from .images import partial_image
 
@@ -401,7 +401,7 @@ def _ask_for_words(client: openai.OpenAI, spec: Any) -> Iterator[Event]:
         if text:
             yield TurnReply(text_of(response, "id"), text, None, None)
         else:
-            yield Failed(ImageLabError("The model answered without any words; ask again.", request_id=request_id))
+            yield Failed(RequestFailed("The model answered without any words; ask again.", request_id=request_id))
         yield UsageReport(usage_of(response), request_id, time.perf_counter() - started)
     except Exception as exc:  # every SDK failure becomes a Failed event, never a traceback
         err = translate_error(exc, base_url=base_url, model=spec.model, secrets=secrets_of(client))

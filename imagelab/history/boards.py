@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, RowMapping, func, select
 
+from imagelab.errors import ImageLabError
+
 from .repository import Repository
 from .schema import board_items, board_reactions, board_shares, boards
 
@@ -33,8 +35,8 @@ MAX_NOTE = 1000
 MAX_DESCRIPTION = 2000
 
 
-class BoardProblem(ValueError):
-    """What was asked of a board cannot be done; ``str(exc)`` is the sentence to show."""
+class BoardProblem(ImageLabError, ValueError):
+    """What was asked of a board cannot be done; ``sentence`` says what to change."""
 
 
 class ReactionsTooFast(BoardProblem):

@@ -3,13 +3,15 @@
 ::
 
     StorageError                the history folder (its SQLite file or image files) cannot be used
+     ├── NotKept                what a run brought could not be kept: says what, and the storage's own sentence
      ├── PictureStorageError    the shared picture storage (S3) cannot be reached or refuses
      ├── DatabaseUnreachable    the PostgreSQL server cannot be reached, or refused the connection
      ├── DatabaseFailed         the PostgreSQL server answered, but could not do the work
      └── NotADatabaseURL        IMAGELAB_DATABASE_URL is not a PostgreSQL URL
 
-Every one has a ``sentence`` that names the place (a folder, a database's host and port, or a storage
-endpoint and bucket, never a password or secret) and says what to do; the store is left as it was.
+``StorageError`` hangs from ``imagelab.errors.ImageLabError``. Every one has a ``sentence`` that names the place
+(a folder, a database's host and port, or a storage endpoint and bucket, never a password or secret) and says
+what to do; the store is left as it was.
 ``imagelab.history.database`` and ``imagelab.history.storage`` decide which one a failure becomes.
 """
 
@@ -18,15 +20,15 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-__all__ = ["StorageError", "PictureStorageError", "DatabaseUnreachable", "DatabaseFailed", "NotADatabaseURL"]
+from imagelab.errors import ImageLabError
+
+__all__ = ["StorageError", "NotKept", "PictureStorageError", "DatabaseUnreachable", "DatabaseFailed", "NotADatabaseURL"]
 
 _CHECK_URL = "IMAGELAB_DATABASE_URL"
 
 
-class StorageError(Exception):
+class StorageError(ImageLabError):
     """The history folder cannot be read or written (read-only, full, missing, not a database)."""
-
-    sentence: str
 
     def __init__(self, root: Path, exc: BaseException) -> None:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
@@ -37,11 +39,14 @@ class StorageError(Exception):
             advice = "Make the folder writable, or set IMAGELAB_DATA_DIR to a folder you can write to."
         else:
             advice = "Check the folder, or set IMAGELAB_DATA_DIR to another one."
-        self._say(f"ImageLab cannot use its history folder {root}: {reason}. {advice}")
+        super().__init__(f"ImageLab cannot use its history folder {root}: {reason}. {advice}")
 
-    def _say(self, sentence: str) -> None:
-        self.sentence = sentence
-        Exception.__init__(self, sentence)
+
+class NotKept(StorageError):
+    """A picture, answer or record a run brought could not be kept; ``sentence`` says which, then why."""
+
+    def __init__(self, sentence: str) -> None:
+        ImageLabError.__init__(self, sentence)
 
 
 class PictureStorageError(StorageError):
@@ -52,14 +57,15 @@ class PictureStorageError(StorageError):
     """
 
     def __init__(self, sentence: str) -> None:
-        self._say(sentence)
+        ImageLabError.__init__(self, sentence)
 
 
 class DatabaseUnreachable(StorageError):
     """The PostgreSQL server at ``address`` (host:port) is down, unreachable, or refused the login."""
 
     def __init__(self, address: str, reason: str) -> None:
-        self._say(f"ImageLab cannot reach its database at {address}: {reason}. Check that the PostgreSQL server "
+        ImageLabError.__init__(
+            self, f"ImageLab cannot reach its database at {address}: {reason}. Check that the PostgreSQL server "
                   f"is running and accepts connections from this machine, and that {_CHECK_URL} names the right "
                   "host, port, database, user and password.")
 
@@ -68,7 +74,8 @@ class DatabaseFailed(StorageError):
     """The PostgreSQL server at ``address`` answered but could not do the work (its disk full, no rights)."""
 
     def __init__(self, address: str, reason: str) -> None:
-        self._say(f"ImageLab cannot use its database at {address}: {reason}. Check the database server (its disk "
+        ImageLabError.__init__(
+            self, f"ImageLab cannot use its database at {address}: {reason}. Check the database server (its disk "
                   f"space, this user's rights on the database), or set {_CHECK_URL} to another database.")
 
 
@@ -77,5 +84,6 @@ class NotADatabaseURL(StorageError):
 
     def __init__(self, shown: str | None) -> None:
         what = f"{shown!r} is not one" if shown else "what it is set to is not a URL"
-        self._say(f"{_CHECK_URL} must be a PostgreSQL URL such as postgresql://user:password@host:5432/imagelab; "
+        ImageLabError.__init__(
+            self, f"{_CHECK_URL} must be a PostgreSQL URL such as postgresql://user:password@host:5432/imagelab; "
                   f"{what}. Correct it, or unset it to keep the history in the data folder.")

@@ -211,6 +211,36 @@ def test_a_disk_that_fills_up_mid_run_ends_the_job_and_the_next_start_is_consist
     assert files == {i.hash for i in store.images_of_run(run_id)}
 
 
+def test_a_storage_failure_mid_run_is_said_on_the_run_as_a_storage_failure_not_an_api_error(tmp_path, monkeypatch):
+    import errno
+
+    from imagelab.client import RequestFailed
+    from imagelab.store import StorageError
+
+    store = Store(tmp_path)
+    engine = RunEngine(store)
+    real_write = Store.write_bytes
+
+    def read_only_after_the_first(self, data, fmt, seen=[]):  # noqa: B006 - counts the writes of this run
+        seen.append(1)
+        if len(seen) > 1:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real_write(self, data, fmt)
+
+    monkeypatch.setattr(Store, "write_bytes", lambda self, data, fmt: _wrap(self, read_only_after_the_first, data, fmt))
+    run_id = engine.submit(JobRequest(spec(2), images(2), NOWHERE, page="generate"))
+    job = engine.wait(run_id)
+    monkeypatch.undo()
+    [err] = job.errors
+    assert isinstance(err, StorageError) and not isinstance(err, RequestFailed)
+    assert str(err) == err.sentence and err.details() == ""
+    shown = store.run(run_id)
+    assert shown.status == "partial"
+    assert shown.error.startswith("This image could not be saved. ImageLab cannot use its history folder")
+    assert "Make the folder writable" in shown.error
+    assert shown.api_message is None and shown.api_status is None and shown.api_code is None
+
+
 def _wrap(store, fn, data, fmt):
     from imagelab.store import StorageError
 
