@@ -41,10 +41,10 @@ from .catalog import catalog, model_info, svg_rules
 from .costs import image_money
 from .specs import ACTIONS, COMPLETION_WINDOWS, GIF_MAX_FRAME_MS, GIF_MIN_FRAME_MS, OutputOptions, size_problem
 from .svg import NotAnSvg, sanitize_svg
-from .text import scrub as scrub_text
+from .text import scrub
 
 __all__ = ["embed_metadata", "read_metadata", "metadata_payload", "settings_from_metadata", "LoadedSettings",
-           "export_zip", "write_zip", "export_images", "export_link", "export_board", "manifest_records", "scrub",
+           "export_zip", "write_zip", "export_images", "export_link", "export_board", "manifest_records",
            "PAGES",
            "MAX_PIXELS", "MANIFEST_COLUMNS"]
 
@@ -55,33 +55,16 @@ _MAX_TEXT = 4 * 1024 * 1024  # no metadata text is this large; bigger (or inflat
 _PNG_SIG = b"\x89PNG\r\n\x1a\n"
 _XMP_NS = "urn:imagelab:metadata:1.0"
 
-# --- scrubbing ------------------------------------------------------------------------------
-
-_SECRET_KEY = re.compile(r"api[_-]?key|authorization|secret|password|bearer", re.I)
-
-
-def scrub(value: Any) -> Any:
-    """A copy without keys named like credentials and with key-shaped strings redacted."""
-    if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items() if not (isinstance(k, str) and _SECRET_KEY.search(k))}
-    if isinstance(value, (list, tuple)):
-        return [scrub(v) for v in value]
-    if isinstance(value, str):
-        return scrub_text(value)
-    return value
-
-
 def metadata_payload(record: dict[str, Any]) -> dict[str, Any]:
     """What goes into a file: the page, model, prompt and settings (``params``), scrubbed."""
     params = dict(record.get("params") or {})
-    out = {"app": "ImageLab", "version": 1, "page": record.get("page") or "generate",
+    out: dict[str, Any] = {"app": "ImageLab", "version": 1, "page": record.get("page") or "generate",
            "model": record.get("model") or params.get("model"),
            "prompt": record.get("prompt") if record.get("prompt") is not None else params.get("prompt", ""),
            "params": params}
     if record.get("revised_prompt"):
         out["revised_prompt"] = record["revised_prompt"]
-    payload: dict[str, Any] = scrub(out)  # scrub keeps a dict a dict
-    return payload
+    return scrub(out)
 
 
 # --- PNG ------------------------------------------------------------------------------------

@@ -3,13 +3,14 @@
 ``code_span`` wraps text ImageLab did not write for a place in a Markdown sentence of ours, where
 nothing of it is parsed (``components.untrusted`` is the one way such text reaches the page).
 ``scrub`` and ``redact_url`` remove keys, passwords and query strings from text a server sent or a URL
-someone entered, before it is shown, logged or stored.
+someone entered, before it is shown, logged or stored; ``scrub`` is the one way, for a record too.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any, overload
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = ["code_span", "table_cell", "shorten", "scrub", "redact_url", "redact_urls_in", "REDACTED"]
@@ -26,6 +27,8 @@ _KEY_SHAPED = re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-*]{6,}")
 _CREDENTIAL = re.compile(r"\b(Bearer|Basic)(\s+|%20|\+)[^\s\"',;]+", re.IGNORECASE)
 _URL_USERINFO = re.compile(r"\b([a-z][a-z0-9+.\-]*://)[^/\s@\"']+@", re.IGNORECASE)
 _URL = re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s\"'<>]+", re.IGNORECASE)
+# A field named like a credential is left out of a record whole, whatever its value looks like.
+_CREDENTIAL_NAME = re.compile(r"api[_-]?key|authorization|secret|password|bearer", re.I)
 
 # Shorter "secrets" (a placeholder such as "none") would blank ordinary words out of messages.
 _MIN_SECRET = 6
@@ -57,13 +60,33 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
+@overload
+def scrub(text: str, secrets: Iterable[str | None] = ()) -> str: ...
+@overload
+def scrub(text: dict[str, Any], secrets: Iterable[str | None] = ()) -> dict[str, Any]: ...
+@overload
+def scrub(text: list[Any] | tuple[Any, ...], secrets: Iterable[str | None] = ()) -> list[Any]: ...
+
+
+def scrub(text: Any, secrets: Iterable[str | None] = ()) -> Any:
     """``text`` with every key-shaped string and every one of ``secrets`` replaced by ``[redacted]``.
 
     Key-shaped means an ``sk-…`` key (``sk-proj-…`` too), a ``Bearer``/``Basic`` credential and
     the ``user:password@`` part of a URL. ``secrets`` are matched exactly (the configured key);
     ones shorter than six characters are ignored, since they are placeholders, not secrets.
+
+    A record (a dict, list or tuple, as exports and metadata write them) comes back as a copy with every
+    string in it scrubbed and every field named like a credential (``api_key``, ``Authorization``, …)
+    left out; a tuple comes back a list, and a number or None as it is.
     """
+    secrets = tuple(secrets)
+    if isinstance(text, dict):
+        return {k: scrub(v, secrets) for k, v in text.items()
+                if not (isinstance(k, str) and _CREDENTIAL_NAME.search(k))}
+    if isinstance(text, (list, tuple)):
+        return [scrub(v, secrets) for v in text]
+    if not isinstance(text, str):
+        return text
     for secret in sorted({s for s in secrets if s and len(s) >= _MIN_SECRET}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     text = _CREDENTIAL.sub(lambda m: f"{m.group(1)} {REDACTED}", text)

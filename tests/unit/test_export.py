@@ -243,3 +243,18 @@ def test_a_jpeg_claiming_twenty_million_parts_is_refused_with_bounded_work():
         tracemalloc.stop()
     assert meta is None
     assert peak < 2 * 1024 * 1024, f"reading {len(lying):,} bytes took {peak:,} bytes of memory"
+
+
+def test_a_short_key_in_a_prompt_is_scrubbed_from_the_export_the_page_and_the_error_alike():
+    from imagelab.client import RequestFailed
+    from imagelab.text import scrub
+
+    short = "sk-ab12cd"  # six characters after "sk-": a key's shape all the same
+    record = {**RECORD, "hash": "a" * 64, "format": "png", "prompt": f"a fox, key {short}",
+              "params": {**RECORD["params"], "prompt": f"a fox, key {short}"}}
+    zf = zipfile.ZipFile(io.BytesIO(export_zip([record], lambda digest, fmt: encode(picture(), "PNG"))))
+    everything = b"".join(zf.read(n) for n in zf.namelist())
+    assert short.encode() not in everything
+    assert read_metadata(zf.read("images/01-aaaaaaaaaaaa.png"))["prompt"] == "a fox, key [redacted]"
+    assert scrub(f"a fox, key {short}") == "a fox, key [redacted]"
+    assert RequestFailed(f"refused {short}").scrub().sentence == "refused [redacted]"
