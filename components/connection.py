@@ -10,7 +10,7 @@ from typing import ParamSpec
 
 import streamlit as st
 
-from imagelab.client import Connection, SDKClient, make_client
+from imagelab.client import Connection
 from imagelab.conversation import finish_resumed_turn
 from imagelab.jobs import RunEngine
 from imagelab.offline import OfflineServer, start_server
@@ -176,16 +176,3 @@ def current_connection() -> Connection:
     server = offline_backend()
     return Connection(server.base_url, server.token or "sk-offline", label="Offline backend", offline=True, timeout=60,
                       max_retries=0)
-
-
-def client_for(conn: Connection) -> SDKClient:
-    """An SDK client for this session's connection, reused while the connection is unchanged.
-
-    Kept in the session, never in a shared cache: it carries this user's key.
-    """
-    cached = st.session_state.get(state.CLIENT)
-    if cached is not None and cached[0] == conn:
-        return cached[1]
-    client = make_client(conn)
-    st.session_state[state.CLIENT] = (conn, client)
-    return client

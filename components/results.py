@@ -16,7 +16,6 @@ from typing import Any, Literal
 import streamlit as st
 from PIL import Image
 
-from imagelab.costs import format_dollars
 from imagelab.errors import ImageLabError
 from imagelab.export import embed_metadata
 from imagelab.images import DELETED_SENTENCE, MIME_TYPES, MISSING_FILE_SENTENCE, display_copy, first_frame_png
@@ -442,53 +441,6 @@ def _hand_over(digest: str, page_key: str, page: str) -> None:
     """Send a stored image to another page's inputs, by its hash, and go there."""
     st.session_state[state.handoff_key(page_key)] = [digest]
     st.switch_page(page)
-
-
-def show_run(result: Any, *, key: str, columns: int = 4) -> None:
-    """One run: its prompt, images, errors, usage and cost."""
-    with st.container(border=True):
-        cost = result.cost
-        est = result.estimate
-        line = [untrusted.theirs(result.model), f"{len(result.images)} image(s)", f"{result.seconds:.1f} s"]
-        if cost is not None:
-            line.append(f"{cost.total_tokens:,} tokens · {format_dollars(cost.dollars)}")
-        line.append(f"estimated {'≈ ' if est.approximate else ''}{format_dollars(est.dollars)}")
-        st.markdown(" · ".join(line))
-        untrusted.show_text(shorten(result.prompt, 300), quiet=True)
-        for err in result.errors:
-            show_error(err)
-        if result.images:
-            cols = st.columns(min(columns, max(len(result.images), 1)))
-            for i, rec in enumerate(result.images):
-                with cols[i % len(cols)]:
-                    show_image(rec, key=f"{key}.{result.run_id}")
-        if result.request_id:
-            st.caption(f"request id {untrusted.theirs(result.request_id)}")
-
-
-RUNS_PER_PAGE = 8
-
-
-def show_runs(runs: list[Any], *, key: str, shown_key: str, columns: int = 2) -> None:
-    """The newest runs first, a page at a time, so a long session does not slow every rerun."""
-    shown = st.session_state.get(shown_key, RUNS_PER_PAGE)
-    for run in runs[:shown]:
-        show_run(run, key=key, columns=columns)
-    hidden = len(runs) - shown
-    if hidden > 0:
-        st.caption(f"{hidden} older run(s) from this session are hidden; all of them are in the Gallery.")
-        if st.button(f"Show {min(hidden, RUNS_PER_PAGE)} more", key=f"btn_{key}_more", icon=":material/expand_more:"):
-            st.session_state[shown_key] = shown + RUNS_PER_PAGE
-            st.rerun()
-
-
-def show_history(results_key: str, *, key: str, shown_key: str, empty_text: str, icon: str, running: bool) -> None:
-    """A page's results column: its runs newest first, or a line saying what will appear there."""
-    history = st.session_state.get(results_key, [])
-    if history:
-        show_runs(history, key=key, shown_key=shown_key)
-    elif not running:
-        st.info(empty_text, icon=icon)
 
 
 def show_problems(problems: list[Any]) -> None:

@@ -13,7 +13,6 @@ API_KEY = "conn_api_key"
 BASE_URL = "conn_base_url"
 BACKEND_CHOICE = "conn_backend"
 TIMEOUT = "conn_timeout"
-CLIENT = "client_cached"              # (Connection, openai.OpenAI) for this session
 
 # choices that carry across pages (components/options.py): the model, size, quality and n picked last
 COMMON_CHOICES = "common_choices"    # {name: (value, version)}; plain state, no widget has this key
@@ -51,14 +50,12 @@ GEN_SHOWN = "gen_shown"             # how many runs the results column shows
 PROMPT_TOOLS = "gen_prompt_tools"    # the tools' expander (open or not)
 WORDS_MODEL = "gen_words_model"      # the text model that describes and rewrites
 IMPROVE_RUN = "words_improve_run"    # run id of the last "Improve my prompt" request
-IMPROVE_FROM = "words_improve_from"  # the prompt it improved
 IMPROVE_EDIT = "gen_improve_edit"    # the rewrite, as the person edits it before accepting
 IMPROVE_DONE = "words_improve_done"  # run ids accepted or rejected (their panel is closed)
 DESCRIBE = "describe"                # prefix of the describe picker's state; also its hand-over key
 DESCRIBE_RUN = "words_describe_run"  # run id of the last "Describe this picture" request
 DESCRIBE_ASKED = "words_describe_asked"  # + picture id: Describe was clicked under that result
 DESCRIBED = "words_described"        # + picture id: run id of that result's description
-DESCRIBE_OPEN = "words_describe_open"  # open the tools on Describe (a picture was handed over)
 LIBRARY_QUERY = "gen_library_query"
 LIBRARY_TAGS = "gen_library_tags"
 LIBRARY_TITLE = "gen_library_title"

@@ -64,9 +64,6 @@ class Cost:
                     self.output_tokens + other.output_tokens, self.dollars + other.dollars)
 
 
-ZERO_COST = Cost(0, 0, 0, 0.0)
-
-
 def estimated_tokens(saved: dict[str, Any] | None) -> int:
     """The total tokens of an estimate as a run keeps it (the ``Estimate``'s fields, without its properties)."""
     saved = saved or {}

@@ -433,10 +433,6 @@ class RunEngine:
         self._batch_threads[row_id] = thread
         thread.start()
 
-    def following(self) -> bool:
-        """Whether any Batch API job is being followed by this engine."""
-        return bool(self._batch_threads)
-
     def resume_pending(self, connection: Connection) -> list[int]:
         """Resume the background responses a previous process was following on this connection's backend.
 

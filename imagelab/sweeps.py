@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .client import Connection
-from .costs import Estimate, estimate
+from .costs import estimate
 from .jobs import EventCall, JobRequest, RunEngine
 from .people import Person
 from .specs import GenerateSpec, OutputOptions
@@ -173,7 +173,6 @@ class Sweep:
 @dataclass(frozen=True)
 class SweepPlan:
     items: list[SweepItem]
-    estimates: list[Estimate]
     request_count: int
     total_estimate_dollars: float
     approximate: bool
@@ -214,7 +213,7 @@ class SweepPlan:
 
 def plan_items(items: list[SweepItem]) -> SweepPlan:
     ests = [estimate(item.spec) for item in items]
-    return SweepPlan(items=list(items), estimates=ests, request_count=len(items),
+    return SweepPlan(items=list(items), request_count=len(items),
                      total_estimate_dollars=sum(e.dollars for e in ests),
                      approximate=any(e.approximate for e in ests))
 
