@@ -24,6 +24,7 @@ LATEST = 6  # the newest pictures shown on Home, one row
 def try_sample(prompt: str) -> None:
     st.session_state[state.GEN_PROMPT] = prompt
 
+
 def latest_pictures(store: Store) -> None:
     """The newest pictures in the history, so Home shows what this ImageLab has made; the Gallery has the rest."""
     newest, _ = store.search_images(limit=LATEST)
@@ -62,7 +63,6 @@ def render(bar: Sidebar) -> None:
             if st.button("Try this prompt", key=f"btn_home_sample_{title.lower().replace(' ', '_')}",
                          icon=":material/arrow_forward:", on_click=try_sample, args=(prompt,), width="stretch"):
                 st.switch_page(pages.path_of("generate"))
-
 
     st.subheader("Every page", anchor=False)
     cols = st.columns(3)

@@ -28,6 +28,7 @@ from imagelab.store import content_hash
 
 PAINT, UPLOAD, ASK, MARKUP = "Paint a mask", "Upload a mask", "Ask the model for a mask", "Markup drawing"
 
+
 def render(bar: Sidebar) -> None:
     st.title("Mask edit", help="Paint over the part of a picture to change; everything you leave unpainted stays as "
                                "it is.")

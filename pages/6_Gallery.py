@@ -573,7 +573,7 @@ def render(bar: Sidebar) -> None:
         with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             selection_actions(g)
 
-
+    # --- grid ---------------------------------------------------------------------------------
     undo_bar(store)
     records: list[ImageRecord] = []
     if total == 0:

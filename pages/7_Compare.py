@@ -28,7 +28,6 @@ def size_of(data: bytes) -> tuple[int, int]:
         return img.size
 
 
-
 def render(bar: Sidebar) -> None:
     store = connection.require_history()
     st.title("Compare")

@@ -68,7 +68,6 @@ def present_board(store: Store, board: Board) -> None:
             st.iframe(build(tuple(slides), autoplay, seconds), height=760)
 
 
-
 def render(bar: Sidebar) -> None:
     # A clean full window: no sidebar (nor its estimate panel), no toolbar; the slides take the height left.
     st.html("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], [data-testid='stHeader']"
