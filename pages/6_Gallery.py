@@ -7,6 +7,7 @@ blank as tall as what comes), so the pictures are neither drawn twice nor moved.
 import datetime as dt
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -14,7 +15,7 @@ import streamlit as st
 from components import boards, connection, options, pages, people, results, sidebar, state, untrusted
 from imagelab import trash
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
-from imagelab.export import export_images, export_link, read_metadata, settings_from_metadata
+from imagelab.export import EXPORT_KEEP_SECONDS, export_files, export_link, read_metadata, settings_from_metadata
 from imagelab.history.storage import url_lifetime
 from imagelab.store import MAX_SEARCH_TEXT, ImageRecord, StorageError
 from imagelab.text import shorten
@@ -362,6 +363,37 @@ def export_to_storage() -> None:
                                             f"{url_lifetime() // 60} minutes")
 
 
+# Served by Streamlit as static files (``server.enableStaticServing``), which it sends from disk in chunks.
+EXPORTS = Path(__file__).resolve().parents[1] / "static" / "exports"
+
+
+def export_to_folder() -> None:
+    """Without shared storage the zip is written to a file Streamlit serves, one picture at a time, and the
+    link beside the button downloads it from there: neither the page nor this server holds it whole (a
+    download button keeps its whole file in memory)."""
+    chosen = sorted(selection)
+    if st.button("Export", key="btn_gallery_export", icon=":material/archive:", disabled=not selection,
+                 help=f"{EXPORT_HELP}; made on this server, then downloaded from the link that appears"):
+        try:
+            with st.spinner("Making the zip…"):
+                made = export_files(store, chosen, EXPORTS)
+        except OSError as exc:
+            st.error(f"The zip could not be written on this server ({exc.strerror or exc}). Check that "
+                     f"{EXPORTS} has space and can be written, then export again.")
+        else:
+            links = [f"/app/static/exports/{path.parent.name}/{path.name}" for path in made]
+            st.session_state[state.GALLERY_EXPORT_LINK] = (chosen, links, time.time())
+    made_links = st.session_state.get(state.GALLERY_EXPORT_LINK)
+    if made_links and made_links[0] == chosen and time.time() - made_links[2] < EXPORT_KEEP_SECONDS * 0.9:
+        links = made_links[1] if isinstance(made_links[1], list) else [made_links[1]]
+        for n, link in enumerate(links, start=1):
+            label = "Download the zip" if len(links) == 1 else f"Download part {n} of {len(links)}"
+            st.link_button(label, link, key="lnk_gallery_export" if n == 1 else f"lnk_gallery_export_{n}",
+                           icon=":material/download:", type="primary",
+                           help="The zip of the selected images" + ("" if len(links) == 1 else
+                                                                     ", in parts of at most 190 MB"))
+
+
 def selected_pictures() -> list[tuple[str, str]]:
     """The selected pictures' (hash, format), in the order they were made; deleted ones left out."""
     chosen = []
@@ -388,9 +420,7 @@ def selection_actions() -> None:
     if store.shares_pictures:
         export_to_storage()
     else:
-        st.download_button("Export", data=lambda: export_images(store, sorted(selection)),
-                           file_name="imagelab-export.zip", mime="application/zip", key="btn_gallery_export",
-                           icon=":material/archive:", disabled=not selection, on_click="ignore", help=EXPORT_HELP)
+        export_to_folder()
     if st.button("Clear selection", key="btn_gallery_clear", disabled=not selection):
         selection.clear()
         st.rerun()
