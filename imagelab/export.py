@@ -25,7 +25,10 @@ import csv
 import html
 import io
 import json
+import os
 import re
+import secrets
+import shutil
 import struct
 import tempfile
 import time
@@ -33,6 +36,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import fields
+from pathlib import Path
 from typing import IO, Any
 
 from PIL import Image
@@ -44,8 +48,8 @@ from .svg import NotAnSvg, sanitize_svg
 from .text import scrub
 
 __all__ = ["embed_metadata", "read_metadata", "metadata_payload", "settings_from_metadata", "LoadedSettings",
-           "export_zip", "write_zip", "export_images", "export_link", "export_board", "manifest_records",
-           "PAGES",
+           "export_zip", "write_zip", "export_images", "export_link", "export_files", "export_board",
+           "manifest_records", "scrub", "PAGES", "EXPORT_PART_BYTES", "EXPORT_KEEP_SECONDS",
            "MAX_PIXELS", "MANIFEST_COLUMNS"]
 
 KEYWORD = "imagelab"
@@ -618,7 +622,7 @@ def manifest_records(store: Any, image_ids: list[int]) -> list[dict[str, Any]]:
                     "page": rec.page, "params": run.params, "usage": run.usage, "est_dollars": run.est_dollars,
                     "actual_dollars": round(money.spent, 6) if money.priced else None, "billed": run.billed,
                     "would_cost_dollars": None if run.billed or not money.priced else round(money.would_cost, 6),
-                    "request_id": run.request_id, "created_at": rec.created_at})
+                    "request_id": run.request_id, "created_at": rec.created_at, "bytes": rec.bytes})
     return out
 
 
@@ -649,6 +653,47 @@ def export_link(store: Any, image_ids: list[int], file_name: str = "imagelab-exp
         write_zip(tmp, manifest_records(store, image_ids), store.read_bytes)
         tmp.seek(0)
         return str(store.blobs.publish_export(tmp, file_name))
+
+
+# Streamlit serves a static file of at most 200 MB (``MAX_APP_STATIC_FILE_SIZE``): a larger export goes in parts.
+EXPORT_PART_BYTES = 190 * 1024 * 1024
+# How long an export's files stay in the served folder (removed at the next export after that).
+EXPORT_KEEP_SECONDS = 3600
+
+
+def export_files(store: Any, image_ids: list[int], folder: Path, file_name: str = "imagelab-export.zip", *,
+                 part_bytes: int = EXPORT_PART_BYTES, now: float | None = None) -> list[Path]:
+    """Without shared storage: the zip of these images written to a file in a new folder of its own, with an
+    unguessable name, under ``folder`` (the one Streamlit serves as static files, which sends a file to the
+    browser from disk in chunks), one picture at a time, so neither the zip nor the page ever holds it
+    whole. Pictures past ``part_bytes`` go to a further zip (``…-2-of-3.zip``), each with the manifest of its
+    own pictures. Exports older than ``EXPORT_KEEP_SECONDS`` are removed first. Raises ``OSError``."""
+    now = time.time() if now is None else now
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        with contextlib.suppress(OSError):
+            if old.is_dir() and now - old.stat().st_mtime > EXPORT_KEEP_SECONDS:
+                shutil.rmtree(old)
+    parts: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for rec in manifest_records(store, image_ids):
+        if parts[-1] and size + int(rec.get("bytes") or 0) > part_bytes:
+            parts.append([])
+            size = 0
+        parts[-1].append(rec)
+        size += int(rec.get("bytes") or 0)
+    home = folder / secrets.token_urlsafe(24)  # the link is the only way to it, as a presigned URL is
+    home.mkdir()
+    stem, ext = os.path.splitext(file_name)
+    made = []
+    for n, records in enumerate(parts, start=1):
+        path = home / (file_name if len(parts) == 1 else f"{stem}-{n}-of-{len(parts)}{ext}")
+        partial = path.with_name("." + path.name + ".part")  # served only once it is whole
+        with open(partial, "wb") as out:
+            write_zip(out, records, store.read_bytes)
+        os.replace(partial, path)
+        made.append(path)
+    return made
 
 
 def _zip_time(ts: Any) -> tuple[int, int, int, int, int, int]:

@@ -493,14 +493,9 @@ class RunEngine:
             self._finish(job, request, [])
             return
         spec = request.spec
-        if request.budget is not None:  # a queued job that would cross a spending limit is not sent
-            cost = (request.estimate or spec.estimate()).dollars
-            job.stopped = request.budget(job.run_id, cost, spec, lambda: self.store.mark_running(job.run_id))
-            if job.stopped:
-                self._finish(job, request, [])
-                return
-        else:
-            self.store.mark_running(job.run_id)
+        if not self._start(job, request):
+            self._finish(job, request, [])
+            return
         job.started_at = time.time()
         job.status = "running"
         self._bump()
@@ -535,6 +530,31 @@ class RunEngine:
             if job.cancel_requested and job.response_id:
                 self._cancel_at_api(request.connection, job.response_id)
             self._finish(job, request, parents)
+
+    def _start(self, job: JobState, request: JobRequest) -> bool:
+        """Mark the run running (after the spending check, when the job has one); False when it is not to be
+        sent: stopped at a limit, or the database did not answer within the job's window (nothing is sent, so
+        nothing is spent on a run that no record would show as started)."""
+        spec = request.spec
+        budget = request.budget
+        try:
+            if budget is None:
+                self._patiently(job, lambda: self.store.mark_running(job.run_id))
+                return True
+            # a queued job that would cross a spending limit is not sent; check and start are tried again together
+            cost = (request.estimate or spec.estimate()).dollars
+            job.stopped = self._patiently(job, lambda: budget(job.run_id, cost, spec,
+                                                              lambda: self.store.mark_running(job.run_id)))
+            return not job.stopped
+        except DatabaseUnreachable as exc:
+            log.warning("run %s not started: %s", job.run_id, exc.sentence)
+            job.errors.append(ImageLabError(
+                f"This run was not sent: the database did not answer for {self.store.database.patience:.0f} s as "
+                f"it started, so nothing was spent. {exc.sentence} Run it again once the database is back."))
+            return False
+        except StorageError as exc:  # a SQLite file that refuses the write: not sent either
+            job.errors.append(ImageLabError(f"This run was not sent: its start could not be recorded. {exc.sentence}"))
+            return False
 
     @staticmethod
     def _moderation(client: Any, spec: Spec) -> RequestFailed | None:
@@ -696,7 +716,8 @@ class RunEngine:
         waited = f"{self.store.database.patience:.0f}"
         pictures = len({rec.index for rec in job.unrecorded})
         what = (f"{pictures} picture(s) of this run are stored, but their record" if pictures else
-                f"The pictures of this run are stored ({len(job.images)} recorded), but the run's record")
+                f"The pictures of this run are stored ({len(job.images)} recorded), but the run's record"
+                if job.images else "The run's record")
         return (f"{what} could not be written: the database did not answer for {waited} s. {exc.sentence} "
                 "The record is kept on this machine and written when ImageLab next reaches the database.")
 

@@ -3,9 +3,12 @@
     python -m imagelab.migrate --database-url postgresql://… --storage-url s3://bucket/prefix [--from DIR]
 
 What is copied: every run, picture (with its bytes), upload, lineage link, conversation and turn,
-batch, and prompt-library entry; spending limits and settings only where the shared history has
-none of its own. Rows get ids of the shared history's own, so two people's histories land side by
-side; references between them (a picture's run, a turn's parent, a batch's cells) follow.
+batch, prompt-library entry, board (its pictures, share links and the reactions to them) and star,
+with the owner each record names; people and spending limits (the team's and each person's) and
+settings only where the shared history has none of its own. Rows get ids of the shared history's own,
+so two people's histories land side by side; references between them (a picture's run, a turn's
+parent, a batch's cells, a board picture's board, a reaction's picture and link, a star's picture)
+follow.
 
 - The source is only read: its SQLite file is read through a backup into a temporary copy (upgraded
   there to the current schema; runs it left unfinished are marked ``interrupted`` in the copy) and its
@@ -42,8 +45,10 @@ from .store import StorageError, Store, default_data_dir
 
 __all__ = ["Summary", "copy_history", "source_identity", "main"]
 
-# Where a row's key is its own (a content hash, a name) rather than an id, no id is given it here.
-_KEPT_KEYS = {"inputs": "hash", "budget_limits": "scope", "settings": "name"}
+# Where a row's key is its own (a content hash, a name, a person) rather than an id, no id is given it here.
+_KEPT_KEYS: dict[str, tuple[str, ...]] = {
+    "inputs": ("hash",), "budget_limits": ("scope",), "settings": ("name",), "people": ("owner",),
+    "person_limits": ("owner", "scope"), "stars": ("image_id", "owner")}
 # Settings that belong to one person's browser, not to a team's history.
 _PERSONAL_SETTINGS = ("draft",)
 
@@ -190,7 +195,7 @@ class _Copier:
         self.summary.source_counts[kind] = len(rows)
         kept_key = _KEPT_KEYS.get(kind)
         for row in rows:
-            source_id = row[kept_key] if kept_key else row["id"]
+            source_id = ":".join(str(row[k]) for k in kept_key) if kept_key else row["id"]
             if str(source_id) in self.ids.get(kind, {}):
                 self.summary.skipped[kind] = self.summary.skipped.get(kind, 0) + 1
                 continue
@@ -233,7 +238,14 @@ class _Copier:
         self.copy_table(schema.turns, remap=self._turn, pictures=self._turn_pictures)
         self.copy_table(schema.batches, remap=self._batch)
         self.copy_table(schema.prompt_library)
+        self.copy_table(schema.people)
+        self.copy_table(schema.stars, remap=self._star)
+        self.copy_table(schema.boards)
+        self.copy_table(schema.board_items, remap=self._board_item, pictures=lambda r: [(r["hash"], r["format"])])
+        self.copy_table(schema.board_shares, remap=self._board_share)
+        self.copy_table(schema.board_reactions, remap=self._reaction)
         self.copy_table(schema.budget_limits)
+        self.copy_table(schema.person_limits)
         self.copy_table(schema.settings, remap=lambda r: None if r["name"] in _PERSONAL_SETTINGS else r)
         self.held()
 
@@ -268,6 +280,21 @@ class _Copier:
                                                       (row["mask_hash"], "png")]
         found += [(h, None) for h in json.loads(row["attachments"] or "[]")]
         return found
+
+    def _star(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        image_id = self._mapped("images", row["image_id"])
+        return None if image_id is None else {**row, "image_id": image_id}
+
+    def _board_item(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "board_id": self._mapped("boards", row["board_id"])}
+
+    def _board_share(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "board_id": self._mapped("boards", row["board_id"])}
+
+    def _reaction(self, row: dict[str, Any]) -> dict[str, Any]:
+        share = self._mapped("board_shares", row["share_id"]) if row["share_id"] is not None else None
+        return {**row, "board_id": self._mapped("boards", row["board_id"]),
+                "item_id": self._mapped("board_items", row["item_id"]), "share_id": share}
 
     def _batch(self, row: dict[str, Any]) -> dict[str, Any]:
         cells = [self._mapped("runs", rid) for rid in json.loads(row["run_ids"] or "[]")]

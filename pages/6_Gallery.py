@@ -9,6 +9,7 @@ import json
 import time
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any, Literal
 
 import streamlit as st
@@ -17,7 +18,7 @@ from components import boards, connection, options, pages, people, results, stat
 from components.frame import Sidebar, show_page
 from imagelab import trash
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
-from imagelab.export import export_images, export_link, read_metadata, settings_from_metadata
+from imagelab.export import EXPORT_KEEP_SECONDS, export_files, export_link, read_metadata, settings_from_metadata
 from imagelab.history.storage import url_lifetime
 from imagelab.store import MAX_SEARCH_TEXT, ImageRecord, StorageError, Store
 from imagelab.text import shorten
@@ -402,6 +403,38 @@ def export_to_storage(store: Store) -> None:
                                             f"{url_lifetime() // 60} minutes")
 
 
+# Served by Streamlit as static files (``server.enableStaticServing``), which it sends from disk in chunks.
+EXPORTS = Path(__file__).resolve().parents[1] / "static" / "exports"
+
+
+def export_to_folder(store: Store) -> None:
+    """Without shared storage the zip is written to a file Streamlit serves, one picture at a time, and the
+    link beside the button downloads it from there: neither the page nor this server holds it whole (a
+    download button keeps its whole file in memory)."""
+    selection = chosen()
+    picked = sorted(selection)
+    if st.button("Export", key="btn_gallery_export", icon=":material/archive:", disabled=not selection,
+                 help=f"{EXPORT_HELP}; made on this server, then downloaded from the link that appears"):
+        try:
+            with st.spinner("Making the zip…"):
+                made = export_files(store, picked, EXPORTS)
+        except OSError as exc:
+            st.error(f"The zip could not be written on this server ({exc.strerror or exc}). Check that "
+                     f"{EXPORTS} has space and can be written, then export again.")
+        else:
+            links = [f"/app/static/exports/{path.parent.name}/{path.name}" for path in made]
+            st.session_state[state.GALLERY_EXPORT_LINK] = (picked, links, time.time())
+    made_links = st.session_state.get(state.GALLERY_EXPORT_LINK)
+    if made_links and made_links[0] == picked and time.time() - made_links[2] < EXPORT_KEEP_SECONDS * 0.9:
+        links = made_links[1] if isinstance(made_links[1], list) else [made_links[1]]
+        for n, link in enumerate(links, start=1):
+            label = "Download the zip" if len(links) == 1 else f"Download part {n} of {len(links)}"
+            st.link_button(label, link, key="lnk_gallery_export" if n == 1 else f"lnk_gallery_export_{n}",
+                           icon=":material/download:", type="primary",
+                           help="The zip of the selected images" + ("" if len(links) == 1 else
+                                                                     ", in parts of at most 190 MB"))
+
+
 def selected_pictures(store: Store) -> list[tuple[str, str]]:
     """The selected pictures' (hash, format), in the order they were made; deleted ones left out."""
     pictures = []
@@ -429,9 +462,7 @@ def selection_actions(g: Gallery) -> None:
     if store.shares_pictures:
         export_to_storage(store)
     else:
-        st.download_button("Export", data=lambda: export_images(store, sorted(selection)),
-                           file_name="imagelab-export.zip", mime="application/zip", key="btn_gallery_export",
-                           icon=":material/archive:", disabled=not selection, on_click="ignore", help=EXPORT_HELP)
+        export_to_folder(store)
     if st.button("Clear selection", key="btn_gallery_clear", disabled=not selection):
         selection.clear()
         st.rerun()

@@ -3,7 +3,6 @@
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -30,22 +29,24 @@ def seed(data_dir):
 
 
 def exported_zip(page, *, shared: bool) -> bytes:
-    """Click Export and take the zip: a download from the page, or with shared storage from the link the page
-    shows once the zip is in the bucket (a presigned URL that downloads it as an attachment)."""
-    if not shared:
-        with page.expect_download() as dl:
-            page.locator(".st-key-btn_gallery_export button").first.click()
-        return Path(dl.value.path()).read_bytes()
+    """Click Export and take the zip from the link the page shows once it is made: with shared storage a
+    presigned URL that downloads it as an attachment, without it a file Streamlit serves from the data
+    server's disk (``/app/static/exports/…``, sent in chunks, never held whole)."""
     page.locator(".st-key-btn_gallery_export button").first.click()
     link = page.locator(".st-key-lnk_gallery_export a").first
     link.wait_for(timeout=60_000)
     for width, height in ((1440, 900), (1280, 720)):  # the link beside the button, at both widths
         page.set_viewport_size({"width": width, "height": height})
         link.scroll_into_view_if_needed()
-        screenshot(page, f"gallery_export_link_{width}")
+        screenshot(page, f"gallery_export_link_{width}" + ("" if shared else "_folder"))
     page.set_viewport_size({"width": 1440, "height": 1000})
-    answer = page.request.get(link.get_attribute("href"))
-    assert answer.ok and answer.headers["content-disposition"] == 'attachment; filename="imagelab-export.zip"'
+    href = link.get_attribute("href")
+    answer = page.request.get(href if shared else page.url.split("/Gallery")[0] + href)
+    if shared:
+        assert answer.ok and answer.headers["content-disposition"] == 'attachment; filename="imagelab-export.zip"'
+    else:
+        assert answer.ok and answer.headers["content-type"] == "application/zip"
+        assert href.startswith("/app/static/exports/") and href.endswith("/imagelab-export.zip")
     return answer.body()
 
 

@@ -107,3 +107,81 @@ def test_a_database_away_past_the_window_is_a_sentence_and_the_rows_are_written_
     assert again.read_bytes(content_hash(png(20)), "png") == png(20)
     assert again.unrecorded_count() == 0
     again.close()
+
+
+def one_picture(client, spec):
+    yield FinalImage(0, png(30), "png", 32, 32)
+
+
+def second_run_with_the_database_stopped_at_its_start(store, server, *, back_after: float | None, starts: list):
+    """Two runs on one worker: as the first finishes (its ``on_finish``, on the worker, before the second is
+    taken) the server stops, so the second's start is the write that meets it away."""
+    sent: list[int] = []
+
+    def stop_server(job):
+        server.stop()
+        if back_after is not None:
+            starts.append(threading.Timer(back_after, server.start))
+            starts[-1].start()
+
+    def counted(client, spec):
+        sent.append(1)
+        yield from one_picture(client, spec)
+
+    spec = GenerateSpec(prompt="a harbour at noon", size="1024x1024", quality="low", n=1)
+    engine = RunEngine(store, workers=1)
+    try:
+        gate = threading.Event()
+
+        def first_call(client, spec):
+            gate.wait(30)  # the second run is queued (its row written) while the first is still going
+            yield from one_picture(client, spec)
+
+        first = engine.submit(JobRequest(spec, first_call, NOWHERE, page="generate", on_finish=stop_server))
+        second = engine.submit(JobRequest(spec, counted, NOWHERE, page="generate"))
+        gate.set()
+        assert engine.wait(first, 60).status == "ok"
+        return engine.wait(second, 60), sent
+    finally:
+        engine.shutdown()
+
+
+def test_a_database_lost_as_a_run_starts_is_waited_for_and_the_run_goes_on(tmp_path, own_postgres, picture_storage):
+    store = Store(tmp_path, database_url=own_postgres.create_database("history"))
+    store.database.patience = 30
+    starts: list[threading.Timer] = []
+    try:
+        job, sent = second_run_with_the_database_stopped_at_its_start(store, own_postgres, back_after=2.0,
+                                                                      starts=starts)
+    finally:
+        for start in starts:
+            start.join(60)
+    assert job.status == "ok" and job.errors == [] and sent == [1]
+    run = store.run(job.run_id)
+    assert run.status == "ok" and run.error is None
+    assert [rec.hash for rec in store.images_of_run(job.run_id)] == [content_hash(png(30))]
+    store.close()
+
+
+def test_a_database_away_past_the_window_at_a_runs_start_sends_nothing_and_says_so(
+        tmp_path, own_postgres, picture_storage):
+    url = own_postgres.create_database("history")
+    store = Store(tmp_path, database_url=url)
+    store.database.patience = 2
+    job, sent = second_run_with_the_database_stopped_at_its_start(store, own_postgres, back_after=None, starts=[])
+    assert sent == [] and job.status == "failed"
+    sentence = "; ".join(e.sentence for e in job.errors)
+    assert sentence.startswith("This run was not sent: the database did not answer for 2 s as it started, so "
+                               "nothing was spent. ImageLab cannot reach its database at "
+                               f"127.0.0.1:{own_postgres.port}")
+    assert "The run's record could not be written" in sentence and TEST_PASSWORD not in sentence
+    assert store.unrecorded_count() == 1  # the run's finish waits on this machine
+
+    own_postgres.start()
+    store.close()
+    again = Store(tmp_path, database_url=url)
+    RunEngine(again).shutdown()
+    run = again.run(job.run_id)
+    assert run.status == "failed" and run.error.startswith("This run was not sent")
+    assert again.images_of_run(job.run_id) == [] and again.unrecorded_count() == 0
+    again.close()

@@ -1,10 +1,12 @@
 """Settings inside image files, loading them back safely, and the zip export."""
 
 import csv
+import hashlib
 import io
 import json
 import os
 import struct
+import time
 import zipfile
 import zlib
 
@@ -258,3 +260,59 @@ def test_a_short_key_in_a_prompt_is_scrubbed_from_the_export_the_page_and_the_er
     assert read_metadata(zf.read("images/01-aaaaaaaaaaaa.png"))["prompt"] == "a fox, key [redacted]"
     assert scrub(f"a fox, key {short}") == "a fox, key [redacted]"
     assert RequestFailed(f"refused {short}").scrub().sentence == "refused [redacted]"
+
+
+def noise_png(seed: int, side: int = 700) -> bytes:
+    """A PNG as large as its pixels (noise, stored uncompressed): about 1.5 MB at 700 px."""
+    buf = io.BytesIO()
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(buf, "PNG", compress_level=0)
+    return buf.getvalue()
+
+
+def test_an_export_without_shared_storage_is_a_served_file_written_one_picture_at_a_time(tmp_path):
+    import tracemalloc
+
+    from imagelab.export import export_files
+    from imagelab.store import Store
+
+    store = Store(tmp_path / "data")
+    run = store.start_run("generate", "gpt-image-1", "Noise for a large export", SPEC.to_record())
+    pictures = [noise_png(seed) for seed in range(20)]
+    ids = [store.add_image(run, i, data, "png", 700, 700).id for i, data in enumerate(pictures)]
+    store.close()
+    exports = tmp_path / "static" / "exports"
+    stale = exports / "an-hour-old"
+    stale.mkdir(parents=True)
+    (stale / "imagelab-export.zip").write_bytes(b"old")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+
+    fresh = Store(tmp_path / "data")  # nothing of the pictures in memory
+    tracemalloc.start()
+    try:
+        (path,) = export_files(fresh, ids, exports)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    total = sum(len(p) for p in pictures)
+    assert total > 29_000_000 and peak < 8_000_000  # a picture on its way (and its copies), never the 29 MB zip
+
+    assert path.name == "imagelab-export.zip" and path.parent.parent == exports and len(path.parent.name) >= 32
+    assert not stale.exists() and [p.name for p in path.parent.iterdir()] == ["imagelab-export.zip"]
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        assert [m["hash"] for m in manifest] == [hashlib.sha256(p).hexdigest() for p in pictures]
+        for m, data in zip(manifest, pictures, strict=True):
+            assert np.array_equal(pixels(zf.read(m["file"]))[1], pixels(data)[1])
+            assert read_metadata(zf.read(m["file"]))["prompt"] == "Noise for a large export"
+
+    parts = export_files(fresh, ids, exports, part_bytes=11_000_000)
+    assert [p.name for p in parts] == [f"imagelab-export-{n}-of-3.zip" for n in (1, 2, 3)]
+    held = []
+    for part in parts:
+        assert part.stat().st_size < 11_500_000
+        with zipfile.ZipFile(part) as zf:
+            held += [m["hash"] for m in json.loads(zf.read("manifest.json"))]
+    assert held == [hashlib.sha256(p).hexdigest() for p in pictures]
+    assert path.exists()  # the first export, made a moment ago, is still there for its link
+    fresh.close()

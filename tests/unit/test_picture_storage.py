@@ -240,3 +240,21 @@ def test_a_picture_goes_up_in_one_exchange_without_waiting_for_a_100_continue(tm
     rec = store.add_image(run, 0, b"\x89PNG sent at once", "png", 1, 1)
     assert len(sent) == 1 and "Expect" not in sent[0]
     assert object_bytes(s3_storage, f"{s3_storage.prefix}/sha256/{rec.hash}.png") == b"\x89PNG sent at once"
+
+
+def test_a_picture_goes_up_with_its_content_hash_for_the_server_to_check_and_is_hashed_no_more_on_the_way(
+        tmp_path, s3_storage):
+    import base64
+
+    store = Store(tmp_path)
+    sent = []
+    store.blobs._client.meta.events.register("before-send.s3.PutObject",
+                                             lambda request, **_: sent.append(dict(request.headers)))
+    run = store.start_run("generate", "m", "a heron", {})
+    rec = store.add_image(run, 0, b"\x89PNG checked by the server", "png", 1, 1)
+    headers = {k.lower(): (v.decode() if isinstance(v, bytes) else v) for k, v in sent[0].items()}
+    # the hash it is named by, which the server checks the body against; no other hash of the body is made
+    assert headers["x-amz-checksum-sha256"] == base64.b64encode(bytes.fromhex(rec.hash)).decode()
+    assert headers["x-amz-content-sha256"] == "UNSIGNED-PAYLOAD"
+    assert not [k for k in headers if k.startswith("x-amz-checksum-") and k != "x-amz-checksum-sha256"]
+    assert object_bytes(s3_storage, f"{s3_storage.prefix}/sha256/{rec.hash}.png") == b"\x89PNG checked by the server"
