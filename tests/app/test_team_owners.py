@@ -218,3 +218,32 @@ def test_bob_can_neither_pick_nor_open_nor_continue_alices_conversation(team):
     assert not at.exception
     assert not any("Alice" in str(o) for o in at.selectbox(key=state.CONV_PICKER).options)
     assert at.session_state[state.CONV_ID] is None and "secret harbour" not in page_text(at)
+
+
+# --- money and keys -------------------------------------------------------------------------
+
+def test_bobs_limit_stops_bob_not_alice_and_his_pages_never_show_her_key_or_limit(team, monkeypatch,
+                                                                                compatible_server):
+    from .test_connection import generate, rendered
+    from .test_team import TEAM_KEY
+
+    alice_key = "sk-alice-own-4c0ffee-for-her-session"
+    api = compatible_server(token=TEAM_KEY)  # billed: it is no offline backend
+    monkeypatch.setenv("OPENAI_API_KEY", TEAM_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", api.base_url)
+    team.set_person_limit("bob", "day", 0.001)
+    team.set_person_limit("alice", "day", 7.77)
+
+    bob = generate(as_person(BOB, "pages/1_Generate.py"), "Bob's blue tram in the rain")
+    assert "Today (yours): $0.00 of $0.0010 · this request $0.0059 :red[— over the limit]" in read(bob)
+    assert not team.search_images(text="blue tram")[0] and not team.runs(owner="bob")
+
+    alice = generate(as_person(ALICE, "pages/1_Generate.py"), "Alice's green tram in the sun")
+    assert "over the limit" not in read(alice)
+    (made,) = team.search_images(text="green tram")[0]
+    assert made.owner == "alice" and "$7.77" in read(alice)
+    alice.sidebar.text_input(key=state.API_KEY).input(alice_key).run()  # her own key, for her session only
+
+    for page in ("pages/1_Generate.py", "pages/6_Gallery.py", "pages/4_Conversation.py", "pages/11_Team.py"):
+        seen = rendered(as_person(BOB, page).run())
+        assert alice_key not in seen and TEAM_KEY not in seen and "7.77" not in seen, page
