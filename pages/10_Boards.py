@@ -95,8 +95,10 @@ def board_page(board: Board) -> None:
         untrusted.show_text(board.description, quiet=True)
     mine = people.may_change(board.owner)
     if not mine:
-        st.caption(f"This board is {people.owner_words(board.owner, board.owner_email) or 'nobody'}'s: you may "
-                   "present it and hand it out; only they or an admin can change it.")
+        maker = people.owner_words(board.owner, board.owner_email)
+        st.caption("This board was made before login: you may present it and hand it out; only an admin can change "
+                   "it." if board.owner is None else f"This board belongs to {maker}: you may present it and hand "
+                   "it out; only they or an admin can change it.")
     items = store.board_items(board.id)
     numbers = {item.id: n for n, item in enumerate(items, start=1)}
     reactions = store.reactions(board.id)
@@ -111,7 +113,8 @@ def board_page(board: Board) -> None:
     with right:
         st.subheader(f"Reactions ({len(reactions)})", anchor=False)
         if not reactions:
-            st.caption("None yet. Share a link, and what people say about each picture appears here, newest first.")
+            st.caption("None yet. Share a link, and what people say about each picture appears here, newest first."
+                       if mine else "None yet.")
         boards.show_reactions(reactions, numbers=numbers)
     if mine:
         settings(board)

@@ -91,7 +91,7 @@ def test_bob_finds_alices_board_under_everyone_and_may_present_it_but_not_change
     at.button(key=f"btn_board_open_{board}").click().run()
     assert not at.exception
     text = page_text(at)
-    assert "This board is alice@example.com's: you may present it and hand it out" in text
+    assert "This board belongs to alice@example.com: you may present it and hand it out" in text
     assert "Alice's note on the first" in text  # read, not edited
     drawn = widget_keys(at)
     assert {"btn_board_present", "btn_board_pdf", "btn_board_zip"} <= drawn
@@ -119,7 +119,22 @@ def test_the_maker_and_an_admin_change_a_board_and_an_admin_who_stops_being_one_
     carol.button(key=f"btn_board_remove_{first.id}").click().run()
     assert not carol.exception
     assert [i.id for i in team.board_items(board)] == [second.id, first.id]  # the click changed nothing
-    assert "This board is alice@example.com's" in page_text(carol)
+    assert "This board belongs to alice@example.com" in page_text(carol)
+
+
+def test_a_board_made_before_login_is_nobodys_and_bob_only_looks_at_it(team):
+    old = team.create_board("From the single-user days")
+    at = as_person(BOB, "pages/10_Boards.py")
+    at.session_state[state.BOARD_OPEN] = old
+    at.run()
+    assert not at.exception
+    assert "This board was made before login: you may present it and hand it out; only an admin can change it." \
+        in page_text(at)
+    assert "btn_board_delete" not in widget_keys(at)
+    carol = as_person(CAROL, "pages/10_Boards.py")
+    carol.session_state[state.BOARD_OPEN] = old
+    carol.run()
+    assert "btn_board_delete" in widget_keys(carol) and "made before login" not in page_text(carol)
 
 
 # --- pictures: Everyone, deleting, Undo --------------------------------------------------------
