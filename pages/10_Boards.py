@@ -183,6 +183,8 @@ def change(action, *args, **kwargs) -> None:
     except BoardProblem as exc:
         refused(exc)
         return
+    except KeyError:
+        pass  # the board or picture went meanwhile, in another tab: the page drawn again shows what is left
     st.rerun()
 
 
@@ -206,6 +208,8 @@ def picture_row(item, n: int, total: int, reactions, mine: bool) -> None:
                     st.toast("Note saved.", icon=":material/check:")
                 except BoardProblem as exc:
                     refused(exc)
+                except KeyError:
+                    st.rerun()  # taken off the board meanwhile, in another tab
             ups = sum(r.verdict == "up" for r in reactions)
             downs = sum(r.verdict == "down" for r in reactions)
             if reactions:
@@ -244,6 +248,8 @@ def settings(board: Board) -> None:
                 except BoardProblem as exc:
                     refused(exc)
                     return
+                except KeyError:
+                    pass  # deleted already, in another tab
                 open_board(None)
                 st.rerun()
             if d2.button("Keep", key="btn_board_delete_no", width="stretch"):
