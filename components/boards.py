@@ -16,7 +16,7 @@ from imagelab.images import mime_of
 from imagelab.slideshow import slideshow_html
 from imagelab.store import StorageError, Store
 
-from . import pages, results, state, untrusted
+from . import pages, people, results, state, untrusted
 from .connection import get_store
 
 __all__ = ["SHARE_PARAM", "WRONG_LINK", "add_to_board", "show_reactions", "reaction_line", "slides_of",
@@ -66,7 +66,7 @@ def add_to_board(pictures: list[tuple[str, str]] | Callable[[], list[tuple[str, 
         if not pop.open:
             return
         store = get_store()
-        choices = {b.id: b.name for b in store.boards()}
+        choices = {b.id: b.name for b in store.boards(owner=people.subject())}  # with login: the person's own
         pick = st.selectbox("Board", [*choices, _NEW], key=state.item(state.BOARD_ADD, key, "pick"),
                             format_func=lambda i: choices.get(i, "New board…"))
         name = ""
@@ -78,11 +78,11 @@ def add_to_board(pictures: list[tuple[str, str]] | Callable[[], list[tuple[str, 
             if not isinstance(pictures, list):
                 pictures = pictures()
             try:
-                board = store.create_board(name) if pick == _NEW else int(pick)
+                board = store.create_board(name, owner=people.current()) if pick == _NEW else int(pick)
+                added = sum(store.add_to_board(board, digest, fmt, owner=people.only_own()) for digest, fmt in pictures)
             except BoardProblem as exc:
                 st.warning(str(exc), icon=":material/edit:")
                 return
-            added = sum(store.add_to_board(board, digest, fmt) for digest, fmt in pictures)
             already = len(pictures) - added
             st.toast(f"Added {added} picture(s) to {untrusted.theirs(choices.get(board, name))}"
                      + (f"; {already} already on it." if already else "."), icon=":material/dashboard:")

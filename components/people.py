@@ -17,8 +17,8 @@ from imagelab.store import BatchRecord, ImageRecord, Store
 from .connection import get_store, login_configured
 from .untrusted import show_text, theirs
 
-__all__ = ["require_person", "current", "person_panel", "admin", "subject", "may_delete", "owner_words", "starred_ids",
-           "is_starred", "set_star", "whose_pictures", "own_jobs", "own_batches"]
+__all__ = ["require_person", "current", "person_panel", "admin", "subject", "may_delete", "may_change", "only_own",
+           "owner_words", "starred_ids", "is_starred", "set_star", "whose", "whose_pictures", "own_jobs", "own_batches"]
 
 
 _NOTED = "people_noted"  # the person this session has put in the list of people
@@ -79,6 +79,22 @@ def may_delete(owner: str | None) -> bool:
     return people.may_delete(current(), owner) if login_configured() else True
 
 
+def may_change(owner: str | None) -> bool:
+    """Whether this session may change a record of ``owner``'s (a board): its maker or an admin, as for a delete."""
+    return may_delete(owner)
+
+
+def only_own() -> str | None:
+    """Whose records the store should let this session change, asked again at each action: ``None`` for anyone's
+    (no login, or an admin), else the person's subject (an empty one, matching nobody, before logging in)."""
+    if not login_configured():
+        return None
+    person = current()
+    if person is None:
+        return ""
+    return None if is_admin(person) else person.subject
+
+
 def owner_words(owner: str | None, owner_email: str | None) -> str:
     """Whose a record is, for a caption ("yours", or their email), escaped; empty without login."""
     if not login_configured() or owner is None:
@@ -112,8 +128,13 @@ _MINE, _EVERYONE = "mine", "everyone"
 
 
 def whose_pictures(store: Store, *, key: str) -> str | None:
-    """With login: Mine, Everyone or one person, drawn as a select box; returns the subject whose pictures to
-    show, or ``None`` for everyone's (and always without login, where nothing is drawn)."""
+    """The Gallery's choice: ``whose`` pictures."""
+    return whose(store, key=key, things="pictures")
+
+
+def whose(store: Store, *, key: str, things: str) -> str | None:
+    """With login: Mine, Everyone or one person, drawn as a select box; returns the subject whose ``things``
+    (pictures, boards) to show, or ``None`` for everyone's (and always without login, where nothing is drawn)."""
     me = subject()
     if me is None:
         return None
@@ -122,7 +143,7 @@ def whose_pictures(store: Store, *, key: str) -> str | None:
     if st.session_state.get(key) not in names:
         st.session_state[key] = _MINE
     chosen = st.selectbox("Whose", list(names), key=key, format_func=names.__getitem__,
-                          help="Your pictures, everyone's, or one person's")
+                          help=f"Your {things}, everyone's, or one person's")
     return None if chosen == _EVERYONE else me if chosen == _MINE else str(chosen)
 
 

@@ -151,6 +151,7 @@ GALLERY_BOARD = "gallery_board"          # the board whose pictures the Gallery 
 
 # Boards page and the "Add to board" control
 BOARD_OPEN = "board_open"                # the id of the board the Boards page shows (None: the list)
+BOARDS_WHOSE = "boards_whose"            # with login: Mine, Everyone or one person's boards in the list
 BOARD_LINK = "board_link"                # (board id, URL) of the link just made: its token is shown only then
 BOARD_CONFIRM_DELETE = "board_confirm_delete"
 PRESENT_BOARD = "present_board"          # the board Present shows (None: the Gallery's selection)

@@ -1,8 +1,8 @@
 """What a Gallery delete keeps for the rest of the session, so that Undo can put the pictures back.
 
 A delete still removes the rows at once (and a file nothing else uses), as ``Store.delete_image``
-always did; ``take_out`` first reads all that a row held (its bytes, place in its run, star, lineage,
-keep-exact marks and when it was made), and ``put_back`` saves it again through ``Store.add_image``,
+always did; ``take_out`` first reads all that a row held (its bytes, place in its run, its star and each
+person's, lineage, keep-exact marks and when it was made), and ``put_back`` saves it again through ``Store.add_image``,
 in its old place in the newest-first order. Nothing of it is written anywhere else: a session that
 ends can no longer undo, and the history never holds a half-deleted picture.
 """
@@ -33,7 +33,8 @@ class DeletedPicture:
     parents: tuple[str, ...]
     variant: str | None
     drift: dict[str, Any] | None
-    starred: bool
+    starred: bool                          # the single-user history's star (``images.starred``)
+    stars: tuple[tuple[str, float], ...] = ()  # with login, each person's: (subject, when starred)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def take_out(store: Store, records: list[ImageRecord]) -> Deletion:
     kept = tuple(DeletedPicture(
         run_id=rec.run_id, index=rec.index, data=store.read_bytes(rec.hash, rec.format), format=rec.format,
         width=rec.width, height=rec.height, created_at=rec.created_at, revised_prompt=rec.revised_prompt,
-        parents=tuple(store.parents_of(rec.id)), variant=rec.variant, drift=rec.drift, starred=rec.starred)
+        parents=tuple(store.parents_of(rec.id)), variant=rec.variant, drift=rec.drift, starred=rec.starred,
+        stars=tuple(store.stars_on(rec.id).items()))
         for rec in records)
     for rec in records:
         store.delete_image(rec.id)
@@ -60,7 +62,8 @@ def take_out(store: Store, records: list[ImageRecord]) -> Deletion:
 
 
 def put_back(store: Store, deletion: Deletion) -> list[ImageRecord]:
-    """Save the pictures of ``deletion`` again (new ids, the same bytes, place, star and lineage)."""
+    """Save the pictures of ``deletion`` again (new ids, the same bytes, place, stars and lineage; the owner is
+    the run's, as it was)."""
     restored = []
     for pic in deletion.pictures:
         rec = store.add_image(pic.run_id, pic.index, pic.data, pic.format, pic.width, pic.height,
@@ -68,5 +71,7 @@ def put_back(store: Store, deletion: Deletion) -> list[ImageRecord]:
                               drift=pic.drift, created_at=pic.created_at)
         if pic.starred:
             store.set_starred(rec.id, True)
+        for who, when in pic.stars:
+            store.set_star(rec.id, who, True, at=when)
         restored.append(rec)
     return restored

@@ -6,6 +6,12 @@ its SHA-256 is kept. Opening a link hashes what was given, finds the row by that
 hashes with ``hmac.compare_digest``; a wrong, revoked or expired token all come back as ``None``, so a
 caller cannot tell them apart. Reactions through a link are limited per link and minute (counted in the
 database, so every server of a team counts the same ones).
+
+In a team a board is its maker's (``owner``: the identity provider's subject). Everyone may look at every board;
+a change — its name, its pictures, their order and notes, its links, deleting it — given ``owner`` (the one person
+whose boards the caller may change) is made only on that person's board, checked in the same transaction as the
+change, and refused with ``NotYourBoard`` otherwise. ``owner=None`` changes any board: the single user's, or an
+admin's. A board made before login has no owner, so in a team only an admin changes it.
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, RowMapping, func, select
 
 from imagelab.errors import ImageLabError
+from imagelab.people import Person
 
 from .repository import Repository
+from .runs import owner_columns
 from .schema import board_items, board_reactions, board_shares, boards
 
 __all__ = ["BoardRepository", "Board", "BoardItem", "ShareLink", "Reaction", "BoardProblem", "ReactionsTooFast",
+           "NotYourBoard",
            "token_hash", "VERDICTS", "REACTIONS_PER_MINUTE", "MAX_NAME", "MAX_COMMENT", "MAX_NOTE",
            "MAX_DESCRIPTION"]
 
@@ -43,6 +52,13 @@ class ReactionsTooFast(BoardProblem):
     """A link sent more reactions in the last minute than ``REACTIONS_PER_MINUTE``."""
 
 
+class NotYourBoard(BoardProblem):
+    """A change to a board that is not the person's own (only its maker or an admin changes a board)."""
+
+    def __init__(self) -> None:
+        super().__init__("This board is someone else's: only the person who made it, or an admin, can change it.")
+
+
 @dataclass(frozen=True)
 class Board:
     id: int
@@ -51,6 +67,8 @@ class Board:
     created_at: float
     pictures: int = 0
     reactions: int = 0
+    owner: str | None = None          # who made it (the identity provider's subject); None without login
+    owner_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +115,8 @@ def token_hash(token: str) -> str:
 
 def _board(row: RowMapping) -> Board:
     return Board(id=row["id"], name=row["name"], description=row["description"], created_at=row["created_at"],
-                 pictures=int(row.get("pictures") or 0), reactions=int(row.get("reactions") or 0))
+                 pictures=int(row.get("pictures") or 0), reactions=int(row.get("reactions") or 0),
+                 owner=row.get("owner"), owner_email=row.get("owner_email"))
 
 
 def _item(row: RowMapping) -> BoardItem:
@@ -127,26 +146,47 @@ _REACTION_SELECT = select(board_reactions, board_items.c.hash).select_from(
 _NEWEST_REACTIONS = (board_reactions.c.created_at.desc(), board_reactions.c.id.desc())
 
 
+def _changing(db: Connection, board_id: int, owner: str | None) -> None:
+    """Lock a board's row for a change, refusing it (``NotYourBoard``) when ``owner`` is given and the board is not
+    theirs; ``KeyError`` when there is no such board."""
+    row = db.execute(select(boards.c.owner).where(boards.c.id == board_id).with_for_update()).first()
+    if row is None:
+        raise KeyError(board_id)
+    if owner is not None and row.owner != owner:
+        raise NotYourBoard()
+
+
+def _item_board(db: Connection, item_id: int) -> int:
+    board_id = db.execute(select(board_items.c.board_id).where(board_items.c.id == item_id)).scalar()
+    if board_id is None:
+        raise KeyError(item_id)
+    return int(board_id)
+
+
 class BoardRepository(Repository):
     # --- boards -----------------------------------------------------------------------------
 
-    def create_board(self, name: str, description: str = "") -> int:
-        """A new, empty board; returns its id. ``BoardProblem`` for a missing or too long name."""
+    def create_board(self, name: str, description: str = "", owner: Person | None = None) -> int:
+        """A new, empty board of ``owner``'s (nobody's without login); returns its id. ``BoardProblem`` for a
+        missing or too long name."""
         name = _within(name, MAX_NAME, "board's name")
         if not name:
             raise BoardProblem("Give the board a name.")
         description = _within(description, MAX_DESCRIPTION, "description")
         with self._write() as db:
-            return int(db.execute(boards.insert().values(name=name, description=description, created_at=time.time())
+            return int(db.execute(boards.insert().values(name=name, description=description, created_at=time.time(),
+                                                         **owner_columns(owner))
                                   .returning(boards.c.id)).scalar_one())
 
-    def boards(self) -> list[Board]:
-        """Every board, newest first, with how many pictures and reactions it has."""
+    def boards(self, *, owner: str | None = None) -> list[Board]:
+        """Every board (``owner``: that person's), newest first, with how many pictures and reactions it has."""
         pictures = (select(func.count()).where(board_items.c.board_id == boards.c.id)
                     .scalar_subquery().label("pictures"))
         reactions = (select(func.count()).where(board_reactions.c.board_id == boards.c.id)
                      .scalar_subquery().label("reactions"))
         query = select(boards, pictures, reactions).order_by(boards.c.created_at.desc(), boards.c.id.desc())
+        if owner is not None:
+            query = query.where(boards.c.owner == owner)
         with self._read() as db:
             return [_board(r) for r in db.execute(query).mappings()]
 
@@ -157,8 +197,9 @@ class BoardRepository(Repository):
             raise KeyError(board_id)
         return found[0]
 
-    def describe_board(self, board_id: int, *, name: str | None = None, description: str | None = None) -> None:
-        """Rename a board or change its description."""
+    def describe_board(self, board_id: int, *, name: str | None = None, description: str | None = None,
+                       owner: str | None = None) -> None:
+        """Rename a board or change its description (``owner``: only if it is theirs)."""
         values: dict[str, str] = {}
         if name is not None:
             values["name"] = _within(name, MAX_NAME, "board's name")
@@ -166,13 +207,16 @@ class BoardRepository(Repository):
                 raise BoardProblem("Give the board a name.")
         if description is not None:
             values["description"] = _within(description, MAX_DESCRIPTION, "description")
-        if values:
-            with self._write() as db:
+        with self._write() as db:
+            _changing(db, board_id, owner)
+            if values:
                 db.execute(boards.update().where(boards.c.id == board_id).values(**values))
 
-    def delete_board(self, board_id: int) -> None:
-        """A board, its pictures' places on it, its links and its reactions (the pictures stay in the history)."""
+    def delete_board(self, board_id: int, *, owner: str | None = None) -> None:
+        """A board, its pictures' places on it, its links and its reactions (the pictures stay in the history);
+        ``owner``: only if it is theirs."""
         with self._write() as db:
+            _changing(db, board_id, owner)
             db.execute(board_reactions.delete().where(board_reactions.c.board_id == board_id))
             db.execute(board_shares.delete().where(board_shares.c.board_id == board_id))
             db.execute(board_items.delete().where(board_items.c.board_id == board_id))
@@ -180,12 +224,11 @@ class BoardRepository(Repository):
 
     # --- pictures on a board ----------------------------------------------------------------
 
-    def add_to_board(self, board_id: int, digest: str, fmt: str) -> bool:
-        """Put a picture at the end of a board; ``False`` when it is on the board already."""
+    def add_to_board(self, board_id: int, digest: str, fmt: str, *, owner: str | None = None) -> bool:
+        """Put a picture at the end of a board (``owner``: only if it is theirs); ``False`` when it is on the
+        board already."""
         with self._write() as db:
-            # the board's row is locked, so two additions at once take different places
-            if db.execute(select(boards.c.id).where(boards.c.id == board_id).with_for_update()).first() is None:
-                raise KeyError(board_id)
+            _changing(db, board_id, owner)  # the board's row is locked, so two additions at once take different places
             if db.execute(select(board_items.c.id).where(board_items.c.board_id == board_id,
                                                          board_items.c.hash == digest)).first() is not None:
                 return False
@@ -202,20 +245,20 @@ class BoardRepository(Repository):
         with self._read() as db:
             return [_item(r) for r in db.execute(query).mappings()]
 
-    def set_note(self, item_id: int, note: str) -> None:
+    def set_note(self, item_id: int, note: str, *, owner: str | None = None) -> None:
+        """Write a picture's note on its board (``owner``: only if the board is theirs)."""
         note = _within(note, MAX_NOTE, "note")
         with self._write() as db:
+            _changing(db, _item_board(db, item_id), owner)
             db.execute(board_items.update().where(board_items.c.id == item_id).values(note=note))
 
-    def move_item(self, item_id: int, step: int) -> bool:
-        """Swap a picture with its neighbour (``step`` -1: earlier, +1: later); ``False`` at either end."""
+    def move_item(self, item_id: int, step: int, *, owner: str | None = None) -> bool:
+        """Swap a picture with its neighbour (``step`` -1: earlier, +1: later); ``False`` at either end.
+        ``owner``: only on a board of theirs."""
         with self._write() as db:
-            row = db.execute(select(board_items.c.board_id, board_items.c.position)
-                             .where(board_items.c.id == item_id)).first()
-            if row is None:
-                raise KeyError(item_id)
-            board_id, position = row
-            db.execute(select(boards.c.id).where(boards.c.id == board_id).with_for_update())
+            board_id = _item_board(db, item_id)
+            _changing(db, board_id, owner)
+            position = db.execute(select(board_items.c.position).where(board_items.c.id == item_id)).scalar_one()
             order = board_items.c.position.desc() if step < 0 else board_items.c.position
             beyond = board_items.c.position < position if step < 0 else board_items.c.position > position
             other = db.execute(select(board_items.c.id, board_items.c.position)
@@ -226,9 +269,11 @@ class BoardRepository(Repository):
             db.execute(board_items.update().where(board_items.c.id == other.id).values(position=position))
             return True
 
-    def remove_from_board(self, item_id: int) -> None:
-        """Take a picture off its board, with the reactions to it there (the picture stays in the history)."""
+    def remove_from_board(self, item_id: int, *, owner: str | None = None) -> None:
+        """Take a picture off its board, with the reactions to it there (the picture stays in the history);
+        ``owner``: only from a board of theirs."""
         with self._write() as db:
+            _changing(db, _item_board(db, item_id), owner)
             db.execute(board_reactions.delete().where(board_reactions.c.item_id == item_id))
             db.execute(board_items.delete().where(board_items.c.id == item_id))
 
@@ -240,12 +285,13 @@ class BoardRepository(Repository):
 
     # --- share links ------------------------------------------------------------------------
 
-    def create_share(self, board_id: int, *, expires_at: float | None = None, show_details: bool = False) -> str:
-        """A new link to a board; returns its token, which is kept nowhere (only its hash is)."""
+    def create_share(self, board_id: int, *, expires_at: float | None = None, show_details: bool = False,
+                     owner: str | None = None) -> str:
+        """A new link to a board (``owner``: only to a board of theirs); returns its token, which is kept nowhere
+        (only its hash is)."""
         token = secrets.token_urlsafe(32)
         with self._write() as db:
-            if db.execute(select(boards.c.id).where(boards.c.id == board_id)).first() is None:
-                raise KeyError(board_id)
+            _changing(db, board_id, owner)
             db.execute(board_shares.insert().values(board_id=board_id, token_hash=token_hash(token),
                                                     show_details=1 if show_details else 0, created_at=time.time(),
                                                     expires_at=expires_at))
@@ -258,9 +304,13 @@ class BoardRepository(Repository):
         with self._read() as db:
             return [_share(r) for r in db.execute(query).mappings()]
 
-    def revoke_share(self, share_id: int) -> None:
-        """The link stops opening its board, for good."""
+    def revoke_share(self, share_id: int, *, owner: str | None = None) -> None:
+        """The link stops opening its board, for good (``owner``: only a link to a board of theirs)."""
         with self._write() as db:
+            board_id = db.execute(select(board_shares.c.board_id).where(board_shares.c.id == share_id)).scalar()
+            if board_id is None:
+                raise KeyError(share_id)
+            _changing(db, int(board_id), owner)
             db.execute(board_shares.update().where(board_shares.c.id == share_id, board_shares.c.revoked_at.is_(None))
                        .values(revoked_at=time.time()))
 

@@ -216,12 +216,19 @@ class ImageRepository(Repository):
         with self._read() as db:
             return {int(i) for i in db.execute(select(stars.c.image_id).where(stars.c.owner == owner)).scalars()}
 
-    def set_star(self, image_id: int, owner: str, starred: bool) -> None:
-        """Star or unstar a picture for one person."""
+    def set_star(self, image_id: int, owner: str, starred: bool, *, at: float | None = None) -> None:
+        """Star or unstar a picture for one person (``at``: when it was starred, for a star put back)."""
         with self._write() as db:
             db.execute(stars.delete().where(stars.c.image_id == image_id, stars.c.owner == owner))
             if starred:
-                db.execute(stars.insert().values(image_id=image_id, owner=owner, created_at=time.time()))
+                db.execute(stars.insert().values(image_id=image_id, owner=owner,
+                                                 created_at=time.time() if at is None else at))
+
+    def stars_on(self, image_id: int) -> dict[str, float]:
+        """Who has starred a picture (with login), and when: by subject."""
+        with self._read() as db:
+            return {str(o): float(t) for o, t in db.execute(select(stars.c.owner, stars.c.created_at)
+                                                            .where(stars.c.image_id == image_id))}
 
     # --- lineage ----------------------------------------------------------------------------
 

@@ -224,6 +224,9 @@ boards = Table(
     Column("name", Text, nullable=False),
     Column("description", Text, nullable=False, server_default=""),
     Column("created_at", Float, nullable=False),
+    Column("owner", Text),         # who made it (the identity provider's subject); empty without login
+    Column("owner_email", Text),
+    Index("boards_owner", "owner", "created_at"),
 )
 
 # A picture on a board, by its bytes' hash (the format kept beside it, so it shows after its result is deleted).

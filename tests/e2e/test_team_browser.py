@@ -252,3 +252,37 @@ def test_an_admin_sees_the_team_page_and_may_delete_anyones_picture(team_app, pe
     carol.locator(".st-key-btn_gallery_delete_yes button").click()
     wait_idle(carol)
     wait_until(lambda: not Store(team_app["data_dir"]).search_images(text="violet moon")[0], what="the delete")
+
+
+def test_bob_opens_alices_board_under_everyone_and_is_shown_no_control_that_changes_it(team_app, people_pages):
+    url = team_app["url"]
+    store = Store(team_app["data_dir"])
+    picture = store.search_images(owner="alice")[0][-1]
+    board = store.create_board("Alice's client review", "Round one, for the harbour client",
+                               owner=Person("alice", ALICE["email"]))
+    store.add_to_board(board, picture.hash, picture.format)
+    store.set_note(store.board_items(board)[0].id, "The violet is the client's own")
+    bob = people_pages()
+    log_in(bob, url, BOB)
+    bob.goto(url + "/Boards")
+    wait_idle(bob)
+    main = bob.locator('[data-testid="stMain"]')
+    main.get_by_text("only the person who made a board, or an admin, changes it").wait_for(timeout=30_000)
+    bob.locator(".st-key-boards_whose").click()
+    bob.get_by_role("option", name="Everyone").click()
+    wait_idle(bob)
+    bob.locator(f".st-key-btn_board_open_{board} button").click()
+    wait_idle(bob)
+    main.get_by_text("This board belongs to alice@example.com: you may present it and hand it out").wait_for(
+        timeout=30_000)
+    main.get_by_text("The violet is the client's own").wait_for()
+    bob.locator('[data-testid="stImage"] img').first.wait_for(timeout=30_000)
+    assert bob.locator(".st-key-btn_board_present button").first.is_visible()
+    for changing in ("btn_board_remove", "btn_board_up", "btn_board_down", "board_note", "board_share",
+                     "btn_board_delete"):
+        assert bob.locator(f'[class*="st-key-{changing}"]').count() == 0, changing
+    screenshot(bob, "team_bob_on_alices_board")
+    bob.set_viewport_size({"width": 1280, "height": 720})
+    wait_idle(bob)
+    screenshot(bob, "team_bob_on_alices_board_1280")
+    assert [i.note for i in store.board_items(board)] == ["The violet is the client's own"]

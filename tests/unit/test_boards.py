@@ -154,3 +154,50 @@ def test_a_token_is_judged_by_a_constant_time_comparison_of_hashes(store, monkey
     monkeypatch.setattr(boards_module.hmac, "compare_digest", spy)
     assert store.open_share(token) is None
     assert compared == [(token_hash(token), token_hash(token))]
+
+
+def test_a_board_is_its_makers_and_only_they_or_an_admin_change_it(store):
+    from imagelab.history.boards import NotYourBoard
+    from imagelab.people import Person
+
+    alice, bob = Person("alice", "alice@example.com"), Person("bob", "bob@example.com")
+    a, b, _ = three_pictures(store)
+    board = store.create_board("Alice's review", owner=alice)
+    store.create_board("Bob's review", owner=bob)
+    assert store.add_to_board(board, a.hash, a.format, owner="alice")
+    assert store.add_to_board(board, b.hash, b.format, owner="alice")
+    assert [(x.name, x.owner, x.owner_email) for x in store.boards(owner="alice")] == [
+        ("Alice's review", "alice", "alice@example.com")]
+    assert [x.name for x in store.boards()] == ["Bob's review", "Alice's review"]  # everyone sees every board
+    first, second = store.board_items(board)
+    token = store.create_share(board, owner="alice")
+    link = store.open_share(token)
+    refused = [lambda: store.describe_board(board, name="Bob's now", owner="bob"),
+               lambda: store.add_to_board(board, _.hash, _.format, owner="bob"),
+               lambda: store.move_item(second.id, -1, owner="bob"),
+               lambda: store.set_note(first.id, "Bob was here", owner="bob"),
+               lambda: store.remove_from_board(first.id, owner="bob"),
+               lambda: store.create_share(board, owner="bob"),
+               lambda: store.revoke_share(link.id, owner="bob"),
+               lambda: store.delete_board(board, owner="bob")]
+    for change in refused:
+        with pytest.raises(NotYourBoard, match="only the person who made it, or an admin, can change it"):
+            change()
+    assert [(x.name, x.pictures) for x in store.boards(owner="alice")] == [("Alice's review", 2)]
+    assert [i.hash for i in store.board_items(board)] == [a.hash, b.hash] and not store.board_items(board)[0].note
+    assert len(store.shares(board)) == 1 and store.open_share(token) is not None
+    store.move_item(second.id, -1, owner="alice")  # hers to change
+    store.describe_board(board, name="Alice's final", owner=None)  # an admin changes anyone's
+    store.delete_board(board)
+    assert [x.name for x in store.boards()] == ["Bob's review"]
+
+
+def test_a_board_made_before_login_is_nobodys_and_only_an_admin_changes_it(store):
+    from imagelab.history.boards import NotYourBoard
+
+    old = store.create_board("From the single-user days")
+    assert store.board(old).owner is None
+    with pytest.raises(NotYourBoard):
+        store.describe_board(old, name="Taken over", owner="bob")
+    store.describe_board(old, name="Tidied by an admin")
+    assert store.board(old).name == "Tidied by an admin" and store.boards(owner="bob") == []

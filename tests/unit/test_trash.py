@@ -48,3 +48,19 @@ def test_a_kept_exact_picture_is_listed_once_and_finds_its_raw_output(store):
     listed, total = store.search_images()
     assert total == 2 and listed[1].variant == "kept"
     assert store.raw_versions(listed)[listed[1].id].hash == raw.hash
+
+
+def test_undo_of_a_teams_delete_puts_back_each_persons_star_and_the_owner(store):
+    from imagelab.people import Person
+
+    run = store.start_run("generate", "gpt-image-2", "Alice's fox", {"n": 1}, owner=Person("alice", "a@example.com"))
+    fox = store.add_image(run, 0, b"\x89PNG fox", "png", 8, 8)
+    store.set_starred(fox.id, True)  # starred before login existed: nobody's in the team, kept as it was
+    store.set_star(fox.id, "alice", True, at=100.0)
+    store.set_star(fox.id, "bob", True, at=200.0)
+    gone = take_out(store, [store.image(fox.id)])  # an admin's delete
+    assert store.stars_of("alice") == set() and store.stars_of("bob") == set()
+    (back,) = put_back(store, gone)
+    assert store.stars_on(back.id) == {"alice": 100.0, "bob": 200.0}
+    again = store.image(back.id)
+    assert again.starred and (again.owner, again.owner_email) == ("alice", "a@example.com")
