@@ -138,8 +138,10 @@ def _spawn(name: str, args: list[str], env: dict[str, str], log: Path, port: int
 
 @contextlib.contextmanager
 def team(folder: Path, people: list[dict[str, str]], *, replicas: int = 2, workers: int = 2,
-         latency: float = 0.0, port: int = 0, concurrency: int = 4) -> Iterator[Team]:
-    """Start a team in ``folder``; nginx on 127.0.0.1:``port`` (0: a free one). Everything stops afterwards."""
+         latency: float = 0.0, port: int = 0, concurrency: int = 4,
+         backend: tuple[str, str] | None = None) -> Iterator[Team]:
+    """Start a team in ``folder``; nginx on 127.0.0.1:``port`` (0: a free one). Everything stops afterwards.
+    ``backend`` (base URL, key) is an OpenAI-compatible server to use instead of a new offline backend."""
     folder.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         pg = stack.enter_context(postgres_server())
@@ -150,16 +152,19 @@ def team(folder: Path, people: list[dict[str, str]], *, replicas: int = 2, worke
         weed.start()
         stack.callback(weed.stop)
         issuer = stack.enter_context(oidc_provider(people, folder / "oidc.log"))
-        team_key = "sk-team-" + secrets.token_hex(16)
-        backend = start_server(host="127.0.0.1", port=0, token=team_key,
-                               faults=f"latency:{latency}" if latency else None)
-        stack.callback(backend.stop)
+        if backend is None:
+            team_key = "sk-team-" + secrets.token_hex(16)
+            offline = start_server(host="127.0.0.1", port=0, token=team_key,
+                                   faults=f"latency:{latency}" if latency else None)
+            stack.callback(offline.stop)
+            backend = (offline.base_url, team_key)
+        base_url, team_key = backend
 
         port = port or _free_port()
         secrets_file = login_secrets(folder / "secrets", issuer, port)
         base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AWS_", "IMAGELAB_"))}
         env = {**weed.env, "IMAGELAB_DATABASE_URL": database_url, "IMAGELAB_STORAGE_URL": f"s3://{weed.bucket}/team",
-               "OPENAI_API_KEY": team_key, "OPENAI_BASE_URL": backend.base_url,
+               "OPENAI_API_KEY": team_key, "OPENAI_BASE_URL": base_url,
                "IMAGELAB_ADMINS": people[0]["email"]}
         t = Team(folder, f"http://127.0.0.1:{port}", issuer, people, env, database_url, pg.pid())
         if weed.process is not None:
