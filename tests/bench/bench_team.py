@@ -39,12 +39,13 @@ LATENCY = 2.0
 ALONE_ROUNDS = 3
 TARGET_RATIO = 1.3
 
-# the moment the page first shows a loaded picture after window.__armed is set (epoch ms)
+# the moment the page first shows a loaded picture it did not show at the click (window.__before) (epoch ms)
 WATCH = """(() => {
   window.__shown = null;
   const look = () => {
     if (!window.__armed || window.__shown) return;
     for (const img of document.querySelectorAll('[data-testid="stImage"] img')) {
+      if (window.__before.has(img.src)) continue;
       if (img.complete && img.naturalWidth) { window.__shown = Date.now(); return; }
       img.addEventListener('load', look, {once: true});
     }
@@ -114,7 +115,9 @@ def _ready(page: Any, url: str, prompt: str) -> None:
 
 
 def _click(page: Any) -> float:
-    return float(page.evaluate("() => { window.__armed = true; window.__shown = null; const t = Date.now(); "
+    return float(page.evaluate("() => { window.__before = new Set([...document.querySelectorAll("
+                               "'[data-testid=\"stImage\"] img')].map(i => i.src)); "
+                               "window.__armed = true; window.__shown = null; const t = Date.now(); "
                                "document.querySelector('.st-key-btn_gen_run button').click(); return t; }"))
 
 
