@@ -200,8 +200,15 @@ def bench_gallery(tmp: str) -> None:
 def bench_others() -> None:
     """The engine's, the big-input, the batch, the shared history's, the queue's, the browser and the team figures, from
     their own scripts."""
-    from tests.bench import (bench_batch, bench_browser, bench_engine, bench_inputs, bench_queue, bench_shared,
-                             bench_team)
+    from tests.bench import (
+        bench_batch,
+        bench_browser,
+        bench_engine,
+        bench_inputs,
+        bench_queue,
+        bench_shared,
+        bench_team,
+    )
 
     for name, value, target, unit in [*bench_engine.figures(), *bench_inputs.figures(), *bench_batch.figures(),
                                       *bench_shared.figures(), *bench_queue.figures(), *bench_browser.figures(),
