@@ -16,6 +16,10 @@ A worker that dies stops its heartbeat. Every worker sweeps for stalled jobs eve
 ``SWEEP_SECONDS``: a run that may have reached the API (``running``: it was marked so just before
 sending) becomes ``interrupted`` with what it saved and is never sent again, since it may have been
 billed; a run still ``queued`` goes back to the queue for another worker.
+
+A Batch API job is followed from the queue too: each step (send, one look, collect) is a job
+(``BATCH_TASK``) that queues the next one under a queueing lock, and runs holding an advisory lock on
+the batch row, so one worker in the cluster follows it at a time and it is collected once.
 """
 
 from __future__ import annotations
@@ -31,17 +35,20 @@ from typing import Any
 
 from sqlalchemy import text
 
+from .batches import follow_step
 from .budgets import Guard
 from .client import Connection, FinalImage, PartialImage, interrupt
 from .jobs import DEFAULT_WORKERS, JobRequest, JobState, RunEngine
-from .kinds import BadJob, Job
+from .kinds import KINDS, Backend, BadJob, Job, kind_of
 from .store import StorageError, Store
 
-__all__ = ["QueuedEngine", "make_engine", "TASK", "SHARED_QUEUE", "WORKERS_ENV", "conninfo"]
+__all__ = ["QueuedEngine", "make_engine", "TASK", "BATCH_TASK", "SHARED_QUEUE", "WORKERS_ENV", "conninfo"]
 
 log = logging.getLogger(__name__)
 
 TASK = "imagelab.run"
+BATCH_TASK = "imagelab.batch"   # one step of following a Batch API job; it queues its own next step
+BATCH_LOCK = 0x1B47             # advisory-lock namespace: (BATCH_LOCK, batch row) is held while a step runs
 SHARED_QUEUE = "imagelab"
 WORKERS_ENV = "IMAGELAB_WORKERS"
 ABORT_CHECK_SECONDS = 0.2       # how often a running job looks for a cancel the worker has heard of
@@ -207,6 +214,10 @@ class QueuedEngine(RunEngine):
         def run(context: Any, run_id: int, job: dict[str, Any] | None = None) -> None:
             self._take(context, run_id, job)
 
+        @app.task(name=BATCH_TASK)
+        def batch(row: int, backend: dict[str, Any], cells: dict[str, Any] | None = None, failures: int = 0) -> None:
+            self._batch_step(row, backend, cells, failures)
+
         async with app.open_async():
             worker = asyncio.create_task(app.run_worker_async(
                 queues=[SHARED_QUEUE, self.process_queue], concurrency=concurrency, wait=True,
@@ -284,6 +295,67 @@ class QueuedEngine(RunEngine):
                 self.store.clear_previews(run_id)
             self.notify(run_id)
 
+    # --- Batch API jobs -----------------------------------------------------------------------
+
+    def _follow(self, row_id: int, connection: Connection, specs: dict[int, Any] | None) -> None:
+        """Follow a batch from the queue (one worker at a time, any worker), unless only this process has its key."""
+        if not self._worker_has_key(connection) or specs is None:
+            super()._follow(row_id, connection, specs)
+            return
+        cells = {str(rid): {"kind": kind_of(spec), "spec": spec.to_json()} for rid, spec in specs.items()}
+        self._defer_batch_step(row_id, Backend.of(connection), cells, 0, now=True)
+
+    def _defer_batch_step(self, row_id: int, backend: Backend, cells: dict[str, Any] | None, failures: int,
+                          *, now: bool = False) -> bool:
+        """Queue the batch's next step; False when a step of it is already waiting (that one follows it)."""
+        from procrastinate.exceptions import AlreadyEnqueued
+
+        task = self._defer_app.configure_task(BATCH_TASK, queue=SHARED_QUEUE, queueing_lock=f"imagelab-batch-{row_id}",
+                                              schedule_in=None if now else {"seconds": self.batch_poll})
+        try:
+            task.defer(row=row_id, backend=backend.__dict__, cells=cells, failures=failures)
+        except AlreadyEnqueued:
+            return False
+        return True
+
+    def _batch_step(self, row_id: int, backend_json: dict[str, Any], cells: dict[str, Any] | None,
+                    failures: int) -> None:
+        """Send, look at or collect one batch once (in a worker thread), then queue the next look."""
+        import psycopg
+
+        backend = Backend(**backend_json)
+        key = self._worker_key(backend.connection("-"))
+        with psycopg.connect(self._info, autocommit=True) as lock:
+            # one worker at a time steps a batch, whatever queued the step: collected once, never twice at once
+            held = lock.execute("SELECT pg_try_advisory_lock(%s, %s)", (BATCH_LOCK, row_id)).fetchone()
+            if not (held and held[0]):
+                return
+            try:
+                row = self.store.batch(row_id)
+            except KeyError:
+                return
+            if key is None:
+                sentence = "No worker has an API key for this batch's backend (set OPENAI_API_KEY)."
+                for run in self.store.runs(len(row.run_ids), ids=row.run_ids):
+                    if run.active:
+                        self.store.finish_run(run.id, "failed", error=sentence)
+                self.store.update_batch(row_id, status="failed", error=sentence, finished_at=time.time())
+                return
+            specs = None
+            if cells is not None:
+                try:
+                    specs = {int(rid): KINDS[str(c["kind"])].load(c["spec"]) for rid, c in cells.items()}
+                except (KeyError, TypeError, ValueError) as exc:
+                    log.warning("batch row %s: its cells cannot be read: %s", row_id, exc)
+            left = follow_step(self.store, row_id, backend.connection(key), specs=specs, failures=failures,
+                               changed=lambda: self._notify_batch(row))
+        if left is not None:
+            self._defer_batch_step(row_id, backend, None, left)
+
+    def _notify_batch(self, row: Any) -> None:
+        for run_id in row.run_ids:
+            self.notify(run_id)
+
     async def _sweep_forever(self, app: Any) -> None:
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
@@ -297,6 +369,8 @@ class QueuedEngine(RunEngine):
         from procrastinate.jobs import Status
 
         manager = app.job_manager
+        for step in await manager.get_stalled_jobs(task_name=BATCH_TASK, seconds_since_heartbeat=STALLED_SECONDS):
+            await manager.retry_job(step)  # a batch goes on at the API: another worker follows it from here
         settled = []
         for job in await manager.get_stalled_jobs(task_name=TASK, seconds_since_heartbeat=STALLED_SECONDS):
             run_id = int(job.task_kwargs["run_id"])

@@ -197,3 +197,37 @@ def test_a_key_typed_for_a_session_stays_in_its_process_and_never_enters_the_que
     finally:
         engine.shutdown(wait=False)
         store.close()
+
+
+def test_a_batch_is_followed_by_one_worker_and_collected_once(submitter, workers):
+    from imagelab.client import Connection
+    from imagelab.kinds import Backend
+
+    backend = start_server(batch_pace=0.5)
+    try:
+        store = submitter.store
+        submitter.batch_poll = 0.2  # each step queues the next one this soon: many looks, by either worker
+        workers.start(concurrency=2)
+        workers.start(concurrency=2)
+        conn = Connection(backend.base_url, OFFLINE_KEY, label="Offline backend", offline=True, max_retries=0)
+        cells = [(GenerateSpec(prompt=f"a batch cell {i}", n=2, quality="low", size="1024x1024"), f"cell={i}")
+                 for i in range(3)]
+        group = submitter.submit_batch(cells, conn)
+        row = store.batches(group_id=group)[0]
+        # every other server that asks to follow it (a restart, a second app) is turned away or waits its turn
+        for _ in range(6):
+            submitter._defer_batch_step(row.id, Backend.of(conn), None, 0, now=True)
+            time.sleep(0.3)
+        wait_until(lambda: not store.batch(row.id).active, 60, "the batch to be collected")
+        time.sleep(2 * submitter.batch_poll + 1)  # any step still queued has had its turn
+        assert store.batch(row.id).status == "completed"
+        for run_id in row.run_ids:
+            run = store.run(run_id)
+            assert run.status == "ok", run.error
+            images = store.images_of_run(run_id)
+            assert sorted(img.index for img in images) == [0, 1]  # each picture saved once
+        requests = list(backend.app.state.requests)
+        assert sum(1 for r in requests if r.method == "POST" and r.path == "/v1/batches") == 1
+        assert sum(1 for r in requests if r.method == "GET" and r.path.endswith("/content")) == 1
+    finally:
+        backend.stop()
