@@ -5,8 +5,10 @@ defers the job (``kinds.Job``, plain JSON without a key) to procrastinate; a wor
 process's own (``IMAGELAB_WORKERS=0`` turns it off) or ``python -m imagelab.worker`` on another
 machine — takes it through LISTEN/NOTIFY and sends it with the same code as the in-process pool
 (``RunEngine._work``). The worker adds the key from its own environment. A run whose key a person
-typed into their session, or that carries live hooks (a conversation turn's), goes to this process's
-own queue and is sent only here.
+typed into their session, or that carries live hooks, goes to this process's own queue and is sent only
+here. A conversation turn is read back from its row by the worker that takes it (``turn_job_of_run``);
+sent in the background, a turn whose worker died is followed again by another worker from its response
+id, never created twice.
 
 Cancel works from any process: ``cancel_job_by_id(abort=True)``. A queued job is cancelled in the
 database and never sent; a running one's worker hears of it through LISTEN/NOTIFY, checks
@@ -37,7 +39,8 @@ from sqlalchemy import text
 
 from .batches import follow_step
 from .budgets import Guard
-from .client import Connection, FinalImage, PartialImage, interrupt
+from .client import Connection, FinalImage, PartialImage, interrupt, resume
+from .conversation import turn_job_of_run
 from .jobs import DEFAULT_WORKERS, JobRequest, JobState, RunEngine
 from .kinds import KINDS, Backend, BadJob, Job, kind_of
 from .store import StorageError, Store
@@ -100,8 +103,9 @@ class QueuedEngine(RunEngine):
     def submit(self, request: JobRequest) -> int:
         """Record the run as ``queued`` and put it on the queue; return its run id at once."""
         job = request.job if isinstance(request.job, Job) else None
-        here = job is None or request.on_finish is not None or not self._worker_has_key(request.connection) \
-            or job.kind == "turn"
+        # a turn's hooks are read back from its row by the worker that takes it (``conversation.turn_job_of_run``)
+        here = job is None or not self._worker_has_key(request.connection) or \
+            (job.kind != "turn" and (request.on_finish is not None or request.call is not KINDS[job.kind].call))
         if here and self._worker_thread is None:  # no worker in this process: its own runs go to its pool
             return super().submit(request)
         # no lease here: whichever worker takes it holds it (a dead one's runs are settled by the stalled-job sweep)
@@ -243,19 +247,16 @@ class QueuedEngine(RunEngine):
             run = self.store.run(run_id)
         except KeyError:
             return
-        if run.status != "queued":  # finished, cancelled, or sent once already: never sent again
+        # a background turn whose worker stopped goes on from its response id: followed again, never sent again
+        resuming = run.status == "running" and bool(run.response_id) and (payload or {}).get("kind") == "turn"
+        if run.status != "queued" and not resuming:  # finished, cancelled, or sent once already: never sent again
             return
         request = self._held.pop(run_id, None)
         if request is None:
             if payload is None:
                 return  # another process's own run: only that process has its key
             try:
-                job = Job.from_json(payload)
-                key = self._worker_key(job.backend.connection("-"))
-                if key is None:
-                    raise BadJob("this worker has no API key for the run's backend (set OPENAI_API_KEY)")
-                guard = Guard(self.store, [*job.session_runs], job.backend.label, time.time, owner=job.owner)
-                request = job.request(key, budget=guard)
+                request = self._request_of(run, Job.from_json(payload), resuming)
             except BadJob as exc:
                 self.store.finish_run(run_id, "failed", error=f"This run could not be sent: {exc}")
                 return
@@ -264,6 +265,9 @@ class QueuedEngine(RunEngine):
             state = JobState(run_id, run.page, run.model, run.prompt, run.requested or 1, run.group_id, run.label)
             with self._changed:
                 self._jobs[run_id] = state
+        if resuming:
+            state.response_id, state.sequence = run.response_id, run.sequence
+            state.images = self.store.images_of_run(run_id)
         self._running_here.add(run_id)
         done = threading.Event()
 
@@ -356,6 +360,30 @@ class QueuedEngine(RunEngine):
         for run_id in row.run_ids:
             self.notify(run_id)
 
+    def _request_of(self, run: Any, job: Job, resuming: bool) -> JobRequest:
+        """The request a worker sends for a queued job, with its own key; a turn finishes its row here too, and
+        one ``resuming`` follows its background response from the last event seen instead of creating it."""
+        key = self._worker_key(job.backend.connection("-"))
+        if key is None:
+            raise BadJob("this worker has no API key for the run's backend (set OPENAI_API_KEY)")
+        hooks: dict[str, Any] = {}
+        turn = turn_job_of_run(self.store, run.id) if job.kind == "turn" else None
+        if turn is not None:
+            hooks = {"on_finish": turn.finished, "call": turn.events}
+        if resuming:
+            response_id, after = str(run.response_id), run.sequence if run.sequence is not None else -1
+            fmt = str(run.params.get("output_format") or "png")
+
+            def follow_on(client: Any, spec: Any) -> Any:
+                return resume(client, response_id, after, output_format=fmt, model=spec.model,
+                              polled=bool(getattr(spec, "waits", False)))
+
+            resumed: JobRequest = job.request(key, **{**hooks, "call": follow_on})  # its spending was checked
+            return resumed
+        guard = Guard(self.store, [*job.session_runs], job.backend.label, time.time, owner=job.owner)
+        request: JobRequest = job.request(key, budget=guard, **hooks)
+        return request
+
     async def _sweep_forever(self, app: Any) -> None:
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
@@ -379,8 +407,11 @@ class QueuedEngine(RunEngine):
             except KeyError:
                 await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
                 continue
-            if run.status == "queued" and job.task_kwargs.get("job") is not None:
+            payload = job.task_kwargs.get("job")
+            if run.status == "queued" and payload is not None:
                 await manager.retry_job(job)  # never sent: another worker takes it
+            elif run.status == "running" and run.response_id and (payload or {}).get("kind") == "turn":
+                await manager.retry_job(job)  # a background turn goes on at the API: another worker follows it
             else:
                 if run.status in ("queued", "running"):
                     saved = len(await asyncio.to_thread(self.store.images_of_run, run_id))

@@ -231,3 +231,36 @@ def test_a_batch_is_followed_by_one_worker_and_collected_once(submitter, workers
         assert sum(1 for r in requests if r.method == "GET" and r.path.endswith("/content")) == 1
     finally:
         backend.stop()
+
+
+def test_a_background_turn_whose_worker_dies_is_finished_by_the_other_from_its_response_id(
+        submitter, workers, slow_backend):
+    from imagelab.client import Connection
+    from imagelab.conversation import TurnJob
+    from imagelab.specs import TurnSpec
+
+    backend = slow_backend(25)
+    store = submitter.store
+    first = workers.start(concurrency=1)
+    conn = Connection(backend.base_url, OFFLINE_KEY, label="Offline backend", offline=True, max_retries=0)
+    conversation = store.new_conversation("a resumed conversation", None)
+    turn = TurnJob(store, conversation, None)
+    spec = TurnSpec(prompt="a turn resumed elsewhere", partial_images=1, quality="low", size="1024x1024")
+    run_id = submitter.submit(Job.of("turn", spec, conn, page="conversation").request(
+        conn.api_key, on_queued=lambda rid: turn.queued(rid, spec)))
+    wait_until(lambda: store.run(run_id).response_id, 30, "the turn to be created in the background")
+    workers.start(concurrency=1)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    wait_until(lambda: store.run(run_id).status not in ("queued", "running"), 90, "the other worker to finish it")
+    run = store.run(run_id)
+    assert run.status == "ok", run.error
+    assert len(store.images_of_run(run_id)) == 1
+    # the turn's row is filled in just after its run's
+    (turned,) = wait_until(lambda: [t for t in store.turns(conversation) if t.status != "queued"], 10, "the turn")
+    assert turned.status == "ok" and turned.image_hash == store.images_of_run(run_id)[0].hash
+    assert turned.response_id == run.response_id
+    creates = [r for r in list(backend.app.state.requests) if r.method == "POST" and r.path == "/v1/responses"]
+    assert len(creates) == 1  # followed again by its id, never created again
+    assert any(r.method == "GET" and r.path == f"/v1/responses/{run.response_id}"
+               for r in list(backend.app.state.requests))
