@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 TASK = "imagelab.run"
 BATCH_TASK = "imagelab.batch"   # one step of following a Batch API job; it queues its own next step
 BATCH_LOCK = 0x1B47             # advisory-lock namespace: (BATCH_LOCK, batch row) is held while a step runs
+ALIVE_LOCK = 0x1B48             # advisory-lock namespace: (ALIVE_LOCK, process) is held while the process lives
+PROCESS_QUEUE_PREFIX = "imagelab-process-"
 SHARED_QUEUE = "imagelab"
 WORKERS_ENV = "IMAGELAB_WORKERS"
 ABORT_CHECK_SECONDS = 0.2       # how often a running job looks for a cancel the worker has heard of
@@ -82,8 +84,11 @@ class QueuedEngine(RunEngine):
         import procrastinate
 
         super().__init__(store, workers=workers, on_resumed=on_resumed, batch_poll=batch_poll, recover=False)
-        self.process_queue = f"imagelab-process-{uuid.uuid4().hex[:12]}"
+        self.process_queue = f"{PROCESS_QUEUE_PREFIX}{uuid.uuid4().hex[:12]}"
         self._info = conninfo(store)
+        # held for as long as this process lives: its own runs are settled by others once it is gone
+        self._alive: Any = None
+        self._stay_alive()
         self._defer_app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(
             conninfo=self._info, min_size=1, max_size=4))
         self._defer_app.open()
@@ -95,6 +100,8 @@ class QueuedEngine(RunEngine):
         self._watch_stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="imagelab-queue-watch", daemon=True)
         self._watcher.start()
+        self._placeholders: dict[int, int] = {}  # this process's pool runs -> their job on its own queue
+        self.settled_at_start = self.settle_abandoned()
         if run_worker:
             self.start_worker(workers)
 
@@ -107,7 +114,7 @@ class QueuedEngine(RunEngine):
         here = job is None or not self._worker_has_key(request.connection) or \
             (job.kind != "turn" and (request.on_finish is not None or request.call is not KINDS[job.kind].call))
         if here and self._worker_thread is None:  # no worker in this process: its own runs go to its pool
-            return super().submit(request)
+            return self._submit_to_pool(request)
         # no lease here: whichever worker takes it holds it (a dead one's runs are settled by the stalled-job sweep)
         run_id = self._record_queued(request, leased=False).run_id
         if here:  # its key or hooks live in this process: sent by this process's own worker only
@@ -126,7 +133,7 @@ class QueuedEngine(RunEngine):
             row = conn.execute(text("SELECT id FROM procrastinate_jobs WHERE task_name = :t "
                                     "AND (args->>'run_id')::int = :r AND status IN ('todo', 'doing') "
                                     "ORDER BY id DESC LIMIT 1"), {"t": TASK, "r": run_id}).first()
-        if row is None:  # not on the queue: one of this process's own pool, if anything
+        if row is None or run_id in self._placeholders:  # one of this process's own pool, if anything
             return RunEngine.cancel_many(self, [run_id]) == 1
         manager = self._defer_app.job_manager
         manager.cancel_job_by_id(int(row[0]), abort=True)
@@ -157,12 +164,86 @@ class QueuedEngine(RunEngine):
             state.cancel_requested = True
             state.status, state.finished_at = "cancelled", time.time()
 
+    # --- this process's own runs, settled by others if it dies ----------------------------------
+
+    def _alive_key(self, queue: str) -> int:
+        return int(queue.removeprefix(PROCESS_QUEUE_PREFIX)[:7], 16)
+
+    def _stay_alive(self) -> None:
+        """Hold this process's advisory lock (again, after the database went away) on a connection of its own."""
+        import psycopg
+
+        if self._alive is not None and not self._alive.closed and not self._alive.broken:
+            return
+        with contextlib.suppress(psycopg.Error):
+            self._alive = psycopg.connect(self._info, autocommit=True)
+            self._alive.execute("SELECT pg_advisory_lock(%s, %s)", (ALIVE_LOCK, self._alive_key(self.process_queue)))
+
+    def _submit_to_pool(self, request: JobRequest) -> int:
+        """Send a run in this process's pool, with a placeholder on its own queue that no worker takes: were this
+        process to die, any other settles the run (``settle_abandoned``)."""
+        run_id = super().submit(request)
+        try:
+            job_id = self._defer_app.configure_task(TASK, queue=self.process_queue).defer(run_id=run_id, job=None)
+        except Exception as exc:  # noqa: BLE001 - the run goes on; only its settling after a crash is lost
+            log.warning("run %s has no placeholder on the queue: %s", run_id, exc)
+        else:
+            self._placeholders[run_id] = job_id
+            if not self.job(run_id) or not self._jobs[run_id].active:  # it finished before the placeholder existed
+                self._drop_placeholder(run_id)
+        return run_id
+
+    def _drop_placeholder(self, run_id: int) -> None:
+        job_id = self._placeholders.pop(run_id, None)
+        if job_id is not None:
+            with contextlib.suppress(Exception):
+                self._defer_app.job_manager.cancel_job_by_id(job_id, delete_job=True)
+
+    def _finish(self, job: JobState, request: JobRequest | None, parents: list[str]) -> None:
+        super()._finish(job, request, parents)
+        self._drop_placeholder(job.run_id)
+
+    def settle_abandoned(self) -> list[int]:
+        """Settle the runs waiting on the own queue of a process that is gone (its lock is free): a run it was
+        sending becomes ``interrupted`` with what it saved, one it had not sent says so; neither is sent again."""
+        with self.store.database.read() as conn:
+            rows = conn.execute(text(
+                "SELECT j.id, j.queue_name, (j.args->>'run_id')::int FROM procrastinate_jobs j "
+                "WHERE j.task_name = :t AND j.status = 'todo' AND j.queue_name LIKE :p"),
+                {"t": TASK, "p": PROCESS_QUEUE_PREFIX + "%"}).all()
+            queues = {str(r[1]) for r in rows}
+            alive = {q for q in queues if conn.execute(text(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid::bigint = :ns AND objid::bigint = :key AND objsubid = 2)"),
+                {"ns": ALIVE_LOCK, "key": self._alive_key(q)}).scalar()}
+        settled = []
+        for job_id, queue, run_id in rows:
+            if queue in alive:
+                continue
+            if not self._defer_app.job_manager.cancel_job_by_id(int(job_id), delete_job=True):
+                continue  # taken or settled meanwhile
+            try:
+                run = self.store.run(int(run_id))
+            except KeyError:
+                continue
+            if run.status in ("queued", "running"):
+                saved = len(self.store.images_of_run(run.id))
+                sentence = _interrupted_sentence(saved, run.requested or 1) if run.status == "running" else \
+                    "The process that held this run's key stopped before sending it; nothing was sent. Run it again."
+                self.store.finish_run(run.id, "interrupted", error=sentence, keep_usage=True)
+                self.store.clear_previews(run.id)
+                settled.append(run.id)
+                self.notify(run.id)
+        return settled
+
     def shutdown(self, wait: bool = True) -> None:
         self._watch_stop.set()
         self.stop_worker()
         super().shutdown(wait)
         with contextlib.suppress(Exception):
             self._defer_app.close()
+        with contextlib.suppress(Exception):
+            self._alive.close()
 
     # --- keys -----------------------------------------------------------------------------------
 
@@ -423,6 +504,7 @@ class QueuedEngine(RunEngine):
                 await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
             settled.append(run_id)
             await asyncio.to_thread(self.notify, run_id)
+        settled += await asyncio.to_thread(self.settle_abandoned)
         if settled:
             self._bump()
         return settled
@@ -457,6 +539,7 @@ class QueuedEngine(RunEngine):
 
         while not self._watch_stop.is_set():
             try:
+                self._stay_alive()
                 with psycopg.connect(self._info, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANGES_CHANNEL}")
                     self._refresh(None)  # what changed before this connection listened
