@@ -5,7 +5,6 @@ import streamlit as st
 from components import connection, options, pages, people, run, shortcuts, sidebar, spending, state, untrusted
 from imagelab.batches import COMPLETION_WINDOW_WORDS
 from imagelab.catalog import offered_models
-from imagelab.client import generate
 from imagelab.costs import batch_price, format_dollars
 from imagelab.specs import GenerateSpec
 from imagelab.sweeps import Sweep, load_presets, submit_sweep, template_variables
@@ -113,7 +112,7 @@ if clicked and plan is not None and confirmed:
                                                          budget=spending.guard(), owner=people.current())
             run_ids = [r.id for r in store.runs(len(plan.items), group_id=group)]
         else:
-            group, run_ids = submit_sweep(connection.get_engine(), plan.items, generate, conn, budget=spending.guard(),
+            group, run_ids = submit_sweep(connection.get_engine(), plan.items, conn, budget=spending.guard(),
                                           moderate=spending.moderation_on(), owner=people.current())
         spending.note_session_runs(run_ids)
         st.session_state[state.SWEEP_GROUP] = group

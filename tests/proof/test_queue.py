@@ -264,3 +264,83 @@ def test_a_background_turn_whose_worker_dies_is_finished_by_the_other_from_its_r
     assert len(creates) == 1  # followed again by its id, never created again
     assert any(r.method == "GET" and r.path == f"/v1/responses/{run.response_id}"
                for r in list(backend.app.state.requests))
+
+
+_APP_PROCESS = """
+import sys, time
+from imagelab.client import Connection
+from imagelab.kinds import Job
+from imagelab.queue import QueuedEngine
+from imagelab.specs import GenerateSpec
+from imagelab.store import Store
+
+base_url, pg_url, data, key = sys.argv[1:5]
+engine = QueuedEngine(Store(data, database_url=pg_url), workers=1, run_worker=False)  # IMAGELAB_WORKERS=0
+conn = Connection(base_url, key, label="Custom", offline=False, max_retries=0)
+for prompt, n in (("a typed-key run cut short", 2), ("a typed-key run never sent", 1)):
+    spec = GenerateSpec(prompt=prompt, n=n, partial_images=1, quality="low", size="1024x1024")
+    print(engine.submit(Job.of("generate", spec, conn, page="generate").request(key)), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_typed_key_run_of_a_process_that_died_ends_interrupted_at_the_next_start(
+        pg_url, tmp_path, slow_backend):
+    backend = slow_backend(8)
+    typed = "sk-typed-for-one-session-31d9"
+    store = Store(tmp_path / "data", database_url=pg_url)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("OPENAI_API_KEY", None)
+    app = subprocess.Popen([sys.executable, "-c", _APP_PROCESS, backend.base_url, pg_url, str(tmp_path / "data"),
+                            typed], env=env, cwd=ROOT, stdout=subprocess.PIPE)
+    try:
+        assert app.stdout is not None
+        cut, never = int(app.stdout.readline()), int(app.stdout.readline())
+        wait_until(lambda: len(store.images_of_run(cut)) == 1, 30, "the first picture of the typed-key run")
+        assert store.run(never).status == "queued"  # waits for the process's one pool thread
+    finally:
+        app.send_signal(signal.SIGKILL)
+        app.wait()
+        if app.stdout is not None:
+            app.stdout.close()
+    engine = QueuedEngine(store, run_worker=False)  # the app starts again
+    try:
+        assert sorted(engine.settled_at_start) == sorted([cut, never])
+        run = store.run(cut)
+        assert run.status == "interrupted"
+        assert "1 of 2 image(s) had been saved and are kept" in (run.error or "")
+        assert len(store.images_of_run(cut)) == 1
+        assert store.run(never).status == "interrupted"
+        assert "nothing was sent" in (store.run(never).error or "")
+        assert sent(backend, "a typed-key run cut short") == 1
+        assert sent(backend, "a typed-key run never sent") == 0
+        with store.database.read() as db:  # the key never entered the queue or the history
+            rows = db.execute(text("SELECT * FROM runs")).all() + \
+                db.execute(text("SELECT args::text FROM procrastinate_jobs")).all()
+        assert typed not in repr(rows)
+    finally:
+        engine.shutdown(wait=False)
+        store.close()
+
+
+def test_a_sweeps_cells_are_jobs_any_worker_sends(submitter, workers, slow_backend):
+    from imagelab.client import Connection
+    from imagelab.queue import SHARED_QUEUE
+    from imagelab.sweeps import Sweep, submit_sweep
+
+    backend = slow_backend(0.2)
+    store = submitter.store
+    conn = Connection(backend.base_url, OFFLINE_KEY, label="Offline backend", offline=True, max_retries=0)
+    items = Sweep("a {thing} in a sweep", {"thing": ["kite", "fern", "cab"]}, {},
+                  GenerateSpec(size="1024x1024", quality="low")).expand()
+    group, ids = submit_sweep(submitter, items, conn)  # this process sends nothing itself (IMAGELAB_WORKERS=0)
+    with store.database.read() as db:
+        queued = db.execute(text("SELECT queue_name, args FROM procrastinate_jobs ORDER BY id")).all()
+    assert [q[0] for q in queued] == [SHARED_QUEUE] * 3
+    assert [q[1]["job"]["kind"] for q in queued] == ["generate"] * 3
+    assert [q[1]["job"]["label"] for q in queued] == [item.label for item in items]
+    workers.start(concurrency=2)
+    wait_until(lambda: all(store.run(i).status == "ok" for i in ids), 60, "a worker to send every cell")
+    assert [len(store.images_of_run(i)) for i in ids] == [1, 1, 1]
+    assert all(sent(backend, f"a {t} in a sweep") == 1 for t in ("kite", "fern", "cab"))
+    assert {r.group_id for r in map(store.run, ids)} == {group}
