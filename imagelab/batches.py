@@ -32,7 +32,7 @@ from .costs import actual, batch_price
 from .jobs import run_status
 from .store import BatchRecord, StorageError, Store
 
-__all__ = ["BATCH_WORDS", "follow", "COMPLETION_WINDOW_WORDS"]
+__all__ = ["BATCH_WORDS", "follow", "follow_step", "COMPLETION_WINDOW_WORDS"]
 
 log = logging.getLogger(__name__)
 
@@ -106,69 +106,93 @@ def follow(store: Store, row_id: int, connection: Connection, *, specs: dict[int
     """
     row = store.batch(row_id)
     with make_client(connection) as client:
-        try:
-            if row.batch_id is None:
-                if row.cancel_requested:
-                    _finish_cells(store, row, "cancelled", "Cancelled before the batch was sent; nothing was paid.")
-                    store.update_batch(row_id, status="cancelled", finished_at=time.time())
-                    return
-                if specs is None:
-                    _finish_cells(store, row, "interrupted", "ImageLab stopped before this batch was sent; "
-                                                             "nothing was sent for this cell.")
-                    store.update_batch(row_id, status="failed", error="never sent", finished_at=time.time())
-                    return
-                lines = [request_line(_custom_id(rid), specs[rid]) for rid in row.run_ids]
-                progress = start_batch(client, lines, row.endpoint)
-                store.update_batch(row_id, batch_id=progress.batch_id, status=progress.status)
-                row = store.batch(row_id)
-                changed()
-        except Exception as exc:  # noqa: BLE001 - nothing was sent: every cell says why
-            err = translate_error(exc, base_url=connection.base_url, secrets=(connection.api_key,))
-            _finish_cells(store, row, "failed", f"The batch could not be sent: {err.sentence}")
-            store.update_batch(row_id, status="failed", error=err.sentence, finished_at=time.time())
-            changed()
+        if row.batch_id is None and not _send(store, client, row, connection, specs, changed):
             return
-        _follow_sent(store, client, row, connection, stop, poll, changed)
+        _follow_sent(store, client, store.batch(row_id), connection, stop, poll, changed)
+
+
+def _send(store: Store, client: SDKClient, row: BatchRecord, connection: Connection, specs: dict[int, Any] | None,
+          changed: Callable[[], None]) -> bool:
+    """Create the batch at the API and record its id; False when nothing was sent (every cell says why)."""
+    try:
+        if row.cancel_requested:
+            _finish_cells(store, row, "cancelled", "Cancelled before the batch was sent; nothing was paid.")
+            store.update_batch(row.id, status="cancelled", finished_at=time.time())
+            return False
+        if specs is None:
+            _finish_cells(store, row, "interrupted", "ImageLab stopped before this batch was sent; "
+                                                     "nothing was sent for this cell.")
+            store.update_batch(row.id, status="failed", error="never sent", finished_at=time.time())
+            return False
+        lines = [request_line(_custom_id(rid), specs[rid]) for rid in row.run_ids]
+        progress = start_batch(client, lines, row.endpoint)
+        store.update_batch(row.id, batch_id=progress.batch_id, status=progress.status)
+        changed()
+        return True
+    except Exception as exc:  # noqa: BLE001 - nothing was sent: every cell says why
+        err = translate_error(exc, base_url=connection.base_url, secrets=(connection.api_key,))
+        _finish_cells(store, row, "failed", f"The batch could not be sent: {err.sentence}")
+        store.update_batch(row.id, status="failed", error=err.sentence, finished_at=time.time())
+        changed()
+        return False
 
 
 def _follow_sent(store: Store, client: SDKClient, row: BatchRecord, connection: Connection,
                  stop: threading.Event, poll: float, changed: Callable[[], None]) -> None:
-    batch_id = str(row.batch_id)
-    cancel_sent = False
     failures = 0
     while True:
-        try:
-            row = store.batch(row.id)
-            if row.cancel_requested and not cancel_sent:
-                cancel_sent = True
-                progress = cancel_batch(client, batch_id)
-            else:
-                progress = batch_progress(client, batch_id)
-            failures = 0
-            store.update_batch(row.id, status=progress.status, total=progress.total, completed=progress.completed,
-                               failed=progress.failed)
-            changed()
-            if progress.status in TERMINAL:
-                _collect(store, client, row, progress)
-                changed()
-                return
-        except Exception as exc:  # noqa: BLE001 - a failed poll is tried again; the batch goes on at the API
-            err = translate_error(exc, base_url=connection.base_url, secrets=(connection.api_key,))
-            if err.status != 404:
-                failures += 1
-                log.warning("following batch %s: %s", batch_id, err.sentence)
-                if failures >= _MAX_POLL_FAILURES:
-                    store.update_batch(row.id, error=err.sentence)
-                    changed()
-                    return
-                if stop.wait(poll):
-                    return
-                continue
-            sentence = ("The backend no longer knows this batch (the offline backend forgets its batches when "
-                        f"ImageLab restarts). {err.sentence}")
-            _finish_cells(store, row, "failed", sentence)
-            store.update_batch(row.id, status="failed", error=sentence, finished_at=time.time())
-            changed()
+        left = _look(store, client, store.batch(row.id), connection, failures, changed)
+        if left is None:
             return
+        failures = left
         if stop.wait(poll):
             return
+
+
+def _look(store: Store, client: SDKClient, row: BatchRecord, connection: Connection, failures: int,
+          changed: Callable[[], None]) -> int | None:
+    """Ask a sent batch's progress once (sending the cancel when asked) and collect it once it has ended.
+    Returns None when nothing is left to follow, else how many looks in a row have failed."""
+    batch_id = str(row.batch_id)
+    try:
+        if row.cancel_requested and row.status not in ("cancelling", "cancelled"):
+            progress = cancel_batch(client, batch_id)
+        else:
+            progress = batch_progress(client, batch_id)
+        store.update_batch(row.id, status=progress.status, total=progress.total, completed=progress.completed,
+                           failed=progress.failed)
+        changed()
+        if progress.status in TERMINAL:
+            _collect(store, client, row, progress)
+            changed()
+            return None
+        return 0
+    except Exception as exc:  # noqa: BLE001 - a failed poll is tried again; the batch goes on at the API
+        err = translate_error(exc, base_url=connection.base_url, secrets=(connection.api_key,))
+        if err.status != 404:
+            log.warning("following batch %s: %s", batch_id, err.sentence)
+            if failures + 1 >= _MAX_POLL_FAILURES:
+                store.update_batch(row.id, error=err.sentence)
+                changed()
+                return None
+            return failures + 1
+        sentence = ("The backend no longer knows this batch (the offline backend forgets its batches when "
+                    f"ImageLab restarts). {err.sentence}")
+        _finish_cells(store, row, "failed", sentence)
+        store.update_batch(row.id, status="failed", error=sentence, finished_at=time.time())
+        changed()
+        return None
+
+
+def follow_step(store: Store, row_id: int, connection: Connection, *, specs: dict[int, Any] | None,
+                failures: int = 0, changed: Callable[[], None] = lambda: None) -> int | None:
+    """One step of following a batch, for a queue worker that comes back later: send it (when not yet sent),
+    else look at it once and collect it once it has ended. Returns None when nothing is left to follow, else how
+    many looks in a row have failed (the next step's ``failures``)."""
+    row = store.batch(row_id)
+    if not row.active:
+        return None
+    with make_client(connection) as client:
+        if row.batch_id is None:
+            return 0 if _send(store, client, row, connection, specs, changed) else None
+        return _look(store, client, row, connection, failures, changed)

@@ -18,7 +18,7 @@ from .specs import TurnSpec
 from .store import Store, TurnRecord
 
 __all__ = ["branch_path", "leaves", "children_count", "newest_leaf_under", "TurnJob", "finish_resumed_turn",
-           "EXPIRED_NOTE"]
+           "turn_job_of_run", "EXPIRED_NOTE"]
 
 EXPIRED_NOTE = ("The API no longer keeps the earlier response, so this turn sent the last picture again as an "
                 "input instead of continuing from it.")
@@ -128,3 +128,13 @@ def finish_resumed_turn(store: Store, job: Any) -> None:
     turn_id = store.turn_of_run(job.run_id)
     if turn_id is not None:
         TurnJob(store, 0, None, turn_id=turn_id).finished(job)
+
+
+def turn_job_of_run(store: Store, run_id: int) -> TurnJob | None:
+    """The turn a run sends, as a ``TurnJob`` read back from its row (a queue worker sends and finishes it)."""
+    turn_id = store.turn_of_run(run_id)
+    if turn_id is None:
+        return None
+    turn = store.turn(turn_id)
+    parent = store.turn(turn.parent_id) if turn.parent_id is not None else None
+    return TurnJob(store, turn.conversation_id, parent, turn_id=turn_id)

@@ -256,7 +256,8 @@ class RunEngine:
             run_id = self.store.start_run(request.page, spec.model, spec.prompt, spec.to_record(), asdict(est),
                                           request.connection.label, status="queued", requested=requested,
                                           group_id=request.group, label=request.label,
-                                          billed=not request.connection.offline, owner=request.owner)
+                                          billed=not request.connection.offline, owner=request.owner,
+                                          durable=False)  # made durable when marked running, before it is sent
             if leased:
                 self.lease.hold(run_id)
         job = JobState(run_id, request.page, spec.model, spec.prompt, requested, request.group, request.label)

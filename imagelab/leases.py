@@ -74,6 +74,8 @@ class EngineLease:
     def hold(self, run_id: int) -> None:
         with self._lock:
             self._runs.add(run_id)
+            if self._starting:  # the file already claims every run started meanwhile; the end of starting writes
+                return
         self._write()
 
     def release(self, run_id: int) -> None:

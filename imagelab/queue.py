@@ -5,8 +5,10 @@ defers the job (``kinds.Job``, plain JSON without a key) to procrastinate; a wor
 process's own (``IMAGELAB_WORKERS=0`` turns it off) or ``python -m imagelab.worker`` on another
 machine — takes it through LISTEN/NOTIFY and sends it with the same code as the in-process pool
 (``RunEngine._work``). The worker adds the key from its own environment. A run whose key a person
-typed into their session, or that carries live hooks (a conversation turn's), goes to this process's
-own queue and is sent only here.
+typed into their session, or that carries live hooks, goes to this process's own queue and is sent only
+here. A conversation turn is read back from its row by the worker that takes it (``turn_job_of_run``);
+sent in the background, a turn whose worker died is followed again by another worker from its response
+id, never created twice.
 
 Cancel works from any process: ``cancel_job_by_id(abort=True)``. A queued job is cancelled in the
 database and never sent; a running one's worker hears of it through LISTEN/NOTIFY, checks
@@ -16,6 +18,10 @@ A worker that dies stops its heartbeat. Every worker sweeps for stalled jobs eve
 ``SWEEP_SECONDS``: a run that may have reached the API (``running``: it was marked so just before
 sending) becomes ``interrupted`` with what it saved and is never sent again, since it may have been
 billed; a run still ``queued`` goes back to the queue for another worker.
+
+A Batch API job is followed from the queue too: each step (send, one look, collect) is a job
+(``BATCH_TASK``) that queues the next one under a queueing lock, and runs holding an advisory lock on
+the batch row, so one worker in the cluster follows it at a time and it is collected once.
 """
 
 from __future__ import annotations
@@ -31,17 +37,23 @@ from typing import Any
 
 from sqlalchemy import text
 
+from .batches import follow_step
 from .budgets import Guard
-from .client import Connection, FinalImage, PartialImage, interrupt
+from .client import Connection, FinalImage, PartialImage, interrupt, resume
+from .conversation import turn_job_of_run
 from .jobs import DEFAULT_WORKERS, JobRequest, JobState, RunEngine
-from .kinds import BadJob, Job
+from .kinds import KINDS, Backend, BadJob, Job, kind_of
 from .store import StorageError, Store
 
-__all__ = ["QueuedEngine", "make_engine", "TASK", "SHARED_QUEUE", "WORKERS_ENV", "conninfo"]
+__all__ = ["QueuedEngine", "make_engine", "TASK", "BATCH_TASK", "SHARED_QUEUE", "WORKERS_ENV", "conninfo"]
 
 log = logging.getLogger(__name__)
 
 TASK = "imagelab.run"
+BATCH_TASK = "imagelab.batch"   # one step of following a Batch API job; it queues its own next step
+BATCH_LOCK = 0x1B47             # advisory-lock namespace: (BATCH_LOCK, batch row) is held while a step runs
+ALIVE_LOCK = 0x1B48             # advisory-lock namespace: (ALIVE_LOCK, process) is held while the process lives
+PROCESS_QUEUE_PREFIX = "imagelab-process-"
 SHARED_QUEUE = "imagelab"
 WORKERS_ENV = "IMAGELAB_WORKERS"
 ABORT_CHECK_SECONDS = 0.2       # how often a running job looks for a cancel the worker has heard of
@@ -72,8 +84,11 @@ class QueuedEngine(RunEngine):
         import procrastinate
 
         super().__init__(store, workers=workers, on_resumed=on_resumed, batch_poll=batch_poll, recover=False)
-        self.process_queue = f"imagelab-process-{uuid.uuid4().hex[:12]}"
+        self.process_queue = f"{PROCESS_QUEUE_PREFIX}{uuid.uuid4().hex[:12]}"
         self._info = conninfo(store)
+        # held for as long as this process lives: its own runs are settled by others once it is gone
+        self._alive: Any = None
+        self._stay_alive()
         self._defer_app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(
             conninfo=self._info, min_size=1, max_size=4))
         self._defer_app.open()
@@ -85,6 +100,8 @@ class QueuedEngine(RunEngine):
         self._watch_stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="imagelab-queue-watch", daemon=True)
         self._watcher.start()
+        self._placeholders: dict[int, int] = {}  # this process's pool runs -> their job on its own queue
+        self.settled_at_start = self.settle_abandoned()
         if run_worker:
             self.start_worker(workers)
 
@@ -93,10 +110,11 @@ class QueuedEngine(RunEngine):
     def submit(self, request: JobRequest) -> int:
         """Record the run as ``queued`` and put it on the queue; return its run id at once."""
         job = request.job if isinstance(request.job, Job) else None
-        here = job is None or request.on_finish is not None or not self._worker_has_key(request.connection) \
-            or job.kind == "turn"
+        # a turn's hooks are read back from its row by the worker that takes it (``conversation.turn_job_of_run``)
+        here = job is None or not self._worker_has_key(request.connection) or \
+            (job.kind != "turn" and (request.on_finish is not None or request.call is not KINDS[job.kind].call))
         if here and self._worker_thread is None:  # no worker in this process: its own runs go to its pool
-            return super().submit(request)
+            return self._submit_to_pool(request)
         # no lease here: whichever worker takes it holds it (a dead one's runs are settled by the stalled-job sweep)
         run_id = self._record_queued(request, leased=False).run_id
         if here:  # its key or hooks live in this process: sent by this process's own worker only
@@ -115,7 +133,7 @@ class QueuedEngine(RunEngine):
             row = conn.execute(text("SELECT id FROM procrastinate_jobs WHERE task_name = :t "
                                     "AND (args->>'run_id')::int = :r AND status IN ('todo', 'doing') "
                                     "ORDER BY id DESC LIMIT 1"), {"t": TASK, "r": run_id}).first()
-        if row is None:  # not on the queue: one of this process's own pool, if anything
+        if row is None or run_id in self._placeholders:  # one of this process's own pool, if anything
             return RunEngine.cancel_many(self, [run_id]) == 1
         manager = self._defer_app.job_manager
         manager.cancel_job_by_id(int(row[0]), abort=True)
@@ -146,12 +164,86 @@ class QueuedEngine(RunEngine):
             state.cancel_requested = True
             state.status, state.finished_at = "cancelled", time.time()
 
+    # --- this process's own runs, settled by others if it dies ----------------------------------
+
+    def _alive_key(self, queue: str) -> int:
+        return int(queue.removeprefix(PROCESS_QUEUE_PREFIX)[:7], 16)
+
+    def _stay_alive(self) -> None:
+        """Hold this process's advisory lock (again, after the database went away) on a connection of its own."""
+        import psycopg
+
+        if self._alive is not None and not self._alive.closed and not self._alive.broken:
+            return
+        with contextlib.suppress(psycopg.Error):
+            self._alive = psycopg.connect(self._info, autocommit=True)
+            self._alive.execute("SELECT pg_advisory_lock(%s, %s)", (ALIVE_LOCK, self._alive_key(self.process_queue)))
+
+    def _submit_to_pool(self, request: JobRequest) -> int:
+        """Send a run in this process's pool, with a placeholder on its own queue that no worker takes: were this
+        process to die, any other settles the run (``settle_abandoned``)."""
+        run_id = super().submit(request)
+        try:
+            job_id = self._defer_app.configure_task(TASK, queue=self.process_queue).defer(run_id=run_id, job=None)
+        except Exception as exc:  # noqa: BLE001 - the run goes on; only its settling after a crash is lost
+            log.warning("run %s has no placeholder on the queue: %s", run_id, exc)
+        else:
+            self._placeholders[run_id] = job_id
+            if not self.job(run_id) or not self._jobs[run_id].active:  # it finished before the placeholder existed
+                self._drop_placeholder(run_id)
+        return run_id
+
+    def _drop_placeholder(self, run_id: int) -> None:
+        job_id = self._placeholders.pop(run_id, None)
+        if job_id is not None:
+            with contextlib.suppress(Exception):
+                self._defer_app.job_manager.cancel_job_by_id(job_id, delete_job=True)
+
+    def _finish(self, job: JobState, request: JobRequest | None, parents: list[str]) -> None:
+        super()._finish(job, request, parents)
+        self._drop_placeholder(job.run_id)
+
+    def settle_abandoned(self) -> list[int]:
+        """Settle the runs waiting on the own queue of a process that is gone (its lock is free): a run it was
+        sending becomes ``interrupted`` with what it saved, one it had not sent says so; neither is sent again."""
+        with self.store.database.read() as conn:
+            rows = conn.execute(text(
+                "SELECT j.id, j.queue_name, (j.args->>'run_id')::int FROM procrastinate_jobs j "
+                "WHERE j.task_name = :t AND j.status = 'todo' AND j.queue_name LIKE :p"),
+                {"t": TASK, "p": PROCESS_QUEUE_PREFIX + "%"}).all()
+            queues = {str(r[1]) for r in rows}
+            alive = {q for q in queues if conn.execute(text(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid::bigint = :ns AND objid::bigint = :key AND objsubid = 2)"),
+                {"ns": ALIVE_LOCK, "key": self._alive_key(q)}).scalar()}
+        settled = []
+        for job_id, queue, run_id in rows:
+            if queue in alive:
+                continue
+            if not self._defer_app.job_manager.cancel_job_by_id(int(job_id), delete_job=True):
+                continue  # taken or settled meanwhile
+            try:
+                run = self.store.run(int(run_id))
+            except KeyError:
+                continue
+            if run.status in ("queued", "running"):
+                saved = len(self.store.images_of_run(run.id))
+                sentence = _interrupted_sentence(saved, run.requested or 1) if run.status == "running" else \
+                    "The process that held this run's key stopped before sending it; nothing was sent. Run it again."
+                self.store.finish_run(run.id, "interrupted", error=sentence, keep_usage=True)
+                self.store.clear_previews(run.id)
+                settled.append(run.id)
+                self.notify(run.id)
+        return settled
+
     def shutdown(self, wait: bool = True) -> None:
         self._watch_stop.set()
         self.stop_worker()
         super().shutdown(wait)
         with contextlib.suppress(Exception):
             self._defer_app.close()
+        with contextlib.suppress(Exception):
+            self._alive.close()
 
     # --- keys -----------------------------------------------------------------------------------
 
@@ -207,6 +299,10 @@ class QueuedEngine(RunEngine):
         def run(context: Any, run_id: int, job: dict[str, Any] | None = None) -> None:
             self._take(context, run_id, job)
 
+        @app.task(name=BATCH_TASK)
+        def batch(row: int, backend: dict[str, Any], cells: dict[str, Any] | None = None, failures: int = 0) -> None:
+            self._batch_step(row, backend, cells, failures)
+
         async with app.open_async():
             worker = asyncio.create_task(app.run_worker_async(
                 queues=[SHARED_QUEUE, self.process_queue], concurrency=concurrency, wait=True,
@@ -232,19 +328,16 @@ class QueuedEngine(RunEngine):
             run = self.store.run(run_id)
         except KeyError:
             return
-        if run.status != "queued":  # finished, cancelled, or sent once already: never sent again
+        # a background turn whose worker stopped goes on from its response id: followed again, never sent again
+        resuming = run.status == "running" and bool(run.response_id) and (payload or {}).get("kind") == "turn"
+        if run.status != "queued" and not resuming:  # finished, cancelled, or sent once already: never sent again
             return
         request = self._held.pop(run_id, None)
         if request is None:
             if payload is None:
                 return  # another process's own run: only that process has its key
             try:
-                job = Job.from_json(payload)
-                key = self._worker_key(job.backend.connection("-"))
-                if key is None:
-                    raise BadJob("this worker has no API key for the run's backend (set OPENAI_API_KEY)")
-                guard = Guard(self.store, [*job.session_runs], job.backend.label, time.time, owner=job.owner)
-                request = job.request(key, budget=guard)
+                request = self._request_of(run, Job.from_json(payload), resuming)
             except BadJob as exc:
                 self.store.finish_run(run_id, "failed", error=f"This run could not be sent: {exc}")
                 return
@@ -253,6 +346,9 @@ class QueuedEngine(RunEngine):
             state = JobState(run_id, run.page, run.model, run.prompt, run.requested or 1, run.group_id, run.label)
             with self._changed:
                 self._jobs[run_id] = state
+        if resuming:
+            state.response_id, state.sequence = run.response_id, run.sequence
+            state.images = self.store.images_of_run(run_id)
         self._running_here.add(run_id)
         done = threading.Event()
 
@@ -284,6 +380,91 @@ class QueuedEngine(RunEngine):
                 self.store.clear_previews(run_id)
             self.notify(run_id)
 
+    # --- Batch API jobs -----------------------------------------------------------------------
+
+    def _follow(self, row_id: int, connection: Connection, specs: dict[int, Any] | None) -> None:
+        """Follow a batch from the queue (one worker at a time, any worker), unless only this process has its key."""
+        if not self._worker_has_key(connection) or specs is None:
+            super()._follow(row_id, connection, specs)
+            return
+        cells = {str(rid): {"kind": kind_of(spec), "spec": spec.to_json()} for rid, spec in specs.items()}
+        self._defer_batch_step(row_id, Backend.of(connection), cells, 0, now=True)
+
+    def _defer_batch_step(self, row_id: int, backend: Backend, cells: dict[str, Any] | None, failures: int,
+                          *, now: bool = False) -> bool:
+        """Queue the batch's next step; False when a step of it is already waiting (that one follows it)."""
+        from procrastinate.exceptions import AlreadyEnqueued
+
+        task = self._defer_app.configure_task(BATCH_TASK, queue=SHARED_QUEUE, queueing_lock=f"imagelab-batch-{row_id}",
+                                              schedule_in=None if now else {"seconds": self.batch_poll})
+        try:
+            task.defer(row=row_id, backend=backend.__dict__, cells=cells, failures=failures)
+        except AlreadyEnqueued:
+            return False
+        return True
+
+    def _batch_step(self, row_id: int, backend_json: dict[str, Any], cells: dict[str, Any] | None,
+                    failures: int) -> None:
+        """Send, look at or collect one batch once (in a worker thread), then queue the next look."""
+        import psycopg
+
+        backend = Backend(**backend_json)
+        key = self._worker_key(backend.connection("-"))
+        with psycopg.connect(self._info, autocommit=True) as lock:
+            # one worker at a time steps a batch, whatever queued the step: collected once, never twice at once
+            held = lock.execute("SELECT pg_try_advisory_lock(%s, %s)", (BATCH_LOCK, row_id)).fetchone()
+            if not (held and held[0]):
+                return
+            try:
+                row = self.store.batch(row_id)
+            except KeyError:
+                return
+            if key is None:
+                sentence = "No worker has an API key for this batch's backend (set OPENAI_API_KEY)."
+                for run in self.store.runs(len(row.run_ids), ids=row.run_ids):
+                    if run.active:
+                        self.store.finish_run(run.id, "failed", error=sentence)
+                self.store.update_batch(row_id, status="failed", error=sentence, finished_at=time.time())
+                return
+            specs = None
+            if cells is not None:
+                try:
+                    specs = {int(rid): KINDS[str(c["kind"])].load(c["spec"]) for rid, c in cells.items()}
+                except (KeyError, TypeError, ValueError) as exc:
+                    log.warning("batch row %s: its cells cannot be read: %s", row_id, exc)
+            left = follow_step(self.store, row_id, backend.connection(key), specs=specs, failures=failures,
+                               changed=lambda: self._notify_batch(row))
+        if left is not None:
+            self._defer_batch_step(row_id, backend, None, left)
+
+    def _notify_batch(self, row: Any) -> None:
+        for run_id in row.run_ids:
+            self.notify(run_id)
+
+    def _request_of(self, run: Any, job: Job, resuming: bool) -> JobRequest:
+        """The request a worker sends for a queued job, with its own key; a turn finishes its row here too, and
+        one ``resuming`` follows its background response from the last event seen instead of creating it."""
+        key = self._worker_key(job.backend.connection("-"))
+        if key is None:
+            raise BadJob("this worker has no API key for the run's backend (set OPENAI_API_KEY)")
+        hooks: dict[str, Any] = {}
+        turn = turn_job_of_run(self.store, run.id) if job.kind == "turn" else None
+        if turn is not None:
+            hooks = {"on_finish": turn.finished, "call": turn.events}
+        if resuming:
+            response_id, after = str(run.response_id), run.sequence if run.sequence is not None else -1
+            fmt = str(run.params.get("output_format") or "png")
+
+            def follow_on(client: Any, spec: Any) -> Any:
+                return resume(client, response_id, after, output_format=fmt, model=spec.model,
+                              polled=bool(getattr(spec, "waits", False)))
+
+            resumed: JobRequest = job.request(key, **{**hooks, "call": follow_on})  # its spending was checked
+            return resumed
+        guard = Guard(self.store, [*job.session_runs], job.backend.label, time.time, owner=job.owner)
+        request: JobRequest = job.request(key, budget=guard, **hooks)
+        return request
+
     async def _sweep_forever(self, app: Any) -> None:
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
@@ -297,6 +478,8 @@ class QueuedEngine(RunEngine):
         from procrastinate.jobs import Status
 
         manager = app.job_manager
+        for step in await manager.get_stalled_jobs(task_name=BATCH_TASK, seconds_since_heartbeat=STALLED_SECONDS):
+            await manager.retry_job(step)  # a batch goes on at the API: another worker follows it from here
         settled = []
         for job in await manager.get_stalled_jobs(task_name=TASK, seconds_since_heartbeat=STALLED_SECONDS):
             run_id = int(job.task_kwargs["run_id"])
@@ -305,8 +488,11 @@ class QueuedEngine(RunEngine):
             except KeyError:
                 await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
                 continue
-            if run.status == "queued" and job.task_kwargs.get("job") is not None:
+            payload = job.task_kwargs.get("job")
+            if run.status == "queued" and payload is not None:
                 await manager.retry_job(job)  # never sent: another worker takes it
+            elif run.status == "running" and run.response_id and (payload or {}).get("kind") == "turn":
+                await manager.retry_job(job)  # a background turn goes on at the API: another worker follows it
             else:
                 if run.status in ("queued", "running"):
                     saved = len(await asyncio.to_thread(self.store.images_of_run, run_id))
@@ -318,6 +504,7 @@ class QueuedEngine(RunEngine):
                 await manager.finish_job_by_id_async(job.id, Status.FAILED, delete_job=False)
             settled.append(run_id)
             await asyncio.to_thread(self.notify, run_id)
+        settled += await asyncio.to_thread(self.settle_abandoned)
         if settled:
             self._bump()
         return settled
@@ -352,6 +539,7 @@ class QueuedEngine(RunEngine):
 
         while not self._watch_stop.is_set():
             try:
+                self._stay_alive()
                 with psycopg.connect(self._info, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANGES_CHANNEL}")
                     self._refresh(None)  # what changed before this connection listened

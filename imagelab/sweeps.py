@@ -6,7 +6,7 @@
                   base=GenerateSpec(size="1024x1024"))
     sweep.problems()           # sentences; empty when the sweep can run
     plan = sweep.plan()        # items, request count, summed estimate
-    group, run_ids = submit_sweep(engine, plan.items, client.generate, connection)
+    group, run_ids = submit_sweep(engine, plan.items, connection)
 
 Items are the cartesian product of the variables' values (in template order) and the option
 axes (in the order given), the first dimension varying slowest. Each item is one request
@@ -33,6 +33,7 @@ from typing import Any
 from .client import Connection
 from .costs import estimate
 from .jobs import EventCall, JobRequest, RunEngine
+from .kinds import Job, kind_of
 from .people import Person
 from .specs import GenerateSpec, OutputOptions
 
@@ -290,19 +291,24 @@ def sweep_grid(runs: list[tuple[int, str | None]]) -> SweepGrid:
 
 # --- running --------------------------------------------------------------------------------
 
-def submit_sweep(engine: RunEngine, items: list[SweepItem], call: EventCall, connection: Connection, *,
-                 group: str | None = None, budget: Any = None, moderate: bool = False, owner: Person | None = None
-                 ) -> tuple[str, list[int]]:
+def submit_sweep(engine: RunEngine, items: list[SweepItem], connection: Connection, *, group: str | None = None,
+                 budget: Any = None, moderate: bool = False, owner: Person | None = None,
+                 call: EventCall | None = None) -> tuple[str, list[int]]:
     """Hand every item to the run engine as one job (page ``"sweep"``), grouped; return (group, run ids).
 
-    The engine's worker pool bounds how many run at once; one item's failure loses none of the
-    others, and cancelling the group's runs stops what has not finished, keeping what was saved. With a
-    ``budget`` guard (``budgets.Guard``) each run is checked as it starts: the sweep stops at a spending limit.
+    Each cell is a job as data (``kinds.Job``: its kind and spec as JSON), so on a shared history any worker
+    may send it; ``call`` sends it another way, in this process (tests). The engine's workers bound how many
+    run at once; one item's failure loses none of the others, and cancelling the group's runs stops what has
+    not finished, keeping what was saved. With a ``budget`` guard (``budgets.Guard``) each run is checked as
+    it starts: the sweep stops at a spending limit.
     """
     group = group or uuid.uuid4().hex[:12]
-    ids = [engine.submit(JobRequest(item.spec, call, connection, "sweep", group=group, label=item.label,
-                                    budget=budget, moderate=moderate, owner=owner))
-           for item in items]
+    ids = []
+    for item in items:
+        job = Job.of(kind_of(item.spec), item.spec, connection, page="sweep", group=group, label=item.label,
+                     owner=owner.subject if owner is not None else None, moderate=moderate)
+        request: JobRequest = job.request(connection.api_key, budget=budget, owner=owner, call=call)
+        ids.append(engine.submit(request))
     return group, ids
 
 

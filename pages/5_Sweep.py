@@ -6,7 +6,6 @@ from components import connection, options, people, run, shortcuts, sidebar, spe
 from components.frame import Sidebar, show_page
 from imagelab.batches import COMPLETION_WINDOW_WORDS
 from imagelab.catalog import offered_models
-from imagelab.client import generate
 from imagelab.costs import batch_price, format_dollars
 from imagelab.specs import GenerateSpec
 from imagelab.sweeps import Sweep, load_presets, submit_sweep, template_variables
@@ -114,9 +113,8 @@ def render(bar: Sidebar) -> None:
                                                              budget=spending.guard(), owner=people.current())
                 run_ids = [r.id for r in store.runs(len(plan.items), group_id=group)]
             else:
-                group, run_ids = submit_sweep(connection.get_engine(), plan.items, generate, conn,
-                                              budget=spending.guard(), moderate=spending.moderation_on(),
-                                              owner=people.current())
+                group, run_ids = submit_sweep(connection.get_engine(), plan.items, conn, budget=spending.guard(),
+                                              moderate=spending.moderation_on(), owner=people.current())
             spending.note_session_runs(run_ids)
             st.session_state[state.SWEEP_GROUP] = group
 

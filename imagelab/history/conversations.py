@@ -80,6 +80,14 @@ class ConversationRepository(Repository):
             found = db.execute(select(turns.c.id).where(turns.c.run_id == run_id)).scalar()
         return int(found) if found is not None else None
 
+    def turn(self, turn_id: int) -> TurnRecord:
+        """One turn (without its run's usage); KeyError when there is none."""
+        with self._read() as db:
+            row = db.execute(select(turns).where(turns.c.id == turn_id)).mappings().first()
+        if row is None:
+            raise KeyError(turn_id)
+        return turn_record(row)
+
     def turns(self, conversation_id: int) -> list[TurnRecord]:
         """Every turn of a conversation, oldest first, with its run's usage and cost."""
         query = (select(turns, runs.c.usage, runs.c.actual_dollars, runs.c.est_dollars, runs.c.request_id,

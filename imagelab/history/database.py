@@ -106,7 +106,9 @@ class Database:
         self.patience = PATIENCE_SECONDS  # ``patiently``'s window; tests shorten it
         # A write's transaction takes the write lock at once on SQLite (see ``_sqlite_begin``).
         self._writer = engine.execution_options(imagelab_writes=True)
+        self._lazy_writer = engine.execution_options(imagelab_writes=True, imagelab_lazy_sync=True)
         # a store that is dropped closes its pooled connections rather than leaving them to the collector
+        self._keeper: sqlite3.Connection | None = None
         weakref.finalize(self, engine.dispose)
 
     @classmethod
@@ -125,7 +127,9 @@ class Database:
         engine = create_engine(f"sqlite:///{path}", creator=connect, poolclass=NullPool)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        return cls(engine, root=root, address=str(path))
+        database = cls(engine, root=root, address=str(path))
+        database._keep_open(connect)
+        return database
 
     @classmethod
     def postgresql(cls, url: str) -> Database:
@@ -147,6 +151,22 @@ class Database:
     def dispose(self) -> None:
         """Close the pool's connections (a store that is put away, or a test that is done with its database)."""
         self.engine.dispose()
+        if self._keeper is not None:
+            self._keeper.close()
+            self._keeper = None
+
+    def _keep_open(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        """Hold one idle connection to a SQLite file while this object lives. Each call's connection is closed
+        after it (``NullPool``); were it the last one, closing it would checkpoint the WAL into the file and
+        delete it: four more waits for the disk on every write. An idle connection holds no lock."""
+        try:
+            keeper = connect()
+            _sqlite_pragmas(keeper, None)
+            keeper.execute("SELECT count(*) FROM sqlite_master").fetchall()  # opens the WAL index
+        except sqlite3.Error:
+            return  # only slower without it: a file that cannot be opened is reported by the first real call
+        self._keeper = keeper
+        weakref.finalize(self, keeper.close)
 
     # --- one call ---------------------------------------------------------------------------
 
@@ -157,9 +177,16 @@ class Database:
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A connection inside one transaction, committed when the block ends (rolled back on an error)."""
-        with self._translated(), self._writer.begin() as conn:
+    def write(self, *, durable: bool = True) -> Iterator[Connection]:
+        """A connection inside one transaction, committed when the block ends (rolled back on an error).
+
+        Not ``durable``: the commit does not wait for the disk (SQLite ``synchronous=NORMAL``, PostgreSQL
+        ``synchronous_commit=off``); a process that stops loses nothing, a machine that loses power may lose it.
+        Only for a row whose loss costs nothing and that the next durable write to the same database makes
+        durable too (a run recorded as queued: it is marked running, durably, before anything is sent)."""
+        with self._translated(), (self._writer if durable else self._lazy_writer).begin() as conn:
+            if not durable and conn.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
             yield conn
 
     def patiently(self, call: Callable[[], T], *, once: bool = False) -> T:
@@ -301,8 +328,10 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
 
 def _sqlite_begin(conn: Connection) -> None:
     # sqlite3 is left in autocommit; the transaction is begun here, the write lock taken at once for a write
-    immediate = conn.get_execution_options().get("imagelab_writes")
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    options = conn.get_execution_options()
+    if options.get("imagelab_lazy_sync"):  # one connection per call (NullPool): this lasts for this write only
+        conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("imagelab_writes") else "BEGIN")
 
 
 # --- statements whose SQL differs between the engines ------------------------------------------

@@ -25,7 +25,7 @@ class Repository:
             yield db
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self.database.write() as db:
+    def _write(self, *, durable: bool = True) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises (``Database.write``)."""
+        with self.database.write(durable=durable) as db:
             yield db

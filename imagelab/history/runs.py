@@ -49,15 +49,16 @@ class RunRepository(Repository):
     def start_run(self, page: str, model: str, prompt: str, params: dict[str, Any],
                   estimate: dict[str, Any] | None = None, backend: str | None = None, *, status: str = "running",
                   requested: int | None = None, group_id: str | None = None, label: str | None = None,
-                  billed: bool | None = None, owner: Person | None = None) -> int:
-        """A new run row (``queued`` when the engine will send it later); returns its id.
+                  billed: bool | None = None, owner: Person | None = None, durable: bool = True) -> int:
+        """A new run row (``queued`` when the engine will send it later); returns its id. Not ``durable``: see
+        ``Database.write`` (a queued run, made durable when it is marked running).
 
         ``billed`` is False for a run sent to the offline backend: its usage is kept, but nothing was paid.
         Left out, it is judged from ``backend`` (the offline backend's label), as older rows were."""
         row = _run_row({"page": page, "model": model, "prompt": prompt, "params": params, "estimate": estimate,
                         "backend": backend, "status": status, "requested": requested, "group_id": group_id,
                         "label": label, "billed": billed, "owner": owner}, time.time())
-        with self._write() as db:
+        with self._write(durable=durable) as db:
             return int(db.execute(runs.insert().values(row).returning(runs.c.id)).scalar_one())
 
     def start_runs(self, rows: list[dict[str, Any]]) -> list[int]:

@@ -132,7 +132,9 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         head = bytearray()
-        logged = False
+        logged = scope["method"] in ("GET", "HEAD", "DELETE")  # no body to wait for: logged as it arrives
+        if logged:
+            self.log.append(Sent(scope["method"], scope["path"], b""))
 
         async def reading() -> Message:
             nonlocal logged

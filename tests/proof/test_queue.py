@@ -197,3 +197,150 @@ def test_a_key_typed_for_a_session_stays_in_its_process_and_never_enters_the_que
     finally:
         engine.shutdown(wait=False)
         store.close()
+
+
+def test_a_batch_is_followed_by_one_worker_and_collected_once(submitter, workers):
+    from imagelab.client import Connection
+    from imagelab.kinds import Backend
+
+    backend = start_server(batch_pace=0.5)
+    try:
+        store = submitter.store
+        submitter.batch_poll = 0.2  # each step queues the next one this soon: many looks, by either worker
+        workers.start(concurrency=2)
+        workers.start(concurrency=2)
+        conn = Connection(backend.base_url, OFFLINE_KEY, label="Offline backend", offline=True, max_retries=0)
+        cells = [(GenerateSpec(prompt=f"a batch cell {i}", n=2, quality="low", size="1024x1024"), f"cell={i}")
+                 for i in range(3)]
+        group = submitter.submit_batch(cells, conn)
+        row = store.batches(group_id=group)[0]
+        # every other server that asks to follow it (a restart, a second app) is turned away or waits its turn
+        for _ in range(6):
+            submitter._defer_batch_step(row.id, Backend.of(conn), None, 0, now=True)
+            time.sleep(0.3)
+        wait_until(lambda: not store.batch(row.id).active, 60, "the batch to be collected")
+        time.sleep(2 * submitter.batch_poll + 1)  # any step still queued has had its turn
+        assert store.batch(row.id).status == "completed"
+        for run_id in row.run_ids:
+            run = store.run(run_id)
+            assert run.status == "ok", run.error
+            images = store.images_of_run(run_id)
+            assert sorted(img.index for img in images) == [0, 1]  # each picture saved once
+        requests = list(backend.app.state.requests)
+        assert sum(1 for r in requests if r.method == "POST" and r.path == "/v1/batches") == 1
+        assert sum(1 for r in requests if r.method == "GET" and r.path.endswith("/content")) == 1
+    finally:
+        backend.stop()
+
+
+def test_a_background_turn_whose_worker_dies_is_finished_by_the_other_from_its_response_id(
+        submitter, workers, slow_backend):
+    from imagelab.client import Connection
+    from imagelab.conversation import TurnJob
+    from imagelab.specs import TurnSpec
+
+    backend = slow_backend(25)
+    store = submitter.store
+    first = workers.start(concurrency=1)
+    conn = Connection(backend.base_url, OFFLINE_KEY, label="Offline backend", offline=True, max_retries=0)
+    conversation = store.new_conversation("a resumed conversation", None)
+    turn = TurnJob(store, conversation, None)
+    spec = TurnSpec(prompt="a turn resumed elsewhere", partial_images=1, quality="low", size="1024x1024")
+    run_id = submitter.submit(Job.of("turn", spec, conn, page="conversation").request(
+        conn.api_key, on_queued=lambda rid: turn.queued(rid, spec)))
+    wait_until(lambda: store.run(run_id).response_id, 30, "the turn to be created in the background")
+    workers.start(concurrency=1)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    wait_until(lambda: store.run(run_id).status not in ("queued", "running"), 90, "the other worker to finish it")
+    run = store.run(run_id)
+    assert run.status == "ok", run.error
+    assert len(store.images_of_run(run_id)) == 1
+    # the turn's row is filled in just after its run's
+    (turned,) = wait_until(lambda: [t for t in store.turns(conversation) if t.status != "queued"], 10, "the turn")
+    assert turned.status == "ok" and turned.image_hash == store.images_of_run(run_id)[0].hash
+    assert turned.response_id == run.response_id
+    creates = [r for r in list(backend.app.state.requests) if r.method == "POST" and r.path == "/v1/responses"]
+    assert len(creates) == 1  # followed again by its id, never created again
+    assert any(r.method == "GET" and r.path == f"/v1/responses/{run.response_id}"
+               for r in list(backend.app.state.requests))
+
+
+_APP_PROCESS = """
+import sys, time
+from imagelab.client import Connection
+from imagelab.kinds import Job
+from imagelab.queue import QueuedEngine
+from imagelab.specs import GenerateSpec
+from imagelab.store import Store
+
+base_url, pg_url, data, key = sys.argv[1:5]
+engine = QueuedEngine(Store(data, database_url=pg_url), workers=1, run_worker=False)  # IMAGELAB_WORKERS=0
+conn = Connection(base_url, key, label="Custom", offline=False, max_retries=0)
+for prompt, n in (("a typed-key run cut short", 2), ("a typed-key run never sent", 1)):
+    spec = GenerateSpec(prompt=prompt, n=n, partial_images=1, quality="low", size="1024x1024")
+    print(engine.submit(Job.of("generate", spec, conn, page="generate").request(key)), flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_typed_key_run_of_a_process_that_died_ends_interrupted_at_the_next_start(
+        pg_url, tmp_path, slow_backend):
+    backend = slow_backend(8)
+    typed = "sk-typed-for-one-session-31d9"
+    store = Store(tmp_path / "data", database_url=pg_url)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("OPENAI_API_KEY", None)
+    app = subprocess.Popen([sys.executable, "-c", _APP_PROCESS, backend.base_url, pg_url, str(tmp_path / "data"),
+                            typed], env=env, cwd=ROOT, stdout=subprocess.PIPE)
+    try:
+        assert app.stdout is not None
+        cut, never = int(app.stdout.readline()), int(app.stdout.readline())
+        wait_until(lambda: len(store.images_of_run(cut)) == 1, 30, "the first picture of the typed-key run")
+        assert store.run(never).status == "queued"  # waits for the process's one pool thread
+    finally:
+        app.send_signal(signal.SIGKILL)
+        app.wait()
+        if app.stdout is not None:
+            app.stdout.close()
+    engine = QueuedEngine(store, run_worker=False)  # the app starts again
+    try:
+        assert sorted(engine.settled_at_start) == sorted([cut, never])
+        run = store.run(cut)
+        assert run.status == "interrupted"
+        assert "1 of 2 image(s) had been saved and are kept" in (run.error or "")
+        assert len(store.images_of_run(cut)) == 1
+        assert store.run(never).status == "interrupted"
+        assert "nothing was sent" in (store.run(never).error or "")
+        assert sent(backend, "a typed-key run cut short") == 1
+        assert sent(backend, "a typed-key run never sent") == 0
+        with store.database.read() as db:  # the key never entered the queue or the history
+            rows = db.execute(text("SELECT * FROM runs")).all() + \
+                db.execute(text("SELECT args::text FROM procrastinate_jobs")).all()
+        assert typed not in repr(rows)
+    finally:
+        engine.shutdown(wait=False)
+        store.close()
+
+
+def test_a_sweeps_cells_are_jobs_any_worker_sends(submitter, workers, slow_backend):
+    from imagelab.client import Connection
+    from imagelab.queue import SHARED_QUEUE
+    from imagelab.sweeps import Sweep, submit_sweep
+
+    backend = slow_backend(0.2)
+    store = submitter.store
+    conn = Connection(backend.base_url, OFFLINE_KEY, label="Offline backend", offline=True, max_retries=0)
+    items = Sweep("a {thing} in a sweep", {"thing": ["kite", "fern", "cab"]}, {},
+                  GenerateSpec(size="1024x1024", quality="low")).expand()
+    group, ids = submit_sweep(submitter, items, conn)  # this process sends nothing itself (IMAGELAB_WORKERS=0)
+    with store.database.read() as db:
+        queued = db.execute(text("SELECT queue_name, args FROM procrastinate_jobs ORDER BY id")).all()
+    assert [q[0] for q in queued] == [SHARED_QUEUE] * 3
+    assert [q[1]["job"]["kind"] for q in queued] == ["generate"] * 3
+    assert [q[1]["job"]["label"] for q in queued] == [item.label for item in items]
+    workers.start(concurrency=2)
+    wait_until(lambda: all(store.run(i).status == "ok" for i in ids), 60, "a worker to send every cell")
+    assert [len(store.images_of_run(i)) for i in ids] == [1, 1, 1]
+    assert all(sent(backend, f"a {t} in a sweep") == 1 for t in ("kite", "fern", "cab"))
+    assert {r.group_id for r in map(store.run, ids)} == {group}

@@ -18,7 +18,7 @@ def test_sweep_of_six_with_one_failure(offline_server, tmp_path):
     engine = RunEngine(store, workers=3)
     things = ["red kite", "blue whale", "forbidden thing", "green fern", "yellow cab", "white owl"]
     items = Sweep("A photo of a {thing}", {"thing": things}, {}, GenerateSpec(size="1024x1024", quality="low")).expand()
-    group, ids = submit_sweep(engine, items, cl.generate, connection(offline_server))
+    group, ids = submit_sweep(engine, items, connection(offline_server))
     engine.wait_all()
     runs = [store.run(i) for i in ids]
     assert [r.prompt for r in runs] == [f"A photo of a {t}" for t in things]
@@ -49,7 +49,7 @@ def test_requests_run_concurrently_within_the_pool(compatible_server, tmp_path):
                   GenerateSpec(size="1024x1024", quality="low")).expand()
     for workers, expected in ((4, 4), (2, 2)):
         engine = RunEngine(store, workers=workers)
-        _, ids = submit_sweep(engine, items, cl.generate, connection(server))
+        _, ids = submit_sweep(engine, items, connection(server))
         engine.wait_all()
         jobs = [engine.job(i) for i in ids]
         assert [store.run(i).status for i in ids] == ["ok"] * 4

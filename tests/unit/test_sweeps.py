@@ -146,7 +146,7 @@ def test_sweep_keeps_order_and_survives_failures(tmp_path):
     store = Store(tmp_path)
     engine = RunEngine(store, workers=3)
     items = Sweep("a {thing}", {"thing": ["cat", "boom", "dog", "blocked", "owl"]}).expand()
-    group, ids = submit_sweep(engine, items, fake_events, NOWHERE)
+    group, ids = submit_sweep(engine, items, NOWHERE, call=fake_events)
     engine.wait_all()
     runs = sorted(store.runs(10, group_id=group), key=lambda r: r.id)
     assert [r.id for r in runs] == ids
@@ -162,7 +162,7 @@ def test_cancel_stops_items_not_started_and_keeps_what_was_saved(tmp_path):
     store = Store(tmp_path)
     engine = RunEngine(store, workers=1)
     items = Sweep("a {thing}", {"thing": [f"t{i}" for i in range(6)]}).expand()
-    group, ids = submit_sweep(engine, items, fake_events, NOWHERE)
+    group, ids = submit_sweep(engine, items, NOWHERE, call=fake_events)
     engine.wait(ids[0])
     assert cancel_sweep(engine, group) >= 4
     engine.wait_all()
@@ -177,7 +177,7 @@ def test_cancel_stops_items_not_started_and_keeps_what_was_saved(tmp_path):
 
 def test_empty_sweep_runs_nothing(tmp_path):
     engine = RunEngine(Store(tmp_path))
-    assert submit_sweep(engine, [], fake_events, NOWHERE)[1] == []
+    assert submit_sweep(engine, [], NOWHERE, call=fake_events)[1] == []
 
 
 def test_grid_puts_the_first_axis_down_and_the_second_across():
