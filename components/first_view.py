@@ -14,9 +14,9 @@ so what is typed meanwhile stays, and a click meanwhile runs (its rerun draws th
 from __future__ import annotations
 
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from . import state
+from components import state
+from components.runs.live import fragment_rerun
 
 MARKER_KEY = "first_view"  # the script's element: ``.st-key-first_view`` in the page until the rest is drawn
 
@@ -52,8 +52,7 @@ def begin(*, brief_allowed: bool) -> bool:
 def still_brief(drawn_brief: bool) -> bool:
     """Whether the part being drawn now belongs to the brief first view, given whether the page's last full
     run drew one. A fragment's own rerun (a keystroke or a click while the rest is on its way) draws in full."""
-    ctx = get_script_run_ctx()
-    return drawn_brief and not (ctx is not None and ctx.fragment_ids_this_run)
+    return drawn_brief and not fragment_rerun()
 
 
 def ask_for_the_rest() -> None:

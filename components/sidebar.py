@@ -15,7 +15,7 @@ from imagelab.store import StorageError
 from imagelab.text import shorten
 from imagelab.tray import TrayEntry, tray_entries
 
-from . import connection, first_view, people, results, shortcuts, spending, state
+from . import connection, first_view, people, results, runs, shortcuts, spending, state
 from .connection import CUSTOM, OFFLINE, OPENAI
 from .options import keep_widget_state
 from .pages import PAGES, by_key
@@ -169,11 +169,11 @@ def _entry_name(entry: TrayEntry) -> str:
     return f"{name} of {len(entry.run_ids)}" if entry.grouped else name
 
 
-def _draw_tray(polling: bool) -> None:
+def _draw_tray() -> None:
     """Running and queued jobs of every page, with Cancel, a sweep or fan-out as one entry; this session's runs
     that finished elsewhere, folded away."""
     engine = connection.get_engine()
-    batches = _draw_batches()
+    _draw_batches()
     jobs = people.own_jobs(engine.active())
     if jobs:
         running = sum(1 for j in jobs if j.status == "running")
@@ -204,8 +204,6 @@ def _draw_tray(polling: bool) -> None:
                 st.page_link(page.path, label=f"{_entry_name(entry)} · {entry.saved}/{entry.requested} {words}",
                              help=f"{entry.saved} of {entry.requested} image(s) {words}: open {page.name} to "
                                   "see them")
-    if bool(jobs or batches) != polling:
-        st.rerun()
 
 
 def mark_page_seen(page_key: str) -> None:
@@ -222,9 +220,12 @@ def _tray() -> None:
     engine = connection.get_engine()
     if engine.pending and ready():  # turns a previous process was following go on from where they were
         engine.resume_pending(connection.current_connection())
-    batches = people.own_batches(connection.get_store().batches(active=True))
-    polling = bool(people.own_jobs(engine.active())) or bool(batches)
-    st.fragment(connection.says_history_faults(_draw_tray), run_every=1.0 if polling else None)(polling)
+    runs.live_part("tray", _draw_tray, _tray_active, every=1.0)
+
+
+def _tray_active() -> bool:
+    return bool(people.own_jobs(connection.get_engine().active())) or bool(
+        people.own_batches(connection.get_store().batches(active=True)))
 
 
 def _connection_panel(note: bool) -> None:

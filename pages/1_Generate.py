@@ -7,7 +7,18 @@ first view draws the prompt and button alone; the rest follows once they are on 
 
 import streamlit as st
 
-from components import compare_models, first_view, options, pages, prompt_tools, results, run, shortcuts, sidebar, state
+from components import (
+    compare_models,
+    first_view,
+    options,
+    pages,
+    prompt_tools,
+    results,
+    runs,
+    shortcuts,
+    sidebar,
+    state,
+)
 from components.connection import says_history_faults
 from imagelab.catalog import catalog
 from imagelab.costs import estimate
@@ -51,7 +62,7 @@ def request_form() -> None:
             _generate_button(disabled=False)
         # the places outside the form that its own reruns fill (a click before the rest has arrived)
         bar.hold_estimate()
-        run.watch_here("generate", sent_here)
+        runs.watch_here("generate", sent_here)
         return
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
@@ -69,8 +80,8 @@ def request_form() -> None:
         said = st.empty()  # a refusal is said here: a fragment's rerun cannot write outside it
         stop = st.empty()  # Cancel, while the runs just sent are shown
     if clicked:  # the request leaves before the rest of the form is drawn
-        run.submit(spec, problems, "generate", page="generate", est=est, live=said)
-    run.watched_cancel("generate", stop, key="gen")
+        runs.submit(spec, problems, "generate", page="generate", est=est, live=said)
+    runs.watched_cancel("generate", stop, key="gen")
     with tools:
         prompt_tools.prompt_tools(prompt, state.GEN_PROMPT)
     # after the options: the form's top stays prompt, button, result
@@ -81,7 +92,7 @@ def request_form() -> None:
         if st.session_state.get(state.GEN_FANOUT_GROUP) != before:
             st.rerun()  # the models side by side are drawn by the page
     # The run shows in the results column from this very run: no redraw of the page before its picture.
-    run.watch_here("generate", sent_here)
+    runs.watch_here("generate", sent_here)
 
 
 with form:
@@ -89,8 +100,8 @@ with form:
 if not bar.brief:
     with output:
         compare_models.show()
-        run.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,
-                      empty_text="Your pictures appear here, newest first, and are kept in the Gallery.",
-                      icon=":material/image:")
+        runs.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,
+                       empty_text="Your pictures appear here, newest first, and are kept in the Gallery.",
+                       icon=":material/image:")
 
 bar.finish()

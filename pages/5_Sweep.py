@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, options, pages, people, run, shortcuts, sidebar, spending, state, untrusted
+from components import connection, options, pages, people, runs, shortcuts, sidebar, spending, state, untrusted
 from imagelab.batches import COMPLETION_WINDOW_WORDS
 from imagelab.catalog import offered_models
 from imagelab.client import generate
@@ -126,7 +126,7 @@ with output:
             st.markdown("**The plan**")
             untrusted.show_text(plan.describe(), quiet=True)
     if group:
-        run.show_sweep(group)
+        runs.show_sweep(group)
     elif plan is None:
         st.info("Pick a preset or write a template to see how many requests it makes and what they cost.",
                 icon=":material/grid_view:")
