@@ -55,7 +55,6 @@ class Sidebar:
     estimate_slot: Any
     tray_slot: Any
     usage_slot: Any
-    brief: bool = False  # the session's first view: the page draws its prompt and button only
 
     def show_estimate(self, est: Estimate | None, problems: list[Problem] | None = None, what: str = "") -> None:
         """Fill the estimate panel with what the page would send now."""
@@ -82,16 +81,10 @@ class Sidebar:
                 st.caption(f":orange[{len(problems)} setting(s) to fix before sending.]")
             spending.show(est.dollars)
 
-    def hold_estimate(self) -> None:
-        """Keep the estimate's place for a fragment's own reruns to fill: Streamlit lets a fragment write
-        outside itself only where it wrote in the page's last full run."""
-        self.estimate_slot.empty()
-
     def finish(self) -> None:
-        """Fill the job tray and the usage panels (call at the end of the page, after any submit); in a brief
-        first view, ask for the rest of the page instead."""
-        if self.brief:
-            first_view.ask_for_the_rest()
+        """Fill the job tray and the usage panels (call at the end of the page, after any submit); nothing when
+        only the estimate was drawn."""
+        if self.tray_slot is None:
             return
         try:
             with self.tray_slot.container():
@@ -281,23 +274,23 @@ def _nav_label(key: str, name: str) -> str:
     return f"{name} · {heard} reaction(s)" if heard else name
 
 
-def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False) -> Sidebar:
+def draw_sidebar(*, connection_note: bool = True, estimate_only: bool = False) -> Sidebar:
     """Draw the shared sidebar; the page fills its estimate and calls ``finish()`` at the end.
 
     ``connection_note=False`` leaves out the line saying where requests go, for a page (Home) that
-    says it at length itself, so it is not shown twice. ``brief_first_view=True``: the page draws a brief
-    first view of a session (``components/first_view.py``), in which the sidebar waits for the rest too.
+    says it at length itself, so it is not shown twice. ``estimate_only=True``: only the estimate's place (a
+    page's brief first view, ``components/first_view.py``: the rest follows with the rest of the page).
     """
     person = people.require_person()  # with login, nothing below is drawn for someone not logged in
     keep_widget_state(*state.KEPT_PREFIXES)
-    brief = first_view.begin(brief_allowed=brief_first_view)
+    first_view.note_view()
     st.html(PAGE_CSS + results.RESULTS_CSS + f"<style>{UNTRUSTED_CSS}</style>")
     connection.warn_if_exposed()
     with st.sidebar:
         # The estimate of what the page would send is the headline: first, above the fold at any height.
         estimate_slot = st.empty()
-        if brief:
-            return Sidebar(estimate_slot, None, None, brief=True)
+        if estimate_only:
+            return Sidebar(estimate_slot, None, None)
         st.markdown("**:material/palette: ImageLab**")
         if person is not None:
             people.person_panel(person)

@@ -25,7 +25,8 @@ from imagelab.costs import estimate
 from imagelab.specs import GenerateSpec
 
 st.set_page_config(page_title="Generate · ImageLab", page_icon=pages.ICON, layout="wide")
-bar = sidebar.draw_sidebar(brief_first_view=True)
+brief = first_view.begin()  # the session's first view: the prompt and button alone
+bar = sidebar.draw_sidebar(estimate_only=brief)
 
 st.title("Generate", help="Describe a picture; ImageLab sends it with exactly the options the chosen model accepts.")
 
@@ -34,6 +35,9 @@ options.show_load_notes()
 form, output = st.columns([5, 6], gap="large")
 # where the form's own rerun shows the runs it sent, before the page is redrawn in full
 sent_here = output.empty()
+
+
+PLACEHOLDER = "A red fox curled up in fresh snow at dawn, soft light, shallow depth of field"
 
 
 def _count(prompt: str) -> str:
@@ -50,20 +54,10 @@ def _generate_button(*, disabled: bool) -> bool:
 def request_form() -> None:
     """The prompt, its options and the button: typing or changing an option reruns only this part."""
     options.remember_widget_values(*state.KEPT_PREFIXES)  # what this part's own reruns took in is kept, too
-    prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=110,
-                          placeholder="A red fox curled up in fresh snow at dawn, soft light, shallow depth of field")
+    prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=110, placeholder=PLACEHOLDER)
     counter = st.empty()
     action = st.container()
     tools = st.container()  # drawn once the request has left
-    # ``bar`` is the last full run's: a brief first view draws the options once prompt and button are shown
-    if first_view.still_brief(bar.brief):
-        counter.caption(_count(prompt))
-        with action:
-            _generate_button(disabled=False)
-        # the places outside the form that its own reruns fill (a click before the rest has arrived)
-        bar.hold_estimate()
-        runs.watch_here("generate", sent_here)
-        return
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
     spec = GenerateSpec(prompt=prompt, model=info.name, **values)
@@ -96,8 +90,13 @@ def request_form() -> None:
 
 
 with form:
-    request_form()
-if not bar.brief:
+    if brief:  # the same prompt and button: a keystroke or a click in them draws the whole page
+        st.text_area("Prompt", key=state.GEN_PROMPT, height=110, placeholder=PLACEHOLDER)
+        st.caption(_count(st.session_state.get(state.GEN_PROMPT) or ""))
+        _generate_button(disabled=False)
+    else:
+        request_form()
+if not brief:
     with output:
         compare_models.show()
         runs.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,
@@ -105,3 +104,4 @@ if not bar.brief:
                        icon=":material/image:")
 
 bar.finish()
+first_view.end(brief)

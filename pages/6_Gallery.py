@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import boards, connection, options, pages, people, results, sidebar, state, untrusted
+from components import boards, connection, first_view, options, pages, people, results, sidebar, state, untrusted
 from imagelab import trash
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
 from imagelab.export import export_images, export_link, read_metadata, settings_from_metadata
@@ -20,8 +20,8 @@ from imagelab.store import MAX_SEARCH_TEXT, ImageRecord, StorageError
 from imagelab.text import shorten
 
 st.set_page_config(page_title="Gallery · ImageLab", page_icon=pages.ICON, layout="wide")
-bar = sidebar.draw_sidebar(brief_first_view=True)
-brief = bar.brief  # a session's first view: a new session has no filters or selection yet
+brief = first_view.begin()  # a session's first view: a new session has no filters or selection yet
+bar = sidebar.draw_sidebar(estimate_only=brief)
 bar.show_estimate(None)
 store = connection.require_history()
 
@@ -515,3 +515,4 @@ if not brief:  # in the first view, the rest follows once the pictures are on sc
         detail_dialog(detail_id, records)
 
 bar.finish()
+first_view.end(brief)

@@ -150,6 +150,16 @@ class TimedBackend:
     spans: list[tuple[str, float, float]] = field(default_factory=list)
     server: Any = None
 
+    def answered_at(self, after: float, page: Any, timeout: float = 90.0) -> float:
+        """When (epoch ms) the backend answered the first image request that began after ``after`` (epoch ms)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for path, start, end in list(self.spans):
+                if "/images/" in path and start * 1000 >= after:
+                    return end * 1000
+            page.wait_for_timeout(20)
+        raise RuntimeError("the backend saw no image request after the click")
+
     def generation_ms(self, after: float) -> float:
         """How long the backend spent on the first image request that began after ``after`` (epoch ms)."""
         for path, start, end in list(self.spans):
@@ -380,9 +390,12 @@ def measure_generate(browser: Any, url: str, log: Path, backend: TimedBackend, s
         task_before = view.task_seconds()
         clicked = view.page.evaluate("() => { const t = Date.now(); "
                                      "document.querySelector('.st-key-btn_gen_run button').click(); return t; }")
-        view.page.wait_for_function(f"() => Object.keys(window.__lab.loaded).length > {len(shown_before)}",
-                                    timeout=90_000, polling=20)
-        shown = min(t for src, t in view.lab("loaded").items() if src not in shown_before)
+        # the picture this click asked for: new to the page, and loaded after the backend answered the click
+        answered = backend.answered_at(clicked, view.page)
+        view.page.wait_for_function(
+            "([before, after]) => Object.entries(window.__lab.loaded).some(([src, t]) => !before.includes(src) "
+            "&& t >= after)", arg=[sorted(shown_before), answered], timeout=90_000, polling=20)
+        shown = min(t for src, t in view.lab("loaded").items() if src not in shown_before and t >= answered)
         idle = view.wait_quiet()
         samples.add(f"{who} click→shown", shown - clicked - backend.generation_ms(clicked))
         samples.add(f"{who} click→idle", idle - clicked)
