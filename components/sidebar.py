@@ -213,7 +213,8 @@ def _tray() -> None:
     engine = connection.get_engine()
     if engine.pending and ready():  # turns a previous process was following go on from where they were
         engine.resume_pending(connection.current_connection())
-    runs.live_part("tray", _draw_tray, _tray_active, every=1.0)
+    # no wait for news: two parts that wait would each give way to the other's timer, and neither would wait
+    runs.live_part("tray", _draw_tray, _tray_active, every=1.0, news=False)
 
 
 def _tray_active() -> bool:

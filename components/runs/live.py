@@ -43,14 +43,14 @@ def fragment_rerun() -> bool:
 
 
 def live_part(name: str, draw: Callable[[], None], is_active: Callable[[], bool], *, every: float = POLL_SECONDS,
-              wait: Callable[[], float | None] | None = None) -> None:
+              wait: Callable[[], float | None] | None = None, news: bool = True) -> None:
     """Draw ``draw`` as a live part named ``name`` (unique on the page): polled every ``every`` seconds while
-    ``is_active()``, waiting for news before each redraw (at most ``wait()`` seconds, when given), and the
-    whole page redrawn when ``is_active()`` flips."""
+    ``is_active()``, waiting for news before each redraw (at most ``wait()`` seconds, when given; not at all
+    with ``news=False``), and the whole page redrawn when ``is_active()`` flips."""
     active = is_active()
 
     def part() -> None:
-        if active:
+        if active and news:
             await_news(name, limit=wait() if wait is not None else None)
         draw()
         if is_active() != active:

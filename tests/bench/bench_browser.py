@@ -1,6 +1,6 @@
 """Speed a person feels: ImageLab beside a bare Streamlit page, in one Chromium, alternating.
 
-Run: .venv/bin/python tests/bench/bench_browser.py [--rounds N] [--check] [--before OTHER_CHECKOUT]
+Run: .venv/bin/python tests/bench/bench_browser.py [--rounds N] [--check] [--other NAME=CHECKOUT ...]
 
 Both apps get their pictures from one offline backend run by this script (a request to it is
 timed here, so "click → shown" can leave the backend's own time out): ImageLab reaches it as a
@@ -10,8 +10,8 @@ for each app in turn: a cold load (a fresh browser context), a warm reload, a ke
 rerun, a generation (with, for ImageLab, the moment the run's card is in the window: the person sees
 their click was taken); then ImageLab's Gallery (1,000 images seeded in its store) cold and warm.
 Every figure is the median over the rounds; ratios are ImageLab over bare, taken in the same
-run so that the shared machine's noise mostly cancels; ``--before`` measures another checkout (the code
-before a change) in the same rounds. ``figures()`` gives the rows to
+run so that the shared machine's noise mostly cancels; ``--other`` measures more checkouts (the code
+before a change, a variant) in the same rounds. ``figures()`` gives the rows to
 ``tests/bench/bench.py``; ``--check`` exits 1 when a target is missed. Nothing leaves 127.0.0.1.
 """
 
@@ -427,9 +427,9 @@ def measure_gallery(browser: Any, url: str, samples: Samples) -> None:
 
 
 def run(rounds: int = 5, lab_args: list[str] | None = None,
-        before: Path | None = None) -> tuple[list[Row], dict[str, tuple[int, int, int]]]:
-    """``before``: another checkout of ImageLab, measured in the same rounds as "ImageLab before" (the same
-    machine's load for both, so that a change's effect is not lost in the noise between two runs)."""
+        others: dict[str, Path] | None = None) -> tuple[list[Row], dict[str, tuple[int, int, int]]]:
+    """``others``: more checkouts of ImageLab by name (the code before a change, a variant), measured in the
+    same rounds (the same machine's load for all, so that a change's effect is not lost in the noise)."""
     from playwright.sync_api import sync_playwright
 
     samples = Samples()
@@ -439,11 +439,10 @@ def run(rounds: int = 5, lab_args: list[str] | None = None,
         hook.mkdir()
         (hook / "sitecustomize.py").write_text(TIMING_HOOK)
         timing = {"PYTHONPATH": str(hook)}
-        logs = {who: Path(tmp) / f"{who}-runs.log" for who in ("lab", "before", "bare")}
+        labs = {"lab": ROOT, **(others or {})}
+        logs = {who: Path(tmp) / f"{who}-runs.log" for who in [*labs, "bare"]}
         urls: dict[str, str] = {}
-        for who, root in [("lab", ROOT), ("before", before)]:
-            if root is None:
-                continue
+        for who, root in labs.items():
             data = Path(tmp) / who
             data.mkdir()
             seed_gallery(data)
@@ -474,8 +473,8 @@ def run(rounds: int = 5, lab_args: list[str] | None = None,
 def rows(s: Samples) -> list[Row]:
     m = s.median
     out: list[Row] = []
-    labs = [(who, name) for who, name in (("lab", "ImageLab"), ("before", "ImageLab before"))
-            if f"{who} cold" in s.values]
+    labs = [(who, "ImageLab" if who == "lab" else f"ImageLab {who}") for who in
+            sorted({k.split(" ")[0] for k in s.values} - {"bare", "gallery"}, key=lambda w: w != "lab")]
     for name, key, unit in [("cold load → prompt usable", "cold", "ms"), ("warm reload → prompt usable", "warm", "ms"),
                             ("click → picture shown, minus the backend's time", "click→shown", "ms"),
                             ("click → page idle again", "click→idle", "ms"),
@@ -511,7 +510,7 @@ def figures(rounds: int = 3) -> list[Row]:
 def static_rows(static: dict[str, tuple[int, int, int]]) -> list[Row]:
     out: list[Row] = []
     for who, (sent, gz, br) in static.items():
-        name = {"lab": "ImageLab", "before": "ImageLab before"}.get(who, who)
+        name = "ImageLab" if who == "lab" else ("bare" if who == "bare" else f"ImageLab {who}")
         out.append((f"cold view's HTML/JS/CSS, {name}: as Streamlit sends it", sent / 1024, NO_TARGET, "KB"))
         out.append((f"cold view's HTML/JS/CSS, {name}: gzip -6", gz / 1024, NO_TARGET, "KB"))
         out.append((f"cold view's HTML/JS/CSS, {name}: brotli -q 5", br / 1024, NO_TARGET, "KB"))
@@ -522,12 +521,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (medians over these)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a figure misses its target")
-    parser.add_argument("--before", type=Path, help="another checkout of ImageLab to measure side by side")
+    parser.add_argument("--other", action="append", default=[], metavar="NAME=PATH",
+                        help="another checkout of ImageLab to measure side by side (e.g. before=../old)")
     parser.add_argument("--post-script-gc", choices=["true", "false"],
                         help="run ImageLab with runner.postScriptGC set so (default: its .streamlit/config.toml)")
     args = parser.parse_args(argv)
     found, static = run(args.rounds, ["--runner.postScriptGC", args.post_script_gc] if args.post_script_gc else None,
-                        args.before)
+                        {name: Path(path) for name, path in (o.split("=", 1) for o in args.other)})
     missed = 0
     for name, value, target, unit in found + static_rows(static):
         verdict = "—" if target == NO_TARGET else ("PASS" if value <= target else "MISS")
