@@ -42,8 +42,7 @@ _ask = st.components.v2.component("imagelab_first_view", js=_ASK_WHEN_SHOWN)
 
 def begin() -> bool:
     """At the top of a page that draws a brief view, before the sidebar: whether this full run is the session's
-    first view, to be drawn brief. The page decides what its brief view is; a keystroke or a click in it reruns
-    the whole page, which draws in full."""
+    first view, to be drawn brief. The page decides what its brief view is (``still_brief`` inside its parts)."""
     first = not st.session_state.get(state.VIEW_SEEN)
     note_view()
     return first
@@ -52,6 +51,14 @@ def begin() -> bool:
 def note_view() -> None:
     """Every page's full run: the session's first view has been drawn (by the sidebar, which every page draws)."""
     st.session_state[state.VIEW_SEEN] = True
+
+
+def still_brief(brief: bool) -> bool:
+    """Whether the part being drawn now belongs to the brief first view, given the page's decision in its last
+    full run: a fragment's own rerun (a keystroke or a click while the rest is on its way) draws in full."""
+    from components.runs.live import fragment_rerun  # the one place that asks
+
+    return brief and not fragment_rerun()
 
 
 def end(brief: bool) -> None:

@@ -81,6 +81,11 @@ class Sidebar:
                 st.caption(f":orange[{len(problems)} setting(s) to fix before sending.]")
             spending.show(est.dollars)
 
+    def hold_estimate(self) -> None:
+        """Keep the estimate's place for a fragment's own reruns to fill: Streamlit lets a fragment write
+        outside itself only where it wrote in the page's last full run."""
+        self.estimate_slot.empty()
+
     def finish(self) -> None:
         """Fill the job tray and the usage panels (call at the end of the page, after any submit); nothing when
         only the estimate was drawn."""

@@ -37,9 +37,6 @@ form, output = st.columns([5, 6], gap="large")
 sent_here = output.empty()
 
 
-PLACEHOLDER = "A red fox curled up in fresh snow at dawn, soft light, shallow depth of field"
-
-
 def _count(prompt: str) -> str:
     return f"{len(prompt):,} / {catalog().limits['prompt_chars']:,} characters"
 
@@ -54,10 +51,20 @@ def _generate_button(*, disabled: bool) -> bool:
 def request_form() -> None:
     """The prompt, its options and the button: typing or changing an option reruns only this part."""
     options.remember_widget_values(*state.KEPT_PREFIXES)  # what this part's own reruns took in is kept, too
-    prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=110, placeholder=PLACEHOLDER)
+    prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=110,
+                          placeholder="A red fox curled up in fresh snow at dawn, soft light, shallow depth of field")
     counter = st.empty()
     action = st.container()
     tools = st.container()  # drawn once the request has left
+    # a brief first view draws the options once prompt and button are shown (a keystroke or click: in full)
+    if first_view.still_brief(brief):
+        counter.caption(_count(prompt))
+        with action:
+            _generate_button(disabled=False)
+        # the places outside the form that its own reruns fill (a click before the rest has arrived)
+        bar.hold_estimate()
+        runs.watch_here("generate", sent_here)
+        return
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
     spec = GenerateSpec(prompt=prompt, model=info.name, **values)
@@ -90,12 +97,7 @@ def request_form() -> None:
 
 
 with form:
-    if brief:  # the same prompt and button: a keystroke or a click in them draws the whole page
-        st.text_area("Prompt", key=state.GEN_PROMPT, height=110, placeholder=PLACEHOLDER)
-        st.caption(_count(st.session_state.get(state.GEN_PROMPT) or ""))
-        _generate_button(disabled=False)
-    else:
-        request_form()
+    request_form()
 if not brief:
     with output:
         compare_models.show()
