@@ -40,6 +40,16 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import NO_SECRETS  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy, launch_app  # noqa: E402
 
+# Why the form keeps its own watch of the runs it sends (components/runs/live.py, ``watch_sent``): measured with
+# ``--other before=<the code before components/runs> --other nowatch=<the same, a click rerunning the whole page
+# instead of watching>``, 3 rounds, medians, one run on the shared machine (2026-12-07):
+#                                   with the watch   without it   before
+#   click → the run's card in view        974 ms      2,544 ms    684 ms
+#   click → picture, minus backend      1,329 ms      3,805 ms  1,311 ms
+#   click → page idle again             2,918 ms      4,549 ms  4,746 ms
+#   main-thread CPU per generation      2,998 ms      4,905 ms  4,604 ms
+# Without it the card waits for a full redraw of the page: the watch stays, inside the live module.
+
 Row = tuple[str, float, float, str]  # (figure, value, target (inf: none), unit)
 NO_TARGET = float("inf")
 GALLERY_IMAGES = 1_000
