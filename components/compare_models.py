@@ -1,7 +1,7 @@
 """Generate's "Compare models": the same prompt and options sent to 2–6 models or quality levels at once.
 
 Each target gets the request adapted to what it takes (``imagelab.fanout``), and every change is
-shown before sending. The runs share a group; the results sit side by side (``run.show_fanout``).
+shown before sending. The runs share a group; the results sit side by side (``runs.show_fanout``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import streamlit as st
 from imagelab.costs import estimate, format_dollars
 from imagelab.fanout import MAX_TARGETS, MIN_TARGETS, FanoutTarget, plan, target_choices
 
-from . import run, state
+from . import runs, state
 
 
 def form(spec: Any) -> tuple[bool, list[FanoutTarget]]:
@@ -44,8 +44,8 @@ def send(targets: list[FanoutTarget], *, live: Any) -> None:
     group = "fanout-" + uuid.uuid4().hex[:10]
     sent = 0
     for t in targets:
-        if run.submit(t.spec, t.spec.problems(), "generate", page="generate", est=estimate(t.spec), live=live,
-                      group=group, label=t.target) is not None:
+        if runs.submit(t.spec, t.spec.problems(), "generate", page="generate", est=estimate(t.spec), live=live,
+                       group=group, label=t.target) is not None:
             sent += 1
     if sent:
         st.session_state[state.GEN_FANOUT_GROUP] = group
@@ -55,4 +55,4 @@ def show() -> None:
     group = st.session_state.get(state.GEN_FANOUT_GROUP)
     if group:
         st.markdown("**Compared side by side**")
-        run.show_fanout(group)
+        runs.show_fanout(group)

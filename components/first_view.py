@@ -14,9 +14,8 @@ so what is typed meanwhile stays, and a click meanwhile runs (its rerun draws th
 from __future__ import annotations
 
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from . import state
+from components import state
 
 MARKER_KEY = "first_view"  # the script's element: ``.st-key-first_view`` in the page until the rest is drawn
 
@@ -41,19 +40,31 @@ export default function ({ setTriggerValue }) {
 _ask = st.components.v2.component("imagelab_first_view", js=_ASK_WHEN_SHOWN)
 
 
-def begin(*, brief_allowed: bool) -> bool:
-    """Call at the top of every full run of every page: whether this run is the session's first and is drawn
-    brief (only pages that draw a brief view allow it)."""
+def begin() -> bool:
+    """At the top of a page that draws a brief view, before the sidebar: whether this full run is the session's
+    first view, to be drawn brief. The page decides what its brief view is (``still_brief`` inside its parts)."""
     first = not st.session_state.get(state.VIEW_SEEN)
+    note_view()
+    return first
+
+
+def note_view() -> None:
+    """Every page's full run: the session's first view has been drawn (by the sidebar, which every page draws)."""
     st.session_state[state.VIEW_SEEN] = True
-    return first and brief_allowed
 
 
-def still_brief(drawn_brief: bool) -> bool:
-    """Whether the part being drawn now belongs to the brief first view, given whether the page's last full
-    run drew one. A fragment's own rerun (a keystroke or a click while the rest is on its way) draws in full."""
-    ctx = get_script_run_ctx()
-    return drawn_brief and not (ctx is not None and ctx.fragment_ids_this_run)
+def still_brief(brief: bool) -> bool:
+    """Whether the part being drawn now belongs to the brief first view, given the page's decision in its last
+    full run: a fragment's own rerun (a keystroke or a click while the rest is on its way) draws in full."""
+    from components.runs.live import fragment_rerun  # the one place that asks
+
+    return brief and not fragment_rerun()
+
+
+def end(brief: bool) -> None:
+    """At the end of a page's brief view: ask for the rest once it is on screen."""
+    if brief:
+        ask_for_the_rest()
 
 
 def ask_for_the_rest() -> None:

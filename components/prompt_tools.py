@@ -25,7 +25,7 @@ from imagelab.prompts import DESCRIBE, REWRITE, PromptRequest, word_diff
 from imagelab.store import RunRecord, StorageError
 from imagelab.text import shorten
 
-from . import connection, image_inputs, people, run, state, untrusted
+from . import connection, image_inputs, people, runs, state, untrusted
 
 LIBRARY_SHOWN = 12
 
@@ -82,7 +82,7 @@ def _words_model() -> str:
 
 
 def _submit(spec: PromptRequest, run_key: str, live: object) -> None:
-    run_id = run.submit(spec, spec.problems(), kind_of(spec), page=spec.kind, est=spec.estimate(), live=live)
+    run_id = runs.submit(spec, spec.problems(), kind_of(spec), page=spec.kind, est=spec.estimate(), live=live)
     if run_id is not None:
         st.session_state[run_key] = run_id
 
@@ -100,15 +100,21 @@ def _last_run(run_key: str, page: str) -> RunRecord | None:
     return latest[0] if latest else None
 
 
-def _wait(run_id: int) -> None:
+def _waiting(run_id: int) -> None:
     job = connection.get_engine().job(run_id)
-    if job is None or not job.active:
-        st.rerun()
+    if job is None:
+        return
     head, button = st.columns([4, 1], vertical_alignment="center")
     head.caption(f":material/hourglass_top: {STATUS_WORDS[job.status].capitalize()} with "
                  f"{untrusted.theirs(job.model)} · {job.elapsed:.0f} s")
-    button.button("Cancel", key=f"btn_words_cancel_{run_id}", on_click=run.cancel, args=(run_id,),
-                  icon=":material/stop_circle:", width="stretch")
+    if job.active:
+        button.button("Cancel", key=f"btn_words_cancel_{run_id}", on_click=runs.cancel, args=(run_id,),
+                      icon=":material/stop_circle:", width="stretch")
+
+
+def _going(run_id: int) -> bool:
+    job = connection.get_engine().job(run_id)
+    return job is not None and job.active
 
 
 def _show_run(record: RunRecord | None, show_words: Callable[[RunRecord, str], None]) -> None:
@@ -117,7 +123,8 @@ def _show_run(record: RunRecord | None, show_words: Callable[[RunRecord, str], N
         return
     job = connection.get_engine().job(record.id)
     if job is not None and job.active:
-        st.fragment(connection.says_history_faults(_wait), run_every=run.POLL_SECONDS * 5)(record.id)
+        runs.live_part(f"words_{record.id}", lambda: _waiting(record.id), lambda: _going(record.id),
+                       every=runs.POLL_SECONDS * 5)
         return
     if record.active:  # recorded as running, but no worker has it: a restart will mark it interrupted
         return

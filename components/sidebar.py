@@ -15,7 +15,7 @@ from imagelab.store import StorageError
 from imagelab.text import shorten
 from imagelab.tray import TrayEntry, tray_entries
 
-from . import connection, first_view, people, results, shortcuts, spending, state
+from . import connection, first_view, people, results, runs, shortcuts, spending, state
 from .connection import CUSTOM, OFFLINE, OPENAI
 from .options import keep_widget_state
 from .pages import PAGES, by_key
@@ -55,7 +55,6 @@ class Sidebar:
     estimate_slot: Any
     tray_slot: Any
     usage_slot: Any
-    brief: bool = False  # the session's first view: the page draws its prompt and button only
 
     def show_estimate(self, est: Estimate | None, problems: list[Problem] | None = None, what: str = "") -> None:
         """Fill the estimate panel with what the page would send now."""
@@ -88,10 +87,9 @@ class Sidebar:
         self.estimate_slot.empty()
 
     def finish(self) -> None:
-        """Fill the job tray and the usage panels (call at the end of the page, after any submit); in a brief
-        first view, ask for the rest of the page instead."""
-        if self.brief:
-            first_view.ask_for_the_rest()
+        """Fill the job tray and the usage panels (call at the end of the page, after any submit); nothing when
+        only the estimate was drawn."""
+        if self.tray_slot is None:
             return
         try:
             with self.tray_slot.container():
@@ -169,11 +167,11 @@ def _entry_name(entry: TrayEntry) -> str:
     return f"{name} of {len(entry.run_ids)}" if entry.grouped else name
 
 
-def _draw_tray(polling: bool) -> None:
+def _draw_tray() -> None:
     """Running and queued jobs of every page, with Cancel, a sweep or fan-out as one entry; this session's runs
     that finished elsewhere, folded away."""
     engine = connection.get_engine()
-    batches = _draw_batches()
+    _draw_batches()
     jobs = people.own_jobs(engine.active())
     if jobs:
         running = sum(1 for j in jobs if j.status == "running")
@@ -204,8 +202,6 @@ def _draw_tray(polling: bool) -> None:
                 st.page_link(page.path, label=f"{_entry_name(entry)} · {entry.saved}/{entry.requested} {words}",
                              help=f"{entry.saved} of {entry.requested} image(s) {words}: open {page.name} to "
                                   "see them")
-    if bool(jobs or batches) != polling:
-        st.rerun()
 
 
 def mark_page_seen(page_key: str) -> None:
@@ -222,9 +218,13 @@ def _tray() -> None:
     engine = connection.get_engine()
     if engine.pending and ready():  # turns a previous process was following go on from where they were
         engine.resume_pending(connection.current_connection())
-    batches = people.own_batches(connection.get_store().batches(active=True))
-    polling = bool(people.own_jobs(engine.active())) or bool(batches)
-    st.fragment(connection.says_history_faults(_draw_tray), run_every=1.0 if polling else None)(polling)
+    # no wait for news: two parts that wait would each give way to the other's timer, and neither would wait
+    runs.live_part("tray", _draw_tray, _tray_active, every=1.0, news=False)
+
+
+def _tray_active() -> bool:
+    return bool(people.own_jobs(connection.get_engine().active())) or bool(
+        people.own_batches(connection.get_store().batches(active=True)))
 
 
 def _connection_panel(note: bool) -> None:
@@ -280,23 +280,23 @@ def _nav_label(key: str, name: str) -> str:
     return f"{name} · {heard} reaction(s)" if heard else name
 
 
-def draw_sidebar(*, connection_note: bool = True, brief_first_view: bool = False) -> Sidebar:
+def draw_sidebar(*, connection_note: bool = True, estimate_only: bool = False) -> Sidebar:
     """Draw the shared sidebar; the page fills its estimate and calls ``finish()`` at the end.
 
     ``connection_note=False`` leaves out the line saying where requests go, for a page (Home) that
-    says it at length itself, so it is not shown twice. ``brief_first_view=True``: the page draws a brief
-    first view of a session (``components/first_view.py``), in which the sidebar waits for the rest too.
+    says it at length itself, so it is not shown twice. ``estimate_only=True``: only the estimate's place (a
+    page's brief first view, ``components/first_view.py``: the rest follows with the rest of the page).
     """
     person = people.require_person()  # with login, nothing below is drawn for someone not logged in
     keep_widget_state(*state.KEPT_PREFIXES)
-    brief = first_view.begin(brief_allowed=brief_first_view)
+    first_view.note_view()
     st.html(PAGE_CSS + results.RESULTS_CSS + f"<style>{UNTRUSTED_CSS}</style>")
     connection.warn_if_exposed()
     with st.sidebar:
         # The estimate of what the page would send is the headline: first, above the fold at any height.
         estimate_slot = st.empty()
-        if brief:
-            return Sidebar(estimate_slot, None, None, brief=True)
+        if estimate_only:
+            return Sidebar(estimate_slot, None, None)
         st.markdown("**:material/palette: ImageLab**")
         if person is not None:
             people.person_panel(person)

@@ -31,6 +31,7 @@ __all__ = [
     "mask_from_black_and_white",
     "mask_from_alpha_or_luma",
     "mask_from_model_drawing",
+    "mask_request",
     "mask_preview",
     "validate_mask",
     "mask_edit_fraction",
@@ -335,6 +336,15 @@ def mask_from_alpha_or_luma(
             a = _fit_to(alpha, size, Image.Resampling.NEAREST)
             return _encode_mask(a < 128), "alpha"
     return mask_from_black_and_white(data, size, edit_colour=edit_colour), "luma"
+
+
+MASK_REQUEST = ("Make a black and white mask of {subject} in this picture: {subject} pure white, everything else "
+                "pure black, same framing, no grey, no other detail.")
+
+
+def mask_request(subject: str) -> str:
+    """The words that ask a model to draw ``subject`` as a mask (``mask_from_model_drawing`` reads the answer)."""
+    return MASK_REQUEST.format(subject=subject.strip())
 
 
 def mask_from_model_drawing(data: bytes, image_size: tuple[int, int], *, grow_px: int = 0) -> bytes:

@@ -8,9 +8,9 @@ first view draws the prompt and button alone; the rest follows once they are on 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from components import compare_models, first_view, options, prompt_tools, results, run, shortcuts, state
+from components import compare_models, first_view, options, prompt_tools, results, runs, shortcuts, state
 from components.connection import says_history_faults
-from components.frame import Sidebar, show_page
+from components.frame import Sidebar, show_page_with_first_view
 from imagelab.catalog import catalog
 from imagelab.costs import estimate
 from imagelab.specs import GenerateSpec
@@ -27,7 +27,7 @@ def _generate_button(*, disabled: bool) -> bool:
 
 @st.fragment
 @says_history_faults
-def request_form(bar: Sidebar, sent_here: DeltaGenerator) -> None:
+def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
     """The prompt, its options and the button: typing or changing an option reruns only this part."""
     options.remember_widget_values(*state.KEPT_PREFIXES)  # what this part's own reruns took in is kept, too
     prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=110,
@@ -35,14 +35,14 @@ def request_form(bar: Sidebar, sent_here: DeltaGenerator) -> None:
     counter = st.empty()
     action = st.container()
     tools = st.container()  # drawn once the request has left
-    # ``bar`` is the last full run's: a brief first view draws the options once prompt and button are shown
-    if first_view.still_brief(bar.brief):
+    # a brief first view draws the options once prompt and button are shown (a keystroke or click: in full)
+    if first_view.still_brief(brief):
         counter.caption(_count(prompt))
         with action:
             _generate_button(disabled=False)
         # the places outside the form that its own reruns fill (a click before the rest has arrived)
         bar.hold_estimate()
-        run.watch_here("generate", sent_here)
+        runs.watch_here("generate", sent_here)
         return
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
@@ -60,8 +60,8 @@ def request_form(bar: Sidebar, sent_here: DeltaGenerator) -> None:
         said = st.empty()  # a refusal is said here: a fragment's rerun cannot write outside it
         stop = st.empty()  # Cancel, while the runs just sent are shown
     if clicked:  # the request leaves before the rest of the form is drawn
-        run.submit(spec, problems, "generate", page="generate", est=est, live=said)
-    run.watched_cancel("generate", stop, key="gen")
+        runs.submit(spec, problems, "generate", page="generate", est=est, live=said)
+    runs.watched_cancel("generate", stop, key="gen")
     with tools:
         prompt_tools.prompt_tools(prompt, state.GEN_PROMPT)
     # after the options: the form's top stays prompt, button, result
@@ -72,10 +72,10 @@ def request_form(bar: Sidebar, sent_here: DeltaGenerator) -> None:
         if st.session_state.get(state.GEN_FANOUT_GROUP) != before:
             st.rerun()  # the models side by side are drawn by the page
     # The run shows in the results column from this very run: no redraw of the page before its picture.
-    run.watch_here("generate", sent_here)
+    runs.watch_here("generate", sent_here)
 
 
-def render(bar: Sidebar) -> None:
+def render(bar: Sidebar, brief: bool) -> None:
     st.title("Generate",
              help="Describe a picture; ImageLab sends it with exactly the options the chosen model accepts.")
 
@@ -85,13 +85,13 @@ def render(bar: Sidebar) -> None:
     # where the form's own rerun shows the runs it sent, before the page is redrawn in full
     sent_here = output.empty()
     with form:
-        request_form(bar, sent_here)
-    if not bar.brief:
+        request_form(bar, brief, sent_here)
+    if not brief:
         with output:
             compare_models.show()
-            run.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,
-                          empty_text="Your pictures appear here, newest first, and are kept in the Gallery.",
-                          icon=":material/image:")
+            runs.show_runs("generate", key="gen", shown_key=state.GEN_SHOWN,
+                           empty_text="Your pictures appear here, newest first, and are kept in the Gallery.",
+                           icon=":material/image:")
 
 
-show_page("Generate", render, brief_first_view=True)
+show_page_with_first_view("Generate", render)

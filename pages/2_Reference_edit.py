@@ -6,7 +6,7 @@ beside the button, not a screen away from it; the inputs and options follow.
 
 import streamlit as st
 
-from components import connection, image_inputs, options, results, run, shortcuts, state
+from components import connection, image_inputs, options, results, runs, shortcuts, state
 from components.frame import Sidebar, show_page
 from imagelab.costs import estimate
 from imagelab.specs import EditSpec
@@ -43,11 +43,11 @@ def render(bar: Sidebar) -> None:
         live = st.empty()
 
     if clicked:
-        run.submit(spec, problems, "edit", page="reference_edit", est=est, live=live,
+        runs.submit(spec, problems, "edit", page="reference_edit", est=est, live=live,
                    parents=[img.hash for img in images])
 
     with output:
-        run.show_runs("reference_edit", key="ref", shown_key=state.REF_SHOWN,
+        runs.show_runs("reference_edit", key="ref", shown_key=state.REF_SHOWN,
                       empty_text="Add images and describe what to make of them. Results appear here and in the "
                                         "Gallery.", icon=":material/image:")
 

@@ -15,7 +15,7 @@ from components import (
     mask_canvas,
     options,
     results,
-    run,
+    runs,
     shortcuts,
     state,
     untrusted,
@@ -77,14 +77,14 @@ def render(bar: Sidebar) -> None:
                                   "in white on black, which becomes the mask.")
                 ask_live = st.empty()
                 if asked:
-                    st.session_state[state.MASK_DRAWING_RUN] = run.ask_for_mask(image, subject, info.name,
+                    st.session_state[state.MASK_DRAWING_RUN] = runs.ask_for_mask(image, subject, info.name,
                                                                                 live=ask_live)
                     st.session_state[state.MASK_DRAWN] = None
                 drawing_run = st.session_state.get(state.MASK_DRAWING_RUN)
                 if drawing_run is not None and st.session_state.get(state.MASK_DRAWN) is None:
-                    drawn_hash, drawn_png, problem = run.mask_from_drawing(drawing_run, image)
+                    drawn_hash, drawn_png, problem = runs.mask_from_drawing(drawing_run, image)
                     if drawn_hash is None:
-                        run.show_drawing_progress(drawing_run)
+                        runs.show_drawing_progress(drawing_run)
                     else:
                         st.session_state[state.MASK_DRAWN] = (drawn_hash, drawn_png, problem)
                 drawn = st.session_state.get(state.MASK_DRAWN)
@@ -148,12 +148,12 @@ def render(bar: Sidebar) -> None:
                             "markup.png" if markup_mode else "mask.png")
         kept = (keep_exact.postprocess(image.data, overlay.data, feather) if image and overlay and not markup_mode
                 else None)
-        run.submit(spec, problems, "edit", page="mask_edit", est=est, live=live,
+        runs.submit(spec, problems, "edit", page="mask_edit", est=est, live=live,
                    parents=[image.hash] if image else None,
                    postprocess=kept)
 
     with output, st.container(key="narrow_results"):  # one picture a row, as wide as the column, beside the canvas
-        run.show_runs("mask_edit", key="mask", shown_key=state.MASK_SHOWN,
+        runs.show_runs("mask_edit", key="mask", shown_key=state.MASK_SHOWN,
                       empty_text="Pick a picture, paint over what should change and describe the result.",
                       icon=":material/brush:", columns=1)
 

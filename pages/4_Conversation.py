@@ -8,7 +8,7 @@ from components import (
     options,
     people,
     results,
-    run,
+    runs,
     shortcuts,
     sidebar,
     state,
@@ -45,7 +45,7 @@ def show_turn(store: Store, number: int, turn: TurnRecord, head_id: int | None, 
     with st.chat_message("assistant"):
         live_job = connection.get_engine().job(turn.run_id) if turn.run_id else None
         if turn.run_id is not None and live_job is not None and live_job.active:
-            run.show_turn_progress(turn.run_id)
+            runs.show_turn_progress(turn.run_id)
             return
         # The picture beside what is said about it, so a whole turn fits above the input.
         picture, about = st.columns([3, 2], gap="medium") if turn.image_hash else (None, st.container())
@@ -273,7 +273,7 @@ def render(bar: Sidebar) -> None:
         known = st.session_state.setdefault(state.CONV_FILE_IDS, {}).setdefault(
             (conn.base_url if conn else None) or "openai", {})
         job = TurnJob(store, conv_id or 0, head, file_ids=known)
-        run_id = run.submit(spec, problems, "turn", call=job.events, page="conversation", est=est, live=live,
+        run_id = runs.submit(spec, problems, "turn", call=job.events, page="conversation", est=est, live=live,
                             parents=job.parents(spec), on_queued=lambda rid: job.queued(rid, spec),
                             on_finish=job.finished)
         if run_id is not None:

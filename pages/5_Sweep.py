@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from components import connection, options, people, run, shortcuts, sidebar, spending, state, untrusted
+from components import connection, options, people, runs, shortcuts, sidebar, spending, state, untrusted
 from components.frame import Sidebar, show_page
 from imagelab.batches import COMPLETION_WINDOW_WORDS
 from imagelab.catalog import offered_models
@@ -126,7 +126,7 @@ def render(bar: Sidebar) -> None:
                 st.markdown("**The plan**")
                 untrusted.show_text(plan.describe(), quiet=True)
         if shown:
-            run.show_sweep(shown)
+            runs.show_sweep(shown)
         elif plan is None:
             st.info("Pick a preset or write a template to see how many requests it makes and what they cost.",
                     icon=":material/grid_view:")

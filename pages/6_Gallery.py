@@ -15,7 +15,7 @@ from typing import Any, Literal
 import streamlit as st
 
 from components import boards, connection, options, pages, people, results, state, untrusted
-from components.frame import Sidebar, show_page
+from components.frame import Sidebar, show_page_with_first_view
 from imagelab import trash
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
 from imagelab.export import EXPORT_KEEP_SECONDS, export_files, export_link, read_metadata, settings_from_metadata
@@ -551,9 +551,8 @@ def spend_by_day(store: Store) -> None:
             st.caption("No spend yet.")
 
 
-def render(bar: Sidebar) -> None:
+def render(bar: Sidebar, brief: bool) -> None:
     store = connection.require_history()
-    brief = bar.brief
     st.session_state.setdefault(state.GALLERY_DENSITY, "Comfortable")
     columns = DENSITIES.get(st.session_state[state.GALLERY_DENSITY], 4)
 
@@ -635,4 +634,4 @@ def render(bar: Sidebar) -> None:
             detail_dialog(g, detail_id, records)
 
 
-show_page("Gallery", render, brief_first_view=True)
+show_page_with_first_view("Gallery", render)

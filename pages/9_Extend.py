@@ -5,7 +5,7 @@ import io
 import streamlit as st
 from PIL import Image
 
-from components import connection, image_inputs, keep_exact, options, run, shortcuts, state, untrusted
+from components import connection, image_inputs, keep_exact, options, runs, shortcuts, state, untrusted
 from components.frame import Sidebar, show_page
 from imagelab.catalog import catalog
 from imagelab.costs import estimate
@@ -134,11 +134,11 @@ def render(bar: Sidebar) -> None:
             store.add_input(canvas.data, "png", canvas.width, canvas.height, "extend-canvas.png")
             store.add_input(mask.data, "png", mask.width, mask.height, "extend-mask.png")
             kept = keep_exact.postprocess(canvas.data, mask.data, feather)
-        run.submit(spec, problems, "edit", page="extend", est=est, live=live, parents=[image.hash] if image else None,
+        runs.submit(spec, problems, "edit", page="extend", est=est, live=live, parents=[image.hash] if image else None,
                    postprocess=kept)
 
     with output:
-        run.show_runs("extend", key="ext", shown_key=state.EXT_SHOWN,
+        runs.show_runs("extend", key="ext", shown_key=state.EXT_SHOWN,
                       empty_text="Pick a picture, choose its new shape and describe the whole new picture.",
                       icon=":material/open_in_full:")
 

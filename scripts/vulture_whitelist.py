@@ -14,6 +14,8 @@ _.exc_text  # likewise: "{c.exc_text}"
 _.upload_hash  # st.cache_data's key for a mask upload (components/mask_canvas.py _from_upload)
 _.added_at  # a board item's row field, kept for its order in time (imagelab/history/boards.py)
 
+_.__qualname__  # Streamlit names a fragment by its function's qualified name (components/runs/live.py live_part)
+
 # public API the tests drive (tests/ is not scanned: pytest calls fixtures and tests by name)
 _.boards_of  # Store: which boards hold a picture
 _.count_images  # Store
@@ -21,6 +23,7 @@ _.remove_orphans  # Store
 _.db_path  # Store
 _.wait_all  # RunEngine
 _.recovered  # RunEngine: what start-up marked interrupted
+_.settled_at_start  # QueuedEngine: the runs of dead processes it settled when it started
 _.from_background_fit  # masks.CanvasFit
 _.from_fabric_background  # masks.CanvasFit
 _.to_sweep  # sweeps.Preset

@@ -43,14 +43,11 @@ from .events import Event, Failed, FinalImage, PartialImage, ResponseProgress, T
 from .images import edit, generate, run_images
 from .responses import ask_for_words, cancel_response, respond, resume, upload_files
 
-# The name components/run.py still imports a failed request by; it goes when that module moves (issue 25).
-ImageLabError = RequestFailed
-
 __all__ = [
     "Connection", "SDKClient", "make_client", "interrupt", "generate", "edit", "run_images", "respond", "resume",
     "cancel_response", "ask_for_words",
     "TurnReply", "ResponseProgress", "upload_files", "PartialImage", "FinalImage", "UsageReport", "Failed", "Event",
-    "RequestFailed", "ImageLabError", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
+    "RequestFailed", "BadKey", "NotVerified", "AccessDenied", "ModerationBlocked", "InvalidRequest",
     "ModelUnavailable", "RateLimited", "ServerError", "RequestTimedOut", "ConnectionFailed", "StreamCut", "Cancelled",
     "NotAnImage", "NotTheAPI", "translate_error", "check_image_bytes", "DEFAULT_TIMEOUT", "DEFAULT_RETRIES",
 ]

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests
 
-from components.run import who_waits
+from components.runs.live import who_waits
 
 
 def _live_part_running(*queued: RerunData) -> SimpleNamespace:
@@ -43,3 +43,13 @@ def test_a_stop_ends_the_wait() -> None:
     ctx = _live_part_running()
     ctx.script_requests.request_stop()
     assert who_waits(ctx) == "elsewhere"
+
+
+def test_streamlit_still_keeps_its_queue_where_live_parts_read_it() -> None:
+    """Streamlit has no public way to see what waits behind a running script; ``_queued_rerun`` reads its
+    insides. An upgrade that moves them fails here (the live parts would otherwise give way to nothing)."""
+    from components.runs.live import _queued_rerun
+
+    assert _queued_rerun(_live_part_running()) is None
+    assert _queued_rerun(_live_part_running(RerunData(fragment_id="live", is_auto_rerun=True))) == (["live"], True)
+    assert _queued_rerun(_live_part_running(RerunData(fragment_id="form"))) == (["form"], False)

@@ -42,10 +42,11 @@ def _free_port() -> int:
 
 @contextmanager
 def launch_app(data: Path, env_extra: dict[str, str] | None = None, args: list[str] | None = None, *,
-               port: int | None = None, secrets: Path | None = None):
+               port: int | None = None, secrets: Path | None = None, root: Path = ROOT):
     """``streamlit run app.py`` on a free port (or ``port``) with its own data directory and no secrets file
     but ``secrets`` (a developer's ~/.streamlit or .streamlit/secrets.toml is never read); yields where it
-    is (and its process id, for tests that kill it)."""
+    is (and its process id, for tests that kill it). ``root``: another checkout of ImageLab to run (a benchmark's
+    "before")."""
     port = port or _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env["IMAGELAB_DATA_DIR"] = str(data)
@@ -57,7 +58,7 @@ def launch_app(data: Path, env_extra: dict[str, str] | None = None, args: list[s
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
          "--secrets.files", str(secrets or NO_SECRETS), *(args or [])],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT) as proc:
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT) as proc:
         try:
             yield _wait_healthy(url, log_path) | {"data_dir": data, "log": log_path, "pid": proc.pid}
         finally:

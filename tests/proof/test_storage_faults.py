@@ -91,8 +91,7 @@ def as_the_forms_own_rerun(monkeypatch):
         def __getattr__(self, name):
             return getattr(get_script_run_ctx(), name)
 
-    for module in ("components.run", "components.first_view"):
-        monkeypatch.setattr(f"{module}.get_script_run_ctx", lambda *a, **k: FormRerun())
+    monkeypatch.setattr("components.runs.live.get_script_run_ctx", lambda *a, **k: FormRerun())
 
 
 def _click_generate_in_the_forms_own_rerun(monkeypatch):
