@@ -14,13 +14,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from .errors import ImageLabError
+
 __all__ = ["TEMPLATE", "nginx_config", "write_nginx_config"]
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf.template"
 TEMP_FOLDERS = ("body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
-class ProxySettingError(ValueError):
+class ProxySettingError(ImageLabError, ValueError):
     """A listen address or replica address nginx would not take."""
 
 
