@@ -1,6 +1,6 @@
 """Generate's "Compare models": the same prompt and options sent to 2–6 models or quality levels at once.
 
-Each target gets the request adapted to what it takes (``imagelab.fanout``), and every change is
+Each target gets the request adapted to what it takes (``imagelab.runs.fanout``), and every change is
 shown before sending. The runs share a group; the results sit side by side (``runs.show_fanout``).
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from imagelab.costs import estimate, format_dollars
-from imagelab.fanout import MAX_TARGETS, MIN_TARGETS, FanoutTarget, plan, target_choices
+from imagelab.runs.fanout import MAX_TARGETS, MIN_TARGETS, FanoutTarget, plan, target_choices
 
 from . import runs, state
 

@@ -11,10 +11,10 @@ from typing import ParamSpec
 import streamlit as st
 
 from imagelab.client import Connection
-from imagelab.conversation import finish_resumed_turn
-from imagelab.jobs import RunEngine
 from imagelab.offline import OfflineServer, start_server
-from imagelab.queue import make_engine
+from imagelab.runs.engine import RunEngine
+from imagelab.runs.queue import make_engine
+from imagelab.runs.turns import finish_resumed_turn
 from imagelab.serving import NETWORK_WARNING, serves_network
 from imagelab.store import StorageError, Store, default_data_dir
 
@@ -77,7 +77,7 @@ def says_history_faults(draw: Callable[P, None]) -> Callable[P, None]:
 @st.cache_resource
 def _engine(path: str) -> RunEngine:
     store = _store(path)
-    # a PostgreSQL history queues its runs for any worker (``imagelab.queue``); SQLite keeps the in-process pool
+    # a PostgreSQL history queues its runs for any worker (``imagelab.runs.queue``); SQLite keeps the in-process pool
     return make_engine(store, on_resumed=functools.partial(finish_resumed_turn, store), batch_poll=2.0)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from imagelab import people
-from imagelab.jobs import JobState
 from imagelab.people import Person, is_admin
+from imagelab.runs.engine import JobState
 from imagelab.store import BatchRecord, ImageRecord, Store
 
 from .connection import get_store, login_configured

@@ -18,10 +18,10 @@ import streamlit as st
 
 from imagelab.catalog import catalog
 from imagelab.inputs import InputRefused, input_from_store
-from imagelab.jobs import STATUS_WORDS
-from imagelab.kinds import kind_of
 from imagelab.library import TITLE_CHARS, LibraryPrompt, all_tags, parse_tags, search, shipped_prompts
 from imagelab.prompts import DESCRIBE, REWRITE, PromptRequest, word_diff
+from imagelab.runs.kinds import kind_of
+from imagelab.runs.status import STATUS_WORDS
 from imagelab.store import RunRecord, StorageError
 from imagelab.text import shorten
 

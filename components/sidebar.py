@@ -9,11 +9,12 @@ from typing import Any
 import streamlit as st
 
 from imagelab.costs import Estimate, estimated_tokens, format_dollars, money_of, money_text, total_money
-from imagelab.jobs import STATUS_WORDS, RunEngine
+from imagelab.runs.engine import RunEngine
+from imagelab.runs.status import STATUS_WORDS
+from imagelab.runs.tray import TrayEntry, tray_entries
 from imagelab.specs import Problem
 from imagelab.store import StorageError
 from imagelab.text import shorten
-from imagelab.tray import TrayEntry, tray_entries
 
 from . import connection, first_view, people, results, runs, shortcuts, spending, state
 from .connection import CUSTOM, OFFLINE, OPENAI
@@ -141,7 +142,7 @@ def _cancel_batch(group: str) -> None:
 
 def _draw_batches() -> bool:
     """Batch API jobs not yet collected, with their progress and Cancel; whether there were any."""
-    from imagelab.batches import BATCH_WORDS
+    from imagelab.runs.batches import BATCH_WORDS
 
     rows = people.own_batches(connection.get_store().batches(active=True))
     for row in rows:

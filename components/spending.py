@@ -8,8 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from imagelab import budgets
 from imagelab.costs import format_dollars
+from imagelab.runs import budgets
 from imagelab.store import StorageError
 
 from . import connection, people, state

@@ -6,7 +6,7 @@ Layout under the data directory::
                               budget_limits, settings, prompt_library, boards (not made when the records
                               are in PostgreSQL: ``IMAGELAB_DATABASE_URL``)
     images/ab/abcdef….png     bytes named by their SHA-256, written atomically
-    engines/<pid>-<nonce>     a lease per live run engine: the runs it holds (``imagelab.leases``)
+    engines/<pid>-<nonce>     a lease per live run engine: the runs it holds (``imagelab.runs.leases``)
     unrecorded/*.json         rows a database that went away mid-run could not take yet (``history.unrecorded``)
     spool/ab/abcdef….png      with shared storage (IMAGELAB_STORAGE_URL): bytes waiting to be sent
 

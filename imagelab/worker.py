@@ -16,8 +16,8 @@ import signal
 import sys
 
 from .history.errors import StorageError
-from .jobs import DEFAULT_WORKERS
-from .queue import QueuedEngine
+from .runs.engine import DEFAULT_WORKERS
+from .runs.queue import QueuedEngine
 from .store import Store, _database_url
 
 

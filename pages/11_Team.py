@@ -5,8 +5,8 @@ import streamlit as st
 
 from components import connection, people, untrusted
 from components.frame import Sidebar, show_page
-from imagelab import budgets
 from imagelab.costs import format_dollars
+from imagelab.runs import budgets
 from imagelab.store import Store
 
 LIMIT_SCOPES = ("day", "month")

@@ -17,9 +17,9 @@ from components import (
 from components.conversation_state import NEW, OpenConversation
 from components.frame import Sidebar, show_page
 from imagelab.catalog import catalog
-from imagelab.conversation import TurnJob, branch_path, children_count, leaves, newest_leaf_under
 from imagelab.costs import estimate, money_of, money_text, window_price
 from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma
+from imagelab.runs.turns import TurnJob, branch_path, children_count, leaves, newest_leaf_under
 from imagelab.specs import ACTIONS, COMPLETION_WINDOWS, InputImage, MaskInput, TurnSpec
 from imagelab.store import Store, TurnRecord, content_hash
 from imagelab.text import shorten

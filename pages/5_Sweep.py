@@ -4,11 +4,11 @@ import streamlit as st
 
 from components import connection, options, people, runs, shortcuts, sidebar, spending, state, untrusted
 from components.frame import Sidebar, show_page
-from imagelab.batches import COMPLETION_WINDOW_WORDS
 from imagelab.catalog import offered_models
 from imagelab.costs import batch_price, format_dollars
+from imagelab.runs.batches import COMPLETION_WINDOW_WORDS
+from imagelab.runs.sweeps import Sweep, load_presets, submit_sweep, template_variables
 from imagelab.specs import GenerateSpec
-from imagelab.sweeps import Sweep, load_presets, submit_sweep, template_variables
 
 PRESETS = {p.name: p for p in load_presets()}
 

@@ -17,8 +17,8 @@ import streamlit as st
 from streamlit import config as st_config
 
 from imagelab.client import Connection
-from imagelab.jobs import JobRequest, RunEngine
 from imagelab.offline import start_server
+from imagelab.runs.engine import JobRequest, RunEngine
 from imagelab.store import Store
 from tests.services.postgres import PostgresNotInstalled, postgres_server
 

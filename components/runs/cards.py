@@ -14,7 +14,8 @@ from components.runs.live import POLL_SECONDS, SHOWN_BEFORE_REDRAW, fragment_rer
 from components.runs.submit import cancel, cancel_all
 from imagelab.client import RequestFailed
 from imagelab.costs import format_dollars, money_of, money_text
-from imagelab.jobs import STATUS_WORDS, JobState
+from imagelab.runs.engine import JobState
+from imagelab.runs.status import STATUS_WORDS
 from imagelab.store import ImageRecord, RunRecord, StorageError
 from imagelab.text import shorten
 

@@ -9,7 +9,7 @@ from components import connection, people, results, untrusted
 from components.runs.cards import run_error, show_progress_picture
 from components.runs.live import POLL_SECONDS, live_part
 from imagelab.costs import money_of, money_text
-from imagelab.jobs import STATUS_WORDS
+from imagelab.runs.status import STATUS_WORDS
 
 
 def _draw_fanout(group: str) -> None:

@@ -12,8 +12,8 @@ import streamlit as st
 from components import connection, people, sidebar, spending, state, untrusted
 from imagelab.costs import Estimate, estimate
 from imagelab.drift import KeepExact
-from imagelab.jobs import EventCall, JobState
-from imagelab.kinds import Job, PostStep, Spec
+from imagelab.runs.engine import EventCall, JobState
+from imagelab.runs.kinds import Job, PostStep, Spec
 from imagelab.store import StorageError
 
 
@@ -23,7 +23,7 @@ def submit(spec: Spec, problems: list[Any], kind: str, *, page: str, est: Estima
            on_finish: Callable[[JobState], None] | None = None,
            postprocess: KeepExact | None = None, call: EventCall | None = None) -> int | None:
     """The primary button's action: refuse with sentences, or hand the spec to the run engine as a job of
-    ``kind`` (``imagelab.kinds``; ``call`` sends it another way, in this process).
+    ``kind`` (``imagelab.runs.kinds``; ``call`` sends it another way, in this process).
 
     Returns the run id at once; the run goes on whatever happens to this page. ``postprocess``
     (keep-exact) runs in the engine's worker on every saved result.

@@ -11,9 +11,9 @@ from components import connection, results, state, untrusted
 from components.runs.cards import run_error, show_progress_picture
 from components.runs.live import POLL_SECONDS, live_part
 from imagelab.costs import format_dollars, money_of, money_text, total_money
-from imagelab.jobs import STATUS_WORDS
+from imagelab.runs.status import STATUS_WORDS
+from imagelab.runs.sweeps import sweep_grid
 from imagelab.store import RunRecord
-from imagelab.sweeps import sweep_grid
 
 
 def show_sweep(group: str) -> None:
@@ -44,7 +44,7 @@ def _draw_sweep(group: str) -> None:
 
 def _draw_batch_progress(group: str) -> bool:
     """A sweep sent through the Batch API: each batch's status, n of N done, and Cancel. Whether one is active."""
-    from imagelab.batches import BATCH_WORDS
+    from imagelab.runs.batches import BATCH_WORDS
 
     rows = connection.get_store().batches(group_id=group)
     for row in rows:

@@ -207,7 +207,7 @@ copied_rows = Table(
     Column("copied_at", Float, nullable=False),
 )
 
-# The latest preview of each image of a running run, for a server other than the worker's (``imagelab.queue``).
+# The latest preview of each image of a running run, for a server other than the worker's (``imagelab.runs.queue``).
 run_previews = Table(
     "run_previews", metadata,
     Column("run_id", Integer, ForeignKey("runs.id"), primary_key=True),

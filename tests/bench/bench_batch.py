@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from imagelab.client import Connection  # noqa: E402
-from imagelab.jobs import RunEngine  # noqa: E402
 from imagelab.offline.batches import BATCH_PACE_ENV  # noqa: E402
+from imagelab.runs.engine import RunEngine  # noqa: E402
 from imagelab.specs import GenerateSpec  # noqa: E402
 from imagelab.store import Store  # noqa: E402
 

@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 from PIL import Image  # noqa: E402
 
 from imagelab.client import Connection, FinalImage, UsageReport, generate  # noqa: E402
-from imagelab.jobs import JobRequest, RunEngine  # noqa: E402
 from imagelab.offline import start_server  # noqa: E402
+from imagelab.runs.engine import JobRequest, RunEngine  # noqa: E402
 from imagelab.specs import GenerateSpec  # noqa: E402
 from imagelab.store import Store  # noqa: E402
 

@@ -28,10 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from imagelab.client import Connection  # noqa: E402
-from imagelab.jobs import RunEngine  # noqa: E402
-from imagelab.kinds import Job  # noqa: E402
 from imagelab.offline import start_server  # noqa: E402
-from imagelab.queue import QueuedEngine  # noqa: E402
+from imagelab.runs.engine import RunEngine  # noqa: E402
+from imagelab.runs.kinds import Job  # noqa: E402
+from imagelab.runs.queue import QueuedEngine  # noqa: E402
 from imagelab.specs import GenerateSpec  # noqa: E402
 from imagelab.store import Store  # noqa: E402
 from tests.services.postgres import postgres_server  # noqa: E402

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from imagelab.client import Connection, FinalImage, UsageReport
-from imagelab.jobs import JobRequest, RunEngine
+from imagelab.runs.engine import JobRequest, RunEngine
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store, content_hash
 from tests.services.postgres import TEST_PASSWORD, PostgresNotInstalled, postgres_server

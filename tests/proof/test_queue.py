@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from imagelab.kinds import Job
 from imagelab.offline import start_server
-from imagelab.queue import QueuedEngine
+from imagelab.runs.kinds import Job
+from imagelab.runs.queue import QueuedEngine
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store
 from tests.conftest import ROOT
@@ -201,7 +201,7 @@ def test_a_key_typed_for_a_session_stays_in_its_process_and_never_enters_the_que
 
 def test_a_batch_is_followed_by_one_worker_and_collected_once(submitter, workers):
     from imagelab.client import Connection
-    from imagelab.kinds import Backend
+    from imagelab.runs.kinds import Backend
 
     backend = start_server(batch_pace=0.5)
     try:
@@ -236,7 +236,7 @@ def test_a_batch_is_followed_by_one_worker_and_collected_once(submitter, workers
 def test_a_background_turn_whose_worker_dies_is_finished_by_the_other_from_its_response_id(
         submitter, workers, slow_backend):
     from imagelab.client import Connection
-    from imagelab.conversation import TurnJob
+    from imagelab.runs.turns import TurnJob
     from imagelab.specs import TurnSpec
 
     backend = slow_backend(25)
@@ -269,8 +269,8 @@ def test_a_background_turn_whose_worker_dies_is_finished_by_the_other_from_its_r
 _APP_PROCESS = """
 import sys, time
 from imagelab.client import Connection
-from imagelab.kinds import Job
-from imagelab.queue import QueuedEngine
+from imagelab.runs.kinds import Job
+from imagelab.runs.queue import QueuedEngine
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store
 
@@ -325,8 +325,8 @@ def test_a_typed_key_run_of_a_process_that_died_ends_interrupted_at_the_next_sta
 
 def test_a_sweeps_cells_are_jobs_any_worker_sends(submitter, workers, slow_backend):
     from imagelab.client import Connection
-    from imagelab.queue import SHARED_QUEUE
-    from imagelab.sweeps import Sweep, submit_sweep
+    from imagelab.runs.queue import SHARED_QUEUE
+    from imagelab.runs.sweeps import Sweep, submit_sweep
 
     backend = slow_backend(0.2)
     store = submitter.store

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from imagelab.client import Connection, generate
-from imagelab.jobs import JobRequest, RunEngine
 from imagelab.offline import start_server
+from imagelab.runs.engine import JobRequest, RunEngine
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store
 

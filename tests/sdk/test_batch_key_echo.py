@@ -17,7 +17,7 @@ from PIL import Image
 
 from components import state
 from imagelab import client as cl
-from imagelab.jobs import RunEngine
+from imagelab.runs.engine import RunEngine
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store
 from tests.app.conftest import open_page

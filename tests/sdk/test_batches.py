@@ -8,8 +8,8 @@ from PIL import Image
 
 from imagelab import client as cl
 from imagelab.client.batch import moderate
-from imagelab.jobs import JobRequest, RunEngine
 from imagelab.offline import start_server
+from imagelab.runs.engine import JobRequest, RunEngine
 from imagelab.specs import EditSpec, GenerateSpec, InputImage
 from imagelab.store import Store, content_hash
 

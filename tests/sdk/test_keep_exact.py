@@ -11,7 +11,7 @@ from imagelab import client as cl
 from imagelab.catalog import model_info
 from imagelab.drift import KeepExact
 from imagelab.extend import extend_mask, padded_picture, plan_extend
-from imagelab.jobs import JobRequest, RunEngine
+from imagelab.runs.engine import JobRequest, RunEngine
 from imagelab.specs import EditSpec, InputImage, MaskInput
 from imagelab.store import Store, content_hash
 

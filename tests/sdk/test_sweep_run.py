@@ -2,10 +2,10 @@
 
 
 from imagelab import client as cl
-from imagelab.jobs import RunEngine
+from imagelab.runs.engine import RunEngine
+from imagelab.runs.sweeps import Sweep, submit_sweep
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store
-from imagelab.sweeps import Sweep, submit_sweep
 
 
 def connection(server):

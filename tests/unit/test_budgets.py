@@ -2,7 +2,7 @@
 
 import time
 
-from imagelab import budgets
+from imagelab.runs import budgets
 from imagelab.specs import GenerateSpec
 
 
@@ -50,7 +50,7 @@ def test_a_billed_run_that_reported_no_usage_counts_at_its_estimate(store):
 
     from imagelab.client import Connection, FinalImage
     from imagelab.costs import estimate
-    from imagelab.jobs import JobRequest, RunEngine
+    from imagelab.runs.engine import JobRequest, RunEngine
     from imagelab.specs import GenerateSpec
     from tests.unit.test_jobs import png
 

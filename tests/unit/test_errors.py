@@ -15,7 +15,8 @@ from imagelab.svg import NotAnSvg, sanitize_svg
 
 # Errors for the code, not for a person: a job this version cannot read, the offline server's HTTP errors,
 # a storage-internal signal.
-NOT_FOR_PEOPLE = {"imagelab.kinds.BadJob", "imagelab.offline.protocol.APIError", "imagelab.history.storage._Missing"}
+NOT_FOR_PEOPLE = {"imagelab.runs.kinds.BadJob", "imagelab.offline.protocol.APIError",
+                  "imagelab.history.storage._Missing"}
 
 
 def every_error_class() -> dict[str, type[BaseException]]:

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from imagelab.client import Connection, Failed, FinalImage, PartialImage, RateLimited, UsageReport
-from imagelab.jobs import JobRequest, RunEngine
+from imagelab.runs.engine import JobRequest, RunEngine
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store
 

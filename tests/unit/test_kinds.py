@@ -6,8 +6,8 @@ import pytest
 
 from imagelab.client import Connection
 from imagelab.drift import KeepExact
-from imagelab.kinds import KINDS, BadJob, Job, PostStep, kind_of
 from imagelab.prompts import DESCRIBE, PromptRequest
+from imagelab.runs.kinds import KINDS, BadJob, Job, PostStep, kind_of
 from imagelab.specs import EditSpec, GenerateSpec, InputImage, MaskInput, TurnSpec
 
 KEY = "sk-person-typed-4b1d9e"

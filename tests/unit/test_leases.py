@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from imagelab.jobs import RunEngine
-from imagelab.leases import HEARTBEAT_SECONDS, STALE_BEATS, EngineLease, live_claims
 from imagelab.offline import start_server
+from imagelab.runs.engine import RunEngine
+from imagelab.runs.leases import HEARTBEAT_SECONDS, STALE_BEATS, EngineLease, live_claims
 from imagelab.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROCESS_A = """
 import sys
 from imagelab.client import Connection, generate
-from imagelab.jobs import JobRequest, RunEngine
+from imagelab.runs.engine import JobRequest, RunEngine
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store
 

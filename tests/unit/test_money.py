@@ -76,7 +76,7 @@ def test_runs_recorded_before_the_billed_column_are_judged_by_their_backend(tmp_
 
 def test_the_engine_records_an_offline_connection_as_unbilled(tmp_path, compatible_server):
     from imagelab.client import generate
-    from imagelab.jobs import JobRequest, RunEngine
+    from imagelab.runs.engine import JobRequest, RunEngine
     from imagelab.specs import GenerateSpec
 
     server = compatible_server()

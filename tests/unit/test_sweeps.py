@@ -6,10 +6,8 @@ import pytest
 
 from imagelab.client import Connection, Failed, FinalImage, ModerationBlocked, UsageReport
 from imagelab.costs import estimate
-from imagelab.jobs import RunEngine
-from imagelab.specs import GenerateSpec
-from imagelab.store import Store
-from imagelab.sweeps import (
+from imagelab.runs.engine import RunEngine
+from imagelab.runs.sweeps import (
     MAX_REQUESTS,
     Sweep,
     cancel_sweep,
@@ -19,6 +17,8 @@ from imagelab.sweeps import (
     sweep_grid,
     template_variables,
 )
+from imagelab.specs import GenerateSpec
+from imagelab.store import Store
 
 ITEMS = ["dining chair", "fruit bowl", "speaker", "bench"]
 

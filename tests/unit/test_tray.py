@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from imagelab.tray import tray_entries
+from imagelab.runs.tray import tray_entries
 
 
 @dataclass

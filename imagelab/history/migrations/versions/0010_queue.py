@@ -1,4 +1,4 @@
-"""Version 10: the run queue (``imagelab.queue``) and each image's latest preview.
+"""Version 10: the run queue (``imagelab.runs.queue``) and each image's latest preview.
 
 On PostgreSQL, procrastinate's own tables and functions (its ``schema.sql`` of the pinned version) are
 made here, once, in the same transaction as the rest, so every process and worker finds them. SQLite

@@ -5,7 +5,7 @@ and pairs the spec type that reads its JSON with the client call that sends it. 
 data: the kind, the spec's JSON, the backend *without its key*, the page, the pictures it is made
 from, its group and label, who submitted it, and the named step that runs on every saved result
 (``keep_exact``). ``Job.request`` turns it back into the run engine's ``JobRequest`` wherever it
-runs: in this process's pool, or in a worker on another machine (``imagelab.queue``). The key is
+runs: in this process's pool, or in a worker on another machine (``imagelab.runs.queue``). The key is
 added there, from that process's own environment or the person's session; it never enters a job.
 
     job = Job.of("generate", spec, connection, page="generate")
@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from .client import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Connection, ask_for_words, edit, generate, respond
-from .costs import Estimate
-from .drift import DerivedImage, KeepExact
-from .prompts import DESCRIBE, REWRITE, PromptRequest
-from .specs import EditSpec, GenerateSpec, TurnSpec, bytes_from_json, bytes_to_json
+from imagelab.client import DEFAULT_RETRIES, DEFAULT_TIMEOUT, Connection, ask_for_words, edit, generate, respond
+from imagelab.costs import Estimate
+from imagelab.drift import DerivedImage, KeepExact
+from imagelab.prompts import DESCRIBE, REWRITE, PromptRequest
+from imagelab.specs import EditSpec, GenerateSpec, TurnSpec, bytes_from_json, bytes_to_json
 
 __all__ = ["Spec", "Kind", "KINDS", "Job", "Backend", "PostStep", "kind_of", "BadJob"]
 
@@ -194,7 +194,7 @@ class Job:
     def request(self, api_key: str, **hooks: Any) -> Any:
         """The run engine's ``JobRequest`` for this job, sent with ``api_key``; ``hooks`` are the request's
         other fields (``budget``, ``on_queued``, ``on_finish``, ``call`` to send it another way)."""
-        from .jobs import JobRequest
+        from .engine import JobRequest
 
         spec = self.spec_object()
         est = Estimate(**{**self.estimate, "notes": tuple(self.estimate.get("notes") or ())}) if self.estimate else None

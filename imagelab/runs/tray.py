@@ -15,7 +15,7 @@ __all__ = ["TrayEntry", "tray_entries"]
 
 
 class TrayJob(Protocol):
-    """What the tray reads of a job (``imagelab.jobs.JobState``)."""
+    """What the tray reads of a job (``imagelab.runs.engine.JobState``)."""
 
     run_id: int
     page: str

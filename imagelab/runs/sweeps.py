@@ -30,12 +30,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .client import Connection
-from .costs import estimate
-from .jobs import EventCall, JobRequest, RunEngine
+from imagelab.client import Connection
+from imagelab.costs import estimate
+from imagelab.people import Person
+from imagelab.specs import GenerateSpec, OutputOptions
+
+from .engine import EventCall, JobRequest, RunEngine
 from .kinds import Job, kind_of
-from .people import Person
-from .specs import GenerateSpec, OutputOptions
 
 __all__ = ["MAX_REQUESTS", "template_variables", "fill_template", "Sweep", "SweepItem", "SweepPlan", "plan_items",
            "submit_sweep", "cancel_sweep", "SweepGrid", "parse_label", "sweep_grid", "Preset", "load_presets",

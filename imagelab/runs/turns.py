@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .client import Failed, InvalidRequest, RequestFailed, TurnReply, UsageReport, respond
-from .inputs import input_from_store
-from .specs import TurnSpec
-from .store import Store, TurnRecord
+from imagelab.client import Failed, InvalidRequest, RequestFailed, TurnReply, UsageReport, respond
+from imagelab.inputs import input_from_store
+from imagelab.specs import TurnSpec
+from imagelab.store import Store, TurnRecord
 
 __all__ = ["branch_path", "leaves", "children_count", "newest_leaf_under", "TurnJob", "finish_resumed_turn",
            "turn_job_of_run", "EXPIRED_NOTE"]

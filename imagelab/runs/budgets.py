@@ -24,8 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .costs import estimate, format_dollars
-from .store import RunRecord, Store
+from imagelab.costs import estimate, format_dollars
+from imagelab.store import RunRecord, Store
 
 __all__ = ["MODERATION_SETTING", "SCOPES", "SCOPE_WORDS", "counts", "period_start", "spent", "Spend", "spending",
            "Refusal", "check", "what_fits", "Guard"]

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import model_info, offered_models
-from .specs import size_problem
+from imagelab.catalog import model_info, offered_models
+from imagelab.specs import size_problem
 
 __all__ = ["MAX_TARGETS", "MIN_TARGETS", "SEPARATOR", "FanoutTarget", "target_choices", "adapt", "plan"]
 

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .client import Connection, SDKClient, make_client, translate_error
-from .client.batch import (
+from imagelab.client import Connection, SDKClient, make_client, translate_error
+from imagelab.client.batch import (
     TERMINAL,
     BatchProgress,
     batch_progress,
@@ -28,9 +28,10 @@ from .client.batch import (
     request_line,
     start_batch,
 )
-from .costs import actual, batch_price
-from .jobs import run_status
-from .store import BatchRecord, StorageError, Store
+from imagelab.costs import actual, batch_price
+from imagelab.store import BatchRecord, StorageError, Store
+
+from .status import run_status
 
 __all__ = ["BATCH_WORDS", "follow", "follow_step", "COMPLETION_WINDOW_WORDS"]
 

@@ -37,7 +37,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .client import (
+from imagelab.client import (
     Connection,
     Failed,
     FinalImage,
@@ -54,20 +54,23 @@ from .client import (
     resume,
     translate_error,
 )
-from .costs import Cost, Estimate, actual, actual_words, batch_price, estimate
-from .drift import DerivedImage
-from .errors import ImageLabError
-from .history.errors import DatabaseUnreachable, NotKept
-from .images import display_copy
+from imagelab.costs import Cost, Estimate, actual, actual_words, batch_price, estimate
+from imagelab.drift import DerivedImage
+from imagelab.errors import ImageLabError
+from imagelab.history.errors import DatabaseUnreachable, NotKept
+from imagelab.images import display_copy
+from imagelab.people import Person
+from imagelab.specs import WAITING_WINDOWS
+from imagelab.store import ImageRecord, StorageError, Store, content_hash
+
+from .batches import follow
 from .leases import EngineLease, live_claims
-from .people import Person
-from .specs import WAITING_WINDOWS
-from .store import ImageRecord, StorageError, Store, content_hash
+from .status import run_status
 
 if TYPE_CHECKING:
     from .kinds import Spec
 
-__all__ = ["RunEngine", "JobRequest", "JobState", "run_status", "DEFAULT_WORKERS", "EventCall", "STATUS_WORDS"]
+__all__ = ["RunEngine", "JobRequest", "JobState", "DEFAULT_WORKERS", "EventCall"]
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +78,6 @@ DEFAULT_WORKERS = 4
 # Finished jobs stay in memory this long so a page can show their last preview without a gap.
 _KEEP_FINISHED_SECONDS = 600.0
 
-# A run's status as a person reads it.
-STATUS_WORDS = {"queued": "waiting for a free worker", "running": "running", "ok": "done", "partial": "partly done",
-                "failed": "failed", "cancelled": "cancelled", "interrupted": "interrupted"}
 
 EventCall = Callable[[Any, Any], Iterator[Any]]
 _T = TypeVar("_T")
@@ -178,15 +178,6 @@ class _Resumed:
 def _resumable(run: Any) -> bool:
     """A background response outlives this process at the API; one on the built-in backend does not."""
     return bool(run.response_id) and not str(run.backend or "").startswith("Offline")
-
-
-def run_status(requested: int, saved: int, *, cancelled: bool = False) -> str:
-    """``ok`` only when every requested image was saved; 0 images is never ``ok``."""
-    if cancelled:
-        return "cancelled"
-    if saved == 0:
-        return "failed"
-    return "ok" if saved >= requested else "partial"
 
 
 class RunEngine:
@@ -376,7 +367,7 @@ class RunEngine:
 
     def _submit_batch(self, items: list[tuple[Any, str | None]], connection: Connection, page: str, group: str,
                       budget: Any, owner: Person | None) -> None:
-        from .client.batch import endpoint_of
+        from imagelab.client.batch import endpoint_of
 
         rows, costs = [], []
         for spec, label in items:
@@ -415,7 +406,6 @@ class RunEngine:
         return len(rows)
 
     def _follow(self, row_id: int, connection: Connection, specs: dict[int, Any] | None) -> None:
-        from .batches import follow
 
         def run() -> None:
             try:
@@ -560,7 +550,7 @@ class RunEngine:
     @staticmethod
     def _moderation(client: Any, spec: Spec) -> RequestFailed | None:
         """The check before spending: None when the moderation endpoint flags nothing, else why not sent."""
-        from .client.batch import moderate
+        from imagelab.client.batch import moderate
 
         try:
             verdict = moderate(client, spec.prompt, spec.inputs())

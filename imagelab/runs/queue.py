@@ -37,13 +37,14 @@ from typing import Any
 
 from sqlalchemy import text
 
+from imagelab.client import Connection, FinalImage, PartialImage, interrupt, resume
+from imagelab.store import StorageError, Store
+
 from .batches import follow_step
 from .budgets import Guard
-from .client import Connection, FinalImage, PartialImage, interrupt, resume
-from .conversation import turn_job_of_run
-from .jobs import DEFAULT_WORKERS, JobRequest, JobState, RunEngine
+from .engine import DEFAULT_WORKERS, JobRequest, JobState, RunEngine
 from .kinds import KINDS, Backend, BadJob, Job, kind_of
-from .store import StorageError, Store
+from .turns import turn_job_of_run
 
 __all__ = ["QueuedEngine", "make_engine", "TASK", "BATCH_TASK", "SHARED_QUEUE", "WORKERS_ENV", "conninfo"]
 
