@@ -557,7 +557,36 @@ class QueuedEngine(RunEngine):
                 log.debug("listening for run changes: %s", exc)
                 self._watch_stop.wait(1.0)
 
+    def _adopt(self, run_ids: set[int] | None) -> None:
+        """Follow the queued and running runs another server sent (a replica that died, the person's tab on
+        another one) as this process's own are followed: its tray and pages then see them go on and end."""
+        with self._changed:
+            unknown = None if run_ids is None else {i for i in run_ids if i not in self._jobs}
+        if unknown == set():
+            return
+        rows = []
+        try:
+            if unknown is None:
+                rows = self.store.unfinished_runs()
+            else:
+                for run_id in sorted(unknown):
+                    with contextlib.suppress(KeyError):
+                        rows.append(self.store.run(run_id))
+        except StorageError:
+            return
+        with self._changed:
+            new = [r for r in rows if r.id not in self._jobs and r.status in ("queued", "running")]
+            for run in new:
+                state = JobState(run.id, run.page, run.model, run.prompt, run.requested or 1, run.group_id,
+                                 run.label, status=run.status, submitted_at=run.started_at)
+                if run.status == "running":
+                    state.started_at = run.started_at
+                self._jobs[run.id] = state
+        if new:
+            self._bump()
+
     def _refresh(self, run_ids: set[int] | None) -> None:
+        self._adopt(run_ids)
         with self._changed:
             others = [j for j in self._jobs.values() if j.active and j.run_id not in self._running_here
                       and (run_ids is None or j.run_id in run_ids)]
