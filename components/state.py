@@ -145,7 +145,7 @@ GALLERY_DELETED = "gallery_deleted"     # this session's deletions (imagelab.tra
 # folded parts drawn only while open (what they hold costs a view time): not kept across pages
 GALLERY_SPEND_OPEN = "fold_gallery_spend"
 GALLERY_LOAD_OPEN = "fold_gallery_load"
-GALLERY_EXPORT_LINK = "gallery_export_link"  # (ids exported, URL or URLs, when) of the last export made
+EXPORT_MADE = "export_made"  # item(EXPORT_MADE, key): (what was exported, its link or links, when) of a zip
 
 GALLERY_BOARD = "gallery_board"          # the board whose pictures the Gallery shows (None: every picture)
 

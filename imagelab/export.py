@@ -48,7 +48,7 @@ from .svg import NotAnSvg, sanitize_svg
 from .text import scrub
 
 __all__ = ["embed_metadata", "read_metadata", "metadata_payload", "settings_from_metadata", "LoadedSettings",
-           "export_zip", "write_zip", "export_images", "export_link", "export_files", "export_board",
+           "export_zip", "write_zip", "export_images", "export_link", "export_files", "export_board", "board_records",
            "manifest_records", "scrub", "PAGES", "EXPORT_PART_BYTES", "EXPORT_KEEP_SECONDS",
            "MAX_PIXELS", "MANIFEST_COLUMNS"]
 
@@ -626,10 +626,10 @@ def manifest_records(store: Any, image_ids: list[int]) -> list[dict[str, Any]]:
     return out
 
 
-def export_board(store: Any, board_id: int) -> bytes:
-    """The zip of a board's pictures in the board's order, each with its note in the manifest (a picture whose
-    result was deleted from the history keeps only its hash, format and note there)."""
-    records = []
+def board_records(store: Any, board_id: int) -> list[dict[str, Any]]:
+    """The records of a board's pictures in the board's order, each with its note (a picture whose result was
+    deleted from the history keeps only its hash, format and note)."""
+    records: list[dict[str, Any]] = []
     for item in store.board_items(board_id):
         try:
             rec = store.image_by_hash(item.hash)
@@ -637,7 +637,12 @@ def export_board(store: Any, board_id: int) -> bytes:
             records.append({"hash": item.hash, "format": item.format, "note": item.note})
             continue
         records.extend(r | {"note": item.note} for r in manifest_records(store, [rec.id]))
-    return export_zip(records, store.read_bytes)
+    return records
+
+
+def export_board(store: Any, board_id: int) -> bytes:
+    """The zip of a board's pictures in the board's order, each with its note in the manifest."""
+    return export_zip(board_records(store, board_id), store.read_bytes)
 
 
 def export_images(store: Any, image_ids: list[int]) -> bytes:
@@ -645,12 +650,13 @@ def export_images(store: Any, image_ids: list[int]) -> bytes:
     return export_zip(manifest_records(store, image_ids), store.read_bytes)
 
 
-def export_link(store: Any, image_ids: list[int], file_name: str = "imagelab-export.zip") -> str:
-    """With shared storage: the zip of these images written to a temporary file one picture at a time, sent
-    to the storage in parts, and the URL that downloads it (``S3Storage.publish_export``). Neither the zip
-    nor this process's page ever holds it whole. Raises ``PictureStorageError`` with a sentence."""
+def export_link(store: Any, records: list[dict[str, Any]], file_name: str = "imagelab-export.zip") -> str:
+    """With shared storage: the zip of these records (``manifest_records``, ``board_records``) written to a
+    temporary file one picture at a time, sent to the storage in parts, and the URL that downloads it
+    (``S3Storage.publish_export``). Neither the zip nor this process's page ever holds it whole. Raises
+    ``PictureStorageError`` with a sentence."""
     with tempfile.TemporaryFile() as tmp:
-        write_zip(tmp, manifest_records(store, image_ids), store.read_bytes)
+        write_zip(tmp, records, store.read_bytes)
         tmp.seek(0)
         return str(store.blobs.publish_export(tmp, file_name))
 
@@ -661,13 +667,14 @@ EXPORT_PART_BYTES = 190 * 1024 * 1024
 EXPORT_KEEP_SECONDS = 3600
 
 
-def export_files(store: Any, image_ids: list[int], folder: Path, file_name: str = "imagelab-export.zip", *,
-                 part_bytes: int = EXPORT_PART_BYTES, now: float | None = None) -> list[Path]:
-    """Without shared storage: the zip of these images written to a file in a new folder of its own, with an
-    unguessable name, under ``folder`` (the one Streamlit serves as static files, which sends a file to the
-    browser from disk in chunks), one picture at a time, so neither the zip nor the page ever holds it
-    whole. Pictures past ``part_bytes`` go to a further zip (``…-2-of-3.zip``), each with the manifest of its
-    own pictures. Exports older than ``EXPORT_KEEP_SECONDS`` are removed first. Raises ``OSError``."""
+def export_files(store: Any, records: list[dict[str, Any]], folder: Path, file_name: str = "imagelab-export.zip",
+                 *, part_bytes: int = EXPORT_PART_BYTES, now: float | None = None) -> list[Path]:
+    """Without shared storage: the zip of these records (``manifest_records``, ``board_records``) written to a
+    file in a new folder of its own, with an unguessable name, under ``folder`` (the one Streamlit serves as
+    static files, which sends a file to the browser from disk in chunks), one picture at a time, so neither
+    the zip nor the page ever holds it whole. Pictures past ``part_bytes`` go to a further zip
+    (``…-2-of-3.zip``), each with the manifest of its own pictures. Exports older than
+    ``EXPORT_KEEP_SECONDS`` are removed first. Raises ``OSError``."""
     now = time.time() if now is None else now
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.iterdir():
@@ -676,7 +683,7 @@ def export_files(store: Any, image_ids: list[int], folder: Path, file_name: str 
                 shutil.rmtree(old)
     parts: list[list[dict[str, Any]]] = [[]]
     size = 0
-    for rec in manifest_records(store, image_ids):
+    for rec in records:
         if parts[-1] and size + int(rec.get("bytes") or 0) > part_bytes:
             parts.append([])
             size = 0

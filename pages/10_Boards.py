@@ -8,12 +8,13 @@ it is made (a stale button, or admin rights taken away meanwhile, changes nothin
 import datetime as dt
 import html
 import time
+from functools import partial
 
 import streamlit as st
 
-from components import boards, connection, pages, people, results, state, untrusted
+from components import boards, connection, exports, pages, people, results, state, untrusted
 from components.frame import Sidebar, show_page
-from imagelab.export import export_board
+from imagelab.export import board_records
 from imagelab.handout import board_handout
 from imagelab.history.boards import MAX_DESCRIPTION, MAX_NAME, MAX_NOTE, Board, BoardProblem
 from imagelab.store import Store
@@ -131,9 +132,8 @@ def actions(store: Store, board: Board, any_pictures: bool, mine: bool) -> None:
                            file_name="imagelab-board.pdf", mime="application/pdf", key="btn_board_pdf",
                            icon=":material/picture_as_pdf:", disabled=not any_pictures, on_click="ignore",
                            help="One picture a page, in the board's order, with its note")
-        st.download_button("Zip", data=lambda: export_board(store, board.id), file_name="imagelab-board.zip",
-                           mime="application/zip", key="btn_board_zip", icon=":material/archive:",
-                           disabled=not any_pictures, on_click="ignore",
+        exports.zip_button(store, partial(board_records, store, board.id), what=board.id, key="board_zip",
+                           label="Zip", file_name="imagelab-board.zip", disabled=not any_pictures,
                            help="The pictures with a manifest (JSON and CSV) of prompts, settings, notes and cost")
 
 

@@ -6,20 +6,17 @@ blank as tall as what comes), so the pictures are neither drawn twice nor moved.
 
 import datetime as dt
 import json
-import time
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any, Literal
 
 import streamlit as st
 
-from components import boards, connection, options, pages, people, results, state, untrusted
+from components import boards, connection, exports, options, pages, people, results, state, untrusted
 from components.frame import Sidebar, show_page_with_first_view
 from imagelab import trash
 from imagelab.costs import Money, format_dollars, image_money, money_of, money_text
-from imagelab.export import EXPORT_KEEP_SECONDS, export_files, export_link, read_metadata, settings_from_metadata
-from imagelab.history.storage import url_lifetime
+from imagelab.export import manifest_records, read_metadata, settings_from_metadata
 from imagelab.store import MAX_SEARCH_TEXT, ImageRecord, StorageError, Store
 from imagelab.text import shorten
 
@@ -384,57 +381,6 @@ def load_settings() -> None:
 EXPORT_HELP = "A zip of the selected images with a manifest (JSON and CSV) of prompts, settings, usage and cost"
 
 
-def export_to_storage(store: Store) -> None:
-    """With shared storage the zip is made beside the pictures and downloaded from there: this server never
-    holds it whole. One click makes it, the link beside the button downloads it while the link lives."""
-    selection = chosen()
-    picked = sorted(selection)
-    if st.button("Export", key="btn_gallery_export", icon=":material/archive:", disabled=not selection,
-                 help=f"{EXPORT_HELP}; made in the shared storage, then downloaded from the link that appears"):
-        try:
-            with st.spinner("Making the zip…"):
-                st.session_state[state.GALLERY_EXPORT_LINK] = (picked, export_link(store, picked), time.time())
-        except StorageError as exc:
-            st.error(exc.sentence)
-    made = st.session_state.get(state.GALLERY_EXPORT_LINK)
-    if made and made[0] == picked and time.time() - made[2] < url_lifetime() * 0.9:
-        st.link_button("Download the zip", made[1], key="lnk_gallery_export", icon=":material/download:",
-                       type="primary", help="The zip of the selected images; this link works for "
-                                            f"{url_lifetime() // 60} minutes")
-
-
-# Served by Streamlit as static files (``server.enableStaticServing``), which it sends from disk in chunks.
-EXPORTS = Path(__file__).resolve().parents[1] / "static" / "exports"
-
-
-def export_to_folder(store: Store) -> None:
-    """Without shared storage the zip is written to a file Streamlit serves, one picture at a time, and the
-    link beside the button downloads it from there: neither the page nor this server holds it whole (a
-    download button keeps its whole file in memory)."""
-    selection = chosen()
-    picked = sorted(selection)
-    if st.button("Export", key="btn_gallery_export", icon=":material/archive:", disabled=not selection,
-                 help=f"{EXPORT_HELP}; made on this server, then downloaded from the link that appears"):
-        try:
-            with st.spinner("Making the zip…"):
-                made = export_files(store, picked, EXPORTS)
-        except OSError as exc:
-            st.error(f"The zip could not be written on this server ({exc.strerror or exc}). Check that "
-                     f"{EXPORTS} has space and can be written, then export again.")
-        else:
-            links = [f"/app/static/exports/{path.parent.name}/{path.name}" for path in made]
-            st.session_state[state.GALLERY_EXPORT_LINK] = (picked, links, time.time())
-    made_links = st.session_state.get(state.GALLERY_EXPORT_LINK)
-    if made_links and made_links[0] == picked and time.time() - made_links[2] < EXPORT_KEEP_SECONDS * 0.9:
-        links = made_links[1] if isinstance(made_links[1], list) else [made_links[1]]
-        for n, link in enumerate(links, start=1):
-            label = "Download the zip" if len(links) == 1 else f"Download part {n} of {len(links)}"
-            st.link_button(label, link, key="lnk_gallery_export" if n == 1 else f"lnk_gallery_export_{n}",
-                           icon=":material/download:", type="primary",
-                           help="The zip of the selected images" + ("" if len(links) == 1 else
-                                                                     ", in parts of at most 190 MB"))
-
-
 def selected_pictures(store: Store) -> list[tuple[str, str]]:
     """The selected pictures' (hash, format), in the order they were made; deleted ones left out."""
     pictures = []
@@ -459,10 +405,9 @@ def selection_actions(g: Gallery) -> None:
         st.switch_page(pages.path_of("present"))
     boards.add_to_board(partial(selected_pictures, store), key="gallery_selection", count=len(selection),
                         label=f"Add {len(selection)} to board" if selection else "Add to board")
-    if store.shares_pictures:
-        export_to_storage(store)
-    else:
-        export_to_folder(store)
+    picked = sorted(selection)
+    exports.zip_button(store, partial(manifest_records, store, picked), what=tuple(picked), key="gallery_export",
+                       label="Export", help=EXPORT_HELP, file_name="imagelab-export.zip", disabled=not selection)
     if st.button("Clear selection", key="btn_gallery_clear", disabled=not selection):
         selection.clear()
         st.rerun()

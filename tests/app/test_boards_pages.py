@@ -99,3 +99,29 @@ def test_present_shows_a_board_in_its_order_with_its_notes(data_dir):
     (stage,) = [e for e in at.get("iframe")]
     html = stage.proto.srcdoc
     assert html.index("Look at the *edge*") < html.index('"caption": ""')
+
+
+def test_a_boards_zip_is_made_on_a_click_and_downloaded_from_a_link_in_the_boards_order(data_dir):
+    import json
+    import zipfile
+    from pathlib import Path
+
+    from components.exports import EXPORTS
+
+    store, board = a_board(data_dir)
+    first, second = store.board_items(board)
+    store.set_note(second.id, "The client's favourite")
+    store.move_item(second.id, -1)
+    at = open_page("pages/10_Boards.py").run()
+    at.button(key=f"btn_board_open_{board}").click().run()
+    assert not at.get("link_button")  # nothing made yet
+    at.button(key="btn_board_zip").click().run()
+    assert not at.exception
+    (link,) = at.get("link_button")
+    assert link.proto.label == "Download the zip" and link.proto.url.startswith("/app/static/exports/")
+    made = EXPORTS / Path(link.proto.url.removeprefix("/app/static/exports/"))
+    with zipfile.ZipFile(made) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        assert [m["hash"] for m in manifest] == [second.hash, first.hash]
+        assert manifest[0]["note"] == "The client's favourite" and "note" not in manifest[1]
+        assert all(zf.read(m["file"]) for m in manifest)

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from PIL import Image  # noqa: E402
 
 from imagelab.client import _final  # noqa: E402
-from imagelab.export import embed_metadata, export_files, export_images, export_link  # noqa: E402
+from imagelab.export import embed_metadata, export_files, export_images, export_link, manifest_records  # noqa: E402
 from imagelab.history import schema  # noqa: E402
 from imagelab.images import display_copy  # noqa: E402
 from imagelab.migrate import copy_history  # noqa: E402
@@ -153,8 +153,10 @@ def _export_peaks(folder: Path, storage_url: str) -> tuple[float, float, float]:
     shared.close()
     local.close()
     peaks = []
-    for where, make in (("s3", export_images), ("s3", export_link),
-                        ("folder", lambda store, chosen: export_files(store, chosen, folder / "static" / "exports"))):
+    exports = folder / "static" / "exports"
+    for where, make in (("s3", export_images),
+                        ("s3", lambda store, chosen: export_link(store, manifest_records(store, chosen))),
+                        ("folder", lambda store, ids: export_files(store, manifest_records(store, ids), exports))):
         fresh = Store(folder / where, database_url="", storage_url=storage_url if where == "s3" else "")
         tracemalloc.start()  # after the store is open: nothing of the pictures in memory yet
         try:

@@ -273,7 +273,7 @@ def noise_png(seed: int, side: int = 700) -> bytes:
 def test_an_export_without_shared_storage_is_a_served_file_written_one_picture_at_a_time(tmp_path):
     import tracemalloc
 
-    from imagelab.export import export_files
+    from imagelab.export import export_files, manifest_records
     from imagelab.store import Store
 
     store = Store(tmp_path / "data")
@@ -290,7 +290,7 @@ def test_an_export_without_shared_storage_is_a_served_file_written_one_picture_a
     fresh = Store(tmp_path / "data")  # nothing of the pictures in memory
     tracemalloc.start()
     try:
-        (path,) = export_files(fresh, ids, exports)
+        (path,) = export_files(fresh, manifest_records(fresh, ids), exports)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -306,7 +306,7 @@ def test_an_export_without_shared_storage_is_a_served_file_written_one_picture_a
             assert np.array_equal(pixels(zf.read(m["file"]))[1], pixels(data)[1])
             assert read_metadata(zf.read(m["file"]))["prompt"] == "Noise for a large export"
 
-    parts = export_files(fresh, ids, exports, part_bytes=11_000_000)
+    parts = export_files(fresh, manifest_records(fresh, ids), exports, part_bytes=11_000_000)
     assert [p.name for p in parts] == [f"imagelab-export-{n}-of-3.zip" for n in (1, 2, 3)]
     held = []
     for part in parts:

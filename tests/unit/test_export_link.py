@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 from PIL import Image
 
-from imagelab.export import export_link
+from imagelab.export import export_link, manifest_records
 from imagelab.store import Store
 
 
@@ -36,7 +36,7 @@ def test_the_export_link_downloads_a_zip_with_its_manifest_and_pictures(tmp_path
     saved = [store.add_image(run, i, picture(40 * i), "png", 40, 30) for i in range(2)]
     store.finish_run(run, "ok", actual_dollars=0.02, request_id="req_export")
 
-    url = export_link(store, [rec.id for rec in saved])
+    url = export_link(store, manifest_records(store, [rec.id for rec in saved]))
     assert url.startswith(s3_storage.env["AWS_ENDPOINT_URL"]) and "X-Amz-Signature=" in url
     headers, body = fetch(url)
     assert headers["Content-Disposition"] == 'attachment; filename="imagelab-export.zip"'
@@ -61,11 +61,11 @@ def test_the_next_export_removes_those_whose_links_have_expired(tmp_path, s3_sto
     rec = store.add_image(run, 0, picture(7), "png", 40, 30)
     store.finish_run(run, "ok")
 
-    export_link(store, [rec.id])
+    export_link(store, manifest_records(store, [rec.id]))
     first = exports_in_bucket(s3_storage)
     assert len(first) == 1
     time.sleep(2.2)  # its link has expired
-    export_link(store, [rec.id])
+    export_link(store, manifest_records(store, [rec.id]))
     second = exports_in_bucket(s3_storage)
     assert len(second) == 1 and second != first
     store.close()
