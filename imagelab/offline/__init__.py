@@ -25,6 +25,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,16 +74,18 @@ class OfflineServer:
 
 def start_server(host: str = "127.0.0.1", port: int = 0, *, faults: str | Faults | None = None,
                  timeout: float = 10.0, token: str | None = None, batch_pace: float | None = None,
-                 render_workers: int | None = None, render_queue: int | None = None) -> OfflineServer:
+                 render_workers: int | None = None, render_queue: int | None = None,
+                 wrap: Callable[[Any], Any] | None = None) -> OfflineServer:
     """Run the offline server in a daemon thread; return once it accepts connections. With ``token``
-    only requests carrying that API key are answered; without, any non-empty key is accepted."""
+    only requests carrying that API key are answered; without, any non-empty key is accepted. ``wrap``: an
+    ASGI app around the server's (a test's or a benchmark's log of what it was asked)."""
     import uvicorn
 
     sock = bind_socket(host, port)
     actual_port = sock.getsockname()[1]
     app = create_app(faults=faults, token=token, batch_pace=batch_pace, render_workers=render_workers,
                      render_queue=render_queue)
-    config = uvicorn.Config(app, log_level="warning",
+    config = uvicorn.Config(wrap(app) if wrap else app, log_level="warning",
                             lifespan="off", access_log=False, timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,

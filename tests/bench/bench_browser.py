@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -180,38 +179,32 @@ class TimedBackend:
 
 @contextmanager
 def timed_backend() -> Iterator[TimedBackend]:
-    import uvicorn
-
-    from imagelab.offline import bind_socket, create_app
+    from imagelab.offline import start_server
 
     backend = TimedBackend()
-    inner = create_app()
 
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await inner(scope, receive, send)
-            return
-        start = time.time()
+    def timed(inner: Any) -> Any:
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                await inner(scope, receive, send)
+                return
+            start = time.time()
 
-        async def timed_send(message: Any) -> None:
-            await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                backend.spans.append((scope["path"], start, time.time()))
+            async def timed_send(message: Any) -> None:
+                await send(message)
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    backend.spans.append((scope["path"], start, time.time()))
 
-        await inner(scope, receive, timed_send)
+            await inner(scope, receive, timed_send)
 
-    sock = bind_socket()
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    backend.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+        return app
+
+    server = start_server(wrap=timed)
+    backend.base_url = server.base_url
     try:
         yield backend
     finally:
-        server.should_exit = True
-        thread.join(5)
+        server.stop()
 
 
 @contextmanager

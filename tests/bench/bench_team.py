@@ -65,29 +65,22 @@ class CountingBackend:
 
     @contextmanager
     def running(self) -> Iterator[str]:
-        import uvicorn
+        from imagelab.offline import start_server
 
-        from imagelab.offline import bind_socket, create_app
+        def counted(inner: Any) -> Any:
+            async def app(scope: Any, receive: Any, send: Any) -> None:
+                if scope["type"] == "http" and "/images/" in scope["path"]:
+                    with self._lock:
+                        self.images += 1
+                await inner(scope, receive, send)
 
-        inner = create_app(faults=f"latency:{LATENCY}", token=self.key)
+            return app
 
-        async def app(scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] == "http" and "/images/" in scope["path"]:
-                with self._lock:
-                    self.images += 1
-            await inner(scope, receive, send)
-
-        sock = bind_socket()
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.01)
+        server = start_server(faults=f"latency:{LATENCY}", token=self.key, wrap=counted)
         try:
-            yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+            yield server.base_url
         finally:
-            server.should_exit = True
-            thread.join(5)
+            server.stop()
 
 
 def _open(browser: Any) -> Any:

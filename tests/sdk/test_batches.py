@@ -43,34 +43,21 @@ def paced_server():
 @pytest.fixture
 def recording_offline():
     """The offline backend behind a log of every (method, path) it was asked for."""
-    import threading
-
-    import uvicorn
-
-    from imagelab.offline import bind_socket, create_app
+    from imagelab.offline import start_server
 
     log = []
-    app = create_app()
 
-    async def logged(scope, receive, send):
-        if scope["type"] == "http":
-            log.append((scope["method"], scope["path"]))
-        await app(scope, receive, send)
+    def logged(app):
+        async def logging_app(scope, receive, send):
+            if scope["type"] == "http":
+                log.append((scope["method"], scope["path"]))
+            await app(scope, receive, send)
 
-    sock = bind_socket()
-    server = uvicorn.Server(uvicorn.Config(logged, log_level="warning", lifespan="off", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
+        return logging_app
 
-    class Where:
-        base_url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-
-    yield Where, log
-    server.should_exit = True
-    thread.join(5)
-    sock.close()
+    server = start_server(wrap=logged)
+    yield server, log
+    server.stop()
 
 
 def wait_collected(store, group, timeout=60.0):
