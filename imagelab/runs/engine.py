@@ -136,6 +136,11 @@ class JobState:
     database_gave_up: bool = False       # this job has waited out one window for the database already
     client: Any = field(default=None, repr=False)
 
+    @classmethod
+    def of_run(cls, run: Any, **fields: Any) -> JobState:
+        """The state of a run this process did not submit, from its row (``fields``: what else is known)."""
+        return cls(run.id, run.page, run.model, run.prompt, run.requested or 1, run.group_id, run.label, **fields)
+
     @property
     def active(self) -> bool:
         return self.status in ("queued", "running")
@@ -435,8 +440,7 @@ class RunEngine:
             self._follow(row.id, connection, None)
         for run in [r for r in self._pending.values() if r.backend == connection.label]:
             del self._pending[run.id]
-            job = JobState(run.id, run.page, run.model, run.prompt, run.requested or 1, run.group_id, run.label,
-                           status="running", response_id=run.response_id, sequence=run.sequence)
+            job = JobState.of_run(run, status="running", response_id=run.response_id, sequence=run.sequence)
             job.images = self.store.images_of_run(run.id)
             fmt = str(run.params.get("output_format") or "png")
             response_id, after = str(run.response_id), run.sequence if run.sequence is not None else -1

@@ -344,7 +344,7 @@ class QueuedEngine(RunEngine):
                 return
         state = self._jobs.get(run_id)
         if state is None:
-            state = JobState(run_id, run.page, run.model, run.prompt, run.requested or 1, run.group_id, run.label)
+            state = JobState.of_run(run)
             with self._changed:
                 self._jobs[run_id] = state
         if resuming:
@@ -577,8 +577,7 @@ class QueuedEngine(RunEngine):
         with self._changed:
             new = [r for r in rows if r.id not in self._jobs and r.status in ("queued", "running")]
             for run in new:
-                state = JobState(run.id, run.page, run.model, run.prompt, run.requested or 1, run.group_id,
-                                 run.label, status=run.status, submitted_at=run.started_at)
+                state = JobState.of_run(run, status=run.status, submitted_at=run.started_at)
                 if run.status == "running":
                     state.started_at = run.started_at
                 self._jobs[run.id] = state
