@@ -7,8 +7,10 @@ from components.frame import Sidebar, show_page
 from imagelab.catalog import offered_models
 from imagelab.costs import batch_price, format_dollars
 from imagelab.runs.batches import COMPLETION_WINDOW_WORDS
+from imagelab.runs.engine import BatchNotSent, NotAllSent
 from imagelab.runs.sweeps import Sweep, load_presets, submit_sweep, template_variables
 from imagelab.specs import GenerateSpec
+from imagelab.store import StorageError
 
 PRESETS = {p.name: p for p in load_presets()}
 
@@ -108,15 +110,26 @@ def render(bar: Sidebar) -> None:
             live.error("Finish setting up the connection in the sidebar first.", icon=":material/link_off:")
         else:
             conn = connection.current_connection()
-            if as_batch:
-                group = connection.get_engine().submit_batch([(item.spec, item.label) for item in plan.items], conn,
-                                                             budget=spending.guard(), owner=people.current())
-                run_ids = [r.id for r in store.runs(len(plan.items), group_id=group)]
-            else:
-                group, run_ids = submit_sweep(connection.get_engine(), plan.items, conn, budget=spending.guard(),
-                                              moderate=spending.moderation_on(), owner=people.current())
-            spending.note_session_runs(run_ids)
-            st.session_state[state.SWEEP_GROUP] = group
+            try:
+                if as_batch:
+                    group = connection.get_engine().submit_batch([(item.spec, item.label) for item in plan.items],
+                                                                 conn, budget=spending.guard(),
+                                                                 owner=people.current())
+                    run_ids = [r.id for r in store.runs(len(plan.items), group_id=group)]
+                else:
+                    group, run_ids = submit_sweep(connection.get_engine(), plan.items, conn,
+                                                  budget=spending.guard(), moderate=spending.moderation_on(),
+                                                  owner=people.current())
+            except NotAllSent as exc:  # the first requests went; the page follows them
+                group, run_ids = exc.group, exc.run_ids
+                live.warning(exc.sentence, icon=":material/database:")
+            except StorageError as exc:  # a history that cannot take the rows: nothing is asked of the API
+                group, run_ids = None, []
+                live.error(exc.sentence if isinstance(exc, BatchNotSent) else f"Nothing was sent. {exc.sentence}",
+                           icon=":material/folder_off:")
+            if group is not None:
+                spending.note_session_runs(run_ids)
+                st.session_state[state.SWEEP_GROUP] = group
 
     latest = store.runs(1, page="sweep", owner=people.subject())
     shown = st.session_state.get(state.SWEEP_GROUP) or (latest[0].group_id if latest else None)

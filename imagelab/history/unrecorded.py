@@ -109,6 +109,7 @@ class UnrecordedRepository(Repository):
                             db.execute(image_parents.insert().values(image_id=image_id, parent_hash=parent))
                 if "finish" in note:
                     values = dict(note["finish"])
+                    values.setdefault("finished_at", path.stat().st_mtime)  # when it ended: when it was noted
                     if values.get("usage") is not None:
                         values["usage"] = json.dumps(values["usage"])
                     db.execute(runs.update().where(runs.c.id == note["run_id"]).values(values))

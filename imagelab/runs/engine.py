@@ -35,6 +35,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from imagelab.client import (
@@ -103,6 +104,24 @@ class JobRequest:
     postprocess: Callable[[bytes, str], list[DerivedImage]] | None = None
     job: Any = None                      # the job as data (``kinds.Job``), when it was made from one
     owner: Person | None = None          # who asked (with login): the run and its pictures are theirs
+
+
+class BatchNotSent(StorageError):
+    """The history's database went away while a Batch API group was being recorded, before any of it was sent
+    (nothing is asked of the API before its rows are written)."""
+
+    def __init__(self, cause: DatabaseUnreachable) -> None:
+        ImageLabError.__init__(self, f"Nothing was sent. {cause.sentence}")
+
+
+class NotAllSent(ImageLabError):
+    """The history stopped taking rows part way through a group (a sweep): ``run_ids`` of ``group`` went,
+    the others were not sent."""
+
+    def __init__(self, group: str, run_ids: list[int], total: int, cause: str) -> None:
+        super().__init__(f"{total - len(run_ids)} of the {total} requests were not sent ({len(run_ids)} went). "
+                         f"{cause}")
+        self.group, self.run_ids = group, run_ids
 
 
 @dataclass
@@ -385,22 +404,49 @@ class RunEngine:
                          "params": {**spec.to_record(), "batch": True}, "estimate": asdict(priced),
                          "backend": connection.label, "requested": max(int(spec.n or 1), 1), "group_id": group,
                          "label": label, "billed": not connection.offline, "owner": owner})
-        run_ids = self.store.start_runs(rows)
-        cells_in_order = [(rid, cost, spec) for rid, cost, (spec, _) in zip(run_ids, costs, items, strict=True)]
-        if budget is not None:
-            refused = budget.admit(cells_in_order, self.store.mark_running_many)
-        else:
-            refused = {}
-            self.store.mark_running_many(run_ids)
-        for run_id, sentence in refused.items():
-            self.store.finish_run(run_id, "cancelled", error=sentence)
-        cells: dict[str, list[tuple[int, Any]]] = {}
-        for run_id, _, spec in cells_in_order:
-            if run_id not in refused:
-                cells.setdefault(endpoint_of(spec), []).append((run_id, spec))
-        for endpoint, pairs in cells.items():
-            row_id = self.store.add_batch(group, endpoint, connection.label, [rid for rid, _ in pairs])
-            self._follow(row_id, connection, dict(pairs))
+        db = self.store.database
+        run_ids: list[int] = []
+        sent: list[int] = []
+        refused: dict[int, str] = {}  # run id -> why a spending limit stopped it
+        try:
+            # Each write waits for a database that went away (``Database.patiently``) and is safe to make twice:
+            # a COMMIT lost on the wire may have written it, so the group's rows and batch rows are looked for.
+            run_ids = db.patiently(lambda: self._group_runs(group, len(rows)) or self.store.start_runs(rows))
+            cells_in_order = [(rid, cost, spec) for rid, cost, (spec, _) in zip(run_ids, costs, items, strict=True)]
+            if budget is not None:
+                refused = db.patiently(lambda: budget.admit(cells_in_order, self.store.mark_running_many))
+            else:
+                db.patiently(lambda: self.store.mark_running_many(run_ids))
+            for run_id, sentence in refused.items():
+                db.patiently(partial(self.store.finish_run, run_id, "cancelled", error=sentence))
+            cells: dict[str, list[tuple[int, Any]]] = {}
+            for run_id, _, spec in cells_in_order:
+                if run_id not in refused:
+                    cells.setdefault(endpoint_of(spec), []).append((run_id, spec))
+            for endpoint, pairs in cells.items():
+                ids = [rid for rid, _ in pairs]
+                row_id = db.patiently(partial(self._batch_row, group, endpoint, connection, ids))
+                sent += ids
+                self._follow(row_id, connection, dict(pairs))
+        except DatabaseUnreachable as exc:
+            not_sent = ("Not sent: the history's database could not be reached when the batch was to be sent, so "
+                        "nothing was asked of the API for this request.")
+            for run_id in (rid for rid in run_ids if rid not in sent):  # written once the database answers
+                with contextlib.suppress(StorageError):
+                    self.store.note_unrecorded_finish(run_id, {"status": "cancelled", "finished_at": time.time(),
+                                                               "error": refused.get(run_id, not_sent)})
+            if not sent:
+                raise BatchNotSent(exc) from None
+            raise NotAllSent(group, sent, len(items), exc.sentence) from None
+
+    def _group_runs(self, group: str, count: int) -> list[int]:
+        """The run ids of a group already recorded, oldest first (none when it has not been)."""
+        return sorted(r.id for r in self.store.runs(count, group_id=group))
+
+    def _batch_row(self, group: str, endpoint: str, connection: Connection, run_ids: list[int]) -> int:
+        """The group's batch row for ``endpoint``: the one already recorded, or a new one."""
+        made = [b.id for b in self.store.batches(group_id=group) if b.endpoint == endpoint]
+        return made[0] if made else self.store.add_batch(group, endpoint, connection.label, run_ids)
 
     def cancel_batch(self, group: str) -> int:
         """Ask the API to cancel the group's batches; lines already done are kept. Returns how many were active."""

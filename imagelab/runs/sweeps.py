@@ -34,8 +34,9 @@ from imagelab.client import Connection
 from imagelab.costs import estimate
 from imagelab.people import Person
 from imagelab.specs import GenerateSpec, OutputOptions
+from imagelab.store import StorageError
 
-from .engine import EventCall, JobRequest, RunEngine
+from .engine import EventCall, JobRequest, NotAllSent, RunEngine
 from .kinds import Job, kind_of
 
 __all__ = ["MAX_REQUESTS", "template_variables", "fill_template", "Sweep", "SweepItem", "SweepPlan", "plan_items",
@@ -304,13 +305,19 @@ def submit_sweep(engine: RunEngine, items: list[SweepItem], connection: Connecti
     it starts: the sweep stops at a spending limit.
     """
     group = group or uuid.uuid4().hex[:12]
-    ids = []
+    ids: list[int] = []
     for item in items:
         job = Job.of(kind_of(item.spec), item.spec, connection, page="sweep", group=group, label=item.label,
                      owner=owner.subject if owner is not None else None, moderate=moderate)
         request: JobRequest = job.request(connection.api_key, budget=budget, owner=owner, call=call)
-        ids.append(engine.submit(request))
+        try:
+            ids.append(engine.submit(request))
+        except StorageError as exc:  # the history stopped taking rows: the rest are not sent
+            if not ids:
+                raise
+            raise NotAllSent(group, ids, len(items), exc.sentence) from None
     return group, ids
+
 
 
 def cancel_sweep(engine: RunEngine, group: str) -> int:

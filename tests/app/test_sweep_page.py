@@ -172,3 +172,58 @@ def test_a_finished_sweep_is_one_folded_entry_in_the_tray_below_the_page_list(da
     assert links.index("Gallery") < links.index(finished[0])
     folds = [e for e in at.sidebar.expander if e.label.startswith("Finished elsewhere")]
     assert len(folds) == 1 and folds[0].label == "Finished elsewhere · 1" and not folds[0].proto.expanded
+
+
+def _history_full_after(monkeypatch, method: str, allowed: int) -> list[bool]:
+    """The history takes ``allowed`` calls of ``method`` (a run row, a group's rows), then its disk is full until
+    the returned list is emptied."""
+    import errno
+    from pathlib import Path
+
+    from imagelab.history.runs import RunRepository
+    from imagelab.store import StorageError
+
+    real = getattr(RunRepository, method)
+    calls = []
+    still_full = [True]
+
+    def full(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > allowed and still_full:
+            raise StorageError(Path(self.root), OSError(errno.ENOSPC, "No space left on device"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(RunRepository, method, full)
+    return still_full
+
+
+def _three_cups(at):
+    at.text_area(key=state.SWEEP_TEMPLATE).input("A {thing} on a table").run()
+    at.text_area(key=f"{state.SWEEP_VALUES}_thing").input("red cup\nblue cup\ngreen cup").run()
+    at.multiselect(key=f"{state.SWEEP_AXIS}_quality").select("low").run()
+
+
+def test_a_history_that_fills_up_part_way_says_how_many_went_and_shows_them(data_dir, monkeypatch):
+    at = open_page("pages/5_Sweep.py").run()
+    _three_cups(at)
+    disk = _history_full_after(monkeypatch, "start_run", 1)
+    at.button(key=state.SWEEP_BUTTON).click().run()
+    assert not at.exception
+    assert any(w.startswith("2 of the 3 requests were not sent (1 went). ImageLab cannot use its history folder")
+               and "Free some disk space" in w for w in shown(at.warning))
+    disk.clear()  # space again: the page goes on with what went
+    settle(at, data_dir)
+    runs = [r for r in Store(data_dir).runs() if r.page == "sweep"]
+    assert [r.status for r in runs] == ["ok"]
+    assert any("1 of 1 request(s) made pictures" in m.value for m in at.markdown)
+
+
+def test_a_batch_the_history_cannot_record_is_not_sent_and_says_so(data_dir, monkeypatch):
+    at = open_page("pages/5_Sweep.py").run()
+    _three_cups(at)
+    at.toggle(key=state.SWEEP_AS_BATCH).set_value(True).run()
+    _history_full_after(monkeypatch, "start_runs", 0)
+    at.button(key=state.SWEEP_BUTTON).click().run()
+    assert not at.exception
+    assert any(e.startswith("Nothing was sent. ImageLab cannot use its history folder") for e in shown(at.error))
+    assert [r for r in Store(data_dir).runs() if r.page == "sweep"] == []

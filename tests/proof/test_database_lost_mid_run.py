@@ -5,6 +5,7 @@ folder and in S3."""
 
 import io
 import threading
+import time
 
 import pytest
 from PIL import Image
@@ -101,6 +102,7 @@ def test_a_database_away_past_the_window_is_a_sentence_and_the_rows_are_written_
     RunEngine(again).shutdown()
     run = again.run(job.run_id)
     assert run.status == "ok" and run.request_id == "req_db_lost"
+    assert run.finished_at is not None and run.finished_at <= time.time()  # the Gallery counts it finished
     assert [(rec.index, rec.hash) for rec in again.images_of_run(job.run_id)] == [
         (0, content_hash(png(10))), (1, content_hash(png(20)))]
     assert again.remove_orphans(min_age=0) == []
@@ -184,4 +186,105 @@ def test_a_database_away_past_the_window_at_a_runs_start_sends_nothing_and_says_
     run = again.run(job.run_id)
     assert run.status == "failed" and run.error.startswith("This run was not sent")
     assert again.images_of_run(job.run_id) == [] and again.unrecorded_count() == 0
+    again.close()
+
+
+# --- a Batch API group: nothing is asked of the API before its rows are written ---------------------------------
+
+@pytest.fixture
+def logged_offline():
+    """The offline backend (batches done at once) behind a log of every (method, path) it was asked for."""
+    from imagelab.offline import start_server
+
+    log: list[tuple[str, str]] = []
+
+    def logged(app):
+        async def logging_app(scope, receive, send):
+            if scope["type"] == "http":
+                log.append((scope["method"], scope["path"]))
+            await app(scope, receive, send)
+
+        return logging_app
+
+    server = start_server(wrap=logged, batch_pace=0.01)
+    yield server, log
+    server.stop()
+
+
+def batch_cells():
+    return [(GenerateSpec(prompt=f"A {colour} kite over dunes", size="1024x1024", quality="low"), colour)
+            for colour in ("red", "blue", "green")]
+
+
+def losing_the_database_once_the_group_is_recorded(store, server, *, back_after: float | None, starts: list):
+    """``store.start_runs`` writes the group's rows, then the server stops (and starts ``back_after`` s later)."""
+    recorded = store.start_runs
+
+    def start_runs(rows):
+        ids = recorded(rows)
+        server.stop()
+        if back_after is not None:
+            starts.append(threading.Timer(back_after, server.start))
+            starts[-1].start()
+        return ids
+
+    store.start_runs = start_runs
+
+
+def test_a_batch_whose_database_goes_away_as_it_starts_is_sent_once_when_it_is_back(tmp_path, own_postgres,
+                                                                                      logged_offline):
+    backend, log = logged_offline
+    store = Store(tmp_path, database_url=own_postgres.create_database("history"))
+    store.database.patience = 30
+    starts: list[threading.Timer] = []
+    losing_the_database_once_the_group_is_recorded(store, own_postgres, back_after=2.0, starts=starts)
+    engine = RunEngine(store, batch_poll=0.05)
+    try:
+        group = engine.submit_batch(batch_cells(), Connection(backend.base_url, "sk-offline", label="Batch backend",
+                                                              timeout=30, max_retries=0))
+        deadline = time.monotonic() + 60
+        while not (rows := store.batches(group_id=group)) or any(r.active for r in rows):
+            assert time.monotonic() < deadline, "the batch was not collected"
+            time.sleep(0.05)
+    finally:
+        engine.shutdown()
+        for start in starts:
+            start.join(60)
+    runs = store.runs(10, group_id=group)
+    assert sorted(r.label for r in runs) == ["blue", "green", "red"]  # the group recorded once
+    assert [r.status for r in runs] == ["ok", "ok", "ok"]
+    assert all(len(store.images_of_run(r.id)) == 1 for r in runs)
+    assert len(rows) == 1 and rows[0].completed == 3
+    assert [path for method, path in log if method == "POST" and path.endswith("/batches")] == ["/v1/batches"]
+    store.close()
+
+
+def test_a_batch_whose_database_stays_away_sends_nothing_and_its_cells_say_so_once_it_is_back(
+        tmp_path, own_postgres, logged_offline):
+    from imagelab.runs.engine import BatchNotSent
+
+    backend, log = logged_offline
+    url = own_postgres.create_database("history")
+    store = Store(tmp_path, database_url=url)
+    store.database.patience = 1
+    losing_the_database_once_the_group_is_recorded(store, own_postgres, back_after=None, starts=[])
+    engine = RunEngine(store, batch_poll=0.05)
+    try:
+        with pytest.raises(BatchNotSent) as refused:
+            engine.submit_batch(batch_cells(), Connection(backend.base_url, "sk-offline", label="Batch backend",
+                                                          timeout=30, max_retries=0))
+    finally:
+        engine.shutdown()
+        store.close()
+    assert refused.value.sentence.startswith("Nothing was sent. ImageLab cannot reach its database at 127.0.0.1:")
+    assert TEST_PASSWORD not in refused.value.sentence
+    assert not [path for method, path in log if method == "POST"]  # no file uploaded, no batch made
+    own_postgres.start()
+    again = Store(tmp_path, database_url=url)
+    RunEngine(again).shutdown()  # the next start writes what waited on this machine
+    runs = again.runs(10)
+    assert len(runs) == 3
+    assert all(r.status == "cancelled" and r.finished_at and "Not sent: the history's database could not be reached"
+               in r.error for r in runs)
+    assert again.unrecorded_count() == 0
     again.close()
