@@ -60,7 +60,8 @@ def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
         said = st.empty()  # a refusal is said here: a fragment's rerun cannot write outside it
         stop = st.empty()  # Cancel, while the runs just sent are shown
     if clicked:  # the request leaves before the rest of the form is drawn
-        runs.submit(spec, problems, "generate", page="generate", est=est, live=said)
+        if runs.submit(spec, problems, "generate", page="generate", est=est, live=said) is not None:
+            runs.show_sent("generate", sent_here)  # the card in view before the rest of the form is drawn
     runs.watched_cancel("generate", stop, key="gen")
     with tools:
         prompt_tools.prompt_tools(prompt, state.GEN_PROMPT)

@@ -213,6 +213,18 @@ def _sent_here(page: str) -> list[int]:
     return list(st.session_state.get(state.item(state.LIVE_WATCH, page)) or [])
 
 
+def show_sent(page: str, slot: Any) -> None:
+    """Right after a form's click sent runs: their cards in ``slot`` at once, so the person sees the click was
+    taken before the rest of the form is drawn; ``watch_here``, at the form's end, follows them from there."""
+    if not fragment_rerun():
+        return
+    engine = connection.get_engine()
+    jobs = [job for job in (engine.job(run_id) for run_id in _sent_here(page)) if job is not None]
+    with slot.container():
+        for job in reversed(jobs):
+            job_body(job, key=f"run_{job.run_id}_sent")
+
+
 def watch_here(page: str, slot: Any) -> None:
     """The end of a form's own rerun: show the runs it sent in ``slot``, a place at the top of the results
     column, as they change, and redraw the whole page once they have ended (``live.watch_sent``)."""

@@ -119,7 +119,10 @@ WATCH = """(() => {
         if (s !== lab.state) { lab.state = s; lab.states.push([s, Date.now()]); }
       }
     }
-    if (lab.usable === null) {
+    if (lab.usable === null && window.__usable) {  // another page's first input (``View(usable=…)``)
+      const first = document.querySelector(window.__usable);
+      if (first && !first.disabled) lab.usable = performance.now();
+    } else if (lab.usable === null) {
       const area = document.querySelector('.st-key-gen_prompt textarea');
       const button = document.querySelector('.st-key-btn_gen_run button');
       if (area && !area.disabled && button && !button.disabled) lab.usable = performance.now();
@@ -262,8 +265,11 @@ def seed_gallery(data_dir: Path, count: int = GALLERY_IMAGES) -> None:
 class View:
     """A page in a fresh browser context with the network and the main thread watched over CDP."""
 
-    def __init__(self, browser: Any) -> None:
+    def __init__(self, browser: Any, *, usable: str | None = None) -> None:
+        """``usable``: the selector of the page's first input, when it is not Generate's prompt and button."""
         self.context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
+        if usable is not None:
+            self.context.add_init_script(f"window.__usable = {usable!r};")
         self.context.add_init_script(WATCH)
         self.page = self.context.new_page()
         self.cdp = self.context.new_cdp_session(self.page)
@@ -414,6 +420,27 @@ def measure_generate(browser: Any, url: str, log: Path, backend: TimedBackend, s
         view.close()
 
 
+# The other pages a person starts from, each with the input they type into first. Generate draws a brief first
+# view (prompt and button before the rest); these rows say whether the others need one: a page whose prompt is
+# usable on a cold load within the target of Generate's, against the bare page, does not.
+FIRST_INPUTS = {"Reference edit": ("/Reference_edit", ".st-key-ref_prompt textarea"),
+                "Mask edit": ("/Mask_edit", ".st-key-mask_prompt textarea"),
+                "Extend": ("/Extend", ".st-key-ext_prompt textarea"),
+                "Sweep": ("/Sweep", ".st-key-sweep_template textarea"),
+                "Conversation": ("/Conversation", '[data-testid="stChatInput"] textarea')}
+
+
+def measure_first_views(browser: Any, url: str, samples: Samples) -> None:
+    """A cold load of each page in FIRST_INPUTS, in a fresh context: until its first input is usable (ms)."""
+    for name, (path, selector) in FIRST_INPUTS.items():
+        view = View(browser, usable=selector)
+        try:
+            view.page.goto(url + path)
+            samples.add(f"first {name}", view.wait_for("usable"))
+        finally:
+            view.close()
+
+
 def measure_gallery(browser: Any, url: str, samples: Samples) -> None:
     view = View(browser)
     try:
@@ -463,10 +490,13 @@ def run(rounds: int = 5, lab_args: list[str] | None = None,
                     view.page.goto(url)
                     view.wait_for("usable")
                     view.close()
+                warm_up = Samples()  # and each other page once, for its own first imports
+                measure_first_views(browser, urls["lab"], warm_up)
                 for i in range(rounds):
                     for who, url in pages if i % 2 == 0 else pages[::-1]:
                         measure_generate(browser, url, logs[who], backend, samples, who, i, static)
                     measure_gallery(browser, urls["lab"], samples)
+                    measure_first_views(browser, urls["lab"], samples)
                     print(f"  round {i + 1} of {rounds} done", flush=True)
             finally:
                 browser.close()
@@ -502,6 +532,11 @@ def rows(s: Samples) -> list[Row]:
     out.append(("browser: Gallery warm view / Generate warm reload", m("gallery warm") / m("lab warm"), 1.3, "×"))
     out.append(("browser: Gallery warm view, bytes transferred", m("gallery warm KB"), 150, "KB"))
     out.append(("browser: script runs in 5 s on an idle page, ImageLab", max(s.values["lab idle runs"]), 0, ""))
+    for name in FIRST_INPUTS:
+        out.append((f"browser: cold load → {name}'s first input usable, ImageLab", m(f"first {name}"), NO_TARGET,
+                    "ms"))
+        out.append((f"browser: cold load → {name}'s first input usable, ImageLab / bare prompt",
+                    m(f"first {name}") / max(m("bare cold"), 1e-9), 1.25, "×"))
     return out
 
 
