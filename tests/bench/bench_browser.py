@@ -507,7 +507,7 @@ def rows(s: Samples) -> list[Row]:
     m = s.median
     out: list[Row] = []
     labs = [(who, "ImageLab" if who == "lab" else f"ImageLab {who}") for who in
-            sorted({k.split(" ")[0] for k in s.values} - {"bare", "gallery"}, key=lambda w: w != "lab")]
+            sorted({k.split(" ")[0] for k in s.values} - {"bare", "gallery", "first"}, key=lambda w: w != "lab")]
     for name, key, unit in [("cold load → prompt usable", "cold", "ms"), ("warm reload → prompt usable", "warm", "ms"),
                             ("click → picture shown, minus the backend's time", "click→shown", "ms"),
                             ("click → page idle again", "click→idle", "ms"),
