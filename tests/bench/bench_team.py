@@ -31,6 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench.cpu_account import CpuAccount  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, launch_app, wait_idle  # noqa: E402
 from tests.services.team import person, team  # noqa: E402
 
@@ -137,7 +138,8 @@ def alone_ms(browser: Any, folder: Path, base_url: str, key: str) -> float:
     return statistics.median(times)
 
 
-def team_figures(browser: Any, folder: Path, backend: CountingBackend, base_url: str) -> dict[str, float]:
+def team_figures(browser: Any, folder: Path, backend: CountingBackend,
+                 base_url: str) -> tuple[dict[str, float], list[tuple[str, float, float]]]:
     people = [person(f"person{i:02d}") for i in range(1, PEOPLE + 1)]
     prompts = {p["sub"]: f"{p['sub']}s own kite number {i}" for i, p in enumerate(people, 1)}
     with team(folder / "team", people, concurrency=PEOPLE // 2, backend=(base_url, backend.key)) as t:
@@ -148,8 +150,10 @@ def team_figures(browser: Any, folder: Path, backend: CountingBackend, base_url:
             _ready(page, t.url, prompts[who["sub"]])
             pages[who["sub"]] = page
         sent_before = backend.images
+        account = CpuAccount(t.pids())
         clicked = {name: _click(page) for name, page in pages.items()}
         waits = {name: _shown(page) - clicked[name] for name, page in pages.items()}
+        cpu = account.rows()
         store = t.store()
         try:
             deadline = time.time() + 60
@@ -171,10 +175,12 @@ def team_figures(browser: Any, folder: Path, backend: CountingBackend, base_url:
             for page in pages.values():
                 page.context.close()
     return {"lost": lost, "twice": backend.images - sent_before - PEOPLE, "leaks": leaks,
-            "team": statistics.median(waits.values()), "team_p95": sorted(waits.values())[int(0.95 * PEOPLE) - 1]}
+            "team": statistics.median(waits.values()),
+            "team_p95": sorted(waits.values())[int(0.95 * PEOPLE) - 1]}, cpu
 
 
-def measure() -> dict[str, float]:
+def measure() -> tuple[dict[str, float], list[tuple[str, float, float]]]:
+    """The figures, and the CPU account of the team's stretch from the first click to the last picture shown."""
     from playwright.sync_api import sync_playwright
 
     backend = CountingBackend()
@@ -182,15 +188,16 @@ def measure() -> dict[str, float]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             alone = alone_ms(browser, Path(tmp), base_url, backend.key)
-            found = team_figures(browser, Path(tmp), backend, base_url)
+            found, cpu = team_figures(browser, Path(tmp), backend, base_url)
         finally:
             browser.close()
-    return found | {"alone": alone, "ratio": found["team"] / alone}
+    return found | {"alone": alone, "ratio": found["team"] / alone}, cpu
 
 
 def figures() -> list[tuple[str, float, float, str]]:
-    f = measure()
-    return [
+    f, cpu = measure()
+    return [*((f"team of {PEOPLE}, first click → last picture, CPU of {label} ({share:.0%} of the cores)",
+               seconds, -1, "s") for label, seconds, share in cpu),
         (f"team of {PEOPLE} (2 replicas, 2 workers, {LATENCY:g} s backend): runs lost", f["lost"], 0, "runs"),
         (f"team of {PEOPLE}: image requests sent twice", f["twice"], 0, "requests"),
         (f"team of {PEOPLE}: cross-person leaks", f["leaks"], 0, "leaks"),
