@@ -8,7 +8,8 @@ A process is counted under the nearest of its ancestors (itself included) named 
 PostgreSQL's workers count with their master. Other descendants of this process are counted by their command
 name (Chromium's browser, GPU and renderer processes all under "chromium"). This process's own threads are
 split in two: the main thread (the benchmark and Playwright's client) and the others (the offline backend, which
-runs in threads here). A process that exits during the stretch loses what it spent since the first snapshot.
+runs in threads here), unless ``threads`` names them. A process that exits during the stretch loses what it
+spent since the first snapshot.
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ def _machine_busy() -> float:
 
 
 class CpuAccount:
-    def __init__(self, roots: dict[str, int | None]) -> None:
+    def __init__(self, roots: dict[str, int | None], threads: dict[str, int] | None = None) -> None:
+        """``roots``: a label for each process named (and its descendants); ``threads``: a label for each of
+        this process's threads named by their native id (the others count as the offline backend's)."""
         self.roots = {pid: label for label, pid in roots.items() if pid}
+        self.threads = {tid: label for label, tid in (threads or {}).items()}
         self.start = self._snapshot()
         self.started = time.monotonic()
         self.busy = _machine_busy()
@@ -67,14 +71,15 @@ class CpuAccount:
                     break
                 if procs[up][0] == me:
                     label = ("chromium" if name.startswith("chrom") else "OIDC provider" if name.startswith("python")
-                             else "Playwright's driver" if name == "node" else name)
+                             else "Playwright's driver" if name.startswith("node") else name)
                     break
                 up = procs[up][0]
             if label is not None:
                 taken[("proc", pid)] = (label, cpu)
         for task in Path(f"/proc/{me}/task").iterdir():
             if (found := _stat(task / "stat")) is not None:
-                taken[("task", int(task.name))] = (SELF_MAIN if int(task.name) == me else SELF_THREADS, found[2])
+                tid = int(task.name)
+                taken[("task", tid)] = (SELF_MAIN if tid == me else self.threads.get(tid, SELF_THREADS), found[2])
         return taken
 
     def rows(self) -> list[tuple[str, float, float]]:
