@@ -155,8 +155,10 @@ class LightPerson:
     async def _open(self) -> None:
         ws_url = "ws" + self.url.removeprefix("http") + "/_stcore/stream"
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        # the page offers its XSRF token beside the protocol's name; Streamlit reads the login only with it
+        offered = ["streamlit", *([self.cookies["_streamlit_xsrf"]] if "_streamlit_xsrf" in self.cookies else [])]
         self.ws = await connect(ws_url, origin=self.url, additional_headers={"Cookie": cookie},  # type: ignore[arg-type]
-                                subprotocols=["streamlit", self.cookies.get("_streamlit_xsrf", "")],  # type: ignore[list-item]
+                                subprotocols=offered,  # type: ignore[arg-type]
                                 max_size=None, open_timeout=TIMEOUT)
         self.reader = asyncio.get_running_loop().create_task(self._read())
         await self._run_and_wait()
@@ -229,3 +231,4 @@ class LightPeople:
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+        self.loop.close()
