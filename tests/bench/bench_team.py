@@ -25,11 +25,16 @@ The CPU each process spent from the first click to the last picture is printed t
 Measured on one 2-core machine (7 Dec 2026), with another browser suite running beside it each time (the whole
 machine was busy throughout; "others" below is what neither this benchmark nor its team spent):
 
-| | alone | 20 people, median | p95 | ÷ alone | CPU from first click to last picture (wall) |
+| | alone | 20 people, median | p95 | ÷ alone | wall, first click → last picture |
 | --- | --- | --- | --- | --- | --- |
-| before: 20 Chromium pages | 4.2 s | 43.5 s | 46.1 s | 10.3× | Chromium 28.2 s, replicas 8.1 s, workers 3.9 s, backend 2.5 s, PostgreSQL 1.3 s; others 53 s (48.8 s) |
-| after: 1 Chromium + 19 light | 4.9 s | 14.9 s | 20.7 s | 3.0× | replicas 7.4 s, Chromium 3.1 s, backend 2.7 s, workers 3.5 s, PostgreSQL 1.1 s, light people 0.4 s; others 24 s (21.5 s) |
-| after, again | 3.3 s | 10.8 s | 14.4 s | 3.3× | replicas 6.6 s, Chromium 3.1 s, backend 2.5 s, workers 2.8 s, PostgreSQL 0.9 s, light people 0.4 s; others 13.5 s (14.8 s) |
+| before: 20 Chromium pages | 4.2 s | 43.5 s | 46.1 s | 10.3× | 48.8 s |
+| after: 1 Chromium + 19 light people | 4.9 s | 14.9 s | 20.7 s | 3.0× | 21.5 s |
+| after, again | 3.3 s | 10.8 s | 14.4 s | 3.3× | 14.8 s |
+
+CPU over that stretch (seconds):
+- before: Chromium 28.2, replicas 8.1, workers 3.9, backend 2.5, PostgreSQL 1.3; others 53;
+- after: replicas 7.4, workers 3.5, Chromium 3.1, backend 2.7, PostgreSQL 1.1, light people 0.4; others 24;
+- again: replicas 6.6, Chromium 3.1, workers 2.8, backend 2.5, PostgreSQL 0.9, light people 0.4; others 13.5.
 
 0 lost, 0 sent twice and 0 leaks each time. With the browsers gone the replicas spend the most: every change of any
 person's run moves the engine's one version number (``RunEngine.version``; a replica follows every unfinished
