@@ -98,6 +98,7 @@ def log_everyone_in(t, people, browser) -> dict[str, object]:
     return pages
 
 
+@pytest.mark.timeout(900)  # twenty logins and sixty runs on two cores: several minutes
 def test_twenty_people_pressing_generate_three_times_each_lose_nothing_and_send_nothing_twice(crowd, backend,
                                                                                              browser):
     t, people = crowd
