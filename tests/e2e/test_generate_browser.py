@@ -24,6 +24,10 @@ def test_generate_in_the_browser(app_server, page):
     page.locator(".st-key-btn_gen_run button").click()
     wait_idle(page)
     page.wait_for_selector('[data-testid="stImage"] img', timeout=60_000)
+    # the picture shows first in the form's own card, then the page is redrawn with it among the results: on a
+    # busy machine the first wait can end before that redraw, which takes the card away for a moment
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stImage"] img', timeout=60_000)
     results = page.locator('[data-testid="stImage"] img')
     assert results.count() >= 1
     # the picture really arrived in the browser (decoded, not a broken image)
