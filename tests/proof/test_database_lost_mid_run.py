@@ -14,6 +14,7 @@ from imagelab.client import Connection, FinalImage, UsageReport
 from imagelab.runs.engine import JobRequest, RunEngine
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store, content_hash
+from tests.services import request_log
 from tests.services.postgres import TEST_PASSWORD, PostgresNotInstalled, postgres_server
 
 NOWHERE = Connection("http://127.0.0.1:9/v1", "sk-test", label="fake", offline=True, max_retries=0)
@@ -194,21 +195,8 @@ def test_a_database_away_past_the_window_at_a_runs_start_sends_nothing_and_says_
 @pytest.fixture
 def logged_offline():
     """The offline backend (batches done at once) behind a log of every (method, path) it was asked for."""
-    from imagelab.offline import start_server
-
-    log: list[tuple[str, str]] = []
-
-    def logged(app):
-        async def logging_app(scope, receive, send):
-            if scope["type"] == "http":
-                log.append((scope["method"], scope["path"]))
-            await app(scope, receive, send)
-
-        return logging_app
-
-    server = start_server(wrap=logged, batch_pace=0.01)
-    yield server, log
-    server.stop()
+    with request_log.logged_offline(batch_pace=0.01) as (server, log):
+        yield server, log
 
 
 def batch_cells():

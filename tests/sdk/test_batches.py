@@ -12,6 +12,7 @@ from imagelab.offline import start_server
 from imagelab.runs.engine import JobRequest, RunEngine
 from imagelab.specs import EditSpec, GenerateSpec, InputImage
 from imagelab.store import Store, content_hash
+from tests.services.request_log import logged_offline
 
 
 def connection(server, label="Batch test backend"):
@@ -43,21 +44,8 @@ def paced_server():
 @pytest.fixture
 def recording_offline():
     """The offline backend behind a log of every (method, path) it was asked for."""
-    from imagelab.offline import start_server
-
-    log = []
-
-    def logged(app):
-        async def logging_app(scope, receive, send):
-            if scope["type"] == "http":
-                log.append((scope["method"], scope["path"]))
-            await app(scope, receive, send)
-
-        return logging_app
-
-    server = start_server(wrap=logged)
-    yield server, log
-    server.stop()
+    with logged_offline() as (server, log):
+        yield server, log
 
 
 def wait_collected(store, group, timeout=60.0):
