@@ -59,9 +59,9 @@ def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
         clicked = _generate_button(disabled=bool(shown))
         said = st.empty()  # a refusal is said here: a fragment's rerun cannot write outside it
         stop = st.empty()  # Cancel, while the runs just sent are shown
-    if clicked:  # the request leaves before the rest of the form is drawn
-        if runs.submit(spec, problems, "generate", page="generate", est=est, live=said) is not None:
-            runs.show_sent("generate", sent_here)  # the card in view before the rest of the form is drawn
+    # the request leaves before the rest of the form is drawn, and its card shows before the rest too
+    if clicked and runs.submit(spec, problems, "generate", page="generate", est=est, live=said) is not None:
+        runs.show_sent("generate", sent_here)
     runs.watched_cancel("generate", stop, key="gen")
     with tools:
         prompt_tools.prompt_tools(prompt, state.GEN_PROMPT)
