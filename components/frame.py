@@ -24,11 +24,9 @@ def show_page(title: str, render: Callable[[Sidebar], None], *, icon: str = ICON
     unfinished, as it always has: the stop says why.
     """
     _configure(title, icon, sidebar_state)
-    brief = first_view.begin()
-    bar = sidebar.draw_sidebar(connection_note=connection_note, estimate_only=brief)
+    bar = sidebar.draw_sidebar(connection_note=connection_note)
     render(bar)
     bar.finish()
-    first_view.end(brief)
 
 
 def show_page_with_first_view(title: str, render: Callable[[Sidebar, bool], None], *, icon: str = ICON) -> None:
