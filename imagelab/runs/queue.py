@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import text
 
 from imagelab.client import Connection, FinalImage, PartialImage, interrupt, resume
-from imagelab.store import StorageError, Store
+from imagelab.store import ACTIVE_STATUSES, StorageError, Store
 
 from .batches import follow_step
 from .budgets import Guard
@@ -564,18 +564,13 @@ class QueuedEngine(RunEngine):
             unknown = None if run_ids is None else {i for i in run_ids if i not in self._jobs}
         if unknown == set():
             return
-        rows = []
         try:
-            if unknown is None:
-                rows = self.store.unfinished_runs()
-            else:
-                for run_id in sorted(unknown):
-                    with contextlib.suppress(KeyError):
-                        rows.append(self.store.run(run_id))
+            rows = self.store.unfinished_runs() if unknown is None else \
+                self.store.runs(len(unknown), ids=sorted(unknown))  # one query; a run not (yet) there is absent
         except StorageError:
             return
         with self._changed:
-            new = [r for r in rows if r.id not in self._jobs and r.status in ("queued", "running")]
+            new = [r for r in rows if r.id not in self._jobs and r.status in ACTIVE_STATUSES]
             for run in new:
                 state = JobState.of_run(run, status=run.status, submitted_at=run.started_at)
                 if run.status == "running":
