@@ -149,18 +149,13 @@ def whose(store: Store, *, key: str, things: str) -> str | None:
 
 # --- what runs in this process: each person sees their own ---------------------------------
 
-_OWNERS: dict[int, str | None] = {}  # a run's owner never changes: asked of the history once per run
-
 
 def own_jobs(jobs: list[JobState]) -> list[JobState]:
     """The jobs of ``jobs`` this person asked for (with login); all of them without."""
     who = subject()
     if who is None:
         return jobs
-    unknown = [j.run_id for j in jobs if j.run_id not in _OWNERS]
-    if unknown:
-        _OWNERS.update(get_store().owners_of_runs(unknown))
-    return [j for j in jobs if _OWNERS.get(j.run_id) == who]
+    return [j for j in jobs if j.owner == who]
 
 
 def own_batches(rows: list[BatchRecord]) -> list[BatchRecord]:

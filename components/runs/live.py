@@ -25,7 +25,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext, get_script_run_ctx
 
-from components import connection, state
+from components import connection, people, state
 
 # How often the browser asks a live part to redraw while it is active. Each redraw first waits in the
 # engine for news (up to LONG_POLL_SECONDS), so this only keeps a redraw always queued.
@@ -65,24 +65,26 @@ def await_news(name: str, *, limit: float | None = None) -> None:
     ``limit`` or LONG_POLL_SECONDS. A full page run never waits here."""
     ctx = get_script_run_ctx(suppress_warning=True)
     engine = connection.get_engine()
+    who = people.subject()
     seen_key = state.item(state.LIVE_SEEN, name)
     seen = st.session_state.get(seen_key)
     if ctx is not None and ctx.fragment_ids_this_run and seen is not None:
-        _wait_for_change(ctx, seen, LONG_POLL_SECONDS if limit is None else min(limit, LONG_POLL_SECONDS))
-    st.session_state[seen_key] = engine.version
+        _wait_for_change(ctx, who, seen, LONG_POLL_SECONDS if limit is None else min(limit, LONG_POLL_SECONDS))
+    st.session_state[seen_key] = engine.version_for(who)
 
 
-def _wait_for_change(ctx: ScriptRunContext, version: int, seconds: float) -> str | None:
-    """Wait up to ``seconds`` for the engine to move past ``version``; who is waiting if the wait gave
-    way to the person (see ``who_waits``), else ``None``. A full rerun or a stop ends the run here."""
+def _wait_for_change(ctx: ScriptRunContext, who: str | None, version: int, seconds: float) -> str | None:
+    """Wait up to ``seconds`` for news of ``who``'s runs (``RunEngine.version_for``: not everyone's) past
+    ``version``; who is waiting if the wait gave way to the person (see ``who_waits``), else ``None``. A full
+    rerun or a stop ends the run here."""
     engine = connection.get_engine()
     deadline = time.monotonic() + seconds
-    while engine.version == version and time.monotonic() < deadline:
+    while engine.version_for(who) == version and time.monotonic() < deadline:
         ctx.yield_check()
         waiting = who_waits(ctx)
         if waiting is not None:
             return waiting
-        engine.wait_for_change(version, _GIVE_WAY_SECONDS)
+        engine.wait_for_change(version, _GIVE_WAY_SECONDS, who)
     return None
 
 
@@ -138,9 +140,10 @@ def watch_sent(sent: list[int], slot: Any, draw: Callable[[Any, int], None]) -> 
     if not sent:
         return
     engine = connection.get_engine()
+    who = people.subject()
     ended_at = None
     for drawn in itertools.count():
-        version = engine.version
+        version = engine.version_for(who)
         jobs = [job for job in (engine.job(run_id) for run_id in sent) if job is not None]
         with slot.container():
             for job in reversed(jobs):
@@ -149,7 +152,7 @@ def watch_sent(sent: list[int], slot: Any, draw: Callable[[Any, int], None]) -> 
             ended_at = ended_at or time.monotonic()
             if time.monotonic() - ended_at >= SHOWN_BEFORE_REDRAW:
                 st.rerun()  # the pictures are in view: now the page in full, with their actions
-        waiting = _wait_for_change(ctx, version, SHOWN_BEFORE_REDRAW if ended_at else LONG_POLL_SECONDS)
+        waiting = _wait_for_change(ctx, who, version, SHOWN_BEFORE_REDRAW if ended_at else LONG_POLL_SECONDS)
         if waiting == "here":
             return  # the form's next run watches again
         if waiting == "elsewhere":

@@ -136,6 +136,7 @@ class JobState:
     group: str | None = None
     label: str | None = None
     status: str = "queued"
+    owner: str | None = None             # whose run it is (the identity provider's subject); None without login
     submitted_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
@@ -158,6 +159,7 @@ class JobState:
     @classmethod
     def of_run(cls, run: Any, **fields: Any) -> JobState:
         """The state of a run this process did not submit, from its row (``fields``: what else is known)."""
+        fields.setdefault("owner", run.owner)
         return cls(run.id, run.page, run.model, run.prompt, run.requested or 1, run.group_id, run.label, **fields)
 
     @property
@@ -225,7 +227,11 @@ class RunEngine:
         self._futures: dict[int, Future[None]] = {}
         self._requests: dict[int, JobRequest] = {}
         self._changed = threading.Condition()
-        self._version = 0
+        self._version = 0  # moves on every change
+        # A session redraws for its own person's runs only (``version_for``): one person's count per owner, and
+        # one for changes that are no one person's.
+        self._everyone = 0
+        self._of_owner: dict[str | None, int] = {}
         # This engine's runs are its own: another process on the same data folder leaves them alone (``leases``).
         self.lease = EngineLease(store.root)
         claims = live_claims(store.root, own=self.lease)
@@ -257,7 +263,7 @@ class RunEngine:
         self._forget_old()
         self._requests[job.run_id] = request
         self._futures[job.run_id] = self._pool(request.connection).submit(self._work, job, request)
-        self._bump()
+        self._bump(job)
         return job.run_id
 
     def _record_queued(self, request: JobRequest, *, leased: bool = True) -> JobState:
@@ -275,7 +281,8 @@ class RunEngine:
                                           durable=False)  # made durable when marked running, before it is sent
             if leased:
                 self.lease.hold(run_id)
-        job = JobState(run_id, request.page, spec.model, spec.prompt, requested, request.group, request.label)
+        job = JobState(run_id, request.page, spec.model, spec.prompt, requested, request.group, request.label,
+                       owner=request.owner.subject if request.owner is not None else None)
         with self._changed:
             self._jobs[run_id] = job
         if request.on_queued is not None:
@@ -300,7 +307,7 @@ class RunEngine:
                 self._stop_running(job)
         for job in unstarted:
             self._finish(job, self._requests.get(job.run_id), [])
-        self._bump()
+        self._bump(*jobs)
         return len(jobs)
 
     def _stop_running(self, job: JobState) -> None:
@@ -329,13 +336,21 @@ class RunEngine:
 
     @property
     def version(self) -> int:
-        """A number that changes whenever any job does: pages redraw when it moves."""
+        """A number that changes whenever any job does."""
         return self._version
 
-    def wait_for_change(self, version: int, timeout: float) -> int:
-        with self._changed:
-            self._changed.wait_for(lambda: self._version != version, timeout)
+    def version_for(self, owner: str | None) -> int:
+        """A number that changes whenever a job of ``owner``'s does (or a change that is no one person's): a
+        person's live parts redraw when it moves, not for everyone else's runs. ``None`` (no login): any job."""
+        if owner is None:
             return self._version
+        return self._everyone + self._of_owner.get(owner, 0)
+
+    def wait_for_change(self, version: int, timeout: float, owner: str | None = None) -> int:
+        """Wait up to ``timeout`` seconds for ``version_for(owner)`` to move past ``version``; its value then."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.version_for(owner) != version, timeout)
+            return self.version_for(owner)
 
     def wait(self, run_id: int, timeout: float = 60.0) -> JobState:
         """Block until the job has finished (tests and benchmarks; pages never block)."""
@@ -505,7 +520,7 @@ class RunEngine:
             self._futures[run.id] = self._pool(connection).submit(self._work, job, request)
             resumed.append(run.id)
         if resumed:
-            self._bump()
+            self._bump(*(self._jobs[i] for i in resumed))
         return resumed
 
     @property
@@ -524,9 +539,14 @@ class RunEngine:
                 self._pools[key] = pool
         return pool
 
-    def _bump(self) -> None:
+    def _bump(self, *jobs: JobState) -> None:
+        """Tell waiting pages that these jobs changed (none named: something that is no one person's)."""
         with self._changed:
             self._version += 1
+            if not jobs:
+                self._everyone += 1
+            for owner in {job.owner for job in jobs}:
+                self._of_owner[owner] = self._of_owner.get(owner, 0) + 1
             self._changed.notify_all()
 
     def _work(self, job: JobState, request: JobRequest) -> None:
@@ -539,7 +559,7 @@ class RunEngine:
             return
         job.started_at = time.time()
         job.status = "running"
-        self._bump()
+        self._bump(job)
         client = make_client(request.connection)
         job.client = client
         parents = list(request.parents)
@@ -635,7 +655,7 @@ class RunEngine:
             else:
                 if saved is None:  # in storage, its row noted for later (``_save``)
                     job.previews.pop(ev.image_index, None)
-                    self._bump()
+                    self._bump(job)
                     return
                 rec = saved
                 if postprocess is not None:
@@ -670,7 +690,7 @@ class RunEngine:
             job.response_id, job.sequence = ev.response_id, ev.sequence_number
             with contextlib.suppress(StorageError):  # where to pick the response up again if this process stops
                 self.store.set_resume_point(job.run_id, ev.response_id, ev.sequence_number)
-        self._bump()
+        self._bump(job)
 
     def _derive(self, job: JobState, raw: ImageRecord, ev: FinalImage, parents: list[str],
                 postprocess: Callable[[bytes, str], list[DerivedImage]]) -> ImageRecord:
@@ -816,7 +836,7 @@ class RunEngine:
                 log.exception("after run %s", job.run_id)
         self._futures.pop(job.run_id, None)
         self._requests.pop(job.run_id, None)
-        self._bump()
+        self._bump(job)
 
     def _forget_old(self) -> None:
         cutoff = time.time() - _KEEP_FINISHED_SECONDS

@@ -125,7 +125,7 @@ class QueuedEngine(RunEngine):
             assert job is not None
             self._defer_app.configure_task(TASK, queue=SHARED_QUEUE).defer(run_id=run_id, job=job.to_json())
         self._forget_old()
-        self._bump()
+        self._bump(self._jobs[run_id])
         return run_id
 
     def cancel(self, run_id: int) -> bool:
@@ -146,7 +146,7 @@ class QueuedEngine(RunEngine):
         state = self._jobs.get(run_id)
         if state is not None:
             state.cancel_requested = True
-        self._bump()
+        self._bump(*([state] if state is not None else []))
         return True
 
     def cancel_many(self, run_ids: list[int]) -> int:
@@ -361,7 +361,7 @@ class QueuedEngine(RunEngine):
                     self.notify(run_id)
                 if not state.cancel_requested and context.should_abort():
                     state.cancel_requested = True
-                    self._bump()
+                    self._bump(state)
                 client = state.client
                 if state.cancel_requested and client is not None:
                     # closing the client ends a stream waiting for its next event (the client may come later)
@@ -577,7 +577,7 @@ class QueuedEngine(RunEngine):
                     state.started_at = run.started_at
                 self._jobs[run.id] = state
         if new:
-            self._bump()
+            self._bump(*(self._jobs[run.id] for run in new))
 
     def _refresh(self, run_ids: set[int] | None) -> None:
         self._adopt(run_ids)
@@ -603,7 +603,7 @@ class QueuedEngine(RunEngine):
                 state.finished_at = run.finished_at or time.time()
                 self._held.pop(state.run_id, None)
             state.status = run.status
-            self._bump()
+            self._bump(state)
 
 
 def make_engine(store: Store, **options: Any) -> RunEngine:

@@ -248,3 +248,28 @@ def _wrap(store, fn, data, fmt):
         return fn(store, data, fmt)
     except OSError as exc:
         raise StorageError(store.root, exc) from None
+
+
+def test_a_persons_runs_wake_only_their_own_pages(engine):
+    """With login each session waits on its own person's number: Alice's run, from its start to its pictures
+    and its end, never wakes a page of Bob's (with 20 people each page redrew for all 20 people's runs)."""
+    from imagelab.people import Person
+
+    alice, bob = Person("sub-alice", "alice@example.com"), Person("sub-bob", "bob@example.com")
+    before = {who: engine.version_for(who) for who in (alice.subject, bob.subject, None)}
+    run_id = engine.submit(JobRequest(spec(2), images(2), NOWHERE, page="generate", owner=alice))
+    engine.wait(run_id, 30)
+    assert engine.job(run_id).owner == alice.subject
+    assert engine.version_for(bob.subject) == before[bob.subject]
+    assert engine.version_for(alice.subject) > before[alice.subject]
+    assert engine.version_for(None) > before[None]  # without login a page follows every run
+    # Bob's wait is not cut short by Alice's next run
+    seen = engine.version_for(bob.subject)
+    waiting = threading.Thread(target=lambda: engine.wait(
+        engine.submit(JobRequest(spec(1), images(1), NOWHERE, page="generate", owner=alice)), 30))
+    waiting.start()
+    assert engine.wait_for_change(seen, 1.0, bob.subject) == seen
+    waiting.join()
+    # a change that is no one person's (a sweep's batch, a settled run) still reaches everyone
+    engine._bump()
+    assert engine.version_for(bob.subject) == seen + 1
