@@ -33,6 +33,7 @@ import os
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import text
@@ -292,6 +293,11 @@ class QueuedEngine(RunEngine):
         import procrastinate
 
         self._worker_loop = asyncio.get_running_loop()
+        # procrastinate sends each job to the loop's default thread pool, min(32, cores + 4) threads: on 2 cores a
+        # worker asked for 10 runs at once sent 6. A run is a wait on the API, not work for a core. (The pool's
+        # other threads: the stalled-job sweep's and the follow-up steps' calls.)
+        self._worker_loop.set_default_executor(ThreadPoolExecutor(concurrency + 4,
+                                                                  thread_name_prefix="imagelab-queue-job"))
         self._worker_stop = asyncio.Event()
         app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=self._info, min_size=1,
                                                                           max_size=max(4, concurrency + 2)))

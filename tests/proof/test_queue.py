@@ -344,3 +344,23 @@ def test_a_sweeps_cells_are_jobs_any_worker_sends(submitter, workers, slow_backe
     assert [len(store.images_of_run(i)) for i in ids] == [1, 1, 1]
     assert all(sent(backend, f"a {t} in a sweep") == 1 for t in ("kite", "fern", "cab"))
     assert {r.group_id for r in map(store.run, ids)} == {group}
+
+
+def test_a_worker_sends_as_many_runs_at_once_as_its_concurrency(submitter, workers, slow_backend):
+    """Each run is a wait on the API: a worker asked for N at once sends N at once, not as many as the cores allow
+    (the queue's jobs ran in Python's default thread pool, min(32, cores + 4) threads: 6 on 2 cores)."""
+    at_once = (os.cpu_count() or 1) + 8
+    backend = slow_backend(4.0)
+    ids = [submit(submitter, backend, f"at once {i}", n=1) for i in range(at_once)]
+    workers.start(concurrency=at_once)
+    most = 0
+
+    def all_done() -> bool:
+        nonlocal most
+        statuses = [submitter.store.run(i).status for i in ids]
+        most = max(most, statuses.count("running"))
+        return all(s == "ok" for s in statuses)
+
+    wait_until(all_done, 90, "the worker to send every run")
+    assert most == at_once  # all of them were being sent at the same moment
+    assert all(sent(backend, f"at once {i}") == 1 for i in range(at_once))
