@@ -32,7 +32,7 @@ PAGE_CSS = """<style>
 [data-testid='stSidebarUserContent'] hr {margin: 0.5rem 0;}
 [data-testid='stSidebar'] [data-testid='stPageLink'] a {padding-top: 0; padding-bottom: 0;}
 .st-key-sidebar_estimate h2 {font-size: 1.9rem; font-weight: 400; line-height: 1.25; padding: 0 0 0.35rem;}
-.st-key-first_view_box, .st-key-keyboard_help {display: none;}
+.st-key-first_view_box, .st-key-keyboard_help, .st-key-chat_shortcut {display: none;}
 /* the arrow beside the text is gap enough: a narrow box then shows "transparent" whole */
 [data-testid='stSelectbox'] input {padding-right: 0;}
 /* chosen values wrap onto a second line rather than scroll out of sight */
