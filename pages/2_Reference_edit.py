@@ -1,18 +1,24 @@
 """Reference edit: a new image from up to 16 input images and a prompt.
 
 The prompt and the button lead the form, so the newest result (top of the results column) is
-beside the button, not a screen away from it; the inputs and options follow.
+beside the button, not a screen away from it; the inputs and options follow. A session's first view
+draws the prompt and button alone; the rest follows once they are on screen (first_view.py).
 """
 
 import streamlit as st
 
 from components import connection, image_inputs, options, results, runs, shortcuts, state
-from components.frame import Sidebar, show_page
+from components.frame import Sidebar, show_page_with_first_view
 from imagelab.costs import estimate
 from imagelab.specs import EditSpec
 
 
-def render(bar: Sidebar) -> None:
+def _make_button(*, disabled: bool) -> bool:
+    return st.button("Make image", type="primary", key=state.REF_BUTTON, icon=":material/auto_awesome:",
+                     width="stretch", disabled=disabled, shortcut=shortcuts.PRIMARY)
+
+
+def render(bar: Sidebar, brief: bool) -> None:
     st.title("Reference edit", help="Combine up to 16 pictures into a new one: a product on a new backdrop, a "
                                     "character in a new scene, a gift basket of the items shown.")
 
@@ -24,6 +30,11 @@ def render(bar: Sidebar) -> None:
                               placeholder="Put the items from these pictures into a gift basket labelled "
                                           "'Relax & Unwind'")
         action = st.container()
+        if brief:  # the same prompt and button in the same places: what is typed meanwhile stays
+            with action:
+                _make_button(disabled=False)
+            bar.hold_estimate()
+            return
         info = options.model_picker(state.REF_MODEL)
         limit = min(16, info.max_input_images) or 16
         images = image_inputs.image_inputs(state.REF, store, limit=limit)
@@ -38,8 +49,7 @@ def render(bar: Sidebar) -> None:
     bar.show_estimate(est, shown, what=f"{len(images)} input(s) → {spec.n} × {spec.size} · {spec.quality}")
     with action:
         results.show_problems(shown)
-        clicked = st.button("Make image", type="primary", key=state.REF_BUTTON, icon=":material/auto_awesome:",
-                            width="stretch", disabled=bool(shown), shortcut=shortcuts.PRIMARY)
+        clicked = _make_button(disabled=bool(shown))
         live = st.empty()
 
     if clicked:
@@ -52,4 +62,4 @@ def render(bar: Sidebar) -> None:
                                         "Gallery.", icon=":material/image:")
 
 
-show_page("Reference edit", render)
+show_page_with_first_view("Reference edit", render)

@@ -2,6 +2,8 @@
 
 The canvas leads the wide column (the picture picker folds away once a picture is chosen); the
 prompt, the button and the newest result lead the narrow one, so all of them are in view together.
+A session's first view draws the prompt and button alone; the rest follows once they are on screen
+(first_view.py).
 """
 
 from typing import Literal
@@ -20,16 +22,24 @@ from components import (
     state,
     untrusted,
 )
-from components.frame import Sidebar, show_page
+from components.frame import Sidebar, show_page_with_first_view
 from imagelab.costs import estimate
 from imagelab.masks import MaskError, mask_edit_fraction
 from imagelab.specs import EditSpec, MaskInput, Problem
 from imagelab.store import content_hash
 
 PAINT, UPLOAD, ASK, MARKUP = "Paint a mask", "Upload a mask", "Ask the model for a mask", "Markup drawing"
+PROMPT_PLACEHOLDER = "A sunlit indoor lounge area with a pool containing a flamingo"
+PROMPT_HELP = ("Describe the **whole** picture you want, not only the painted part: the model repaints the "
+               "transparent area so the entire image matches the prompt.")
 
 
-def render(bar: Sidebar) -> None:
+def _edit_button(*, disabled: bool) -> bool:
+    return st.button("Edit the painted part", type="primary", key=state.MASK_BUTTON, icon=":material/brush:",
+                     width="stretch", disabled=disabled, shortcut=shortcuts.PRIMARY)
+
+
+def render(bar: Sidebar, brief: bool) -> None:
     st.title("Mask edit", help="Paint over the part of a picture to change; everything you leave unpainted stays as "
                                "it is.")
 
@@ -38,6 +48,13 @@ def render(bar: Sidebar) -> None:
     form, output = st.columns([3, 2], gap="medium")
     with form:
         picker, canvas_area, settings = st.container(), st.container(), st.container()
+    if brief:  # the same prompt and button in the same places: what is typed meanwhile stays
+        with output:
+            st.text_area("Prompt", key=state.MASK_PROMPT, height=72, placeholder=PROMPT_PLACEHOLDER, help=PROMPT_HELP)
+            with st.container():
+                _edit_button(disabled=True)  # a new session has no picture marked yet
+        bar.hold_estimate()
+        return
     with settings:
         info = options.model_picker(state.MASK_MODEL)
     with picker:
@@ -96,10 +113,8 @@ def render(bar: Sidebar) -> None:
                         fraction = mask_edit_fraction(overlay_png)
 
     with output:
-        prompt = st.text_area("Prompt", key=state.MASK_PROMPT, height=72,
-                              placeholder="A sunlit indoor lounge area with a pool containing a flamingo",
-                              help="Describe the **whole** picture you want, not only the painted part: the model "
-                                   "repaints the transparent area so the entire image matches the prompt.")
+        prompt = st.text_area("Prompt", key=state.MASK_PROMPT, height=72, placeholder=PROMPT_PLACEHOLDER,
+                              help=PROMPT_HELP)
         action = st.container()
     with settings:
         fidelity = options.fidelity_picker(info, state.MASK_FIDELITY)
@@ -136,8 +151,7 @@ def render(bar: Sidebar) -> None:
     with action:
         results.show_problems(shown)
         # nothing marked yet (the canvas says when a stroke is drawn): nothing to send
-        clicked = st.button("Edit the painted part", type="primary", key=state.MASK_BUTTON, icon=":material/brush:",
-                            width="stretch", disabled=bool(shown) or overlay is None, shortcut=shortcuts.PRIMARY)
+        clicked = _edit_button(disabled=bool(shown) or overlay is None)
         if image is not None and overlay is None and not any(p.param == "mask" for p in shown):
             st.caption("Mark the part to change first: the button wakes up then.")
         live = st.empty()
@@ -158,4 +172,4 @@ def render(bar: Sidebar) -> None:
                       icon=":material/brush:", columns=1)
 
 
-show_page("Mask edit", render)
+show_page_with_first_view("Mask edit", render)

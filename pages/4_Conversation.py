@@ -1,4 +1,7 @@
-"""Conversation: talk an image into shape, turn by turn, through the Responses API."""
+"""Conversation: talk an image into shape, turn by turn, through the Responses API.
+
+A session's first view draws the message input alone; the rest follows once it is on screen (first_view.py).
+"""
 
 import streamlit as st
 
@@ -15,7 +18,7 @@ from components import (
     untrusted,
 )
 from components.conversation_state import NEW, OpenConversation
-from components.frame import Sidebar, show_page
+from components.frame import Sidebar, show_page_with_first_view
 from imagelab.catalog import catalog
 from imagelab.costs import estimate, money_of, money_text, window_price
 from imagelab.masks import MaskError, mask_edit_fraction, mask_from_alpha_or_luma
@@ -132,7 +135,12 @@ def scroll_to_newest(marker: str) -> None:
 }})();</script>""", unsafe_allow_javascript=True)
 
 
-def render(bar: Sidebar) -> None:
+def _message() -> str | None:
+    # At the top level Streamlit pins the input to the bottom of the window and keeps the newest turn above it.
+    return st.chat_input("Describe the picture, or what to change…", key=state.CONV_INPUT)
+
+
+def render(bar: Sidebar, brief: bool) -> None:
     store = connection.require_history()
     talking = OpenConversation(st.session_state)
     talking.arrive(handed_over=bool(st.session_state.get(state.handoff_key(state.CONV))),
@@ -149,6 +157,11 @@ def render(bar: Sidebar) -> None:
             "max-height:calc(100vh - 11rem);overflow-y:auto}</style>")
 
     settings, talk = st.columns([3, 8], gap="large")
+    if brief:  # the same input in the same place: a message written meanwhile is sent by the full run
+        _message()
+        shortcuts.chat_sends_on_ctrl_enter()
+        bar.hold_estimate()
+        return
 
     with settings, st.container(key=SETTINGS_BOX):
         saved = store.conversations(100, owner=people.subject())
@@ -260,8 +273,7 @@ def render(bar: Sidebar) -> None:
             show_attached(attached, mask=mask_png is not None)
         live = st.empty()
 
-    # At the top level Streamlit pins the input to the bottom of the window and keeps the newest turn above it.
-    prompt = st.chat_input("Describe the picture, or what to change…", key=state.CONV_INPUT)
+    prompt = _message()
 
     if prompt:
         spec = spec.with_changes(prompt=prompt)
@@ -284,4 +296,4 @@ def render(bar: Sidebar) -> None:
     shortcuts.chat_sends_on_ctrl_enter()
 
 
-show_page("Conversation", render)
+show_page_with_first_view("Conversation", render)

@@ -1,9 +1,12 @@
-"""Sweep: one prompt template over lists of values and option axes, run concurrently."""
+"""Sweep: one prompt template over lists of values and option axes, run concurrently.
+
+A session's first view draws the template alone; the rest follows once it is on screen (first_view.py).
+"""
 
 import streamlit as st
 
 from components import connection, options, people, runs, shortcuts, sidebar, spending, state, untrusted
-from components.frame import Sidebar, show_page
+from components.frame import Sidebar, show_page_with_first_view
 from imagelab.catalog import offered_models
 from imagelab.costs import batch_price, format_dollars
 from imagelab.runs.batches import COMPLETION_WINDOW_WORDS
@@ -27,7 +30,7 @@ def apply_preset() -> None:
         st.session_state[state.sweep_axis(axis)] = list(preset.axes.get(axis, []))
 
 
-def render(bar: Sidebar) -> None:
+def render(bar: Sidebar, brief: bool) -> None:
     store = connection.require_history()
     st.title("Sweep")
     st.caption("Write a prompt with `{variables}`, give each a list of values, add option axes, and run every "
@@ -36,10 +39,15 @@ def render(bar: Sidebar) -> None:
     # The results grid gets the wider column, so each picture is large enough to judge.
     form, output = st.columns([4, 7], gap="large")
     with form:
-        st.selectbox("Start from a preset", list(PRESETS), index=None, key=state.SWEEP_PRESET, on_change=apply_preset,
-                     placeholder="The image guide's gallery prompts…")
+        preset = st.container()
         template = st.text_area("Prompt template", key=state.SWEEP_TEMPLATE, height=120,
                                 placeholder="Photo of a {item} on a white backdrop")
+        if brief:  # the same template in the same place: what is typed meanwhile stays
+            bar.hold_estimate()
+            return
+        with preset:
+            st.selectbox("Start from a preset", list(PRESETS), index=None, key=state.SWEEP_PRESET,
+                         on_change=apply_preset, placeholder="The image guide's gallery prompts…")
         variables = template_variables(template)
         values: dict[str, list[str]] = {}
         for name in variables:
@@ -145,4 +153,4 @@ def render(bar: Sidebar) -> None:
                     icon=":material/grid_view:")
 
 
-show_page("Sweep", render)
+show_page_with_first_view("Sweep", render)

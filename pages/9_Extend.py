@@ -1,4 +1,7 @@
-"""Extend: grow a picture's canvas to a new shape; the model paints the new part, the picture stays."""
+"""Extend: grow a picture's canvas to a new shape; the model paints the new part, the picture stays.
+
+A session's first view draws the prompt alone; the rest follows once it is on screen (first_view.py).
+"""
 
 import io
 
@@ -6,7 +9,7 @@ import streamlit as st
 from PIL import Image
 
 from components import connection, image_inputs, keep_exact, options, runs, shortcuts, state, untrusted
-from components.frame import Sidebar, show_page
+from components.frame import Sidebar, show_page_with_first_view
 from imagelab.catalog import catalog
 from imagelab.costs import estimate
 from imagelab.extend import (
@@ -40,7 +43,14 @@ def canvas_files(digest: str, plan: ExtendPlan, _data: bytes) -> tuple[bytes, by
     return out.getvalue(), extend_mask(plan), shown.getvalue()
 
 
-def render(bar: Sidebar) -> None:
+def _prompt() -> str:
+    prompt = st.text_area("Prompt", key=state.EXT_PROMPT, height=100,
+                          placeholder="A wide panoramic photo of a mountain lake at dawn, pine forest on both shores")
+    st.caption("Describe the **whole** new picture, including what should fill the added space.")
+    return prompt
+
+
+def render(bar: Sidebar, brief: bool) -> None:
     st.title("Extend")
     st.caption("Give a picture more room: choose the new shape and where the picture sits; the model paints the new "
                "part around it.")
@@ -49,7 +59,14 @@ def render(bar: Sidebar) -> None:
     options.show_load_notes()
     form, output = st.columns([7, 5], gap="large")
     with output:
-        info = options.model_picker(state.EXT_MODEL)
+        picker = st.container()  # the model, above the prompt
+        if brief:  # the same prompt in the same place: what is typed meanwhile stays
+            _prompt()
+            bar.hold_estimate()
+            return
+        with picker:
+            info = options.model_picker(state.EXT_MODEL)
+        prompt = _prompt()
     with form:
         image = image_inputs.one_picture(state.EXT, store, asks="Picture to extend")  # folds over the shape choice
         shapes = [*ASPECTS, CUSTOM]
@@ -93,10 +110,6 @@ def render(bar: Sidebar) -> None:
             mask = MaskInput(mask_png, plan.width, plan.height, content_hash(mask_png), plan.new_share)
 
     with output:
-        prompt = st.text_area("Prompt", key=state.EXT_PROMPT, height=100,
-                              placeholder="A wide panoramic photo of a mountain lake at dawn, pine forest on both "
-                                          "shores")
-        st.caption("Describe the **whole** new picture, including what should fill the added space.")
         q_col, f_col, n_col = st.columns(3)
         quality = q_col.selectbox("Quality", list(info.qualities), key=state.EXT_QUALITY)
         formats = [f for f in info.formats if f in ("png", "webp", "jpeg")]
@@ -143,4 +156,4 @@ def render(bar: Sidebar) -> None:
                       icon=":material/open_in_full:")
 
 
-show_page("Extend", render, icon=":material/open_in_full:")
+show_page_with_first_view("Extend", render, icon=":material/open_in_full:")

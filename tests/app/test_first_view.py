@@ -3,6 +3,8 @@ page's script asks for (components/first_view.py). The script itself runs in tes
 
 import re
 
+import pytest
+
 from components import state
 from imagelab.offline.render import render
 from imagelab.store import Store
@@ -59,10 +61,47 @@ def test_a_click_before_the_rest_arrives_sends_with_the_default_options(data_dir
 
 
 def test_pages_without_a_brief_view_draw_in_full_and_end_the_first_view(data_dir):
-    at = open_page("pages/5_Sweep.py", first_view=True, timeout=TIMEOUT).run()
+    at = open_page("pages/7_Compare.py", first_view=True, timeout=TIMEOUT).run()
     assert not at.exception and len(at.sidebar.get("page_link")) >= 9
-    at.switch_page("pages/1_Generate.py").run()  # the session's first view was the Sweep's
+    at.switch_page("pages/1_Generate.py").run()  # the session's first view was Compare's
     assert at.selectbox(key=state.GEN_MODEL).value and len(at.sidebar.get("page_link")) >= 9
+
+
+# The other pages a person starts from: (page, its first input's key, its model picker's key).
+BRIEF_PAGES = [("pages/2_Reference_edit.py", state.REF_PROMPT, state.REF_MODEL),
+               ("pages/3_Mask_edit.py", state.MASK_PROMPT, state.MASK_MODEL),
+               ("pages/9_Extend.py", state.EXT_PROMPT, state.EXT_MODEL),
+               ("pages/5_Sweep.py", state.SWEEP_TEMPLATE, state.SWEEP_MODEL)]
+
+
+@pytest.mark.parametrize(("path", "prompt", "model"), BRIEF_PAGES, ids=lambda v: str(v).split("/")[-1])
+def test_each_pages_first_view_is_its_prompt_and_what_is_typed_stays_for_the_rest(data_dir, path, prompt, model):
+    _seed_one_run(data_dir)
+    at = open_page(path, first_view=True, timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.text_area(key=prompt).value == ""
+    assert model not in [s.key for s in at.selectbox] and not at.get("image")
+    assert [e.key for e in at.sidebar.get("bidi_component")] == ["first_view"]
+    assert not at.sidebar.get("page_link")
+    at.text_area(key=prompt).input("Typed while the rest was on its way")
+    at.run()  # what the script asks for once the browser shows the prompt
+    assert not at.exception
+    assert at.selectbox(key=model).value and len(at.sidebar.get("page_link")) >= 9
+    assert at.text_area(key=prompt).value == "Typed while the rest was on its way"
+    assert not [e for e in at.sidebar.get("bidi_component") if e.key == "first_view"]
+
+
+def test_a_message_sent_in_the_conversations_first_view_is_sent(data_dir):
+    at = open_page("pages/4_Conversation.py", first_view=True, timeout=TIMEOUT).run()
+    assert not at.exception
+    assert state.CONV_MODEL not in [s.key for s in at.selectbox] and len(at.chat_input) == 1
+    assert [e.key for e in at.sidebar.get("bidi_component")] == ["first_view"]
+    at.chat_input[0].set_value("A red kite over the dunes").run()
+    assert not at.exception
+    settle(at, data_dir)
+    runs = Store(data_dir).runs()
+    assert [(r.page, r.prompt, r.status) for r in runs] == [("conversation", "A red kite over the dunes", "ok")]
+    assert at.selectbox(key=state.CONV_MODEL).value
 
 
 def test_gallery_first_view_is_the_newest_pictures_and_the_rerun_adds_the_rest(data_dir):
