@@ -29,6 +29,10 @@ DELETIONS_KEPT = 20  # Undo reaches back this many deletions; each holds its pic
 Height = Literal["medium", "large"]
 FILTERS: Height = "large"
 FOLD: Height = "medium"
+# The filters' widths (search, page, model, dates, board, starred; with login "whose" first): at 1280×720 each
+# placeholder, both dates and "Starred" stay whole.
+FILTER_WIDTHS = [2.0, 1.4, 1.4, 3.3, 1.4, 1.3]
+FILTER_WIDTHS_WITH_WHOSE = [1.3, 1.9, 1.1, 1.1, 3.3, 1.2, 1.4]
 ACTIONS: Height = "medium"
 PAGING: Height = "medium"
 CARD_ACTIONS: Height = "medium"
@@ -515,17 +519,18 @@ def render(bar: Sidebar, brief: bool) -> None:
         models, used_pages = store.used_models_and_pages()
         every_board = {b.id: b.name for b in store.boards()}
         if whose is not None:
-            f0, f1, f2, f3, f4, f6, f5 = st.columns([2, 2.5, 1.7, 1.7, 2.5, 1.7, 1.2], vertical_alignment="bottom")
+            f0, f1, f2, f3, f4, f6, f5 = st.columns(FILTER_WIDTHS_WITH_WHOSE, vertical_alignment="bottom")
             with f0:
                 whose = people.whose_pictures(store, key=state.GALLERY_WHOSE)
         else:
-            f1, f2, f3, f4, f6, f5 = st.columns([2.5, 1.7, 1.7, 2.5, 1.7, 1.2], vertical_alignment="bottom")
+            f1, f2, f3, f4, f6, f5 = st.columns(FILTER_WIDTHS, vertical_alignment="bottom")
         text = f1.text_input("Search prompts", key=state.GALLERY_TEXT, placeholder="fox, lighthouse…")
         if len(text) > MAX_SEARCH_TEXT:
             text = text[:MAX_SEARCH_TEXT]
             f1.caption(f"The search was shortened to its first {MAX_SEARCH_TEXT} characters.")
-        page_filter = f2.multiselect("Page", used_pages, key=state.GALLERY_PAGES, format_func=pages.name_of)
-        model_filter = f3.multiselect("Model", models, key=state.GALLERY_MODELS)
+        page_filter = f2.multiselect("Page", used_pages, key=state.GALLERY_PAGES, format_func=pages.name_of,
+                                     placeholder="Any")
+        model_filter = f3.multiselect("Model", models, key=state.GALLERY_MODELS, placeholder="Any")
         dates = f4.date_input("Made between", value=[], key=state.GALLERY_DATES, format="YYYY-MM-DD")
         starred = f5.toggle("Starred", key=state.GALLERY_STARRED)
         if st.session_state.get(state.GALLERY_BOARD) not in (None, *every_board):

@@ -184,6 +184,29 @@ def assert_matches_baseline(shot: Path, baseline: Path) -> None:
                              f"(tolerance {SHARE_TOLERANCE:.1%}); see {diff_path}")
 
 
+def cut_words(page, within: str) -> list[str]:
+    """The words inside ``within`` that the browser cuts short (a label, a value or a placeholder wider than its
+    box: "Choose optio", "St…"), as a person would read them whole or not."""
+    return page.locator(within).first.evaluate("""root => {
+        const ctx = document.createElement('canvas').getContext('2d');
+        const cut = [];
+        for (const e of root.querySelectorAll('*')) {
+            const style = getComputedStyle(e);
+            if (e.tagName === 'INPUT' && e.placeholder && !e.value) {
+                ctx.font = style.font;
+                const room = e.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+                if (ctx.measureText(e.placeholder).width > room + 1) cut.push(e.placeholder);
+            } else if (style.overflow !== 'visible' && e.textContent.trim() && e.scrollWidth > e.clientWidth + 1) {
+                cut.push(e.textContent.trim());
+            }
+        }
+        return cut;
+    }""")
+
+
+GALLERY_FILTERS = '[data-testid="stHorizontalBlock"]:has(.st-key-gallery_text)'  # the Gallery's row of filters
+
+
 def type_into(page, key: str, text: str) -> None:
     """Type into a text area by its widget key and let the app rerun with the new value."""
     area = page.locator(f".st-key-{key} textarea")

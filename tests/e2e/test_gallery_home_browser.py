@@ -6,7 +6,7 @@ import pytest
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import launch_app, screenshot, wait_idle, wait_until
+from .conftest import GALLERY_FILTERS, cut_words, launch_app, screenshot, wait_idle, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +40,7 @@ def test_dense_grid_shows_ten_pictures_above_the_fold_and_paging_is_one_short_ro
     paging = page.locator(".st-key-gallery_paging_top")
     assert "Page 1 of 2" in paging.inner_text()
     assert paging.bounding_box()["height"] < 60  # one row of buttons, not a labelled number field
+    assert cut_words(page, GALLERY_FILTERS) == []  # every filter's label and placeholder whole ("Choose optio…")
     screenshot(page, f"gallery_comfortable_{width}")
     paging.get_by_text("Dense").click()
     wait_idle(page)

@@ -13,7 +13,7 @@ from imagelab.people import Person
 from imagelab.store import Store
 from tests.services.oidc import ALICE, BOB, CAROL, login_secrets, oidc_provider
 
-from .conftest import _free_port, launch_app, screenshot, wait_idle, wait_until
+from .conftest import GALLERY_FILTERS, _free_port, cut_words, launch_app, screenshot, wait_idle, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -111,6 +111,10 @@ def test_a_person_logs_in_through_the_provider_and_out_from_the_sidebar(team_app
     assert "alice@example.com" in sidebar.inner_text()
     page.locator('[data-testid="stImage"] img').first.wait_for(timeout=30_000)
     screenshot(page, "team_logged_in_gallery")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.wait_for_timeout(300)
+    assert cut_words(page, GALLERY_FILTERS) == []  # with "Whose" too, each label and placeholder whole ("St…")
+    screenshot(page, "team_logged_in_gallery_1280")
     page.locator(".st-key-btn_logout button").click()
     page.get_by_role("button", name="End session").click()  # the provider asks to end its session too
     page.locator(".st-key-btn_login button").wait_for(timeout=30_000)
