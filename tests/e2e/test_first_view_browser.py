@@ -65,6 +65,35 @@ def test_the_prompt_comes_first_and_the_rest_follows_by_itself(app_server, brows
         context.close()
 
 
+# The other pages with a brief first view: (path, its first input, an element of the rest of the page).
+PAGES = [("/Reference_edit", ".st-key-ref_prompt textarea", ".st-key-ref_model"),
+         ("/Mask_edit", ".st-key-mask_prompt textarea", ".st-key-mask_model"),
+         ("/Extend", ".st-key-ext_prompt textarea", ".st-key-ext_model"),
+         ("/Sweep", ".st-key-sweep_template textarea", ".st-key-sweep_model"),
+         ("/Conversation", '[data-testid="stChatInput"] textarea', ".st-key-conv_model")]
+
+
+@pytest.mark.parametrize(("path", "first", "rest"), PAGES, ids=[p[0].strip("/") for p in PAGES])
+def test_each_pages_first_input_comes_first_and_keeps_what_is_typed(app_server, browser, path, first, rest):
+    context, page, held = _brief_view(browser, app_server["url"], path, (first,))
+    try:
+        assert page.locator(rest).count() == 0 and page.locator(LINKS).count() == 0
+        area = page.locator(first)
+        area.click()
+        page.keyboard.type("Typed before the rest")
+        page.evaluate("() => { window.__typedInto = document.activeElement; }")
+        for route in held:
+            route.continue_()
+        page.locator(LINKS).first.wait_for(timeout=30_000)
+        wait_idle(page)
+        assert page.locator(rest).count() == 1
+        # the same field, still being typed in: the rest arrived around it
+        assert area.input_value() == "Typed before the rest"
+        assert page.evaluate("() => document.activeElement === window.__typedInto && window.__typedInto.isConnected")
+    finally:
+        context.close()
+
+
 def test_a_click_before_the_rest_arrives_generates(app_server, browser):
     context, page, held = _brief_view(browser, app_server["url"])
     try:
