@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from imagelab.client import Connection, FinalImage, UsageReport
+from imagelab.offline import start_server
 from imagelab.runs.engine import JobRequest, RunEngine
 from imagelab.specs import GenerateSpec
 from imagelab.store import Store, content_hash
-from tests.services import request_log
 from tests.services.postgres import TEST_PASSWORD, PostgresNotInstalled, postgres_server
 
 NOWHERE = Connection("http://127.0.0.1:9/v1", "sk-test", label="fake", offline=True, max_retries=0)
@@ -194,9 +194,12 @@ def test_a_database_away_past_the_window_at_a_runs_start_sends_nothing_and_says_
 
 @pytest.fixture
 def logged_offline():
-    """The offline backend (batches done at once) behind a log of every (method, path) it was asked for."""
-    with request_log.logged_offline(batch_pace=0.01) as (server, log):
-        yield server, log
+    """The offline backend (batches done at once) and its own log of the requests it answered (``Sent``)."""
+    server = start_server(batch_pace=0.01)
+    try:
+        yield server, server.app.state.requests
+    finally:
+        server.stop()
 
 
 def batch_cells():
@@ -243,7 +246,7 @@ def test_a_batch_whose_database_goes_away_as_it_starts_is_sent_once_when_it_is_b
     assert [r.status for r in runs] == ["ok", "ok", "ok"]
     assert all(len(store.images_of_run(r.id)) == 1 for r in runs)
     assert len(rows) == 1 and rows[0].completed == 3
-    assert [path for method, path in log if method == "POST" and path.endswith("/batches")] == ["/v1/batches"]
+    assert [r.path for r in log if r.method == "POST" and r.path.endswith("/batches")] == ["/v1/batches"]
     store.close()
 
 
@@ -266,7 +269,7 @@ def test_a_batch_whose_database_stays_away_sends_nothing_and_its_cells_say_so_on
         store.close()
     assert refused.value.sentence.startswith("Nothing was sent. ImageLab cannot reach its database at 127.0.0.1:")
     assert TEST_PASSWORD not in refused.value.sentence
-    assert not [path for method, path in log if method == "POST"]  # no file uploaded, no batch made
+    assert not [r.path for r in log if r.method == "POST"]  # no file uploaded, no batch made
     own_postgres.start()
     again = Store(tmp_path, database_url=url)
     RunEngine(again).shutdown()  # the next start writes what waited on this machine

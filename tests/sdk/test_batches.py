@@ -12,7 +12,6 @@ from imagelab.offline import start_server
 from imagelab.runs.engine import JobRequest, RunEngine
 from imagelab.specs import EditSpec, GenerateSpec, InputImage
 from imagelab.store import Store, content_hash
-from tests.services.request_log import logged_offline
 
 
 def connection(server, label="Batch test backend"):
@@ -43,9 +42,12 @@ def paced_server():
 
 @pytest.fixture
 def recording_offline():
-    """The offline backend behind a log of every (method, path) it was asked for."""
-    with logged_offline() as (server, log):
-        yield server, log
+    """The offline backend and its own log of the requests it answered (``Sent``)."""
+    server = start_server()
+    try:
+        yield server, server.app.state.requests
+    finally:
+        server.stop()
 
 
 def wait_collected(store, group, timeout=60.0):
@@ -163,11 +165,11 @@ def test_a_flagged_request_is_not_sent(recording_offline, tmp_path):
     engine.shutdown()
     assert job.status == "failed"
     assert "flagged this request (illicit)" in store.run(run_id).error
-    assert [path for _, path in log] == ["/v1/moderations"]
+    assert [r.path for r in log] == ["/v1/moderations"]
     # the same request with a harmless prompt goes on to the image endpoint
     engine = RunEngine(store)
     ok = engine.wait(engine.submit(JobRequest(spec.with_changes(prompt="A quiet garden"), cl.generate,
                                               connection(server), "generate", moderate=True)))
     engine.shutdown()
     assert ok.status == "ok"
-    assert [path for _, path in log][1:] == ["/v1/moderations", "/v1/images/generations"]
+    assert [r.path for r in log][1:] == ["/v1/moderations", "/v1/images/generations"]
