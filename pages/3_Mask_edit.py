@@ -29,9 +29,13 @@ from imagelab.specs import EditSpec, MaskInput, Problem
 from imagelab.store import content_hash
 
 PAINT, UPLOAD, ASK, MARKUP = "Paint a mask", "Upload a mask", "Ask the model for a mask", "Markup drawing"
-PROMPT_PLACEHOLDER = "A sunlit indoor lounge area with a pool containing a flamingo"
-PROMPT_HELP = ("Describe the **whole** picture you want, not only the painted part: the model repaints the "
-               "transparent area so the entire image matches the prompt.")
+
+
+def _prompt() -> str:
+    return st.text_area("Prompt", key=state.MASK_PROMPT, height=72,
+                        placeholder="A sunlit indoor lounge area with a pool containing a flamingo",
+                        help="Describe the **whole** picture you want, not only the painted part: the model "
+                             "repaints the transparent area so the entire image matches the prompt.")
 
 
 def _edit_button(*, disabled: bool) -> bool:
@@ -50,7 +54,7 @@ def render(bar: Sidebar, brief: bool) -> None:
         picker, canvas_area, settings = st.container(), st.container(), st.container()
     if brief:  # the same prompt and button in the same places: what is typed meanwhile stays
         with output:
-            st.text_area("Prompt", key=state.MASK_PROMPT, height=72, placeholder=PROMPT_PLACEHOLDER, help=PROMPT_HELP)
+            _prompt()
             with st.container():
                 _edit_button(disabled=True)  # a new session has no picture marked yet
         bar.hold_estimate()
@@ -113,8 +117,7 @@ def render(bar: Sidebar, brief: bool) -> None:
                         fraction = mask_edit_fraction(overlay_png)
 
     with output:
-        prompt = st.text_area("Prompt", key=state.MASK_PROMPT, height=72, placeholder=PROMPT_PLACEHOLDER,
-                              help=PROMPT_HELP)
+        prompt = _prompt()
         action = st.container()
     with settings:
         fidelity = options.fidelity_picker(info, state.MASK_FIDELITY)
