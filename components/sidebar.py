@@ -31,7 +31,7 @@ PAGE_CSS = """<style>
 [data-testid='stSidebarUserContent'] {padding-top: 0;}
 [data-testid='stSidebarUserContent'] hr {margin: 0.5rem 0;}
 [data-testid='stSidebar'] [data-testid='stPageLink'] a {padding-top: 0; padding-bottom: 0;}
-.st-key-sidebar_estimate h2 {font-size: 1.9rem; font-weight: 400; line-height: 1.25; padding: 0 0 0.35rem;}
+.st-key-sidebar_estimate h2, .st-key-sidebar_estimate_again h2 {font-size: 1.9rem; font-weight: 400; line-height: 1.25; padding: 0 0 0.35rem;}
 .st-key-first_view_box, .st-key-keyboard_help, .st-key-chat_shortcut {display: none;}
 /* the arrow beside the text is gap enough: a narrow box then shows "transparent" whole */
 [data-testid='stSelectbox'] input {padding-right: 0;}
@@ -56,12 +56,15 @@ class Sidebar:
     estimate_slot: Any
     tray_slot: Any
     usage_slot: Any
+    usage_drawn: bool = False  # by a page's form (a fragment), which redraws it on its own reruns
 
-    def show_estimate(self, est: Estimate | None, problems: list[Problem] | None = None, what: str = "") -> None:
-        """Fill the estimate panel with what the page would send now."""
+    def show_estimate(self, est: Estimate | None, problems: list[Problem] | None = None, what: str = "", *,
+                      again: bool = False) -> None:
+        """Fill the estimate panel with what the page would send now (``again``: a second time in one run, once
+        the runs a form sent have ended and the spending beneath it has moved)."""
         if est is None:  # a page that sends nothing has no headline figure
             return
-        with self.estimate_slot.container(key="sidebar_estimate"):
+        with self.estimate_slot.container(key="sidebar_estimate_again" if again else "sidebar_estimate"):
             approx = "≈ " if est.approximate else ""
             if connection.offline_chosen():  # nothing is paid here: the figure is only what OpenAI would charge
                 headline("Estimated cost", "$0 here",
@@ -95,11 +98,24 @@ class Sidebar:
         try:
             with self.tray_slot.container():
                 _tray()
+        except StorageError:  # the page itself says what is wrong with the history folder
+            pass
+        if not self.usage_drawn:
+            self.show_usage()
+        shortcuts.help_icons_out_of_tab_order()
+
+    def show_usage(self) -> None:
+        """The last run's and the session's figures. A form (a fragment) that draws them in each of its runs
+        can draw them again when it sees its runs end: Streamlit lets a fragment's rerun write outside it only
+        where it wrote in the page's last full run, and clears what it wrote there at each of its reruns."""
+        if self.usage_slot is None:
+            return
+        self.usage_drawn = True
+        try:
             with self.usage_slot.container():
                 _usage_panels()
         except StorageError:  # the page itself says what is wrong with the history folder
             self.usage_slot.caption("Usage is not shown while the history folder cannot be used.")
-        shortcuts.help_icons_out_of_tab_order()
 
 
 def _usage_panels() -> None:

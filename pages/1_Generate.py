@@ -42,7 +42,7 @@ def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
             _generate_button(disabled=False)
         # the places outside the form that its own reruns fill (a click before the rest has arrived)
         bar.hold_estimate()
-        runs.watch_here("generate", sent_here)
+        runs.watch_here("generate", sent_here, key="gen")
         return
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
@@ -52,7 +52,9 @@ def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
     # An empty prompt before anything is typed is not worth a warning; every other problem is, once, and
     # stops the button until it is fixed.
     shown = [p for p in problems if not (p.param == "prompt" and not prompt)]
-    bar.show_estimate(est, shown, what=f"{spec.n} × {spec.size} · {spec.quality} · {spec.model}")
+    what = f"{spec.n} × {spec.size} · {spec.quality} · {spec.model}"
+    bar.show_estimate(est, shown, what=what)
+    bar.show_usage()  # here too, so that this part can redraw it when the runs it sent end
     counter.caption(_count(prompt))
     with action:
         results.show_problems(shown)
@@ -72,8 +74,13 @@ def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
         compare_models.send(fanout, live=said)
         if st.session_state.get(state.GEN_FANOUT_GROUP) != before:
             st.rerun()  # the models side by side are drawn by the page
-    # The run shows in the results column from this very run: no redraw of the page before its picture.
-    runs.watch_here("generate", sent_here)
+    def after_runs() -> None:  # what the runs' end changes beside them: the money spent, the last run's figures
+        bar.show_estimate(est, shown, what=what, again=True)
+        bar.show_usage()
+
+    # The run shows in the results column from this very run, and stays there once it has ended, with its
+    # actions: no redraw of the page before or after its picture.
+    runs.watch_here("generate", sent_here, key="gen", cancel_place=stop, after=after_runs)
 
 
 def render(bar: Sidebar, brief: bool) -> None:

@@ -5,6 +5,7 @@ column (live while one runs, through ``live.live_part``), and the one way a runn
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -225,11 +226,25 @@ def show_sent(page: str, slot: Any) -> None:
             job_body(job, key=f"run_{job.run_id}_sent")
 
 
-def watch_here(page: str, slot: Any) -> None:
+def watch_here(page: str, slot: Any, *, key: str, columns: int = 2, cancel_place: Any = None,
+               after: Callable[[], None] | None = None) -> None:
     """The end of a form's own rerun: show the runs it sent in ``slot``, a place at the top of the results
-    column, as they change, and redraw the whole page once they have ended (``live.watch_sent``)."""
+    column, as they change, and once they have ended their finished cards with their actions
+    (``live.watch_sent``); then empty ``cancel_place`` (the form's Cancel, ``watched_cancel``) and call
+    ``after``: what else the end of a run changes that the form draws (the sidebar's figures)."""
+
+    def ended(run_ids: list[int]) -> None:
+        sidebar.mark_page_seen(page)  # seen here: the tray need not link to them from another page
+        store = connection.get_store()
+        for record in store.runs(len(run_ids), ids=run_ids):
+            show_record(record, store.images_of_run(record.id), key=key, columns=columns)
+        if cancel_place is not None:
+            cancel_place.empty()
+        if after is not None:
+            after()
+
     watch_sent(_sent_here(page) if fragment_rerun() else [], slot,
-               lambda job, drawn: job_body(job, key=f"run_{job.run_id}_watched_{drawn}"))
+               lambda job, drawn: job_body(job, key=f"run_{job.run_id}_watched_{drawn}"), ended)
 
 
 def watched_cancel(page: str, place: Any, *, key: str) -> None:

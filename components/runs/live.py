@@ -11,8 +11,9 @@ Streamlit: ``_queued_rerun`` is the only place that reads Streamlit's insides, a
 pins it against the installed Streamlit, so the next one that changes them fails there, not in a person's page.
 
 The form's own watch (``watch_sent``): a click in a form (itself a fragment) sends a run, and the form's rerun
-shows it in a place at the top of the results column until it ends, without a full redraw of the page first.
-tests/bench/bench_browser.py measures why it stays: its "click → the run's card in view".
+shows it in a place at the top of the results column as it goes and once it has ended, with its actions,
+without a redraw of the page. tests/bench/bench_browser.py measures why: its "click → the run's card in view"
+and "click → page idle again".
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ LONG_POLL_SECONDS = 1.0
 _GIVE_WAY_SECONDS = 0.03  # how soon a wait notices that the person did something
 # A finished run's pictures stay in the live part this long before the page is redrawn in full.
 SHOWN_BEFORE_REDRAW = 0.3
+# How many finished runs the form keeps drawing in its own place before the page is redrawn in full.
+KEPT_BY_THE_FORM = 4
 
 
 def fragment_rerun() -> bool:
@@ -126,13 +129,16 @@ def _queued_rerun(ctx: Any) -> tuple[list[str] | None, bool] | None:
     return queued, timer
 
 
-def watch_sent(sent: list[int], slot: Any, draw: Callable[[Any, int], None]) -> None:
+def watch_sent(sent: list[int], slot: Any, draw: Callable[[Any, int], None],
+               ended: Callable[[list[int]], None]) -> None:
     """The end of a form's own rerun (a fragment) that sent runs: draw them (``draw(job, n)``, the n-th time)
-    in ``slot`` as they change, and redraw the whole page once they have ended.
+    in ``slot`` as they change, and once all have ended ``ended(run_ids)`` (newest first): their finished cards,
+    drawn there by the form itself, without a redraw of the page (which cost the browser more than the run did).
 
     The person is never held up: a full rerun ends this run at once, a rerun of the form (typing, Cancel,
     another click) ends the watch and the form's next run takes it up again, and a rerun of any other part
-    redraws the whole page, where the results' live part takes over."""
+    redraws the whole page, where the results' live part takes over. Past KEPT_BY_THE_FORM runs the page is
+    redrawn in full once they end: each of the form's reruns draws the runs it keeps."""
     ctx = get_script_run_ctx(suppress_warning=True)
     if ctx is None or not ctx.fragment_ids_this_run:
         slot.empty()  # a full run: the place is kept for the form's own reruns to fill
@@ -141,18 +147,19 @@ def watch_sent(sent: list[int], slot: Any, draw: Callable[[Any, int], None]) -> 
         return
     engine = connection.get_engine()
     who = people.subject()
-    ended_at = None
     for drawn in itertools.count():
         version = engine.version_for(who)
         jobs = [job for job in (engine.job(run_id) for run_id in sent) if job is not None]
+        if not any(job.active for job in jobs):
+            if len(sent) > KEPT_BY_THE_FORM:
+                st.rerun()  # the results column, drawn in full, takes them into its list
+            with slot.container():
+                ended(list(reversed(sent)))
+            return
         with slot.container():
             for job in reversed(jobs):
                 draw(job, drawn)
-        if not any(job.active for job in jobs):
-            ended_at = ended_at or time.monotonic()
-            if time.monotonic() - ended_at >= SHOWN_BEFORE_REDRAW:
-                st.rerun()  # the pictures are in view: now the page in full, with their actions
-        waiting = _wait_for_change(ctx, who, version, SHOWN_BEFORE_REDRAW if ended_at else LONG_POLL_SECONDS)
+        waiting = _wait_for_change(ctx, who, version, LONG_POLL_SECONDS)
         if waiting == "here":
             return  # the form's next run watches again
         if waiting == "elsewhere":

@@ -27,3 +27,57 @@ def test_typing_updates_the_estimate_and_a_refusal_is_said_and_cleared(app_serve
     wait_idle(page)
     assert "text in 0 " not in side.inner_text()  # the sidebar's estimate counts the typed prompt
     assert "empty" not in _alerts(page)
+
+
+def _finished_runs(page) -> list[str]:
+    """How each script run the server finishes says it ended, as it goes over the WebSocket: "full" for the
+    whole page, "part" for a fragment's own run."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    seen: list[str] = []
+
+    def frame(payload) -> None:
+        if not isinstance(payload, bytes):
+            return
+        msg = ForwardMsg()
+        msg.ParseFromString(payload)
+        if msg.WhichOneof("type") == "script_finished":
+            seen.append({ForwardMsg.FINISHED_SUCCESSFULLY: "full",
+                         ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "part"}.get(msg.script_finished, "other"))
+
+    page.on("websocket", lambda ws: ws.on("framereceived", frame))
+    return seen
+
+
+def test_a_run_sent_from_the_form_ends_in_place_without_a_redraw_of_the_page(app_server, page):
+    """The form shows the run it sent and, once it has ended, its finished card with the actions, the sidebar's
+    figures and no Cancel, all from the form's own run: the page is not redrawn in full (which cost the browser
+    more than the rest of the run). Typing afterwards keeps all of it."""
+    finished = _finished_runs(page)
+    page.goto(app_server["url"] + "/Generate")
+    wait_idle(page)
+    area = page.locator(".st-key-gen_prompt textarea")
+    area.fill("A paper boat on a puddle after rain")
+    area.blur()
+    page.wait_for_timeout(300)
+    wait_idle(page)
+    side = page.locator('[data-testid="stSidebar"]')
+    before = len(finished)
+    page.locator(".st-key-btn_gen_run button").click()
+    card = page.locator('[class*="st-key-run_"]').filter(has_text="A paper boat on a puddle").first
+    card.locator(".stDownloadButton").wait_for(timeout=60_000)  # the finished card, with its actions
+    wait_idle(page)
+    assert "PNG" in card.locator(".stDownloadButton").inner_text()
+    assert card.locator('[data-testid="stImage"] img').evaluate("img => img.naturalWidth") > 100
+    assert page.locator(".st-key-btn_gen_cancel_sent").count() == 0  # nothing left to cancel
+    side.get_by_text("1 run(s)", exact=False).wait_for(timeout=10_000)  # the sidebar's session figures moved
+    assert "No run has finished in this session yet." not in side.inner_text()
+    assert finished[before:] and set(finished[before:]) == {"part"}, finished[before:]
+    # typing in the form afterwards reruns only the form: the card and the sidebar's figures stay
+    area.fill("A paper boat on a puddle after rain, seen from above")
+    area.blur()
+    page.wait_for_timeout(300)
+    wait_idle(page)
+    assert card.locator(".stDownloadButton").count() == 1
+    assert "1 run(s)" in side.inner_text()
+    assert set(finished[before:]) == {"part"}, finished[before:]
