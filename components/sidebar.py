@@ -31,8 +31,11 @@ PAGE_CSS = """<style>
 [data-testid='stSidebarUserContent'] {padding-top: 0;}
 [data-testid='stSidebarUserContent'] hr {margin: 0.5rem 0;}
 [data-testid='stSidebar'] [data-testid='stPageLink'] a {padding-top: 0; padding-bottom: 0;}
-.st-key-sidebar_estimate h2, .st-key-sidebar_estimate_again h2 {font-size: 1.9rem; font-weight: 400; line-height: 1.25; padding: 0 0 0.35rem;}
+.st-key-sidebar_estimate h2, .st-key-sidebar_estimate_again h2 {
+  font-size: 1.9rem; font-weight: 400; line-height: 1.25; padding: 0 0 0.35rem;}
 .st-key-first_view_box, .st-key-keyboard_help, .st-key-chat_shortcut {display: none;}
+/* the usage panels a form drew afresh as its runs ended stand in for the page's older ones */
+[data-testid='stSidebarUserContent']:has(.st-key-usage_fresh) .st-key-usage_panels {display: none;}
 /* the arrow beside the text is gap enough: a narrow box then shows "transparent" whole */
 [data-testid='stSelectbox'] input {padding-right: 0;}
 /* chosen values wrap onto a second line rather than scroll out of sight */
@@ -56,7 +59,7 @@ class Sidebar:
     estimate_slot: Any
     tray_slot: Any
     usage_slot: Any
-    usage_drawn: bool = False  # by a page's form (a fragment), which redraws it on its own reruns
+    fresh_usage_slot: Any = None  # above the usage panels: a form's own run draws them afresh here
 
     def show_estimate(self, est: Estimate | None, problems: list[Problem] | None = None, what: str = "", *,
                       again: bool = False) -> None:
@@ -100,22 +103,28 @@ class Sidebar:
                 _tray()
         except StorageError:  # the page itself says what is wrong with the history folder
             pass
-        if not self.usage_drawn:
-            self.show_usage()
-        shortcuts.help_icons_out_of_tab_order()
-
-    def show_usage(self) -> None:
-        """The last run's and the session's figures. A form (a fragment) that draws them in each of its runs
-        can draw them again when it sees its runs end: Streamlit lets a fragment's rerun write outside it only
-        where it wrote in the page's last full run, and clears what it wrote there at each of its reruns."""
-        if self.usage_slot is None:
-            return
-        self.usage_drawn = True
         try:
-            with self.usage_slot.container():
+            with self.usage_slot.container(key="usage_panels"):
                 _usage_panels()
         except StorageError:  # the page itself says what is wrong with the history folder
             self.usage_slot.caption("Usage is not shown while the history folder cannot be used.")
+        shortcuts.help_icons_out_of_tab_order()
+
+    def hold_usage(self) -> None:
+        """Keep the place where a form (a fragment) draws the usage panels afresh once the runs it sent have
+        ended (``show_fresh_usage``): Streamlit lets a fragment's own run write outside it only where it wrote
+        in the page's last full run, and clears that place at each of its runs, so only an empty place is
+        kept, and a keystroke draws nothing there."""
+        if self.fresh_usage_slot is not None:
+            self.fresh_usage_slot.empty()
+
+    def show_fresh_usage(self) -> None:
+        """The usage panels drawn afresh by a form's own run (in the place ``hold_usage`` kept), the page's
+        older ones hidden beneath them until the page is drawn in full again (PAGE_CSS)."""
+        if self.fresh_usage_slot is None:
+            return
+        with contextlib.suppress(StorageError), self.fresh_usage_slot.container(key="usage_fresh"):
+            _usage_panels()
 
 
 def _usage_panels() -> None:
@@ -327,5 +336,6 @@ def draw_sidebar(*, connection_note: bool = True, estimate_only: bool = False) -
         with contextlib.suppress(StorageError):  # the page itself says what is wrong with the history folder
             spending.settings()
         st.divider()
+        fresh_usage_slot = st.empty()
         usage_slot = st.empty()
-    return Sidebar(estimate_slot, tray_slot, usage_slot)
+    return Sidebar(estimate_slot, tray_slot, usage_slot, fresh_usage_slot)

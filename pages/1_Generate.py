@@ -54,7 +54,7 @@ def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
     shown = [p for p in problems if not (p.param == "prompt" and not prompt)]
     what = f"{spec.n} × {spec.size} · {spec.quality} · {spec.model}"
     bar.show_estimate(est, shown, what=what)
-    bar.show_usage()  # here too, so that this part can redraw it when the runs it sent end
+    bar.hold_usage()  # where this part draws the sidebar's usage afresh when the runs it sent end
     counter.caption(_count(prompt))
     with action:
         results.show_problems(shown)
@@ -76,7 +76,7 @@ def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
             st.rerun()  # the models side by side are drawn by the page
     def after_runs() -> None:  # what the runs' end changes beside them: the money spent, the last run's figures
         bar.show_estimate(est, shown, what=what, again=True)
-        bar.show_usage()
+        bar.show_fresh_usage()
 
     # The run shows in the results column from this very run, and stays there once it has ended, with its
     # actions: no redraw of the page before or after its picture.
