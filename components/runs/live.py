@@ -35,6 +35,9 @@ LONG_POLL_SECONDS = 1.0
 _GIVE_WAY_SECONDS = 0.03  # how soon a wait notices that the person did something
 # A finished run's pictures stay in the live part this long before the page is redrawn in full.
 SHOWN_BEFORE_REDRAW = 0.3
+# How long a run's pictures are shown alone as it ends before its card's actions are drawn: in one message
+# with them, the browser showed the picture later (the bench's "click → picture shown").
+PICTURES_FIRST = 0.1
 # How many finished runs the form keeps drawing in its own place before the page is redrawn in full.
 KEPT_BY_THE_FORM = 4
 
@@ -147,10 +150,13 @@ def watch_sent(sent: list[int], slot: Any, draw: Callable[[Any, int], None],
         return
     engine = connection.get_engine()
     who = people.subject()
+    pictures_shown = False
     for drawn in itertools.count():
         version = engine.version_for(who)
         jobs = [job for job in (engine.job(run_id) for run_id in sent) if job is not None]
-        if not any(job.active for job in jobs):
+        done = not any(job.active for job in jobs)
+        # runs seen ending by this watch: their pictures first, alone, and then their cards with the actions
+        if done and (not drawn or pictures_shown):
             if len(sent) > KEPT_BY_THE_FORM:
                 st.rerun()  # the results column, drawn in full, takes them into its list
             with slot.container():
@@ -159,7 +165,8 @@ def watch_sent(sent: list[int], slot: Any, draw: Callable[[Any, int], None],
         with slot.container():
             for job in reversed(jobs):
                 draw(job, drawn)
-        waiting = _wait_for_change(ctx, who, version, LONG_POLL_SECONDS)
+        pictures_shown = done
+        waiting = _wait_for_change(ctx, who, version, PICTURES_FIRST if done else LONG_POLL_SECONDS)
         if waiting == "here":
             return  # the form's next run watches again
         if waiting == "elsewhere":

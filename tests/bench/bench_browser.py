@@ -48,6 +48,15 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_health
 #   click → page idle again             2,918 ms      4,549 ms  4,746 ms
 #   main-thread CPU per generation      2,998 ms      4,905 ms  4,604 ms
 # Without it the card waits for a full redraw of the page: the watch stays, inside the live module.
+# The watch then redrew the whole page 0.3 s after a run ended, for the finished card's actions and the sidebar's
+# figures; the form now draws them itself (Streamlit 1.67 lets a fragment draw widgets in a place outside it),
+# its picture first, alone, for PICTURES_FIRST (in one message with the actions the browser showed it later).
+# 3 rounds, medians, ÷ the bare page in the same run (2026-12-07):
+#                                   full redraw (ca3a287)   drawn by the form   and its picture first
+#   click → page idle again               5.69×                 2.62×               2.87×
+#   main-thread CPU per generation       10.53×                 5.27×               6.12×
+#   click → picture, minus backend        1.74×                 1.99×               1.56×
+# (5 rounds of the first two: idle 5.68× → 2.28×, CPU 10.52× → 5.04×, picture 1.33× → 2.20×.)
 
 Row = tuple[str, float, float, str]  # (figure, value, target (inf: none), unit)
 NO_TARGET = float("inf")

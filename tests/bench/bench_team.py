@@ -49,11 +49,15 @@ On a quiet machine (load < 1 at the start), before and after each person's live 
 | one version for everyone | 2.36 s | 6.84 s | 9.05 s | 2.89× | 9.1 s | 6.1 · 2.6 · 2.5 · 2.3 · 15.5 s |
 | a version per person | 2.34 s | 6.43 s | 7.71 s | 2.74× | 8.6 s | 5.2 · 2.5 · 2.6 · 1.2 · 13.7 s |
 | and the worker's whole concurrency | 2.31 s | 6.28 s | 8.40 s | 2.72× | 8.4 s | 4.9 · 2.6 · 2.7 · 2.0 · 14.1 s |
+| a run's end drawn by the form | 2.37 s | 5.10 s | 6.50 s | 2.16× | 6.9 s | 3.4 · 2.4 · 2.2 · 1.3 · 10.8 s |
 
-Where the rest goes: the machine is busy from the first click to the last picture (14 s of CPU in 8.4 s on 2
-cores). The offline backend drawing 20 pictures (2.6 s), the workers saving them (2.7 s), PostgreSQL and the
-bucket (1 s) need 6.3 s of CPU, 3.2 s on both cores, before any replica draws a page, against the 3.0 s that
-1.3 × 2.3 s allows. On this one machine the target cannot be met by the servers alone; with the team's parts on
+(The last row: each person's Generate page used to be redrawn in full as their run ended; the form now draws
+the finished card itself, components/runs/live.py's ``watch_sent``.)
+
+Where the rest goes: the machine is busy from the first click to the last picture (10.8 s of CPU in 6.9 s on 2
+cores). The offline backend drawing 20 pictures (2.4 s), the workers saving them (2.2 s), PostgreSQL and the
+bucket (0.9 s) need 5.5 s of CPU, 2.8 s on both cores, before any replica draws a page, against the 3.1 s that
+1.3 × 2.37 s allows. On this one machine the target cannot be met by the servers alone; with the team's parts on
 their own machines, as in production, the backend's and the workers' share leaves the replicas' cores.
 
 ``figures()`` gives (name, value, target, unit) rows for ``tests/bench/bench.py``.
