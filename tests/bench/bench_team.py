@@ -50,9 +50,11 @@ On a quiet machine (load < 1 at the start), before and after each person's live 
 | a version per person | 2.34 s | 6.43 s | 7.71 s | 2.74× | 8.6 s | 5.2 · 2.5 · 2.6 · 1.2 · 13.7 s |
 | and the worker's whole concurrency | 2.31 s | 6.28 s | 8.40 s | 2.72× | 8.4 s | 4.9 · 2.6 · 2.7 · 2.0 · 14.1 s |
 | a run's end drawn by the form | 2.37 s | 5.10 s | 6.50 s | 2.16× | 6.9 s | 3.4 · 2.4 · 2.2 · 1.3 · 10.8 s |
+| and its picture drawn first | 2.35 s | 5.74 s | 7.34 s | 2.45× | 7.4 s | 3.7 · 2.6 · 2.4 · 1.5 · 11.7 s |
 
-(The last row: each person's Generate page used to be redrawn in full as their run ended; the form now draws
-the finished card itself, components/runs/live.py's ``watch_sent``.)
+(The last rows: each person's Generate page used to be redrawn in full as their run ended; the form now draws
+the finished card itself, components/runs/live.py's ``watch_sent``, its picture a tenth of a second before its
+actions. Two runs on the same machine differ by about as much as the last two rows do.)
 
 Where the rest goes: the machine is busy from the first click to the last picture (10.8 s of CPU in 6.9 s on 2
 cores). The offline backend drawing 20 pictures (2.4 s), the workers saving them (2.2 s), PostgreSQL and the

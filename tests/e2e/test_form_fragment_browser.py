@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import wait_idle
+from .conftest import type_into, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -56,11 +56,7 @@ def test_a_run_sent_from_the_form_ends_in_place_without_a_redraw_of_the_page(app
     finished = _finished_runs(page)
     page.goto(app_server["url"] + "/Generate")
     wait_idle(page)
-    area = page.locator(".st-key-gen_prompt textarea")
-    area.fill("A paper boat on a puddle after rain")
-    area.blur()
-    page.wait_for_timeout(300)
-    wait_idle(page)
+    type_into(page, "gen_prompt", "A paper boat on a puddle after rain")
     side = page.locator('[data-testid="stSidebar"]')
     before = len(finished)
     page.locator(".st-key-btn_gen_run button").click()
@@ -74,10 +70,7 @@ def test_a_run_sent_from_the_form_ends_in_place_without_a_redraw_of_the_page(app
     assert "No run has finished in this session yet." not in side.inner_text()
     assert finished[before:] and set(finished[before:]) == {"part"}, finished[before:]
     # typing in the form afterwards reruns only the form: the card and the sidebar's figures stay
-    area.fill("A paper boat on a puddle after rain, seen from above")
-    area.blur()
-    page.wait_for_timeout(300)
-    wait_idle(page)
+    type_into(page, "gen_prompt", "A paper boat on a puddle after rain, seen from above")
     assert card.locator(".stDownloadButton").count() == 1
     assert "1 run(s)" in side.inner_text()
     assert set(finished[before:]) == {"part"}, finished[before:]
