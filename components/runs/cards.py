@@ -269,8 +269,9 @@ def _job_going(run_id: int) -> bool:
 
 
 def show_turn_progress(run_id: int) -> None:
-    """A conversation turn still running: its previews as they arrive; the page redraws when it ends."""
-    live_part(f"turn_{run_id}", lambda: _draw_turn(run_id), lambda: _job_going(run_id))
+    """A conversation turn still running: its previews as they arrive; the page redraws when it ends (drawn
+    because the page saw it going: a turn that ends in between is still redrawn ended)."""
+    live_part(f"turn_{run_id}", lambda: _draw_turn(run_id), lambda: _job_going(run_id), seen_active=True)
 
 
 def _draw_turn(run_id: int) -> None:

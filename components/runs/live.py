@@ -49,11 +49,13 @@ def fragment_rerun() -> bool:
 
 
 def live_part(name: str, draw: Callable[[], None], is_active: Callable[[], bool], *, every: float = POLL_SECONDS,
-              wait: Callable[[], float | None] | None = None, news: bool = True) -> None:
+              wait: Callable[[], float | None] | None = None, news: bool = True, seen_active: bool = False) -> None:
     """Draw ``draw`` as a live part named ``name`` (unique on the page): polled every ``every`` seconds while
     ``is_active()``, waiting for news before each redraw (at most ``wait()`` seconds, when given; not at all
-    with ``news=False``), and the whole page redrawn when ``is_active()`` flips."""
-    active = is_active()
+    with ``news=False``), and the whole page redrawn when ``is_active()`` flips. ``seen_active``: the page
+    drew this part because it saw the run going; a run that ended since that look still gets its part's first
+    tick, which redraws the page with it ended (else the page stayed drawn as if it were still going)."""
+    active = seen_active or is_active()
 
     def part() -> None:
         if active and news:

@@ -53,3 +53,29 @@ def test_streamlit_still_keeps_its_queue_where_live_parts_read_it() -> None:
     assert _queued_rerun(_live_part_running()) is None
     assert _queued_rerun(_live_part_running(RerunData(fragment_id="live", is_auto_rerun=True))) == (["live"], True)
     assert _queued_rerun(_live_part_running(RerunData(fragment_id="form"))) == (["form"], False)
+
+
+
+def _timer_of_a_part_over_an_ended_run(monkeypatch, seen_active: bool) -> float | None:
+    """The timer (seconds between ticks, or None) a live part asks Streamlit for when its run has ended by
+    the time it is drawn."""
+    import streamlit as st
+
+    from components.runs.live import live_part
+
+    asked: list[float | None] = []
+
+    def fragment(part, *, run_every=None):
+        asked.append(run_every)
+        return lambda: None
+
+    monkeypatch.setattr(st, "fragment", fragment)
+    live_part("turn", lambda: None, lambda: False, seen_active=seen_active)
+    return asked[0]
+
+
+def test_a_part_the_page_saw_going_ticks_even_if_its_run_has_just_ended(monkeypatch) -> None:
+    """A conversation turn drawn as going whose run ended a moment later must still tick (its tick redraws the
+    page with the turn ended; without it the turn stayed drawn as going); a part never seen going does not."""
+    assert _timer_of_a_part_over_an_ended_run(monkeypatch, seen_active=True) is not None
+    assert _timer_of_a_part_over_an_ended_run(monkeypatch, seen_active=False) is None
