@@ -55,7 +55,6 @@ def test_streamlit_still_keeps_its_queue_where_live_parts_read_it() -> None:
     assert _queued_rerun(_live_part_running(RerunData(fragment_id="form"))) == (["form"], False)
 
 
-
 def _timer_of_a_part_over_an_ended_run(monkeypatch, seen_active: bool) -> float | None:
     """The timer (seconds between ticks, or None) a live part asks Streamlit for when its run has ended by
     the time it is drawn."""
