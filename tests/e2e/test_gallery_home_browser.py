@@ -43,10 +43,11 @@ def test_dense_grid_shows_ten_pictures_above_the_fold_and_paging_is_one_short_ro
     assert cut_words(page, GALLERY_FILTERS) == []  # every filter's label and placeholder whole ("Choose optio…")
     screenshot(page, f"gallery_comfortable_{width}")
     paging.get_by_text("Dense").click()
-    wait_idle(page)
-    page.wait_for_timeout(500)
-    pictures = page.locator(".st-key-gallery_grid_dense [data-testid='stMarkdownContainer'] img")
-    assert pictures.count() == 30
+    wait_idle(page)  # on a busy machine the click's rerun may start after this returns: wait for the grid itself
+    dense = ".st-key-gallery_grid_dense [data-testid='stMarkdownContainer'] img"
+    page.wait_for_function(f"""() => {{ const all = [...document.querySelectorAll("{dense}")];
+        return all.length === 30 && all.every(img => img.complete && img.naturalWidth > 0); }}""", timeout=60_000)
+    pictures = page.locator(dense)
     whole = sum(in_view(pictures.nth(i).bounding_box(), width, height) for i in range(pictures.count()))
     if width == 1440:
         assert whole >= 10, whole
