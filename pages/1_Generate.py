@@ -30,6 +30,7 @@ def _generate_button(*, disabled: bool) -> bool:
 def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
     """The prompt, its options and the button: typing or changing an option reruns only this part."""
     options.remember_widget_values(*state.KEPT_PREFIXES)  # what this part's own reruns took in is kept, too
+    sent = runs.SentCards(sent_here)
     prompt = st.text_area("Prompt", key=state.GEN_PROMPT, height=110,
                           placeholder="A red fox curled up in fresh snow at dawn, soft light, shallow depth of field")
     counter = st.empty()
@@ -42,7 +43,7 @@ def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
             _generate_button(disabled=False)
         # the places outside the form that its own reruns fill (a click before the rest has arrived)
         bar.hold_estimate()
-        runs.watch_here("generate", sent_here, key="gen")
+        runs.watch_here("generate", sent, key="gen")
         return
     info = options.model_picker(state.GEN_MODEL)
     values = options.output_options(info, state.GEN_OPTS, columns=3)
@@ -63,7 +64,7 @@ def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
         stop = st.empty()  # Cancel, while the runs just sent are shown
     # the request leaves before the rest of the form is drawn, and its card shows before the rest too
     if clicked and runs.submit(spec, problems, "generate", page="generate", est=est, live=said) is not None:
-        runs.show_sent("generate", sent_here)
+        runs.show_sent("generate", sent)
     runs.watched_cancel("generate", stop, key="gen")
     with tools:
         prompt_tools.prompt_tools(prompt, state.GEN_PROMPT)
@@ -80,7 +81,7 @@ def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
 
     # The run shows in the results column from this very run, and stays there once it has ended, with its
     # actions: no redraw of the page before or after its picture.
-    runs.watch_here("generate", sent_here, key="gen", cancel_place=stop, after=after_runs)
+    runs.watch_here("generate", sent, key="gen", cancel_place=stop, after=after_runs)
 
 
 def render(bar: Sidebar, brief: bool) -> None:

@@ -3,6 +3,7 @@ look (``cards``), and the sweep's grid and the models side by side (``sweep``, `
 
 from components.runs.cards import (
     RUNS_PER_PAGE,
+    SentCards,
     run_error,
     show_drawing_progress,
     show_job,
@@ -22,6 +23,7 @@ from components.runs.sweep import show_sweep, show_sweep_grid
 __all__ = [
     "POLL_SECONDS",
     "RUNS_PER_PAGE",
+    "SentCards",
     "ask_for_mask",
     "cancel",
     "fragment_rerun",

@@ -78,13 +78,6 @@ def show_job(job: JobState, *, key: str) -> None:
         _job_pictures(job)
 
 
-def job_body(job: JobState, *, key: str) -> None:
-    """A run as it goes, without widgets (a form's rerun may draw only these outside itself)."""
-    with st.container(border=True, key=key):
-        st.markdown(_job_line(job))
-        _job_pictures(job)
-
-
 def _job_line(job: JobState) -> str:
     verb = _VERBS.get(job.page, "Running")
     return (f"**{verb} {job.requested} image(s) with** {untrusted.theirs(job.model)} · {STATUS_WORDS[job.status]} · "
@@ -214,21 +207,79 @@ def _sent_here(page: str) -> list[int]:
     return list(st.session_state.get(state.item(state.LIVE_WATCH, page)) or [])
 
 
-def show_sent(page: str, slot: Any) -> None:
-    """Right after a form's click sent runs: their cards in ``slot`` at once, so the person sees the click was
-    taken before the rest of the form is drawn; ``watch_here``, at the form's end, follows them from there."""
+class _SentCard:
+    """A run a form's rerun follows, drawn once and then changed in place: its status line, each picture's
+    spot, its errors. A redraw of the whole card at each change rebuilt it in the browser, picture and all."""
+
+    def __init__(self, job: JobState) -> None:
+        with st.container(border=True, key=f"run_{job.run_id}_sent"):
+            self._line = st.empty()
+            untrusted.show_text(shorten(job.prompt, 200), quiet=True)
+            cols = st.columns(min(job.requested, 2))
+            self._spots = [cols[i % len(cols)].empty() for i in range(job.requested)]
+            self._errors = st.empty()
+        self._alt = results.picture_alt(job.prompt)
+        self._drawn: dict[Any, Any] = {}  # what each place shows now
+
+    def _put(self, place: Any, what: Any, draw: Callable[[], object]) -> None:
+        if self._drawn.get(place) != what:
+            draw()
+            self._drawn[place] = what
+
+    def update(self, job: JobState) -> None:
+        line = _job_line(job)
+        self._put("line", line, lambda: self._line.markdown(line))
+        saved = {rec.index: rec.hash for rec in list(job.images)}
+        previews = {i: number for i, (number, _) in dict(job.previews).items()}
+        for i, spot in enumerate(self._spots):
+            what = ("saved", saved[i]) if i in saved else ("preview", previews[i]) if i in previews else "waiting"
+
+            def draw(i: int = i, spot: Any = spot) -> None:
+                with spot.container():
+                    if not show_progress_picture(job, i, alt=self._alt) and i not in saved:
+                        st.caption(f"Image {i + 1}: waiting…")
+
+            self._put(i, what, draw)
+        errors = list(job.errors)
+
+        def draw_errors() -> None:
+            with self._errors.container():
+                for err in errors:
+                    results.show_error(err)
+
+        self._put("errors", len(errors), draw_errors)
+
+
+class SentCards:
+    """Where a form's own reruns show the runs it sent (``slot``, at the top of the results column): each
+    card drawn once in a run of the form, then changed in place as its run goes (``show``)."""
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot
+        self._cards: dict[int, _SentCard] = {}
+
+    def show(self, jobs: list[JobState]) -> None:
+        """``jobs``, newest first."""
+        if list(self._cards) != [job.run_id for job in jobs]:
+            with self.slot.container():
+                self._cards = {job.run_id: _SentCard(job) for job in jobs}
+        for job in jobs:
+            self._cards[job.run_id].update(job)
+
+
+def show_sent(page: str, cards: SentCards) -> None:
+    """Right after a form's click sent runs: their cards at once, so the person sees the click was taken
+    before the rest of the form is drawn; ``watch_here``, at the form's end, follows them from there."""
     if not fragment_rerun():
         return
     engine = connection.get_engine()
     jobs = [job for job in (engine.job(run_id) for run_id in _sent_here(page)) if job is not None]
-    with slot.container():
-        for job in reversed(jobs):
-            job_body(job, key=f"run_{job.run_id}_sent")
+    cards.show(list(reversed(jobs)))
 
 
-def watch_here(page: str, slot: Any, *, key: str, columns: int = 2, cancel_place: Any = None,
+def watch_here(page: str, cards: SentCards, *, key: str, columns: int = 2, cancel_place: Any = None,
                after: Callable[[], None] | None = None) -> None:
-    """The end of a form's own rerun: show the runs it sent in ``slot``, a place at the top of the results
+    """The end of a form's own rerun: show the runs it sent in ``cards``, a place at the top of the results
     column, as they change, and once they have ended their finished cards with their actions
     (``live.watch_sent``); then empty ``cancel_place`` (the form's Cancel, ``watched_cancel``) and call
     ``after``: what else the end of a run changes that the form draws (the sidebar's figures)."""
@@ -243,8 +294,7 @@ def watch_here(page: str, slot: Any, *, key: str, columns: int = 2, cancel_place
         if after is not None:
             after()
 
-    watch_sent(_sent_here(page) if fragment_rerun() else [], slot,
-               lambda job, drawn: job_body(job, key=f"run_{job.run_id}_watched_{drawn}"), ended)
+    watch_sent(_sent_here(page) if fragment_rerun() else [], cards.slot, cards.show, ended)
 
 
 def watched_cancel(page: str, place: Any, *, key: str) -> None:

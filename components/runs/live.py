@@ -134,10 +134,10 @@ def _queued_rerun(ctx: Any) -> tuple[list[str] | None, bool] | None:
     return queued, timer
 
 
-def watch_sent(sent: list[int], slot: Any, draw: Callable[[Any, int], None],
+def watch_sent(sent: list[int], slot: Any, show: Callable[[list[Any]], None],
                ended: Callable[[list[int]], None]) -> None:
-    """The end of a form's own rerun (a fragment) that sent runs: draw them (``draw(job, n)``, the n-th time)
-    in ``slot`` as they change, and once all have ended ``ended(run_ids)`` (newest first): their finished cards,
+    """The end of a form's own rerun (a fragment) that sent runs: show them (``show(jobs)``, newest first, in
+    ``slot``) as they change, and once all have ended ``ended(run_ids)`` (newest first): their finished cards,
     drawn there by the form itself, without a redraw of the page (which cost the browser more than the run did).
 
     The person is never held up: a full rerun ends this run at once, a rerun of the form (typing, Cancel,
@@ -164,9 +164,7 @@ def watch_sent(sent: list[int], slot: Any, draw: Callable[[Any, int], None],
             with slot.container():
                 ended(list(reversed(sent)))
             return
-        with slot.container():
-            for job in reversed(jobs):
-                draw(job, drawn)
+        show(list(reversed(jobs)))
         pictures_shown = done
         waiting = _wait_for_change(ctx, who, version, PICTURES_FIRST if done else LONG_POLL_SECONDS)
         if waiting == "here":

@@ -1,5 +1,7 @@
 """Generate's form reruns on its own when a person types or clicks: what it says still reaches the page."""
 
+import re
+
 import pytest
 
 from .conftest import type_into, wait_idle
@@ -74,3 +76,47 @@ def test_a_run_sent_from_the_form_ends_in_place_without_a_redraw_of_the_page(app
     assert card.locator(".stDownloadButton").count() == 1
     assert "1 run(s)" in side.inner_text()
     assert set(finished[before:]) == {"part"}, finished[before:]
+
+
+def _card_blocks(page) -> list[str]:
+    """The keys of the run cards (``run_…`` containers) the server sends over the WebSocket, in order."""
+    import re
+
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    seen: list[str] = []
+
+    def frame(payload) -> None:
+        if not isinstance(payload, bytes):
+            return
+        msg = ForwardMsg()
+        msg.ParseFromString(payload)
+        if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "add_block":
+            found = re.search(r"run_\d+\w*$", msg.delta.add_block.id)
+            if found:
+                seen.append(found.group(0))
+
+    page.on("websocket", lambda ws: ws.on("framereceived", frame))
+    return seen
+
+
+def test_the_card_of_a_run_going_is_drawn_once_and_changed_in_place(app_server, page):
+    """While the run the form sent goes (queued, sending, previews, saved), its card is sent to the browser once
+    and only its changed parts follow: a card sent anew at each change was rebuilt by the browser, picture and
+    all. Once the run has ended, its finished card replaces it."""
+    blocks = _card_blocks(page)
+    page.goto(app_server["url"] + "/Generate")
+    wait_idle(page)
+    page.locator(".st-key-gen_opt_partials input").fill("2")
+    page.locator(".st-key-gen_opt_partials input").press("Enter")
+    wait_idle(page)
+    type_into(page, "gen_prompt", "A kite caught in a cherry tree")
+    before = len(blocks)
+    page.locator(".st-key-btn_gen_run button").click()
+    card = page.locator('[class*="st-key-run_"]').filter(has_text="A kite caught in a cherry tree").first
+    card.locator(".stDownloadButton").wait_for(timeout=60_000)
+    wait_idle(page)
+    sent = blocks[before:]
+    going = [b for b in sent if not re.fullmatch(r"run_\d+", b)]
+    assert len(going) == 1 and going[0].endswith("_sent"), sent
+    assert len(sent) == 2 and re.fullmatch(r"run_\d+", sent[-1]), sent  # then the finished card
