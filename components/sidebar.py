@@ -37,7 +37,8 @@ PAGE_CSS = """<style>
 /* the usage panels a form drew afresh as its runs ended stand in for the page's older ones */
 [data-testid='stSidebarUserContent']:has(.st-key-usage_fresh) .st-key-usage_panels {display: none;}
 /* the arrow beside the text is gap enough: a narrow box then shows "transparent" whole */
-[data-testid='stSelectbox'] input {padding-right: 0;}
+/* a chosen value longer than its box ends in an ellipsis, not mid-word */
+[data-testid='stSelectbox'] input {padding-right: 0; text-overflow: ellipsis;}
 /* chosen values wrap onto a second line rather than scroll out of sight */
 [data-testid='stMultiSelectTagsContainer'] {flex-wrap: wrap; overflow: visible; height: auto; min-width: 0;
   flex: 1 1 0;}

@@ -186,16 +186,20 @@ def assert_matches_baseline(shot: Path, baseline: Path) -> None:
 
 def cut_words(page, within: str) -> list[str]:
     """The words inside ``within`` that the browser cuts short (a label, a value or a placeholder wider than its
-    box: "Choose optio", "St…"), as a person would read them whole or not."""
+    box: "Choose optio", "St…"), as a person would read them whole or not; a chosen value that ends in an
+    ellipsis reads as shortened, not as cut."""
     return page.locator(within).first.evaluate("""root => {
         const ctx = document.createElement('canvas').getContext('2d');
         const cut = [];
         for (const e of root.querySelectorAll('*')) {
             const style = getComputedStyle(e);
-            if (e.tagName === 'INPUT' && e.placeholder && !e.value) {
+            if (e.tagName === 'INPUT' && !['checkbox', 'radio', 'range', 'hidden'].includes(e.type)
+                && (e.placeholder || e.value)) {
                 ctx.font = style.font;
                 const room = e.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-                if (ctx.measureText(e.placeholder).width > room + 1) cut.push(e.placeholder);
+                const words = e.value || e.placeholder;
+                const ends = e.value && style.textOverflow === 'ellipsis';
+                if (ctx.measureText(words).width > room + 1 && !ends) cut.push(words);
             } else if (style.overflow !== 'visible' && e.textContent.trim() && e.scrollWidth > e.clientWidth + 1) {
                 cut.push(e.textContent.trim());
             }

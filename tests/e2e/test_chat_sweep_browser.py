@@ -6,7 +6,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from imagelab.store import Store
 
-from .conftest import launch_app, screenshot, type_into, wait_idle, wait_until
+from .conftest import cut_words, launch_app, screenshot, type_into, wait_idle, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -87,6 +87,7 @@ def test_three_turns_keep_the_input_and_the_newest_turn_in_view(app, sized):
     first = page.locator('.st-key-conv_turns [data-testid="stChatMessage"]').first
     assert "Turn 1 A lighthouse on a rocky coast at dusk" in " ".join(first.inner_text().split())
     assert inside(box(page, INPUT), width, height)
+    assert cut_words(page, ".st-key-conv_picker") == []  # a long title ends in "…", not mid-word
 
 
 def pick(page, key: str, option: str) -> None:
