@@ -221,6 +221,12 @@ RESULTS_CSS = """<style>
   max-width: 100%;}
 [class*='st-key-card_'] [data-testid='stMarkdownContainer'] img {width: 100%; display: block;}
 [data-testid='stColumn']:has([class*='st-key-run_']) [class*='st-key-runs_empty_'] {display: none;}
+[data-testid='stElementContainer']:has(.il-sending:empty) {display: none;}
+.il-sending-card {border: 1px solid rgba(128, 128, 128, 0.3); border-radius: 0.5rem; padding: 1rem;}
+.il-sending-card p {margin: 0 0 0.5rem 0;}
+.il-sending-card p:last-child {margin: 0; font-size: 0.875rem; opacity: 0.62; white-space: pre-wrap;
+  overflow-wrap: anywhere; line-height: 1.5;}  /* the prompt, as the run's own card shows it (il-quiet-text) */
+[data-testid='stColumn']:has(.il-sending:not(:empty)) [class*='st-key-runs_empty_'] {display: none;}
 [class*='st-key-picture_actions_'] {flex-wrap: nowrap; gap: 0.25rem;}
 [class*='st-key-picture_actions_'] button [data-testid='stMarkdownContainer'] {position: absolute; width: 1px;
   height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap;}

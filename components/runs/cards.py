@@ -207,6 +207,58 @@ def _sent_here(page: str) -> list[int]:
     return list(st.session_state.get(state.item(state.LIVE_WATCH, page)) or [])
 
 
+# The browser's own card for a click on the page's primary button, drawn the moment the button is pressed (a
+# click, or Ctrl+Enter) with the prompt being sent, and taken away when the server's card of the run arrives or
+# the server has answered without one (a refusal, said beside the button): the server's card comes after the form
+# has been drawn again, a few hundred milliseconds after the click.
+_SENDING = """<div class="il-sending" role="status"></div><script>(() => {
+  if (window.__ilSending) return;
+  window.__ilSending = true;
+  const cards = () => new Set([...document.querySelectorAll('[class*="st-key-run_"][class*="_sent"]')]
+    .map(card => card.className.match(/st-key-run_\\d+/)[0]));
+  const show = () => {
+    const box = document.querySelector('.il-sending');
+    const button = document.querySelector('.st-key-BUTTON button');
+    const prompt = ((document.querySelector('.st-key-PROMPT textarea') || {}).value || '').trim();
+    if (!box || !button || button.disabled || !prompt) return;
+    const before = cards();
+    // made of elements, not a string of tags: the page's sanitiser drops a script that holds one
+    const card = document.createElement('div'), head = document.createElement('p'),
+          said = document.createElement('strong'), words = document.createElement('p');
+    card.className = 'il-sending-card';
+    said.textContent = 'Sending…';
+    words.textContent = prompt.length > 200 ? prompt.slice(0, 199) + '…' : prompt;
+    head.append(said);
+    card.append(head, words);
+    box.replaceChildren(card);
+    box.dataset.at = Date.now();
+    let running = false;
+    const watch = new MutationObserver(() => {
+      const state = (document.querySelector('[data-testid="stApp"]') || document.body).getAttribute(
+        'data-test-script-state');
+      running = running || state === 'running';
+      if ([...cards()].some(card => !before.has(card)) || (running && state === 'notRunning')) done();
+    });
+    const done = () => { watch.disconnect(); box.replaceChildren(); };
+    watch.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                  attributeFilter: ['data-test-script-state', 'class']});
+    setTimeout(done, 20000);
+  };
+  document.addEventListener('click', event => {
+    if (event.target.closest && event.target.closest('.st-key-BUTTON button')) show();
+  }, true);
+  document.addEventListener('keydown', event => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) show();
+  }, true);
+})();</script>"""
+
+
+def sending_place(button_key: str, prompt_key: str) -> None:
+    """At the top of a results column: the card the browser draws itself the moment the button ``button_key`` is
+    pressed, with the prompt of ``prompt_key`` (see ``_SENDING``); nothing while no click waits for the server."""
+    st.html(_SENDING.replace("BUTTON", button_key).replace("PROMPT", prompt_key), unsafe_allow_javascript=True)
+
+
 class _SentCard:
     """A run a form's rerun follows, drawn once and then changed in place: its status line, each picture's
     spot, its errors. A redraw of the whole card at each change rebuilt it in the browser, picture and all."""
