@@ -212,8 +212,9 @@ def _sent_here(page: str) -> list[int]:
 # the server has answered without one (a refusal, said beside the button): the server's card comes after the form
 # has been drawn again, a few hundred milliseconds after the click.
 _SENDING = """<div class="il-sending" role="status"></div><script>(() => {
-  if (window.__ilSending) return;
-  window.__ilSending = true;
+  const installed = window.__ilSending = window.__ilSending || {};  // once per button, whatever page drew it
+  if (installed['BUTTON']) return;
+  installed['BUTTON'] = true;
   const cards = () => new Set([...document.querySelectorAll('[class*="st-key-run_"][class*="_sent"]')]
     .map(card => card.className.match(/st-key-run_\\d+/)[0]));
   const show = () => {
