@@ -57,6 +57,7 @@ def render(bar: Sidebar, brief: bool) -> None:
                    parents=[img.hash for img in images])
 
     with output:
+        runs.sending_place(state.REF_BUTTON, state.REF_PROMPT)
         runs.show_runs("reference_edit", key="ref", shown_key=state.REF_SHOWN,
                       empty_text="Add images and describe what to make of them. Results appear here and in the "
                                         "Gallery.", icon=":material/image:")

@@ -170,6 +170,7 @@ def render(bar: Sidebar, brief: bool) -> None:
                    postprocess=kept)
 
     with output, st.container(key="narrow_results"):  # one picture a row, as wide as the column, beside the canvas
+        runs.sending_place(state.MASK_BUTTON, state.MASK_PROMPT)
         runs.show_runs("mask_edit", key="mask", shown_key=state.MASK_SHOWN,
                       empty_text="Pick a picture, paint over what should change and describe the result.",
                       icon=":material/brush:", columns=1)

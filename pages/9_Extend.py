@@ -151,6 +151,7 @@ def render(bar: Sidebar, brief: bool) -> None:
                    postprocess=kept)
 
     with output:
+        runs.sending_place(state.EXT_BUTTON, state.EXT_PROMPT)
         runs.show_runs("extend", key="ext", shown_key=state.EXT_SHOWN,
                       empty_text="Pick a picture, choose its new shape and describe the whole new picture.",
                       icon=":material/open_in_full:")

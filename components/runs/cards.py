@@ -208,15 +208,15 @@ def _sent_here(page: str) -> list[int]:
 
 
 # The browser's own card for a click on the page's primary button, drawn the moment the button is pressed (a
-# click, or Ctrl+Enter) with the prompt being sent, and taken away when the server's card of the run arrives or
-# the server has answered without one (a refusal, said beside the button): the server's card comes after the form
-# has been drawn again, a few hundred milliseconds after the click.
+# click, or Ctrl+Enter) with the prompt being sent, and taken away when a card of a new run arrives from the server
+# or the server has answered without one (a refusal, said beside the button): the server's card comes after the
+# form (or the page) has been drawn again, a few hundred milliseconds after the click.
 _SENDING = """<div class="il-sending" role="status"></div><script>(() => {
   const installed = window.__ilSending = window.__ilSending || {};  // once per button, whatever page drew it
   if (installed['BUTTON']) return;
   installed['BUTTON'] = true;
-  const cards = () => new Set([...document.querySelectorAll('[class*="st-key-run_"][class*="_sent"]')]
-    .map(card => card.className.match(/st-key-run_\\d+/)[0]));
+  const cards = () => new Set([...document.querySelectorAll('[class*="st-key-run_"]')]
+    .map(card => (card.className.match(/st-key-run_\\d+/) || [''])[0]));
   const show = () => {
     const box = document.querySelector('.il-sending');
     const button = document.querySelector('.st-key-BUTTON button');

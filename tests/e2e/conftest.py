@@ -211,6 +211,20 @@ def cut_words(page, within: str) -> list[str]:
 GALLERY_FILTERS = '[data-testid="stHorizontalBlock"]:has(.st-key-gallery_text)'  # the Gallery's row of filters
 
 
+def record_sending(page) -> None:
+    """From now on, note every text the card the browser draws at a click (``.il-sending``) shows."""
+    page.evaluate("""() => { window.__sending = [];
+      new MutationObserver(() => { const box = document.querySelector('.il-sending');
+        const text = box ? box.innerText.trim() : '';
+        if (text && window.__sending[window.__sending.length - 1] !== text) window.__sending.push(text); })
+      .observe(document.body, {subtree: true, childList: true, characterData: true}); }""")
+
+
+def sending_seen(page) -> list[str]:
+    """What the card drawn at a click showed since ``record_sending``, its words on one line each time."""
+    return [" ".join(text.split()) for text in page.evaluate("window.__sending")]
+
+
 def type_into(page, key: str, text: str) -> None:
     """Type into a text area by its widget key and let the app rerun with the new value."""
     area = page.locator(f".st-key-{key} textarea")

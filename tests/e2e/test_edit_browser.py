@@ -9,7 +9,8 @@ from PIL import Image
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import mask_canvas, open_from_gallery, screenshot, type_into, wait_idle, wait_until
+from .conftest import (mask_canvas, open_from_gallery, record_sending, screenshot, sending_seen, type_into,
+                       wait_idle, wait_until)
 
 pytestmark = pytest.mark.e2e
 
@@ -66,6 +67,7 @@ def test_reference_edit_from_history(app_server, page):
         wait_idle(page)
     assert page.locator('[class*="st-key-btn_ref_remove_"]').count() == 2
     type_into(page, "ref_prompt", "The teapot and the cup together on a picnic blanket")
+    record_sending(page)
     page.locator(".st-key-btn_ref_run button").click()
     store = Store(app_server["data_dir"])
     runs = wait_until(lambda: [r for r in store.runs() if r.page == "reference_edit" and not r.active],
@@ -73,5 +75,8 @@ def test_reference_edit_from_history(app_server, page):
     assert runs[0].status == "ok" and len(runs[0].params["images"]) == 2
     wait_idle(page)
     page.wait_for_selector('.stDownloadButton', timeout=30_000)
+    # the click was shown at once, in a card the browser drew with the prompt, gone once the run's own card came
+    assert sending_seen(page)[:1] == ["Sending… The teapot and the cup together on a picnic blanket"]
+    assert page.locator(".il-sending").inner_text() == ""
     page.locator("h1").first.scroll_into_view_if_needed()  # the page as it opens: title, inputs and result
     screenshot(page, "reference_edit")

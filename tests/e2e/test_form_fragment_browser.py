@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .conftest import type_into, wait_idle
+from .conftest import record_sending, sending_seen, type_into, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -122,13 +122,6 @@ def test_the_card_of_a_run_going_is_drawn_once_and_changed_in_place(app_server, 
     assert len(sent) == 2 and re.fullmatch(r"run_\d+", sent[-1]), sent  # then the finished card
 
 
-_RECORD_SENDING = """() => { window.__sending = [];
-  new MutationObserver(() => { const box = document.querySelector('.il-sending');
-    const text = box ? box.innerText.trim() : '';
-    if (text && window.__sending[window.__sending.length - 1] !== text) window.__sending.push(text); })
-  .observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
-
-
 def test_a_click_shows_a_card_with_the_prompt_at_once_until_the_run_s_own_card_arrives(app_server, page):
     """The browser draws a card the moment Generate is pressed, with the prompt being sent, before the server has
     answered; the run's own card takes its place. A click the server refuses leaves no such card."""
@@ -138,12 +131,11 @@ def test_a_click_shows_a_card_with_the_prompt_at_once_until_the_run_s_own_card_a
     page.get_by_text("Write a prompt: it is empty.").wait_for(timeout=30_000)
     assert page.locator(".il-sending").inner_text() == ""
     type_into(page, "gen_prompt", "A heron standing in a misty river")
-    page.evaluate(_RECORD_SENDING)
+    record_sending(page)
     page.locator(".st-key-btn_gen_run button").click()
     card = page.locator('[class*="st-key-run_"]').filter(has_text="A heron standing in a misty river").first
     card.locator(".stDownloadButton").wait_for(timeout=60_000)
     wait_idle(page)
-    shown = [" ".join(text.split()) for text in page.evaluate("window.__sending")]
-    assert shown[:1] == ["Sending… A heron standing in a misty river"], shown
+    assert sending_seen(page)[:1] == ["Sending… A heron standing in a misty river"], sending_seen(page)
     assert page.locator(".il-sending").inner_text() == ""  # gone once the run's own card was there
     assert not page.locator(".il-sending").is_visible()
