@@ -31,9 +31,9 @@ def test_typing_updates_the_estimate_and_a_refusal_is_said_and_cleared(app_serve
     assert "empty" not in _alerts(page)
 
 
-def _finished_runs(page) -> list[str]:
-    """How each script run the server finishes says it ended, as it goes over the WebSocket: "full" for the
-    whole page, "part" for a fragment's own run."""
+def _server_messages(page, note) -> list[str]:
+    """What ``note(message)`` makes of each message the server sends over the WebSocket (a Streamlit
+    ``ForwardMsg``; ``None``: nothing), in order."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     seen: list[str] = []
@@ -43,12 +43,22 @@ def _finished_runs(page) -> list[str]:
             return
         msg = ForwardMsg()
         msg.ParseFromString(payload)
-        if msg.WhichOneof("type") == "script_finished":
-            seen.append({ForwardMsg.FINISHED_SUCCESSFULLY: "full",
-                         ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "part"}.get(msg.script_finished, "other"))
+        noted = note(msg)
+        if noted is not None:
+            seen.append(noted)
 
     page.on("websocket", lambda ws: ws.on("framereceived", frame))
     return seen
+
+
+def _finished_runs(page) -> list[str]:
+    """How each script run the server finishes says it ended: "full" for the whole page, "part" for a
+    fragment's own run."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    ends = {ForwardMsg.FINISHED_SUCCESSFULLY: "full", ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "part"}
+    return _server_messages(page, lambda msg: ends.get(msg.script_finished, "other")
+                            if msg.WhichOneof("type") == "script_finished" else None)
 
 
 def test_a_run_sent_from_the_form_ends_in_place_without_a_redraw_of_the_page(app_server, page):
@@ -79,25 +89,15 @@ def test_a_run_sent_from_the_form_ends_in_place_without_a_redraw_of_the_page(app
 
 
 def _card_blocks(page) -> list[str]:
-    """The keys of the run cards (``run_…`` containers) the server sends over the WebSocket, in order."""
-    import re
+    """The keys of the run cards (``run_…`` containers) the server sends, in order."""
 
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    def card(msg) -> str | None:
+        if msg.WhichOneof("type") != "delta" or msg.delta.WhichOneof("type") != "add_block":
+            return None
+        found = re.search(r"run_\d+\w*$", msg.delta.add_block.id)
+        return found.group(0) if found else None
 
-    seen: list[str] = []
-
-    def frame(payload) -> None:
-        if not isinstance(payload, bytes):
-            return
-        msg = ForwardMsg()
-        msg.ParseFromString(payload)
-        if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "add_block":
-            found = re.search(r"run_\d+\w*$", msg.delta.add_block.id)
-            if found:
-                seen.append(found.group(0))
-
-    page.on("websocket", lambda ws: ws.on("framereceived", frame))
-    return seen
+    return _server_messages(page, card)
 
 
 def test_the_card_of_a_run_going_is_drawn_once_and_changed_in_place(app_server, page):
