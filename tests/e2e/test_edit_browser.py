@@ -9,8 +9,16 @@ from PIL import Image
 from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import (mask_canvas, open_from_gallery, record_sending, screenshot, sending_seen, type_into,
-                       wait_idle, wait_until)
+from .conftest import (
+    mask_canvas,
+    open_from_gallery,
+    record_sending,
+    screenshot,
+    sending_seen,
+    type_into,
+    wait_idle,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
