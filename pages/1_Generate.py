@@ -93,7 +93,7 @@ def render(bar: Sidebar, brief: bool) -> None:
     form, output = st.columns([5, 6], gap="large")
     # where the form's own rerun shows the runs it sent, before the page is redrawn in full
     with output:
-        runs.sending_place(state.GEN_BUTTON, state.GEN_PROMPT)
+        runs.sending_place(state.GEN_BUTTON, state.GEN_PROMPT, until_card=True)
     sent_here = output.empty()
     with form:
         request_form(bar, brief, sent_here)

@@ -208,9 +208,10 @@ def _sent_here(page: str) -> list[int]:
 
 
 # The browser's own card for a click on the page's primary button, drawn the moment the button is pressed (a
-# click, or Ctrl+Enter) with the prompt being sent, and taken away when a card of a new run arrives from the server
-# or the server has answered without one (a refusal, said beside the button): the server's card comes after the
-# form (or the page) has been drawn again, a few hundred milliseconds after the click.
+# click, or Ctrl+Enter) with the prompt being sent, and taken away as the server starts on the click (KEEP: when a
+# card of a new run arrives from the server, or the server has answered without one, a refusal said beside the
+# button): the server's card comes after the form (or the page) has been drawn again, a few hundred milliseconds
+# after the click.
 _SENDING = """<div class="il-sending" role="status"></div><script>(() => {
   const installed = window.__ilSending = window.__ilSending || {};  // once per button, whatever page drew it
   if (installed['BUTTON']) return;
@@ -238,7 +239,7 @@ _SENDING = """<div class="il-sending" role="status"></div><script>(() => {
       const state = (document.querySelector('[data-testid="stApp"]') || document.body).getAttribute(
         'data-test-script-state');
       running = running || state === 'running';
-      if ([...cards()].some(card => !before.has(card)) || (running && state === 'notRunning')) done();
+      if ([...cards()].some(card => !before.has(card)) || (running && (state === 'notRunning' || !KEEP))) done();
     });
     const done = () => { watch.disconnect(); box.replaceChildren(); };
     watch.observe(document.body, {subtree: true, childList: true, attributes: true,
@@ -254,10 +255,20 @@ _SENDING = """<div class="il-sending" role="status"></div><script>(() => {
 })();</script>"""
 
 
-def sending_place(button_key: str, prompt_key: str) -> None:
+def sending_html(button_key: str, prompt_key: str, *, until_card: bool = False) -> str:
+    """The place and script of the card drawn at a click on ``button_key`` (see ``sending_place``)."""
+    return (_SENDING.replace("BUTTON", button_key).replace("PROMPT", prompt_key)
+            .replace("KEEP", "true" if until_card else "false"))
+
+
+def sending_place(button_key: str, prompt_key: str, *, until_card: bool = False) -> None:
     """At the top of a results column: the card the browser draws itself the moment the button ``button_key`` is
-    pressed, with the prompt of ``prompt_key`` (see ``_SENDING``); nothing while no click waits for the server."""
-    st.html(_SENDING.replace("BUTTON", button_key).replace("PROMPT", prompt_key), unsafe_allow_javascript=True)
+    pressed, with the prompt of ``prompt_key`` (see ``_SENDING``); nothing while no click waits for the server.
+
+    It goes as the server starts on the click, before the page moves its new card into view (else the page moved
+    it, then lost the sending card's height above it); ``until_card``: only once the run's card has come, for a
+    form that draws it in its own place without moving the page (Generate's)."""
+    st.html(sending_html(button_key, prompt_key, until_card=until_card), unsafe_allow_javascript=True)
 
 
 class _SentCard:

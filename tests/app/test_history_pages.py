@@ -9,6 +9,7 @@ from PIL import Image
 from streamlit.elements.lib import image_utils
 
 from components import shortcuts, state
+from components.runs import sending_html
 from imagelab.images import DELETED_SENTENCE, MISSING_FILE_SENTENCE
 from imagelab.offline.render import render
 from imagelab.store import Store
@@ -53,11 +54,18 @@ def served(monkeypatch):
     return pictures
 
 
+SENDING_KEYS = [(state.GEN_BUTTON, state.GEN_PROMPT), (state.REF_BUTTON, state.REF_PROMPT),
+                (state.MASK_BUTTON, state.MASK_PROMPT), (state.EXT_BUTTON, state.EXT_PROMPT)]
+
+
 def page_text(at) -> str:
     parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "code")
              for e in at.get(kind)]
-    # the app's own keyboard script is the one script a page may carry; nothing of a picture may add another
-    parts += [e.proto.body for e in at.get("html") if e.proto.body != shortcuts.HELP_SCRIPT]
+    # the app's own scripts (the keyboard's, the card drawn at a click) are the only ones a page may carry;
+    # nothing of a picture may add another
+    own = {shortcuts.HELP_SCRIPT, *(sending_html(button, prompt, until_card=keep) for button, prompt in SENDING_KEYS
+                                    for keep in (False, True))}
+    parts += [e.proto.body for e in at.get("html") if e.proto.body not in own]
     return " ".join(str(p) for p in parts)
 
 
