@@ -1,6 +1,8 @@
 """Conversation and Sweep in a real browser at two window sizes: the chat input stays pinned in view
 with the newest turn above it, and a sweep's pictures form a grid by their axis values."""
 
+import time
+
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -68,12 +70,22 @@ def test_three_turns_keep_the_input_and_the_newest_turn_in_view(app, sized):
             f"document.querySelectorAll('.st-key-conv_turns [data-testid=\"stChatMessage\"]').length == {2 * n}"
             " && [...document.querySelectorAll('.st-key-conv_turns [data-testid=\"stChatMessage\"] img')]"
             ".slice(-1).every(i => i.complete && i.naturalWidth > 0)", timeout=90_000)
+        newest = (f'.st-key-conv_turns [data-testid="stChatMessage"]:has(strong:text-is("Turn {n}"))',
+                  '.st-key-conv_turns [data-testid="stChatMessage"] [data-testid="stImage"] img')
+
+        def settled(newest=newest) -> bool:  # the page scrolls to the newest turn in steps (its script's timers)
+            chat = box(page, INPUT)
+            return all(inside(b, width, height) and b["y"] + b["height"] <= chat["y"] + 1
+                       for b in (box(page, s) for s in newest))
+
         page.wait_for_timeout(800)  # let the scroll to the newest turn finish
+        deadline = time.time() + 5
+        while not settled() and time.time() < deadline:
+            page.wait_for_timeout(200)
         screenshot(page, f"conversation-{width}x{height}-turn{n}")
         chat_box = box(page, INPUT)
         assert inside(chat_box, width, height), (n, chat_box)
-        newest_text = box(page, f'.st-key-conv_turns [data-testid="stChatMessage"]:has(strong:text-is("Turn {n}"))')
-        newest_picture = box(page, '.st-key-conv_turns [data-testid="stChatMessage"] [data-testid="stImage"] img')
+        newest_text, newest_picture = (box(page, s) for s in newest)
         for part in (newest_text, newest_picture):
             assert inside(part, width, height), (n, part)
             assert part["y"] + part["height"] <= chat_box["y"] + 1, (n, part, chat_box)  # not under the input
