@@ -91,9 +91,18 @@ def _job_pictures(job: JobState) -> None:
     cols = st.columns(min(job.requested, 2))
     for i in range(job.requested):
         with cols[i % len(cols)]:
-            if not show_progress_picture(job, i, alt=alt) and i not in {rec.index for rec in job.images}:
-                st.caption(f"Image {i + 1}: waiting…")
-    for err in list(job.errors):
+            _job_picture(job, i, alt)
+    _job_errors(list(job.errors))
+
+
+def _job_picture(job: JobState, index: int, alt: str) -> None:
+    """A running job's image ``index``: as saved, its latest preview, or a wait."""
+    if not show_progress_picture(job, index, alt=alt) and index not in {rec.index for rec in job.images}:
+        st.caption(f"Image {index + 1}: waiting…")
+
+
+def _job_errors(errors: list[Any]) -> None:
+    for err in errors:
         results.show_error(err)
 
 
@@ -300,16 +309,14 @@ class _SentCard:
 
             def draw(i: int = i, spot: Any = spot) -> None:
                 with spot.container():
-                    if not show_progress_picture(job, i, alt=self._alt) and i not in saved:
-                        st.caption(f"Image {i + 1}: waiting…")
+                    _job_picture(job, i, self._alt)
 
             self._put(i, what, draw)
         errors = list(job.errors)
 
         def draw_errors() -> None:
             with self._errors.container():
-                for err in errors:
-                    results.show_error(err)
+                _job_errors(errors)
 
         self._put("errors", len(errors), draw_errors)
 
