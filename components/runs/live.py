@@ -105,10 +105,21 @@ def who_waits(ctx: Any) -> str | None:
         return None
     running = set(ctx.fragment_ids_this_run or ())
     fragments, timer = queued
-    if fragments is None or not fragments or any(f not in running for f in fragments):
+    if fragments is None or not fragments or any(f not in running and not _encloses(ctx, f, running)
+                                                 for f in fragments):
         return "elsewhere"
     # a rerun of this very part that its timer did not send: the person typed or clicked in it
     return None if timer else "here"
+
+
+def _encloses(ctx: Any, fragment: str, running: set[str]) -> bool:
+    """Whether ``fragment`` is a part around one running now (a form around its button's part): its rerun draws
+    the running part again. Streamlit keeps this in its fragment storage (``has_ancestor_in``, as of 1.67);
+    tests/app/test_live_parts.py pins it."""
+    try:
+        return any(ctx.fragment_storage.has_ancestor_in(part, {fragment}) for part in running)
+    except AttributeError:
+        return False
 
 
 def _queued_rerun(ctx: Any) -> tuple[list[str] | None, bool] | None:

@@ -34,6 +34,24 @@ def test_typing_in_another_part_ends_the_wait() -> None:
     assert who_waits(_live_part_running(RerunData(fragment_id="form"))) == "elsewhere"
 
 
+def _button_part_running(*queued: RerunData) -> SimpleNamespace:
+    """The button's own part of a form (a fragment nested in the form's) running on its own, watching a run."""
+    from streamlit.runtime.fragment import MemoryFragmentStorage
+
+    ctx = _live_part_running(*queued)
+    storage = MemoryFragmentStorage()
+    storage.register("form", lambda: None, parent_fragment_id=None)
+    storage.register("live", lambda: None, parent_fragment_id="form")
+    return SimpleNamespace(**vars(ctx), fragment_storage=storage)
+
+
+def test_typing_in_the_form_around_the_part_ends_the_wait_as_its_own() -> None:
+    """The form's rerun draws the button's part again, which takes up the watch: no redraw of the page."""
+    assert who_waits(_button_part_running(RerunData(fragment_id="form"))) == "here"
+    assert who_waits(_button_part_running(RerunData(fragment_id="other"))) == "elsewhere"
+    assert who_waits(_button_part_running(RerunData(fragment_id="live", is_auto_rerun=True))) is None
+
+
 def test_a_full_rerun_behind_the_parts_own_timer_ends_the_wait() -> None:
     ctx = _live_part_running(RerunData(fragment_id="live", is_auto_rerun=True), RerunData(query_string="x"))
     assert who_waits(ctx) == "elsewhere"

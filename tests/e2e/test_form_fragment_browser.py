@@ -4,7 +4,9 @@ import re
 
 import pytest
 
-from .conftest import record_sending, sending_seen, type_into, wait_idle
+from imagelab.store import Store
+
+from .conftest import record_sending, sending_seen, type_into, wait_idle, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -139,3 +141,44 @@ def test_a_click_shows_a_card_with_the_prompt_at_once_until_the_run_s_own_card_a
     assert sending_seen(page)[:1] == ["Sending… A heron standing in a misty river"], sending_seen(page)
     assert page.locator(".il-sending").inner_text() == ""  # gone once the run's own card was there
     assert not page.locator(".il-sending").is_visible()
+
+
+def _form_widgets_sent(page) -> list[str]:
+    """The keys of the form's own widgets (prompt, model, options) each time the server sends one."""
+
+    def widget(msg) -> str | None:
+        if msg.WhichOneof("type") != "delta" or msg.delta.WhichOneof("type") != "new_element":
+            return None
+        element = msg.delta.new_element
+        kind = element.WhichOneof("type")
+        found = re.search(r"(gen_prompt|gen_model|gen_opt_\w+)$", getattr(getattr(element, kind), "id", "") or "")
+        return found.group(1) if found else None
+
+    return _server_messages(page, widget)
+
+
+def test_a_click_reruns_the_button_s_part_not_the_form_and_sends_what_was_typed_last(app_server, page):
+    """A click on Generate reruns only the button's own part: the prompt, the model and the options are not sent
+    to the browser again (the browser drew about 60 elements anew for each click). What it sends is what the form
+    holds at the click: text typed and clicked away from at once is sent, not the prompt before it."""
+    widgets = _form_widgets_sent(page)
+    page.goto(app_server["url"] + "/Generate")
+    wait_idle(page)
+    type_into(page, "gen_prompt", "A lighthouse keeper's cat asleep on a windowsill")
+    assert "gen_prompt" in widgets and "gen_opt_size" in widgets  # typing reruns the form, with its options
+    before = len(widgets)
+    page.locator(".st-key-btn_gen_run button").click()
+    card = page.locator('[class*="st-key-run_"]').filter(has_text="A lighthouse keeper's cat").first
+    card.locator(".stDownloadButton").wait_for(timeout=60_000)
+    wait_idle(page)
+    assert widgets[before:] == []
+    # typed and clicked at once: the text commits as the button is pressed, and the click waits for the form
+    page.locator(".st-key-gen_prompt textarea").fill("A fox crossing a frozen lake at dawn")
+    page.locator(".st-key-btn_gen_run button").click()
+    store = Store(app_server["data_dir"])
+    wait_until(lambda: any(image.prompt.startswith("A fox") for image in store.recent_images(limit=50)))
+    page.get_by_text("A fox crossing a frozen lake at dawn").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    prompts = [image.prompt for image in store.recent_images(limit=50)]
+    assert prompts.count("A fox crossing a frozen lake at dawn") == 1
+    assert prompts.count("A lighthouse keeper's cat asleep on a windowsill") == 1
