@@ -31,7 +31,7 @@ PAGE_CSS = """<style>
 [data-testid='stSidebarUserContent'] {padding-top: 0;}
 [data-testid='stSidebarUserContent'] hr {margin: 0.5rem 0;}
 [data-testid='stSidebar'] [data-testid='stPageLink'] a {padding-top: 0; padding-bottom: 0;}
-.st-key-sidebar_estimate h2, .st-key-sidebar_estimate_again h2 {
+.st-key-sidebar_estimate h2 {
   font-size: 1.9rem; font-weight: 400; line-height: 1.25; padding: 0 0 0.35rem;}
 .st-key-first_view_box, .st-key-keyboard_help, .st-key-chat_shortcut {display: none;}
 /* the usage panels a form drew afresh as its runs ended stand in for the page's older ones */
@@ -61,14 +61,13 @@ class Sidebar:
     tray_slot: Any
     usage_slot: Any
     fresh_usage_slot: Any = None  # above the usage panels: a form's own run draws them afresh here
+    spending_place: Any = None  # the spending beneath the estimate, once drawn in this run
 
-    def show_estimate(self, est: Estimate | None, problems: list[Problem] | None = None, what: str = "", *,
-                      again: bool = False) -> None:
-        """Fill the estimate panel with what the page would send now (``again``: a second time in one run, once
-        the runs a form sent have ended and the spending beneath it has moved)."""
+    def show_estimate(self, est: Estimate | None, problems: list[Problem] | None = None, what: str = "") -> None:
+        """Fill the estimate panel with what the page would send now."""
         if est is None:  # a page that sends nothing has no headline figure
             return
-        with self.estimate_slot.container(key="sidebar_estimate_again" if again else "sidebar_estimate"):
+        with self.estimate_slot.container(key="sidebar_estimate"):
             approx = "≈ " if est.approximate else ""
             if connection.offline_chosen():  # nothing is paid here: the figure is only what OpenAI would charge
                 headline("Estimated cost", "$0 here",
@@ -87,7 +86,16 @@ class Sidebar:
                 st.caption("Approximate: " + "; ".join(est.notes) + ".")
             if problems:
                 st.caption(f":orange[{len(problems)} setting(s) to fix before sending.]")
-            spending.show(est.dollars)
+            self.spending_place = st.empty()
+            with self.spending_place.container():
+                spending.show(est.dollars)
+
+    def show_spending_again(self, est: Estimate) -> None:
+        """Once the runs a form sent have ended, in the same run of the form as ``show_estimate``: the spending
+        beneath the estimate afresh. The estimate itself has not changed, and is not drawn again."""
+        if self.spending_place is not None:
+            with self.spending_place.container():
+                spending.show(est.dollars)
 
     def hold_estimate(self) -> None:
         """Keep the estimate's place for a fragment's own reruns to fill: Streamlit lets a fragment write
@@ -132,9 +140,9 @@ def _usage_panels() -> None:
     ids = st.session_state.get(state.SESSION_RUN_IDS, [])
     runs = connection.get_store().runs(len(ids), ids=ids) if ids else []
     done = [r for r in runs if not r.active]
-    st.markdown("**Last run**")
+    parts = ["**Last run**"]
     if not done:
-        st.caption("No run has finished in this session yet.")
+        parts.append(":gray[:small[No run has finished in this session yet.]]")
     else:
         last = done[0]
         approx = "≈ " if (last.estimate or {}).get("approximate") else ""
@@ -147,19 +155,20 @@ def _usage_panels() -> None:
             rows.append("| actual | — | — |")
         elif last.billed:
             rows.append(f"| spent | {usage.get('total_tokens', 0):,} | {format_dollars(money.spent)} |")
-        else:  # the offline backend: nothing was paid; its usage only prices what OpenAI would charge
+        else:
             rows.append(f"| spent | {usage.get('total_tokens', 0):,} | $0.00 |")
             rows.append(f"| would cost on OpenAI | | ≈ {format_dollars(money.would_cost)} |")
-        st.markdown("\n".join(rows))
+        parts.append("\n".join(rows))
         detail = f"{last.model} · {STATUS_WORDS.get(last.status, last.status)}"
         if last.finished_at:
             detail += f" · {last.finished_at - last.started_at:.1f} s"
         if not usage:
             detail += " · the API reported no usage"
-        st.caption(detail)
+        parts.append(f":gray[:small[{detail}]]")
     tokens = sum((r.usage or {}).get("total_tokens", 0) for r in done)
-    st.markdown("**This session**")
-    st.caption(f"{len(done)} run(s) · {tokens:,} tokens · {money_text(total_money(done))}")
+    parts.append("**This session**")
+    parts.append(f":gray[:small[{len(done)} run(s) · {tokens:,} tokens · {money_text(total_money(done))}]]")
+    st.markdown("\n\n".join(parts))
 
 
 def _cancel_batch(group: str) -> None:

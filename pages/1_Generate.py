@@ -114,7 +114,7 @@ def send_part(bar: Sidebar, request: Request | None, sent_here: DeltaGenerator) 
     runs.watched_cancel("generate", stop, key="gen")
 
     def after_runs() -> None:  # what the runs' end changes beside them: the money spent, the last run's figures
-        bar.show_estimate(request.est, request.shown, what=request.what, again=True)
+        bar.show_spending_again(request.est)
         bar.show_fresh_usage()
 
     # The run shows in the results column from this very run, and stays there once it has ended, with its

@@ -7,13 +7,15 @@ so a picture is drawn the moment it is saved, not at the next tick; an idle part
 only draws.
 
 The wait gives way at once to anything the person asks for. Whether anyone is waiting is not public in
-Streamlit: ``_queued_rerun`` is the only place that reads Streamlit's insides, and tests/app/test_live_parts.py
-pins it against the installed Streamlit, so the next one that changes them fails there, not in a person's page.
+Streamlit: ``_queued_rerun`` and ``_encloses`` are the only places that read Streamlit's insides, and
+tests/app/test_live_parts.py pins them against the installed Streamlit, so the next one that changes them fails
+there, not in a person's page.
 
 The form's own watch (``watch_sent``): a click in a form (itself a fragment) sends a run, and the form's rerun
 shows it in a place at the top of the results column as it goes and once it has ended, with its actions,
-without a redraw of the page. tests/bench/bench_browser.py measures why: its "click → the run's card in view"
-and "click → page idle again".
+without a redraw of the page; tests/bench/bench_browser.py measures why: its "click → the run's card in view" and
+"click → page idle again". On Generate the button is a part of its own nested in the form, so that a click reruns
+only that part: a wait there gives way to a rerun of the form around it as to its own (``_encloses``).
 """
 
 from __future__ import annotations

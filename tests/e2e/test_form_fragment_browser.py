@@ -68,11 +68,14 @@ def test_a_run_sent_from_the_form_ends_in_place_without_a_redraw_of_the_page(app
     figures and no Cancel, all from the form's own run: the page is not redrawn in full (which cost the browser
     more than the rest of the run). Typing afterwards keeps all of it."""
     finished = _finished_runs(page)
+    estimates = _server_messages(page, lambda msg: "estimate" if msg.WhichOneof("type") == "delta"
+                                 and msg.delta.WhichOneof("type") == "add_block"
+                                 and re.search(r"sidebar_estimate\w*$", msg.delta.add_block.id) else None)
     page.goto(app_server["url"] + "/Generate")
     wait_idle(page)
     type_into(page, "gen_prompt", "A paper boat on a puddle after rain")
     side = page.locator('[data-testid="stSidebar"]')
-    before = len(finished)
+    before, estimates_before = len(finished), len(estimates)
     page.locator(".st-key-btn_gen_run button").click()
     card = page.locator('[class*="st-key-run_"]').filter(has_text="A paper boat on a puddle").first
     card.locator(".stDownloadButton").wait_for(timeout=60_000)  # the finished card, with its actions
@@ -83,6 +86,10 @@ def test_a_run_sent_from_the_form_ends_in_place_without_a_redraw_of_the_page(app
     side.get_by_text("1 run(s)", exact=False).wait_for(timeout=10_000)  # the sidebar's session figures moved
     assert "No run has finished in this session yet." not in side.inner_text()
     assert finished[before:] and set(finished[before:]) == {"part"}, finished[before:]
+    # each drawn once, and cheaply: the estimate by the click (not again as the run ends, when only the money
+    # beneath it can move), the usage panels in one Markdown element (six of them cost the browser ~50 ms)
+    assert len(estimates) - estimates_before == 1
+    assert side.locator('.st-key-usage_fresh [data-testid="stMarkdown"]').count() == 1
     # typing in the form afterwards reruns only the form: the card and the sidebar's figures stay
     type_into(page, "gen_prompt", "A paper boat on a puddle after rain, seen from above")
     assert card.locator(".stDownloadButton").count() == 1
