@@ -254,7 +254,7 @@ def show_image(rec: ImageRecord, *, key: str, caption: str | None = None, enlarg
     """A saved picture with its size and its actions in one row of icons: a large view, the download, a
     description, and handing it to another page (``extend`` adds Extend)."""
     shown = show_picture(rec.hash, rec.format, caption=caption, alt=picture_alt(rec.prompt))
-    st.caption(file_line(rec))
+    untrusted.show_text(file_line(rec), quiet=True)  # a caption's look, without a Markdown element to draw
     if shown:
         show_image_actions(rec, key=key, enlarge=enlarge, extend=extend)
 

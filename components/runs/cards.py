@@ -136,7 +136,9 @@ def show_record(run: RunRecord, images: list[ImageRecord], *, key: str, columns:
             icon = ":material/block:" if run.status == "cancelled" else ":material/error:"
             results.show_error(run_error(run), kind="warning" if images else "error", icon=icon)
         shown = keep_exact.pairs(images)
-        if shown:
+        if len(shown) == 1:  # one picture fills the card as a grid of one would, without the grid's two blocks
+            keep_exact.show_result(*shown[0], key=f"{key}.{run.id}")
+        elif shown:
             cols = st.columns(min(columns, len(shown)))
             for i, (rec, raw) in enumerate(shown):
                 with cols[i % len(cols)]:
