@@ -137,6 +137,8 @@ class Sidebar:
 
 
 def _usage_panels() -> None:
+    """The last run's figures and the session's, in one Markdown element (captions as small grey text): one
+    element for the browser to draw each time a run ends, not six."""
     ids = st.session_state.get(state.SESSION_RUN_IDS, [])
     runs = connection.get_store().runs(len(ids), ids=ids) if ids else []
     done = [r for r in runs if not r.active]
@@ -155,7 +157,7 @@ def _usage_panels() -> None:
             rows.append("| actual | — | — |")
         elif last.billed:
             rows.append(f"| spent | {usage.get('total_tokens', 0):,} | {format_dollars(money.spent)} |")
-        else:
+        else:  # the offline backend: nothing was paid; its usage only prices what OpenAI would charge
             rows.append(f"| spent | {usage.get('total_tokens', 0):,} | $0.00 |")
             rows.append(f"| would cost on OpenAI | | ≈ {format_dollars(money.would_cost)} |")
         parts.append("\n".join(rows))
