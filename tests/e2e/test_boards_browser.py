@@ -3,6 +3,7 @@ browser with no login shows the board and nothing else of the app; a reaction th
 Gallery; a revoked link and a wrong one answer with the same sentence; the handout PDF follows the board."""
 
 import io
+import time
 
 import pytest
 from PIL import Image
@@ -63,6 +64,20 @@ def open_share_popover(page):
     wait_idle(page)
 
 
+def shown_link(page) -> str:
+    """The link the share popover shows. A rerun of the page can close the popover, before or after the link is
+    drawn in it: it is opened again (only while closed, as a click on its button would close it) until the link
+    is there."""
+    code = page.locator('[data-testid="stCode"]')
+    deadline = time.time() + 30
+    while not code.count():
+        assert time.time() < deadline, "the share popover never showed the link"
+        if not page.locator('[data-testid="stPopoverBody"]').count():
+            open_share_popover(page)
+        page.wait_for_timeout(300)
+    return code.first.inner_text().strip()
+
+
 def test_a_board_from_three_results_shared_reacted_to_and_revoked(app, made, browser, page):
     store, recs = made
     # --- three results on a new board, from a Gallery selection
@@ -108,10 +123,7 @@ def test_a_board_from_three_results_shared_reacted_to_and_revoked(app, made, bro
     open_share_popover(page)
     page.locator(".st-key-btn_share_make button").first.click()
     wait_idle(page)
-    code = page.locator('[data-testid="stCode"]')
-    if not code.count():
-        open_share_popover(page)
-    link = code.first.inner_text().strip()
+    link = shown_link(page)
     assert "?board=" in link and len(link.split("?board=")[1]) >= 43
     token = link.split("?board=")[1]
     screenshot(page, "boards_share_1440")
