@@ -426,6 +426,8 @@ class QueuedEngine(RunEngine):
                 row = self.store.batch(row_id)
             except KeyError:
                 return
+            if cells is None and row.batch_id is None and self._cells_step_waiting(row_id):
+                return  # the step that carries its requests sends it; this one would call it never sent
             if key is None:
                 sentence = "No worker has an API key for this batch's backend (set OPENAI_API_KEY)."
                 for run in self.store.runs(len(row.run_ids), ids=row.run_ids):
@@ -443,6 +445,14 @@ class QueuedEngine(RunEngine):
                                changed=lambda: self._notify_batch(row))
         if left is not None:
             self._defer_batch_step(row_id, backend, None, left)
+
+    def _cells_step_waiting(self, row_id: int) -> bool:
+        """Whether a step carrying the batch's requests is still queued or being taken by a worker."""
+        with self.store.database.read() as conn:
+            return conn.execute(text("SELECT 1 FROM procrastinate_jobs WHERE task_name = :t "
+                                     "AND status IN ('todo', 'doing') AND (args->>'row')::int = :r "
+                                     "AND jsonb_typeof(args->'cells') = 'object' LIMIT 1"),
+                                {"t": BATCH_TASK, "r": row_id}).first() is not None
 
     def _notify_batch(self, row: Any) -> None:
         for run_id in row.run_ids:

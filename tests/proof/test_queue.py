@@ -207,13 +207,16 @@ def test_a_batch_is_followed_by_one_worker_and_collected_once(submitter, workers
     try:
         store = submitter.store
         submitter.batch_poll = 0.2  # each step queues the next one this soon: many looks, by either worker
-        workers.start(concurrency=2)
-        workers.start(concurrency=2)
         conn = Connection(backend.base_url, OFFLINE_KEY, label="Offline backend", offline=True, max_retries=0)
         cells = [(GenerateSpec(prompt=f"a batch cell {i}", n=2, quality="low", size="1024x1024"), f"cell={i}")
                  for i in range(3)]
         group = submitter.submit_batch(cells, conn)
         row = store.batches(group_id=group)[0]
+        # a step without its requests that comes first (another server's) leaves the sending to the step with them
+        submitter._batch_step(row.id, Backend.of(conn).__dict__, None, 0)
+        assert store.batch(row.id).active and store.batch(row.id).batch_id is None
+        workers.start(concurrency=2)
+        workers.start(concurrency=2)
         # every other server that asks to follow it (a restart, a second app) is turned away or waits its turn
         for _ in range(6):
             submitter._defer_batch_step(row.id, Backend.of(conn), None, 0, now=True)
