@@ -17,27 +17,28 @@ import streamlit as st
 
 from components import state
 
-MARKER_KEY = "first_view"  # the script's element: ``.st-key-first_view`` in the page until the rest is drawn
+MARKER_KEY = "first_view"  # the button the script presses: ``.st-key-first_view`` in the page until the rest is drawn
 
 # Waits until no element is a loading placeholder (each kind of element shows one while its own script
-# loads), lets the browser paint that, then asks for the rest. Several seconds at the most.
-_ASK_WHEN_SHOWN = """
-export default function ({ setTriggerValue }) {
+# loads), lets the browser paint that, then presses the hidden button, whose click reruns the page. Several
+# seconds at the most. A few lines in the page, not a component: a component brings four scripts of its own
+# and its file to a cold view, where a button and an HTML element are already loaded.
+ASK_SCRIPT = """<script>(() => {
   let done = false;
-  let frame = 0;
-  const ask = () => { if (!done) { done = true; setTriggerValue("shown", true); } };
+  const ask = () => {
+    const button = document.querySelector('.st-key-MARKER button');
+    if (done || !button) return;
+    done = true;
+    button.click();
+  };
   const look = () => {
     if (done) return;
-    if (document.querySelector('[data-testid="stSkeleton"]')) frame = requestAnimationFrame(look);
-    else frame = requestAnimationFrame(() => setTimeout(ask, 0));
+    if (document.querySelector('[data-testid="stSkeleton"]')) requestAnimationFrame(look);
+    else requestAnimationFrame(() => setTimeout(ask, 0));
   };
   look();
-  const late = setTimeout(ask, 4000);
-  return () => { done = true; cancelAnimationFrame(frame); clearTimeout(late); };
-}
-"""
-
-_ask = st.components.v2.component("imagelab_first_view", js=_ASK_WHEN_SHOWN)
+  setTimeout(ask, 4000);
+})();</script>""".replace("MARKER", MARKER_KEY)
 
 
 def begin() -> bool:
@@ -71,8 +72,5 @@ def ask_for_the_rest() -> None:
     """The script that reruns the page once the brief view is on screen (in the sidebar, out of sight: the
     page's style hides ``first_view_box``)."""
     with st.sidebar, st.container(key="first_view_box"):
-        _ask(key=MARKER_KEY, on_shown_change=_nothing)
-
-
-def _nothing() -> None:
-    """The rerun the script asks for is the point; its value needs no handling."""
+        st.button("Draw the rest of the page", key=MARKER_KEY)
+        st.html(ASK_SCRIPT, unsafe_allow_javascript=True)

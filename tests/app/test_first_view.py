@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from components import state
+from components import first_view, state
 from imagelab.offline.render import render
 from imagelab.store import Store
 
@@ -37,13 +37,13 @@ def test_first_view_is_the_prompt_and_button_and_the_rerun_draws_the_rest(data_d
     assert not at.exception
     assert at.text_area(key=state.GEN_PROMPT).value == ""
     assert not at.button(key=state.GEN_BUTTON).disabled
-    assert [e.key for e in at.sidebar.get("bidi_component")] == ["first_view"]  # the script that asks for the rest
+    assert at.sidebar.button(key=first_view.MARKER_KEY)  # the script that asks for the rest
     assert not at.main.selectbox and not at.get("image") and not at.sidebar.get("page_link")
     at.run()  # what the script asks for once the browser shows the prompt
     assert not at.exception
     assert at.selectbox(key=state.GEN_MODEL).value
     assert len(at.sidebar.get("page_link")) >= 9 and at.get("image")
-    assert not [e for e in at.sidebar.get("bidi_component") if e.key == "first_view"]
+    assert first_view.MARKER_KEY not in [b.key for b in at.sidebar.button]
     at.run()  # and only the session's first view is brief
     assert at.selectbox(key=state.GEN_MODEL).value and at.get("image")
 
@@ -81,21 +81,21 @@ def test_each_pages_first_view_is_its_prompt_and_what_is_typed_stays_for_the_res
     assert not at.exception
     assert at.text_area(key=prompt).value == ""
     assert model not in [s.key for s in at.selectbox] and not at.get("image")
-    assert [e.key for e in at.sidebar.get("bidi_component")] == ["first_view"]
+    assert at.sidebar.button(key=first_view.MARKER_KEY)
     assert not at.sidebar.get("page_link")
     at.text_area(key=prompt).input("Typed while the rest was on its way")
     at.run()  # what the script asks for once the browser shows the prompt
     assert not at.exception
     assert at.selectbox(key=model).value and len(at.sidebar.get("page_link")) >= 9
     assert at.text_area(key=prompt).value == "Typed while the rest was on its way"
-    assert not [e for e in at.sidebar.get("bidi_component") if e.key == "first_view"]
+    assert first_view.MARKER_KEY not in [b.key for b in at.sidebar.button]
 
 
 def test_a_message_sent_in_the_conversations_first_view_is_sent(data_dir):
     at = open_page("pages/4_Conversation.py", first_view=True, timeout=TIMEOUT).run()
     assert not at.exception
     assert state.CONV_MODEL not in [s.key for s in at.selectbox] and len(at.chat_input) == 1
-    assert [e.key for e in at.sidebar.get("bidi_component")] == ["first_view"]
+    assert at.sidebar.button(key=first_view.MARKER_KEY)
     at.chat_input[0].set_value("A red kite over the dunes").run()
     assert not at.exception
     settle(at, data_dir)
@@ -114,10 +114,10 @@ def test_gallery_first_view_is_the_newest_pictures_and_the_rerun_adds_the_rest(d
     assert sorted(first) == sorted(f"picture number {i}" for i in range(2, 26))  # the newest page of them
     assert len(pictures_shown(at)) == 24
     assert not at.checkbox and not at.text_input and not at.main.button and not at.number_input
-    assert [e.key for e in at.sidebar.get("bidi_component")] == ["first_view"]
+    assert at.sidebar.button(key=first_view.MARKER_KEY)
     at.run()  # what the script asks for once the browser shows the pictures
     assert not at.exception
     assert prompts_shown(at) == first
     assert pictures_shown(at) == first_pictures and len(at.checkbox) == 24
     assert at.text_input(key=state.GALLERY_TEXT) and "Page 1 of 2" in [t.value for t in at.get("text")]
-    assert len(at.sidebar.get("page_link")) >= 9 and not at.sidebar.get("bidi_component")
+    assert len(at.sidebar.get("page_link")) >= 9 and first_view.MARKER_KEY not in [b.key for b in at.sidebar.button]

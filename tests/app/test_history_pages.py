@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from streamlit.elements.lib import image_utils
 
-from components import shortcuts, state
+from components import first_view, shortcuts, state
 from components.runs import sending_html
 from imagelab.images import DELETED_SENTENCE, MISSING_FILE_SENTENCE
 from imagelab.offline.render import render
@@ -61,10 +61,11 @@ SENDING_KEYS = [(state.GEN_BUTTON, state.GEN_PROMPT), (state.REF_BUTTON, state.R
 def page_text(at) -> str:
     parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "code")
              for e in at.get(kind)]
-    # the app's own scripts (the keyboard's, the card drawn at a click) are the only ones a page may carry;
-    # nothing of a picture may add another
-    own = {shortcuts.HELP_SCRIPT, *(sending_html(button, prompt, until_card=keep) for button, prompt in SENDING_KEYS
-                                    for keep in (False, True))}
+    # the app's own scripts (the keyboard's, the card drawn at a click, the first view's) are the only ones a
+    # page may carry; nothing of a picture may add another
+    own = {shortcuts.HELP_SCRIPT, first_view.ASK_SCRIPT,
+           *(sending_html(button, prompt, until_card=keep) for button, prompt in SENDING_KEYS
+             for keep in (False, True))}
     parts += [e.proto.body for e in at.get("html") if e.proto.body not in own]
     return " ".join(str(p) for p in parts)
 

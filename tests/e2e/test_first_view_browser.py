@@ -1,6 +1,6 @@
 """A session's first view of Generate in a real browser: the prompt and button alone, then the rest of the page,
-asked for by the page's own script once they are shown. The script is held back (its file is not served) to
-look at the brief view, then let through."""
+asked for by the page's own script once they are shown. The script's press of its button is held back to look at
+the brief view, then let through."""
 
 import pytest
 
@@ -17,27 +17,37 @@ PLACES = ("() => [...document.querySelectorAll('[class*=\"st-key-card_\"] img')]
 CARD_CHECKBOXES = '[class*="st-key-card_"] [data-testid="stCheckbox"]'
 
 
-def _hold_the_script(context) -> list:
-    """Requests for the script of Streamlit's components (the first view's asker), kept unanswered."""
-    held: list = []
-    context.route("**/static/js/BidiComponent*", lambda route: held.append(route))
-    return held
+# Holds the presses of the first view's button (what the page's script does once the prompt is shown) until
+# ``window.__letThrough()``.
+HOLD = """(() => {
+  const press = HTMLElement.prototype.click;
+  window.__held = [];
+  window.__letThrough = () => { window.__open = true; window.__held.forEach(b => press.call(b)); };
+  HTMLElement.prototype.click = function () {
+    if (!window.__open && this.closest && this.closest('.st-key-first_view')) { window.__held.push(this); return; }
+    return press.call(this);
+  };
+})();"""
+
+
+class Held:
+    def __init__(self, page) -> None:
+        self.page = page
+
+    def let_through(self) -> None:
+        self.page.evaluate("() => window.__letThrough()")
 
 
 def _brief_view(browser, url: str, path: str = "/Generate", shown: tuple[str, ...] = (
         ".st-key-gen_prompt textarea", ".st-key-btn_gen_run button")):
     context = browser.new_context(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
-    held = _hold_the_script(context)
+    context.add_init_script(HOLD)
     page = context.new_page()
     page.goto(url + path)
     for selector in shown:
         page.locator(selector).first.wait_for()
-    for _ in range(200):  # the asker's script is requested with the prompt's own
-        if held:
-            break
-        page.wait_for_timeout(50)
-    assert held, "the brief view asked for no script"
-    return context, page, held
+    page.wait_for_function("() => window.__held.length > 0", timeout=10_000, polling=50)  # the script asked
+    return context, page, Held(page)
 
 
 def test_the_prompt_comes_first_and_the_rest_follows_by_itself(app_server, browser):
@@ -50,8 +60,7 @@ def test_the_prompt_comes_first_and_the_rest_follows_by_itself(app_server, brows
         area = page.locator(".st-key-gen_prompt textarea")
         area.click()
         page.keyboard.type("A kite over the dunes")
-        for route in held:
-            route.continue_()
+        held.let_through()
         # Nobody clicks anything: the page's script asks for the rest, and it comes.
         page.locator(LINKS).first.wait_for(timeout=30_000)
         wait_idle(page)
@@ -82,8 +91,7 @@ def test_each_pages_first_input_comes_first_and_keeps_what_is_typed(app_server, 
         area.click()
         page.keyboard.type("Typed before the rest")
         page.evaluate("() => { window.__typedInto = document.activeElement; }")
-        for route in held:
-            route.continue_()
+        held.let_through()
         page.locator(LINKS).first.wait_for(timeout=30_000)
         wait_idle(page)
         assert page.locator(rest).count() == 1
@@ -104,8 +112,7 @@ def test_a_click_before_the_rest_arrives_generates(app_server, browser):
         page.locator(".st-key-btn_gen_run button").click()
         # The form's own rerun sends it and shows it in the results column (then redraws the whole page).
         page.wait_for_selector('[data-testid="stImage"] img', timeout=60_000)
-        for route in held:
-            route.continue_()
+        held.let_through()
         page.locator(LINKS).first.wait_for(timeout=30_000)
         wait_idle(page)
         runs = [r for r in Store(app_server["data_dir"]).runs() if r.prompt == "A glass teapot on a windowsill, "
@@ -135,8 +142,7 @@ def test_gallery_pictures_come_first_and_stay_in_place_when_the_rest_arrives(bro
             page.evaluate("() => document.querySelectorAll('[class*=\"st-key-card_\"] img')"
                           ".forEach(img => { img.dataset.firstView = 'yes'; })")
             where = page.evaluate(PLACES)
-            for route in held:
-                route.continue_()
+            held.let_through()
             page.locator(LINKS).first.wait_for(timeout=30_000)
             wait_idle(page)
             assert page.locator(CARD_CHECKBOXES).count() == 24
