@@ -235,9 +235,11 @@ def output_options(info: ModelInfo, key: str, *, allow_stream: bool = True, allo
         values["output_format"] = fmt
     with next(cells):
         compressible = fmt in ("jpeg", "webp")
-        values["output_compression"] = st.slider(
-            "Compression", 0, 100, 100, key=k("compression"), disabled=not compressible,
-            help="0–100, for JPEG and WebP only." if compressible else "Only JPEG and WebP can be compressed.")
+        # a number box, not a slider: a slider brings six scripts of its own to every cold view of the form
+        values["output_compression"] = st.number_input(
+            "Compression (%)", 0, 100, 100, 5, key=k("compression"), disabled=not compressible,
+            help="0–100, for JPEG and WebP only: lower is smaller and rougher." if compressible
+            else "Only JPEG and WebP can be compressed.")
         if not compressible:
             values["output_compression"] = 100
     with next(cells):

@@ -52,6 +52,24 @@ def test_generate_saves_and_shows_an_image(data_dir):
     assert any("| spent |" in m.value and "| would cost on OpenAI |" in m.value for m in at.sidebar.markdown)
 
 
+def test_a_jpeg_s_compression_typed_in_its_box_is_sent_and_saved(data_dir):
+    at = app().run()
+    at.text_area(key=state.GEN_PROMPT).input("A paper lantern over a canal").run()
+    compression = at.number_input(key=f"{state.GEN_OPTS}_compression")
+    assert compression.value == 100 and compression.disabled  # PNG: nothing to compress
+    at.selectbox(key=f"{state.GEN_OPTS}_format").select("jpeg").run()
+    at.number_input(key=f"{state.GEN_OPTS}_compression").set_value(35).run()
+    at.button(key=state.GEN_BUTTON).click().run()
+    assert not at.exception
+    settle(at, data_dir)
+    store = Store(data_dir)
+    (run,) = store.runs()
+    assert run.status == "ok" and run.params["output_format"] == "jpeg" and run.params["output_compression"] == 35
+    (image,) = store.images_of_run(run.id)
+    with Image.open(io.BytesIO(store.read_bytes(image.hash))) as img:
+        assert img.format == "JPEG"
+
+
 def estimate_shown(at) -> str:
     """The sidebar's estimate figure, as a person reads it: the large figure, or on the offline backend (where
     the large figure is "$0 here") what OpenAI would charge, beneath it."""
