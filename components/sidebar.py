@@ -58,13 +58,15 @@ def headline(label: str, value: str, *, help: str | None = None) -> None:
 @dataclass
 class Sidebar:
     estimate_slot: Any
+    spending_slot: Any  # beneath the estimate: the money spent against each limit set
     tray_slot: Any
     usage_slot: Any
     fresh_usage_slot: Any = None  # above the usage panels: a form's own run draws them afresh here
-    spending_place: Any = None  # the spending beneath the estimate, once drawn in this run
 
-    def show_estimate(self, est: Estimate | None, problems: list[Problem] | None = None, what: str = "") -> None:
-        """Fill the estimate panel with what the page would send now."""
+    def show_estimate(self, est: Estimate | None, problems: list[Problem] | None = None, what: str = "", *,
+                      with_spending: bool = True) -> None:
+        """Fill the estimate panel with what the page would send now, and the spending beneath it unless
+        ``with_spending=False`` (a part of the form draws that itself, ``show_spending``)."""
         if est is None:  # a page that sends nothing has no headline figure
             return
         with self.estimate_slot.container(key="sidebar_estimate"):
@@ -86,21 +88,23 @@ class Sidebar:
                 st.caption("Approximate: " + "; ".join(est.notes) + ".")
             if problems:
                 st.caption(f":orange[{len(problems)} setting(s) to fix before sending.]")
-            self.spending_place = st.empty()
-            with self.spending_place.container():
+            if with_spending:
                 spending.show(est.dollars)
 
-    def show_spending_again(self, est: Estimate) -> None:
-        """Once the runs a form sent have ended, in the same run of the form as ``show_estimate``: the spending
-        beneath the estimate afresh. The estimate itself has not changed, and is not drawn again."""
-        if self.spending_place is not None:
-            with self.spending_place.container():
-                spending.show(est.dollars)
+    def show_spending(self, est: Estimate) -> None:
+        """The spending in its own place beneath the estimate, for a part of a form that draws it apart from the
+        estimate (``show_estimate(with_spending=False)``): before a request, and afresh once the runs it sent ended."""
+        with self.spending_slot.container():
+            spending.show(est.dollars)
 
     def hold_estimate(self) -> None:
         """Keep the estimate's place for a fragment's own reruns to fill: Streamlit lets a fragment write
         outside itself only where it wrote in the page's last full run."""
         self.estimate_slot.empty()
+
+    def hold_spending(self) -> None:
+        """Keep the spending's own place for a fragment's own reruns to fill (``show_spending``)."""
+        self.spending_slot.empty()
 
     def finish(self) -> None:
         """Fill the job tray and the usage panels (call at the end of the page, after any submit); nothing when
@@ -333,8 +337,9 @@ def draw_sidebar(*, connection_note: bool = True, estimate_only: bool = False) -
     with st.sidebar:
         # The estimate of what the page would send is the headline: first, above the fold at any height.
         estimate_slot = st.empty()
+        spending_slot = st.empty()
         if estimate_only:
-            return Sidebar(estimate_slot, None, None)
+            return Sidebar(estimate_slot, spending_slot, None, None)
         st.markdown("**:material/palette: ImageLab**")
         if person is not None:
             people.person_panel(person)
@@ -350,4 +355,4 @@ def draw_sidebar(*, connection_note: bool = True, estimate_only: bool = False) -
         st.divider()
         fresh_usage_slot = st.empty()
         usage_slot = st.empty()
-    return Sidebar(estimate_slot, tray_slot, usage_slot, fresh_usage_slot)
+    return Sidebar(estimate_slot, spending_slot, tray_slot, usage_slot, fresh_usage_slot)

@@ -44,6 +44,7 @@ def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
     tools = st.container()  # drawn once the request has left
     # a brief first view draws the options once prompt and button are shown (a keystroke or click: in full)
     if first_view.still_brief(brief):
+        bar.hold_estimate()  # the estimate is the form's to draw; the spending, its part's
         counter.caption(_count(prompt))
         with above:
             _generate_button(disabled=False)  # a click reruns this form, drawn in full, and its part sends
@@ -70,9 +71,11 @@ def request_form(bar: Sidebar, brief: bool, sent_here: DeltaGenerator) -> None:
         compare_models.send(fanout, live=said)
         if st.session_state.get(state.GEN_FANOUT_GROUP) != before:
             st.rerun()  # the models side by side are drawn by the page
-    what = f"{spec.n} × {spec.size} · {spec.quality} · {spec.model}"
+    # the form's to draw: it changes only with the form, so a click does not draw it again
+    bar.show_estimate(est, shown, what=f"{spec.n} × {spec.size} · {spec.quality} · {spec.model}",
+                      with_spending=False)
     with button_place:
-        send_part(bar, Request(spec, problems, est, shown, what), sent_here)
+        send_part(bar, Request(spec, problems, est, shown), sent_here)
 
 
 @dataclass(frozen=True)
@@ -82,27 +85,27 @@ class Request:
     problems: list[Problem]
     est: Estimate
     shown: list[Problem]  # the problems said to the person (not an empty prompt before anything is typed)
-    what: str  # the request in a few words, for the sidebar's estimate
 
 
 @st.fragment
 @says_history_faults
 def send_part(bar: Sidebar, request: Request | None, sent_here: DeltaGenerator) -> None:
     """The button, its refusals and Cancel; the runs it sent, in ``sent_here`` at the top of the results, as they
-    go and once they have ended; and the sidebar's estimate. A click reruns only this part: the form around it,
-    about 60 elements, is not drawn again. The request is the one the form drew last: every option, and the
-    prompt, reruns the form when it changes, and a click waits for that run to end.
+    go and once they have ended; and the money spent, beneath the sidebar's estimate. A click reruns only this
+    part: the form around it, about 60 elements, and the estimate, which the form draws, are not drawn again. The
+    request is the one the form drew last: every option, and the prompt, reruns the form when it changes, and a
+    click waits for that run to end.
 
-    The places outside the form are all this part's, written in every full run (Streamlit lets a part write
-    outside itself only where it wrote in the page's last full run): ``request`` is ``None`` in the brief first
-    view, which keeps them."""
+    The places outside the form that this part writes (the results column's, the spending's, the usage's) are
+    written in every full run (Streamlit lets a part write outside itself only where it wrote in the page's last
+    full run): ``request`` is ``None`` in the brief first view, which keeps them."""
     sent = runs.SentCards(sent_here)
     if request is None:
-        bar.hold_estimate()
+        bar.hold_spending()
         bar.hold_usage()
         runs.watch_here("generate", sent, key="gen")
         return
-    bar.show_estimate(request.est, request.shown, what=request.what)
+    bar.show_spending(request.est)
     bar.hold_usage()  # where this part draws the sidebar's usage afresh when the runs it sent end
     clicked = _generate_button(disabled=bool(request.shown))
     said = st.empty()  # a refusal is said here
@@ -114,7 +117,7 @@ def send_part(bar: Sidebar, request: Request | None, sent_here: DeltaGenerator) 
     runs.watched_cancel("generate", stop, key="gen")
 
     def after_runs() -> None:  # what the runs' end changes beside them: the money spent, the last run's figures
-        bar.show_spending_again(request.est)
+        bar.show_spending(request.est)
         bar.show_fresh_usage()
 
     # The run shows in the results column from this very run, and stays there once it has ended, with its
