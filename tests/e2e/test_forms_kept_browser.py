@@ -40,6 +40,8 @@ def test_generate_and_sweep_forms_survive_pages_and_reloads(fresh_app, page):
     area = page.locator(".st-key-gen_prompt textarea")
     area.fill(PROMPT)
     area.blur()
+    # the form's count shows the server has the prompt (the page can read as idle before that rerun begins)
+    page.get_by_text(f"{len(PROMPT)} / 32,000 characters").wait_for(timeout=30_000)
     wait_idle(page)
     page.locator(".st-key-gen_opt_quality").click()
     page.get_by_role("option", name="low", exact=True).click()
