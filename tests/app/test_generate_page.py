@@ -70,6 +70,25 @@ def test_a_jpeg_s_compression_typed_in_its_box_is_sent_and_saved(data_dir):
         assert img.format == "JPEG"
 
 
+def test_the_results_show_the_four_newest_runs_and_the_rest_a_click_away(data_dir):
+    from imagelab.offline.render import render
+
+    store = Store(data_dir)
+    for i in range(6):
+        run_id = store.start_run("generate", "gpt-image-2", f"a seeded harbour number {i}", {}, requested=1)
+        store.add_image(run_id, 0, render(f"harbour {i}", 64, 64, output_format="png", quality="low", index=0),
+                        "png", 64, 64)
+        store.finish_run(run_id, "ok")
+    at = app().run()
+    assert not at.exception
+    assert len(at.get("image")) == 4
+    assert "2 older run(s) are hidden here; all of them are in the Gallery." in [c.value for c in at.caption]
+    at.button(key="btn_gen_more").click().run()
+    assert not at.exception
+    assert len(at.get("image")) == 6
+    assert not [c.value for c in at.caption if "older run(s)" in c.value]
+
+
 def estimate_shown(at) -> str:
     """The sidebar's estimate figure, as a person reads it: the large figure, or on the offline backend (where
     the large figure is "$0 here") what OpenAI would charge, beneath it."""
