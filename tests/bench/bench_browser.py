@@ -73,6 +73,14 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_health
 #   all of it, 5 rounds, against the start:  454 → 464 ms,  585 → 575 ms
 # The last run shows no gain: between runs the figures move by ±60 ms, as much as the changes were worth in the
 # runs before. What the browser spends after a click is not in the elements a click sends.
+# Then (7 Dec 2026): this watch measured each card at each change of the page, a forced layout each time (~40 ms of a
+# generation, on ImageLab's side only); it now uses an IntersectionObserver. Alternating one generation each with
+# the code before, 10 of each, medians: eight past runs beside the form → four, CPU 476 → 421 ms (none at all: no
+# less than four); the estimate drawn by the form, not by a click, within the noise. All of it against the start of
+# that day: CPU 414 → 398 ms, click → idle 550 → 520 ms (4 rounds of this script: CPU 4.99× → 4.80× the bare
+# page). Cold view requests 131 → 116: the first view's asker is a script pressing a hidden button, not a component
+# (−5); Compression is a number box, not a slider (−6); four past pictures, not eight (−4). The rest of the gap is
+# the select box's own scripts (15 files, 8 of them its alone) and its kin: the form's design, not its drawing.
 
 Row = tuple[str, float, float, str]  # (figure, value, target (inf: none), unit)
 NO_TARGET = float("inf")
