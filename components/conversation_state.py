@@ -57,7 +57,9 @@ class OpenConversation:
     def before_picker(self, listed: Collection[int]) -> None:
         """Before the picker is drawn: apply a choice that waited for this run, and never leave the picker on a
         conversation that is no longer ``listed`` (deleted, or past the list's end)."""
-        waiting = self._session.pop(CONV_PICK_NEXT, None)
+        # kept until the picker has been drawn with it (``picked``): a run stopped before that, by a rerun the page
+        # asked for meanwhile, would otherwise leave the picker on the browser's last choice and lose this one
+        waiting = self._session.get(CONV_PICK_NEXT)
         if waiting is not None:
             self._session[CONV_PICKER] = waiting
         if self._session.get(CONV_PICKER) not in listed:
@@ -65,6 +67,7 @@ class OpenConversation:
 
     def picked(self, picked: int | None, last_turn: Callable[[int], int | None]) -> None:
         """After the picker: another conversation opens at its last turn (``last_turn``), building on nothing."""
+        self._session.pop(CONV_PICK_NEXT, None)  # the picker was drawn with it
         if (picked or None) == self.conv_id:
             return
         self._session[CONV_ID] = picked or None

@@ -62,6 +62,22 @@ def test_the_first_message_opens_its_new_conversation_in_the_picker_on_the_next_
     assert (session[CONV_PICKER], talking.conv_id, talking.head_id) == (12, 12, 120)
 
 
+def test_a_run_stopped_before_the_picker_was_drawn_still_opens_the_new_conversation_on_the_next():
+    session: dict[str, Any] = {CONV_ID: None, CONV_HEAD: None, CONV_PICKER: NEW}
+    talking = OpenConversation(session)
+    talking.started(12)
+    talking.sent(120)
+    talking.before_picker([NEW, 12])  # the next run sets the picker, and is stopped before it is drawn
+    session[CONV_PICKER] = NEW  # the run after it: the browser's picker still says "New conversation"
+    talking.before_picker([NEW, 12])
+    talking.picked(session[CONV_PICKER], last_turn=lambda conv: 999)
+    assert (session[CONV_PICKER], talking.conv_id, talking.head_id) == (12, 12, 120)
+    session[CONV_PICKER] = NEW  # once drawn with it, a person's own choice of "New conversation" holds
+    talking.before_picker([NEW, 12])
+    talking.picked(session[CONV_PICKER], last_turn=lambda conv: 999)
+    assert (session[CONV_PICKER], talking.conv_id) == (NEW, None)
+
+
 def test_continuing_from_an_earlier_turn_and_sending_moves_the_head_and_forgets_the_image_built_on():
     session: dict[str, Any] = {CONV_ID: 3, CONV_HEAD: 30}
     talking = OpenConversation(session)
