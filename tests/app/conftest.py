@@ -21,6 +21,17 @@ def open_page(path: str = "pages/1_Generate.py", timeout: float = 60, *, first_v
     return at
 
 
+def seed_run(data_dir: Path, prompt: str = "a seeded harbour") -> None:
+    """One finished Generate run in ``data_dir``'s history, with one small picture."""
+    from imagelab.offline.render import render
+    from imagelab.store import Store
+
+    store = Store(data_dir)
+    run_id = store.start_run("generate", "gpt-image-2", prompt, {}, requested=1)
+    store.add_image(run_id, 0, render(prompt, 64, 64, output_format="png", quality="low", index=0), "png", 64, 64)
+    store.finish_run(run_id, "ok")
+
+
 def settle(at: AppTest, data_dir: Path | None = None, timeout: float = 60) -> AppTest:
     """Wait until the run engine has finished every run in ``data_dir``, then rerun the page.
 

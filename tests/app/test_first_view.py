@@ -6,19 +6,11 @@ import re
 import pytest
 
 from components import first_view, state
-from imagelab.offline.render import render
 from imagelab.store import Store
 
-from .conftest import open_page, page_text, settle
+from .conftest import open_page, page_text, seed_run, settle
 
 TIMEOUT = 60
-
-
-def _seed_one_run(data_dir, prompt: str = "a seeded harbour") -> None:
-    store = Store(data_dir)
-    run_id = store.start_run("generate", "gpt-image-2", prompt, {}, requested=1)
-    store.add_image(run_id, 0, render(prompt, 64, 64, output_format="png", quality="low", index=0), "png", 64, 64)
-    store.finish_run(run_id, "ok")
 
 
 def prompts_shown(at) -> list[str]:
@@ -32,7 +24,7 @@ def pictures_shown(at) -> list[str]:
 
 
 def test_first_view_is_the_prompt_and_button_and_the_rerun_draws_the_rest(data_dir):
-    _seed_one_run(data_dir)
+    seed_run(data_dir)
     at = open_page(first_view=True, timeout=TIMEOUT).run()
     assert not at.exception
     assert at.text_area(key=state.GEN_PROMPT).value == ""
@@ -76,7 +68,7 @@ BRIEF_PAGES = [("pages/2_Reference_edit.py", state.REF_PROMPT, state.REF_MODEL),
 
 @pytest.mark.parametrize(("path", "prompt", "model"), BRIEF_PAGES, ids=lambda v: str(v).split("/")[-1])
 def test_each_pages_first_view_is_its_prompt_and_what_is_typed_stays_for_the_rest(data_dir, path, prompt, model):
-    _seed_one_run(data_dir)
+    seed_run(data_dir)
     at = open_page(path, first_view=True, timeout=TIMEOUT).run()
     assert not at.exception
     assert at.text_area(key=prompt).value == ""
@@ -106,7 +98,7 @@ def test_a_message_sent_in_the_conversations_first_view_is_sent(data_dir):
 
 def test_gallery_first_view_is_the_newest_pictures_and_the_rerun_adds_the_rest(data_dir):
     for i in range(26):
-        _seed_one_run(data_dir, f"picture number {i}")
+        seed_run(data_dir, f"picture number {i}")
     at = open_page("pages/6_Gallery.py", first_view=True, timeout=TIMEOUT).run()
     assert not at.exception
     first = prompts_shown(at)  # column by column

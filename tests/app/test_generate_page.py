@@ -9,7 +9,7 @@ from components import state
 from components.options import CUSTOM_SIZE
 from imagelab.store import Store
 
-from .conftest import open_page, settle, shown
+from .conftest import open_page, seed_run, settle, shown
 
 TIMEOUT = 60
 
@@ -71,14 +71,8 @@ def test_a_jpeg_s_compression_typed_in_its_box_is_sent_and_saved(data_dir):
 
 
 def test_the_results_show_the_four_newest_runs_and_the_rest_a_click_away(data_dir):
-    from imagelab.offline.render import render
-
-    store = Store(data_dir)
     for i in range(6):
-        run_id = store.start_run("generate", "gpt-image-2", f"a seeded harbour number {i}", {}, requested=1)
-        store.add_image(run_id, 0, render(f"harbour {i}", 64, 64, output_format="png", quality="low", index=0),
-                        "png", 64, 64)
-        store.finish_run(run_id, "ok")
+        seed_run(data_dir, f"a seeded harbour number {i}")
     at = app().run()
     assert not at.exception
     assert len(at.get("image")) == 4

@@ -30,12 +30,8 @@ HOLD = """(() => {
 })();"""
 
 
-class Held:
-    def __init__(self, page) -> None:
-        self.page = page
-
-    def let_through(self) -> None:
-        self.page.evaluate("() => window.__letThrough()")
+def _let_through(page) -> None:
+    page.evaluate("() => window.__letThrough()")
 
 
 def _brief_view(browser, url: str, path: str = "/Generate", shown: tuple[str, ...] = (
@@ -47,11 +43,11 @@ def _brief_view(browser, url: str, path: str = "/Generate", shown: tuple[str, ..
     for selector in shown:
         page.locator(selector).first.wait_for()
     page.wait_for_function("() => window.__held.length > 0", timeout=10_000, polling=50)  # the script asked
-    return context, page, Held(page)
+    return context, page
 
 
 def test_the_prompt_comes_first_and_the_rest_follows_by_itself(app_server, browser):
-    context, page, held = _brief_view(browser, app_server["url"])
+    context, page = _brief_view(browser, app_server["url"])
     try:
         # The brief view: the prompt and the button, usable; no options, sidebar or results yet.
         assert page.locator(".st-key-btn_gen_run button").is_enabled()
@@ -60,7 +56,7 @@ def test_the_prompt_comes_first_and_the_rest_follows_by_itself(app_server, brows
         area = page.locator(".st-key-gen_prompt textarea")
         area.click()
         page.keyboard.type("A kite over the dunes")
-        held.let_through()
+        _let_through(page)
         # Nobody clicks anything: the page's script asks for the rest, and it comes.
         page.locator(LINKS).first.wait_for(timeout=30_000)
         wait_idle(page)
@@ -84,14 +80,14 @@ PAGES = [("/Reference_edit", ".st-key-ref_prompt textarea", ".st-key-ref_model")
 
 @pytest.mark.parametrize(("path", "first", "rest"), PAGES, ids=[p[0].strip("/") for p in PAGES])
 def test_each_pages_first_input_comes_first_and_keeps_what_is_typed(app_server, browser, path, first, rest):
-    context, page, held = _brief_view(browser, app_server["url"], path, (first,))
+    context, page = _brief_view(browser, app_server["url"], path, (first,))
     try:
         assert page.locator(rest).count() == 0 and page.locator(LINKS).count() == 0
         area = page.locator(first)
         area.click()
         page.keyboard.type("Typed before the rest")
         page.evaluate("() => { window.__typedInto = document.activeElement; }")
-        held.let_through()
+        _let_through(page)
         page.locator(LINKS).first.wait_for(timeout=30_000)
         wait_idle(page)
         assert page.locator(rest).count() == 1
@@ -103,7 +99,7 @@ def test_each_pages_first_input_comes_first_and_keeps_what_is_typed(app_server, 
 
 
 def test_a_click_before_the_rest_arrives_generates(app_server, browser):
-    context, page, held = _brief_view(browser, app_server["url"])
+    context, page = _brief_view(browser, app_server["url"])
     try:
         area = page.locator(".st-key-gen_prompt textarea")
         area.fill("A glass teapot on a windowsill, first view")
@@ -112,7 +108,7 @@ def test_a_click_before_the_rest_arrives_generates(app_server, browser):
         page.locator(".st-key-btn_gen_run button").click()
         # The form's own rerun sends it and shows it in the results column (then redraws the whole page).
         page.wait_for_selector('[data-testid="stImage"] img', timeout=60_000)
-        held.let_through()
+        _let_through(page)
         page.locator(LINKS).first.wait_for(timeout=30_000)
         wait_idle(page)
         runs = [r for r in Store(app_server["data_dir"]).runs() if r.prompt == "A glass teapot on a windowsill, "
@@ -132,7 +128,7 @@ def test_gallery_pictures_come_first_and_stay_in_place_when_the_rest_arrives(bro
                         "png", 96, 96)
         store.finish_run(run_id, "ok")
     with launch_app(data) as server:
-        context, page, held = _brief_view(browser, server["url"], "/Gallery", ('[class*="st-key-card_"] img',))
+        context, page = _brief_view(browser, server["url"], "/Gallery", ('[class*="st-key-card_"] img',))
         try:
             pictures = page.locator('[class*="st-key-card_"] img')
             page.wait_for_function("() => [...document.querySelectorAll('[class*=\"st-key-card_\"] img')]"
@@ -142,7 +138,7 @@ def test_gallery_pictures_come_first_and_stay_in_place_when_the_rest_arrives(bro
             page.evaluate("() => document.querySelectorAll('[class*=\"st-key-card_\"] img')"
                           ".forEach(img => { img.dataset.firstView = 'yes'; })")
             where = page.evaluate(PLACES)
-            held.let_through()
+            _let_through(page)
             page.locator(LINKS).first.wait_for(timeout=30_000)
             wait_idle(page)
             assert page.locator(CARD_CHECKBOXES).count() == 24
